@@ -1,0 +1,103 @@
+// The host's long-term keys. Each lives in its own file of 64 hex digits (32 bytes) in a key folder:
+// the systemd credentials directory (`LoadCredential=`) in production, or a folder given with --keys.
+// Files must be owner-only; a key is never logged or put in an error message.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export const KEY_FILES = {
+  master: 'master.key',
+  pinVerify: 'pin-verify.key',
+  auditEnc: 'audit-enc.key',
+  auditMac: 'audit-mac.key',
+  auditSign: 'audit-sign.key',
+} as const;
+
+export type KeyName = keyof typeof KEY_FILES;
+export type HostKeys = { readonly [K in KeyName]: Buffer };
+
+const KEY_BYTES = 32;
+
+export class KeyError extends Error {
+  readonly code = 'KEY_ERROR';
+}
+
+async function readKeyFile(file: string, enforceOwnerOnly: boolean): Promise<Buffer> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyError(`key file ${file} is missing (run \`bank-host init\`)`);
+    throw new KeyError(`cannot read key file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!info.isFile()) throw new KeyError(`key file ${file} is not a regular file`);
+  if (enforceOwnerOnly && (info.mode & 0o077) !== 0) {
+    throw new KeyError(`key file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run \`chmod 600 ${file}\``);
+  }
+  const text = (await readFile(file, 'utf8')).trim();
+  if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new KeyError(`key file ${file} must hold exactly 64 hex digits`);
+  return Buffer.from(text, 'hex');
+}
+
+/** Loads every host key from `dir`. Systemd credentials are exempt from the mode check: systemd makes
+ *  them readable only by the service, on a private mount. */
+export async function loadHostKeys(dir: string, options: { fromCredentials?: boolean } = {}): Promise<HostKeys> {
+  const entries = await Promise.all(
+    (Object.entries(KEY_FILES) as [KeyName, string][]).map(
+      async ([name, file]) => [name, await readKeyFile(path.join(dir, file), !options.fromCredentials)] as const,
+    ),
+  );
+  return Object.fromEntries(entries) as HostKeys;
+}
+
+/** Creates a key folder with fresh random keys, owner-only. Refuses to overwrite an existing key. */
+export async function createHostKeys(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  for (const file of Object.values(KEY_FILES)) await writeSecretFile(path.join(dir, file), randomBytes(KEY_BYTES).toString('hex') + '\n');
+}
+
+/** Writes a new owner-only file; fails if it exists, so a key is never silently replaced. */
+export async function writeSecretFile(file: string, content: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  const handle = await open(file, options.overwrite ? 'w' : 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') throw new KeyError(`${file} already exists; refusing to overwrite it`);
+    throw error;
+  });
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+// K_SHARED at rest: AES-256-GCM under the master key, bound to the device id and key version by AAD so
+// a wrapped key cannot be moved to another device record.
+const WRAP_IV_BYTES = 12;
+const WRAP_TAG_BYTES = 16;
+
+function wrapAad(deviceId: string, keyVersion: number): Buffer {
+  return Buffer.from(`atm-kiosk/k-shared/v1|${deviceId}|${keyVersion}`, 'utf8');
+}
+
+export function wrapDeviceKey(master: Buffer, deviceId: string, keyVersion: number, kShared: Buffer): string {
+  const iv = randomBytes(WRAP_IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', master, iv);
+  cipher.setAAD(wrapAad(deviceId, keyVersion));
+  const ciphertext = Buffer.concat([cipher.update(kShared), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
+}
+
+export function unwrapDeviceKey(master: Buffer, deviceId: string, keyVersion: number, wrapped: string): Buffer {
+  const raw = Buffer.from(wrapped, 'base64');
+  if (raw.length !== WRAP_IV_BYTES + WRAP_TAG_BYTES + KEY_BYTES) throw new KeyError(`wrapped key of device ${deviceId} is malformed`);
+  const decipher = createDecipheriv('aes-256-gcm', master, raw.subarray(0, WRAP_IV_BYTES));
+  decipher.setAAD(wrapAad(deviceId, keyVersion));
+  decipher.setAuthTag(raw.subarray(WRAP_IV_BYTES, WRAP_IV_BYTES + WRAP_TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(WRAP_IV_BYTES + WRAP_TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw new KeyError(`wrapped key of device ${deviceId} does not verify under this master key`);
+  }
+}

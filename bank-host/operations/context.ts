@@ -1,0 +1,65 @@
+// The contract between the channel (which parses requests, checks sessions and idempotency) and the
+// operations (which move money). An operation handler:
+//   1. takes the locks it needs from `services.locks` (accounts, cards, authorizations),
+//   2. reads current state, validates, computes the change,
+//   3. calls `ctx.finish(outcome, change)` INSIDE its locks: that writes the change, the audit events and
+//      the idempotency record (the response) in one synced batch, and resolves once it is durable,
+//   4. returns the same result (or throws the same ProtocolError) it passed to finish.
+// A handler that throws a ProtocolError without calling finish changed nothing; the dispatcher then records
+// the failure (audit event + idempotency record) itself.
+import type { ProtocolError } from '../../protocol/errors.js';
+import type { Logger } from '../../protocol/log.js';
+import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages.js';
+import type { Database } from '../store/database.js';
+import type { Change, GroupCommitter } from '../store/group-commit.js';
+import type { KeyedLocks } from '../store/locks.js';
+import type { HostConfig } from '../config.js';
+import type { HostKeys } from '../keys.js';
+
+export interface HostServices {
+  readonly db: Database;
+  readonly committer: GroupCommitter;
+  readonly locks: KeyedLocks;
+  readonly config: HostConfig;
+  readonly keys: HostKeys;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+/** A signed-in customer, bound to one connection; it never outlives the connection. */
+export interface CustomerSession {
+  readonly sessionId: string;
+  readonly customerId: string;
+  readonly username: string;
+  /** Set when the customer signed in with a card: the card's PAN (kept in host memory only). */
+  readonly cardPan?: string;
+  lastActivityMs: number;
+}
+
+export interface ConnectionState {
+  readonly connectionId: string;
+  readonly deviceId: string;
+  session: CustomerSession | undefined;
+}
+
+export type Outcome<T extends MessageType> = { readonly result: ResultOf<T> } | { readonly error: ProtocolError };
+
+export interface RequestContext<T extends MessageType> {
+  readonly services: HostServices;
+  readonly connection: ConnectionState;
+  readonly requestId: string;
+  readonly type: T;
+  /** The host's clock when the request was accepted. */
+  readonly nowMs: number;
+  /** The PIN key of the requesting device (HKDF from its K_SHARED). Never log it. */
+  devicePinKey(): Buffer;
+  /** Writes `change` plus this request's idempotency record holding `outcome`, durably. Call once. */
+  finish(outcome: Outcome<T>, change: Change): Promise<void>;
+}
+
+export type OperationHandler<T extends MessageType> = (
+  ctx: RequestContext<T>,
+  body: RequestBody<T>,
+) => Promise<ResultOf<T>>;
+
+export type OperationTable = { readonly [T in MessageType]?: OperationHandler<T> };

@@ -1,0 +1,40 @@
+// Every bound of the channel, in one place, named with its unit. Both ends import these.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame body either side accepts. A history page of 50 postings fits with room to spare. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Length prefix of a frame: 4 bytes, big-endian, counting the JSON body that follows. */
+export const FRAME_HEADER_BYTES = 4;
+/** The host rejects requests whose timestamp is further than this from its clock (the seeds' 2 minutes). */
+export const TIMESTAMP_SKEW_MS = 120_000;
+/** Request ids are 128-bit random values written as 32 lowercase hex digits. */
+export const REQUEST_ID_HEX_LENGTH = 32;
+/** Device ids: what a technician can type and a filename can hold. */
+export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{2,62}$/;
+/** `K_SHARED` is 32 random bytes per device. */
+export const PSK_BYTES = 32;
+/** TLS 1.3 suites allowed on the channel: AEAD suites whose hash is SHA-256, as external PSKs require. */
+export const TLS_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
+
+export const DEFAULT_HOST_LIMITS = {
+  maxConnections: 1024,
+  maxConnectionsPerDevice: 4,
+  maxPendingRequestsPerConnection: 32,
+  handshakeTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+} as const;
+
+export type HostLimits = { -readonly [K in keyof typeof DEFAULT_HOST_LIMITS]: number };
+
+export const DEFAULT_CLIENT_LIMITS = {
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  /** The client pings when it has sent nothing for this long, well inside the host's idle timeout. */
+  keepAliveIntervalMs: 20_000,
+  reconnectDelayMinMs: 250,
+  reconnectDelayMaxMs: 15_000,
+  maxPendingRequests: 32,
+} as const;
+
+export type ClientLimits = { -readonly [K in keyof typeof DEFAULT_CLIENT_LIMITS]: number };

@@ -1,0 +1,121 @@
+// Every message type of the channel: the body a request carries and the result a success returns.
+// Bodies are validated at the edge with these schemas; inside, code trusts the parsed types.
+// Money is always an integer number of cents.
+import { z } from 'zod';
+
+/** Largest amount any single message may carry: $1,000,000.00. Host limits are far lower. */
+export const MAX_MESSAGE_AMOUNT_CENTS = 100_000_000;
+export const HISTORY_PAGE_SIZE_MAX = 50;
+
+const amountCents = z.number().int().positive().max(MAX_MESSAGE_AMOUNT_CENTS);
+const nonNegativeCents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const signedCents = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const username = z.string().regex(/^[a-z0-9][a-z0-9._-]{2,31}$/, 'username: 3-32 of a-z 0-9 . _ -, starting with a letter or digit');
+// Length bounds keep a huge password from tying up scrypt; the policy itself is checked by the host.
+const password = z.string().min(1).max(128);
+const pan = z.string().regex(/^[0-9]{12,19}$/);
+const timestampMs = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export const accountSummary = z.object({
+  accountId: id,
+  kind: z.enum(['chequing', 'savings']),
+  currency: z.string().length(3),
+  balanceCents: signedCents,
+  availableCents: signedCents,
+});
+export type AccountSummary = z.infer<typeof accountSummary>;
+
+export const sessionInfo = z.object({
+  customerId: id,
+  username,
+  accounts: z.array(accountSummary),
+  /** Set for card sign-ins: last four digits only. */
+  cardLast4: z.string().regex(/^[0-9]{4}$/).optional(),
+  dailyWithdrawalRemainingCents: nonNegativeCents.optional(),
+  idleTimeoutMs: z.number().int().positive(),
+});
+export type SessionInfo = z.infer<typeof sessionInfo>;
+
+export const postingKind = z.enum(['deposit', 'withdrawal', 'transfer-in', 'transfer-out']);
+export type PostingKind = z.infer<typeof postingKind>;
+
+export const historyEntry = z.object({
+  postingId: id,
+  kind: postingKind,
+  /** Signed: positive adds to the account. */
+  amountCents: signedCents,
+  balanceAfterCents: signedCents,
+  timestampMs,
+  deviceId: z.string().optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntry>;
+
+const empty = z.object({}).strict();
+
+export const MESSAGES = {
+  ping: { body: empty, result: z.object({ hostTimeMs: timestampMs }) },
+
+  register: { body: z.object({ username, password }).strict(), result: sessionInfo },
+  'signin.password': { body: z.object({ username: z.string().min(1).max(64), password }).strict(), result: sessionInfo },
+  'signin.card': {
+    body: z.object({ pan, pinBlock: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
+    result: sessionInfo,
+  },
+  signout: { body: empty, result: empty },
+
+  balance: { body: z.object({ accountId: id }).strict(), result: accountSummary },
+  deposit: {
+    body: z.object({ accountId: id, amountCents }).strict(),
+    result: z.object({ postingId: id, account: accountSummary }),
+  },
+  'withdraw.authorize': {
+    body: z.object({ accountId: id, amountCents }).strict(),
+    result: z.object({ authorizationId: id, amountCents, account: accountSummary }),
+  },
+  'withdraw.complete': {
+    // The amount actually dispensed; may be less than authorized (short dispense), never more.
+    body: z.object({ authorizationId: id, dispensedCents: nonNegativeCents }).strict(),
+    result: z.object({ authorizationId: id, postedCents: nonNegativeCents, releasedCents: nonNegativeCents }),
+  },
+  'withdraw.reverse': {
+    body: z.object({ authorizationId: id }).strict(),
+    result: z.object({ authorizationId: id, releasedCents: nonNegativeCents }),
+  },
+  history: {
+    body: z
+      .object({
+        accountId: id,
+        limit: z.number().int().min(1).max(HISTORY_PAGE_SIZE_MAX).optional(),
+        /** Opaque cursor from the previous page's `nextCursor`. */
+        cursor: z.string().max(128).optional(),
+        sinceMs: timestampMs.optional(),
+        untilMs: timestampMs.optional(),
+        kinds: z.array(postingKind).max(4).optional(),
+      })
+      .strict(),
+    result: z.object({ entries: z.array(historyEntry), nextCursor: z.string().optional() }),
+  },
+  transfer: {
+    body: z.object({ fromAccountId: id, toAccountId: id, amountCents }).strict(),
+    result: z.object({ postingId: id, from: accountSummary, to: accountSummary }),
+  },
+} as const;
+
+export type MessageType = keyof typeof MESSAGES;
+export type RequestBody<T extends MessageType> = z.infer<(typeof MESSAGES)[T]['body']>;
+export type ResultOf<T extends MessageType> = z.infer<(typeof MESSAGES)[T]['result']>;
+
+export function isMessageType(type: string): type is MessageType {
+  return Object.hasOwn(MESSAGES, type);
+}
+
+/** Types whose effect needs no session: they either create one or finish work a rebooted kiosk started. */
+export const SESSIONLESS_TYPES: ReadonlySet<MessageType> = new Set([
+  'ping',
+  'register',
+  'signin.password',
+  'signin.card',
+  'withdraw.complete',
+  'withdraw.reverse',
+]);
