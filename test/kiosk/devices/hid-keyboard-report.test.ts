@@ -1,0 +1,120 @@
+import test from 'ava';
+import { HidReportError, KeyboardReportDecoder, type KeyPress } from '../../../kiosk/devices/hid/keyboard-report.js';
+import { reportsForText } from '../../../kiosk/devices/hid/keyboard-report-writer.js';
+
+const r = (...bytes: number[]): Buffer => Buffer.from(bytes);
+const RELEASE = r(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+
+function typed(presses: KeyPress[]): string {
+  return presses
+    .map((p) => (p.kind === 'char' ? p.char : p.kind === 'control' ? `<${p.key}${p.keypad ? ':kp' : ''}>` : `<0x${p.usage.toString(16)}>`))
+    .join('');
+}
+
+function decodeAll(reports: Buffer[], decoder = new KeyboardReportDecoder()): string {
+  return reports.map((report) => typed(decoder.decode(report))).join('');
+}
+
+test('decodes the shifted magstripe sentinels and separators: % ^ ? ; = /', (t) => {
+  const reports = [
+    r(0x02, 0x00, 0x22, 0x00, 0x00, 0x00, 0x00, 0x00), // LShift + 5 → %
+    RELEASE,
+    r(0x20, 0x00, 0x23, 0x00, 0x00, 0x00, 0x00, 0x00), // RShift + 6 → ^
+    RELEASE,
+    r(0x02, 0x00, 0x38, 0x00, 0x00, 0x00, 0x00, 0x00), // LShift + / → ?
+    RELEASE,
+    r(0x00, 0x00, 0x33, 0x00, 0x00, 0x00, 0x00, 0x00), // ;
+    RELEASE,
+    r(0x00, 0x00, 0x2e, 0x00, 0x00, 0x00, 0x00, 0x00), // =
+    RELEASE,
+    r(0x00, 0x00, 0x38, 0x00, 0x00, 0x00, 0x00, 0x00), // /
+    RELEASE,
+    r(0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x00), // space
+    r(0x00, 0x00, 0x2d, 0x00, 0x00, 0x00, 0x00, 0x00), // - (space released, - pressed)
+    r(0x00, 0x00, 0x37, 0x00, 0x00, 0x00, 0x00, 0x00), // .
+    RELEASE,
+  ];
+  t.is(decodeAll(reports), '%^?;=/ -.');
+});
+
+test('letters follow shift, digits on the main row, Enter, Escape, Backspace, Delete', (t) => {
+  const reports = [
+    r(0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00), // B
+    RELEASE,
+    r(0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00), // b
+    RELEASE,
+    r(0x00, 0x00, 0x1e, 0x00, 0x00, 0x00, 0x00, 0x00), // 1
+    RELEASE,
+    r(0x00, 0x00, 0x27, 0x00, 0x00, 0x00, 0x00, 0x00), // 0
+    RELEASE,
+    r(0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00, 0x00),
+    RELEASE,
+    r(0x00, 0x00, 0x29, 0x00, 0x00, 0x00, 0x00, 0x00),
+    RELEASE,
+    r(0x00, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x00, 0x00),
+    RELEASE,
+    r(0x00, 0x00, 0x4c, 0x00, 0x00, 0x00, 0x00, 0x00),
+    RELEASE,
+  ];
+  t.is(decodeAll(reports), 'Bb10<enter><escape><backspace><delete>');
+});
+
+test('keypad usages: digits, operators, Enter and Num Lock, regardless of shift', (t) => {
+  const usages = [0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x62, 0x63];
+  const reports = usages.flatMap((u) => [r(0x02, 0x00, u, 0x00, 0x00, 0x00, 0x00, 0x00), RELEASE]);
+  t.is(decodeAll(reports), '<num-lock:kp>/*-+<enter:kp>1234567890.');
+});
+
+test('rollover: a second key pressed while the first is held is one new press, in slot order', (t) => {
+  const reports = [
+    r(0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00), // a down
+    r(0x00, 0x00, 0x04, 0x05, 0x00, 0x00, 0x00, 0x00), // a held, b down
+    r(0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00), // a up, b held
+    r(0x00, 0x00, 0x05, 0x04, 0x00, 0x00, 0x00, 0x00), // a down again while b held
+    RELEASE,
+    r(0x00, 0x00, 0x06, 0x07, 0x00, 0x00, 0x00, 0x00), // c and d in one report
+    RELEASE,
+  ];
+  t.is(decodeAll(reports), 'abacd');
+});
+
+test('repeated identical reports are one press; a release report of zeros allows the next press', (t) => {
+  const one = r(0x00, 0x00, 0x1e, 0x00, 0x00, 0x00, 0x00, 0x00);
+  t.is(decodeAll([one, one, one, RELEASE, one, RELEASE, RELEASE]), '11');
+});
+
+test('an error-rollover report carries no keys and leaves the held state alone', (t) => {
+  const reports = [
+    r(0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00), // a
+    r(0x00, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01), // phantom state
+    r(0x00, 0x00, 0x04, 0x05, 0x00, 0x00, 0x00, 0x00), // a still held, b new
+    RELEASE,
+  ];
+  t.is(decodeAll(reports), 'ab');
+});
+
+test('reports of the wrong length are rejected with a clear error and change nothing', (t) => {
+  const decoder = new KeyboardReportDecoder();
+  t.is(typed(decoder.decode(r(0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00))), 'a');
+  const short = t.throws(() => decoder.decode(r(0x00, 0x00, 0x04)), { instanceOf: HidReportError });
+  t.is(short?.code, 'BAD_REPORT_LENGTH');
+  t.regex(short!.message, /8 bytes, got 3/);
+  const prefixed = t.throws(() => decoder.decode(r(0x01, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00)), { instanceOf: HidReportError });
+  t.regex(prefixed!.message, /report id/);
+  // 'a' is still held: the same report again is not a new press.
+  t.is(typed(decoder.decode(r(0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00))), '');
+});
+
+test('a configured report-id prefix is checked and stripped', (t) => {
+  const decoder = new KeyboardReportDecoder({ reportId: 0x01 });
+  t.is(typed(decoder.decode(r(0x01, 0x02, 0x00, 0x22, 0x00, 0x00, 0x00, 0x00, 0x00))), '%');
+  const wrongId = t.throws(() => decoder.decode(r(0x02, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00)), { instanceOf: HidReportError });
+  t.is(wrongId?.code, 'BAD_REPORT_ID');
+  t.is(t.throws(() => decoder.decode(RELEASE), { instanceOf: HidReportError })?.code, 'BAD_REPORT_LENGTH');
+});
+
+test('the report writer and the decoder agree on every character a magstripe track can hold', (t) => {
+  const text = '%B4111111111111111^DOE/JANE Q.^2812101-X?;4111111111111111=28121010000?\n';
+  t.is(decodeAll(reportsForText(text)), text.replace('\n', '<enter>'));
+  t.is(decodeAll(reportsForText(text, { reportId: 3 }), new KeyboardReportDecoder({ reportId: 3 })), text.replace('\n', '<enter>'));
+});
