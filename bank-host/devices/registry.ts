@@ -1,0 +1,177 @@
+// Kiosks known to the host: id, status and K_SHARED wrapped under the master key. The TLS `pskCallback`
+// is synchronous, so the registry keeps every record in memory and writes each change through the group
+// committer (with its audit record) before the in-memory view changes.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { isDeviceId } from '../../protocol/channel.js';
+import { PSK_BYTES } from '../../protocol/limits.js';
+import type { Database } from '../store/database.js';
+import type { GroupCommitter } from '../store/group-commit.js';
+import { unwrapDeviceKey, wrapDeviceKey } from '../keys.js';
+import { KeyedLocks } from '../store/locks.js';
+
+export type DeviceStatus = 'active' | 'revoked';
+
+export interface DeviceRecord {
+  readonly deviceId: string;
+  readonly status: DeviceStatus;
+  readonly keyVersion: number;
+  readonly wrappedKey: string;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/** What operators see: never the key. */
+export interface DeviceSummary {
+  readonly deviceId: string;
+  readonly status: DeviceStatus;
+  readonly keyVersion: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export class DeviceError extends Error {
+  constructor(
+    readonly code: 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED' | 'BAD_DEVICE_ID',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeviceError';
+  }
+}
+
+export const DEVICE_KEY_PREFIX = 'dev:';
+/** Bounds the registry that lives in memory. */
+export const MAX_DEVICES = 100_000;
+
+export type PskLookup = { readonly outcome: 'ok'; readonly key: Buffer } | { readonly outcome: 'unknown' | 'revoked' };
+
+export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; rotated: [deviceId: string] }> {
+  private readonly devices = new Map<string, DeviceRecord>();
+  // Changes to one device are serialized so two concurrent `add`s of one id cannot both pass the check.
+  private readonly locks = new KeyedLocks();
+
+  private constructor(
+    private readonly db: Database,
+    private readonly committer: GroupCommitter,
+    private readonly masterKey: Buffer,
+    private readonly now: () => number,
+  ) {
+    super();
+  }
+
+  static async load(db: Database, committer: GroupCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
+    const registry = new DeviceRegistry(db, committer, masterKey, now);
+    for await (const [, record] of db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) {
+      // Fail at start, not at a kiosk's handshake, if the master key is not the one the records were wrapped with.
+      unwrapDeviceKey(masterKey, record.deviceId, record.keyVersion, record.wrappedKey).fill(0);
+      registry.devices.set(record.deviceId, record);
+    }
+    return registry;
+  }
+
+  /** Synchronous, for `pskCallback`. */
+  lookupPsk(deviceId: string): PskLookup {
+    const record = this.devices.get(deviceId);
+    if (!record) return { outcome: 'unknown' };
+    if (record.status !== 'active') return { outcome: 'revoked' };
+    return { outcome: 'ok', key: unwrapDeviceKey(this.masterKey, record.deviceId, record.keyVersion, record.wrappedKey) };
+  }
+
+  isActive(deviceId: string): boolean {
+    return this.devices.get(deviceId)?.status === 'active';
+  }
+
+  list(): DeviceSummary[] {
+    return [...this.devices.values()].sort((a, b) => a.deviceId.localeCompare(b.deviceId)).map(summarize);
+  }
+
+  get(deviceId: string): DeviceSummary | undefined {
+    const record = this.devices.get(deviceId);
+    return record && summarize(record);
+  }
+
+  /** Registers a device and returns its new K_SHARED (the only time the key leaves the host in clear). */
+  async add(deviceId: string, actor = 'operator'): Promise<Buffer> {
+    return this.locks.withLocks([deviceId], () => this.addLocked(deviceId, actor));
+  }
+
+  private async addLocked(deviceId: string, actor: string): Promise<Buffer> {
+    if (!isDeviceId(deviceId)) {
+      throw new DeviceError('BAD_DEVICE_ID', `device id ${JSON.stringify(deviceId)} must be 3-63 of a-z 0-9 and -, starting with a letter or digit`);
+    }
+    if (this.devices.has(deviceId)) throw new DeviceError('DEVICE_EXISTS', `device ${deviceId} already exists (rotate its key instead)`);
+    if (this.devices.size >= MAX_DEVICES) throw new Error(`the registry is full (${MAX_DEVICES} devices)`);
+    const kShared = randomBytes(PSK_BYTES);
+    const nowMs = this.now();
+    const record: DeviceRecord = {
+      deviceId,
+      status: 'active',
+      keyVersion: 1,
+      wrappedKey: wrapDeviceKey(this.masterKey, deviceId, 1, kShared),
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+    };
+    await this.write(record, { action: 'device.add', actor });
+    return kShared;
+  }
+
+  /** Revokes a device: its handshakes fail from now on and its open connections are closed. */
+  async revoke(deviceId: string, actor = 'operator'): Promise<DeviceSummary> {
+    return this.locks.withLocks([deviceId], () => this.revokeLocked(deviceId, actor));
+  }
+
+  private async revokeLocked(deviceId: string, actor: string): Promise<DeviceSummary> {
+    const record = this.require(deviceId);
+    if (record.status === 'revoked') return summarize(record);
+    const revoked: DeviceRecord = { ...record, status: 'revoked', updatedAtMs: this.now() };
+    await this.write(revoked, { action: 'device.revoke', actor });
+    this.emit('revoked', deviceId);
+    return summarize(revoked);
+  }
+
+  /** Gives an active device a new K_SHARED; connections made with the old key are closed. */
+  async rotate(deviceId: string, actor = 'operator'): Promise<Buffer> {
+    return this.locks.withLocks([deviceId], () => this.rotateLocked(deviceId, actor));
+  }
+
+  private async rotateLocked(deviceId: string, actor: string): Promise<Buffer> {
+    const record = this.require(deviceId);
+    if (record.status !== 'active') throw new DeviceError('DEVICE_REVOKED', `device ${deviceId} is revoked; add it again under a new id`);
+    const kShared = randomBytes(PSK_BYTES);
+    const keyVersion = record.keyVersion + 1;
+    const rotated: DeviceRecord = {
+      ...record,
+      keyVersion,
+      wrappedKey: wrapDeviceKey(this.masterKey, deviceId, keyVersion, kShared),
+      updatedAtMs: this.now(),
+    };
+    await this.write(rotated, { action: 'device.rotate', actor });
+    this.emit('rotated', deviceId);
+    return kShared;
+  }
+
+  private require(deviceId: string): DeviceRecord {
+    const record = this.devices.get(deviceId);
+    if (!record) throw new DeviceError('DEVICE_UNKNOWN', `no device ${JSON.stringify(deviceId)} is registered`);
+    return record;
+  }
+
+  private async write(record: DeviceRecord, audit: { action: string; actor: string }): Promise<void> {
+    await this.committer.commit({
+      ops: [{ type: 'put', key: DEVICE_KEY_PREFIX + record.deviceId, value: record }],
+      events: [{ action: audit.action, outcome: 'ok', actor: audit.actor, deviceId: record.deviceId, detail: { keyVersion: record.keyVersion } }],
+    });
+    this.devices.set(record.deviceId, record);
+  }
+}
+
+function summarize(record: DeviceRecord): DeviceSummary {
+  return {
+    deviceId: record.deviceId,
+    status: record.status,
+    keyVersion: record.keyVersion,
+    createdAt: new Date(record.createdAtMs).toISOString(),
+    updatedAt: new Date(record.updatedAtMs).toISOString(),
+  };
+}

@@ -1,0 +1,140 @@
+// Assembles the bank host: database, keys, committer, device registry, the kiosk channel and the admin
+// socket. `openHostState` is also what the CLI uses on a stopped host, so both paths run the same code.
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { HostLimits } from '../protocol/limits.js';
+import type { Logger } from '../protocol/log.js';
+import { AdminSocketServer } from './admin/socket.js';
+import type { AdminContext } from './admin/commands.js';
+import type { AuditEvent } from './audit/event.js';
+import { loadHostConfig, type HostConfig } from './config.js';
+import { DeviceRegistry } from './devices/registry.js';
+import { loadHostKeys } from './keys.js';
+import type { HostServices, OperationTable } from './operations/context.js';
+import { ChannelServer } from './server/channel-server.js';
+import { describe, Dispatcher } from './server/dispatcher.js';
+import { expiredIdempotencyOps } from './server/idempotency.js';
+import { Database } from './store/database.js';
+import { GroupCommitter } from './store/group-commit.js';
+import { KeyedLocks } from './store/locks.js';
+
+export const DATABASE_FOLDER = 'db';
+/** How often expired idempotency records are swept. */
+export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
+
+export interface HostPaths {
+  readonly dataDir: string;
+  readonly keysDir: string;
+  /** Keys come from systemd's credentials directory (exempt from the owner-only mode check). */
+  readonly keysFromCredentials?: boolean;
+}
+
+export interface HostState {
+  readonly services: HostServices;
+  readonly registry: DeviceRegistry;
+  close(): Promise<void>;
+}
+
+export async function openHostState(paths: HostPaths, log: Logger, options: { config?: HostConfig; now?: () => number } = {}): Promise<HostState> {
+  const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
+  const config = options.config ?? (await loadHostConfig(paths.dataDir));
+  const db = await Database.open(path.join(paths.dataDir, DATABASE_FOLDER));
+  const now = options.now ?? Date.now;
+  try {
+    const committer = new GroupCommitter(db, undefined, now);
+    const services: HostServices = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
+    const registry = await DeviceRegistry.load(db, committer, keys.master, now);
+    return {
+      services,
+      registry,
+      async close() {
+        await committer.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+export interface ServeOptions {
+  readonly listenHost: string;
+  readonly listenPort: number;
+  readonly adminSocketPath?: string;
+  readonly limits?: Partial<HostLimits>;
+  readonly operations: OperationTable;
+}
+
+export class BankHost {
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly state: HostState,
+    readonly channel: ChannelServer,
+    readonly address: AddressInfo,
+    private readonly admin: AdminSocketServer | undefined,
+  ) {}
+
+  static async serve(state: HostState, options: ServeOptions): Promise<BankHost> {
+    const { services, registry } = state;
+    const recordSecurityEvent = (event: AuditEvent) => {
+      services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
+    };
+    const dispatcher = new Dispatcher({
+      services,
+      operations: options.operations,
+      deviceKey: (deviceId) => {
+        const lookup = registry.lookupPsk(deviceId);
+        return lookup.outcome === 'ok' ? lookup.key : undefined;
+      },
+    });
+    const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits);
+    const address = await channel.listen(options.listenHost, options.listenPort);
+    let admin: AdminSocketServer | undefined;
+    if (options.adminSocketPath) {
+      const ctx: AdminContext = {
+        services,
+        registry,
+        liveStatus: () => ({ listening: `${address.address}:${address.port}`, channel: channel.stats, commits: services.committer.stats }),
+      };
+      admin = new AdminSocketServer(ctx, services.log);
+      try {
+        await admin.listen(options.adminSocketPath);
+      } catch (error) {
+        await channel.close(0);
+        throw error;
+      }
+    }
+    const host = new BankHost(state, channel, address, admin);
+    host.sweepTimer = setInterval(() => void host.sweepIdempotency(), IDEMPOTENCY_SWEEP_INTERVAL_MS);
+    host.sweepTimer.unref();
+    services.log.info('bank host serving', { listen: `${address.address}:${address.port}`, adminSocket: options.adminSocketPath ?? null, devices: registry.list().length });
+    return host;
+  }
+
+  async sweepIdempotency(): Promise<number> {
+    const { services } = this.state;
+    try {
+      const ops = await expiredIdempotencyOps(services.db, services.now() - services.config.idempotencyRetentionMs);
+      await services.committer.commit({ ops });
+      return ops.length / 2;
+    } catch (error) {
+      services.log.error('idempotency sweep failed', { error: describe(error) });
+      return 0;
+    }
+  }
+
+  /** Graceful stop: refuse new connections, let in-flight requests finish (bounded), close the database. */
+  close(graceMs = 5_000): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweepTimer);
+      await this.admin?.close();
+      await this.channel.close(graceMs);
+      await this.state.close();
+      this.state.services.log.info('bank host stopped');
+    })();
+    return this.closing;
+  }
+}

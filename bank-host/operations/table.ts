@@ -1,0 +1,4 @@
+// Every operation the host serves over the channel. `ping` is answered by the dispatcher itself.
+import type { OperationTable } from './context.js';
+
+export const hostOperations: OperationTable = {};

@@ -1,0 +1,252 @@
+// The kiosk-facing listener: TLS 1.3-PSK, framed JSON requests, bounded in every direction.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import { errorResponse, type ResponseEnvelope } from '../../protocol/envelope.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { encodeFrame, FrameDecoder, FrameError } from '../../protocol/framing.js';
+import { DEFAULT_HOST_LIMITS, MAX_FRAME_BYTES, PSK_BYTES, type HostLimits } from '../../protocol/limits.js';
+import { isDeviceId, serverTlsOptions } from '../../protocol/channel.js';
+import type { Logger } from '../../protocol/log.js';
+import type { AuditEvent } from '../audit/event.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { ConnectionState } from '../operations/context.js';
+import { describe, type Dispatcher } from './dispatcher.js';
+
+export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'timeout' | 'protocol';
+
+export interface ChannelStats {
+  connectionsOpen: number;
+  connectionsRefused: number;
+  handshakesCompleted: number;
+  handshakeFailures: Record<HandshakeFailureReason, number>;
+  requests: number;
+  protocolErrors: number;
+}
+
+/** Bound on the bytes queued for a slow reader before the host stops reading its requests. */
+const MAX_QUEUED_WRITE_BYTES = 4 * MAX_FRAME_BYTES;
+/** A frame that has started must finish within this time, or the sender is too slow to keep. */
+export const FRAME_COMPLETION_TIMEOUT_MS = 10_000;
+
+interface PskAttempt {
+  identity: string;
+  outcome: 'ok' | 'unknown' | 'revoked';
+}
+
+export class ChannelServer {
+  readonly stats: ChannelStats = {
+    connectionsOpen: 0,
+    connectionsRefused: 0,
+    handshakesCompleted: 0,
+    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, timeout: 0, protocol: 0 },
+    requests: 0,
+    protocolErrors: 0,
+  };
+  private readonly server: tls.Server;
+  private readonly limits: HostLimits;
+  private readonly byDevice = new Map<string, Set<TLSSocket>>();
+  private readonly states = new WeakMap<TLSSocket, ConnectionState>();
+  private readonly pskAttempts = new WeakMap<TLSSocket, PskAttempt>();
+  private readonly rawSockets = new Set<Socket>();
+  private readonly pendingByConnection = new WeakMap<TLSSocket, number>();
+  // Unknown and revoked identities get a random key instead of a refusal, so their handshake fails the
+  // same way a wrong key does: a client cannot learn which ids exist or are revoked.
+  private readonly decoyKey = randomBytes(PSK_BYTES);
+  private accepting = true;
+  private connectionCounter = 0;
+
+  constructor(
+    private readonly registry: DeviceRegistry,
+    private readonly dispatcher: Dispatcher,
+    private readonly log: Logger,
+    private readonly recordSecurityEvent: (event: AuditEvent) => void,
+    limits: Partial<HostLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_HOST_LIMITS, ...limits };
+    this.server = tls.createServer(serverTlsOptions((socket, identity) => this.pskFor(socket, identity), this.limits.handshakeTimeoutMs));
+    this.server.on('connection', (raw: Socket) => this.onRawConnection(raw));
+    this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
+    this.server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => this.onHandshakeFailure(error, socket));
+    this.server.on('error', (error) => this.log.error('listener error', { error: describe(error) }));
+    registry.on('revoked', (deviceId) => this.closeDevice(deviceId, 'device revoked'));
+    registry.on('rotated', (deviceId) => this.closeDevice(deviceId, 'device key rotated'));
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  connectionCount(deviceId: string): number {
+    return this.byDevice.get(deviceId)?.size ?? 0;
+  }
+
+  /** Stops accepting, lets in-flight requests answer (bounded by `graceMs`), then closes every connection. */
+  async close(graceMs = 5_000): Promise<void> {
+    this.accepting = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && this.totalPending() > 0) await new Promise((r) => setTimeout(r, 20));
+    for (const raw of this.rawSockets) raw.destroy();
+    await closed;
+  }
+
+  private totalPending(): number {
+    let total = 0;
+    for (const sockets of this.byDevice.values()) for (const socket of sockets) total += this.pendingByConnection.get(socket) ?? 0;
+    return total;
+  }
+
+  private pskFor(socket: TLSSocket, identity: string): Buffer {
+    const lookup = isDeviceId(identity) ? this.registry.lookupPsk(identity) : ({ outcome: 'unknown' } as const);
+    this.pskAttempts.set(socket, { identity, outcome: lookup.outcome });
+    return lookup.outcome === 'ok' ? lookup.key : this.decoyKey;
+  }
+
+  private onRawConnection(raw: Socket): void {
+    if (!this.accepting || this.rawSockets.size >= this.limits.maxConnections) {
+      this.stats.connectionsRefused++;
+      raw.destroy();
+      return;
+    }
+    this.rawSockets.add(raw);
+    raw.on('close', () => this.rawSockets.delete(raw));
+    raw.on('error', () => {});
+  }
+
+  private onHandshakeFailure(error: Error & { code?: string }, socket: TLSSocket): void {
+    const attempt = this.pskAttempts.get(socket);
+    const reason: HandshakeFailureReason =
+      error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
+        ? 'timeout'
+        : attempt?.outcome === 'unknown'
+          ? 'unknown-device'
+          : attempt?.outcome === 'revoked'
+            ? 'revoked-device'
+            : attempt?.outcome === 'ok'
+              ? 'wrong-key'
+              : 'protocol';
+    this.stats.handshakeFailures[reason]++;
+    // The claimed identity is attacker-controlled: record it only when it is a well-formed device id.
+    const claimed = attempt && isDeviceId(attempt.identity) ? attempt.identity : undefined;
+    this.log.warn('handshake refused', { reason, claimedDeviceId: claimed ?? null, remote: socket.remoteAddress ?? null });
+    this.recordSecurityEvent({ action: 'handshake', outcome: 'refused', reason, ...(claimed ? { deviceId: claimed } : {}) });
+    socket.destroy();
+  }
+
+  private onSecureConnection(socket: TLSSocket): void {
+    const attempt = this.pskAttempts.get(socket);
+    if (!attempt || attempt.outcome !== 'ok' || !this.accepting) {
+      // Cannot happen with a decoy key, but a connection without a verified identity must never be served.
+      socket.destroy();
+      return;
+    }
+    const deviceId = attempt.identity;
+    const sockets = this.byDevice.get(deviceId) ?? new Set<TLSSocket>();
+    if (sockets.size >= this.limits.maxConnectionsPerDevice) {
+      this.stats.connectionsRefused++;
+      this.log.warn('connection refused: per-device limit', { deviceId, limit: this.limits.maxConnectionsPerDevice });
+      socket.end(encodeFrame(errorResponse('', new ProtocolError('TOO_MANY_CONNECTIONS'))));
+      socket.destroySoon();
+      return;
+    }
+    sockets.add(socket);
+    this.byDevice.set(deviceId, sockets);
+    this.stats.handshakesCompleted++;
+    this.stats.connectionsOpen++;
+    const state: ConnectionState = { connectionId: `c${++this.connectionCounter}`, deviceId, session: undefined };
+    this.states.set(socket, state);
+    this.pendingByConnection.set(socket, 0);
+    const log = this.log.child({ deviceId, connectionId: state.connectionId });
+    log.info('device connected');
+
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
+    let frameTimer: NodeJS.Timeout | undefined;
+    socket.setTimeout(this.limits.idleTimeoutMs);
+    socket.on('timeout', () => {
+      log.info('closing idle connection', { idleTimeoutMs: this.limits.idleTimeoutMs });
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      let documents: unknown[];
+      try {
+        documents = decoder.push(chunk);
+      } catch (error) {
+        // After a framing error the stream has no trustworthy boundary left: answer once, then close.
+        this.stats.protocolErrors++;
+        log.warn('closing connection: bad frame', { error: (error as Error).message });
+        const message = error instanceof FrameError ? error.message : 'bad frame';
+        socket.end(encodeFrame(errorResponse('', new ProtocolError('BAD_FRAME', message))));
+        socket.destroySoon();
+        return;
+      }
+      if (frameTimer) clearTimeout(frameTimer);
+      frameTimer = decoder.pendingBytes > 0
+        ? setTimeout(() => {
+            log.warn('closing connection: frame not completed in time', { frameTimeoutMs: FRAME_COMPLETION_TIMEOUT_MS });
+            socket.destroy();
+          }, FRAME_COMPLETION_TIMEOUT_MS)
+        : undefined;
+      for (const document of documents) this.handleDocument(socket, state, document);
+    });
+    socket.on('error', (error) => log.debug('connection error', { error: describe(error) }));
+    socket.on('close', () => {
+      if (frameTimer) clearTimeout(frameTimer);
+      sockets.delete(socket);
+      if (sockets.size === 0) this.byDevice.delete(deviceId);
+      this.stats.connectionsOpen--;
+      if (state.session) {
+        this.recordSecurityEvent({ action: 'session.end', outcome: 'ok', reason: 'disconnected', deviceId, customerId: state.session.customerId });
+        state.session = undefined;
+      }
+      log.info('device disconnected');
+    });
+  }
+
+  private handleDocument(socket: TLSSocket, state: ConnectionState, document: unknown): void {
+    this.stats.requests++;
+    const pending = this.pendingByConnection.get(socket) ?? 0;
+    if (pending >= this.limits.maxPendingRequestsPerConnection) {
+      const id = typeof (document as { id?: unknown })?.id === 'string' ? ((document as { id: string }).id.slice(0, 32)) : '';
+      this.send(socket, errorResponse(/^[0-9a-f]{32}$/.test(id) ? id : '', new ProtocolError('TOO_MANY_PENDING', undefined, true)));
+      return;
+    }
+    this.pendingByConnection.set(socket, pending + 1);
+    if (pending + 1 >= this.limits.maxPendingRequestsPerConnection) socket.pause();
+    void this.dispatcher
+      .dispatch(state, document)
+      .then((response) => {
+        if (!response.ok) this.stats.protocolErrors++;
+        this.send(socket, response);
+      })
+      .finally(() => {
+        const left = (this.pendingByConnection.get(socket) ?? 1) - 1;
+        this.pendingByConnection.set(socket, left);
+        if (left < this.limits.maxPendingRequestsPerConnection && socket.writableLength < MAX_QUEUED_WRITE_BYTES) socket.resume();
+      });
+  }
+
+  private send(socket: TLSSocket, response: ResponseEnvelope): void {
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(encodeFrame(response));
+    // A reader that does not drain its responses stops being read from, bounding the host's memory.
+    if (socket.writableLength >= MAX_QUEUED_WRITE_BYTES) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+  }
+
+  private closeDevice(deviceId: string, why: string): void {
+    const sockets = this.byDevice.get(deviceId);
+    if (!sockets) return;
+    this.log.info('closing device connections', { deviceId, why, count: sockets.size });
+    for (const socket of sockets) socket.destroy();
+  }
+}

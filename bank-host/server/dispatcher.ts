@@ -1,0 +1,204 @@
+// Turns one decoded frame into one response. Order of checks: envelope, clock window, type, body,
+// idempotency (a retry returns the first answer before anything else can differ), session, handler.
+import type { z } from 'zod';
+import { errorResponse, parseRequestEnvelope, requestIdOf, resultResponse, type ResponseEnvelope } from '../../protocol/envelope.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
+import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
+import { derivePinKey } from '../../protocol/pin-block.js';
+import type { AuditEvent } from '../audit/event.js';
+import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
+import type { Change } from '../store/group-commit.js';
+import {
+  bodyHash,
+  idempotencyOps,
+  readIdempotencyRecord,
+  type IdempotencyRecord,
+  type StoredOutcome,
+} from './idempotency.js';
+
+/** Types that are answered without an idempotency record: they read nothing a customer owns and change nothing. */
+const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping']);
+const SIGN_IN_TYPES: ReadonlySet<MessageType> = new Set(['register', 'signin.password', 'signin.card']);
+
+export interface DispatcherDeps {
+  readonly services: HostServices;
+  readonly operations: OperationTable;
+  /** K_SHARED of an active device, for its PIN key. */
+  readonly deviceKey: (deviceId: string) => Buffer | undefined;
+}
+
+export class Dispatcher {
+  /** Requests being processed, by device and id, so a retry racing its original waits for it. */
+  private readonly inFlight = new Map<string, Promise<ResponseEnvelope>>();
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  async dispatch(connection: ConnectionState, document: unknown): Promise<ResponseEnvelope> {
+    let requestId = requestIdOf(document) ?? '';
+    try {
+      const envelope = parseRequestEnvelope(document);
+      requestId = envelope.id;
+      const nowMs = this.deps.services.now();
+      if (Math.abs(envelope.ts - nowMs) > TIMESTAMP_SKEW_MS) {
+        throw new ProtocolError('STALE_TIMESTAMP', `timestamp is ${Math.round((envelope.ts - nowMs) / 1000)} s from the host clock; the window is ±${TIMESTAMP_SKEW_MS / 1000} s`);
+      }
+      if (!isMessageType(envelope.type)) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(envelope.type)}`);
+      const type = envelope.type;
+      const body = parseBody(type, envelope.body);
+      if (type === 'ping') return resultResponse(requestId, { hostTimeMs: nowMs });
+
+      const flightKey = `${connection.deviceId}:${requestId}`;
+      const running = this.inFlight.get(flightKey);
+      if (running) {
+        await running.catch(() => undefined);
+        return await this.replay(connection, type, requestId, body);
+      }
+      const work = this.runOnce(connection, type, requestId, body, nowMs);
+      this.inFlight.set(flightKey, work);
+      try {
+        return await work;
+      } finally {
+        this.inFlight.delete(flightKey);
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) return errorResponse(requestId, error);
+      this.deps.services.log.error('request failed', { requestId, deviceId: connection.deviceId, error: describe(error) });
+      return errorResponse(requestId, new ProtocolError('INTERNAL', undefined, true));
+    }
+  }
+
+  private async replay(connection: ConnectionState, type: MessageType, requestId: string, body: unknown): Promise<ResponseEnvelope> {
+    const stored = await readIdempotencyRecord(this.deps.services.db, connection.deviceId, requestId);
+    if (!stored) return this.runOnce(connection, type, requestId, body, this.deps.services.now());
+    if (stored.bodyHash !== bodyHash(type, body)) throw new ProtocolError('REQUEST_ID_REUSED');
+    if (stored.session && !connection.session) {
+      connection.session = { ...stored.session, sessionId: requestId, lastActivityMs: this.deps.services.now() };
+    }
+    return toResponse(requestId, stored.outcome);
+  }
+
+  private async runOnce(connection: ConnectionState, type: MessageType, requestId: string, body: unknown, nowMs: number): Promise<ResponseEnvelope> {
+    const { services } = this.deps;
+    const stored = await readIdempotencyRecord(services.db, connection.deviceId, requestId);
+    if (stored) return this.replay(connection, type, requestId, body);
+
+    const hash = bodyHash(type, body);
+    const failureEvent = (error: ProtocolError): AuditEvent => ({
+      action: type,
+      outcome: 'failed',
+      deviceId: connection.deviceId,
+      requestId,
+      reason: error.code,
+      ...(connection.session ? { customerId: connection.session.customerId } : {}),
+      ...(typeof (body as { amountCents?: unknown }).amountCents === 'number' ? { amountCents: (body as { amountCents: number }).amountCents } : {}),
+    });
+    const record = async (outcome: StoredOutcome, change: Change): Promise<void> => {
+      const idem: IdempotencyRecord = {
+        bodyHash: hash,
+        type,
+        outcome,
+        storedAtMs: nowMs,
+        ...(outcome.ok && SIGN_IN_TYPES.has(type) && connection.session
+          ? {
+              session: {
+                customerId: connection.session.customerId,
+                username: connection.session.username,
+                ...(connection.session.cardPan ? { cardPan: connection.session.cardPan } : {}),
+              },
+            }
+          : {}),
+      };
+      await services.committer.commit({
+        ops: [...change.ops, ...(UNRECORDED_TYPES.has(type) ? [] : idempotencyOps(connection.deviceId, requestId, idem))],
+        ...(change.events ? { events: change.events } : {}),
+      });
+    };
+
+    // Session checks come after the idempotency lookup: a completed request's answer stands even if the
+    // session has since expired.
+    if (!SESSIONLESS_TYPES.has(type)) {
+      const session = connection.session;
+      if (!session) {
+        const error = new ProtocolError('NOT_SIGNED_IN');
+        await record(toStored(error), { ops: [], events: [failureEvent(error)] });
+        throw error;
+      }
+      if (nowMs - session.lastActivityMs > services.config.sessionIdleTimeoutMs) {
+        connection.session = undefined;
+        const error = new ProtocolError('SESSION_EXPIRED');
+        await record(toStored(error), {
+          ops: [],
+          events: [{ action: 'session.expire', outcome: 'ok', customerId: session.customerId, deviceId: connection.deviceId, requestId }],
+        });
+        throw error;
+      }
+      session.lastActivityMs = nowMs;
+    }
+
+    const handler = this.deps.operations[type] as ((ctx: RequestContext<MessageType>, body: unknown) => Promise<unknown>) | undefined;
+    if (!handler) throw new ProtocolError('UNKNOWN_TYPE', `message type ${type} is not served by this host`);
+
+    let finished: StoredOutcome | undefined;
+    const ctx: RequestContext<MessageType> = {
+      services,
+      connection,
+      requestId,
+      type,
+      nowMs,
+      devicePinKey: () => {
+        const key = this.deps.deviceKey(connection.deviceId);
+        if (!key) throw new ProtocolError('INTERNAL', 'the device is no longer active', false);
+        try {
+          return derivePinKey(key);
+        } finally {
+          key.fill(0);
+        }
+      },
+      finish: async (outcome: Outcome<MessageType>, change: Change) => {
+        if (finished) throw new Error(`operation ${type} called finish twice`);
+        const stored = 'error' in outcome ? toStored(outcome.error) : ({ ok: true, result: outcome.result } as const);
+        await record(stored, change);
+        finished = stored;
+      },
+    };
+
+    try {
+      const result = await handler(ctx, body);
+      if (!finished) {
+        services.log.error('operation returned without finishing', { type, requestId });
+        throw new ProtocolError('INTERNAL', undefined, true);
+      }
+      return finished.ok ? resultResponse(requestId, result) : toResponse(requestId, finished);
+    } catch (error) {
+      // What finish stored is the answer; a later exception cannot change it.
+      if (finished) return toResponse(requestId, finished);
+      if (error instanceof ProtocolError && error.code !== 'INTERNAL') {
+        await record(toStored(error), { ops: [], events: [failureEvent(error)] });
+      }
+      throw error;
+    }
+  }
+}
+
+function parseBody(type: MessageType, body: unknown): unknown {
+  const parsed = (MESSAGES[type].body as z.ZodTypeAny).safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join('.');
+  // Amount problems get their own code: the kiosk shows "enter a valid amount", not a generic error.
+  const code = /amountCents$|dispensedCents$/.test(field) ? 'BAD_AMOUNT' : 'BAD_BODY';
+  throw new ProtocolError(code, `${field || 'body'}: ${issue.message}`);
+}
+
+function toStored(error: ProtocolError): StoredOutcome {
+  return { ok: false, error: { code: error.code, message: error.message, retryable: error.retryable } };
+}
+
+function toResponse(requestId: string, outcome: StoredOutcome): ResponseEnvelope {
+  return outcome.ok ? resultResponse(requestId, outcome.result) : errorResponse(requestId, new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.retryable));
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
