@@ -1,0 +1,499 @@
+// The cash dispenser driver over a real serial port. The property that matters most: a DISPENSE
+// frame leaves this process at most once per call. Every failure after it is sent is resolved by
+// asking the device (LAST_DISPENSE) what that transaction did, never by sending it again.
+
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../../../protocol/log.js';
+import { DeviceError } from '../serial/device-error.js';
+import { createDeferred, sleepMs, waitAtMost, type Deferred } from '../serial/deferred.js';
+import { SerialLink } from '../serial/serial-link.js';
+import { ACK, NAK, FrameDecoder, encodeFrame, type DecodedItem, type Frame } from './frame-codec.js';
+import {
+  COMMAND,
+  DEVICE_RESPONSES,
+  MAX_CASSETTES,
+  MAX_NOTES_PER_DISPENSE,
+  MessageFormatError,
+  decodeCounters,
+  decodeDispenseRecord,
+  decodeResetReport,
+  decodeStatusReport,
+  encodeDispenseCommand,
+  encodeTransactionId,
+  isValidTransactionId,
+  responseCommandOf,
+  type CommandCode,
+  type DispenseRecord,
+  type ResultCode,
+} from './messages.js';
+import type {
+  AvailabilityChange,
+  CashDispenser,
+  DeviceAvailability,
+  DispenseErrorCode,
+  DispenseQueryResult,
+  DispenseRequest,
+  DispenseResult,
+  DispenserCounters,
+  DispenserStatus,
+} from './types.js';
+
+export const DEFAULT_DISPENSER_LIMITS = {
+  /** The device ACKs a frame within a few ms; 500 ms covers a busy microcontroller. */
+  ackTimeoutMs: 500,
+  /** STATUS, COUNTERS, LAST_DISPENSE and RESET answer at once. */
+  commandResponseTimeoutMs: 2_000,
+  /** 50 notes at about one per second plus presenting the bundle. */
+  dispenseResponseTimeoutMs: 60_000,
+  /** Sends of one non-dispense command (first + retransmissions) on NAK or a missing ACK/response. */
+  maxTransmitAttempts: 3,
+  /** A gap this long inside a frame means the frame is lost (a byte takes ~1 ms at 9600 baud). */
+  interByteTimeoutMs: 100,
+  /** Rounds of LAST_DISPENSE after a lost dispense response, each a full retransmit budget. */
+  outcomeQueryAttempts: 10,
+  /** Pause between those rounds: lets a silent device come back or finish moving notes. */
+  outcomeQueryIntervalMs: 1_000,
+  writeTimeoutMs: 1_000,
+  closeTimeoutMs: 1_000,
+  /** Callers waiting behind the command in progress; more means something upstream is looping. */
+  maxQueuedCommands: 4,
+} as const;
+
+export type DispenserLimits = { -readonly [K in keyof typeof DEFAULT_DISPENSER_LIMITS]: number };
+
+export interface SerialCashDispenserOptions {
+  path: string;
+  baudRate?: number;
+  limits?: Partial<DispenserLimits>;
+  logger?: Logger;
+}
+
+/** Statistics for diagnostics and tests; counts never reset while the driver lives. */
+export interface DispenserLinkStats {
+  framesSent: number;
+  dispenseFramesSent: number;
+  retransmissions: number;
+  naksReceived: number;
+  naksSent: number;
+  protocolErrors: number;
+  staleFramesIgnored: number;
+}
+
+interface Exchange {
+  seq: number;
+  responseCommand: number;
+  ack: Deferred<'ack' | 'nak'>;
+  response: Deferred<Frame>;
+}
+
+type ExchangeFailure = 'no-ack' | 'nak' | 'no-response';
+
+export class SerialCashDispenser implements CashDispenser {
+  private readonly limits: DispenserLimits;
+  private link: SerialLink | undefined;
+  private decoder: FrameDecoder;
+  private exchange: Exchange | undefined;
+  // Random start: after a restart our first SEQ must not look like a retransmission of the last one.
+  private nextSeq = randomInt(256);
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private currentAvailability: DeviceAvailability = 'closed';
+  private readonly listeners = new Set<(change: AvailabilityChange) => void>();
+  private lastFrameError = '';
+  readonly stats: DispenserLinkStats = {
+    framesSent: 0,
+    dispenseFramesSent: 0,
+    retransmissions: 0,
+    naksReceived: 0,
+    naksSent: 0,
+    protocolErrors: 0,
+    staleFramesIgnored: 0,
+  };
+
+  constructor(private readonly options: SerialCashDispenserOptions) {
+    this.limits = { ...DEFAULT_DISPENSER_LIMITS, ...options.limits };
+    this.decoder = this.newDecoder();
+  }
+
+  get availability(): DeviceAvailability {
+    return this.currentAvailability;
+  }
+
+  onAvailabilityChange(listener: (change: AvailabilityChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async open(): Promise<void> {
+    if (this.link?.isOpen) return;
+    this.decoder = this.newDecoder();
+    this.link = await SerialLink.open(
+      {
+        path: this.options.path,
+        baudRate: this.options.baudRate ?? 9600,
+        writeTimeoutMs: this.limits.writeTimeoutMs,
+        closeTimeoutMs: this.limits.closeTimeoutMs,
+      },
+      {
+        onData: (bytes) => this.onBytes(bytes),
+        onUnexpectedClose: (error) => this.setAvailability('unavailable', `serial port closed: ${error?.message ?? 'no reason given'}`),
+      },
+    );
+    // Availability is proven by an answer, not by an open fd.
+    try {
+      const status = await this.status();
+      if (status.state === 'error') this.setAvailability('unavailable', `dispenser in error state (${status.error ?? 'unspecified'})`);
+    } catch (error) {
+      // Open succeeds with the device unavailable: the kiosk shows out-of-service and retries later.
+      this.options.logger?.warn('dispenser did not answer STATUS after open', { error: describe(error) });
+    }
+  }
+
+  async close(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    await link?.close();
+    this.setAvailability('closed', 'closed by the kiosk');
+  }
+
+  status(): Promise<DispenserStatus> {
+    return this.serialize(async () => {
+      const frame = await this.exchangeWithRetransmit(COMMAND.STATUS, new Uint8Array(0));
+      const report = this.parse(() => decodeStatusReport(frame.data));
+      const status: DispenserStatus = {
+        state: report.state,
+        cassettes: report.cassettes.map((c, index) => ({ index, ...c })),
+      };
+      const error = errorOf(report.lastError);
+      if (error) status.error = error;
+      if (report.state === 'error') this.setAvailability('unavailable', `dispenser in error state (${error ?? 'unspecified'})`);
+      return status;
+    });
+  }
+
+  counters(): Promise<DispenserCounters> {
+    return this.serialize(async () => {
+      const frame = await this.exchangeWithRetransmit(COMMAND.COUNTERS, new Uint8Array(0));
+      return { lifetimeDispensed: this.parse(() => decodeCounters(frame.data)) };
+    });
+  }
+
+  reset(): Promise<void> {
+    return this.serialize(async () => {
+      const frame = await this.exchangeWithRetransmit(COMMAND.RESET, new Uint8Array(0));
+      const report = this.parse(() => decodeResetReport(frame.data));
+      if (report.state === 'error') {
+        this.setAvailability('unavailable', `dispenser still in error state after RESET (${report.lastError})`);
+        throw new DeviceError('DISPENSER_REFUSED', `dispenser stayed in error state after RESET (${report.lastError})`);
+      }
+    });
+  }
+
+  queryDispense(transactionId: number): Promise<DispenseQueryResult> {
+    if (!isValidTransactionId(transactionId)) {
+      return Promise.reject(new DeviceError('BAD_ARGUMENT', `transaction id ${transactionId} is not an integer in 1..2^32-1`));
+    }
+    return this.serialize(() => this.queryOnce(transactionId));
+  }
+
+  dispense(request: DispenseRequest): Promise<DispenseResult> {
+    try {
+      checkDispenseRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Copy: the caller's array must not change what we compare the device's answer with.
+    const notes = [...request.notes];
+    return this.serialize(() => this.dispenseOnce(request.transactionId, notes));
+  }
+
+  private async dispenseOnce(transactionId: number, notes: number[]): Promise<DispenseResult> {
+    const data = encodeDispenseCommand({ transactionId, notes });
+    const exchange = this.beginExchange(COMMAND.DISPENSE);
+    let lost: string;
+    try {
+      // Sent once. A NAK, missing ACK or missing response all fall through to the query below.
+      this.stats.dispenseFramesSent += 1;
+      const failure = await this.transmit(exchange, COMMAND.DISPENSE, data, this.limits.dispenseResponseTimeoutMs);
+      if (typeof failure !== 'string') {
+        const record = this.parse(() => decodeDispenseRecord(failure.data, 'DISPENSE response'));
+        return this.resultFromRecord(record, transactionId, notes, 'response');
+      }
+      lost = failure;
+    } catch (error) {
+      // A write error may still have put the whole frame on the wire; treat it like a lost response.
+      lost = describe(error);
+    } finally {
+      this.endExchange(exchange);
+    }
+    this.options.logger?.warn('dispense response lost; asking the device what it did', { transactionId, reason: lost });
+    return this.recoverDispenseOutcome(transactionId, notes, lost);
+  }
+
+  private async recoverDispenseOutcome(transactionId: number, notes: number[], lostReason: string): Promise<DispenseResult> {
+    let lastProblem = lostReason;
+    for (let attempt = 1; attempt <= this.limits.outcomeQueryAttempts; attempt++) {
+      if (attempt > 1) await sleepMs(this.limits.outcomeQueryIntervalMs);
+      let query: DispenseQueryResult;
+      try {
+        query = await this.queryOnce(transactionId);
+      } catch (error) {
+        lastProblem = describe(error);
+        continue;
+      }
+      if (!query.found) {
+        // The query travels on the same line after the DISPENSE frame and the device records a
+        // transaction before moving its first note, so "unknown" proves nothing moved.
+        return { transactionId, requested: notes, dispensed: notes.map(() => 0), complete: false, error: 'not-received', source: 'query' };
+      }
+      if (query.inProgress) {
+        lastProblem = 'dispense still in progress';
+        continue;
+      }
+      if (!sameCounts(query.requested, notes)) {
+        throw new DeviceError('DISPENSER_REFUSED', `transaction ${transactionId} was used before for a different dispense; nothing was sent again`);
+      }
+      const result: DispenseResult = { transactionId, requested: notes, dispensed: query.dispensed, complete: query.complete, source: 'query' };
+      if (query.error) result.error = query.error;
+      return result;
+    }
+    this.setAvailability('unavailable', 'dispense outcome unknown');
+    throw new DeviceError(
+      'DISPENSE_OUTCOME_UNKNOWN',
+      `transaction ${transactionId}: no answer to LAST_DISPENSE after ${this.limits.outcomeQueryAttempts} rounds (${lastProblem}); keep it open and query again`,
+    );
+  }
+
+  private async queryOnce(transactionId: number): Promise<DispenseQueryResult> {
+    const frame = await this.exchangeWithRetransmit(COMMAND.LAST_DISPENSE, encodeTransactionId(transactionId));
+    const record = this.parse(() => decodeDispenseRecord(frame.data, 'LAST_DISPENSE response'));
+    if (record.transactionId !== transactionId) {
+      throw new DeviceError('DISPENSER_BAD_RESPONSE', `LAST_DISPENSE answered for transaction ${record.transactionId}, asked ${transactionId}`);
+    }
+    if (record.outcome === 'unknown') return { transactionId, found: false };
+    const result: DispenseQueryResult = {
+      transactionId,
+      found: true,
+      inProgress: record.outcome === 'in-progress',
+      requested: record.requested,
+      dispensed: record.dispensed,
+      complete: record.outcome === 'completed',
+    };
+    const error = errorOf(record.result);
+    if (error) result.error = error;
+    return result;
+  }
+
+  private resultFromRecord(record: DispenseRecord, transactionId: number, notes: number[], source: 'response' | 'query'): DispenseResult {
+    if (record.transactionId !== transactionId) {
+      throw new DeviceError('DISPENSER_BAD_RESPONSE', `DISPENSE answered for transaction ${record.transactionId}, sent ${transactionId}`);
+    }
+    if (!sameCounts(record.requested, notes)) {
+      // The device kept an older dispense under this number and answered with it instead.
+      throw new DeviceError('DISPENSER_REFUSED', `transaction ${transactionId} was used before for a different dispense`);
+    }
+    const result: DispenseResult = {
+      transactionId,
+      requested: notes,
+      dispensed: record.dispensed,
+      complete: record.outcome === 'completed',
+      source,
+    };
+    const error = errorOf(record.result);
+    if (error) result.error = error;
+    if (error === 'jam' || error === 'not-ready') this.setAvailability('unavailable', `dispenser reported ${error}`);
+    return result;
+  }
+
+  // --- link layer --------------------------------------------------------------------------------
+
+  private newDecoder(): FrameDecoder {
+    return new FrameDecoder({ knownCommands: DEVICE_RESPONSES, interByteTimeoutMs: this.limits.interByteTimeoutMs });
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.link?.isOpen) return Promise.reject(new DeviceError('NOT_OPEN', 'the dispenser driver is not open'));
+    if (this.queued >= this.limits.maxQueuedCommands) {
+      return Promise.reject(new DeviceError('BUSY', `${this.queued} dispenser commands already queued`));
+    }
+    this.queued += 1;
+    const run = this.queue.then(work).finally(() => {
+      this.queued -= 1;
+    });
+    // The chain must survive a failed command; callers get the failure through `run`.
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private beginExchange(command: CommandCode): Exchange {
+    const exchange: Exchange = {
+      seq: this.nextSeq,
+      responseCommand: responseCommandOf(command),
+      ack: createDeferred(),
+      response: createDeferred(),
+    };
+    this.nextSeq = (this.nextSeq + 1) & 0xff;
+    this.exchange = exchange;
+    return exchange;
+  }
+
+  private endExchange(exchange: Exchange): void {
+    if (this.exchange === exchange) this.exchange = undefined;
+  }
+
+  /** One send of a frame and the wait for its ACK and response. Returns the response or why not. */
+  private async transmit(exchange: Exchange, command: CommandCode, data: Uint8Array, responseTimeoutMs: number): Promise<Frame | ExchangeFailure> {
+    const link = this.link;
+    if (!link) throw new DeviceError('NOT_OPEN', 'the dispenser driver is not open');
+    if (exchange.ack.settled) exchange.ack = createDeferred();
+    this.stats.framesSent += 1;
+    await link.write(encodeFrame({ seq: exchange.seq, command, data }));
+    const ack = await waitAtMost(exchange.ack.promise, this.limits.ackTimeoutMs);
+    if (ack.timedOut) return 'no-ack';
+    if (ack.value === 'nak') return 'nak';
+    const response = await waitAtMost(exchange.response.promise, responseTimeoutMs);
+    if (response.timedOut) {
+      this.noteFrameErrors(this.decoder.expire(Date.now()));
+      return 'no-response';
+    }
+    return response.value;
+  }
+
+  private async exchangeWithRetransmit(command: CommandCode, data: Uint8Array): Promise<Frame> {
+    const exchange = this.beginExchange(command);
+    let failure: ExchangeFailure = 'no-ack';
+    try {
+      for (let attempt = 1; attempt <= this.limits.maxTransmitAttempts; attempt++) {
+        // Same SEQ on every attempt: the device answers a retransmission from its last response
+        // instead of executing the command twice.
+        if (attempt > 1) this.stats.retransmissions += 1;
+        let outcome: Frame | ExchangeFailure;
+        try {
+          outcome = await this.transmit(exchange, command, data, this.limits.commandResponseTimeoutMs);
+        } catch (error) {
+          this.setAvailability('unavailable', `serial write failed: ${describe(error)}`);
+          throw error;
+        }
+        if (typeof outcome !== 'string') {
+          this.setAvailability('available', 'dispenser answered');
+          return outcome;
+        }
+        failure = outcome;
+      }
+    } finally {
+      this.endExchange(exchange);
+    }
+    const code = failure === 'nak' ? 'DISPENSER_NAK' : failure === 'no-ack' ? 'DISPENSER_NO_ACK' : 'DISPENSER_NO_RESPONSE';
+    const detail = this.lastFrameError ? `; last link error: ${this.lastFrameError}` : '';
+    this.setAvailability('unavailable', `no answer to command 0x${command.toString(16)} (${failure})`);
+    throw new DeviceError(code, `command 0x${command.toString(16)}: ${failure} after ${this.limits.maxTransmitAttempts} attempts${detail}`);
+  }
+
+  private onBytes(bytes: Uint8Array): void {
+    for (const item of this.decoder.push(bytes, Date.now())) this.onItem(item);
+  }
+
+  private onItem(item: DecodedItem): void {
+    const exchange = this.exchange;
+    switch (item.kind) {
+      case 'ack':
+      case 'nak':
+        if (item.kind === 'nak') this.stats.naksReceived += 1;
+        // A stray ACK/NAK (late, duplicated) with no frame of ours waiting is dropped.
+        exchange?.ack.resolve(item.kind);
+        return;
+      case 'frame': {
+        this.sendControl(ACK);
+        const { frame } = item;
+        if (!exchange || frame.seq !== exchange.seq || frame.command !== exchange.responseCommand) {
+          // A response to a command we gave up on; it was ACKed so the device stops resending it.
+          this.stats.staleFramesIgnored += 1;
+          return;
+        }
+        // The response proves the command arrived even if its ACK was lost.
+        exchange.ack.resolve('ack');
+        exchange.response.resolve(frame);
+        return;
+      }
+      case 'error':
+        this.noteFrameErrors([item]);
+        return;
+    }
+  }
+
+  private noteFrameErrors(items: DecodedItem[]): void {
+    for (const item of items) {
+      if (item.kind !== 'error') continue;
+      this.stats.protocolErrors += 1;
+      this.lastFrameError = `${item.code}: ${item.message}`;
+      this.options.logger?.warn('dispenser link error', { code: item.code, detail: item.message });
+      // Garbage is not a frame, so there is nothing to NAK; anything frame-shaped asks for a resend.
+      if (item.code !== 'garbage') {
+        this.stats.naksSent += 1;
+        this.sendControl(NAK);
+      }
+    }
+  }
+
+  private sendControl(byte: number): void {
+    const link = this.link;
+    if (!link?.isOpen) return;
+    link.write(Uint8Array.of(byte)).catch((error: unknown) => {
+      // A lost ACK/NAK is recovered by the protocol (the device resends); the log says why.
+      this.options.logger?.warn('dispenser ACK/NAK write failed', { error: describe(error) });
+    });
+  }
+
+  private parse<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      if (error instanceof MessageFormatError) throw new DeviceError('DISPENSER_BAD_RESPONSE', error.message, { cause: error });
+      throw error;
+    }
+  }
+
+  private setAvailability(availability: DeviceAvailability, reason: string): void {
+    if (this.currentAvailability === availability) return;
+    // 'closed' is left only by open(); a late event from the port must not revive a closed driver.
+    if (this.currentAvailability === 'closed' && !this.link) return;
+    this.currentAvailability = availability;
+    for (const listener of this.listeners) {
+      try {
+        listener({ availability, reason });
+      } catch (error) {
+        this.options.logger?.error('availability listener threw', { error: describe(error) });
+      }
+    }
+  }
+}
+
+function checkDispenseRequest(request: DispenseRequest): void {
+  if (!isValidTransactionId(request.transactionId)) {
+    throw new DeviceError('BAD_ARGUMENT', `transaction id ${request.transactionId} is not an integer in 1..2^32-1`);
+  }
+  const { notes } = request;
+  if (!Array.isArray(notes) || notes.length < 1 || notes.length > MAX_CASSETTES) {
+    throw new DeviceError('BAD_ARGUMENT', `notes must list 1..${MAX_CASSETTES} cassettes`);
+  }
+  let total = 0;
+  for (const n of notes) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new DeviceError('BAD_ARGUMENT', `note count ${n} is not a non-negative integer`);
+    total += n;
+  }
+  if (total < 1 || total > MAX_NOTES_PER_DISPENSE) {
+    throw new DeviceError('BAD_ARGUMENT', `a dispense moves 1..${MAX_NOTES_PER_DISPENSE} notes, not ${total}`);
+  }
+}
+
+function errorOf(result: ResultCode): DispenseErrorCode | undefined {
+  return result === 'ok' ? undefined : result;
+}
+
+function sameCounts(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

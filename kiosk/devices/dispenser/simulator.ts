@@ -1,0 +1,381 @@
+// The device side of the dispenser protocol, on the far end of a pty pair (or any serial port). Used
+// by tests in-process and by developers as a stand-alone process (simulator-cli.ts). Faults are
+// injected on purpose: jam, short pick, silence, NAK, low notes.
+
+import type { Logger } from '../../../protocol/log.js';
+import { sleepMs } from '../serial/deferred.js';
+import { SerialLink } from '../serial/serial-link.js';
+import { ACK, NAK, FrameDecoder, encodeFrame, type DecodedItem, type Frame } from './frame-codec.js';
+import {
+  COMMAND,
+  HOST_COMMANDS,
+  MAX_CASSETTES,
+  MAX_NOTES_PER_CASSETTE,
+  MAX_NOTES_PER_DISPENSE,
+  MessageFormatError,
+  decodeDispenseCommand,
+  decodeEmpty,
+  decodeTransactionId,
+  encodeCounters,
+  encodeDispenseRecord,
+  encodeResetReport,
+  encodeStatusReport,
+  isValidTransactionId,
+  responseCommandOf,
+  type CommandCode,
+  type DispenseRecord,
+  type ResultCode,
+} from './messages.js';
+import type { DispenserState } from './types.js';
+
+export interface SimulatedCassette {
+  denominationCents: number;
+  count: number;
+}
+
+export interface DispenserSimulatorOptions {
+  path: string;
+  cassettes: SimulatedCassette[];
+  baudRate?: number;
+  /** A cassette at or below this many notes reports the low flag. */
+  lowNoteThreshold?: number;
+  /** Time to move one note; 0 in tests, ~300 ms for a realistic feel. */
+  noteIntervalMs?: number;
+  interByteTimeoutMs?: number;
+  /** Resends of one response the host NAKs before the device gives up on it. */
+  maxResponseResends?: number;
+  /** Transaction records kept for LAST_DISPENSE; the oldest is forgotten first. */
+  maxRememberedTransactions?: number;
+  /** Received-command log kept for tests; the oldest is dropped first. */
+  maxCommandLogEntries?: number;
+  logger?: Logger;
+}
+
+export interface ReceivedCommand {
+  command: number;
+  seq: number;
+  /** True when the simulator was silent and ignored it. */
+  ignored: boolean;
+}
+
+interface SentResponse {
+  seq: number;
+  body: string;
+  frame: Uint8Array;
+}
+
+export class DispenserSimulator {
+  private link: SerialLink | undefined;
+  private readonly decoder: FrameDecoder;
+  private readonly cassettes: SimulatedCassette[];
+  readonly lifetimeDispensed: number[];
+  private deviceState: DispenserState = 'ready';
+  private lastError: ResultCode = 'ok';
+  private readonly transactions = new Map<number, DispenseRecord>();
+  private lastResponse: SentResponse | undefined;
+  private unackedResponse: { frame: Uint8Array; resendsLeft: number } | undefined;
+  private silentUntilMs = 0;
+  private naksToSend = 0;
+  private jamAfterNotes: number | undefined;
+  private shortByNotes: number[] | undefined;
+  private silentMidDispenseMs: number | undefined;
+  readonly received: ReceivedCommand[] = [];
+  readonly linkErrors: string[] = [];
+  private readonly limits: Required<Pick<DispenserSimulatorOptions,
+    'lowNoteThreshold' | 'noteIntervalMs' | 'interByteTimeoutMs' | 'maxResponseResends' | 'maxRememberedTransactions' | 'maxCommandLogEntries'>>;
+
+  private constructor(private readonly options: DispenserSimulatorOptions) {
+    if (options.cassettes.length < 1 || options.cassettes.length > MAX_CASSETTES) {
+      throw new RangeError(`a dispenser has 1..${MAX_CASSETTES} cassettes`);
+    }
+    for (const c of options.cassettes) {
+      if (!Number.isSafeInteger(c.denominationCents) || c.denominationCents < 1) throw new RangeError('denominations are positive integer cents');
+      checkCount(c.count);
+    }
+    this.cassettes = options.cassettes.map((c) => ({ ...c }));
+    this.lifetimeDispensed = options.cassettes.map(() => 0);
+    this.limits = {
+      lowNoteThreshold: options.lowNoteThreshold ?? 20,
+      noteIntervalMs: options.noteIntervalMs ?? 0,
+      interByteTimeoutMs: options.interByteTimeoutMs ?? 100,
+      maxResponseResends: options.maxResponseResends ?? 3,
+      maxRememberedTransactions: options.maxRememberedTransactions ?? 1024,
+      maxCommandLogEntries: options.maxCommandLogEntries ?? 1024,
+    };
+    this.decoder = new FrameDecoder({ knownCommands: HOST_COMMANDS, interByteTimeoutMs: this.limits.interByteTimeoutMs });
+  }
+
+  static async start(options: DispenserSimulatorOptions): Promise<DispenserSimulator> {
+    const simulator = new DispenserSimulator(options);
+    simulator.link = await SerialLink.open(
+      { path: options.path, baudRate: options.baudRate ?? 9600, writeTimeoutMs: 1_000, closeTimeoutMs: 1_000 },
+      {
+        onData: (bytes) => simulator.onBytes(bytes),
+        onUnexpectedClose: (error) => options.logger?.warn('dispenser simulator port closed', { error: error?.message }),
+      },
+    );
+    return simulator;
+  }
+
+  async stop(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    await link?.close();
+  }
+
+  // --- fault injection --------------------------------------------------------------------------
+
+  /** The next dispense jams after moving this many notes in total; the device then needs RESET. */
+  jamNextDispense(afterNotes: number): void {
+    this.jamAfterNotes = afterNotes;
+  }
+
+  /** The next dispense fails to pick this many notes from each cassette and stops short. */
+  shortNextDispense(missingPerCassette: number[]): void {
+    this.shortByNotes = [...missingPerCassette];
+  }
+
+  /** Ignore everything (no ACK, no response) for this long. */
+  goSilent(durationMs: number): void {
+    this.silentUntilMs = Date.now() + durationMs;
+  }
+
+  /** The next dispense is ACKed and moves its notes, then its response is lost and the device is silent. */
+  goSilentDuringNextDispense(durationMs: number): void {
+    this.silentMidDispenseMs = durationMs;
+  }
+
+  /** NAK the next `count` valid frames instead of executing them. */
+  nakNextFrames(count = 1): void {
+    this.naksToSend = count;
+  }
+
+  setCassetteCount(index: number, count: number): void {
+    checkCount(count);
+    const cassette = this.cassettes[index];
+    if (!cassette) throw new RangeError(`no cassette ${index}`);
+    cassette.count = count;
+  }
+
+  /** Writes raw bytes to the host, for garbage-on-the-line tests. */
+  async injectBytes(bytes: Uint8Array): Promise<void> {
+    await this.link?.write(bytes);
+  }
+
+  // --- observation ------------------------------------------------------------------------------
+
+  get state(): DispenserState {
+    return this.deviceState;
+  }
+
+  get cassetteCounts(): number[] {
+    return this.cassettes.map((c) => c.count);
+  }
+
+  /** Frames of this command the device received, including ones it ignored or NAKed. */
+  receivedCount(command: CommandCode): number {
+    return this.received.filter((r) => r.command === command).length;
+  }
+
+  // --- protocol ---------------------------------------------------------------------------------
+
+  private onBytes(bytes: Uint8Array): void {
+    for (const item of this.decoder.push(bytes, Date.now())) this.onItem(item);
+  }
+
+  private onItem(item: DecodedItem): void {
+    const silent = Date.now() < this.silentUntilMs;
+    switch (item.kind) {
+      case 'ack':
+        this.unackedResponse = undefined;
+        return;
+      case 'nak': {
+        const pending = this.unackedResponse;
+        if (silent || !pending || pending.resendsLeft <= 0) return;
+        pending.resendsLeft -= 1;
+        this.write(pending.frame);
+        return;
+      }
+      case 'error':
+        this.linkErrors.push(`${item.code}: ${item.message}`);
+        if (!silent && item.code !== 'garbage') this.write(Uint8Array.of(NAK));
+        return;
+      case 'frame':
+        this.logReceived({ command: item.frame.command, seq: item.frame.seq, ignored: silent });
+        if (silent) return;
+        if (this.naksToSend > 0) {
+          this.naksToSend -= 1;
+          this.write(Uint8Array.of(NAK));
+          return;
+        }
+        this.write(Uint8Array.of(ACK));
+        this.onFrame(item.frame);
+        return;
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    const body = `${frame.command}:${Buffer.from(frame.data).toString('hex')}`;
+    const last = this.lastResponse;
+    if (last && last.seq === frame.seq && last.body === body) {
+      // A retransmission: the host lost our response, so repeat it instead of executing again.
+      this.sendResponse(last.frame);
+      return;
+    }
+    this.execute(frame).then(
+      (data) => {
+        if (data === undefined) return;
+        const response = encodeFrame({ seq: frame.seq, command: responseCommandOf(frame.command as CommandCode), data });
+        this.lastResponse = { seq: frame.seq, body, frame: response };
+        this.sendResponse(response);
+      },
+      (error: unknown) => {
+        this.linkErrors.push(`execute failed: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+  }
+
+  /** Returns the response DATA, or undefined when the response is to be lost. */
+  private async execute(frame: Frame): Promise<Uint8Array | undefined> {
+    try {
+      switch (frame.command) {
+        case COMMAND.STATUS:
+          decodeEmpty(frame.data, 'STATUS');
+          return encodeStatusReport({
+            state: this.deviceState,
+            lastError: this.lastError,
+            cassettes: this.cassettes.map((c) => ({ ...c, low: c.count <= this.limits.lowNoteThreshold })),
+          });
+        case COMMAND.COUNTERS:
+          decodeEmpty(frame.data, 'COUNTERS');
+          return encodeCounters(this.lifetimeDispensed);
+        case COMMAND.RESET:
+          decodeEmpty(frame.data, 'RESET');
+          if (this.deviceState !== 'dispensing') {
+            this.deviceState = 'ready';
+            this.lastError = 'ok';
+          }
+          return encodeResetReport({ state: this.deviceState, lastError: this.lastError });
+        case COMMAND.LAST_DISPENSE: {
+          const transactionId = decodeTransactionId(frame.data, 'LAST_DISPENSE');
+          return encodeDispenseRecord(this.transactions.get(transactionId) ?? this.unknownRecord(transactionId));
+        }
+        case COMMAND.DISPENSE:
+          return await this.dispense(frame.data);
+        default:
+          throw new MessageFormatError(`no handler for CMD 0x${frame.command.toString(16)}`);
+      }
+    } catch (error) {
+      if (!(error instanceof MessageFormatError)) throw error;
+      this.linkErrors.push(error.message);
+      // A frame that passed BCC but whose DATA does not parse: the host's bug, not the line's.
+      if (frame.command === COMMAND.DISPENSE) {
+        return encodeDispenseRecord({ ...this.unknownRecord(0), outcome: 'stopped', result: 'invalid-request' });
+      }
+      return undefined;
+    }
+  }
+
+  private async dispense(data: Uint8Array): Promise<Uint8Array | undefined> {
+    const command = decodeDispenseCommand(data);
+    const known = this.transactions.get(command.transactionId);
+    // The device's own exactly-once: a transaction number it has seen never moves notes again.
+    if (known) return encodeDispenseRecord(known);
+    const record: DispenseRecord = {
+      transactionId: command.transactionId,
+      outcome: 'in-progress',
+      result: 'ok',
+      requested: command.notes,
+      dispensed: command.notes.map(() => 0),
+    };
+    const refusal = this.refusalFor(command.transactionId, command.notes);
+    if (refusal) {
+      Object.assign(record, { outcome: 'stopped', result: refusal });
+      this.remember(record);
+      return encodeDispenseRecord(record);
+    }
+    // Recorded before the first note moves: LAST_DISPENSE must never say "unknown" for a dispense
+    // that has moved or is moving notes.
+    this.remember(record);
+    this.deviceState = 'dispensing';
+    const jamAfter = this.jamAfterNotes;
+    const shortBy = this.shortByNotes;
+    const silentMs = this.silentMidDispenseMs;
+    this.jamAfterNotes = this.shortByNotes = this.silentMidDispenseMs = undefined;
+    let moved = 0;
+    let result: ResultCode = 'ok';
+    picking: for (let i = 0; i < command.notes.length; i++) {
+      const toPick = (command.notes[i] ?? 0) - Math.min(shortBy?.[i] ?? 0, command.notes[i] ?? 0);
+      if (toPick < (command.notes[i] ?? 0)) result = 'pick-failure';
+      for (let n = 0; n < toPick; n++) {
+        if (jamAfter !== undefined && moved >= jamAfter) {
+          result = 'jam';
+          break picking;
+        }
+        if (this.limits.noteIntervalMs > 0) await sleepMs(this.limits.noteIntervalMs);
+        const cassette = this.cassettes[i];
+        if (!cassette) throw new Error(`cassette ${i} vanished`);
+        cassette.count -= 1;
+        this.lifetimeDispensed[i] = (this.lifetimeDispensed[i] ?? 0) + 1;
+        record.dispensed[i] = (record.dispensed[i] ?? 0) + 1;
+        moved += 1;
+      }
+    }
+    record.outcome = result === 'ok' ? 'completed' : 'stopped';
+    record.result = result;
+    this.deviceState = result === 'jam' ? 'error' : 'ready';
+    if (result === 'jam') this.lastError = 'jam';
+    if (silentMs !== undefined) {
+      this.silentUntilMs = Date.now() + silentMs;
+      return undefined;
+    }
+    return encodeDispenseRecord(record);
+  }
+
+  private refusalFor(transactionId: number, notes: number[]): ResultCode | undefined {
+    if (!isValidTransactionId(transactionId) || notes.length !== this.cassettes.length) return 'invalid-request';
+    const total = notes.reduce((sum, n) => sum + n, 0);
+    if (total < 1 || total > MAX_NOTES_PER_DISPENSE) return 'invalid-request';
+    if (this.deviceState !== 'ready') return 'not-ready';
+    if (notes.some((n, i) => n > (this.cassettes[i]?.count ?? 0))) return 'insufficient-notes';
+    return undefined;
+  }
+
+  private unknownRecord(transactionId: number): DispenseRecord {
+    const zeros = this.cassettes.map(() => 0);
+    return { transactionId, outcome: 'unknown', result: 'ok', requested: zeros, dispensed: [...zeros] };
+  }
+
+  private remember(record: DispenseRecord): void {
+    this.transactions.set(record.transactionId, record);
+    while (this.transactions.size > this.limits.maxRememberedTransactions) {
+      const oldest = this.transactions.keys().next().value;
+      if (oldest === undefined) break;
+      this.transactions.delete(oldest);
+    }
+  }
+
+  private logReceived(entry: ReceivedCommand): void {
+    this.received.push(entry);
+    if (this.received.length > this.limits.maxCommandLogEntries) this.received.shift();
+  }
+
+  private sendResponse(frame: Uint8Array): void {
+    this.unackedResponse = { frame, resendsLeft: this.limits.maxResponseResends };
+    this.write(frame);
+  }
+
+  private write(bytes: Uint8Array): void {
+    const link = this.link;
+    if (!link?.isOpen) return;
+    link.write(bytes).catch((error: unknown) => {
+      this.linkErrors.push(`write failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+}
+
+function checkCount(count: number): void {
+  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_NOTES_PER_CASSETTE) {
+    throw new RangeError(`a cassette holds 0..${MAX_NOTES_PER_CASSETTE} notes`);
+  }
+}
