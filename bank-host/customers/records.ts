@@ -1,0 +1,53 @@
+// Customers, usernames, cards and sign-in counters as stored. Secrets are stored only in verifier form:
+// a scrypt hash for the password, a keyed PIN verification value for the PIN.
+import type { PasswordHash } from './passwords.js';
+
+export interface CustomerRecord {
+  readonly customerId: string;
+  readonly username: string;
+  readonly password: PasswordHash;
+  /** In the order they were opened; the first is the default. */
+  readonly accountIds: readonly string[];
+  readonly cardPans: readonly string[];
+  readonly createdMs: number;
+}
+
+/** `user:<username>` → the customer: the index sign-in looks names up in. */
+export interface UsernameRecord {
+  readonly customerId: string;
+}
+
+export type CardStatus = 'active' | 'blocked';
+
+export interface CardRecord {
+  readonly pan: string;
+  readonly customerId: string;
+  /** The accounts a card sign-in may use. */
+  readonly accountIds: readonly string[];
+  /** Valid through the last day of this month (UTC), `YYYY-MM`. */
+  readonly expiresYm: string;
+  readonly status: CardStatus;
+  /** Hex HMAC-SHA256 under the host's pin-verify key; see pins.ts. */
+  readonly pinVerificationValue: string;
+  readonly pinTriesFailed: number;
+  readonly issuedMs: number;
+  readonly blockedReason?: 'pin-tries' | 'operator';
+}
+
+/** `pwfail:<username>`: consecutive failed password sign-ins and the lockout they caused. */
+export interface PasswordFailureRecord {
+  readonly failures: number;
+  readonly lockedUntilMs: number;
+}
+
+export const CUSTOMER_PREFIX = 'cust:';
+export const USERNAME_PREFIX = 'user:';
+export const CARD_PREFIX = 'card:';
+export const PASSWORD_FAILURE_PREFIX = 'pwfail:';
+
+export const customerKey = (customerId: string): string => `${CUSTOMER_PREFIX}${customerId}`;
+export const usernameKey = (username: string): string => `${USERNAME_PREFIX}${username}`;
+export const cardKey = (pan: string): string => `${CARD_PREFIX}${pan}`;
+export const passwordFailureKey = (username: string): string => `${PASSWORD_FAILURE_PREFIX}${username}`;
+
+export const panLast4 = (pan: string): string => pan.slice(-4);

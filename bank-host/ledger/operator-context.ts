@@ -1,0 +1,76 @@
+// What operator functions (admin CLI, admin socket) share: the services they need, their error type, and
+// the rule that every operator action leaves an audit record with actor `operator`, failed ones included.
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { AuditEvent } from '../audit/event.js';
+import type { HostServices } from '../operations/context.js';
+import type { BatchOp } from '../store/database.js';
+
+export type OperatorServices = Pick<HostServices, 'db' | 'committer' | 'locks' | 'config' | 'keys' | 'now'>;
+
+/** Codes are stable; where a channel error code already says the same thing it is reused, so an operator
+ *  and a kiosk see the same word. */
+export type AdminErrorCode =
+  | Extract<ErrorCode, 'USERNAME_TAKEN' | 'WEAK_PASSWORD' | 'UNKNOWN_ACCOUNT' | 'CARD_UNKNOWN' | 'UNKNOWN_AUTHORIZATION' | 'AUTHORIZATION_SETTLED' | 'BAD_AMOUNT'>
+  | 'UNKNOWN_CUSTOMER'
+  | 'BAD_USERNAME'
+  | 'TOO_MANY_ACCOUNTS'
+  | 'TOO_MANY_CARDS';
+
+export class AdminError extends Error {
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AdminError';
+  }
+}
+
+/** Non-secret facts an operator action fills in as it learns them; they become its audit record. */
+export interface OperatorFacts {
+  customerId?: string;
+  amountCents?: number;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export function operatorEvent(action: string, outcome: 'ok' | 'failed', facts: OperatorFacts, reason?: string): AuditEvent {
+  return {
+    action,
+    outcome,
+    actor: 'operator',
+    ...(facts.customerId !== undefined && { customerId: facts.customerId }),
+    ...(facts.amountCents !== undefined && { amountCents: facts.amountCents }),
+    ...(reason !== undefined && { reason }),
+    ...(facts.detail !== undefined && { detail: { ...facts.detail } }),
+  };
+}
+
+export interface OperatorAction {
+  readonly services: OperatorServices;
+  readonly facts: OperatorFacts;
+  /** Writes `ops` with the action's `ok` record in one synced batch. Call inside the action's locks. */
+  commit(ops: readonly BatchOp[]): Promise<void>;
+}
+
+/** Runs an operator action; an AdminError it throws is recorded as a failed action, then rethrown. */
+export async function runOperatorAction<T>(services: OperatorServices, action: string, work: (run: OperatorAction) => Promise<T>): Promise<T> {
+  const facts: OperatorFacts = {};
+  let committed = false;
+  const run: OperatorAction = {
+    services,
+    facts,
+    async commit(ops) {
+      if (committed) throw new Error(`operator action ${action} committed twice`);
+      committed = true;
+      await services.committer.commit({ ops, events: [operatorEvent(action, 'ok', facts)] });
+    },
+  };
+  try {
+    return await work(run);
+  } catch (error) {
+    if (error instanceof AdminError && !committed) {
+      await services.committer.commit({ ops: [], events: [operatorEvent(action, 'failed', facts, error.code)] });
+    }
+    throw error;
+  }
+}
