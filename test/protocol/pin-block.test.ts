@@ -150,3 +150,10 @@ test('derivePinKey is HKDF-SHA256 of K_SHARED with the pin-key label: 32 bytes, 
   t.true(pinKey.equals(okm));
   t.is(codeOf(t, () => derivePinKey(Buffer.alloc(16))), 'BAD_KEY');
 });
+
+test('pin-block.ts imports nothing but node:crypto, so kiosk and bank host can both load it', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile('protocol/pin-block.ts', 'utf8');
+  const imports = [...text.matchAll(/^import .* from ['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  t.deepEqual(imports, ['node:crypto']);
+});

@@ -74,3 +74,19 @@ test('the node-hid source names its device by path or by vendor:product id', (t)
   t.is(new NodeHidDeviceSource({ path: '/dev/atm-pin-pad' }).description, 'HID device /dev/atm-pin-pad');
   t.is(new NodeHidDeviceSource({ vendorId: 0x0801, productId: 0x0002 }).description, 'HID device 0801:0002');
 });
+
+test('the node-hid source rejects the open of a device that does not exist, so the driver retries', async (t) => {
+  const source = new NodeHidDeviceSource({ path: '/dev/atm-test-no-such-hidraw' });
+  await t.throwsAsync(source.open({ onReport: () => undefined, onError: () => undefined }));
+});
+
+test('HID device modules load in plain Node: no Electron import, and node-hid only on first open', async (t) => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const folder of ['kiosk/devices/hid', 'kiosk/devices/card-reader', 'kiosk/devices/pin-pad']) {
+    for (const file of await readdir(folder)) {
+      const text = await readFile(`${folder}/${file}`, 'utf8');
+      t.false(/from ['"]electron['"]/.test(text), `${folder}/${file} imports electron`);
+      t.false(/^import .* from ['"]node-hid['"]/m.test(text), `${folder}/${file} loads node-hid eagerly`);
+    }
+  }
+});
