@@ -390,7 +390,9 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   private onBytes(bytes: Uint8Array): void {
-    for (const item of this.decoder.push(bytes, Date.now())) this.onItem(item);
+    const items = this.decoder.push(bytes, Date.now());
+    for (const item of items) this.onItem(item);
+    this.noteFrameErrors(items);
   }
 
   private onItem(item: DecodedItem): void {
@@ -416,22 +418,26 @@ export class SerialCashDispenser implements CashDispenser {
         return;
       }
       case 'error':
-        this.noteFrameErrors([item]);
+        // Counted and answered once per chunk in noteFrameErrors.
         return;
     }
   }
 
   private noteFrameErrors(items: DecodedItem[]): void {
+    let askForResend = false;
     for (const item of items) {
       if (item.kind !== 'error') continue;
       this.stats.protocolErrors += 1;
       this.lastFrameError = `${item.code}: ${item.message}`;
       this.options.logger?.warn('dispenser link error', { code: item.code, detail: item.message });
       // Garbage is not a frame, so there is nothing to NAK; anything frame-shaped asks for a resend.
-      if (item.code !== 'garbage') {
-        this.stats.naksSent += 1;
-        this.sendControl(NAK);
-      }
+      if (item.code !== 'garbage') askForResend = true;
+    }
+    // One NAK per chunk: a single corrupted frame can report several errors while the decoder
+    // resynchronises, and each NAK would make the device resend its response once more.
+    if (askForResend) {
+      this.stats.naksSent += 1;
+      this.sendControl(NAK);
     }
   }
 
