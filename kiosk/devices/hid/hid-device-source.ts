@@ -38,7 +38,9 @@ export class NodeHidDeviceSource implements HidDeviceSource {
 
   async open(listener: HidReportListener): Promise<OpenHidDevice> {
     const { default: nodeHid } = await import('node-hid');
-    // Exclusive open: the PIN keypad must not be readable by another process while we hold it.
+    // Passed explicitly so a changed default cannot change it: on macOS this seizes the device. Linux
+    // hidraw has no exclusive open; there the udev rule (group atm-kiosk, mode 0660, evdev node hidden
+    // from libinput) is what keeps PIN digits away from every other reader.
     const options = { nonExclusive: false };
     const device =
       'path' in this.selector
