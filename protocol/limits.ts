@@ -23,6 +23,8 @@ export const DEFAULT_HOST_LIMITS = {
   maxPendingRequestsPerConnection: 32,
   handshakeTimeoutMs: 5_000,
   idleTimeoutMs: 60_000,
+  /** A frame that has started must finish within this time, or its sender is too slow to keep. */
+  frameCompletionTimeoutMs: 10_000,
 } as const;
 
 export type HostLimits = { -readonly [K in keyof typeof DEFAULT_HOST_LIMITS]: number };

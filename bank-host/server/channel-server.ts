@@ -26,8 +26,6 @@ export interface ChannelStats {
 
 /** Bound on the bytes queued for a slow reader before the host stops reading its requests. */
 const MAX_QUEUED_WRITE_BYTES = 4 * MAX_FRAME_BYTES;
-/** A frame that has started must finish within this time, or the sender is too slow to keep. */
-export const FRAME_COMPLETION_TIMEOUT_MS = 10_000;
 
 interface PskAttempt {
   identity: string;
@@ -190,9 +188,9 @@ export class ChannelServer {
       if (frameTimer) clearTimeout(frameTimer);
       frameTimer = decoder.pendingBytes > 0
         ? setTimeout(() => {
-            log.warn('closing connection: frame not completed in time', { frameTimeoutMs: FRAME_COMPLETION_TIMEOUT_MS });
+            log.warn('closing connection: frame not completed in time', { frameCompletionTimeoutMs: this.limits.frameCompletionTimeoutMs });
             socket.destroy();
-          }, FRAME_COMPLETION_TIMEOUT_MS)
+          }, this.limits.frameCompletionTimeoutMs)
         : undefined;
       for (const document of documents) this.handleDocument(socket, state, document);
     });

@@ -1,0 +1,106 @@
+// Starts a real bank host for a test: fresh keys and LevelDB in a temp folder, TLS 1.3-PSK on loopback,
+// an admin socket, and helpers to enroll devices and connect clients.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ChannelClient } from '../../protocol/client.js';
+import type { ClientLimits, HostLimits } from '../../protocol/limits.js';
+import { silentLogger, type Logger } from '../../protocol/log.js';
+import { defaultHostConfig, type HostConfig } from '../../bank-host/config.js';
+import { createHostKeys } from '../../bank-host/keys.js';
+import { BankHost, openHostState } from '../../bank-host/host.js';
+import { hostOperations } from '../../bank-host/operations/table.js';
+import type { OperationTable } from '../../bank-host/operations/context.js';
+
+export interface TestHost {
+  readonly host: BankHost;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly keysDir: string;
+  readonly adminSocket: string;
+  addDevice(deviceId: string): Promise<Buffer>;
+  client(deviceId: string, kShared: Buffer, limits?: Partial<ClientLimits>): ChannelClient;
+  /** A connected client for a freshly enrolled device. */
+  connectedClient(deviceId: string, limits?: Partial<ClientLimits>): Promise<ChannelClient>;
+  /** Stops the host but keeps its folders (for restart tests). */
+  stop(): Promise<void>;
+  /** Starts a host again on the same folders and port. */
+  restart(): Promise<TestHost>;
+  close(): Promise<void>;
+}
+
+export interface TestHostOptions {
+  readonly limits?: Partial<HostLimits>;
+  readonly config?: Partial<HostConfig>;
+  readonly operations?: OperationTable;
+  readonly log?: Logger;
+  readonly now?: () => number;
+  readonly dir?: string;
+  readonly port?: number;
+}
+
+export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
+  const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'bank-host-test-')));
+  const dataDir = path.join(dir, 'data');
+  const keysDir = path.join(dir, 'keys');
+  if (!options.dir) await createHostKeys(keysDir);
+  const adminSocket = path.join(dir, 'admin.sock');
+  const state = await openHostState({ dataDir, keysDir }, options.log ?? silentLogger, {
+    config: defaultHostConfig({ registrationEnabled: true, ...options.config }),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const host = await BankHost.serve(state, {
+    listenHost: '127.0.0.1',
+    listenPort: options.port ?? 0,
+    adminSocketPath: adminSocket,
+    operations: options.operations ?? hostOperations,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const clients = new Set<ChannelClient>();
+  const port = host.address.port;
+  let stopped = false;
+  const self: TestHost = {
+    host,
+    port,
+    dataDir,
+    keysDir,
+    adminSocket,
+    addDevice: (deviceId) => state.registry.add(deviceId),
+    client(deviceId, kShared, limits) {
+      const client = new ChannelClient({ host: '127.0.0.1', port, deviceId, kShared, limits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200, ...limits } });
+      clients.add(client);
+      return client;
+    },
+    async connectedClient(deviceId, limits) {
+      const client = self.client(deviceId, await self.addDevice(deviceId), limits);
+      client.start();
+      await client.waitConnected(5_000);
+      return client;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const client of clients) client.close();
+      await host.close(1_000);
+    },
+    async restart() {
+      await self.stop();
+      return startTestHost({ ...options, dir, port });
+    },
+    async close() {
+      await self.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
+
+/** Polls `condition` every 10 ms until it holds or `timeoutMs` passes. */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return condition();
+}
