@@ -75,7 +75,8 @@ export class SerialLink {
     return this.options.path;
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
+  /** `timeoutMs` overrides `writeTimeoutMs` for writes whose time on the wire is known to be long. */
+  async write(bytes: Uint8Array, timeoutMs: number = this.options.writeTimeoutMs): Promise<void> {
     if (!this.isOpen) throw new DeviceError('SERIAL_CLOSED', `${this.options.path} is closed`);
     if (bytes.length > MAX_WRITE_BYTES) {
       throw new DeviceError('BAD_ARGUMENT', `write of ${bytes.length} bytes exceeds ${MAX_WRITE_BYTES}`);
@@ -95,8 +96,8 @@ export class SerialLink {
     });
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new DeviceError('SERIAL_WRITE_TIMEOUT', `write to ${this.options.path} did not drain within ${this.options.writeTimeoutMs} ms`)),
-        this.options.writeTimeoutMs,
+        () => reject(new DeviceError('SERIAL_WRITE_TIMEOUT', `write to ${this.options.path} did not drain within ${timeoutMs} ms`)),
+        timeoutMs,
       );
     });
     try {
