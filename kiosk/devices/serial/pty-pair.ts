@@ -17,11 +17,18 @@ export const DEFAULT_PTY_PAIR_LIMITS = {
 
 export type PtyPairLimits = { -readonly [K in keyof typeof DEFAULT_PTY_PAIR_LIMITS]: number };
 
+export interface PtyPairOptions extends Partial<PtyPairLimits> {
+  /** The socat executable; a full path pins it where PATH is not trusted. */
+  socatCommand?: string;
+}
+
 export interface PtyPair {
   /** The end the driver opens. */
   readonly hostPath: string;
   /** The end the simulator opens. */
   readonly devicePath: string;
+  /** socat's process id, for diagnostics. */
+  readonly socatPid: number;
   /** Stops socat; resolves once it has exited (SIGKILL after `closeTimeoutMs`). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -29,9 +36,10 @@ export interface PtyPair {
 const PTY_LINE = /PTY is (\/dev\/pts\/\d+)/g;
 const READY_LINE = /starting data transfer loop/;
 
-export async function openPtyPair(limits: Partial<PtyPairLimits> = {}): Promise<PtyPair> {
+export async function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
+  const { socatCommand = 'socat', ...limits } = options;
   const bounds: PtyPairLimits = { ...DEFAULT_PTY_PAIR_LIMITS, ...limits };
-  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
+  const child = spawn(socatCommand, ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let exited = child.exitCode !== null || child.signalCode !== null;
@@ -99,6 +107,7 @@ export async function openPtyPair(limits: Partial<PtyPairLimits> = {}): Promise<
   return {
     hostPath: paths[0],
     devicePath: paths[1],
+    socatPid: child.pid ?? -1,
     close: () => (closing ??= killAndWait(child, exitPromise, () => exited, bounds.closeTimeoutMs)),
   };
 }
