@@ -1,7 +1,11 @@
 // Operator commands. One table serves both paths: through the running host's admin socket, and directly on
 // the database when the host is stopped. Arguments are validated here, whichever path they came by.
 import { z } from 'zod';
+import { addCustomer, blockCard, issueCard, openAccount, showCustomer, unblockCard } from '../customers/admin.js';
+import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import { checkLedger } from '../ledger/check.js';
+import { listHolds, resolveHold } from '../ledger/operator.js';
 import type { HostServices } from '../operations/context.js';
 
 export interface AdminContext {
@@ -9,6 +13,8 @@ export interface AdminContext {
   readonly registry: DeviceRegistry;
   /** Live figures of a serving host; undefined when the CLI opened the database directly. */
   readonly liveStatus?: () => Record<string, unknown>;
+  /** Tests pass a cheap scrypt cost; production uses the OWASP minimum. */
+  readonly scryptCost?: ScryptCost;
 }
 
 export class AdminError extends Error {
@@ -31,6 +37,10 @@ function command<S extends z.ZodTypeAny>(args: S, run: (ctx: AdminContext, args:
 }
 
 const deviceId = z.object({ deviceId: z.string().min(1).max(64) }).strict();
+const username = z.object({ username: z.string().min(1).max(64) }).strict();
+const pan = z.object({ pan: z.string().regex(/^[0-9]{12,19}$/, 'a PAN is 12-19 digits') }).strict();
+const cents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const authorizationId = z.string().min(1).max(64);
 
 export const ADMIN_COMMANDS = {
   status: command(z.object({}).strict(), async (ctx) => ({
@@ -56,6 +66,27 @@ export const ADMIN_COMMANDS = {
       key.fill(0);
     }
   }),
+  'customer.add': command(z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) }).strict(), async (ctx, a) =>
+    addCustomer(ctx.services, a.username, a.password, ctx.scryptCost ? { scryptCost: ctx.scryptCost } : {}),
+  ),
+  'customer.show': command(username, async (ctx, a) => showCustomer(ctx.services, a.username)),
+  'account.open': command(
+    z.object({ username: z.string().min(1).max(64), kind: z.enum(['chequing', 'savings']).optional() }).strict(),
+    async (ctx, a) => openAccount(ctx.services, a.username, a.kind ?? 'chequing'),
+  ),
+  'card.issue': command(z.object({ username: z.string().min(1).max(64), accountId: z.string().min(1).max(64).optional() }).strict(), async (ctx, a) =>
+    issueCard(ctx.services, a.username, a.accountId),
+  ),
+  'card.block': command(pan, async (ctx, a) => blockCard(ctx.services, a.pan)),
+  'card.unblock': command(pan, async (ctx, a) => unblockCard(ctx.services, a.pan)),
+  'holds.list': command(z.object({ olderThanMs: cents.optional() }).strict(), async (ctx, a) => ({
+    holds: await listHolds(ctx.services, a.olderThanMs !== undefined ? { olderThanMs: a.olderThanMs } : {}),
+  })),
+  'holds.complete': command(z.object({ authorizationId, dispensedCents: cents.optional() }).strict(), async (ctx, a) =>
+    resolveHold(ctx.services, a.authorizationId, 'complete', a.dispensedCents),
+  ),
+  'holds.reverse': command(z.object({ authorizationId }).strict(), async (ctx, a) => resolveHold(ctx.services, a.authorizationId, 'reverse')),
+  'ledger.check': command(z.object({}).strict(), async (ctx) => checkLedger(ctx.services.db)),
 } satisfies Record<string, AdminCommand<z.ZodTypeAny>>;
 
 export type AdminCommandName = keyof typeof ADMIN_COMMANDS;

@@ -43,6 +43,10 @@ interface AdminCliCommand {
   /** Runs in the CLI process after the command succeeds (for example to write a key file). */
   after?(result: unknown, values: Record<string, unknown>): Promise<void>;
   print(result: unknown): string;
+  /** Non-zero when the result itself reports a problem (for example a failed ledger check). */
+  exitCode?(result: unknown): number;
+  /** Reads a secret (a password) before the command runs; it is never taken from the command line. */
+  secret?: { readonly name: string; readonly prompt: string };
 }
 
 async function writeKeyOut(result: unknown, values: Record<string, unknown>): Promise<void> {
@@ -118,12 +122,164 @@ const ADMIN_CLI: readonly AdminCliCommand[] = [
   },
 ];
 
+const cents = (value: number) => `${value < 0 ? '-' : ''}$${(Math.abs(value) / 100).toFixed(2)}`;
+
+function parseCents(value: unknown, flag: string): number {
+  if (typeof value !== 'string' || !/^\d{1,13}(\.\d{2})?$/.test(value)) throw new UsageError(`${flag} must be an amount like 60 or 60.00`);
+  const [whole, fraction = '00'] = value.split('.');
+  return Number(whole) * 100 + Number(fraction);
+}
+
+function parseDuration(value: unknown, flag: string): number {
+  const match = typeof value === 'string' ? /^(\d{1,9})(s|m|h|d)$/.exec(value) : null;
+  if (!match) throw new UsageError(`${flag} must be a duration like 30m, 12h or 2d`);
+  return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's']!;
+}
+
+interface HoldView { authorizationId: string; deviceId: string; accountId: string; amountCents: number; ageMs: number; cardLast4?: string }
+
+const BANKING_CLI: readonly AdminCliCommand[] = [
+  {
+    words: ['customer', 'add'],
+    usage: 'bank-host customer add USERNAME',
+    summary: 'create a customer with a chequing account; the password is read from stdin or a prompt',
+    positionals: ['USERNAME'],
+    admin: 'customer.add',
+    secret: { name: 'password', prompt: 'Password for the new customer: ' },
+    args: ([username]) => ({ username }),
+    print: (r) => {
+      const c = r as { username: string; customerId: string; accountId: string };
+      return `added customer ${c.username} (${c.customerId}) with account ${c.accountId}`;
+    },
+  },
+  {
+    words: ['customer', 'show'],
+    usage: 'bank-host customer show USERNAME',
+    summary: "show a customer's accounts, balances and cards (last four digits only)",
+    positionals: ['USERNAME'],
+    admin: 'customer.show',
+    args: ([username]) => ({ username }),
+    print: (r) => {
+      const c = r as { username: string; customerId: string; accounts: { accountId: string; kind: string; balanceCents: number; availableCents: number }[]; cards: { cardLast4: string; status: string; expiresYm: string; pinTriesFailed: number }[]; lockedUntilMs: number };
+      return [
+        `${c.username} (${c.customerId})${c.lockedUntilMs > Date.now() ? ` locked until ${new Date(c.lockedUntilMs).toISOString()}` : ''}`,
+        ...c.accounts.map((a) => `  account ${a.accountId}\t${a.kind}\tbalance ${cents(a.balanceCents)}\tavailable ${cents(a.availableCents)}`),
+        ...c.cards.map((k) => `  card •••• ${k.cardLast4}\t${k.status}\texpires ${k.expiresYm}\tfailed PIN tries ${k.pinTriesFailed}`),
+      ].join('\n');
+    },
+  },
+  {
+    words: ['account', 'open'],
+    usage: 'bank-host account open USERNAME [--kind chequing|savings]',
+    summary: 'open another account for a customer',
+    positionals: ['USERNAME'],
+    options: { kind: { type: 'string' } },
+    optionsHelp: '  --kind KIND  chequing (default) or savings',
+    admin: 'account.open',
+    args: ([username], values) => {
+      if (values.kind !== undefined && values.kind !== 'chequing' && values.kind !== 'savings') throw new UsageError('--kind must be chequing or savings');
+      return { username, ...(values.kind ? { kind: values.kind } : {}) };
+    },
+    print: (r) => `opened account ${(r as { accountId: string }).accountId}`,
+  },
+  {
+    words: ['card', 'issue'],
+    usage: 'bank-host card issue USERNAME [--account ID]',
+    summary: 'issue a card; prints its PAN and a random PIN once (hand them to the customer)',
+    positionals: ['USERNAME'],
+    options: { account: { type: 'string' } },
+    optionsHelp: "  --account ID  link the card to this account (default: the customer's first account)",
+    admin: 'card.issue',
+    args: ([username], values) => ({ username, ...(values.account ? { accountId: values.account } : {}) }),
+    print: (r) => {
+      const c = r as { pan: string; pin: string; expiresYm: string };
+      return `issued card ${c.pan} expiring ${c.expiresYm}\nPIN ${c.pin}\n(shown once; it is not stored in clear anywhere)`;
+    },
+  },
+  {
+    words: ['card', 'block'],
+    usage: 'bank-host card block PAN',
+    summary: 'block a card',
+    positionals: ['PAN'],
+    admin: 'card.block',
+    args: ([pan]) => ({ pan }),
+    print: (r) => `card •••• ${(r as { cardLast4: string }).cardLast4} is blocked`,
+  },
+  {
+    words: ['card', 'unblock'],
+    usage: 'bank-host card unblock PAN',
+    summary: 'unblock a card and reset its failed PIN tries',
+    positionals: ['PAN'],
+    admin: 'card.unblock',
+    args: ([pan]) => ({ pan }),
+    print: (r) => `card •••• ${(r as { cardLast4: string }).cardLast4} is active`,
+  },
+  {
+    words: ['holds', 'list'],
+    usage: 'bank-host holds list [--older-than DURATION]',
+    summary: 'list withdrawal holds that are neither completed nor reversed',
+    positionals: [],
+    options: { 'older-than': { type: 'string' } },
+    optionsHelp: '  --older-than D  only holds at least this old (30m, 12h, 2d)',
+    admin: 'holds.list',
+    args: (_, values) => (values['older-than'] !== undefined ? { olderThanMs: parseDuration(values['older-than'], '--older-than') } : {}),
+    print: (r) => {
+      const { holds } = r as { holds: HoldView[] };
+      if (holds.length === 0) return 'no open holds';
+      return holds.map((h) => `${h.authorizationId}\t${h.deviceId}\t${h.accountId}\t${cents(h.amountCents)}\t${Math.round(h.ageMs / 60_000)} min${h.cardLast4 ? `\tcard •••• ${h.cardLast4}` : ''}`).join('\n');
+    },
+  },
+  {
+    words: ['holds', 'complete'],
+    usage: 'bank-host holds complete AUTHORIZATION [--dispensed AMOUNT]',
+    summary: 'settle a hold as dispensed (all of it, or AMOUNT) and release the rest',
+    positionals: ['AUTHORIZATION'],
+    options: { dispensed: { type: 'string' } },
+    optionsHelp: '  --dispensed AMOUNT  what the kiosk really paid out, e.g. 40.00 (default: the whole hold)',
+    admin: 'holds.complete',
+    args: ([authorizationId], values) => ({ authorizationId, ...(values.dispensed !== undefined ? { dispensedCents: parseCents(values.dispensed, '--dispensed') } : {}) }),
+    print: (r) => {
+      const s = r as { authorizationId: string; postedCents: number; releasedCents: number };
+      return `${s.authorizationId}: posted ${cents(s.postedCents)}, released ${cents(s.releasedCents)}`;
+    },
+  },
+  {
+    words: ['holds', 'reverse'],
+    usage: 'bank-host holds reverse AUTHORIZATION',
+    summary: 'release a hold: nothing was dispensed',
+    positionals: ['AUTHORIZATION'],
+    admin: 'holds.reverse',
+    args: ([authorizationId]) => ({ authorizationId }),
+    print: (r) => {
+      const s = r as { authorizationId: string; releasedCents: number };
+      return `${s.authorizationId}: released ${cents(s.releasedCents)}`;
+    },
+  },
+  {
+    words: ['ledger', 'check'],
+    usage: 'bank-host ledger check',
+    summary: 'recompute every balance from the journal and check the double-entry invariant (exit 1 on any problem)',
+    positionals: [],
+    admin: 'ledger.check',
+    args: () => ({}),
+    exitCode: (r) => ((r as { ok: boolean }).ok ? 0 : 1),
+    print: (r) => {
+      const l = r as { ok: boolean; accounts: number; postingLegs: number; openHolds: number; totalBalanceCents: number; customerBalanceCents: number; cashBalanceCents: number; problems: { kind: string; message: string }[] };
+      return [
+        `${l.ok ? 'ledger OK' : `LEDGER PROBLEMS: ${l.problems.length}`}: ${l.accounts} accounts, ${l.postingLegs} posting legs, ${l.openHolds} open holds`,
+        `customer balances ${cents(l.customerBalanceCents)}, cash accounts ${cents(l.cashBalanceCents)}, sum ${cents(l.totalBalanceCents)}`,
+        ...l.problems.map((p) => `  ${p.kind}: ${p.message}`),
+      ].join('\n');
+    },
+  },
+];
+
 const MAIN_HELP = `bank-host: the ATM bank host and its operator commands
 
 Usage:
   bank-host init --data DIR --keys DIR [--demo]
   bank-host serve --data DIR --keys DIR [--listen HOST:PORT] [--admin-socket PATH]
-${ADMIN_CLI.map((c) => `  ${c.usage}`).join('\n')}
+${[...ADMIN_CLI, ...BANKING_CLI].map((c) => `  ${c.usage}`).join('\n')}
 
 Run \`bank-host COMMAND --help\` for a command's options.`;
 
@@ -144,10 +300,14 @@ Serves kiosks over TLS 1.3-PSK until SIGTERM or SIGINT, then stops gracefully.
   --admin-socket PATH   the owner-only admin socket (default: DATA/admin.sock)
   --log-level LEVEL     debug, info, warn or error (default: info)`;
 
-interface Io {
+export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Reads one secret line: from standard input when it is not a terminal, else from a silent prompt. */
+  readonly readSecret: (prompt: string) => Promise<string>;
+  /** Tests only: a cheap scrypt cost for customers created on a stopped host. */
+  readonly scryptCost?: import('../customers/passwords.js').ScryptCost;
 }
 
 function parse(argv: string[], options: Options, help: string): { values: Record<string, unknown>; positionals: string[] } {
@@ -239,6 +399,11 @@ async function runAdmin(spec: AdminCliCommand, argv: string[], io: Io): Promise<
     throw new UsageError(`${spec.words.join(' ')} takes ${spec.positionals.length === 0 ? 'no arguments' : spec.positionals.join(' ')}\n\n${help}`);
   }
   const args = spec.args(positionals, values);
+  if (spec.secret) {
+    const secret = await io.readSecret(spec.secret.prompt);
+    if (secret === '') throw new UsageError(`no ${spec.secret.name} given on standard input`);
+    args[spec.secret.name] = secret;
+  }
   const paths = resolvePaths(values, io.env);
   let result: unknown;
   if (paths.adminSocket && (await adminSocketIsLive(paths.adminSocket))) {
@@ -250,14 +415,14 @@ async function runAdmin(spec: AdminCliCommand, argv: string[], io: Io): Promise<
     if (!paths.dataDir || !paths.keysDir) throw new UsageError(`no serving host found; pass --admin-socket, or --data and --keys for a stopped host\n\n${help}`);
     const state = await openHostState(paths as HostPaths, createLogger({ level: 'warn', write: io.err }));
     try {
-      result = await runAdminCommand({ services: state.services, registry: state.registry }, spec.admin, args);
+      result = await runAdminCommand({ services: state.services, registry: state.registry, ...(io.scryptCost ? { scryptCost: io.scryptCost } : {}) }, spec.admin, args);
     } finally {
       await state.close();
     }
   }
   await spec.after?.(result, values);
   io.out(values.json ? JSON.stringify(result, null, 2) : spec.print(result));
-  return 0;
+  return spec.exitCode?.(result) ?? 0;
 }
 
 export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter = process): Promise<number> {
@@ -266,9 +431,10 @@ export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter 
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') return io.out(MAIN_HELP), first === undefined ? 2 : 0;
     if (first === 'init') return await runInit(argv.slice(1), io);
     if (first === 'serve') return await runServe(argv.slice(1), io, signals);
-    const spec = ADMIN_CLI.find((c) => c.words[0] === first && (c.words.length === 1 || c.words[1] === second));
+    const commands = [...ADMIN_CLI, ...BANKING_CLI];
+    const spec = commands.find((c) => c.words[0] === first && (c.words.length === 1 || c.words[1] === second));
     if (!spec) {
-      const group = ADMIN_CLI.filter((c) => c.words[0] === first);
+      const group = commands.filter((c) => c.words[0] === first);
       if (group.length > 0) throw new UsageError(`${first} needs one of: ${group.map((c) => c.words[1]).join(', ')}\n\n${group.map((c) => `  ${c.usage}\t${c.summary}`).join('\n')}`);
       throw new UsageError(`unknown command ${JSON.stringify(first)}\n\n${MAIN_HELP}`);
     }
@@ -286,10 +452,32 @@ export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter 
 
 export const ADMIN_COMMAND_NAMES = Object.keys(ADMIN_COMMANDS);
 
+/** Reads one line from stdin; on a terminal, prompts without echoing what is typed. */
+export async function readSecretLine(prompt: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const input = process.stdin;
+  const rl = createInterface({ input, output: input.isTTY ? process.stderr : undefined, terminal: input.isTTY === true });
+  if (input.isTTY) {
+    process.stderr.write(prompt);
+    // Mute the echo: readline writes typed characters through _writeToOutput.
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  }
+  try {
+    const line = await new Promise<string>((resolve) => {
+      rl.once('line', resolve);
+      rl.once('close', () => resolve(''));
+    });
+    if (input.isTTY) process.stderr.write('\n');
+    return line.replace(/\r$/, '');
+  } finally {
+    rl.close();
+  }
+}
+
 // Run when executed directly (node dist/bank-host/cli/main.js or tsx bank-host/cli/main.ts).
 const invokedPath = process.argv[1] ? path.resolve(process.argv[1]) : '';
 if (invokedPath.endsWith(path.join('cli', 'main.js')) || invokedPath.endsWith(path.join('cli', 'main.ts')) || invokedPath.endsWith('bank-host')) {
-  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), env: process.env };
+  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), env: process.env, readSecret: readSecretLine };
   main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
   });

@@ -1,4 +1,5 @@
 // Every operation the host serves over the channel. `ping` is answered by the dispatcher itself.
+import { bankingOperations } from './banking.js';
 import type { OperationTable } from './context.js';
 
-export const hostOperations: OperationTable = {};
+export const hostOperations: OperationTable = bankingOperations;
