@@ -288,6 +288,10 @@ export class SerialCashDispenser implements CashDispenser {
     if (record.transactionId !== transactionId) {
       throw new DeviceError('DISPENSER_BAD_RESPONSE', `DISPENSE answered for transaction ${record.transactionId}, sent ${transactionId}`);
     }
+    if (record.outcome === 'in-progress' || record.outcome === 'unknown') {
+      // A DISPENSE answer is final by definition; anything else is resolved by LAST_DISPENSE.
+      throw new DeviceError('DISPENSER_BAD_RESPONSE', `DISPENSE answered with outcome ${record.outcome}`);
+    }
     if (!sameCounts(record.requested, notes)) {
       // The device kept an older dispense under this number and answered with it instead.
       throw new DeviceError('DISPENSER_REFUSED', `transaction ${transactionId} was used before for a different dispense`);
