@@ -115,6 +115,10 @@ export async function checkLedger(db: Database): Promise<LedgerReport> {
     let expectedSeq = 1;
     for await (const [legKey, leg] of db.entries<PostingLeg>(postingPrefix(accountId))) {
       postingLegs++;
+      if (typeof leg !== 'object' || leg === null || !Number.isSafeInteger(leg.amountCents) || typeof leg.counterpartAccountId !== 'string') {
+        report({ kind: 'malformed', accountId, key: legKey, message: `leg ${legKey} is not a posting leg` });
+        continue;
+      }
       if (leg.seq !== expectedSeq || legKey !== postingKey(accountId, leg.seq)) {
         report({ kind: 'sequence', accountId, key: legKey, expected: expectedSeq, actual: leg.seq, message: `leg ${legKey} is out of sequence` });
       }

@@ -2,6 +2,7 @@ import test from 'ava';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { SessionInfo } from '../../protocol/messages.js';
 import { addCustomer, blockCard, issueCard, openAccount } from '../../bank-host/customers/admin.js';
+import { SCRYPT_COST_PRODUCTION } from '../../bank-host/customers/passwords.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
 import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
@@ -47,6 +48,15 @@ test('register creates a customer with one empty chequing account and signs in',
     t.is(connection.session?.customerId, info.customerId);
     t.is(connection.session?.cardPan, undefined);
   }));
+
+test('at the production scrypt cost a customer registers and signs in again with the same password', (t) =>
+  withHarness(async (h) => {
+    const { info } = await registered(h, 'alice');
+    const stored = await h.services.db.get<{ password: { log2N: number } }>(`cust:${info.customerId}`);
+    t.is(stored?.password.log2N, 17);
+    t.like(await h.ok(h.connect(), 'signin.password', { username: 'alice', password: PASSWORD }), { customerId: info.customerId });
+    t.like(await h.call(h.connect(), 'signin.password', { username: 'alice', password: PASSWORD + '!' }), { code: 'BAD_CREDENTIALS' });
+  }, { scryptCost: SCRYPT_COST_PRODUCTION }));
 
 test('register is refused when disabled, when the name is taken, for a weak password, and when signed in', (t) =>
   withHarness(async (h) => {
