@@ -14,6 +14,7 @@ import {
   idempotencyOps,
   readIdempotencyRecord,
   type IdempotencyRecord,
+  type StoredSession,
   type StoredOutcome,
 } from './idempotency.js';
 
@@ -99,15 +100,7 @@ export class Dispatcher {
         type,
         outcome,
         storedAtMs: nowMs,
-        ...(outcome.ok && SIGN_IN_TYPES.has(type) && connection.session
-          ? {
-              session: {
-                customerId: connection.session.customerId,
-                username: connection.session.username,
-                ...(connection.session.cardPan ? { cardPan: connection.session.cardPan } : {}),
-              },
-            }
-          : {}),
+        ...(outcome.ok && SIGN_IN_TYPES.has(type) ? { session: sessionToStore(type, body, outcome.result) } : {}),
       };
       await services.committer.commit({
         ops: [...change.ops, ...(UNRECORDED_TYPES.has(type) ? [] : idempotencyOps(connection.deviceId, requestId, idem))],
@@ -179,6 +172,13 @@ export class Dispatcher {
       throw error;
     }
   }
+}
+
+/** What a replayed sign-in needs to bind its session to a new connection. Taken from the answer and the
+ *  request (the handler binds the live session only after its change is durable). */
+function sessionToStore(type: MessageType, body: unknown, result: unknown): StoredSession {
+  const { customerId, username } = result as { customerId: string; username: string };
+  return { customerId, username, ...(type === 'signin.card' ? { cardPan: (body as { pan: string }).pan } : {}) };
 }
 
 function parseBody(type: MessageType, body: unknown): unknown {

@@ -1,0 +1,139 @@
+// Request ids over the real channel: a retry returns the first answer and applies nothing twice,
+// across reconnects and host restarts.
+import test from 'ava';
+import { ChannelClient } from '../../protocol/client.js';
+import { newRequestId } from '../../protocol/envelope.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { addCustomer } from '../../bank-host/customers/admin.js';
+import { checkLedger } from '../../bank-host/ledger/check.js';
+import { createBankingOperations } from '../../bank-host/operations/banking.js';
+import { startTestHost } from '../helpers/host.js';
+
+const scryptCost = { log2N: 10, r: 8, p: 1 };
+const operations = createBankingOperations({ scryptCost });
+
+async function signedInClient(h: Awaited<ReturnType<typeof startTestHost>>, deviceId: string, username: string) {
+  await addCustomer(h.host.state.services, username, 'correct horse battery', { scryptCost });
+  const client = await h.connectedClient(deviceId);
+  const session = await client.request('signin.password', { username, password: 'correct horse battery' });
+  return { client, accountId: session.accounts[0]!.accountId };
+}
+
+test('a repeated deposit request id credits once and answers the first result again', async (t) => {
+  const h = await startTestHost({ operations });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-1', 'idem-one');
+    const requestId = newRequestId();
+    const first = await client.request('deposit', { accountId, amountCents: 5_000 }, { requestId });
+    const second = await client.request('deposit', { accountId, amountCents: 5_000 }, { requestId });
+    t.deepEqual(second, first);
+    const balance = await client.request('balance', { accountId });
+    t.is(balance.balanceCents, 5_000);
+  } finally {
+    await h.close();
+  }
+});
+
+test('the same request id with a different body is refused and changes nothing', async (t) => {
+  const h = await startTestHost({ operations });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-2', 'idem-two');
+    const requestId = newRequestId();
+    await client.request('deposit', { accountId, amountCents: 1_000 }, { requestId });
+    const error = await t.throwsAsync(client.request('deposit', { accountId, amountCents: 9_000 }, { requestId }), { instanceOf: ProtocolError });
+    t.is((error as ProtocolError).code, 'REQUEST_ID_REUSED');
+    t.is((await client.request('balance', { accountId })).balanceCents, 1_000);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a retry racing its original on another connection applies once', async (t) => {
+  const h = await startTestHost({ operations });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-3', 'idem-three');
+    const requestId = newRequestId();
+    const results = await Promise.all(Array.from({ length: 8 }, () => client.request('deposit', { accountId, amountCents: 700 }, { requestId }).catch((e) => e)));
+    // One is processed; the rest either replay its answer or wait for it; none applies again.
+    for (const r of results) t.false(r instanceof ProtocolError && r.code !== 'REQUEST_ID_REUSED', String(r));
+    t.is((await client.request('balance', { accountId })).balanceCents, 700);
+  } finally {
+    await h.close();
+  }
+});
+
+test('after a host restart, a retried withdrawal completion returns the stored answer and posts once', async (t) => {
+  let h = await startTestHost({ operations });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-4', 'idem-four');
+    await client.request('deposit', { accountId, amountCents: 20_000 });
+    const auth = await client.request('withdraw.authorize', { accountId, amountCents: 6_000 });
+    const completeId = newRequestId();
+    const completed = await client.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 6_000 }, { requestId: completeId });
+    const kShared = await h.host.state.registry.rotate('kiosk-idem-4');
+    h = await h.restart();
+    const again = h.client('kiosk-idem-4', kShared);
+    again.start();
+    await again.waitConnected(5_000);
+    // No session on the new connection: completion is sessionless, and the stored answer comes back.
+    const replayed = await again.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 6_000 }, { requestId: completeId });
+    t.deepEqual(replayed, completed);
+    const session = await again.request('signin.password', { username: 'idem-four', password: 'correct horse battery' });
+    t.is(session.accounts[0]!.balanceCents, 14_000);
+    const report = await checkLedger(h.host.state.services.db);
+    t.true(report.ok, JSON.stringify(report.problems));
+  } finally {
+    await h.close();
+  }
+});
+
+test('a retried sign-in on a new connection binds the session again', async (t) => {
+  const h = await startTestHost({ operations });
+  try {
+    await addCustomer(h.host.state.services, 'idem-five', 'correct horse battery', { scryptCost });
+    const kShared = await h.addDevice('kiosk-idem-5');
+    const first = h.client('kiosk-idem-5', kShared);
+    first.start();
+    await first.waitConnected(3_000);
+    const requestId = newRequestId();
+    const session = await first.request('signin.password', { username: 'idem-five', password: 'correct horse battery' }, { requestId });
+    first.close();
+    const second = h.client('kiosk-idem-5', kShared);
+    second.start();
+    await second.waitConnected(3_000);
+    const replayed = await second.request('signin.password', { username: 'idem-five', password: 'correct horse battery' }, { requestId });
+    t.is(replayed.customerId, session.customerId);
+    const balance = await second.request('balance', { accountId: session.accounts[0]!.accountId });
+    t.is(balance.balanceCents, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('requestWithRetry rides out a host restart and applies the deposit once', async (t) => {
+  let h = await startTestHost({ operations });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-6', 'idem-six');
+    const requestId = newRequestId();
+    await client.request('deposit', { accountId, amountCents: 2_500 }, { requestId });
+    // The client lost the answer (say): it retries with the same id while the host restarts under it.
+    const port = h.port;
+    const kShared = await h.host.state.registry.rotate('kiosk-idem-6');
+    // A client of its own: the test host closes the clients it made when it stops.
+    const retrying = new ChannelClient({ host: '127.0.0.1', port, deviceId: 'kiosk-idem-6', kShared, limits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200 } });
+    retrying.start();
+    t.teardown(() => retrying.close());
+    const restartPromise = h.restart();
+    const result = retrying.requestWithRetry('deposit', { accountId, amountCents: 2_500 }, { requestId, deadlineMs: Date.now() + 10_000 });
+    h = await restartPromise;
+    t.is(h.port, port);
+    const outcome = await result.catch((e: unknown) => e);
+    // Without a session on the new connection the host answers with the stored result (the first answer).
+    t.false(outcome instanceof Error, String(outcome));
+    const report = await checkLedger(h.host.state.services.db);
+    t.true(report.ok);
+    t.is(report.customerBalanceCents, 2_500);
+  } finally {
+    await h.close();
+  }
+});
