@@ -145,10 +145,10 @@ const signInWithPassword = (cost: ScryptCost): Work<'signin.password'> => async 
   const { db, locks } = run.services;
   const nowMs = run.ctx.nowMs;
   run.requireNoSession();
-  run.detail.username = username;
   if (isLockedOut((await readPasswordFailures(db, username)) ?? NO_FAILURES, nowMs)) throw new ProtocolError('LOCKED_OUT');
   const customer = await readCustomerByUsername(db, username);
   if (customer === undefined) {
+    // The typed name is not recorded: people type their password into the username field.
     await spendDecoyVerification(password, cost);
     throw new ProtocolError('BAD_CREDENTIALS');
   }
