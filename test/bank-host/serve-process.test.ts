@@ -1,0 +1,73 @@
+// The bank host as operators run it: the compiled JavaScript (no dev-time loader), configured the way the
+// systemd unit does (state and credentials directories from the environment), stopped with SIGTERM.
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ChannelClient } from '../../protocol/client.js';
+
+let dir: string;
+let cli: string;
+
+test.before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bank-serve-'));
+  // The real build (`npm run build`): its output must resolve the project's node_modules, as installed.
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  cli = path.resolve('dist/bank-host/cli/main.js');
+});
+test.after.always(async () => rm(dir, { recursive: true, force: true }));
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+}
+
+test('the compiled host serves kiosks from systemd-style directories and stops cleanly on SIGTERM', async (t) => {
+  const state = path.join(dir, 'state');
+  const credentials = path.join(dir, 'credentials');
+  t.is(run(['init', '--data', state, '--keys', credentials]).status, 0);
+  const keyFile = path.join(dir, 'kiosk.key');
+  const added = run(['device', 'add', 'kiosk-proc', '--key-out', keyFile, '--data', state, '--keys', credentials]);
+  t.is(added.status, 0, added.stderr);
+
+  const host = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0'], {
+    env: { PATH: process.env.PATH, STATE_DIRECTORY: state, CREDENTIALS_DIRECTORY: credentials },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  host.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  host.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => host.on('exit', (code) => resolve(code)));
+  try {
+    const started = Date.now();
+    while (!stdout.includes('bank host serving') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    const serving = stdout.split('\n').map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === 'bank host serving');
+    t.truthy(serving, `no serving line; stdout: ${stdout} stderr: ${stderr}`);
+    const port = Number(String(serving.listen).split(':').pop());
+    const kShared = Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'hex');
+    const client = new ChannelClient({ host: '127.0.0.1', port, deviceId: 'kiosk-proc', kShared });
+    client.start();
+    await client.waitConnected(5_000);
+    t.truthy(await client.request('ping', {}));
+    // While serving, admin commands find the host through its socket in the state directory.
+    const listed = run(['device', 'list', '--json'], { STATE_DIRECTORY: state, CREDENTIALS_DIRECTORY: credentials });
+    t.is(listed.status, 0, listed.stderr);
+    t.is(JSON.parse(listed.stdout).devices[0].deviceId, 'kiosk-proc');
+    client.close();
+
+    host.kill('SIGTERM');
+    t.is(await exited, 0, stderr);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string; ts: string });
+    t.true(lines.every((l) => typeof l.ts === 'string' && typeof l.level === 'string'), 'every log line is structured JSON');
+    t.true(lines.some((l) => l.msg === 'bank host stopped'));
+    // No key material in any log line.
+    const keys = await Promise.all((await readdir(credentials)).map((f) => readFile(path.join(credentials, f), 'utf8')));
+    for (const key of [...keys.map((k) => k.trim()), kShared.toString('hex')]) t.false(stdout.includes(key) || stderr.includes(key));
+    // The database was closed: a direct admin command can open it now.
+    t.is(run(['device', 'list', '--data', state, '--keys', credentials]).status, 0);
+  } finally {
+    host.kill('SIGKILL');
+  }
+});
