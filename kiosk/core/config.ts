@@ -1,0 +1,129 @@
+// The kiosk's configuration file (`kiosk.json`, written by provisioning) and its K_SHARED key file.
+// Parsed once, here, into typed values; every error names the field (or file) that is wrong, because the
+// person reading it is a technician at a kiosk with a laptop, not the author.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { MAX_CASSETTES, MAX_NOTES_PER_CASSETTE } from '../devices/dispenser/messages.js';
+
+/** Bounds on timeouts a config may set: below the minimum a customer cannot read the screen, above the
+ *  maximum an abandoned session would sit open at an unattended machine. */
+export const IDLE_TIMEOUT_MS_MIN = 10_000;
+export const IDLE_TIMEOUT_MS_MAX = 600_000;
+export const IDLE_WARNING_MS_MIN = 5_000;
+export const GOODBYE_SCREEN_MS_MAX = 60_000;
+export const FAST_CASH_AMOUNTS_MAX = 8;
+export const KEY_FILE_HEX_CHARS = 64;
+export const KIOSK_CONFIG_FILE = 'kiosk.json';
+
+const usbId = z.number().int().min(0).max(0xffff);
+const hidDevice = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('hid'), vendorId: usbId, productId: usbId, reportId: z.number().int().min(0).max(255).optional() }).strict(),
+  z.object({ kind: z.literal('hid-path'), path: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('simulated') }).strict(),
+]);
+const serialDevice = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('serial'), path: z.string().min(1), baudRate: z.number().int().positive().max(921_600).default(9600) }).strict(),
+  z.object({ kind: z.literal('simulated') }).strict(),
+]);
+const cents = z.number().int().positive().max(100_000_000);
+
+export const kioskConfigSchema = z
+  .object({
+    deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'deviceId: 1-64 of A-Z a-z 0-9 _ -'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65_535),
+    /** Path of the K_SHARED file: 64 hex characters, owner-only. Relative paths are from the config file. */
+    kSharedFile: z.string().min(1),
+    /** Folder of the withdrawal journal; on the kiosk a persistent, fsync-honouring filesystem. */
+    journalDir: z.string().min(1),
+    devices: z
+      .object({
+        cardReader: hidDevice,
+        pinPad: z.union([hidDevice, z.object({ kind: z.literal('on-screen') }).strict()]),
+        dispenser: serialDevice,
+        printer: serialDevice,
+      })
+      .strict(),
+    cassettes: z
+      .array(z.object({ denominationCents: cents, count: z.number().int().min(0).max(MAX_NOTES_PER_CASSETTE) }).strict())
+      .min(1)
+      .max(MAX_CASSETTES),
+    fastCashCents: z.array(cents).max(FAST_CASH_AMOUNTS_MAX).default([2_000, 4_000, 6_000, 10_000, 20_000]),
+    timeouts: z
+      .object({
+        /** No touch or key for this long ends the customer's session. */
+        idleMs: z.number().int().min(IDLE_TIMEOUT_MS_MIN).max(IDLE_TIMEOUT_MS_MAX).default(60_000),
+        /** The "are you still there?" warning shows this long before the end. */
+        idleWarningMs: z.number().int().min(IDLE_WARNING_MS_MIN).max(IDLE_TIMEOUT_MS_MAX).default(15_000),
+        goodbyeMs: z.number().int().min(0).max(GOODBYE_SCREEN_MS_MAX).default(5_000),
+      })
+      .strict()
+      .default({}),
+    languages: z.array(z.enum(['en', 'fr'])).min(1).max(2).default(['en', 'fr']),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.timeouts.idleWarningMs >= config.timeouts.idleMs) {
+      ctx.addIssue({ code: 'custom', path: ['timeouts', 'idleWarningMs'], message: 'must be shorter than timeouts.idleMs' });
+    }
+  });
+
+export type KioskConfig = z.infer<typeof kioskConfigSchema>;
+export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
+export type Language = KioskConfig['languages'][number];
+
+export class KioskConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KioskConfigError';
+  }
+}
+
+/** Validates an already-parsed document; `source` names it in errors. */
+export function parseKioskConfig(document: unknown, source = KIOSK_CONFIG_FILE): KioskConfig {
+  const parsed = kioskConfigSchema.safeParse(document);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new KioskConfigError(`${source}: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates `kiosk.json`; relative kSharedFile and journalDir are resolved from its folder. */
+export async function loadKioskConfig(file: string): Promise<KioskConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new KioskConfigError(`${file}: cannot read the kiosk configuration (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new KioskConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const config = parseKioskConfig(document, file);
+  const base = path.dirname(file);
+  return { ...config, kSharedFile: path.resolve(base, config.kSharedFile), journalDir: path.resolve(base, config.journalDir) };
+}
+
+/** Reads K_SHARED: exactly 64 hex characters (a trailing newline allowed), in a file no one but its
+ *  owner may read or write, since anyone who reads it can impersonate this kiosk to the bank. */
+export async function loadKShared(file: string): Promise<Buffer> {
+  let mode: number;
+  try {
+    mode = (await stat(file)).mode;
+  } catch (error) {
+    throw new KioskConfigError(`kSharedFile ${file}: cannot read the key file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new KioskConfigError(`kSharedFile ${file}: permissions ${(mode & 0o777).toString(8)} let others read it; run: chmod 600 ${file}`);
+  }
+  const text = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  if (text.length !== KEY_FILE_HEX_CHARS || !/^[0-9a-fA-F]+$/.test(text)) {
+    throw new KioskConfigError(`kSharedFile ${file}: must hold exactly ${KEY_FILE_HEX_CHARS} hex characters`);
+  }
+  return Buffer.from(text, 'hex');
+}
