@@ -6,6 +6,7 @@ import type { HostLimits } from '../protocol/limits.js';
 import type { Logger } from '../protocol/log.js';
 import { AdminSocketServer } from './admin/socket.js';
 import type { AdminContext } from './admin/commands.js';
+import { AuditChain } from './audit/chain.js';
 import type { AuditEvent } from './audit/event.js';
 import { loadHostConfig, type HostConfig } from './config.js';
 import { DeviceRegistry } from './devices/registry.js';
@@ -41,7 +42,10 @@ export async function openHostState(paths: HostPaths, log: Logger, options: { co
   const db = await Database.open(path.join(paths.dataDir, DATABASE_FOLDER));
   const now = options.now ?? Date.now;
   try {
-    const committer = new GroupCommitter(db, undefined, now);
+    // Loaded at open, so the serving host and the CLI on a stopped host both continue the same chain.
+    const audit = await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac });
+    if (audit.refusal !== undefined) log.error('the audit log refuses new records; state changes will fail', { reason: audit.refusal });
+    const committer = new GroupCommitter(db, audit, now);
     const services: HostServices = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
     const registry = await DeviceRegistry.load(db, committer, keys.master, now);
     return {

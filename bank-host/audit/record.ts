@@ -1,0 +1,239 @@
+// One audit record: what it says (the plaintext), how it is sealed (AES-256-GCM under the audit encryption
+// key, its sequence number as associated data) and how it is chained (HMAC-SHA256 under the separate audit
+// MAC key over the previous tag, its sequence number and its sealed bytes), and under which LevelDB keys
+// records, the chain head and the per-customer index live. See docs/audit.md.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import type { AuditEvent, AuditOutcome } from './event.js';
+
+export const AUDIT_RECORD_PREFIX = 'audit:rec:';
+export const AUDIT_HEAD_KEY = 'audit:head';
+/** Check values of the keys the log was written with, so `verify` can say "wrong key" instead of
+ *  "every record modified". Written with the first record. */
+export const AUDIT_KEY_CHECK_KEY = 'audit:keycheck';
+export const AUDIT_CUSTOMER_PREFIX = 'audit:cust:';
+
+/** Sequence numbers are zero-padded so key order is numeric order; 15 digits outlast any ATM. */
+export const AUDIT_SEQ_DIGITS = 15;
+export const AUDIT_SEQ_MAX = 10 ** AUDIT_SEQ_DIGITS - 1;
+
+const IV_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+export const CHAIN_TAG_BYTES = 32;
+/** What a sealed record must at least hold: an IV, a GCM tag and one byte of ciphertext. */
+const SEALED_MIN_BYTES = IV_BYTES + GCM_TAG_BYTES + 1;
+const AAD_LABEL = 'atm-kiosk/audit/v1|';
+const GENESIS_LABEL = 'atm-kiosk/audit/v1/genesis';
+const KEY_CHECK_LABEL = 'atm-kiosk/audit/v1/key-check';
+const KEY_CHECK_BYTES = 16;
+
+export const auditRecordKey = (seq: number): string => `${AUDIT_RECORD_PREFIX}${String(seq).padStart(AUDIT_SEQ_DIGITS, '0')}`;
+export const auditCustomerPrefix = (customerId: string): string => `${AUDIT_CUSTOMER_PREFIX}${customerId}:`;
+export const auditCustomerKey = (customerId: string, seq: number): string =>
+  `${auditCustomerPrefix(customerId)}${String(seq).padStart(AUDIT_SEQ_DIGITS, '0')}`;
+
+/** The sequence number a record key names, or undefined when the key is not a well-formed record key. */
+export function seqOfRecordKey(key: string): number | undefined {
+  const digits = key.slice(AUDIT_RECORD_PREFIX.length);
+  if (!key.startsWith(AUDIT_RECORD_PREFIX) || digits.length !== AUDIT_SEQ_DIGITS || !/^[0-9]+$/.test(digits)) return undefined;
+  return Number(digits);
+}
+
+/** What a record says, before sealing. Short field names: a million records are a million copies. */
+export interface AuditPlaintext {
+  /** Host time of the commit, ms since the epoch. */
+  readonly t: number;
+  readonly a: string;
+  readonly o: AuditOutcome;
+  readonly c?: string;
+  readonly d?: string;
+  readonly by?: string;
+  readonly amt?: number;
+  readonly rq?: string;
+  readonly why?: string;
+  readonly x?: Readonly<Record<string, string | number | boolean>>;
+  /** The seeds' line: `CustomerID | Action | Timestamp`. */
+  readonly line: string;
+}
+
+/** A decrypted record as `audit show` and the activity view present it. */
+export interface AuditEntry {
+  readonly seq: number;
+  readonly timestampMs: number;
+  readonly action: string;
+  readonly outcome: AuditOutcome;
+  readonly customerId?: string;
+  readonly deviceId?: string;
+  readonly actor?: string;
+  readonly amountCents?: number;
+  readonly requestId?: string;
+  readonly reason?: string;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+  readonly line: string;
+}
+
+/** The chain head as stored under `audit:head`: the last record's sequence number and tag. */
+export interface StoredAuditHead {
+  readonly seq: number;
+  readonly tag: string;
+}
+
+export interface AuditHead {
+  readonly seq: number;
+  readonly tag: Buffer;
+}
+
+export interface StoredKeyCheck {
+  readonly enc: string;
+  readonly mac: string;
+}
+
+export interface AuditKeys {
+  readonly enc: Buffer;
+  readonly mac: Buffer;
+}
+
+/** The tag record 1 chains from: depends on the MAC key, so a log cannot be started under another key. */
+export function genesisTag(macKey: Buffer): Buffer {
+  return createHmac('sha256', macKey).update(GENESIS_LABEL).digest();
+}
+
+export function keyCheck(keys: AuditKeys): StoredKeyCheck {
+  const check = (key: Buffer) => createHmac('sha256', key).update(KEY_CHECK_LABEL).digest().subarray(0, KEY_CHECK_BYTES).toString('base64');
+  return { enc: check(keys.enc), mac: check(keys.mac) };
+}
+
+function seqBytes(seq: number): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeBigUInt64BE(BigInt(seq));
+  return bytes;
+}
+
+/** HMAC-SHA256(previous tag ‖ seq as 8 bytes big-endian ‖ sealed bytes). The sealed bytes come last, so
+ *  the variable-length part cannot shift into the fixed-length ones. */
+export function chainTag(macKey: Buffer, previousTag: Buffer, seq: number, sealed: Buffer): Buffer {
+  return createHmac('sha256', macKey).update(previousTag).update(seqBytes(seq)).update(sealed).digest();
+}
+
+function aad(seq: number): Buffer {
+  return Buffer.from(AAD_LABEL + seq, 'utf8');
+}
+
+/** IV ‖ GCM tag ‖ ciphertext. A fresh random IV per record: 2^-32 collision bound holds far past 2^32 records
+ *  per key only if the key is rotated first; an ATM host writes a few million a year. */
+export function sealRecord(encKey: Buffer, seq: number, plaintext: AuditPlaintext): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+  cipher.setAAD(aad(seq));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(plaintext), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]);
+}
+
+export class AuditDecryptError extends Error {
+  readonly code = 'AUDIT_DECRYPT_FAILED';
+}
+
+export function openRecord(encKey: Buffer, seq: number, sealed: Buffer): AuditPlaintext {
+  if (sealed.length < SEALED_MIN_BYTES) throw new AuditDecryptError(`audit record ${seq} is too short to be a sealed record`);
+  const decipher = createDecipheriv('aes-256-gcm', encKey, sealed.subarray(0, IV_BYTES));
+  decipher.setAAD(aad(seq));
+  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + GCM_TAG_BYTES));
+  let text: string;
+  try {
+    text = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + GCM_TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    throw new AuditDecryptError(`audit record ${seq} does not decrypt under this audit encryption key (wrong key, or the record was altered)`);
+  }
+  return JSON.parse(text) as AuditPlaintext;
+}
+
+// Stored value of a record: one string `SEQ.SEALED.TAG` (sealed and tag in base64, which never contains a
+// dot). A string rather than a JSON object, so `verify` splits it instead of re-encoding anything; the
+// sequence number inside the value (covered by the tag) tells a moved record from a modified one.
+export interface StoredRecordParts {
+  readonly seq: number;
+  readonly sealed: Buffer;
+  readonly tag: Buffer;
+}
+
+export function encodeStoredRecord(seq: number, sealed: Buffer, tag: Buffer): string {
+  return `${seq}.${sealed.toString('base64')}.${tag.toString('base64')}`;
+}
+
+/** Splits a stored record value; undefined when it is not in the stored form at all. */
+export function decodeStoredRecord(value: unknown): StoredRecordParts | undefined {
+  if (typeof value !== 'string') return undefined;
+  const first = value.indexOf('.');
+  const last = value.lastIndexOf('.');
+  if (first <= 0 || last <= first) return undefined;
+  const seqText = value.slice(0, first);
+  if (seqText.length > AUDIT_SEQ_DIGITS || !/^[0-9]+$/.test(seqText)) return undefined;
+  const sealed = Buffer.from(value.slice(first + 1, last), 'base64');
+  const tag = Buffer.from(value.slice(last + 1), 'base64');
+  if (tag.length !== CHAIN_TAG_BYTES || sealed.length < SEALED_MIN_BYTES) return undefined;
+  return { seq: Number(seqText), sealed, tag };
+}
+
+export function toEntry(seq: number, p: AuditPlaintext): AuditEntry {
+  return {
+    seq,
+    timestampMs: p.t,
+    action: p.a,
+    outcome: p.o,
+    ...(p.c !== undefined && { customerId: p.c }),
+    ...(p.d !== undefined && { deviceId: p.d }),
+    ...(p.by !== undefined && { actor: p.by }),
+    ...(p.amt !== undefined && { amountCents: p.amt }),
+    ...(p.rq !== undefined && { requestId: p.rq }),
+    ...(p.why !== undefined && { reason: p.why }),
+    ...(p.x !== undefined && { detail: p.x }),
+    line: p.line,
+  };
+}
+
+export function toPlaintext(event: AuditEvent, timestampMs: number): AuditPlaintext {
+  return {
+    t: timestampMs,
+    a: event.action,
+    o: event.outcome,
+    ...(event.customerId !== undefined && { c: event.customerId }),
+    ...(event.deviceId !== undefined && { d: event.deviceId }),
+    ...(event.actor !== undefined && { by: event.actor }),
+    ...(event.amountCents !== undefined && { amt: event.amountCents }),
+    ...(event.requestId !== undefined && { rq: event.requestId }),
+    ...(event.reason !== undefined && { why: event.reason }),
+    ...(event.detail !== undefined && { x: event.detail }),
+    line: seedsLine(event, timestampMs),
+  };
+}
+
+const dollars = (cents: number) => `${cents < 0 ? '-' : ''}$${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+
+/** What the action was, in words an auditor reads: `withdraw $100.00 failed - insufficient funds`. */
+export function describeAction(event: Pick<AuditEvent, 'action' | 'outcome' | 'amountCents' | 'reason' | 'deviceId' | 'actor'>): string {
+  const amount = event.amountCents !== undefined ? ` ${dollars(event.amountCents)}` : '';
+  const verb = ACTION_WORDS[event.action] ?? event.action;
+  const what = `${event.actor === 'operator' ? 'operator: ' : ''}${verb}${amount}`;
+  if (event.outcome === 'ok') return what;
+  const reason = event.reason ? ` - ${event.reason.toLowerCase().replace(/_/g, ' ')}` : '';
+  return `${what} ${event.outcome}${reason}`;
+}
+
+const ACTION_WORDS: Readonly<Record<string, string>> = {
+  'withdraw.authorize': 'withdraw',
+  'withdraw.complete': 'withdraw completed',
+  'withdraw.reverse': 'withdraw reversed',
+  'signin.password': 'sign-in with password',
+  'signin.card': 'sign-in with card',
+  signout: 'sign-out',
+  'session.expire': 'session expired',
+  'session.end': 'session ended',
+  history: 'history viewed',
+  activity: 'activity viewed',
+  balance: 'balance viewed',
+};
+
+/** `CustomerID | Action | Timestamp`, the seeds' format. Records without a customer name who acted instead. */
+export function seedsLine(event: AuditEvent, timestampMs: number): string {
+  const who = event.customerId ?? (event.deviceId !== undefined ? `device:${event.deviceId}` : event.actor ?? '-');
+  return `${who} | ${describeAction(event)} | ${new Date(timestampMs).toISOString()}`;
+}
