@@ -1,6 +1,7 @@
 // Operator commands. One table serves both paths: through the running host's admin socket, and directly on
 // the database when the host is stopped. Arguments are validated here, whichever path they came by.
 import { z } from 'zod';
+import { auditCheckpointArgs, auditShowArgs, auditVerifyArgs, runAuditCheckpoint, runAuditShow, runAuditVerify } from '../audit/operator-commands.js';
 import { addCustomer, blockCard, issueCard, openAccount, showCustomer, unblockCard } from '../customers/admin.js';
 import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
@@ -15,6 +16,8 @@ export interface AdminContext {
   readonly liveStatus?: () => Record<string, unknown>;
   /** Tests pass a cheap scrypt cost; production uses the OWASP minimum. */
   readonly scryptCost?: ScryptCost;
+  /** Progress of long commands (audit verify) for someone watching; the CLI on a stopped host prints it. */
+  readonly progress?: (text: string) => void;
 }
 
 export class AdminError extends Error {
@@ -87,6 +90,9 @@ export const ADMIN_COMMANDS = {
   ),
   'holds.reverse': command(z.object({ authorizationId }).strict(), async (ctx, a) => resolveHold(ctx.services, a.authorizationId, 'reverse')),
   'ledger.check': command(z.object({}).strict(), async (ctx) => checkLedger(ctx.services.db)),
+  'audit.verify': command(auditVerifyArgs, async (ctx, a) => runAuditVerify(ctx, a)),
+  'audit.checkpoint': command(auditCheckpointArgs, async (ctx) => runAuditCheckpoint(ctx)),
+  'audit.show': command(auditShowArgs, async (ctx, a) => runAuditShow(ctx, a)),
 } satisfies Record<string, AdminCommand<z.ZodTypeAny>>;
 
 export type AdminCommandName = keyof typeof ADMIN_COMMANDS;

@@ -190,7 +190,7 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
       await iterator.close();
     }
     if (problem) return finish(problem);
-    options.onProgress?.(records, totalRecords);
+    if (records >= PROGRESS_INTERVAL_RECORDS) options.onProgress?.(records, totalRecords);
 
     const lastSeq = expected - 1;
     if (head === undefined) {

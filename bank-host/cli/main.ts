@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createLogger, type Logger } from '../../protocol/log.js';
 import { ADMIN_COMMANDS, AdminError, runAdminCommand, type AdminCommandName } from '../admin/commands.js';
+import { AUDIT_CLI } from '../audit/cli-commands.js';
 import { adminSocketIsLive, sendAdminCommand } from '../admin/socket.js';
 import { defaultHostConfig, HOST_CONFIG_FILE } from '../config.js';
 import { createHostKeys, writeSecretFile } from '../keys.js';
@@ -31,7 +32,7 @@ const CONNECTION_HELP = `Where the host is:
   --keys DIR           the key folder (default: $CREDENTIALS_DIRECTORY)
   --json               print the result as JSON`;
 
-interface AdminCliCommand {
+export interface AdminCliCommand {
   readonly words: readonly string[];
   readonly usage: string;
   readonly summary: string;
@@ -279,7 +280,7 @@ const MAIN_HELP = `bank-host: the ATM bank host and its operator commands
 Usage:
   bank-host init --data DIR --keys DIR [--demo]
   bank-host serve --data DIR --keys DIR [--listen HOST:PORT] [--admin-socket PATH]
-${[...ADMIN_CLI, ...BANKING_CLI].map((c) => `  ${c.usage}`).join('\n')}
+${[...ADMIN_CLI, ...BANKING_CLI, ...AUDIT_CLI].map((c) => `  ${c.usage}`).join('\n')}
 
 Run \`bank-host COMMAND --help\` for a command's options.`;
 
@@ -415,7 +416,11 @@ async function runAdmin(spec: AdminCliCommand, argv: string[], io: Io): Promise<
     if (!paths.dataDir || !paths.keysDir) throw new UsageError(`no serving host found; pass --admin-socket, or --data and --keys for a stopped host\n\n${help}`);
     const state = await openHostState(paths as HostPaths, createLogger({ level: 'warn', write: io.err }));
     try {
-      result = await runAdminCommand({ services: state.services, registry: state.registry, ...(io.scryptCost ? { scryptCost: io.scryptCost } : {}) }, spec.admin, args);
+      result = await runAdminCommand(
+        { services: state.services, registry: state.registry, progress: io.err, ...(io.scryptCost ? { scryptCost: io.scryptCost } : {}) },
+        spec.admin,
+        args,
+      );
     } finally {
       await state.close();
     }
@@ -431,7 +436,7 @@ export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter 
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') return io.out(MAIN_HELP), first === undefined ? 2 : 0;
     if (first === 'init') return await runInit(argv.slice(1), io);
     if (first === 'serve') return await runServe(argv.slice(1), io, signals);
-    const commands = [...ADMIN_CLI, ...BANKING_CLI];
+    const commands = [...ADMIN_CLI, ...BANKING_CLI, ...AUDIT_CLI];
     const spec = commands.find((c) => c.words[0] === first && (c.words.length === 1 || c.words[1] === second));
     if (!spec) {
       const group = commands.filter((c) => c.words[0] === first);
