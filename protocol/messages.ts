@@ -6,6 +6,7 @@ import { z } from 'zod';
 /** Largest amount any single message may carry: $1,000,000.00. Host limits are far lower. */
 export const MAX_MESSAGE_AMOUNT_CENTS = 100_000_000;
 export const HISTORY_PAGE_SIZE_MAX = 50;
+export const ACTIVITY_PAGE_SIZE_MAX = 50;
 
 const amountCents = z.number().int().positive().max(MAX_MESSAGE_AMOUNT_CENTS);
 const nonNegativeCents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -51,6 +52,20 @@ export const historyEntry = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntry>;
 
+/** One of the customer's own audit records, as the activity view shows it. */
+export const activityEntry = z.object({
+  seq: z.number().int().positive(),
+  timestampMs,
+  action: z.string().max(64),
+  outcome: z.enum(['ok', 'failed', 'refused']),
+  amountCents: nonNegativeCents.optional(),
+  deviceId: z.string().max(64).optional(),
+  reason: z.string().max(64).optional(),
+  /** `CustomerID | Action | Timestamp`, the seeds' audit line. */
+  line: z.string().max(512),
+});
+export type ActivityEntry = z.infer<typeof activityEntry>;
+
 const empty = z.object({}).strict();
 
 export const MESSAGES = {
@@ -95,6 +110,20 @@ export const MESSAGES = {
       })
       .strict(),
     result: z.object({ entries: z.array(historyEntry), nextCursor: z.string().optional() }),
+  },
+  /** The signed-in customer's own audit records, newest first. */
+  activity: {
+    body: z
+      .object({
+        limit: z.number().int().min(1).max(ACTIVITY_PAGE_SIZE_MAX).optional(),
+        /** Opaque cursor from the previous page's `nextCursor`. */
+        cursor: z.string().regex(/^[0-9]{1,16}$/).optional(),
+        sinceMs: timestampMs.optional(),
+        untilMs: timestampMs.optional(),
+        actions: z.array(z.string().regex(/^[a-z][a-z0-9.]{0,63}$/)).max(16).optional(),
+      })
+      .strict(),
+    result: z.object({ entries: z.array(activityEntry), nextCursor: z.string().optional() }),
   },
   transfer: {
     body: z.object({ fromAccountId: id, toAccountId: id, amountCents }).strict(),

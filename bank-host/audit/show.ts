@@ -19,6 +19,8 @@ export interface AuditFilter {
   readonly customerId?: string;
   readonly deviceId?: string;
   readonly action?: string;
+  /** Any of these actions. */
+  readonly actions?: readonly string[];
   readonly sinceMs?: number;
   readonly untilMs?: number;
   readonly outcome?: string;
@@ -53,6 +55,7 @@ function matches(entry: AuditEntry, filter: AuditFilter): boolean {
     (filter.customerId === undefined || entry.customerId === filter.customerId) &&
     (filter.deviceId === undefined || entry.deviceId === filter.deviceId) &&
     (filter.action === undefined || entry.action === filter.action) &&
+    (filter.actions === undefined || filter.actions.includes(entry.action)) &&
     (filter.outcome === undefined || entry.outcome === filter.outcome) &&
     (filter.sinceMs === undefined || entry.timestampMs >= filter.sinceMs) &&
     (filter.untilMs === undefined || entry.timestampMs <= filter.untilMs)
