@@ -1,0 +1,94 @@
+// The kiosk's four devices, made from the configuration: real drivers for configured hardware, and for
+// `simulated` the same drivers over simulated sources (HID) or socat pty pairs with a device simulator on
+// the far end (serial), so development runs the exact driver code the kiosk runs.
+import type { Logger } from '../../protocol/log.js';
+import { HidCardReader, type CardReader } from '../devices/card-reader/card-reader.js';
+import { SimulatedCardReader } from '../devices/card-reader/card-reader-simulator.js';
+import { SerialCashDispenser } from '../devices/dispenser/driver.js';
+import { DispenserSimulator } from '../devices/dispenser/simulator.js';
+import type { CashDispenser } from '../devices/dispenser/types.js';
+import { NodeHidDeviceSource } from '../devices/hid/hid-device-source.js';
+import { PinEntry, type PinPad } from '../devices/pin-pad/pin-entry.js';
+import { HidPinPad } from '../devices/pin-pad/pin-pad.js';
+import { SimulatedPinPad } from '../devices/pin-pad/pin-pad-simulator.js';
+import { SerialReceiptPrinter } from '../devices/printer/driver.js';
+import { PrinterSimulator } from '../devices/printer/simulator.js';
+import type { ReceiptPrinter } from '../devices/printer/types.js';
+import { openPtyPair, type PtyPair } from '../devices/serial/pty-pair.js';
+import type { KioskConfig } from './config.js';
+
+export interface KioskDevices {
+  readonly cardReader: CardReader;
+  readonly pinPad: PinPad;
+  readonly dispenser: CashDispenser;
+  readonly printer: ReceiptPrinter;
+}
+
+export interface CreatedDevices extends KioskDevices {
+  /** The simulators behind `simulated` serial devices, for development tools. */
+  readonly dispenserSimulator?: DispenserSimulator;
+  readonly printerSimulator?: PrinterSimulator;
+  /** Stops simulators and pty pairs this module started (drivers are closed by the controller). */
+  disposeSimulators(): Promise<void>;
+}
+
+export async function createKioskDevices(config: KioskConfig, log: Logger): Promise<CreatedDevices> {
+  const { devices } = config;
+  const cardReader: CardReader =
+    devices.cardReader.kind === 'simulated'
+      ? new SimulatedCardReader()
+      : new HidCardReader({ source: new NodeHidDeviceSource(devices.cardReader.kind === 'hid' ? { vendorId: devices.cardReader.vendorId, productId: devices.cardReader.productId } : { path: devices.cardReader.path }), reportId: devices.cardReader.kind === 'hid' ? devices.cardReader.reportId : undefined });
+  const pinPad: PinPad =
+    devices.pinPad.kind === 'on-screen'
+      ? new PinEntry()
+      : devices.pinPad.kind === 'simulated'
+        ? new SimulatedPinPad()
+        : new HidPinPad({ source: new NodeHidDeviceSource(devices.pinPad.kind === 'hid' ? { vendorId: devices.pinPad.vendorId, productId: devices.pinPad.productId } : { path: devices.pinPad.path }), reportId: devices.pinPad.kind === 'hid' ? devices.pinPad.reportId : undefined });
+
+  const pairs: PtyPair[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const disposeSimulators = async (): Promise<void> => {
+    for (const stop of stops.splice(0)) await stop();
+    for (const pair of pairs.splice(0)) await pair.close();
+  };
+  try {
+    let dispenserPath: string;
+    let dispenserBaud = 9600;
+    let dispenserSimulator: DispenserSimulator | undefined;
+    if (devices.dispenser.kind === 'serial') {
+      dispenserPath = devices.dispenser.path;
+      dispenserBaud = devices.dispenser.baudRate;
+    } else {
+      const pair = await openPtyPair();
+      pairs.push(pair);
+      dispenserSimulator = await DispenserSimulator.start({ path: pair.devicePath, cassettes: config.cassettes.map((c) => ({ ...c })), logger: log });
+      stops.push(() => dispenserSimulator!.stop());
+      dispenserPath = pair.hostPath;
+    }
+    let printerPath: string;
+    let printerBaud = 9600;
+    let printerSimulator: PrinterSimulator | undefined;
+    if (devices.printer.kind === 'serial') {
+      printerPath = devices.printer.path;
+      printerBaud = devices.printer.baudRate;
+    } else {
+      const pair = await openPtyPair();
+      pairs.push(pair);
+      printerSimulator = await PrinterSimulator.start({ path: pair.devicePath, logger: log });
+      stops.push(() => printerSimulator!.stop());
+      printerPath = pair.hostPath;
+    }
+    return {
+      cardReader,
+      pinPad,
+      dispenser: new SerialCashDispenser({ path: dispenserPath, baudRate: dispenserBaud, logger: log.child({ device: 'dispenser' }) }),
+      printer: new SerialReceiptPrinter({ path: printerPath, baudRate: printerBaud, logger: log.child({ device: 'printer' }) }),
+      ...(dispenserSimulator ? { dispenserSimulator } : {}),
+      ...(printerSimulator ? { printerSimulator } : {}),
+      disposeSimulators,
+    };
+  } catch (error) {
+    await disposeSimulators();
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+// The lines of a customer receipt. Never the full PAN (last four digits only), never a balance of an
+// account other than the one used, amounts as $x.xx from integer cents.
+
+export interface ReceiptFacts {
+  readonly kioskId: string;
+  readonly nowMs: number;
+  readonly transaction: 'withdrawal' | 'deposit' | 'transfer';
+  readonly amountCents: number;
+  /** For withdrawals: what actually left the dispenser (less than asked after a short dispense). */
+  readonly dispensedCents?: number;
+  readonly cardLast4?: string;
+  readonly username?: string;
+  readonly authorizationId?: string;
+  readonly postingId?: string;
+  readonly accountId?: string;
+  readonly balanceAfterCents?: number;
+}
+
+/** `$1,234.56` (or `-$5.00`): integer arithmetic only, so no float ever touches money. */
+export function formatCents(cents: number): string {
+  if (!Number.isSafeInteger(cents)) throw new RangeError(`${cents} is not a whole number of cents`);
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  const dollars = Math.trunc(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${sign}$${dollars}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+export function composeReceipt(facts: ReceiptFacts): string[] {
+  const when = new Date(facts.nowMs).toISOString();
+  const lines = ['ATM RECEIPT', `Date: ${when.slice(0, 10)}  Time: ${when.slice(11, 19)} UTC`, `Kiosk: ${facts.kioskId}`];
+  if (facts.cardLast4 !== undefined) {
+    if (!/^[0-9]{4}$/.test(facts.cardLast4)) throw new RangeError('a receipt shows exactly the last four digits of a card');
+    lines.push(`Card: ************${facts.cardLast4}`);
+  } else if (facts.username !== undefined) {
+    lines.push(`Customer: ${facts.username}`);
+  }
+  if (facts.accountId !== undefined) lines.push(`Account: ...${facts.accountId.slice(-4)}`);
+  lines.push('');
+  switch (facts.transaction) {
+    case 'withdrawal': {
+      const dispensed = facts.dispensedCents ?? facts.amountCents;
+      lines.push(`WITHDRAWAL ${formatCents(dispensed)}`);
+      if (dispensed !== facts.amountCents) lines.push(`Requested ${formatCents(facts.amountCents)}; only ${formatCents(dispensed)} was dispensed and charged`);
+      break;
+    }
+    case 'deposit':
+      lines.push(`DEPOSIT ${formatCents(facts.amountCents)}`);
+      break;
+    case 'transfer':
+      lines.push(`TRANSFER ${formatCents(facts.amountCents)}`);
+      break;
+  }
+  if (facts.authorizationId !== undefined) lines.push(`Authorization: ${facts.authorizationId}`);
+  if (facts.postingId !== undefined) lines.push(`Reference: ${facts.postingId}`);
+  if (facts.balanceAfterCents !== undefined) lines.push(`Balance: ${formatCents(facts.balanceAfterCents)}`);
+  lines.push('', 'Thank you');
+  return lines;
+}
