@@ -20,7 +20,25 @@ export class DatabaseLockedError extends Error {
   }
 }
 
+/** Small, hot records that every money operation reads: kept in a write-through cache. Large or
+ *  append-only namespaces (postings, idempotency records, audit records) are always read from disk. */
+const CACHED_PREFIXES = ['acct:', 'cust:', 'card:', 'user:', 'dev:', 'hold:', 'wdday:'] as const;
+/** Bound on cached records; past it the oldest tenth is dropped. */
+export const READ_CACHE_MAX_ENTRIES = 200_000;
+
+function isCached(key: string): boolean {
+  for (const prefix of CACHED_PREFIXES) if (key.startsWith(prefix)) return true;
+  return false;
+}
+
 export class Database {
+  // The host is the only process with the database open, and every write goes through `writeDurably`,
+  // so a cache updated after each durable write is exact. Values are frozen: a caller that tried to
+  // change a record in place (instead of writing a new one) would corrupt the cache, so it throws.
+  private readonly cache = new Map<string, unknown>();
+  // Counts writes; a read that raced a write does not fill the cache, so it can never hold a stale value.
+  private writeGeneration = 0;
+
   private constructor(
     readonly location: string,
     readonly level: Level<string, unknown>,
@@ -40,13 +58,28 @@ export class Database {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    const cacheable = isCached(key);
+    if (cacheable && this.cache.has(key)) return this.cache.get(key) as T | undefined;
+    const generation = this.writeGeneration;
     const value = await this.level.get(key);
+    if (cacheable && generation === this.writeGeneration) this.remember(key, value);
     return value === undefined ? undefined : (value as T);
   }
 
   async getMany<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
     if (keys.length === 0) return [];
-    return (await this.level.getMany(keys as string[])) as (T | undefined)[];
+    return Promise.all(keys.map((key) => this.get<T>(key)));
+  }
+
+  private remember(key: string, value: unknown): void {
+    if (this.cache.size >= READ_CACHE_MAX_ENTRIES) {
+      let drop = Math.ceil(READ_CACHE_MAX_ENTRIES / 10);
+      for (const oldest of this.cache.keys()) {
+        this.cache.delete(oldest);
+        if (--drop === 0) break;
+      }
+    }
+    this.cache.set(key, value !== null && typeof value === 'object' ? Object.freeze(value) : value);
   }
 
   /** Every entry whose key starts with `prefix`, in key order (or reverse), bounded by `limit`. */
@@ -71,7 +104,21 @@ export class Database {
   async writeDurably(ops: readonly BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
     // `sync: true` is the durability promise: the batch is on disk before we answer anyone.
-    await this.level.batch(ops as unknown as AbstractBatch, { sync: true });
+    this.writeGeneration++;
+    try {
+      await this.level.batch(ops as unknown as AbstractBatch, { sync: true });
+    } catch (error) {
+      // The batch may or may not have reached the disk; forget what the cache knows of its keys.
+      for (const op of ops) this.cache.delete(op.key);
+      throw error;
+    } finally {
+      this.writeGeneration++;
+    }
+    for (const op of ops) {
+      if (!isCached(op.key)) continue;
+      if (op.type === 'put') this.remember(op.key, op.value);
+      else this.remember(op.key, undefined);
+    }
   }
 
   async close(): Promise<void> {

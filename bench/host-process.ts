@@ -1,0 +1,62 @@
+// The bank host under benchmark, in its own process so the load generator does not share its event loop.
+// Driven over IPC by bench/run.ts: setup enrolls kiosks and customers, check runs the ledger check.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '../protocol/log.js';
+import { defaultHostConfig } from '../bank-host/config.js';
+import { addCustomer, issueCard } from '../bank-host/customers/admin.js';
+import { createHostKeys } from '../bank-host/keys.js';
+import { BankHost, openHostState } from '../bank-host/host.js';
+import { checkLedger } from '../bank-host/ledger/check.js';
+import { hostOperations } from '../bank-host/operations/table.js';
+
+type Command = { type: 'setup'; kiosks: number } | { type: 'check' } | { type: 'stats' } | { type: 'stop' };
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'bank-bench-'));
+await createHostKeys(path.join(dir, 'keys'));
+const state = await openHostState({ dataDir: path.join(dir, 'data'), keysDir: path.join(dir, 'keys') }, silentLogger, {
+  // Limits high enough that the load measures the ledger, not the daily limit.
+  config: defaultHostConfig({ dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000 }),
+});
+const host = await BankHost.serve(state, {
+  listenHost: '127.0.0.1',
+  listenPort: 0,
+  operations: hostOperations,
+  limits: { maxConnections: 4096, maxConnectionsPerDevice: 8, idleTimeoutMs: 120_000 },
+});
+const services = state.services;
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.type) {
+    case 'setup': {
+      const kiosks = [];
+      for (let i = 0; i < command.kiosks; i++) {
+        const deviceId = `bench-kiosk-${i}`;
+        const kShared = await state.registry.add(deviceId);
+        const username = `bench-user-${i}`;
+        await addCustomer(services, username, 'bench password 1234', { scryptCost: { log2N: 10, r: 8, p: 1 } });
+        const card = await issueCard(services, username);
+        kiosks.push({ deviceId, kSharedHex: kShared.toString('hex'), pan: card.pan, pin: card.pin });
+      }
+      return { port: host.address.port, kiosks };
+    }
+    case 'check':
+      return checkLedger(services.db);
+    case 'stats':
+      return { commits: services.committer.stats, channel: host.channel.stats };
+    case 'stop':
+      await host.close();
+      await rm(dir, { recursive: true, force: true });
+      setImmediate(() => process.exit(0));
+      return {};
+  }
+}
+
+process.on('message', (message: { id: number; command: Command }) => {
+  handle(message.command).then(
+    (result) => process.send!({ id: message.id, result }),
+    (error: Error) => process.send!({ id: message.id, error: error.message }),
+  );
+});
+process.send!({ id: 0, result: 'ready' });

@@ -1,0 +1,214 @@
+// `npm run bench`: the channel and the ledger under load, over real TLS 1.3-PSK on loopback, with the host
+// in its own process. Durations are parameters: BENCH_SECONDS (default 5) per phase, BENCH_KIOSKS (64).
+import { fork, type ChildProcess } from 'node:child_process';
+import tls from 'node:tls';
+import { clientTlsOptions } from '../protocol/channel.js';
+import { ChannelClient } from '../protocol/client.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { derivePinKey, encodePinBlockFormat4 } from '../protocol/pin-block.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
+
+interface Kiosk {
+  deviceId: string;
+  kSharedHex: string;
+  pan: string;
+  pin: string;
+}
+
+class HostProcess {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.error) w.reject(new Error(m.error));
+      else w.resolve(m.result);
+    });
+  }
+  static async start(): Promise<HostProcess> {
+    const child = fork(new URL('./host-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`bench host exited with ${code}`)));
+    });
+    return new HostProcess(child);
+  }
+  call<T>(command: object): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, command });
+    });
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function progress(label: string, seconds: number): () => void {
+  process.stderr.write(`  ${label} (${seconds} s)…`);
+  return () => process.stderr.write(' done\n');
+}
+
+async function handshakes(port: number, kiosk: Kiosk, parallel: number): Promise<number> {
+  const key = Buffer.from(kiosk.kSharedHex, 'hex');
+  const deadline = Date.now() + SECONDS * 1000;
+  let count = 0;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = tls.connect(clientTlsOptions('127.0.0.1', port, kiosk.deviceId, key));
+        socket.once('secureConnect', () => {
+          count++;
+          socket.destroy();
+          resolve();
+        });
+        socket.once('error', reject);
+      });
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return count / ((Date.now() - started) / 1000);
+}
+
+async function connect(port: number, kiosk: Kiosk): Promise<ChannelClient> {
+  const client = new ChannelClient({ host: '127.0.0.1', port, deviceId: kiosk.deviceId, kShared: Buffer.from(kiosk.kSharedHex, 'hex'), limits: { requestTimeoutMs: 30_000 } });
+  client.start();
+  await client.waitConnected(10_000);
+  return client;
+}
+
+async function roundTrips(clients: ChannelClient[]): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const deadline = Date.now() + SECONDS * 1000;
+  const latencies: number[] = [];
+  const started = Date.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (Date.now() < deadline) {
+        const t0 = performance.now();
+        await client.request('ping', {});
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { perSecond: latencies.length / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+interface LoadResult {
+  moneyTransactions: number;
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  failures: Record<string, number>;
+}
+
+/** Each kiosk signs in with card + PIN, then runs deposits, two-phase withdrawals and balance checks,
+ *  one request at a time as a real kiosk does. Money-moving transactions: deposit, authorize, complete. */
+async function ledgerLoad(clients: ChannelClient[], kiosks: Kiosk[]): Promise<LoadResult> {
+  const sessions = await Promise.all(
+    clients.map((client, i) => {
+      const kiosk = kiosks[i]!;
+      const pinBlock = encodePinBlockFormat4(kiosk.pin, kiosk.pan, derivePinKey(Buffer.from(kiosk.kSharedHex, 'hex'))).toString('hex');
+      return client.request('signin.card', { pan: kiosk.pan, pinBlock });
+    }),
+  );
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  let moneyTransactions = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  const started = Date.now();
+  const timed = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } catch (error) {
+      const code = error instanceof ProtocolError ? error.code : 'EXCEPTION';
+      failures[code] = (failures[code] ?? 0) + 1;
+      return undefined;
+    } finally {
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(
+    clients.map(async (client, i) => {
+      const accountId = sessions[i]!.accounts[0]!.accountId;
+      let step = 0;
+      while (Date.now() < deadline) {
+        const choice = step++ % 5;
+        if (choice < 2) {
+          if (await timed(() => client.request('deposit', { accountId, amountCents: 4_000 }))) moneyTransactions++;
+        } else if (choice < 4) {
+          const auth = await timed(() => client.request('withdraw.authorize', { accountId, amountCents: 2_000 }));
+          if (!auth) continue;
+          moneyTransactions++;
+          if (await timed(() => client.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 2_000 }))) moneyTransactions++;
+        } else {
+          await timed(() => client.request('balance', { accountId }));
+        }
+      }
+    }),
+  );
+  const elapsedS = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { moneyTransactions, requests: latencies.length, perSecond: moneyTransactions / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench: ${KIOSKS} kiosks, ${SECONDS} s per phase, host in its own process, TLS 1.3-PSK on loopback`);
+  const host = await HostProcess.start();
+  const done = progress(`enrolling ${KIOSKS} kiosks and customers`, 0);
+  const { port, kiosks } = await host.call<{ port: number; kiosks: Kiosk[] }>({ type: 'setup', kiosks: KIOSKS });
+  done();
+  const rows: [string, string][] = [];
+
+  let stop = progress('full PSK handshakes, 1 at a time', SECONDS);
+  rows.push(['full TLS 1.3-PSK handshakes/s (sequential)', fmt(await handshakes(port, kiosks[0]!, 1))]);
+  stop();
+  stop = progress('full PSK handshakes, 16 in parallel', SECONDS);
+  rows.push(['full TLS 1.3-PSK handshakes/s (16 parallel)', fmt(await handshakes(port, kiosks[1]!, 16))]);
+  stop();
+
+  const clients = await Promise.all(kiosks.map((k) => connect(port, k)));
+  stop = progress('ping round trips on 1 connection', SECONDS);
+  const one = await roundTrips(clients.slice(0, 1));
+  stop();
+  rows.push(['request round trips/s, 1 connection', `${fmt(one.perSecond)} (p50 ${fmt(one.p50, 2)} ms, p99 ${fmt(one.p99, 2)} ms)`]);
+  stop = progress(`ping round trips on ${clients.length} connections`, SECONDS);
+  const many = await roundTrips(clients);
+  stop();
+  rows.push([`request round trips/s, ${clients.length} connections`, `${fmt(many.perSecond)} (p50 ${fmt(many.p50, 2)} ms, p99 ${fmt(many.p99, 2)} ms)`]);
+
+  stop = progress(`ledger load: ${clients.length} kiosks, deposits + two-phase withdrawals + balances`, SECONDS);
+  const load = await ledgerLoad(clients, kiosks);
+  stop();
+  rows.push([`durable money transactions/s, ${clients.length} kiosks`, fmt(load.perSecond)]);
+  rows.push(['ledger load latency per request', `p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms over ${fmt(load.requests)} requests`]);
+  if (Object.keys(load.failures).length > 0) rows.push(['ledger load failures', JSON.stringify(load.failures)]);
+  const stats = await host.call<{ commits: { batches: number; changes: number; maxChangesInBatch: number } }>({ type: 'stats' });
+  rows.push(['group commit', `${fmt(stats.commits.changes)} changes in ${fmt(stats.commits.batches)} synced batches (avg ${fmt(stats.commits.changes / stats.commits.batches, 1)}, max ${stats.commits.maxChangesInBatch})`]);
+
+  for (const client of clients) client.close();
+  stop = progress('ledger check', 0);
+  const report = await host.call<{ ok: boolean; totalBalanceCents: number; postingLegs: number; problems: unknown[] }>({ type: 'check' });
+  stop();
+  rows.push(['ledger check after load', `${report.ok ? 'OK' : 'FAILED'}: ${fmt(report.postingLegs)} posting legs, sum of balances ${report.totalBalanceCents} cents, ${report.problems.length} problems`]);
+  await host.call({ type: 'stop' });
+
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log('');
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  if (!report.ok) process.exitCode = 1;
+}
+
+await main();
