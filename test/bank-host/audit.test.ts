@@ -16,7 +16,7 @@ import {
   type StoredAuditHead,
 } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
-import { verifyAuditChain, type AuditVerifyReport, type VerifyKeys } from '../../bank-host/audit/verify.js';
+import { verifyAuditChain, type AuditProblemKind, type AuditVerifyReport, type VerifyKeys } from '../../bank-host/audit/verify.js';
 import { Database } from '../../bank-host/store/database.js';
 import { GroupCommitter } from '../../bank-host/store/group-commit.js';
 
@@ -101,7 +101,7 @@ async function checkpointOf(log: Log): Promise<AuditCheckpoint> {
   return createCheckpoint(log.keys.sign, { seq: head.seq, tag: Buffer.from(head.tag, 'base64') }, log.clock.nowMs);
 }
 
-function expectProblem(t: import('ava').ExecutionContext, report: AuditVerifyReport, kind: string, seq: number | undefined, message?: RegExp): void {
+function expectProblem(t: import('ava').ExecutionContext, report: AuditVerifyReport, kind: AuditProblemKind, seq: number | undefined, message?: RegExp): void {
   t.false(report.ok, 'verification must fail');
   t.is(report.problem?.kind, kind, report.problem?.message);
   t.is(report.problem?.seq, seq, report.problem?.message);
