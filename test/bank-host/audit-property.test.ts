@@ -1,0 +1,177 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { ProtocolError } from '../../protocol/errors.js';
+import { AuditChain } from '../../bank-host/audit/chain.js';
+import type { AuditEntry } from '../../bank-host/audit/record.js';
+import { readAuditPage } from '../../bank-host/audit/show.js';
+import { verifyAuditChain } from '../../bank-host/audit/verify.js';
+import { addCustomer, openAccount } from '../../bank-host/customers/admin.js';
+import { POSTING_PREFIX, type PostingLeg } from '../../bank-host/ledger/records.js';
+import type { ConnectionState } from '../../bank-host/operations/context.js';
+import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
+
+const PASSWORD = 'correct horse battery';
+const CUSTOMERS = 3;
+const DEVICES = ['kiosk-01', 'kiosk-02'];
+/** Actions whose success moves money: each such posting must have exactly one record, and back. */
+const MONEY_ACTIONS = new Set(['deposit', 'withdraw.complete', 'transfer']);
+
+type Command =
+  | { readonly op: 'deposit' | 'authorize'; readonly who: number; readonly acct: number; readonly cents: number }
+  | { readonly op: 'complete'; readonly hold: number; readonly fraction: number }
+  | { readonly op: 'reverse'; readonly hold: number }
+  | { readonly op: 'transfer'; readonly who: number; readonly from: number; readonly to: number; readonly cents: number }
+  | { readonly op: 'badPassword' | 'balance' | 'history' | 'signedOut'; readonly who: number }
+  /** The next synced batch fails, as a full disk would make it. */
+  | { readonly op: 'diskFull' };
+
+const who = fc.nat(CUSTOMERS - 1);
+const acct = fc.nat(1);
+const cents = fc.oneof(fc.integer({ min: 1, max: 150_000 }), fc.integer({ min: 1, max: 20 }).map((n) => n * 2_000));
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { arbitrary: fc.record({ op: fc.constantFrom('deposit' as const, 'authorize' as const), who, acct, cents }), weight: 4 },
+  { arbitrary: fc.record({ op: fc.constant('complete' as const), hold: fc.nat(40), fraction: fc.double({ min: 0, max: 1.2, noNaN: true }) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('reverse' as const), hold: fc.nat(40) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('transfer' as const), who, from: acct, to: acct, cents }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constantFrom('badPassword' as const, 'balance' as const, 'history' as const, 'signedOut' as const), who }), weight: 2 },
+  { arbitrary: fc.constant({ op: 'diskFull' as const }), weight: 1 },
+);
+
+class DiskFullError extends Error {}
+
+async function allEntries(h: Harness): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  let cursorSeq: number | undefined;
+  for (;;) {
+    const page = await readAuditPage(h.services.db, h.services.keys.auditEnc, { order: 'asc', limit: 1_000, scanLimit: 10_000, ...(cursorSeq !== undefined && { cursorSeq }) });
+    if (page.undecryptableSeqs.length > 0) throw new Error(`records ${page.undecryptableSeqs.join(', ')} do not decrypt`);
+    entries.push(...page.entries);
+    if (page.nextCursorSeq === undefined) return entries;
+    cursorSeq = page.nextCursorSeq;
+  }
+}
+
+test('any mix of operations, refusals and failed writes leaves a log that verifies, with exactly one record per posting', async (t) => {
+  const seen = new Map<string, number>();
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(command, { minLength: 1, maxLength: 5 }), { minLength: 30, maxLength: 60 }), async (rounds) => {
+      const h = await createHarness({ config: { dailyWithdrawalLimitCents: 300_000 } });
+      try {
+        const { db, keys } = h.services;
+        h.services.committer.setAuditSink(await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac }));
+        let failNextWrite = false;
+        const writeDurably = db.writeDurably.bind(db);
+        db.writeDurably = async (ops) => {
+          if (failNextWrite) {
+            failNextWrite = false;
+            throw new DiskFullError('ENOSPC: no space left on device');
+          }
+          return writeDurably(ops);
+        };
+        const note = (type: string, answer: unknown) => {
+          const key = `${type}:${answer instanceof ProtocolError ? answer.code : answer instanceof DiskFullError ? 'DISK_FULL' : 'ok'}`;
+          seen.set(key, (seen.get(key) ?? 0) + 1);
+        };
+        const call: Harness['call'] = async (connection, type, body) => {
+          try {
+            const answer = await h.call(connection, type, body);
+            note(type, answer);
+            return answer;
+          } catch (error) {
+            if (!(error instanceof DiskFullError)) throw error;
+            note(type, error);
+            return new ProtocolError('INTERNAL');
+          }
+        };
+
+        const customers: { connection: ConnectionState; username: string; accounts: string[] }[] = [];
+        for (let i = 0; i < CUSTOMERS; i++) {
+          const username = `customer${i}`;
+          const added = await addCustomer(h.services, username, PASSWORD, { scryptCost: TEST_SCRYPT_COST });
+          const second = await openAccount(h.services, username, 'savings');
+          const connection = h.connect(DEVICES[i % DEVICES.length]);
+          await h.ok(connection, 'signin.password', { username, password: PASSWORD });
+          customers.push({ connection, username, accounts: [added.accountId, second.accountId] });
+        }
+        const holds: { authorizationId: string; deviceId: string; cents: number }[] = [];
+
+        const run = async (c: Command): Promise<void> => {
+          switch (c.op) {
+            case 'deposit':
+            case 'authorize': {
+              const me = customers[c.who]!;
+              const type = c.op === 'deposit' ? 'deposit' : 'withdraw.authorize';
+              const answer = await call(me.connection, type, { accountId: me.accounts[c.acct], amountCents: c.cents });
+              if (type === 'withdraw.authorize' && !(answer instanceof ProtocolError)) {
+                holds.push({ authorizationId: (answer as { authorizationId: string }).authorizationId, deviceId: me.connection.deviceId, cents: c.cents });
+              }
+              return;
+            }
+            case 'complete':
+            case 'reverse': {
+              const hold = holds[c.hold % Math.max(holds.length, 1)];
+              if (hold === undefined) return;
+              const kiosk = h.connect(hold.deviceId);
+              if (c.op === 'reverse') await call(kiosk, 'withdraw.reverse', { authorizationId: hold.authorizationId });
+              else await call(kiosk, 'withdraw.complete', { authorizationId: hold.authorizationId, dispensedCents: Math.floor(hold.cents * c.fraction) });
+              return;
+            }
+            case 'transfer': {
+              const me = customers[c.who]!;
+              await call(me.connection, 'transfer', { fromAccountId: me.accounts[c.from], toAccountId: me.accounts[c.to], amountCents: c.cents });
+              return;
+            }
+            case 'badPassword':
+              await call(h.connect(DEVICES[0]), 'signin.password', { username: customers[c.who]!.username, password: 'not the password' });
+              return;
+            case 'balance':
+              await call(customers[c.who]!.connection, 'balance', { accountId: customers[c.who]!.accounts[0] });
+              return;
+            case 'history':
+              await call(customers[c.who]!.connection, 'history', { accountId: customers[c.who]!.accounts[1] });
+              return;
+            case 'signedOut':
+              await call(h.connect(DEVICES[1]), 'deposit', { accountId: customers[c.who]!.accounts[0], amountCents: 500 });
+              return;
+            case 'diskFull':
+              failNextWrite = true;
+              return;
+          }
+        };
+        for (const round of rounds) await Promise.all(round.map(run));
+        failNextWrite = false;
+
+        const report = await verifyAuditChain(db, { enc: keys.auditEnc, mac: keys.auditMac, sign: keys.auditSign });
+        if (!report.ok) throw new Error(`audit verify failed: ${report.problem?.kind}: ${report.problem?.message}`);
+
+        const entries = await allEntries(h);
+        if (entries.length !== report.records) throw new Error(`show read ${entries.length} records, verify ${report.records}`);
+        // Every posting, by the request that made it.
+        const postings = new Map<string, { requestId: string | undefined; amountCents: number }>();
+        for await (const [, leg] of db.entries<PostingLeg>(POSTING_PREFIX)) {
+          postings.set(leg.postingId, { requestId: leg.requestId, amountCents: Math.abs(leg.amountCents) });
+        }
+        const moneyRecords = entries.filter((e) => MONEY_ACTIONS.has(e.action) && e.outcome === 'ok');
+        for (const [postingId, posting] of postings) {
+          const matching = moneyRecords.filter((e) => e.requestId !== undefined && e.requestId === posting.requestId);
+          if (matching.length !== 1) throw new Error(`posting ${postingId} has ${matching.length} audit records`);
+          if (matching[0]!.amountCents !== posting.amountCents) throw new Error(`posting ${postingId} moved ${posting.amountCents}, its record says ${matching[0]!.amountCents}`);
+        }
+        const postedRequests = new Set([...postings.values()].map((p) => p.requestId));
+        for (const record of moneyRecords) {
+          const movedMoney = record.amountCents !== undefined && record.amountCents > 0 && record.detail?.repeated !== true;
+          if (movedMoney && !postedRequests.has(record.requestId)) throw new Error(`record ${record.seq} (${record.action}) has no posting`);
+        }
+        // A record for every answer the harness gave, refusals included (failed writes have neither).
+        for (const e of entries) if (!e.line.includes(' | ')) throw new Error(`record ${e.seq} has no seeds line`);
+      } finally {
+        await h.close();
+      }
+    }),
+    { numRuns: 5 },
+  );
+  t.log(Object.fromEntries([...seen].sort()));
+  for (const key of ['deposit:ok', 'deposit:DISK_FULL', 'withdraw.complete:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'signin.password:BAD_CREDENTIALS']) {
+    t.true((seen.get(key) ?? 0) > 0, `no ${key} in any run`);
+  }
+});
