@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEVICE_ID_PATTERN } from '../../protocol/limits.js';
 import { MAX_CASSETTES, MAX_NOTES_PER_CASSETTE } from '../devices/dispenser/messages.js';
 
 /** Bounds on timeouts a config may set: below the minimum a customer cannot read the screen, above the
@@ -30,7 +31,7 @@ const cents = z.number().int().positive().max(100_000_000);
 
 export const kioskConfigSchema = z
   .object({
-    deviceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'deviceId: 1-64 of A-Z a-z 0-9 _ -'),
+    deviceId: z.string().regex(DEVICE_ID_PATTERN, '3-63 of a-z 0-9 and -, starting with a letter or digit (the id the bank host enrolled)'),
     host: z.string().min(1),
     port: z.number().int().min(1).max(65_535),
     /** Path of the K_SHARED file: 64 hex characters, owner-only. Relative paths are from the config file. */

@@ -50,7 +50,7 @@ export function composeReceipt(facts: ReceiptFacts): string[] {
       lines.push(`TRANSFER ${formatCents(facts.amountCents)}`);
       break;
   }
-  if (facts.authorizationId !== undefined) lines.push(`Authorization: ${facts.authorizationId}`);
+  if (facts.authorizationId !== undefined) lines.push(`Auth: ${facts.authorizationId}`);
   if (facts.postingId !== undefined) lines.push(`Reference: ${facts.postingId}`);
   if (facts.balanceAfterCents !== undefined) lines.push(`Balance: ${formatCents(facts.balanceAfterCents)}`);
   lines.push('', 'Thank you');

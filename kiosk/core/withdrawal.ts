@@ -4,6 +4,7 @@
 // the host requests reuse the journalled request ids (the host answers a repeat with its first answer)
 // and the dispenser is asked what it did by its transaction id, never told to dispense again.
 import { randomInt, randomUUID } from 'node:crypto';
+import { newRequestId } from '../../protocol/envelope.js';
 import type { ChannelClient } from '../../protocol/client.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
@@ -87,8 +88,8 @@ export async function runWithdrawal(
     plannedNotes: planned,
     denominationsCents: request.cassettes.map((c) => c.denominationCents),
     transactionId: randomInt(1, MAX_TRANSACTION_ID),
-    authorizeRequestId: randomUUID(),
-    settleRequestId: randomUUID(),
+    authorizeRequestId: newRequestId(),
+    settleRequestId: newRequestId(),
     updatedMs: deps.now(),
   };
   await deps.journal.record(record);

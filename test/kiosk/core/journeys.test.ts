@@ -1,0 +1,127 @@
+// Full customer journeys against a real bank host on loopback, with the HID simulators fed real report
+// bytes and the dispenser and printer simulators on socat pty pairs.
+import test from 'ava';
+import { openAccount } from '../../../bank-host/customers/admin.js';
+import { checkLedger } from '../../../bank-host/ledger/check.js';
+import { listHolds } from '../../../bank-host/ledger/operator.js';
+import { startKioskRig, PASSWORD, KIOSK_ID, type KioskRig } from './kiosk-rig.js';
+
+async function assertLedgerWhole(t: import('ava').ExecutionContext, rig: KioskRig): Promise<void> {
+  const services = rig.host.host.state.services;
+  const report = await checkLedger(services.db);
+  t.true(report.ok, JSON.stringify(report.problems));
+  t.deepEqual(await listHolds(services), []);
+}
+
+test('card and PIN: withdraw $60 from fast cash, print a receipt, and return to welcome', async (t) => {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  const card = await rig.customer('alice', 50_000);
+  await rig.waitFor((s) => s.screen === 'welcome');
+  t.deepEqual(rig.kiosk.snapshot().outOfServiceReasons, []);
+
+  rig.kiosk.chooseLanguage('fr');
+  rig.kiosk.beginCardSignIn();
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  rig.typePin(card.pin.slice(0, 2));
+  const partial = await rig.waitFor((s) => s.pinDigits === 2);
+  t.false(JSON.stringify(partial).includes(card.pin.slice(0, 2) + card.pin.slice(2)), 'the snapshot never holds the PIN');
+  rig.typePin(card.pin.slice(2), 'enter');
+  const menu = await rig.waitFor((s) => s.screen === 'menu');
+  t.is(menu.language, 'fr');
+  t.is(menu.customer?.cardLast4, card.pan.slice(-4));
+  t.true(menu.fastCashCents.includes(6_000));
+
+  await rig.kiosk.selectMenu('withdraw');
+  await rig.kiosk.withdraw(6_000);
+  const receipt = rig.kiosk.snapshot();
+  t.is(receipt.screen, 'receipt', JSON.stringify(receipt));
+  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+  t.deepEqual(rig.dispenser.lifetimeDispensed, [3, 0]);
+  t.true(receipt.receiptAvailable);
+
+  await rig.kiosk.chooseReceipt(true);
+  const printed = rig.printer.receipts.at(-1) ?? [];
+  const text = printed.join('\n');
+  t.true(text.includes('WITHDRAWAL $60.00'), text);
+  t.true(text.includes(`************${card.pan.slice(-4)}`));
+  t.false(text.includes(card.pan), 'never the full PAN');
+  t.true(text.includes(KIOSK_ID));
+  t.regex(text, /Auth: auth_\w+/);
+  await rig.waitFor((s) => s.screen === 'welcome');
+  t.is(rig.kiosk.snapshot().customer, undefined);
+
+  const services = rig.host.host.state.services;
+  const teller = await rig.host.connectedClient('teller-check');
+  await teller.request('signin.password', { username: 'alice', password: PASSWORD });
+  const balance = await teller.request('balance', { accountId: card.accountIds[0]! });
+  t.is(balance.balanceCents, 44_000);
+  teller.close();
+  await assertLedgerWhole(t, rig);
+  t.pass(`timings: ${JSON.stringify(rig.kiosk.timings)}`);
+  void services;
+});
+
+test('username and password: balance, deposit, history, transfer between own accounts, no receipt', async (t) => {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  await rig.customer('bob', 10_000);
+  const savings = await openAccount(rig.host.host.state.services, 'bob', 'savings');
+  await rig.waitFor((s) => s.screen === 'welcome');
+  await rig.kiosk.beginPasswordSignIn('bob', PASSWORD);
+  let s = rig.kiosk.snapshot();
+  t.is(s.screen, 'menu');
+  t.is(s.customer?.username, 'bob');
+
+  await rig.kiosk.selectMenu('balance');
+  s = rig.kiosk.snapshot();
+  t.is(s.screen, 'balance');
+  t.is(s.view?.kind === 'balance' ? s.view.account.balanceCents : -1, 10_000);
+  await rig.kiosk.selectMenu('menu');
+
+  await rig.kiosk.selectMenu('deposit');
+  await rig.kiosk.deposit(2_500);
+  s = rig.kiosk.snapshot();
+  t.is(s.screen, 'receipt');
+  t.is(s.view?.kind === 'deposit' ? s.view.account.balanceCents : -1, 12_500);
+  await rig.kiosk.chooseReceipt(false);
+  t.is(rig.kiosk.snapshot().screen, 'goodbye');
+  t.is(rig.kiosk.snapshot().customer, undefined);
+  t.is(rig.printer.receipts.length, 0);
+  await rig.waitFor((x) => x.screen === 'welcome');
+
+  await rig.kiosk.beginPasswordSignIn('bob', PASSWORD);
+  await rig.kiosk.selectMenu('history');
+  s = rig.kiosk.snapshot();
+  t.is(s.screen, 'history');
+  t.deepEqual(s.view?.kind === 'history' ? s.view.entries.map((e) => e.amountCents).sort() : [], [10_000, 2_500].sort());
+  await rig.kiosk.history({ kinds: ['deposit'], sinceMs: Date.now() - 60_000 });
+  t.is(rig.kiosk.snapshot().screen, 'history');
+  await rig.kiosk.selectMenu('menu');
+  await rig.kiosk.selectMenu('transfer');
+  const chequing = rig.kiosk.snapshot().customer!.accounts.find((a) => a.kind === 'chequing')!.accountId;
+  await rig.kiosk.transfer({ fromAccountId: chequing, toAccountId: savings.accountId, amountCents: 1_500 });
+  s = rig.kiosk.snapshot();
+  t.is(s.screen, 'receipt');
+  t.deepEqual(s.view?.kind === 'transfer' ? [s.view.from.balanceCents, s.view.to.balanceCents] : [], [11_000, 1_500]);
+  rig.kiosk.cancel();
+  t.is(rig.kiosk.snapshot().screen, 'goodbye');
+  t.is(rig.kiosk.snapshot().customer, undefined);
+  await assertLedgerWhole(t, rig);
+});
+
+test('registration at the kiosk signs the new customer in', async (t) => {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  await rig.kiosk.register('carol', PASSWORD);
+  const s = rig.kiosk.snapshot();
+  t.is(s.screen, 'menu');
+  t.is(s.customer?.accounts[0]?.balanceCents, 0);
+  await rig.kiosk.register('carol', PASSWORD).catch(() => {});
+  rig.kiosk.cancel();
+  await rig.waitFor((x) => x.screen === 'welcome');
+  await rig.kiosk.register('carol', PASSWORD);
+  t.is(rig.kiosk.snapshot().notice?.code, 'USERNAME_TAKEN');
+});

@@ -1,0 +1,170 @@
+// A kiosk under test: a real bank host on loopback, the dispenser and printer simulators on socat pty
+// pairs driven by the real serial drivers, the HID simulators (real report bytes) for card and PIN, and
+// a KioskController assembled from a validated configuration.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { addCustomer, issueCard, type IssuedCard } from '../../../bank-host/customers/admin.js';
+import type { HostConfig } from '../../../bank-host/config.js';
+import { createBankingOperations } from '../../../bank-host/operations/banking.js';
+import { SimulatedCardReader } from '../../../kiosk/devices/card-reader/card-reader-simulator.js';
+import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.js';
+import { SimulatedPinPad, type PinPadKey } from '../../../kiosk/devices/pin-pad/pin-pad-simulator.js';
+import { PrinterSimulator } from '../../../kiosk/devices/printer/simulator.js';
+import { openPtyPair, type PtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
+import { parseKioskConfig, type KioskConfigInput } from '../../../kiosk/core/config.js';
+import { KioskController, type KioskControllerOptions } from '../../../kiosk/core/kiosk.js';
+import type { KioskSnapshot } from '../../../kiosk/core/session.js';
+import { startTestHost, type TestHost } from '../../helpers/host.js';
+import { createLogger, silentLogger } from '../../../protocol/log.js';
+
+/** KIOSK_TEST_LOG=1 prints host and kiosk logs while debugging a test. */
+const testLog = process.env.KIOSK_TEST_LOG ? createLogger({ level: 'debug', write: (line) => process.stderr.write(line + '\n') }) : silentLogger;
+
+export const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 } as const;
+export const KIOSK_ID = 'kiosk-core-test';
+export const PASSWORD = 'correct-horse-battery-staple';
+export const CASSETTES = [
+  { denominationCents: 2_000, count: 100 },
+  { denominationCents: 5_000, count: 40 },
+];
+
+export interface KioskRig {
+  readonly host: TestHost;
+  readonly kShared: Buffer;
+  readonly kiosk: KioskController;
+  readonly dispenser: DispenserSimulator;
+  readonly printer: PrinterSimulator;
+  readonly journalDir: string;
+  readonly cardReader: SimulatedCardReader;
+  readonly pinPad: SimulatedPinPad;
+  /** A customer with a card and `fundedCents` in their account. */
+  customer(username: string, fundedCents: number): Promise<IssuedCard & { username: string; accountId: string }>;
+  waitFor(predicate: (s: KioskSnapshot) => boolean, timeoutMs?: number): Promise<KioskSnapshot>;
+  swipe(card: { pan: string; expiresYm: string }): void;
+  typePin(pin: string, ...extra: PinPadKey[]): void;
+  /** A fresh controller on the same host, devices and journal (a restarted kiosk). */
+  restartKiosk(options?: Partial<KioskControllerOptions>): Promise<KioskController>;
+  close(): Promise<void>;
+}
+
+export interface KioskRigOptions {
+  readonly hostConfig?: Partial<HostConfig>;
+  readonly kioskOptions?: Partial<KioskControllerOptions>;
+  readonly config?: Partial<KioskConfigInput>;
+  readonly journalDir?: string;
+  readonly host?: TestHost;
+  readonly kShared?: Buffer;
+  /** Reuse simulators (a restarted kiosk on the same hardware). */
+  readonly serial?: { dispenserPath: string; printerPath: string };
+}
+
+export function kioskConfigFor(port: number, journalDir: string, dispenserPath: string, printerPath: string, overrides: Partial<KioskConfigInput> = {}) {
+  return parseKioskConfig({
+    deviceId: KIOSK_ID,
+    host: '127.0.0.1',
+    port,
+    kSharedFile: '/nonexistent/k_shared',
+    journalDir,
+    devices: {
+      cardReader: { kind: 'simulated' },
+      pinPad: { kind: 'simulated' },
+      dispenser: { kind: 'serial', path: dispenserPath, baudRate: 115_200 },
+      printer: { kind: 'serial', path: printerPath, baudRate: 115_200 },
+    },
+    cassettes: CASSETTES,
+    timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: 50 },
+    ...overrides,
+  });
+}
+
+export async function startKioskRig(options: KioskRigOptions = {}): Promise<KioskRig> {
+  const host =
+    options.host ??
+    (await startTestHost({ log: testLog.child({ side: 'host' }), operations: createBankingOperations({ scryptCost: FAST_SCRYPT }), config: { registrationEnabled: true, ...options.hostConfig } }));
+  const kShared = options.kShared ?? (await host.addDevice(KIOSK_ID));
+  const journalDir = options.journalDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kiosk-journal-')));
+  const pairs: PtyPair[] = [await openPtyPair(), await openPtyPair()];
+  const dispenser = await DispenserSimulator.start({ path: pairs[0]!.devicePath, cassettes: CASSETTES.map((c) => ({ ...c })), baudRate: 115_200 });
+  const printer = await PrinterSimulator.start({ path: pairs[1]!.devicePath, baudRate: 115_200 });
+  const config = kioskConfigFor(host.port, journalDir, pairs[0]!.hostPath, pairs[1]!.hostPath, options.config);
+  const makeKiosk = (extra: Partial<KioskControllerOptions> = {}) =>
+    new KioskController({
+      config,
+      kShared,
+      clientLimits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200, connectTimeoutMs: 1_000 },
+      deviceCheckIntervalMs: 200,
+      log: testLog.child({ side: 'kiosk' }),
+      ...options.kioskOptions,
+      ...extra,
+    });
+  let kiosk = makeKiosk();
+  await kiosk.start();
+  const rig: KioskRig = {
+    host,
+    kShared,
+    get kiosk() {
+      return kiosk;
+    },
+    dispenser,
+    printer,
+    journalDir,
+    get cardReader() {
+      return kiosk.devices.cardReader as SimulatedCardReader;
+    },
+    get pinPad() {
+      return kiosk.devices.pinPad as SimulatedPinPad;
+    },
+    async customer(username, fundedCents) {
+      const services = host.host.state.services;
+      const added = await addCustomer(services, username, PASSWORD, { scryptCost: FAST_SCRYPT });
+      const card = await issueCard(services, username);
+      if (fundedCents > 0) {
+        const teller = await host.connectedClient(`teller-${username}`);
+        await teller.request('signin.password', { username, password: PASSWORD });
+        await teller.request('deposit', { accountId: added.accountId, amountCents: fundedCents });
+        teller.close();
+      }
+      return { ...card, username, accountId: added.accountId };
+    },
+    waitFor(predicate, timeoutMs = 10_000) {
+      const current = kiosk.snapshot();
+      if (predicate(current)) return Promise.resolve(current);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          kiosk.off('state', listener);
+          reject(new Error(`kiosk state not reached within ${timeoutMs} ms; last: ${JSON.stringify(kiosk.snapshot())}`));
+        }, timeoutMs);
+        const listener = (snapshot: KioskSnapshot) => {
+          if (!predicate(snapshot)) return;
+          clearTimeout(timer);
+          kiosk.off('state', listener);
+          resolve(snapshot);
+        };
+        kiosk.on('state', listener);
+      });
+    },
+    swipe(card) {
+      const [year, month] = card.expiresYm.split('-').map(Number) as [number, number];
+      rig.cardReader.swipe({ pan: card.pan, expiry: { year, month } });
+    },
+    typePin(pin, ...extra) {
+      rig.pinPad.press(...([...pin] as PinPadKey[]), ...extra);
+    },
+    async restartKiosk(extra = {}) {
+      await kiosk.stop();
+      kiosk = makeKiosk(extra);
+      await kiosk.start();
+      return kiosk;
+    },
+    async close() {
+      await kiosk.stop();
+      await dispenser.stop();
+      await printer.stop();
+      for (const pair of pairs) await pair.close();
+      if (!options.host) await host.close();
+      if (!options.journalDir) await rm(journalDir, { recursive: true, force: true });
+    },
+  };
+  return rig;
+}
