@@ -190,6 +190,22 @@ export function toEntry(seq: number, p: AuditPlaintext): AuditEntry {
   };
 }
 
+/** Detail names that can only hold a secret; such a fact is dropped whatever its value. */
+const SECRET_DETAIL_NAMES = /^(pin|pin_?block|password|passphrase|secret|k_?shared|key|pan)$/i;
+/** A run of 12-19 digits may be a PAN: only its last four digits are kept. */
+const PAN_LIKE = /\d{12,19}/g;
+
+/** The last line of defence: whatever a caller put in an event, a record never holds a PIN, password, key
+ *  or PAN beyond its last four digits. Callers are expected not to try; this catches the ones that do. */
+function redacted(detail: Readonly<Record<string, string | number | boolean>>): Record<string, string | number | boolean> {
+  const safe: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(detail)) {
+    if (SECRET_DETAIL_NAMES.test(name)) continue;
+    safe[name] = typeof value === 'string' ? value.replace(PAN_LIKE, (digits) => `••••${digits.slice(-4)}`) : value;
+  }
+  return safe;
+}
+
 export function toPlaintext(event: AuditEvent, timestampMs: number): AuditPlaintext {
   return {
     t: timestampMs,
@@ -201,7 +217,7 @@ export function toPlaintext(event: AuditEvent, timestampMs: number): AuditPlaint
     ...(event.amountCents !== undefined && { amt: event.amountCents }),
     ...(event.requestId !== undefined && { rq: event.requestId }),
     ...(event.reason !== undefined && { why: event.reason }),
-    ...(event.detail !== undefined && { x: event.detail }),
+    ...(event.detail !== undefined && { x: redacted(event.detail) }),
     line: seedsLine(event, timestampMs),
   };
 }

@@ -13,6 +13,7 @@ import {
   encodeStoredRecord,
   openRecord,
   seedsLine,
+  toPlaintext,
   type StoredAuditHead,
 } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
@@ -307,3 +308,16 @@ test('show filters by customer (through the index), device, action and time, and
     t.deepEqual(newest.entries.map((e) => e.seq), [18, 14]);
     t.is(newest.nextCursorSeq, 14);
   }));
+
+test('a record never holds a PIN, password, key or full PAN, even when a caller puts one in an event', (t) => {
+  const plain = toPlaintext(
+    {
+      action: 'signin.card',
+      outcome: 'failed',
+      customerId: 'cus_1',
+      detail: { pin: '1234', pinBlock: 'ab'.repeat(16), password: 'hunter2hunter2', key: 'k', note: 'card 4111111111111111 used', pinTriesFailed: 2, keyVersion: 3 },
+    },
+    START_MS,
+  );
+  t.deepEqual(plain.x, { note: 'card ••••1111 used', pinTriesFailed: 2, keyVersion: 3 });
+});
