@@ -118,15 +118,20 @@ export class BankHost {
     return host;
   }
 
+  /** Deletes expired idempotency records, one bounded batch at a time, until none are left. */
   async sweepIdempotency(): Promise<number> {
     const { services } = this.state;
+    let swept = 0;
     try {
-      const ops = await expiredIdempotencyOps(services.db, services.now() - services.config.idempotencyRetentionMs);
-      await services.committer.commit({ ops });
-      return ops.length / 2;
+      for (;;) {
+        const ops = await expiredIdempotencyOps(services.db, services.now() - services.config.idempotencyRetentionMs);
+        if (ops.length === 0 || this.closing) return swept;
+        await services.committer.commit({ ops });
+        swept += ops.length / 2;
+      }
     } catch (error) {
       services.log.error('idempotency sweep failed', { error: describe(error) });
-      return 0;
+      return swept;
     }
   }
 

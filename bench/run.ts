@@ -9,6 +9,8 @@ import { derivePinKey, encodePinBlockFormat4 } from '../protocol/pin-block.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
+/** `ledger` runs only the ledger load (for profiling it). */
+const ONLY = process.env.BENCH_ONLY;
 
 interface Kiosk {
   deviceId: string;
@@ -172,22 +174,24 @@ async function main(): Promise<void> {
   done();
   const rows: [string, string][] = [];
 
-  let stop = progress('full PSK handshakes, 1 at a time', SECONDS);
-  rows.push(['full TLS 1.3-PSK handshakes/s (sequential)', fmt(await handshakes(port, kiosks[0]!, 1))]);
-  stop();
-  stop = progress('full PSK handshakes, 16 in parallel', SECONDS);
-  rows.push(['full TLS 1.3-PSK handshakes/s (16 parallel)', fmt(await handshakes(port, kiosks[1]!, 16))]);
-  stop();
-
+  let stop: () => void;
   const clients = await Promise.all(kiosks.map((k) => connect(port, k)));
-  stop = progress('ping round trips on 1 connection', SECONDS);
-  const one = await roundTrips(clients.slice(0, 1));
-  stop();
-  rows.push(['request round trips/s, 1 connection', `${fmt(one.perSecond)} (p50 ${fmt(one.p50, 2)} ms, p99 ${fmt(one.p99, 2)} ms)`]);
-  stop = progress(`ping round trips on ${clients.length} connections`, SECONDS);
-  const many = await roundTrips(clients);
-  stop();
-  rows.push([`request round trips/s, ${clients.length} connections`, `${fmt(many.perSecond)} (p50 ${fmt(many.p50, 2)} ms, p99 ${fmt(many.p99, 2)} ms)`]);
+  if (ONLY !== 'ledger') {
+    stop = progress('full PSK handshakes, 1 at a time', SECONDS);
+    rows.push(['full TLS 1.3-PSK handshakes/s (sequential)', fmt(await handshakes(port, kiosks[0]!, 1))]);
+    stop();
+    stop = progress('full PSK handshakes, 16 in parallel', SECONDS);
+    rows.push(['full TLS 1.3-PSK handshakes/s (16 parallel)', fmt(await handshakes(port, kiosks[1]!, 16))]);
+    stop();
+    stop = progress('ping round trips on 1 connection', SECONDS);
+    const one = await roundTrips(clients.slice(0, 1));
+    stop();
+    rows.push(['request round trips/s, 1 connection', `${fmt(one.perSecond)} (p50 ${fmt(one.p50, 2)} ms, p99 ${fmt(one.p99, 2)} ms)`]);
+    stop = progress(`ping round trips on ${clients.length} connections`, SECONDS);
+    const many = await roundTrips(clients);
+    stop();
+    rows.push([`request round trips/s, ${clients.length} connections`, `${fmt(many.perSecond)} (p50 ${fmt(many.p50, 2)} ms, p99 ${fmt(many.p99, 2)} ms)`]);
+  }
 
   stop = progress(`ledger load: ${clients.length} kiosks, deposits + two-phase withdrawals + balances`, SECONDS);
   const load = await ledgerLoad(clients, kiosks);

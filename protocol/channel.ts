@@ -2,7 +2,7 @@
 // Both ends build their TLS options here so the settings cannot drift apart.
 import { constants } from 'node:crypto';
 import type { ConnectionOptions, TlsOptions, TLSSocket } from 'node:tls';
-import { DEVICE_ID_PATTERN, PSK_BYTES, TLS_CIPHERSUITES } from './limits.js';
+import { DEVICE_ID_PATTERN, PSK_BYTES, TLS_CIPHERSUITES, TLS_KEY_SHARE_GROUPS } from './limits.js';
 
 export function isDeviceId(value: unknown): value is string {
   return typeof value === 'string' && DEVICE_ID_PATTERN.test(value);
@@ -21,6 +21,8 @@ export function serverTlsOptions(pskCallback: (socket: TLSSocket, identity: stri
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
     ciphers: TLS_CIPHERSUITES,
+    // psk_dhe_ke with X25519 only: forward secrecy from one well-understood curve.
+    ecdhCurve: TLS_KEY_SHARE_GROUPS,
     secureOptions: constants.SSL_OP_NO_TICKET,
     pskCallback,
     handshakeTimeout: handshakeTimeoutMs,
@@ -38,6 +40,7 @@ export function clientTlsOptions(host: string, port: number, deviceId: string, k
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
     ciphers: TLS_CIPHERSUITES,
+    ecdhCurve: TLS_KEY_SHARE_GROUPS,
     pskCallback: () => ({ psk: kShared, identity: deviceId }),
     checkServerIdentity: () => undefined,
   };

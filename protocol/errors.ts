@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   STALE_TIMESTAMP: 'the timestamp is more than the allowed skew from the host clock',
   REQUEST_ID_REUSED: 'the request id was used before with a different body',
   TOO_MANY_PENDING: 'too many requests are pending on this connection',
-  TOO_MANY_CONNECTIONS: 'the device has too many open connections, or the host is full',
+  TOO_MANY_CONNECTIONS: 'the device already has the most connections it may open',
   SHUTTING_DOWN: 'the host is shutting down; retry the same request later',
   INTERNAL: 'the host failed to process the request; nothing was applied',
   TIMEOUT: 'no response arrived in time (client side)',

@@ -16,6 +16,8 @@ export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{2,62}$/;
 export const PSK_BYTES = 32;
 /** TLS 1.3 suites allowed on the channel: AEAD suites whose hash is SHA-256, as external PSKs require. */
 export const TLS_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
+/** The (EC)DHE group of psk_dhe_ke. */
+export const TLS_KEY_SHARE_GROUPS = 'X25519';
 
 export const DEFAULT_HOST_LIMITS = {
   maxConnections: 1024,

@@ -40,6 +40,8 @@ export interface ConnectionState {
   readonly connectionId: string;
   readonly deviceId: string;
   session: CustomerSession | undefined;
+  /** A customer signed in on this connection at some point; a replayed sign-in never re-opens a session here. */
+  hadSession?: boolean;
 }
 
 export type Outcome<T extends MessageType> = { readonly result: ResultOf<T> } | { readonly error: ProtocolError };

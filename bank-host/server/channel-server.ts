@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import { errorResponse, type ResponseEnvelope } from '../../protocol/envelope.js';
+import { errorResponse, requestIdOf, type ResponseEnvelope } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { encodeFrame, FrameDecoder, FrameError } from '../../protocol/framing.js';
 import { DEFAULT_HOST_LIMITS, MAX_FRAME_BYTES, PSK_BYTES, type HostLimits } from '../../protocol/limits.js';
@@ -13,7 +13,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { ConnectionState } from '../operations/context.js';
 import { describe, type Dispatcher } from './dispatcher.js';
 
-export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'timeout' | 'protocol';
+export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'timeout' | 'protocol' | 'aborted';
 
 export interface ChannelStats {
   connectionsOpen: number;
@@ -37,7 +37,7 @@ export class ChannelServer {
     connectionsOpen: 0,
     connectionsRefused: 0,
     handshakesCompleted: 0,
-    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, timeout: 0, protocol: 0 },
+    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, timeout: 0, protocol: 0, aborted: 0 },
     requests: 0,
     protocolErrors: 0,
   };
@@ -121,22 +121,15 @@ export class ChannelServer {
 
   private onHandshakeFailure(error: Error & { code?: string }, socket: TLSSocket): void {
     const attempt = this.pskAttempts.get(socket);
-    const reason: HandshakeFailureReason =
-      error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
-        ? 'timeout'
-        : attempt?.outcome === 'unknown'
-          ? 'unknown-device'
-          : attempt?.outcome === 'revoked'
-            ? 'revoked-device'
-            : attempt?.outcome === 'ok'
-              ? 'wrong-key'
-              : 'protocol';
+    const reason = classifyHandshakeFailure(error, attempt);
     this.stats.handshakeFailures[reason]++;
+    socket.destroy();
+    // A peer that hung up mid-handshake proved nothing and was refused nothing: counted, not audited.
+    if (reason === 'aborted') return;
     // The claimed identity is attacker-controlled: record it only when it is a well-formed device id.
     const claimed = attempt && isDeviceId(attempt.identity) ? attempt.identity : undefined;
     this.log.warn('handshake refused', { reason, claimedDeviceId: claimed ?? null, remote: socket.remoteAddress ?? null });
     this.recordSecurityEvent({ action: 'handshake', outcome: 'refused', reason, ...(claimed ? { deviceId: claimed } : {}) });
-    socket.destroy();
   }
 
   private onSecureConnection(socket: TLSSocket): void {
@@ -151,7 +144,7 @@ export class ChannelServer {
     if (sockets.size >= this.limits.maxConnectionsPerDevice) {
       this.stats.connectionsRefused++;
       this.log.warn('connection refused: per-device limit', { deviceId, limit: this.limits.maxConnectionsPerDevice });
-      socket.end(encodeFrame(errorResponse('', new ProtocolError('TOO_MANY_CONNECTIONS'))));
+      socket.end(encodeFrame(errorResponse('', new ProtocolError('TOO_MANY_CONNECTIONS', undefined, true))));
       socket.destroySoon();
       return;
     }
@@ -211,9 +204,13 @@ export class ChannelServer {
   private handleDocument(socket: TLSSocket, state: ConnectionState, document: unknown): void {
     this.stats.requests++;
     const pending = this.pendingByConnection.get(socket) ?? 0;
+    if (!this.accepting) {
+      // Requests already running finish; new ones are told to come back, with the same id, later.
+      this.send(socket, errorResponse(requestIdOf(document) ?? '', new ProtocolError('SHUTTING_DOWN', undefined, true)));
+      return;
+    }
     if (pending >= this.limits.maxPendingRequestsPerConnection) {
-      const id = typeof (document as { id?: unknown })?.id === 'string' ? ((document as { id: string }).id.slice(0, 32)) : '';
-      this.send(socket, errorResponse(/^[0-9a-f]{32}$/.test(id) ? id : '', new ProtocolError('TOO_MANY_PENDING', undefined, true)));
+      this.send(socket, errorResponse(requestIdOf(document) ?? '', new ProtocolError('TOO_MANY_PENDING', undefined, true)));
       return;
     }
     this.pendingByConnection.set(socket, pending + 1);
@@ -233,7 +230,15 @@ export class ChannelServer {
 
   private send(socket: TLSSocket, response: ResponseEnvelope): void {
     if (socket.destroyed || !socket.writable) return;
-    socket.write(encodeFrame(response));
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(response);
+    } catch (error) {
+      // An answer too large for a frame is a host bug; the kiosk gets a clear error instead of silence.
+      this.log.error('response could not be framed', { requestId: response.id, error: describe(error) });
+      frame = encodeFrame(errorResponse(response.id, new ProtocolError('INTERNAL', 'the answer was too large to send', false)));
+    }
+    socket.write(frame);
     // A reader that does not drain its responses stops being read from, bounding the host's memory.
     if (socket.writableLength >= MAX_QUEUED_WRITE_BYTES) {
       socket.pause();
@@ -247,4 +252,15 @@ export class ChannelServer {
     this.log.info('closing device connections', { deviceId, why, count: sockets.size });
     for (const socket of sockets) socket.destroy();
   }
+}
+
+/** Why a handshake failed. Unknown and revoked ids are known from the PSK lookup; a binder that does not
+ *  verify under a known device's key is a wrong key; a connection reset is an abort, not a refusal. */
+function classifyHandshakeFailure(error: Error & { code?: string }, attempt: PskAttempt | undefined): HandshakeFailureReason {
+  if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return 'aborted';
+  if (attempt?.outcome === 'unknown') return 'unknown-device';
+  if (attempt?.outcome === 'revoked') return 'revoked-device';
+  if (attempt?.outcome === 'ok' && /BINDER|DECRYPT|BAD_RECORD_MAC/i.test(error.code ?? '')) return 'wrong-key';
+  return 'protocol';
 }

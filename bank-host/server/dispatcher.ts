@@ -18,8 +18,12 @@ import {
   type StoredOutcome,
 } from './idempotency.js';
 
-/** Types that are answered without an idempotency record: they read nothing a customer owns and change nothing. */
-const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping']);
+/** Types answered without an idempotency record: they change no state, so a retry may simply run again
+ *  (and their answers, such as decrypted audit lines, are not kept a second time on disk). */
+const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping', 'balance', 'history', 'activity'] as MessageType[]);
+/** A replayed sign-in binds its session only this soon after the original: long enough for a kiosk to
+ *  reconnect after a lost answer, too short for an old request to re-open a finished session. */
+export const SIGN_IN_REPLAY_WINDOW_MS = 60_000;
 const SIGN_IN_TYPES: ReadonlySet<MessageType> = new Set(['register', 'signin.password', 'signin.card']);
 
 export interface DispatcherDeps {
@@ -73,8 +77,10 @@ export class Dispatcher {
     const stored = await readIdempotencyRecord(this.deps.services.db, connection.deviceId, requestId);
     if (!stored) return this.runOnce(connection, type, requestId, body, this.deps.services.now());
     if (stored.bodyHash !== bodyHash(type, body)) throw new ProtocolError('REQUEST_ID_REUSED');
-    if (stored.session && !connection.session) {
-      connection.session = { ...stored.session, sessionId: requestId, lastActivityMs: this.deps.services.now() };
+    const nowMs = this.deps.services.now();
+    if (stored.session && !connection.session && !connection.hadSession && nowMs - stored.storedAtMs <= SIGN_IN_REPLAY_WINDOW_MS) {
+      connection.session = { ...stored.session, sessionId: requestId, lastActivityMs: nowMs };
+      connection.hadSession = true;
     }
     return toResponse(requestId, stored.outcome);
   }
@@ -102,8 +108,10 @@ export class Dispatcher {
         storedAtMs: nowMs,
         ...(outcome.ok && SIGN_IN_TYPES.has(type) ? { session: sessionToStore(type, body, outcome.result) } : {}),
       };
+      // A retryable failure is not an answer to keep: the retry must run again.
+      const keep = !UNRECORDED_TYPES.has(type) && !(!outcome.ok && outcome.error.retryable);
       await services.committer.commit({
-        ops: [...change.ops, ...(UNRECORDED_TYPES.has(type) ? [] : idempotencyOps(connection.deviceId, requestId, idem))],
+        ops: [...change.ops, ...(keep ? idempotencyOps(connection.deviceId, requestId, idem) : [])],
         ...(change.events ? { events: change.events } : {}),
       });
     };
@@ -158,6 +166,7 @@ export class Dispatcher {
 
     try {
       const result = await handler(ctx, body);
+      if (connection.session) connection.hadSession = true;
       if (!finished) {
         services.log.error('operation returned without finishing', { type, requestId });
         throw new ProtocolError('INTERNAL', undefined, true);

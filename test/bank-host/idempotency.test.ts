@@ -137,3 +137,68 @@ test('requestWithRetry rides out a host restart and applies the deposit once', a
     await h.close();
   }
 });
+
+test('a replayed sign-in never re-opens a session on a connection that signed out', async (t) => {
+  const h = await startTestHost({ operations });
+  try {
+    await addCustomer(h.host.state.services, 'idem-seven', 'correct horse battery', { scryptCost });
+    const client = await h.connectedClient('kiosk-idem-7');
+    const requestId = newRequestId();
+    const session = await client.request('signin.password', { username: 'idem-seven', password: 'correct horse battery' }, { requestId });
+    await client.request('signout', {});
+    await client.request('signin.password', { username: 'idem-seven', password: 'correct horse battery' }, { requestId });
+    const error = await t.throwsAsync(client.request('balance', { accountId: session.accounts[0]!.accountId }), { instanceOf: ProtocolError });
+    t.is((error as ProtocolError).code, 'NOT_SIGNED_IN');
+  } finally {
+    await h.close();
+  }
+});
+
+test('a retryable failure is not kept as the answer: the retry with the same id runs again', async (t) => {
+  let calls = 0;
+  const flaky = {
+    ...operations,
+    deposit: (async (ctx, body) => {
+      if (++calls === 1) {
+        const busy = new ProtocolError('INTERNAL', 'busy, try again', true);
+        await ctx.finish({ error: busy }, { ops: [] });
+        throw busy;
+      }
+      return operations.deposit!(ctx, body);
+    }) as typeof operations.deposit,
+  };
+  const h = await startTestHost({ operations: flaky });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-8', 'idem-eight');
+    const requestId = newRequestId();
+    const first = await t.throwsAsync(client.request('deposit', { accountId, amountCents: 300 }, { requestId }), { instanceOf: ProtocolError });
+    t.true((first as ProtocolError).retryable);
+    const second = await client.request('deposit', { accountId, amountCents: 300 }, { requestId });
+    t.is(second.account.balanceCents, 300);
+    t.is(calls, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+test('expired idempotency records are swept; fresh ones stay', async (t) => {
+  let nowMs = Date.now();
+  const h = await startTestHost({ operations, now: () => nowMs, config: { idempotencyRetentionMs: 60_000 } });
+  try {
+    const { client, accountId } = await signedInClient(h, 'kiosk-idem-9', 'idem-nine');
+    for (let i = 0; i < 5; i++) await client.request('deposit', { accountId, amountCents: 100 });
+    const count = async () => {
+      let n = 0;
+      for await (const _ of h.host.state.services.db.entries('idem:')) n++;
+      return n;
+    };
+    const before = await count();
+    t.true(before >= 6, `${before} records`);
+    t.is(await h.host.sweepIdempotency(), 0);
+    nowMs += 61_000;
+    t.is(await h.host.sweepIdempotency(), before);
+    t.is(await count(), 0);
+  } finally {
+    await h.close();
+  }
+});
