@@ -18,7 +18,7 @@ import { JournalCorruptError, WithdrawalJournal } from './journal.js';
 import { composeReceipt, type ReceiptFacts } from './receipt.js';
 import { recoverWithdrawals } from './recovery.js';
 import { CustomerSession, realClock, type KioskSnapshot, type MenuChoice, type Notice, type SessionClock } from './session.js';
-import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeps } from './withdrawal.js';
+import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeadlines, type WithdrawalDeps } from './withdrawal.js';
 
 /** Health checks of the serial devices while no customer is being served (and reopen attempts). */
 export const DEVICE_CHECK_INTERVAL_MS = 2_000;
@@ -68,6 +68,8 @@ export interface KioskControllerOptions {
   /** Test-only: called at each withdrawal step (the power-loss tests SIGKILL the process there). */
   readonly onWithdrawalStep?: (point: WithdrawalCrashPoint) => void;
   readonly deviceCheckIntervalMs?: number;
+  /** Shorter withdrawal retry budgets for tests; production uses the constants in withdrawal.ts. */
+  readonly withdrawalDeadlines?: Partial<WithdrawalDeadlines>;
 }
 
 export interface TransferRequest {
@@ -756,6 +758,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       journal: this.journal!,
       log: this.log.child({ component: 'withdrawal' }),
       now: this.now,
+      deadlines: this.options.withdrawalDeadlines,
       onStep: (point) => {
         onStep?.(point);
         testHook?.(point);

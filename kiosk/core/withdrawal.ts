@@ -8,7 +8,6 @@ import { newRequestId } from '../../protocol/envelope.js';
 import type { ChannelClient } from '../../protocol/client.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
-import type { AccountSummary } from '../../protocol/messages.js';
 import { MAX_TRANSACTION_ID } from '../devices/dispenser/messages.js';
 import { planNotes, type CassetteStock } from '../devices/dispenser/note-plan.js';
 import type { CashDispenser, DispenseErrorCode } from '../devices/dispenser/types.js';
@@ -53,11 +52,18 @@ export interface WithdrawalDeps {
   readonly now: () => number;
   /** Test-only: called at each crash point (the power-loss tests SIGKILL the process there). */
   readonly onStep?: ((point: WithdrawalCrashPoint) => void) | undefined;
+  /** Overrides of the retry budgets (tests shorten them); the named constants above otherwise. */
+  readonly deadlines?: Partial<WithdrawalDeadlines> | undefined;
+}
+
+export interface WithdrawalDeadlines {
+  readonly authorizeDeadlineMs: number;
+  readonly settleDeadlineMs: number;
 }
 
 export type WithdrawalOutcome =
   /** Notes were presented (all, or fewer after a short dispense) and the host posted what left. */
-  | { readonly kind: 'dispensed'; readonly record: WithdrawalRecord; readonly short: boolean; readonly dispenseError?: DispenseErrorCode; readonly account?: AccountSummary }
+  | { readonly kind: 'dispensed'; readonly record: WithdrawalRecord; readonly short: boolean; readonly dispenseError?: DispenseErrorCode }
   /** The host refused; nothing was held or dispensed. */
   | { readonly kind: 'declined'; readonly code: ErrorCode }
   /** The amount cannot be paid from the cassettes as they are now; nothing was asked of the host. */
@@ -117,7 +123,7 @@ export async function advanceWithdrawal(deps: WithdrawalDeps, start: WithdrawalR
       const result = await deps.client.requestWithRetry(
         'withdraw.authorize',
         { accountId: record.accountId, amountCents: record.amountCents },
-        { requestId: record.authorizeRequestId, deadlineMs: deps.now() + AUTHORIZE_DEADLINE_MS, timeoutMs: WITHDRAWAL_REQUEST_TIMEOUT_MS },
+        { requestId: record.authorizeRequestId, deadlineMs: deps.now() + (deps.deadlines?.authorizeDeadlineMs ?? AUTHORIZE_DEADLINE_MS), timeoutMs: WITHDRAWAL_REQUEST_TIMEOUT_MS },
       );
       authorizationId = result.authorizationId;
       if (result.amountCents !== record.amountCents) throw new Error(`host authorized ${result.amountCents} cents, asked ${record.amountCents}`);
@@ -156,7 +162,6 @@ export async function advanceWithdrawal(deps: WithdrawalDeps, start: WithdrawalR
     await save({ step: 'dispensed', dispensedNotes: asked.notes, dispensedCents: notesValueCents(asked.notes, record.denominationsCents) });
   }
 
-  let account: AccountSummary | undefined;
   if (record.step === 'dispensed') {
     const settled = await settleWithdrawal(deps, record);
     if (settled.kind === 'unfinished') return { kind: 'unfinished', record, reason: settled.reason };
@@ -172,7 +177,6 @@ export async function advanceWithdrawal(deps: WithdrawalDeps, start: WithdrawalR
     record,
     short: dispensedCents < record.amountCents,
     ...(dispenseError ? { dispenseError } : {}),
-    ...(account ? { account } : {}),
   };
 }
 
@@ -221,7 +225,7 @@ async function settleWithdrawal(deps: WithdrawalDeps, record: WithdrawalRecord):
   const authorizationId = record.authorizationId;
   const dispensedCents = record.dispensedCents ?? 0;
   if (authorizationId === undefined) throw new Error(`withdrawal ${record.withdrawalId} reached settlement without an authorization`);
-  const options = { requestId: record.settleRequestId, deadlineMs: deps.now() + SETTLE_DEADLINE_MS, timeoutMs: WITHDRAWAL_REQUEST_TIMEOUT_MS };
+  const options = { requestId: record.settleRequestId, deadlineMs: deps.now() + (deps.deadlines?.settleDeadlineMs ?? SETTLE_DEADLINE_MS), timeoutMs: WITHDRAWAL_REQUEST_TIMEOUT_MS };
   try {
     if (dispensedCents > 0) {
       const result = await deps.client.requestWithRetry('withdraw.complete', { authorizationId, dispensedCents }, options);
