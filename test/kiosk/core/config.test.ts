@@ -1,0 +1,78 @@
+// kiosk.json validation and the K_SHARED key file: every error names the field or file at fault.
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { KioskConfigError, loadKioskConfig, loadKShared, parseKioskConfig } from '../../../kiosk/core/config.js';
+
+const valid = {
+  deviceId: 'kiosk-lobby-1',
+  host: 'bank.example',
+  port: 7443,
+  kSharedFile: 'k_shared',
+  journalDir: 'journal',
+  devices: {
+    cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0002 },
+    pinPad: { kind: 'hid', vendorId: 0x05a4, productId: 0x9759 },
+    dispenser: { kind: 'serial', path: '/dev/atm/dispenser', baudRate: 9600 },
+    printer: { kind: 'serial', path: '/dev/atm/printer' },
+  },
+  cassettes: [
+    { denominationCents: 2_000, count: 500 },
+    { denominationCents: 5_000, count: 200 },
+  ],
+};
+
+test('a complete configuration parses, with defaults for timeouts, languages, fast cash and baud rate', (t) => {
+  const config = parseKioskConfig(valid);
+  t.is(config.timeouts.idleMs, 60_000);
+  t.deepEqual(config.languages, ['en', 'fr']);
+  t.deepEqual(config.fastCashCents, [2_000, 4_000, 6_000, 10_000, 20_000]);
+  t.deepEqual(config.devices.printer, { kind: 'serial', path: '/dev/atm/printer', baudRate: 9600 });
+});
+
+test('errors name the field that is wrong', (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...valid, port: 70_000 }, /port:/],
+    [{ ...valid, deviceId: 'Kiosk_1' }, /deviceId: 3-63 of a-z/],
+    [{ ...valid, devices: { ...valid.devices, cardReader: { kind: 'hid', vendorId: 0x1_0000, productId: 1 } } }, /devices\.cardReader\.vendorId/],
+    [{ ...valid, devices: { ...valid.devices, dispenser: { kind: 'usb' } } }, /devices\.dispenser\.kind/],
+    [{ ...valid, cassettes: [] }, /cassettes:/],
+    [{ ...valid, cassettes: [{ denominationCents: 20.5, count: 1 }] }, /cassettes\.0\.denominationCents/],
+    [{ ...valid, timeouts: { idleMs: 30_000, idleWarningMs: 30_000 } }, /timeouts\.idleWarningMs: must be shorter/],
+    [{ ...valid, extra: true }, /Unrecognized key/],
+  ];
+  for (const [document, message] of cases) {
+    const error = t.throws(() => parseKioskConfig(document, 'kiosk.json'), { instanceOf: KioskConfigError });
+    t.regex(error?.message ?? '', message);
+    t.true(error?.message.startsWith('kiosk.json: '));
+  }
+});
+
+test('loadKioskConfig resolves relative paths from the file and names unreadable or bad JSON files', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-config-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'kiosk.json');
+  await writeFile(file, JSON.stringify(valid));
+  const config = await loadKioskConfig(file);
+  t.is(config.kSharedFile, path.join(dir, 'k_shared'));
+  t.is(config.journalDir, path.join(dir, 'journal'));
+  await writeFile(file, '{ not json');
+  await t.throwsAsync(loadKioskConfig(file), { message: new RegExp(`^${file}: not valid JSON`) });
+  await t.throwsAsync(loadKioskConfig(path.join(dir, 'missing.json')), { message: /cannot read the kiosk configuration \(ENOENT\)/ });
+});
+
+test('the key file must be owner-only and exactly 64 hex characters', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-key-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'k_shared');
+  const hex = 'ab'.repeat(32);
+  await writeFile(file, `${hex}\n`, { mode: 0o600 });
+  t.deepEqual(await loadKShared(file), Buffer.from(hex, 'hex'));
+  await chmod(file, 0o640);
+  await t.throwsAsync(loadKShared(file), { message: /permissions 640 let others read it; run: chmod 600/ });
+  await chmod(file, 0o600);
+  await writeFile(file, 'ab'.repeat(31), { mode: 0o600 });
+  await t.throwsAsync(loadKShared(file), { message: /exactly 64 hex characters/ });
+  await t.throwsAsync(loadKShared(path.join(dir, 'nope')), { message: /kSharedFile .*nope: cannot read the key file \(ENOENT\)/ });
+});
