@@ -371,7 +371,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     const journal = this.journal;
     const devices = this.devices;
     if (!journal) {
-      this.session.go('withdraw', { code: 'WITHDRAWAL_UNAVAILABLE' });
+      this.session.setNotice({ code: 'WITHDRAWAL_UNAVAILABLE' });
       return;
     }
     const epoch = this.epoch;

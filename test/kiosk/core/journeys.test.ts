@@ -1,10 +1,17 @@
 // Full customer journeys against a real bank host on loopback, with the HID simulators fed real report
 // bytes and the dispenser and printer simulators on socat pty pairs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
-import { openAccount } from '../../../bank-host/customers/admin.js';
+import { addCustomer, openAccount } from '../../../bank-host/customers/admin.js';
+import { createBankingOperations } from '../../../bank-host/operations/banking.js';
+import { parseKioskConfig } from '../../../kiosk/core/config.js';
+import { KioskController } from '../../../kiosk/core/kiosk.js';
+import { startTestHost } from '../../helpers/host.js';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
-import { startKioskRig, PASSWORD, KIOSK_ID, type KioskRig } from './kiosk-rig.js';
+import { startKioskRig, CASSETTES, FAST_SCRYPT, PASSWORD, KIOSK_ID, type KioskRig } from './kiosk-rig.js';
 
 async function assertLedgerWhole(t: import('ava').ExecutionContext, rig: KioskRig): Promise<void> {
   const services = rig.host.host.state.services;
@@ -52,15 +59,12 @@ test('card and PIN: withdraw $60 from fast cash, print a receipt, and return to 
   await rig.waitFor((s) => s.screen === 'welcome');
   t.is(rig.kiosk.snapshot().customer, undefined);
 
-  const services = rig.host.host.state.services;
   const teller = await rig.host.connectedClient('teller-check');
   await teller.request('signin.password', { username: 'alice', password: PASSWORD });
   const balance = await teller.request('balance', { accountId: card.accountIds[0]! });
   t.is(balance.balanceCents, 44_000);
   teller.close();
   await assertLedgerWhole(t, rig);
-  t.pass(`timings: ${JSON.stringify(rig.kiosk.timings)}`);
-  void services;
 });
 
 test('username and password: balance, deposit, history, transfer between own accounts, no receipt', async (t) => {
@@ -124,4 +128,50 @@ test('registration at the kiosk signs the new customer in', async (t) => {
   await rig.waitFor((x) => x.screen === 'welcome');
   await rig.kiosk.register('carol', PASSWORD);
   t.is(rig.kiosk.snapshot().notice?.code, 'USERNAME_TAKEN');
+});
+
+test('a kiosk configured with simulated devices runs the real drivers over its own pty pairs', async (t) => {
+  const host = await startTestHost({ operations: createBankingOperations({ scryptCost: FAST_SCRYPT }) });
+  const journalDir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-simulated-'));
+  const kShared = await host.addDevice('kiosk-demo');
+  const config = parseKioskConfig({
+    deviceId: 'kiosk-demo',
+    host: '127.0.0.1',
+    port: host.port,
+    kSharedFile: 'unused',
+    journalDir,
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    cassettes: CASSETTES,
+  });
+  const kiosk = new KioskController({ config, kShared, deviceCheckIntervalMs: 200 });
+  t.teardown(async () => {
+    await kiosk.stop();
+    await host.close();
+    await rm(journalDir, { recursive: true, force: true });
+  });
+  const added = await addCustomer(host.host.state.services, 'demo', PASSWORD, { scryptCost: FAST_SCRYPT });
+  await kiosk.start();
+  t.is(kiosk.snapshot().screen, 'welcome');
+  t.true(kiosk.snapshot().onScreenPinPad);
+  await kiosk.beginPasswordSignIn('demo', PASSWORD);
+  await kiosk.selectMenu('deposit');
+  await kiosk.deposit(10_000, added.accountId);
+  await kiosk.chooseReceipt(true);
+  t.true((kiosk.simulators.printerSimulator?.receipts.at(-1) ?? []).join('\n').includes('DEPOSIT $100.00'));
+  t.throws(() => kiosk.pinPadPress(1), { message: /not possible on the goodbye screen/ });
+});
+
+test('the on-screen PIN pad takes digits from the UI and the snapshot only counts them', async (t) => {
+  const rig = await startKioskRig({ config: { devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } } } });
+  t.teardown(() => rig.close());
+  const card = await rig.customer('quinn', 10_000);
+  await rig.waitFor((s) => s.screen === 'welcome');
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  for (const digit of card.pin) rig.kiosk.pinPadPress(Number(digit) as 0);
+  t.is(rig.kiosk.snapshot().pinDigits, card.pin.length);
+  t.throws(() => rig.kiosk.pinPadPress(12 as 0), { message: /0\.\.9/ });
+  rig.kiosk.pinPadPress('enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  t.pass();
 });

@@ -5,8 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { addCustomer, issueCard, type IssuedCard } from '../../../bank-host/customers/admin.js';
+import type { ScryptCost } from '../../../bank-host/customers/passwords.js';
 import type { HostConfig } from '../../../bank-host/config.js';
 import { createBankingOperations } from '../../../bank-host/operations/banking.js';
+import type { OperationTable } from '../../../bank-host/operations/context.js';
 import { SimulatedCardReader } from '../../../kiosk/devices/card-reader/card-reader-simulator.js';
 import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.js';
 import { SimulatedPinPad, type PinPadKey } from '../../../kiosk/devices/pin-pad/pin-pad-simulator.js';
@@ -39,7 +41,7 @@ export interface KioskRig {
   readonly cardReader: SimulatedCardReader;
   readonly pinPad: SimulatedPinPad;
   /** A customer with a card and `fundedCents` in their account. */
-  customer(username: string, fundedCents: number): Promise<IssuedCard & { username: string; accountId: string }>;
+  customer(username: string, fundedCents: number, scryptCost?: ScryptCost): Promise<IssuedCard & { username: string; accountId: string }>;
   waitFor(predicate: (s: KioskSnapshot) => boolean, timeoutMs?: number): Promise<KioskSnapshot>;
   swipe(card: { pan: string; expiresYm: string }): void;
   typePin(pin: string, ...extra: PinPadKey[]): void;
@@ -56,10 +58,13 @@ export interface KioskRigOptions {
   readonly host?: TestHost;
   readonly kShared?: Buffer;
   /** Reuse simulators (a restarted kiosk on the same hardware). */
-  readonly serial?: { dispenserPath: string; printerPath: string };
+  /** Serial line speed of both simulated devices (real dispensers and printers commonly run 9600). */
+  readonly baudRate?: number;
+  /** Host operations; the default hashes passwords at a cheap scrypt cost. */
+  readonly operations?: OperationTable;
 }
 
-export function kioskConfigFor(port: number, journalDir: string, dispenserPath: string, printerPath: string, overrides: Partial<KioskConfigInput> = {}) {
+export function kioskConfigFor(port: number, journalDir: string, dispenserPath: string, printerPath: string, overrides: Partial<KioskConfigInput> = {}, baudRate = 115_200) {
   return parseKioskConfig({
     deviceId: KIOSK_ID,
     host: '127.0.0.1',
@@ -69,8 +74,8 @@ export function kioskConfigFor(port: number, journalDir: string, dispenserPath: 
     devices: {
       cardReader: { kind: 'simulated' },
       pinPad: { kind: 'simulated' },
-      dispenser: { kind: 'serial', path: dispenserPath, baudRate: 115_200 },
-      printer: { kind: 'serial', path: printerPath, baudRate: 115_200 },
+      dispenser: { kind: 'serial', path: dispenserPath, baudRate },
+      printer: { kind: 'serial', path: printerPath, baudRate },
     },
     cassettes: CASSETTES,
     timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: 50 },
@@ -81,13 +86,13 @@ export function kioskConfigFor(port: number, journalDir: string, dispenserPath: 
 export async function startKioskRig(options: KioskRigOptions = {}): Promise<KioskRig> {
   const host =
     options.host ??
-    (await startTestHost({ log: testLog.child({ side: 'host' }), operations: createBankingOperations({ scryptCost: FAST_SCRYPT }), config: { registrationEnabled: true, ...options.hostConfig } }));
+    (await startTestHost({ log: testLog.child({ side: 'host' }), operations: options.operations ?? createBankingOperations({ scryptCost: FAST_SCRYPT }), config: { registrationEnabled: true, ...options.hostConfig } }));
   const kShared = options.kShared ?? (await host.addDevice(KIOSK_ID));
   const journalDir = options.journalDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kiosk-journal-')));
   const pairs: PtyPair[] = [await openPtyPair(), await openPtyPair()];
-  const dispenser = await DispenserSimulator.start({ path: pairs[0]!.devicePath, cassettes: CASSETTES.map((c) => ({ ...c })), baudRate: 115_200 });
-  const printer = await PrinterSimulator.start({ path: pairs[1]!.devicePath, baudRate: 115_200 });
-  const config = kioskConfigFor(host.port, journalDir, pairs[0]!.hostPath, pairs[1]!.hostPath, options.config);
+  const dispenser = await DispenserSimulator.start({ path: pairs[0]!.devicePath, cassettes: CASSETTES.map((c) => ({ ...c })), baudRate: options.baudRate ?? 115_200 });
+  const printer = await PrinterSimulator.start({ path: pairs[1]!.devicePath, baudRate: options.baudRate ?? 115_200 });
+  const config = kioskConfigFor(host.port, journalDir, pairs[0]!.hostPath, pairs[1]!.hostPath, options.config, options.baudRate);
   const makeKiosk = (extra: Partial<KioskControllerOptions> = {}) =>
     new KioskController({
       config,
@@ -115,9 +120,9 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     get pinPad() {
       return kiosk.devices.pinPad as SimulatedPinPad;
     },
-    async customer(username, fundedCents) {
+    async customer(username, fundedCents, scryptCost = FAST_SCRYPT) {
       const services = host.host.state.services;
-      const added = await addCustomer(services, username, PASSWORD, { scryptCost: FAST_SCRYPT });
+      const added = await addCustomer(services, username, PASSWORD, { scryptCost });
       const card = await issueCard(services, username);
       if (fundedCents > 0) {
         const teller = await host.connectedClient(`teller-${username}`);
