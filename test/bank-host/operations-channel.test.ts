@@ -1,0 +1,177 @@
+// Every customer operation through the real channel: TLS 1.3-PSK, framing, dispatcher, LevelDB.
+import test from 'ava';
+import net from 'node:net';
+import tls from 'node:tls';
+import { clientTlsOptions } from '../../protocol/channel.js';
+import { newRequestId } from '../../protocol/envelope.js';
+import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
+import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
+import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { addCustomer, issueCard } from '../../bank-host/customers/admin.js';
+import { checkLedger } from '../../bank-host/ledger/check.js';
+import { createBankingOperations } from '../../bank-host/operations/banking.js';
+import { eventually, startTestHost, type TestHost } from '../helpers/host.js';
+
+const scryptCost = { log2N: 10, r: 8, p: 1 };
+const operations = createBankingOperations({ scryptCost });
+
+async function expectCode(t: { is: (a: unknown, b: unknown, m?: string) => void }, promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const outcome = await promise.then(
+    () => 'succeeded',
+    (e: unknown) => (e instanceof ProtocolError ? e.code : String(e)),
+  );
+  t.is(outcome, code);
+}
+
+let h: TestHost;
+let nowMs = Date.now();
+test.before(async () => {
+  h = await startTestHost({ operations, now: () => nowMs, config: { sessionIdleTimeoutMs: 60_000 }, limits: { maxPendingRequestsPerConnection: 4, maxConnections: 200 } });
+});
+test.after.always(async () => h?.close());
+
+test.serial('register, sign in, deposit, withdraw in two phases, history, transfer, sign out', async (t) => {
+  const kiosk = await h.connectedClient('kiosk-journey');
+  const registered = await kiosk.request('register', { username: 'journey', password: 'a long enough password' });
+  t.is(registered.username, 'journey');
+  const chequing = registered.accounts[0]!.accountId;
+  await kiosk.request('signout', {});
+  await expectCode(t, kiosk.request('balance', { accountId: chequing }), 'NOT_SIGNED_IN');
+  await expectCode(t, kiosk.request('signin.password', { username: 'journey', password: 'wrong password!!' }), 'BAD_CREDENTIALS');
+  await kiosk.request('signin.password', { username: 'journey', password: 'a long enough password' });
+
+  const deposit = await kiosk.request('deposit', { accountId: chequing, amountCents: 12_345 });
+  t.is(deposit.account.balanceCents, 12_345);
+  const auth = await kiosk.request('withdraw.authorize', { accountId: chequing, amountCents: 6_000 });
+  t.is(auth.account.availableCents, 6_345, 'the hold reduces what is available');
+  t.is(auth.account.balanceCents, 12_345, 'but not the balance');
+  const short = await kiosk.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 4_000 });
+  t.deepEqual([short.postedCents, short.releasedCents], [4_000, 2_000], 'a short dispense posts what was paid out');
+  const reversed = await kiosk.request('withdraw.authorize', { accountId: chequing, amountCents: 2_000 });
+  t.is((await kiosk.request('withdraw.reverse', { authorizationId: reversed.authorizationId })).releasedCents, 2_000);
+  t.is((await kiosk.request('balance', { accountId: chequing })).balanceCents, 8_345);
+
+  const history = await kiosk.request('history', { accountId: chequing });
+  t.deepEqual(history.entries.map((e) => [e.kind, e.amountCents, e.balanceAfterCents]), [
+    ['withdrawal', -4_000, 8_345],
+    ['deposit', 12_345, 12_345],
+  ]);
+  await expectCode(t, kiosk.request('transfer', { fromAccountId: chequing, toAccountId: chequing, amountCents: 100 }), 'SAME_ACCOUNT');
+  await kiosk.request('signout', {});
+  const report = await checkLedger(h.host.state.services.db);
+  t.true(report.ok, JSON.stringify(report.problems));
+});
+
+test.serial('card and PIN: the PIN block decodes under the kiosk key; three wrong PINs block the card', async (t) => {
+  const services = h.host.state.services;
+  await addCustomer(services, 'cardholder', 'another long password', { scryptCost });
+  const card = await issueCard(services, 'cardholder');
+  const kShared = await h.addDevice('kiosk-card');
+  const kiosk = h.client('kiosk-card', kShared);
+  kiosk.start();
+  await kiosk.waitConnected(3_000);
+  const pinKey = derivePinKey(kShared);
+  const block = (pin: string) => encodePinBlockFormat4(pin, card.pan, pinKey).toString('hex');
+  const session = await kiosk.request('signin.card', { pan: card.pan, pinBlock: block(card.pin) });
+  t.is(session.cardLast4, card.pan.slice(-4));
+  await kiosk.request('signout', {});
+  // A block made under another kiosk's key does not decode at all: not a PIN guess, so not a PIN try.
+  const otherKey = derivePinKey(await h.addDevice('kiosk-card-other'));
+  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, otherKey).toString('hex') }), 'BAD_PIN_BLOCK');
+  const wrong = card.pin === '0000' ? '1111' : '0000';
+  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'WRONG_PIN');
+  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'WRONG_PIN');
+  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'CARD_BLOCKED');
+  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(card.pin) }), 'CARD_BLOCKED');
+});
+
+test.serial('bad bodies get stable codes and move no money', async (t) => {
+  const kiosk = await h.connectedClient('kiosk-bad-input');
+  const { accounts } = await kiosk.request('register', { username: 'badinput', password: 'a long enough password' });
+  const accountId = accounts[0]!.accountId;
+  await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+  const cases: [string, unknown, ErrorCode][] = [
+    ['deposit', { accountId, amountCents: 0 }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: -500 }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: 10.5 }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: '100' }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: 1e300 }, 'BAD_AMOUNT'],
+    ['deposit', { accountId }, 'BAD_AMOUNT'],
+    ['deposit', { accountId: 'acc_nope', amountCents: 100 }, 'UNKNOWN_ACCOUNT'],
+    ['deposit', { accountId: '../../etc', amountCents: 100 }, 'BAD_BODY'],
+    ['withdraw.authorize', { accountId, amountCents: 1_000 }, 'NOT_DISPENSABLE'],
+    ['withdraw.authorize', { accountId, amountCents: 20_000 }, 'INSUFFICIENT_FUNDS'],
+    ['withdraw.complete', { authorizationId: 'auth_nope', dispensedCents: 0 }, 'UNKNOWN_AUTHORIZATION'],
+    ['balance', { accountId, extra: true }, 'BAD_BODY'],
+  ];
+  for (const [type, body, code] of cases) {
+    await expectCode(t, kiosk.request(type as 'deposit', body as never), code);
+  }
+  t.is((await kiosk.request('balance', { accountId })).balanceCents, 10_000);
+});
+
+test.serial('another customer\'s account is unknown, not forbidden', async (t) => {
+  const a = await h.connectedClient('kiosk-owner-a');
+  const b = await h.connectedClient('kiosk-owner-b');
+  const victim = await a.request('register', { username: 'victim', password: 'a long enough password' });
+  await b.request('register', { username: 'intruder', password: 'a long enough password' });
+  await expectCode(t, b.request('balance', { accountId: victim.accounts[0]!.accountId }), 'UNKNOWN_ACCOUNT');
+  await expectCode(t, b.request('history', { accountId: victim.accounts[0]!.accountId }), 'UNKNOWN_ACCOUNT');
+});
+
+test.serial('a session ends after inactivity', async (t) => {
+  const kiosk = await h.connectedClient('kiosk-expiry');
+  const { accounts } = await kiosk.request('register', { username: 'sleepy', password: 'a long enough password' });
+  nowMs += 61_000;
+  await expectCode(t, kiosk.request('balance', { accountId: accounts[0]!.accountId }), 'SESSION_EXPIRED');
+  await expectCode(t, kiosk.request('balance', { accountId: accounts[0]!.accountId }), 'NOT_SIGNED_IN');
+  nowMs = Date.now();
+});
+
+test.serial('two kiosks racing withdrawals on one account never overdraw it', async (t) => {
+  const services = h.host.state.services;
+  await addCustomer(services, 'racer', 'a long enough password', { scryptCost });
+  const kiosks = await Promise.all(['kiosk-race-1', 'kiosk-race-2', 'kiosk-race-3'].map((id) => h.connectedClient(id)));
+  const sessions = await Promise.all(kiosks.map((k) => k.request('signin.password', { username: 'racer', password: 'a long enough password' })));
+  const accountId = sessions[0]!.accounts[0]!.accountId;
+  await kiosks[0]!.request('deposit', { accountId, amountCents: 10_000 });
+  const attempts = kiosks.flatMap((k) => Array.from({ length: 4 }, () => k.request('withdraw.authorize', { accountId, amountCents: 2_000 }).catch((e: ProtocolError) => e)));
+  const outcomes = await Promise.all(attempts);
+  const granted = outcomes.filter((o) => !(o instanceof ProtocolError));
+  t.is(granted.length, 5, '$100.00 covers exactly five $20.00 holds');
+  t.true(outcomes.filter((o) => o instanceof ProtocolError).every((o) => (o as ProtocolError).code === 'INSUFFICIENT_FUNDS'));
+  const balance = await kiosks[0]!.request('balance', { accountId });
+  t.is(balance.availableCents, 0);
+  t.true((await checkLedger(services.db)).ok);
+});
+
+test.serial('a connection may have only so many requests pending; the rest get TOO_MANY_PENDING', async (t) => {
+  const key = await h.addDevice('kiosk-flood');
+  const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+    const s = tls.connect(clientTlsOptions('127.0.0.1', h.port, 'kiosk-flood', key));
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+  const decoder = new FrameDecoder();
+  const responses: { ok: boolean; error?: { code: string } }[] = [];
+  socket.on('data', (c: Buffer) => responses.push(...(decoder.push(c) as typeof responses)));
+  // Requests that wait on the database, sent in one write so they arrive together.
+  const frames = Array.from({ length: 12 }, () => encodeFrame({ v: 1, id: newRequestId(), ts: Date.now(), type: 'signin.password', body: { username: 'nobody-at-all', password: 'x' } }));
+  socket.write(Buffer.concat(frames));
+  await eventually(() => responses.length === 12);
+  const refused = responses.filter((r) => r.error?.code === 'TOO_MANY_PENDING').length;
+  t.true(refused >= 1 && refused <= 8, `${refused} refused`);
+  socket.destroy();
+});
+
+test.serial('past the total connection limit new connections are dropped before TLS', async (t) => {
+  const before = h.host.channel.stats.connectionsRefused;
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < 210; i++) {
+    const s = net.connect(h.port, '127.0.0.1');
+    s.on('error', () => {});
+    sockets.push(s);
+  }
+  t.true(await eventually(() => h.host.channel.stats.connectionsRefused > before, 3_000));
+  for (const s of sockets) s.destroy();
+});
