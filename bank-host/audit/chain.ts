@@ -2,6 +2,7 @@
 // the operations that store them with the new head. The committer writes those operations in the same
 // synced batch as the state change, so a record exists exactly when its effect does (refused and failed
 // actions have no effect but still get their record, durably).
+import { randomBytes } from 'node:crypto';
 import type { BatchOp, Database } from '../store/database.js';
 import type { AuditEvent, AuditSink } from './event.js';
 import {
@@ -13,8 +14,9 @@ import {
   type StoredAuditHead,
   type StoredKeyCheck,
   auditCustomerKey,
+  ChainMac,
+  IV_BYTES,
   auditRecordKey,
-  chainTag,
   encodeStoredRecord,
   genesisTag,
   keyCheck,
@@ -39,6 +41,7 @@ export class AuditChain implements AuditSink {
   private head: AuditHead;
   /** The head after the batch being written, until it lands or fails. */
   private pending: AuditHead | undefined;
+  private readonly mac: ChainMac;
 
   private constructor(
     private readonly keys: AuditKeys,
@@ -48,6 +51,7 @@ export class AuditChain implements AuditSink {
     readonly refusal: string | undefined,
   ) {
     this.head = head ?? { seq: 0, tag: genesisTag(keys.mac) };
+    this.mac = new ChainMac(keys.mac);
   }
 
   /** Loads the stored head. Does not throw on a bad head or wrong keys, so `audit verify` can still open
@@ -79,11 +83,13 @@ export class AuditChain implements AuditSink {
     const ops: BatchOp[] = [];
     let { seq, tag } = this.head;
     if (seq === 0) ops.push({ type: 'put', key: AUDIT_KEY_CHECK_KEY, value: keyCheck(this.keys) });
-    for (const event of events) {
+    // One call to the random source per batch rather than per record: fresh random IVs either way.
+    const ivs = randomBytes(IV_BYTES * events.length);
+    for (const [i, event] of events.entries()) {
       if (seq >= AUDIT_SEQ_MAX) throw new AuditChainError('audit sequence numbers are exhausted');
       seq += 1;
-      const sealed = sealRecord(this.keys.enc, seq, toPlaintext(event, timestampMs));
-      tag = chainTag(this.keys.mac, tag, seq, sealed);
+      const sealed = sealRecord(this.keys.enc, seq, toPlaintext(event, timestampMs), ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES));
+      tag = this.mac.tag(tag, seq, sealed);
       ops.push({ type: 'put', key: auditRecordKey(seq), value: encodeStoredRecord(seq, sealed, tag) });
       // Customer ids are not secret; the index lets `show --customer` and the activity view skip decrypting
       // everyone else's records.

@@ -2,7 +2,7 @@
 // key, its sequence number as associated data) and how it is chained (HMAC-SHA256 under the separate audit
 // MAC key over the previous tag, its sequence number and its sealed bytes), and under which LevelDB keys
 // records, the chain head and the per-customer index live. See docs/audit.md.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditOutcome } from './event.js';
 
 export const AUDIT_RECORD_PREFIX = 'audit:rec:';
@@ -16,7 +16,7 @@ export const AUDIT_CUSTOMER_PREFIX = 'audit:cust:';
 export const AUDIT_SEQ_DIGITS = 15;
 export const AUDIT_SEQ_MAX = 10 ** AUDIT_SEQ_DIGITS - 1;
 
-const IV_BYTES = 12;
+export const IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 export const CHAIN_TAG_BYTES = 32;
 /** What a sealed record must at least hold: an IV, a GCM tag and one byte of ciphertext. */
@@ -109,9 +109,52 @@ function seqBytes(seq: number): Buffer {
 }
 
 /** HMAC-SHA256(previous tag ‖ seq as 8 bytes big-endian ‖ sealed bytes). The sealed bytes come last, so
- *  the variable-length part cannot shift into the fixed-length ones. */
+ *  the variable-length part cannot shift into the fixed-length ones. The reference definition; `ChainMac`
+ *  computes the same value faster. */
 export function chainTag(macKey: Buffer, previousTag: Buffer, seq: number, sealed: Buffer): Buffer {
   return createHmac('sha256', macKey).update(previousTag).update(seqBytes(seq)).update(sealed).digest();
+}
+
+const SHA256_BLOCK_BYTES = 64;
+/** Sealed records up to this size are MACed in a reused buffer; larger ones (none are written) take a copy. */
+const CHAIN_MAC_SCRATCH_SEALED_BYTES = 8_192;
+
+/** `chainTag` as RFC 2104 spells it out (H(K⊕opad ‖ H(K⊕ipad ‖ m))) with one-shot hashes over reused
+ *  buffers: a third faster than `createHmac`, whose per-call key setup dominates for records this small.
+ *  `verify` runs it a million times; the result is byte-for-byte HMAC-SHA256 (a test holds it to that). */
+export class ChainMac {
+  /** K⊕ipad ‖ previous tag ‖ seq ‖ sealed */
+  private readonly inner: Buffer;
+  /** K⊕opad ‖ inner digest */
+  private readonly outer: Buffer;
+  private static readonly PREFIX_BYTES = SHA256_BLOCK_BYTES + CHAIN_TAG_BYTES + 8;
+
+  constructor(macKey: Buffer) {
+    if (macKey.length > SHA256_BLOCK_BYTES) throw new Error('the audit MAC key must be at most 64 bytes');
+    this.inner = Buffer.alloc(ChainMac.PREFIX_BYTES + CHAIN_MAC_SCRATCH_SEALED_BYTES);
+    this.outer = Buffer.alloc(SHA256_BLOCK_BYTES + CHAIN_TAG_BYTES);
+    for (let i = 0; i < SHA256_BLOCK_BYTES; i++) {
+      const k = i < macKey.length ? macKey[i]! : 0;
+      this.inner[i] = k ^ 0x36;
+      this.outer[i] = k ^ 0x5c;
+    }
+  }
+
+  tag(previousTag: Buffer, seq: number, sealed: Buffer): Buffer {
+    if (previousTag.length !== CHAIN_TAG_BYTES) throw new Error('a chain tag is 32 bytes');
+    const prefix = ChainMac.PREFIX_BYTES;
+    previousTag.copy(this.inner, SHA256_BLOCK_BYTES);
+    this.inner.writeBigUInt64BE(BigInt(seq), SHA256_BLOCK_BYTES + CHAIN_TAG_BYTES);
+    let message: Buffer;
+    if (sealed.length <= CHAIN_MAC_SCRATCH_SEALED_BYTES) {
+      sealed.copy(this.inner, prefix);
+      message = this.inner.subarray(0, prefix + sealed.length);
+    } else {
+      message = Buffer.concat([this.inner.subarray(0, prefix), sealed]);
+    }
+    hash('sha256', message, 'buffer').copy(this.outer, SHA256_BLOCK_BYTES);
+    return hash('sha256', this.outer, 'buffer');
+  }
 }
 
 function aad(seq: number): Buffer {
@@ -120,8 +163,8 @@ function aad(seq: number): Buffer {
 
 /** IV ‖ GCM tag ‖ ciphertext. A fresh random IV per record: 2^-32 collision bound holds far past 2^32 records
  *  per key only if the key is rotated first; an ATM host writes a few million a year. */
-export function sealRecord(encKey: Buffer, seq: number, plaintext: AuditPlaintext): Buffer {
-  const iv = randomBytes(IV_BYTES);
+export function sealRecord(encKey: Buffer, seq: number, plaintext: AuditPlaintext, iv: Buffer = randomBytes(IV_BYTES)): Buffer {
+  if (iv.length !== IV_BYTES) throw new Error(`an audit record IV is ${IV_BYTES} bytes`);
   const cipher = createCipheriv('aes-256-gcm', encKey, iv);
   cipher.setAAD(aad(seq));
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(plaintext), 'utf8'), cipher.final()]);
@@ -165,12 +208,18 @@ export function decodeStoredRecord(value: unknown): StoredRecordParts | undefine
   const first = value.indexOf('.');
   const last = value.lastIndexOf('.');
   if (first <= 0 || last <= first) return undefined;
-  const seqText = value.slice(0, first);
-  if (seqText.length > AUDIT_SEQ_DIGITS || !/^[0-9]+$/.test(seqText)) return undefined;
+  if (first > AUDIT_SEQ_DIGITS) return undefined;
+  // By hand rather than a regular expression: verify runs this a million times.
+  let seq = 0;
+  for (let i = 0; i < first; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    seq = seq * 10 + digit;
+  }
   const sealed = Buffer.from(value.slice(first + 1, last), 'base64');
   const tag = Buffer.from(value.slice(last + 1), 'base64');
   if (tag.length !== CHAIN_TAG_BYTES || sealed.length < SEALED_MIN_BYTES) return undefined;
-  return { seq: Number(seqText), sealed, tag };
+  return { seq, sealed, tag };
 }
 
 export function toEntry(seq: number, p: AuditPlaintext): AuditEntry {

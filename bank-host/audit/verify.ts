@@ -13,7 +13,7 @@ import {
   type AuditKeys,
   type StoredKeyCheck,
   type StoredRecordParts,
-  chainTag,
+  ChainMac,
   decodeStoredRecord,
   genesisTag,
   keyCheck,
@@ -63,7 +63,7 @@ export interface VerifyOptions {
 
 export const PROGRESS_INTERVAL_RECORDS = 100_000;
 /** Records read from LevelDB per step: large enough to amortize the async hop, small enough to bound memory. */
-const READ_BATCH_RECORDS = 1_000;
+const READ_BATCH_RECORDS = 4_096;
 
 interface Slot {
   readonly key: string;
@@ -86,6 +86,7 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
   let records = 0;
   let expected = 1;
   let previousTag = genesisTag(keys.mac);
+  const mac = new ChainMac(keys.mac);
   let checkpointTag: Buffer | undefined;
   let head: ReturnType<typeof parseStoredHead>;
   let storedHead: { seq: number; tag: string } | null = null;
@@ -151,7 +152,7 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
         if (stored.seq !== expected) {
           return { kind: 'reordered', seq: expected, message: `position ${expected} holds record ${stored.seq}: records were swapped or moved` };
         }
-        const computed = chainTag(keys.mac, previousTag, expected, stored.sealed);
+        const computed = mac.tag(previousTag, expected, stored.sealed);
         if (same(computed, stored.tag)) {
           if (expected === cpSeq) checkpointTag = stored.tag;
           previousTag = stored.tag;
@@ -162,18 +163,21 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
           return { kind: 'inserted', seq: expected, message: `record ${expected} lies beyond the head (record ${head.seq}) and does not verify: a forged record was appended` };
         }
         const after = next?.raw === undefined ? undefined : unquoted(next.raw);
-        if (after !== undefined && after.seq === expected && same(chainTag(keys.mac, previousTag, expected, after.sealed), after.tag)) {
+        if (after !== undefined && after.seq === expected && same(mac.tag(previousTag, expected, after.sealed), after.tag)) {
           return { kind: 'inserted', seq: expected, message: `a forged record was inserted at position ${expected}; the genuine record ${expected} follows it, shifted up one place` };
         }
-        if (after !== undefined && after.seq === expected + 1 && same(chainTag(keys.mac, computed, expected + 1, after.sealed), after.tag)) {
+        if (after !== undefined && after.seq === expected + 1 && same(mac.tag(computed, expected + 1, after.sealed), after.tag)) {
           return { kind: 'modified', seq: expected, message: `record ${expected}'s tag was changed (its ciphertext still chains into record ${expected + 1})` };
         }
         return { kind: 'modified', seq: expected, message: `record ${expected} was modified: its ciphertext or tag does not match the chain MAC` };
       };
 
+      // The next batch is read (on LevelDB's thread) while this one is checked (on ours).
+      let reading = iterator.nextv(READ_BATCH_RECORDS);
       for (;;) {
-        const batch = await iterator.nextv(READ_BATCH_RECORDS);
+        const batch = await reading;
         if (batch.length === 0) break;
+        reading = iterator.nextv(READ_BATCH_RECORDS);
         for (const [key, raw] of batch) {
           const slot: Slot = { key, raw };
           if (current !== undefined) {
@@ -183,7 +187,11 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
           }
           current = slot;
         }
-        if (problem) break;
+        if (problem) {
+          // Settle the read in flight before the iterator closes.
+          await reading.catch(() => undefined);
+          break;
+        }
       }
       if (!problem && current !== undefined) problem = judge(current, undefined);
     } finally {

@@ -8,7 +8,9 @@ import { createCheckpoint, type AuditCheckpoint } from '../../bank-host/audit/ch
 import type { AuditEvent } from '../../bank-host/audit/event.js';
 import {
   AUDIT_HEAD_KEY,
+  ChainMac,
   auditRecordKey,
+  chainTag,
   decodeStoredRecord,
   encodeStoredRecord,
   openRecord,
@@ -320,4 +322,15 @@ test('a record never holds a PIN, password, key or full PAN, even when a caller 
     START_MS,
   );
   t.deepEqual(plain.x, { note: 'card ••••1111 used', pinTriesFailed: 2, keyVersion: 3 });
+});
+
+test('the fast chain MAC is exactly HMAC-SHA256 over previous tag, sequence number and sealed bytes', (t) => {
+  const key = randomBytes(32);
+  const mac = new ChainMac(key);
+  for (const size of [29, 300, 8_192, 9_000]) {
+    const previous = randomBytes(32);
+    const sealed = randomBytes(size);
+    const seq = 1 + Math.floor(Math.random() * 1e12);
+    t.deepEqual(mac.tag(previous, seq, sealed), chainTag(key, previous, seq, sealed), `sealed of ${size} bytes`);
+  }
 });
