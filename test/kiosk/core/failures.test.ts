@@ -99,9 +99,7 @@ test('a jam before any note moves reverses the hold and takes the kiosk out of s
   await rig.kiosk.selectMenu('withdraw');
   rig.dispenser.jamNextDispense(0);
   await rig.kiosk.withdraw(4_000);
-  const s = rig.kiosk.snapshot();
-  t.is(s.screen, 'goodbye');
-  t.is(s.notice?.code, 'DISPENSER_JAM');
+  t.is(rig.lastGoodbye()?.notice?.code, 'DISPENSER_JAM');
   const out = await rig.waitFor((x) => x.screen === 'out-of-service');
   t.true(out.outOfServiceReasons.some((r) => r.startsWith('dispenser:')), JSON.stringify(out.outOfServiceReasons));
   t.is(await balanceOf(rig, 'hank', customer.accountId), 20_000);
@@ -157,7 +155,7 @@ test('a printer out of paper: no receipt is offered, and one that runs out at pr
   await rig.kiosk.deposit(1_000);
   t.false(rig.kiosk.snapshot().receiptAvailable);
   await rig.kiosk.chooseReceipt(true);
-  t.is(rig.kiosk.snapshot().notice?.code, 'RECEIPT_UNAVAILABLE');
+  t.is(rig.lastGoodbye()?.notice?.code, 'RECEIPT_UNAVAILABLE');
 
   rig.printer.setPaper('ok');
   await rig.waitFor((s) => s.screen === 'welcome' && s.receiptAvailable);
@@ -166,7 +164,7 @@ test('a printer out of paper: no receipt is offered, and one that runs out at pr
   await rig.kiosk.deposit(1_000);
   rig.printer.setPaper('out');
   await rig.kiosk.chooseReceipt(true);
-  t.is(rig.kiosk.snapshot().notice?.code, 'PRINTER_OUT_OF_PAPER');
+  t.is(rig.lastGoodbye()?.notice?.code, 'PRINTER_OUT_OF_PAPER');
   t.is(rig.printer.receipts.length, 0);
 });
 
@@ -212,9 +210,7 @@ test('the host going down between dispense and completion: the kiosk completes t
   await r.kiosk.selectMenu('withdraw');
   await r.kiosk.withdraw(4_000);
   await stopping;
-  const s = r.kiosk.snapshot();
-  t.is(s.screen, 'goodbye');
-  t.deepEqual(s.notice, { code: 'TRANSACTION_INCOMPLETE', amountCents: 4_000 });
+  t.deepEqual(r.lastGoodbye()?.notice, { code: 'TRANSACTION_INCOMPLETE', amountCents: 4_000 });
   const out = await r.waitFor((x) => x.screen === 'out-of-service');
   t.true(out.outOfServiceReasons.some((reason) => reason.startsWith('recovery-pending')), JSON.stringify(out.outOfServiceReasons));
   host = await r.host.restart();

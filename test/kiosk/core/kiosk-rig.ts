@@ -43,6 +43,8 @@ export interface KioskRig {
   /** A customer with a card and `fundedCents` in their account. */
   customer(username: string, fundedCents: number, scryptCost?: ScryptCost): Promise<IssuedCard & { username: string; accountId: string }>;
   waitFor(predicate: (s: KioskSnapshot) => boolean, timeoutMs?: number): Promise<KioskSnapshot>;
+  /** The last goodbye screen shown (it lasts only `goodbyeMs`, so tests read it from here). */
+  lastGoodbye(): KioskSnapshot | undefined;
   swipe(card: { pan: string; expiresYm: string }): void;
   typePin(pin: string, ...extra: PinPadKey[]): void;
   /** A fresh controller on the same host, devices and journal (a restarted kiosk). */
@@ -103,7 +105,14 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       ...options.kioskOptions,
       ...extra,
     });
-  let kiosk = makeKiosk();
+  let lastGoodbye: KioskSnapshot | undefined;
+  const watch = (controller: KioskController) => {
+    controller.on('state', (snapshot) => {
+      if (snapshot.screen === 'goodbye') lastGoodbye = snapshot;
+    });
+    return controller;
+  };
+  let kiosk = watch(makeKiosk());
   await kiosk.start();
   const rig: KioskRig = {
     host,
@@ -149,6 +158,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
         kiosk.on('state', listener);
       });
     },
+    lastGoodbye: () => lastGoodbye,
     swipe(card) {
       const [year, month] = card.expiresYm.split('-').map(Number) as [number, number];
       rig.cardReader.swipe({ pan: card.pan, expiry: { year, month } });
@@ -158,7 +168,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     },
     async restartKiosk(extra = {}) {
       await kiosk.stop();
-      kiosk = makeKiosk(extra);
+      kiosk = watch(makeKiosk(extra));
       await kiosk.start();
       return kiosk;
     },
