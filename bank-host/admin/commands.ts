@@ -20,15 +20,8 @@ export interface AdminContext {
   readonly progress?: (text: string) => void;
 }
 
-export class AdminError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AdminError';
-  }
-}
+export { AdminError } from './errors.js';
+import { AdminError } from './errors.js';
 
 interface AdminCommand<S extends z.ZodTypeAny> {
   readonly args: S;

@@ -2,7 +2,10 @@
 // CSPRNG, and a Luhn check digit.
 import { randomInt } from 'node:crypto';
 import { ProtocolError } from '../../protocol/errors.js';
+import { isLuhnValid, luhnCheckDigit } from '../../protocol/pan.js';
 import type { CardRecord } from './records.js';
+
+export { isLuhnValid, luhnCheckDigit };
 
 /** Demo issuer identification number. Major industry identifier 9 is "for assignment by national
  *  standards bodies", so no real card network issues these; a demo card can never be mistaken for a
@@ -10,24 +13,6 @@ import type { CardRecord } from './records.js';
 export const DEMO_IIN = '999001';
 export const PAN_DIGITS = 16;
 export const CARD_VALIDITY_YEARS = 4;
-
-export function luhnCheckDigit(payload: string): number {
-  let sum = 0;
-  // Doubling starts from the rightmost payload digit, since the check digit will sit to its right.
-  for (let i = 0; i < payload.length; i++) {
-    let digit = payload.charCodeAt(payload.length - 1 - i) - 0x30;
-    if (i % 2 === 0) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
-export function isLuhnValid(pan: string): boolean {
-  return /^[0-9]{2,19}$/.test(pan) && luhnCheckDigit(pan.slice(0, -1)) === Number(pan.at(-1));
-}
 
 export function generatePan(): string {
   let payload = DEMO_IIN;

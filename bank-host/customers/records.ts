@@ -50,4 +50,4 @@ export const usernameKey = (username: string): string => `${USERNAME_PREFIX}${us
 export const cardKey = (pan: string): string => `${CARD_PREFIX}${pan}`;
 export const passwordFailureKey = (username: string): string => `${PASSWORD_FAILURE_PREFIX}${username}`;
 
-export const panLast4 = (pan: string): string => pan.slice(-4);
+export { panLast4 } from '../../protocol/pan.js';

@@ -7,24 +7,8 @@ import type { BatchOp } from '../store/database.js';
 
 export type OperatorServices = Pick<HostServices, 'db' | 'committer' | 'locks' | 'config' | 'keys' | 'now'>;
 
-/** Codes are stable; where a channel error code already says the same thing it is reused, so an operator
- *  and a kiosk see the same word. */
-export type AdminErrorCode =
-  | Extract<ErrorCode, 'USERNAME_TAKEN' | 'WEAK_PASSWORD' | 'UNKNOWN_ACCOUNT' | 'CARD_UNKNOWN' | 'UNKNOWN_AUTHORIZATION' | 'AUTHORIZATION_SETTLED' | 'BAD_AMOUNT'>
-  | 'UNKNOWN_CUSTOMER'
-  | 'BAD_USERNAME'
-  | 'TOO_MANY_ACCOUNTS'
-  | 'TOO_MANY_CARDS';
-
-export class AdminError extends Error {
-  constructor(
-    readonly code: AdminErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AdminError';
-  }
-}
+export { AdminError, type AdminErrorCode } from '../admin/errors.js';
+import { AdminError } from '../admin/errors.js';
 
 /** Non-secret facts an operator action fills in as it learns them; they become its audit record. */
 export interface OperatorFacts {
