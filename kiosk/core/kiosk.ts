@@ -12,7 +12,7 @@ import { payableAmounts, type CassetteStock } from '../devices/dispenser/note-pl
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import type { PrinterStatus } from '../devices/printer/types.js';
 import { isDeviceError } from '../devices/serial/device-error.js';
-import type { KioskConfig, Language } from './config.js';
+import { loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import { JournalCorruptError, WithdrawalJournal } from './journal.js';
 import { composeReceipt, type ReceiptFacts } from './receipt.js';
@@ -131,6 +131,14 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       onGoodbyeDone: () => this.afterGoodbye(),
       onChange: () => this.emitState(),
     });
+  }
+
+  /** The kiosk as provisioning left it: `kiosk.json` and the K_SHARED file it names. Throws
+   *  KioskConfigError naming the file and field when either is wrong. */
+  static async fromConfigFile(file: string, options: Omit<KioskControllerOptions, 'config' | 'kShared'> = {}): Promise<KioskController> {
+    const config = await loadKioskConfig(file);
+    const kShared = await loadKShared(config.kSharedFile);
+    return new KioskController({ ...options, config, kShared });
   }
 
   /** The devices in use (tests drive the simulators through these). */

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { KioskConfigError, loadKioskConfig, loadKShared, parseKioskConfig } from '../../../kiosk/core/config.js';
+import { KioskController } from '../../../kiosk/core/kiosk.js';
 
 const valid = {
   deviceId: 'kiosk-lobby-1',
@@ -75,4 +76,14 @@ test('the key file must be owner-only and exactly 64 hex characters', async (t) 
   await writeFile(file, 'ab'.repeat(31), { mode: 0o600 });
   await t.throwsAsync(loadKShared(file), { message: /exactly 64 hex characters/ });
   await t.throwsAsync(loadKShared(path.join(dir, 'nope')), { message: /kSharedFile .*nope: cannot read the key file \(ENOENT\)/ });
+});
+
+test('KioskController.fromConfigFile reads kiosk.json and its key file, and refuses a readable key', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-from-file-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(path.join(dir, 'kiosk.json'), JSON.stringify(valid));
+  await writeFile(path.join(dir, 'k_shared'), 'cd'.repeat(32), { mode: 0o600 });
+  t.true((await KioskController.fromConfigFile(path.join(dir, 'kiosk.json'))) instanceof KioskController);
+  await chmod(path.join(dir, 'k_shared'), 0o644);
+  await t.throwsAsync(KioskController.fromConfigFile(path.join(dir, 'kiosk.json')), { instanceOf: KioskConfigError });
 });

@@ -294,3 +294,50 @@ test('cancel at the PIN step disarms the PIN pad and ends the session', async (t
   t.is(s.notice?.code, 'CANCELLED');
   t.false(rig.pinPad.isArmed);
 });
+
+test('the host going down before it answers the authorization: nothing is dispensed and nothing stays held', async (t) => {
+  let stopping: Promise<void> | undefined;
+  let rig: KioskRig | undefined;
+  rig = await startKioskRig({
+    kioskOptions: {
+      withdrawalDeadlines: { authorizeDeadlineMs: 1_000 },
+      onWithdrawalStep: (point) => {
+        if (point === 'journalled-authorizing' && rig) stopping = rig.host.stop();
+      },
+    },
+  });
+  const r = rig;
+  let host = r.host;
+  t.teardown(async () => {
+    if (host !== r.host) await host.stop();
+    await r.close();
+  });
+  const customer = await r.customer('pete', 20_000);
+  await signInWithPassword(r, 'pete');
+  await r.kiosk.selectMenu('withdraw');
+  await r.kiosk.withdraw(4_000);
+  await stopping;
+  t.is(r.lastGoodbye()?.notice?.code, 'HOST_UNAVAILABLE');
+  await r.waitFor((x) => x.screen === 'out-of-service');
+  host = await r.host.restart();
+  await r.waitFor((x) => x.screen === 'welcome', 15_000);
+  t.deepEqual(r.dispenser.lifetimeDispensed, [0, 0]);
+  t.is(await balanceOf({ host }, 'pete', customer.accountId), 20_000);
+  await ledgerWhole(t, host);
+});
+
+test('a dispense response lost on the line: the kiosk learns from the dispenser what moved and completes for it', async (t) => {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  const customer = await rig.customer('rita', 20_000);
+  await signInWithPassword(rig, 'rita');
+  await rig.kiosk.selectMenu('withdraw');
+  rig.dispenser.goSilentDuringNextDispense(2_000);
+  await rig.kiosk.withdraw(6_000);
+  const s = rig.kiosk.snapshot();
+  t.deepEqual(s.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+  t.deepEqual(rig.dispenser.lifetimeDispensed, [3, 0], 'the dispense was never sent again');
+  await rig.kiosk.chooseReceipt(false);
+  t.is(await balanceOf(rig, 'rita', customer.accountId), 14_000);
+  await ledgerWhole(t, rig.host);
+});
