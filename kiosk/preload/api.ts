@@ -1,0 +1,88 @@
+// The one API the renderer sees, as `window.atm`. The renderer is untrusted: every method takes at most
+// one plain JSON argument, which the main process validates (kiosk/main/handlers.ts) before it reaches
+// the controller. Customer outcomes arrive as state pushes, never as results: a command's result only
+// says whether the main process accepted it (a refusal is a UI bug or a race, such as a double tap).
+// Type-only imports of the core's snapshot, so the renderer bundle carries none of kiosk/core.
+import type { KioskSnapshot, MenuChoice } from '../core/session.js';
+import type { Language } from '../core/config.js';
+import type { PostingKind } from '../../protocol/messages.js';
+
+export type { KioskSnapshot, MenuChoice, Language, PostingKind };
+
+export type PinPadKeyName = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'enter' | 'backspace' | 'clear' | 'cancel';
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface AmountRequest {
+  readonly amountCents: number;
+  readonly accountId?: string;
+}
+
+export interface TransferRequest {
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  readonly amountCents: number;
+}
+
+export interface HistoryRequest {
+  readonly accountId?: string;
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
+  readonly kinds?: PostingKind[];
+  readonly cursor?: string;
+}
+
+/** Why the main process refused a command; never customer-facing. */
+export type CommandRefusal = 'BAD_ARGUMENT' | 'WRONG_STATE' | 'NOT_ON_SCREEN' | 'UNKNOWN_COMMAND' | 'UNTRUSTED_SENDER' | 'INTERNAL';
+
+export type CommandResult = { readonly ok: true } | { readonly ok: false; readonly code: CommandRefusal; readonly message: string };
+
+/** The commands, each with the one argument it takes (`undefined`: none). */
+export interface AtmCommands {
+  chooseLanguage(language: Language): Promise<CommandResult>;
+  beginCardSignIn(): Promise<CommandResult>;
+  beginPasswordSignIn(credentials: Credentials): Promise<CommandResult>;
+  register(credentials: Credentials): Promise<CommandResult>;
+  pinPadPress(key: PinPadKeyName): Promise<CommandResult>;
+  selectMenu(choice: MenuChoice | 'menu'): Promise<CommandResult>;
+  withdraw(request: AmountRequest): Promise<CommandResult>;
+  deposit(request: AmountRequest): Promise<CommandResult>;
+  transfer(request: TransferRequest): Promise<CommandResult>;
+  history(request: HistoryRequest): Promise<CommandResult>;
+  chooseReceipt(wanted: boolean): Promise<CommandResult>;
+  cancel(): Promise<CommandResult>;
+  touch(): Promise<CommandResult>;
+}
+
+export type AtmCommandName = keyof AtmCommands;
+
+/** Every command name, for the bridges that build `window.atm` from a name list. */
+export const ATM_COMMAND_NAMES = [
+  'chooseLanguage',
+  'beginCardSignIn',
+  'beginPasswordSignIn',
+  'register',
+  'pinPadPress',
+  'selectMenu',
+  'withdraw',
+  'deposit',
+  'transfer',
+  'history',
+  'chooseReceipt',
+  'cancel',
+  'touch',
+] as const satisfies readonly AtmCommandName[];
+
+export interface AtmApi extends AtmCommands {
+  getState(): Promise<KioskSnapshot>;
+  /** Calls `listener` with every new snapshot; returns the unsubscribe function. */
+  onState(listener: (snapshot: KioskSnapshot) => void): () => void;
+}
+
+/** IPC channel names shared by the Electron preload and main process. */
+export const IPC_CHANNEL_COMMAND = 'atm:command';
+export const IPC_CHANNEL_GET_STATE = 'atm:get-state';
+export const IPC_CHANNEL_STATE = 'atm:state';
