@@ -121,15 +121,33 @@ export class WithdrawalJournal {
       await this.handle.datasync();
       this.sizeBytes += Buffer.byteLength(line, 'utf8');
       this.records.set(record.withdrawalId, record);
+      if (this.sizeBytes > JOURNAL_COMPACT_AT_BYTES) {
+        try {
+          await this.rewrite();
+        } catch (error) {
+          // The record is durable; a failed compaction only leaves the file longer. Kept for the
+          // kiosk's diagnostics, and tried again at the next append.
+          this.lastCompactionError = error instanceof Error ? error.message : String(error);
+        }
+      }
     });
-    // The chain survives a failed write; the caller sees the failure through `write`.
+    // The chain survives a failed write; the caller sees the failure through `write`. Compaction runs
+    // inside the chain so that no append can reach a file handle being swapped.
     this.writing = write.catch(() => {});
-    return write.then(() => (this.sizeBytes > JOURNAL_COMPACT_AT_BYTES ? this.compact() : undefined));
+    return write;
   }
 
+  /** Why the last compaction failed, if it did. */
+  lastCompactionError: string | undefined;
+
   /** Rewrites the file with only the unfinished records (write new, fsync, rename, fsync folder). */
-  async compact(): Promise<void> {
-    await this.writing;
+  compact(): Promise<void> {
+    const run = this.writing.then(() => this.rewrite());
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  private async rewrite(): Promise<void> {
     const keep = this.unfinished();
     const text = keep.map(encodeLine).join('');
     const temporary = `${this.file}.compact`;

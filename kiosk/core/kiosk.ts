@@ -18,7 +18,7 @@ import { JournalCorruptError, WithdrawalJournal } from './journal.js';
 import { composeReceipt, type ReceiptFacts } from './receipt.js';
 import { recoverWithdrawals } from './recovery.js';
 import { CustomerSession, realClock, type KioskSnapshot, type MenuChoice, type Notice, type SessionClock } from './session.js';
-import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeadlines, type WithdrawalDeps } from './withdrawal.js';
+import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeadlines, type WithdrawalDeps, type WithdrawalOutcome } from './withdrawal.js';
 
 /** Health checks of the serial devices while no customer is being served (and reopen attempts). */
 export const DEVICE_CHECK_INTERVAL_MS = 2_000;
@@ -101,13 +101,15 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly deviceProblems = new Map<DeviceName, string>();
   private journalProblem: string | undefined;
   private recoveryProblem: string | undefined;
+  /** Sticky until restart: a withdrawal failed in a way the kiosk cannot explain (see withdraw()). */
+  private withdrawalFault: string | undefined;
   private cassettes: CassetteStock[];
   private printerStatus: PrinterStatus | undefined;
   private started = false;
   private stopping = false;
   private busy = false;
   private checking = false;
-  private recovering = false;
+  private recovery: Promise<void> | undefined;
   private cancelRequested = false;
   /** Bumped at every session end, so a host answer for an ended session is dropped. */
   private epoch = 0;
@@ -127,7 +129,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.pinKey = derivePinKey(options.kShared);
     this.cassettes = this.config.cassettes.map((c) => ({ ...c }));
     this.session = new CustomerSession(this.config.languages, this.config.timeouts, options.clock ?? realClock, {
-      onIdleEnd: () => void this.endSession({ code: 'TIMEOUT' }),
+      onIdleEnd: () => this.background(this.endSession({ code: 'TIMEOUT' }), 'end session after inactivity'),
       onGoodbyeDone: () => this.afterGoodbye(),
       onChange: () => this.emitState(),
     });
@@ -183,7 +185,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     });
     this.client = client;
     client.on('status', () => this.refresh());
-    client.on('connected', () => void this.recoverIfNeeded());
+    client.on('connected', () => this.background(this.recoverIfNeeded(), 'recovery'));
     client.on('disconnected', () => this.onHostLost());
     client.start();
 
@@ -195,8 +197,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     }
     await this.recoverIfNeeded();
     this.checkTimer = setInterval(() => {
-      void this.checkDevices();
-      void this.recoverIfNeeded();
+      this.background(this.checkDevices(), 'device check');
+      this.background(this.recoverIfNeeded(), 'recovery');
     }, this.options.deviceCheckIntervalMs ?? DEVICE_CHECK_INTERVAL_MS);
     this.refresh();
   }
@@ -226,6 +228,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     const reasons: string[] = [];
     if (!this.started) reasons.push('starting');
     if (this.journalProblem) reasons.push(`journal: ${this.journalProblem}`);
+    if (this.withdrawalFault) reasons.push(`withdrawal-fault: ${this.withdrawalFault}`);
     if (!this.client?.connected) reasons.push('host-unreachable');
     for (const [device, problem] of this.deviceProblems) if (device !== 'printer') reasons.push(`${device}: ${problem}`);
     const unfinished = this.journal?.unfinished().length ?? 0;
@@ -252,6 +255,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       ...(s.customer ? { customer: s.customer } : {}),
       fastCashCents,
       receiptAvailable: this.printerReady(),
+      withdrawalAvailable:
+        this.journal !== undefined && !this.deviceProblems.has('dispenser') && this.withdrawalFault === undefined && (this.journal.unfinished().length === 0),
       ...(s.view ? { view: s.view } : {}),
     };
   }
@@ -388,18 +393,34 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.session.go('working');
     try {
       let cassettes: CassetteStock[];
+      let cassettesReady: boolean;
       try {
         const status = await devices.dispenser.status();
         cassettes = status.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: c.count }));
         this.cassettes = cassettes;
+        cassettesReady = status.state === 'ready';
       } catch (error) {
         this.log.warn('dispenser status failed before a withdrawal', { error: describe(error) });
         await this.endSession({ code: 'DISPENSER_UNAVAILABLE' });
         return;
       }
-      const outcome = await runWithdrawal(this.withdrawalDeps((point) => {
-        if (point === 'notes-dispensed') this.recordTiming('withdraw-confirm-to-cash', this.now() - confirmedAtMs);
-      }), { accountId: account, amountCents, cassettes });
+      if (!cassettesReady) {
+        await this.endSession({ code: 'DISPENSER_UNAVAILABLE' });
+        return;
+      }
+      let outcome: WithdrawalOutcome;
+      try {
+        outcome = await runWithdrawal(this.withdrawalDeps((point) => {
+          if (point === 'notes-dispensed') this.recordTiming('withdraw-confirm-to-cash', this.now() - confirmedAtMs);
+        }), { accountId: account, amountCents, cassettes });
+      } catch (error) {
+        // A journal write failed (disk full, failing card) or a money invariant broke: the kiosk must
+        // not take another withdrawal until a technician has looked; the journal shows what is open.
+        this.withdrawalFault = describe(error);
+        this.log.error('withdrawal fault', { error: this.withdrawalFault });
+        await this.endSession({ code: 'TRANSACTION_INCOMPLETE' });
+        return;
+      }
       if (epoch !== this.epoch) return;
       switch (outcome.kind) {
         case 'not-payable':
@@ -511,7 +532,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       this.cancelRequested = true;
       return;
     }
-    void this.endSession({ code: 'CANCELLED' });
+    this.background(this.endSession({ code: 'CANCELLED' }), 'cancel');
   }
 
   /** Customer activity (any touch): restarts the inactivity timer. */
@@ -587,7 +608,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     }
     const pinBlock = block.toString('hex');
     block.fill(0);
-    void this.signIn('card', () => this.requireClient().requestWithRetry('signin.card', { pan, pinBlock }, this.signInOptions()));
+    this.background(this.signIn('card', () => this.requireClient().requestWithRetry('signin.card', { pan, pinBlock }, this.signInOptions())), 'card sign-in');
   }
 
   // --- sessions ------------------------------------------------------------------------------------
@@ -621,7 +642,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   }
 
   private afterCustomerOperation(): void {
-    if (this.cancelRequested && this.session.inProgress) void this.endSession({ code: 'CANCELLED' });
+    if (this.cancelRequested && this.session.inProgress) this.background(this.endSession({ code: 'CANCELLED' }), 'cancel');
     this.cancelRequested = false;
     this.refresh();
   }
@@ -629,7 +650,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private onHostLost(): void {
     // The host's session was bound to that connection; the customer cannot go on. A withdrawal in
     // progress keeps retrying with its request ids and ends the session itself.
-    if (this.session.inProgress && !this.busy) void this.endSession({ code: 'HOST_UNAVAILABLE' });
+    if (this.session.inProgress && !this.busy) this.background(this.endSession({ code: 'HOST_UNAVAILABLE' }), 'end session on host loss');
     this.refresh();
   }
 
@@ -677,7 +698,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       pinPad.on('available', () => problem('pin-pad', undefined)),
       pinPad.on('unavailable', (event) => {
         problem('pin-pad', event.reason);
-        if (this.session.screen === 'pin') void this.endSession({ code: 'PIN_PAD_UNAVAILABLE' });
+        if (this.session.screen === 'pin') this.background(this.endSession({ code: 'PIN_PAD_UNAVAILABLE' }), 'end session on PIN pad loss');
       }),
       pinPad.on('digit-entered', (event) => this.setPinDigits(event.count)),
       pinPad.on('digit-removed', (event) => this.setPinDigits(event.count)),
@@ -731,6 +752,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       try {
         if (printer.availability === 'closed') await printer.open();
         this.printerStatus = await printer.status();
+        this.deviceProblems.delete('printer');
       } catch (error) {
         this.printerStatus = undefined;
         this.deviceProblems.set('printer', describe(error));
@@ -741,11 +763,21 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     }
   }
 
-  private async recoverIfNeeded(): Promise<void> {
+  /** Runs recovery when there is something to recover and what it needs is there; a caller arriving
+   *  while it runs waits for that run (start() must not return before it finishes). */
+  private recoverIfNeeded(): Promise<void> {
+    this.recovery ??= this.recoverOnce().finally(() => {
+      this.recovery = undefined;
+    });
+    return this.recovery;
+  }
+
+  private async recoverOnce(): Promise<void> {
     const journal = this.journal;
-    if (!journal || this.recovering || this.busy || this.stopping || journal.unfinished().length === 0) return;
-    if (!this.client?.connected || this.kioskDevices?.dispenser.availability !== 'available') return;
-    this.recovering = true;
+    if (!journal || this.busy || this.stopping || journal.unfinished().length === 0) return;
+    // Only a withdrawal that may have reached the dispenser needs it; the rest need just the host.
+    const needsDispenser = journal.unfinished().some((r) => r.step === 'dispensing');
+    if (!this.client?.connected || (needsDispenser && this.kioskDevices?.dispenser.availability !== 'available')) return;
     try {
       const report = await recoverWithdrawals(this.withdrawalDeps());
       this.recoveryProblem = report.pending[0]?.reason;
@@ -753,7 +785,6 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       this.recoveryProblem = describe(error);
       this.log.error('recovery failed', { error: this.recoveryProblem });
     } finally {
-      this.recovering = false;
       this.refresh();
     }
   }
@@ -790,6 +821,11 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   }
 
   // --- small pieces --------------------------------------------------------------------------------
+
+  /** Work started from an event or timer has no caller to report to: its failure is a bug, logged. */
+  private background(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) => this.log.error(`${what} failed`, { error: describe(error) }));
+  }
 
   private printerReady(): boolean {
     return this.kioskDevices?.printer.availability === 'available' && this.printerStatus !== undefined && this.printerStatus.online && this.printerStatus.paper !== 'out';

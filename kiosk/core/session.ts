@@ -61,6 +61,9 @@ export interface KioskSnapshot {
   /** Fast-cash buttons: only amounts the cassettes can pay now, within the customer's daily limit. */
   readonly fastCashCents: readonly number[];
   readonly receiptAvailable: boolean;
+  /** The dispenser is answering and ready, so the menu may offer cash (a dispenser lost mid-session
+   *  does not end the session: balance, deposit and transfer still work). */
+  readonly withdrawalAvailable: boolean;
   readonly view?: SessionView;
 }
 
