@@ -75,7 +75,7 @@ const config: ForgeConfig = {
     new VitePlugin({
       build: [
         { entry: 'kiosk/main/main.ts', config: 'kiosk/main/vite.main.config.ts', target: 'main' },
-        { entry: 'kiosk/main/preload-entry.ts', config: 'kiosk/main/vite.preload.config.ts', target: 'preload' },
+        { entry: 'kiosk/main/preload.ts', config: 'kiosk/main/vite.preload.config.ts', target: 'preload' },
       ],
       renderer: [{ name: 'main_window', config: 'kiosk/renderer/vite.config.ts' }],
     }),
