@@ -1,0 +1,410 @@
+#!/usr/bin/env node
+// `provision`: the technician's tool. It enrolls a kiosk onto its root filesystem (a mounted SD card or any
+// folder): identity and K_SHARED, configuration, units; rotates and revokes keys; checks a prepared root.
+// Same conventions as the bank-host CLI: parseArgs, UsageError → exit 2, other errors → exit 1, --help on
+// every command. K_SHARED is never printed, on success or on error.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { sendAdminCommand } from '../../bank-host/admin/socket.js';
+import { parseKioskConfig, type KioskConfig, type KioskConfigInput } from '../../kiosk/core/config.js';
+import { parseDeviceId, parseHostAddress, parsePositiveMs, requirePath, UsageError, type HostAddress } from '../arguments.js';
+import { checkRoot, formatFindings } from '../check.js';
+import {
+  assertRootFolder,
+  destroyKey,
+  ensureConfigDir,
+  inRoot,
+  KIOSK_PATHS,
+  ProvisionError,
+  readOperatorKeyFile,
+  readRootIdentity,
+  runningAsRoot,
+  targetOwners,
+  writeConfig,
+  writeKey,
+  type Change,
+  type RootIdentity,
+} from '../target-root.js';
+import { enableKiosk, installPackagedFiles, installSiteUdevRules, packagedUnitsDir, type FileChange } from '../units.js';
+
+export { UsageError } from '../arguments.js';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The most a check waits at each step of the connection (TCP, handshake, ping). */
+const CHECK_STEP_TIMEOUT_MS_MAX = 60_000;
+const SETTINGS_FILE_BYTES_MAX = 256 * 1024;
+
+/** The hardware part of kiosk.json when the technician gives no --settings and the root has no config yet:
+ *  the devices the packaged udev rules (systemd/70-atm-kiosk.rules) recognise, one cassette of $20 notes
+ *  (the dispenser reports the real counts at start). */
+export const DEFAULT_SITE_SETTINGS: SiteSettings = {
+  devices: {
+    cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0001 },
+    pinPad: { kind: 'hid', vendorId: 0x04d9, productId: 0x1203 },
+    dispenser: { kind: 'serial', path: '/dev/atm/dispenser', baudRate: 9600 },
+    printer: { kind: 'serial', path: '/dev/atm/printer', baudRate: 9600 },
+  },
+  cassettes: [{ denominationCents: 2000, count: 0 }],
+};
+
+/** Fields of kiosk.json that provisioning owns; everything else is the site's (--settings). */
+const IDENTITY_FIELDS = ['deviceId', 'host', 'port', 'kSharedFile'] as const;
+type SiteSettings = Omit<KioskConfigInput, (typeof IDENTITY_FIELDS)[number] | 'journalDir'> & { journalDir?: string };
+
+const MAIN_HELP = `provision: prepare an ATM kiosk's root filesystem (a mounted SD card or a folder)
+
+Usage:
+  provision enroll --device-id ID --host HOST:PORT --root DIR (--key-file FILE | --admin-socket PATH)
+  provision rotate --root DIR (--key-file FILE | --admin-socket PATH)
+  provision revoke (--root DIR | --device-id ID) (--admin-socket PATH | --local-only)
+  provision check --root DIR [--offline] [--admin-socket PATH]
+
+Run \`provision COMMAND --help\` for a command's options. The key (K_SHARED) is never printed.`;
+
+const ENROLL_HELP = `Usage: provision enroll --device-id ID --host HOST:PORT --root DIR (--key-file FILE | --admin-socket PATH)
+
+Writes the kiosk's identity onto its root filesystem: /etc/atm-kiosk/kiosk.json, the K_SHARED key
+/etc/atm-kiosk/k_shared.key (mode 0400, owned by atm-kiosk when the root has that user), the kiosk's
+systemd unit, sysusers and tmpfiles entries and udev rules (where the package has not installed them),
+and enables atm-kiosk.service with graphical.target as the default target. Safe to run again.
+
+  --device-id ID       the kiosk's id on the bank host (3-63 of a-z 0-9 -)
+  --host HOST:PORT     where the bank host listens for kiosks, e.g. bank.example:7443 or [2001:db8::5]:7443
+  --root DIR           the kiosk's root filesystem (the SD card's mounted root partition, or any folder)
+  --key-file FILE      a key made by \`bank-host device add ID --key-out FILE\` (exactly one of these two)
+  --admin-socket PATH  the bank host's admin socket: registers the device on the host and takes its new key
+  --settings FILE      JSON with the site's part of kiosk.json (devices, cassettes, fastCashCents, timeouts,
+                       languages, journalDir); default: what the root's kiosk.json has, else the packaged
+                       hardware (the devices 70-atm-kiosk.rules names, one $20 cassette)
+  --udev-rules FILE    the site's own udev rules, written to /etc/udev/rules.d/70-atm-kiosk.rules
+  --force              replace another device's identity already in the root`;
+
+const ROTATE_HELP = `Usage: provision rotate --root DIR (--key-file FILE | --admin-socket PATH)
+
+Gives the kiosk in DIR a new K_SHARED. With --admin-socket the bank host makes the new key (the old one
+stops working at once); with --key-file, install a key made by \`bank-host device rotate ID --key-out FILE\`.
+
+  --root DIR           the kiosk's root filesystem; its kiosk.json names the device
+  --key-file FILE      the new key, from \`bank-host device rotate\`
+  --admin-socket PATH  the bank host's admin socket`;
+
+const REVOKE_HELP = `Usage: provision revoke (--root DIR | --device-id ID) (--admin-socket PATH | --local-only)
+
+Revokes a kiosk: the bank host refuses its handshakes and closes its connections, and the key is wiped
+from the root. Without a root (a stolen or dead kiosk), --device-id alone revokes it on the host.
+
+  --root DIR           the kiosk's root filesystem: its device id is read there and its key destroyed
+  --device-id ID       the device to revoke (must match the root's, if both are given)
+  --admin-socket PATH  the bank host's admin socket: revoke it on the host
+  --local-only         only wipe the key from the root; then revoke it on the host with
+                       \`bank-host device revoke ID\``;
+
+const CHECK_HELP = `Usage: provision check --root DIR [--offline] [--admin-socket PATH] [--timeout-ms N]
+
+Reports what the prepared root lacks or has wrong: kiosk.json, the key (present, owner-only, well formed),
+units, sysusers/tmpfiles entries, udev rules, the enabled unit and default target, and whether the bank
+host accepts the kiosk (a real TLS 1.3-PSK handshake with the root's device id and key, then a ping).
+Exits 1 when anything is wrong.
+
+  --root DIR           the kiosk's root filesystem
+  --offline            do not contact the bank host
+  --admin-socket PATH  also ask the bank host whether it knows the device (a refused handshake does not say)
+  --timeout-ms N       the most to wait at each step of the connection (default 5000)`;
+
+function parse(argv: string[], options: Options, help: string): { values: Record<string, unknown>; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${help}`);
+  }
+  if (!parsed.values.help && parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}\n\n${help}`);
+  return parsed;
+}
+
+/** Exactly one of --key-file and --admin-socket: where the key comes from must never be a guess. */
+function keySource(values: Record<string, unknown>, help: string): { keyFile: string } | { adminSocket: string } {
+  const keyFile = values['key-file'];
+  const adminSocket = values['admin-socket'];
+  if (keyFile !== undefined && adminSocket !== undefined) {
+    throw new UsageError(`give either --key-file or --admin-socket, not both: the key comes from a file an operator made, or from the bank host\n\n${help}`);
+  }
+  if (keyFile === undefined && adminSocket === undefined) {
+    throw new UsageError(`give --key-file FILE (made by \`bank-host device add\`) or --admin-socket PATH (register the device on the host now)\n\n${help}`);
+  }
+  return keyFile !== undefined
+    ? { keyFile: path.resolve(requirePath(keyFile, '--key-file', 'FILE')) }
+    : { adminSocket: path.resolve(requirePath(adminSocket, '--admin-socket', 'PATH')) };
+}
+
+function reportChanges(io: Io, root: string, changes: readonly FileChange[]): void {
+  for (const c of changes) io.out(`${c.change.padEnd(9)} ${inRoot(root, c.path)}`);
+}
+
+async function readSettings(file: string): Promise<SiteSettings> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ProvisionError('BAD_SETTINGS', `--settings ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (text.length > SETTINGS_FILE_BYTES_MAX) throw new ProvisionError('BAD_SETTINGS', `--settings ${file} is larger than ${SETTINGS_FILE_BYTES_MAX} bytes`);
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ProvisionError('BAD_SETTINGS', `--settings ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new ProvisionError('BAD_SETTINGS', `--settings ${file} must be a JSON object`);
+  const owned = IDENTITY_FIELDS.filter((field) => field in document);
+  if (owned.length > 0) throw new ProvisionError('BAD_SETTINGS', `--settings ${file} sets ${owned.join(', ')}: provisioning writes those from its own arguments`);
+  return document as SiteSettings;
+}
+
+function siteSettingsOf(config: KioskConfig): SiteSettings {
+  const { deviceId: _d, host: _h, port: _p, kSharedFile: _k, ...site } = config;
+  return site;
+}
+
+/** The whole kiosk.json, validated by the kiosk's own schema before anything is written or registered. */
+function buildConfig(deviceId: string, address: HostAddress, site: SiteSettings, source: string): KioskConfig {
+  const document = { ...site, deviceId, host: address.host, port: address.port, kSharedFile: KIOSK_PATHS.kShared, journalDir: site.journalDir ?? KIOSK_PATHS.journalDir };
+  try {
+    return parseKioskConfig(document, source);
+  } catch (error) {
+    throw new ProvisionError('BAD_SETTINGS', (error as Error).message);
+  }
+}
+
+function refuseOtherIdentity(root: string, existing: RootIdentity, deviceId: string, force: boolean, io: Io): void {
+  const other = existing.deviceId !== undefined && existing.deviceId !== deviceId;
+  const orphanKey = existing.deviceId === undefined && existing.keyPresent;
+  if (!other && !orphanKey) return;
+  const whose = other ? `the identity of kiosk ${existing.deviceId}` : `a key (${KIOSK_PATHS.kShared}) that no kiosk.json names`;
+  if (!force) {
+    throw new ProvisionError('OTHER_DEVICE', `${root} already holds ${whose}; refusing to replace it with ${deviceId}. If this card really is to become ${deviceId}, run again with --force`);
+  }
+  io.err(`provision: replacing ${whose} with ${deviceId} (--force)${other ? `; ${existing.deviceId} stays registered on the bank host until you run \`provision revoke --device-id ${existing.deviceId} --admin-socket PATH\`` : ''}`);
+}
+
+async function warnAboutJournal(root: string, journalDir: string, io: Io): Promise<void> {
+  const entries = await readdir(inRoot(root, journalDir)).catch(() => []);
+  if (entries.length > 0) {
+    io.err(`provision: warning: ${inRoot(root, journalDir)} holds the previous kiosk's withdrawal journal; if it has unfinished withdrawals, settle them on the bank host (\`bank-host holds list\`) before this kiosk starts`);
+  }
+}
+
+interface DeviceView {
+  deviceId: string;
+  status: string;
+  keyVersion: number;
+}
+
+/** With the admin socket: registers the device and returns its new key; or, when the root already holds
+ *  this device's key and the host knows the device as active, keeps that key (a re-run changes nothing). */
+async function keyFromHost(adminSocket: string, deviceId: string, existing: RootIdentity, io: Io): Promise<string> {
+  if (existing.deviceId === deviceId && existing.keyHex !== undefined) {
+    const { devices } = (await sendAdminCommand(adminSocket, 'device.list', {})) as { devices: DeviceView[] };
+    const device = devices.find((d) => d.deviceId === deviceId);
+    if (device?.status === 'active') {
+      io.out(`device ${deviceId} is registered on the bank host (key version ${device.keyVersion}); keeping the key in the root`);
+      return existing.keyHex;
+    }
+    if (device) throw new ProvisionError('HOST_REFUSED', `device ${deviceId} is ${device.status} on the bank host; enroll this kiosk under a new device id`);
+  }
+  let result: { device: DeviceView; kSharedHex: string };
+  try {
+    result = (await sendAdminCommand(adminSocket, 'device.add', { deviceId })) as typeof result;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'DEVICE_EXISTS') {
+      throw new ProvisionError(
+        'HOST_REFUSED',
+        `device ${deviceId} is already registered on the bank host, and this root does not hold its key. To give it a new key: \`bank-host device rotate ${deviceId} --key-out FILE\`, then enroll with --key-file FILE`,
+      );
+    }
+    throw error;
+  }
+  io.out(`registered device ${deviceId} on the bank host (key version ${result.device.keyVersion})`);
+  return result.kSharedHex;
+}
+
+async function runEnroll(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      'device-id': { type: 'string' },
+      host: { type: 'string' },
+      root: { type: 'string' },
+      'key-file': { type: 'string' },
+      'admin-socket': { type: 'string' },
+      settings: { type: 'string' },
+      'udev-rules': { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    ENROLL_HELP,
+  );
+  if (values.help) return io.out(ENROLL_HELP), 0;
+  const deviceId = parseDeviceId(values['device-id']);
+  const address = parseHostAddress(values.host);
+  const root = path.resolve(requirePath(values.root, '--root', 'DIR'));
+  const source = keySource(values, ENROLL_HELP);
+  const settingsFile = values.settings === undefined ? undefined : path.resolve(requirePath(values.settings, '--settings', 'FILE'));
+  const udevRules = values['udev-rules'] === undefined ? undefined : path.resolve(requirePath(values['udev-rules'], '--udev-rules', 'FILE'));
+  const force = values.force === true;
+
+  // Everything that can be checked is checked before the bank host is asked to register anything.
+  await assertRootFolder(root);
+  const unitsDir = packagedUnitsDir();
+  const existing = await readRootIdentity(root);
+  refuseOtherIdentity(root, existing, deviceId, force, io);
+  const site = settingsFile ? await readSettings(settingsFile) : existing.config ? siteSettingsOf(existing.config) : DEFAULT_SITE_SETTINGS;
+  const config = buildConfig(deviceId, address, site, settingsFile ? `--settings ${settingsFile}` : KIOSK_PATHS.config);
+  const operatorKey = 'keyFile' in source ? await readOperatorKeyFile(source.keyFile) : undefined;
+  if (udevRules) await readFile(udevRules, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--udev-rules ${udevRules}: cannot read it (${error.code ?? error.message})`);
+  });
+  if (force && existing.deviceId !== undefined && existing.deviceId !== deviceId) await warnAboutJournal(root, config.journalDir, io);
+
+  const owners = await targetOwners(root);
+  await ensureConfigDir(root, owners.config);
+  const keyHex = operatorKey ?? (await keyFromHost((source as { adminSocket: string }).adminSocket, deviceId, existing, io));
+  let keyChange: Change;
+  try {
+    keyChange = await writeKey(root, keyHex, owners.key);
+  } catch (error) {
+    if (operatorKey) throw error;
+    // The host has the new key and nothing else does: say how to recover rather than leave a dead device.
+    throw new Error(`the bank host registered ${deviceId}, but its key could not be written to ${root} (${(error as Error).message}); fix that, then run \`provision rotate --root ${root} --admin-socket …\``);
+  }
+  const configChange = await writeConfig(root, config, owners.config);
+  reportChanges(io, root, [
+    { path: KIOSK_PATHS.kShared, change: keyChange },
+    { path: KIOSK_PATHS.config, change: configChange },
+  ]);
+  reportChanges(io, root, await installPackagedFiles(root, unitsDir));
+  if (udevRules) reportChanges(io, root, [await installSiteUdevRules(root, udevRules)]);
+  reportChanges(io, root, await enableKiosk(root));
+  if (!owners.kioskUserExists) io.out(`note: ${root} has no atm-kiosk user yet; the key is root-owned 0400 until systemd-tmpfiles gives it to atm-kiosk at first boot`);
+  else if (!runningAsRoot()) io.out('note: not running as root, so the files are owned by you; systemd-tmpfiles gives them to atm-kiosk at boot');
+  if (operatorKey) io.out(`the key is installed; delete ${(source as { keyFile: string }).keyFile} now (\`shred -u\` it): no other copy is needed`);
+  io.out(`kiosk ${deviceId} is enrolled in ${root}; check it with \`provision check --root ${root}\``);
+  return 0;
+}
+
+async function enrolledDeviceId(root: string): Promise<string> {
+  const identity = await readRootIdentity(root);
+  if (identity.deviceId === undefined) throw new ProvisionError('NOT_ENROLLED', `${inRoot(root, KIOSK_PATHS.config)} names no device: enroll the kiosk first (\`provision enroll\`)`);
+  return identity.deviceId;
+}
+
+async function runRotate(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { root: { type: 'string' }, 'key-file': { type: 'string' }, 'admin-socket': { type: 'string' } }, ROTATE_HELP);
+  if (values.help) return io.out(ROTATE_HELP), 0;
+  const root = path.resolve(requirePath(values.root, '--root', 'DIR'));
+  const source = keySource(values, ROTATE_HELP);
+  await assertRootFolder(root);
+  const deviceId = await enrolledDeviceId(root);
+  const owners = await targetOwners(root);
+  await ensureConfigDir(root, owners.config);
+  if ('keyFile' in source) {
+    const change = await writeKey(root, await readOperatorKeyFile(source.keyFile), owners.key);
+    reportChanges(io, root, [{ path: KIOSK_PATHS.kShared, change }]);
+    io.out(change === 'unchanged' ? `that key is already installed for ${deviceId}` : `installed the new key for ${deviceId}; delete ${source.keyFile} now (\`shred -u\` it)`);
+    return 0;
+  }
+  const result = (await sendAdminCommand(source.adminSocket, 'device.rotate', { deviceId })) as { device: DeviceView; kSharedHex: string };
+  try {
+    reportChanges(io, root, [{ path: KIOSK_PATHS.kShared, change: await writeKey(root, result.kSharedHex, owners.key) }]);
+  } catch (error) {
+    throw new Error(`the bank host rotated ${deviceId}'s key, but the new key could not be written to ${root} (${(error as Error).message}); fix that and rotate again`);
+  }
+  io.out(`rotated ${deviceId}'s key (now version ${result.device.keyVersion}); the old key no longer works`);
+  return 0;
+}
+
+async function runRevoke(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(
+    argv,
+    { root: { type: 'string' }, 'device-id': { type: 'string' }, 'admin-socket': { type: 'string' }, 'local-only': { type: 'boolean' } },
+    REVOKE_HELP,
+  );
+  if (values.help) return io.out(REVOKE_HELP), 0;
+  if (values.root === undefined && values['device-id'] === undefined) throw new UsageError(`give --root DIR or --device-id ID\n\n${REVOKE_HELP}`);
+  if ((values['admin-socket'] !== undefined) === (values['local-only'] === true)) {
+    throw new UsageError(`give either --admin-socket PATH (revoke on the bank host) or --local-only (only wipe the root's key)\n\n${REVOKE_HELP}`);
+  }
+  if (values['local-only'] && values.root === undefined) throw new UsageError(`--local-only needs --root DIR: there is nothing else to do locally\n\n${REVOKE_HELP}`);
+  const named = values['device-id'] === undefined ? undefined : parseDeviceId(values['device-id']);
+  const root = values.root === undefined ? undefined : path.resolve(requirePath(values.root, '--root', 'DIR'));
+  if (root) await assertRootFolder(root);
+  const inTheRoot = root ? (await readRootIdentity(root)).deviceId : undefined;
+  if (named && inTheRoot && named !== inTheRoot) throw new ProvisionError('OTHER_DEVICE', `${root} holds kiosk ${inTheRoot}, not ${named}`);
+  const deviceId = named ?? inTheRoot;
+  if (!deviceId) throw new ProvisionError('NOT_ENROLLED', `${inRoot(root!, KIOSK_PATHS.config)} names no device; give --device-id ID`);
+
+  if (values['admin-socket'] !== undefined) {
+    const adminSocket = path.resolve(requirePath(values['admin-socket'], '--admin-socket', 'PATH'));
+    const { device } = (await sendAdminCommand(adminSocket, 'device.revoke', { deviceId })) as { device: DeviceView };
+    io.out(`revoked ${device.deviceId} on the bank host: its handshakes are refused from now on`);
+  }
+  if (root) {
+    const removed = await destroyKey(root);
+    io.out(removed ? `wiped and removed ${inRoot(root, KIOSK_PATHS.kShared)}` : `no key in ${root} to remove`);
+  }
+  if (values['local-only']) io.err(`provision: the bank host still accepts ${deviceId}'s key until you run \`bank-host device revoke ${deviceId}\``);
+  return 0;
+}
+
+async function runCheck(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { root: { type: 'string' }, offline: { type: 'boolean' }, 'admin-socket': { type: 'string' }, 'timeout-ms': { type: 'string' } }, CHECK_HELP);
+  if (values.help) return io.out(CHECK_HELP), 0;
+  const root = path.resolve(requirePath(values.root, '--root', 'DIR'));
+  const stepTimeoutMs = values['timeout-ms'] === undefined ? undefined : parsePositiveMs(values['timeout-ms'], '--timeout-ms', CHECK_STEP_TIMEOUT_MS_MAX);
+  const adminSocket = values['admin-socket'] === undefined ? undefined : path.resolve(requirePath(values['admin-socket'], '--admin-socket', 'PATH'));
+  await assertRootFolder(root);
+  const findings = await checkRoot({ root, offline: values.offline === true, ...(adminSocket ? { adminSocket } : {}), ...(stepTimeoutMs ? { stepTimeoutMs } : {}) });
+  io.out(formatFindings(findings, root));
+  return findings.every((f) => f.ok) ? 0 : 1;
+}
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  enroll: runEnroll,
+  rotate: runRotate,
+  revoke: runRevoke,
+  check: runCheck,
+};
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const [first] = argv;
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') return io.out(MAIN_HELP), first === undefined ? 2 : 0;
+    const command = COMMANDS[first];
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}\n\n${MAIN_HELP}`);
+    return await command(argv.slice(1), io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`provision: ${error.message}`);
+      return 2;
+    }
+    const code = (error as { code?: unknown }).code;
+    io.err(`provision: ${(error as Error).message ?? String(error)}${typeof code === 'string' ? ` [${code}]` : ''}`);
+    return 1;
+  }
+}
+
+// Run when executed directly (node dist/provisioning/cli/main.js, tsx provisioning/cli/main.ts, or a
+// `provision` bin link).
+const invokedPath = process.argv[1] ? path.resolve(process.argv[1]) : '';
+if (invokedPath.endsWith(path.join('provisioning', 'cli', 'main.js')) || invokedPath.endsWith(path.join('provisioning', 'cli', 'main.ts')) || invokedPath.endsWith('provision')) {
+  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') };
+  main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
+}
