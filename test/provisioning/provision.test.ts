@@ -1,0 +1,505 @@
+// The technician's `provision` tool against real files in temporary roots and a real bank host on loopback.
+// Serial: the tests share one host, and the last test reads everything every command printed.
+import test, { type ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { sendAdminCommand } from '../../bank-host/admin/socket.js';
+import { writeSecretFile } from '../../bank-host/keys.js';
+import { loadKShared, parseKioskConfig } from '../../kiosk/core/config.js';
+import { main, type Io } from '../../provisioning/cli/main.js';
+import { probeHost } from '../../provisioning/reachability.js';
+import { startTestHost, type TestHost } from '../helpers/host.js';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Every line any command printed, to prove at the end that no key ever appeared in it. */
+let everything = '';
+const keysSeen = new Set<string>();
+
+async function provision(...argv: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n') };
+  const code = await main(argv, io);
+  everything += out + err;
+  return { code, out, err };
+}
+
+const KEY = 'etc/atm-kiosk/k_shared.key';
+const CONFIG = 'etc/atm-kiosk/kiosk.json';
+const UNIT_LINK = 'etc/systemd/system/graphical.target.wants/atm-kiosk.service';
+
+let h: TestHost;
+let scratch: string;
+let rootCount = 0;
+
+test.before(async () => {
+  h = await startTestHost();
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'provision-'));
+});
+test.after.always(async () => {
+  await h?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function newRoot(options: { kioskUid?: number } = {}): Promise<string> {
+  const root = path.join(scratch, `root-${++rootCount}`);
+  await mkdir(path.join(root, 'etc'), { recursive: true });
+  if (options.kioskUid !== undefined) {
+    await writeFile(path.join(root, 'etc/passwd'), `root:x:0:0:root:/root:/bin/bash\natm-kiosk:x:${options.kioskUid}:${options.kioskUid + 1}:ATM kiosk:/var/lib/atm-kiosk:/usr/sbin/nologin\n`);
+    await writeFile(path.join(root, 'etc/group'), `root:x:0:\natm-kiosk:x:${options.kioskUid + 1}:\n`);
+  }
+  return root;
+}
+
+const host = () => `127.0.0.1:${h.port}`;
+
+async function keyOf(root: string): Promise<Buffer> {
+  const key = await loadKShared(path.join(root, KEY));
+  keysSeen.add(key.toString('hex'));
+  return key;
+}
+
+async function enroll(t: ExecutionContext, root: string, deviceId: string, ...extra: string[]): Promise<Run> {
+  const run = await provision('enroll', '--device-id', deviceId, '--host', host(), '--root', root, '--admin-socket', h.adminSocket, ...extra);
+  t.is(run.code, 0, run.err);
+  return run;
+}
+
+/** A real kiosk-side client (the kiosk's own ChannelClient) connects with the key and pings. */
+async function hostAcceptsKey(deviceId: string, key: Buffer): Promise<boolean> {
+  const client = h.client(deviceId, key, { connectTimeoutMs: 2_000 });
+  client.start();
+  try {
+    await client.waitConnected(2_000);
+    const pong = await client.request('ping', {});
+    return typeof pong.hostTimeMs === 'number';
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+async function deviceOnHost(deviceId: string): Promise<{ status: string; keyVersion: number } | undefined> {
+  const { devices } = (await sendAdminCommand(h.adminSocket, 'device.list', {})) as { devices: { deviceId: string; status: string; keyVersion: number }[] };
+  return devices.find((d) => d.deviceId === deviceId);
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test.serial('enroll with --admin-socket registers the device and writes an owner-only key the host accepts', async (t) => {
+  const root = await newRoot({ kioskUid: 4242 });
+  const run = await enroll(t, root, 'kiosk-lobby-1');
+  t.regex(run.out, /registered device kiosk-lobby-1 on the bank host/);
+  t.is((await deviceOnHost('kiosk-lobby-1'))?.status, 'active');
+
+  const keyInfo = await stat(path.join(root, KEY));
+  t.is(keyInfo.mode & 0o777, 0o400);
+  t.is(keyInfo.uid, 4242, 'owned by the target root\'s atm-kiosk user');
+  t.is(keyInfo.gid, 4243);
+  const configInfo = await stat(path.join(root, CONFIG));
+  t.is(configInfo.mode & 0o777, 0o640);
+  t.is(configInfo.uid, 0);
+  t.is(configInfo.gid, 4243, 'readable by the atm-kiosk group');
+  t.is((await stat(path.join(root, 'etc/atm-kiosk'))).mode & 0o777, 0o750);
+  t.is((await stat(path.join(root, 'etc'))).mode & 0o777, 0o755, 'only the kiosk folder is closed');
+
+  t.true(await hostAcceptsKey('kiosk-lobby-1', await keyOf(root)), 'a real handshake and ping with the written key');
+});
+
+test.serial("the config parses with the kiosk's own schema and points at the key the units protect", async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-schema-1');
+  const config = parseKioskConfig(JSON.parse(await readFile(path.join(root, CONFIG), 'utf8')));
+  t.is(config.deviceId, 'kiosk-schema-1');
+  t.is(config.host, '127.0.0.1');
+  t.is(config.port, h.port);
+  t.is(config.kSharedFile, '/etc/atm-kiosk/k_shared.key');
+  t.is(config.journalDir, '/var/lib/atm-kiosk/journal');
+  // The tmpfiles entry we rely on for the owner at first boot names the same file.
+  const tmpfiles = await readFile(path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf'), 'utf8');
+  t.regex(tmpfiles, /^z \/etc\/atm-kiosk\/k_shared\.key 0400 atm-kiosk atm-kiosk -$/m);
+  t.regex(tmpfiles, /^z \/etc\/atm-kiosk\/kiosk\.json 0640 root atm-kiosk -$/m);
+});
+
+test.serial('enroll installs the units where absent and enables the kiosk like systemctl --root', async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-units-1');
+  for (const file of ['usr/lib/systemd/system/atm-kiosk.service', 'usr/lib/sysusers.d/atm-kiosk.conf', 'usr/lib/tmpfiles.d/atm-kiosk.conf', 'usr/lib/udev/rules.d/70-atm-kiosk.rules']) {
+    const info = await stat(path.join(root, file));
+    t.is(info.mode & 0o777, 0o644, file);
+  }
+  t.is(await readFile(path.join(root, 'usr/lib/systemd/system/atm-kiosk.service'), 'utf8'), await readFile('systemd/atm-kiosk.service', 'utf8'));
+  t.is(await readlink(path.join(root, UNIT_LINK)), '/usr/lib/systemd/system/atm-kiosk.service');
+  t.true(existsSync(path.join(root, 'usr/lib/systemd/system/atm-kiosk.service')), 'the link points at a unit that is in the root');
+  t.is(await readlink(path.join(root, 'etc/systemd/system/default.target')), '/usr/lib/systemd/system/graphical.target');
+});
+
+test.serial("a unit the package installed is kept, not replaced", async (t) => {
+  const root = await newRoot();
+  const packaged = path.join(root, 'usr/lib/systemd/system/atm-kiosk.service');
+  await mkdir(path.dirname(packaged), { recursive: true });
+  const packagedText = (await readFile('systemd/atm-kiosk.service', 'utf8')).replace('RestartSec=2', 'RestartSec=3');
+  await writeFile(packaged, packagedText);
+  const run = await enroll(t, root, 'kiosk-packaged-1');
+  t.regex(run.out, /kept\s+\S+usr\/lib\/systemd\/system\/atm-kiosk\.service/);
+  t.is(await readFile(packaged, 'utf8'), packagedText);
+  t.is(await readlink(path.join(root, UNIT_LINK)), '/usr/lib/systemd/system/atm-kiosk.service');
+});
+
+test.serial('enroll again changes nothing: same key, same files, no new key on the host', async (t) => {
+  const root = await newRoot({ kioskUid: 4242 });
+  await enroll(t, root, 'kiosk-rerun-1');
+  const before = await Promise.all([KEY, CONFIG].map((f) => stat(path.join(root, f))));
+  const keyBefore = await keyOf(root);
+  const versionBefore = (await deviceOnHost('kiosk-rerun-1'))?.keyVersion;
+  await new Promise((r) => setTimeout(r, 20));
+
+  const again = await enroll(t, root, 'kiosk-rerun-1');
+  const fileLines = again.out.split('\n').filter((l) => /^(created|updated|unchanged|kept)\s/.test(l));
+  t.is(fileLines.length, 8, again.out);
+  for (const line of fileLines) t.regex(line, /^(unchanged|kept) /, line);
+  const after = await Promise.all([KEY, CONFIG].map((f) => stat(path.join(root, f))));
+  t.deepEqual(after.map((s) => s.mtimeMs), before.map((s) => s.mtimeMs));
+  t.true((await keyOf(root)).equals(keyBefore));
+  t.is((await deviceOnHost('kiosk-rerun-1'))?.keyVersion, versionBefore);
+  t.true(await hostAcceptsKey('kiosk-rerun-1', keyBefore));
+});
+
+test.serial("a different device's identity is refused without --force and replaced with it", async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-first-1');
+  const firstKey = await keyOf(root);
+
+  const refused = await provision('enroll', '--device-id', 'kiosk-second-1', '--host', host(), '--root', root, '--admin-socket', h.adminSocket);
+  t.is(refused.code, 1);
+  t.regex(refused.err, /already holds the identity of kiosk kiosk-first-1; refusing to replace it with kiosk-second-1.*--force/);
+  t.is(await deviceOnHost('kiosk-second-1'), undefined, 'nothing was registered on the host');
+  t.true((await keyOf(root)).equals(firstKey));
+  t.is(JSON.parse(await readFile(path.join(root, CONFIG), 'utf8')).deviceId, 'kiosk-first-1');
+
+  const forced = await enroll(t, root, 'kiosk-second-1', '--force');
+  t.regex(forced.err, /replacing the identity of kiosk kiosk-first-1 with kiosk-second-1 \(--force\); kiosk-first-1 stays registered/);
+  t.is(JSON.parse(await readFile(path.join(root, CONFIG), 'utf8')).deviceId, 'kiosk-second-1');
+  const secondKey = await keyOf(root);
+  t.false(secondKey.equals(firstKey));
+  t.true(await hostAcceptsKey('kiosk-second-1', secondKey));
+});
+
+test.serial('enroll with --key-file installs the key an operator made with bank-host device add', async (t) => {
+  const root = await newRoot();
+  const key = await h.addDevice('kiosk-keyfile-1');
+  keysSeen.add(key.toString('hex'));
+  const keyFile = path.join(scratch, 'kiosk-keyfile-1.key');
+  await writeSecretFile(keyFile, key.toString('hex') + '\n');
+
+  const run = await provision('enroll', '--device-id', 'kiosk-keyfile-1', '--host', host(), '--root', root, '--key-file', keyFile);
+  t.is(run.code, 0, run.err);
+  t.regex(run.out, /delete .*kiosk-keyfile-1\.key now/);
+  t.is((await stat(path.join(root, KEY))).mode & 0o777, 0o400);
+  t.is((await stat(path.join(root, KEY))).uid, 0, 'no atm-kiosk user in this root: root-owned until tmpfiles runs at boot');
+  t.regex(run.out, /no atm-kiosk user yet/);
+  t.true((await keyOf(root)).equals(key));
+  const check = await provision('check', '--root', root);
+  t.is(check.code, 0, check.out);
+  t.regex(check.out, /accepted device kiosk-keyfile-1 with this key and answered ping/);
+});
+
+test.serial('a key file that is not 64 hex characters is refused without quoting it', async (t) => {
+  const root = await newRoot();
+  const keyFile = path.join(scratch, 'bad.key');
+  await writeSecretFile(keyFile, 'secret-looking-text-that-is-not-a-key\n');
+  const run = await provision('enroll', '--device-id', 'kiosk-badkey-1', '--host', host(), '--root', root, '--key-file', keyFile);
+  t.is(run.code, 1);
+  t.regex(run.err, /must hold exactly 64 hex characters/);
+  t.false(run.err.includes('secret-looking'));
+  t.false(existsSync(path.join(root, CONFIG)), 'nothing written');
+});
+
+test.serial('rotate through the admin socket: the old key is refused, the new one accepted', async (t) => {
+  const root = await newRoot({ kioskUid: 4242 });
+  await enroll(t, root, 'kiosk-rotate-1');
+  const oldKey = await keyOf(root);
+  const run = await provision('rotate', '--root', root, '--admin-socket', h.adminSocket);
+  t.is(run.code, 0, run.err);
+  t.regex(run.out, /rotated kiosk-rotate-1's key \(now version 2\)/);
+  const newKey = await keyOf(root);
+  t.false(newKey.equals(oldKey));
+  t.is((await stat(path.join(root, KEY))).mode & 0o777, 0o400);
+  t.is((await stat(path.join(root, KEY))).uid, 4242);
+  t.false(await hostAcceptsKey('kiosk-rotate-1', oldKey));
+  t.true(await hostAcceptsKey('kiosk-rotate-1', newKey));
+  t.is((await probeHost({ host: '127.0.0.1', port: h.port, deviceId: 'kiosk-rotate-1', kShared: oldKey })).outcome, 'handshake-refused');
+});
+
+test.serial('rotate with --key-file installs a key from bank-host device rotate', async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-rotate-2');
+  const oldKey = await keyOf(root);
+  const { kSharedHex } = (await sendAdminCommand(h.adminSocket, 'device.rotate', { deviceId: 'kiosk-rotate-2' })) as { kSharedHex: string };
+  keysSeen.add(kSharedHex);
+  const keyFile = path.join(scratch, 'rotate-2.key');
+  await writeSecretFile(keyFile, kSharedHex + '\n');
+  const run = await provision('rotate', '--root', root, '--key-file', keyFile);
+  t.is(run.code, 0, run.err);
+  t.regex(run.out, /installed the new key for kiosk-rotate-2/);
+  t.is((await keyOf(root)).toString('hex'), kSharedHex);
+  t.false(await hostAcceptsKey('kiosk-rotate-2', oldKey));
+  t.true(await hostAcceptsKey('kiosk-rotate-2', Buffer.from(kSharedHex, 'hex')));
+  const again = await provision('rotate', '--root', root, '--key-file', keyFile);
+  t.regex(again.out, /already installed/);
+});
+
+test.serial('revoke: the host refuses the handshake and the local key is wiped', async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-revoke-1');
+  const key = await keyOf(root);
+  const run = await provision('revoke', '--root', root, '--admin-socket', h.adminSocket);
+  t.is(run.code, 0, run.err);
+  t.regex(run.out, /revoked kiosk-revoke-1 on the bank host/);
+  t.regex(run.out, /wiped and removed/);
+  t.is((await deviceOnHost('kiosk-revoke-1'))?.status, 'revoked');
+  t.false(existsSync(path.join(root, KEY)));
+  t.is((await probeHost({ host: '127.0.0.1', port: h.port, deviceId: 'kiosk-revoke-1', kShared: key })).outcome, 'handshake-refused');
+  t.false(await hostAcceptsKey('kiosk-revoke-1', key));
+  const check = await provision('check', '--root', root, '--admin-socket', h.adminSocket);
+  t.is(check.code, 1);
+  t.regex(check.out, /k_shared\.key: missing/);
+  t.regex(check.out, /device kiosk-revoke-1 is revoked on the bank host/);
+
+  const again = await provision('enroll', '--device-id', 'kiosk-revoke-1', '--host', host(), '--root', root, '--admin-socket', h.adminSocket);
+  t.is(again.code, 1);
+  t.regex(again.err, /already registered on the bank host/);
+});
+
+test.serial('revoke by device id alone (a lost kiosk), and --local-only leaves the host side to the CLI', async (t) => {
+  await h.addDevice('kiosk-stolen-1');
+  const byId = await provision('revoke', '--device-id', 'kiosk-stolen-1', '--admin-socket', h.adminSocket);
+  t.is(byId.code, 0, byId.err);
+  t.is((await deviceOnHost('kiosk-stolen-1'))?.status, 'revoked');
+
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-local-1');
+  const local = await provision('revoke', '--root', root, '--local-only');
+  t.is(local.code, 0, local.err);
+  t.false(existsSync(path.join(root, KEY)));
+  t.regex(local.err, /still accepts kiosk-local-1's key until you run `bank-host device revoke kiosk-local-1`/);
+  t.is((await deviceOnHost('kiosk-local-1'))?.status, 'active');
+
+  const mismatch = await provision('revoke', '--root', root, '--device-id', 'kiosk-other-1', '--admin-socket', h.adminSocket);
+  t.is(mismatch.code, 1);
+  t.regex(mismatch.err, /holds kiosk kiosk-local-1, not kiosk-other-1/);
+});
+
+test.serial('check passes on a freshly enrolled root', async (t) => {
+  const root = await newRoot({ kioskUid: 4242 });
+  await enroll(t, root, 'kiosk-check-ok');
+  const check = await provision('check', '--root', root, '--admin-socket', h.adminSocket);
+  t.is(check.code, 0, check.out);
+  t.regex(check.out, /ready: nothing missing or wrong/);
+  t.regex(check.out, /owned by atm-kiosk/);
+});
+
+test.serial('check reports a missing key, a loose mode, a missing unit link and a wrong default target', async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-check-files');
+  await chmod(path.join(root, KEY), 0o644);
+  let check = await provision('check', '--root', root, '--offline');
+  t.is(check.code, 1);
+  t.regex(check.out, /PROBLEM \S+k_shared\.key: mode 0644 lets others read or change the key; it must be owner-only/);
+
+  await rm(path.join(root, KEY));
+  await rm(path.join(root, UNIT_LINK));
+  await rm(path.join(root, 'etc/systemd/system/default.target'));
+  await symlink('/usr/lib/systemd/system/multi-user.target', path.join(root, 'etc/systemd/system/default.target'));
+  await rm(path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf'));
+  check = await provision('check', '--root', root, '--offline');
+  t.is(check.code, 1);
+  t.regex(check.out, /PROBLEM \S+k_shared\.key: missing/);
+  t.regex(check.out, /PROBLEM \S+graphical\.target\.wants\/atm-kiosk\.service: atm-kiosk\.service is not enabled/);
+  t.regex(check.out, /PROBLEM \S+default\.target: the default target is not graphical\.target/);
+  t.regex(check.out, /PROBLEM \S+tmpfiles\.d\/atm-kiosk\.conf: missing/);
+
+  // The host still has the device but the root lost its key: enroll cannot recover it, rotate can; then
+  // enroll repairs the rest.
+  const repair = await provision('enroll', '--device-id', 'kiosk-check-files', '--host', host(), '--root', root, '--admin-socket', h.adminSocket);
+  t.is(repair.code, 1, 'the lost key cannot be recovered from the host');
+  t.regex(repair.err, /bank-host device rotate kiosk-check-files --key-out FILE/);
+  const rotated = await provision('rotate', '--root', root, '--admin-socket', h.adminSocket);
+  t.is(rotated.code, 0, rotated.err);
+  const fixed = await enroll(t, root, 'kiosk-check-files');
+  t.regex(fixed.out, /updated\s+\S+default\.target/);
+  check = await provision('check', '--root', root);
+  t.is(check.code, 0, check.out);
+});
+
+test.serial('check reports a missing config', async (t) => {
+  const root = await newRoot();
+  const check = await provision('check', '--root', root);
+  t.is(check.code, 1);
+  t.regex(check.out, /PROBLEM \S+kiosk\.json: missing/);
+  t.regex(check.out, /PROBLEM host: not contacted: needs a valid kiosk\.json and key first/);
+});
+
+test.serial('check tells an unknown device or wrong key (handshake refused) from an unreachable host', async (t) => {
+  // A root prepared for a device the host never registered.
+  const unknown = await newRoot();
+  const keyFile = path.join(scratch, 'unregistered.key');
+  await writeSecretFile(keyFile, 'ab'.repeat(32) + '\n');
+  t.is((await provision('enroll', '--device-id', 'kiosk-unknown-1', '--host', host(), '--root', unknown, '--key-file', keyFile)).code, 0);
+  let check = await provision('check', '--root', unknown);
+  t.is(check.code, 1);
+  t.regex(check.out, /PROBLEM host: handshake refused by 127\.0\.0\.1:\d+: the host does not accept device kiosk-unknown-1 with this key/);
+  check = await provision('check', '--root', unknown, '--admin-socket', h.adminSocket);
+  t.regex(check.out, /PROBLEM host: the bank host does not know device kiosk-unknown-1/);
+
+  // A registered device with the wrong key.
+  const wrong = await newRoot();
+  await h.addDevice('kiosk-wrongkey-1');
+  t.is((await provision('enroll', '--device-id', 'kiosk-wrongkey-1', '--host', host(), '--root', wrong, '--key-file', keyFile)).code, 0);
+  check = await provision('check', '--root', wrong);
+  t.is(check.code, 1);
+  t.regex(check.out, /handshake refused/);
+
+  // The host address is a closed port.
+  const closed = await newRoot();
+  const port = await closedPort();
+  t.is((await provision('enroll', '--device-id', 'kiosk-closed-1', '--host', `127.0.0.1:${port}`, '--root', closed, '--key-file', keyFile)).code, 0);
+  check = await provision('check', '--root', closed, '--timeout-ms', '2000');
+  t.is(check.code, 1);
+  t.regex(check.out, new RegExp(`PROBLEM host: host unreachable: 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+  t.notRegex(check.out, /handshake refused/);
+});
+
+test.serial('--settings supplies the site hardware; identity fields and invalid values are refused', async (t) => {
+  const root = await newRoot();
+  const settings = path.join(scratch, 'site.json');
+  await writeFile(settings, JSON.stringify({
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    cassettes: [{ denominationCents: 2000, count: 100 }, { denominationCents: 5000, count: 40 }],
+    languages: ['fr', 'en'],
+  }));
+  await enroll(t, root, 'kiosk-site-1', '--settings', settings);
+  const config = parseKioskConfig(JSON.parse(await readFile(path.join(root, CONFIG), 'utf8')));
+  t.deepEqual(config.cassettes.map((c) => c.denominationCents), [2000, 5000]);
+  t.is(config.devices.pinPad.kind, 'on-screen');
+  // A later run without --settings keeps what the root has.
+  const again = await enroll(t, root, 'kiosk-site-1');
+  t.regex(again.out, /unchanged\s+\S+kiosk\.json/);
+
+  await writeFile(settings, JSON.stringify({ deviceId: 'sneaky-1' }));
+  let bad = await provision('enroll', '--device-id', 'kiosk-site-2', '--host', host(), '--root', await newRoot(), '--admin-socket', h.adminSocket, '--settings', settings);
+  t.is(bad.code, 1);
+  t.regex(bad.err, /sets deviceId: provisioning writes those from its own arguments/);
+  await writeFile(settings, JSON.stringify({ cassettes: [] }));
+  bad = await provision('enroll', '--device-id', 'kiosk-site-2', '--host', host(), '--root', await newRoot(), '--admin-socket', h.adminSocket, '--settings', settings);
+  t.is(bad.code, 1);
+  t.regex(bad.err, /cassettes: Array must contain at least 1 element/);
+  t.is(await deviceOnHost('kiosk-site-2'), undefined, 'an invalid config registers nothing');
+});
+
+test.serial('--udev-rules writes the site rules to /etc/udev/rules.d', async (t) => {
+  const root = await newRoot();
+  const rules = path.join(scratch, 'site.rules');
+  await writeFile(rules, 'SUBSYSTEM=="hidraw", ATTRS{idVendor}=="1234", GROUP="atm-kiosk", MODE="0660"\n');
+  await enroll(t, root, 'kiosk-udev-1', '--udev-rules', rules);
+  t.is(await readFile(path.join(root, 'etc/udev/rules.d/70-atm-kiosk.rules'), 'utf8'), await readFile(rules, 'utf8'));
+});
+
+const hasSystemdTools = spawnSync('systemd-tmpfiles', ['--version']).status === 0 && spawnSync('systemd-sysusers', ['--version']).status === 0;
+(process.getuid?.() === 0 && hasSystemdTools ? test.serial : test.serial.skip)(
+  'on a root without the kiosk user, first boot (sysusers then tmpfiles) gives the key to atm-kiosk',
+  async (t) => {
+    const root = await newRoot();
+    await enroll(t, root, 'kiosk-firstboot-1');
+    t.is((await stat(path.join(root, KEY))).uid, 0);
+    const sysusers = spawnSync('systemd-sysusers', [`--root=${root}`, path.join(root, 'usr/lib/sysusers.d/atm-kiosk.conf')], { encoding: 'utf8' });
+    t.is(sysusers.status, 0, sysusers.stderr);
+    const tmpfiles = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--create', path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf')], { encoding: 'utf8' });
+    t.is(tmpfiles.status, 0, tmpfiles.stderr);
+    const uid = Number(/^atm-kiosk:x:(\d+):/m.exec(await readFile(path.join(root, 'etc/passwd'), 'utf8'))?.[1]);
+    const key = await stat(path.join(root, KEY));
+    t.is(key.uid, uid);
+    t.is(key.mode & 0o777, 0o400);
+    // Enrolling again now that the user exists keeps that owner.
+    await enroll(t, root, 'kiosk-firstboot-1');
+    t.is((await stat(path.join(root, KEY))).uid, uid);
+  },
+);
+
+test.serial('--help works for every command', async (t) => {
+  for (const argv of [['--help'], ['enroll', '--help'], ['rotate', '--help'], ['revoke', '--help'], ['check', '--help'], ['enroll', '-h']]) {
+    const run = await provision(...argv);
+    t.is(run.code, 0, argv.join(' '));
+    t.regex(run.out, /Usage/, argv.join(' '));
+    t.is(run.err, '');
+  }
+  t.is((await provision()).code, 2, 'no command at all is a usage error');
+});
+
+test.serial('bad arguments exit 2 with a clear message', async (t) => {
+  const root = await newRoot();
+  const base = ['--root', root, '--admin-socket', h.adminSocket];
+  const cases: [string[], RegExp][] = [
+    [['enroll', '--device-id', 'Kiosk_1', '--host', host(), ...base], /--device-id "Kiosk_1" is not a device id: 3-63 characters of a-z, 0-9 and -/],
+    [['enroll', '--device-id', 'k', '--host', host(), ...base], /is not a device id/],
+    [['enroll', '--host', host(), ...base], /--device-id ID is required/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example', ...base], /--host must be HOST:PORT/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:70000', ...base], /--host must be HOST:PORT .*port 1-65535/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bad host:7443', ...base], /--host must be HOST:PORT/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', '2001:db8::1:7443', ...base], /IPv6 as \[addr\]:port/],
+    [['enroll', '--device-id', 'kiosk-args-1', ...base], /--host HOST:PORT is required/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--admin-socket', h.adminSocket], /--root DIR is required/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root], /give --key-file FILE .* or --admin-socket PATH/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--key-file', '/nonexistent'], /either --key-file or --admin-socket, not both/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--bogus'], /Unknown option '--bogus'/],
+    [['enroll', 'stray', '--device-id', 'kiosk-args-1', '--host', host(), ...base], /unexpected argument "stray"/],
+    [['rotate', '--root', root], /give --key-file FILE/],
+    [['rotate', '--admin-socket', h.adminSocket], /--root DIR is required/],
+    [['revoke', '--admin-socket', h.adminSocket], /give --root DIR or --device-id ID/],
+    [['revoke', '--device-id', 'kiosk-args-1'], /either --admin-socket PATH .* or --local-only/],
+    [['revoke', '--device-id', 'kiosk-args-1', '--local-only'], /--local-only needs --root DIR/],
+    [['check'], /--root DIR is required/],
+    [['check', '--root', root, '--timeout-ms', 'soon'], /--timeout-ms must be a whole number of milliseconds/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [argv, message] of cases) {
+    const run = await provision(...argv);
+    t.is(run.code, 2, argv.join(' '));
+    t.regex(run.err, message, argv.join(' '));
+  }
+  t.false(existsSync(path.join(root, 'etc/atm-kiosk')), 'a refused command writes nothing');
+  t.is(await deviceOnHost('kiosk-args-1'), undefined, 'and registers nothing');
+
+  const missingRoot = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', path.join(scratch, 'no-such-card'), '--admin-socket', h.adminSocket);
+  t.is(missingRoot.code, 1);
+  t.regex(missingRoot.err, /is not a folder/);
+  const deadSocket = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--admin-socket', path.join(scratch, 'no.sock'));
+  t.is(deadSocket.code, 1);
+  t.regex(deadSocket.err, /cannot reach the host at .*no\.sock/);
+});
+
+test.serial('no key ever appears in anything the commands printed', async (t) => {
+  t.true(keysSeen.size >= 8, `keys collected: ${keysSeen.size}`);
+  t.true(everything.length > 1000);
+  for (const key of keysSeen) {
+    t.false(everything.toLowerCase().includes(key), 'a K_SHARED in the output');
+    t.false(everything.includes(Buffer.from(key, 'hex').toString('base64')), 'a K_SHARED in base64 in the output');
+  }
+  t.false(/[0-9a-f]{64}/i.test(everything), 'nothing key-shaped at all');
+});
