@@ -2,12 +2,58 @@
 // one plain JSON argument, which the main process validates (kiosk/main/handlers.ts) before it reaches
 // the controller. Customer outcomes arrive as state pushes, never as results: a command's result only
 // says whether the main process accepted it (a refusal is a UI bug or a race, such as a double tap).
-// Type-only imports of the core's snapshot, so the renderer bundle carries none of kiosk/core.
-import type { KioskSnapshot, MenuChoice } from '../core/session.js';
-import type { Language } from '../core/config.js';
-import type { PostingKind } from '../../protocol/messages.js';
+//
+// The snapshot types are written out here rather than imported from kiosk/core/session.ts because that
+// file (and config.ts, which it imports) needs Node's types, which the renderer must not have.
+// test/kiosk/ui/api-types.ts makes `tsc` fail the moment these differ from the core's.
+import type { AccountSummary, HistoryEntry, PostingKind } from '../../protocol/messages.js';
 
-export type { KioskSnapshot, MenuChoice, Language, PostingKind };
+export type { AccountSummary, HistoryEntry, PostingKind };
+
+export type Language = 'en' | 'fr';
+
+export type Screen = 'out-of-service' | 'welcome' | 'identify' | 'pin' | 'working' | 'menu' | 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'receipt' | 'goodbye';
+
+export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
+export type IdentifyMethod = 'card' | 'password' | 'register';
+
+export interface Notice {
+  readonly code: string;
+  readonly amountCents?: number;
+}
+
+export type SessionView =
+  | { readonly kind: 'balance'; readonly account: AccountSummary }
+  | { readonly kind: 'history'; readonly accountId: string; readonly entries: readonly HistoryEntry[]; readonly nextCursor?: string }
+  | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
+  | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
+  | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
+
+export interface CustomerView {
+  readonly username: string;
+  readonly cardLast4?: string;
+  readonly accounts: readonly AccountSummary[];
+  readonly dailyWithdrawalRemainingCents?: number;
+}
+
+/** What the UI renders; see docs/kiosk-core.md. Never holds a secret (no PIN digit, PAN or password). */
+export interface KioskSnapshot {
+  readonly screen: Screen;
+  readonly language: Language;
+  readonly languages: readonly Language[];
+  readonly outOfServiceReasons: readonly string[];
+  readonly identifyMethod?: IdentifyMethod;
+  readonly pinDigits: number;
+  readonly onScreenPinPad: boolean;
+  readonly idleWarning: boolean;
+  readonly notice?: Notice;
+  readonly customer?: CustomerView;
+  readonly fastCashCents: readonly number[];
+  readonly receiptAvailable: boolean;
+  /** The dispenser is ready: the menu offers cash only then. */
+  readonly withdrawalAvailable: boolean;
+  readonly view?: SessionView;
+}
 
 export type PinPadKeyName = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'enter' | 'backspace' | 'clear' | 'cancel';
 

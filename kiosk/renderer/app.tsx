@@ -1,0 +1,125 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { AtmApi, KioskSnapshot, Language } from '../preload/api.js';
+import { send, type ScreenProps, type WorkKind } from './atm.js';
+import { IdleWarning } from './components/idle-warning.js';
+import { stringsFor } from './i18n.js';
+import { BalanceScreen } from './screens/balance.js';
+import { DepositScreen } from './screens/deposit.js';
+import { GoodbyeScreen } from './screens/goodbye.js';
+import { HISTORY_UI_START, HistoryScreen, type HistoryUi } from './screens/history.js';
+import { IdentifyScreen } from './screens/identify.js';
+import { MenuScreen } from './screens/menu.js';
+import { OutOfServiceScreen } from './screens/out-of-service.js';
+import { PinScreen } from './screens/pin.js';
+import { ReceiptScreen } from './screens/receipt.js';
+import { TransferScreen } from './screens/transfer.js';
+import { WelcomeScreen } from './screens/welcome.js';
+import { WithdrawScreen } from './screens/withdraw.js';
+import { WorkingScreen } from './screens/working.js';
+
+/** Touches reach the controller's inactivity timer at most this often (every key of the on-screen
+ *  keyboard is a touch, but the timer needs only to know the customer is still there). */
+const TOUCH_REPORT_INTERVAL_MS = 2_000;
+
+/** Screens that show the Cancel button: a customer is present and the kiosk is waiting for them. */
+const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer']);
+
+export function App({ atm }: { atm: AtmApi }) {
+  const [snap, setSnap] = useState<KioskSnapshot | undefined>(undefined);
+  const [work, setWork] = useState<WorkKind | undefined>(undefined);
+  const [historyUi, setHistoryUi] = useState<HistoryUi>(HISTORY_UI_START);
+  const lastTouchMs = useRef(0);
+
+  useEffect(() => {
+    let pushed = false;
+    const off = atm.onState((next) => {
+      pushed = true;
+      setSnap(next);
+    });
+    // A push that arrived while getState was in flight is newer than its answer.
+    atm.getState().then((first) => {
+      if (!pushed) setSnap(first);
+    }, (error: unknown) => console.error('atm: getState failed', error));
+    return off;
+  }, [atm]);
+
+  const screen = snap?.screen;
+  useEffect(() => {
+    if (screen !== 'working') setWork(undefined);
+    if (screen === 'menu' || screen === 'welcome') setHistoryUi(HISTORY_UI_START);
+    if (screen) performance.mark(`screen:${screen}`);
+  }, [screen]);
+
+  const language: Language = snap?.language ?? 'en';
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+
+  if (!snap) return <main class="frame" aria-busy="true" />;
+  const t = stringsFor(language);
+  const props: ScreenProps = { snap, t, atm, expectWork: setWork };
+  const onActivity = () => {
+    const now = Date.now();
+    if (now - lastTouchMs.current < TOUCH_REPORT_INTERVAL_MS || !CANCELLABLE.has(snap.screen) && snap.screen !== 'receipt') return;
+    lastTouchMs.current = now;
+    send(atm.touch());
+  };
+  const other = snap.languages.find((l) => l !== language);
+  const showLanguage = other !== undefined && snap.screen !== 'welcome' && snap.screen !== 'working';
+
+  return (
+    <div class="frame" data-screen={snap.screen} onPointerDown={onActivity} onKeyDown={onActivity}>
+      <header class="bar">
+        <span class="brand">{t.bank}</span>
+        <span class="bar-actions">
+          {showLanguage && (
+            <button type="button" class="small" lang={other} data-action="switch-language" onClick={() => send(atm.chooseLanguage(other))}>
+              {t.switchLanguage}
+            </button>
+          )}
+          {CANCELLABLE.has(snap.screen) && (
+            <button type="button" class="small danger" data-action="cancel" onClick={() => send(atm.cancel())}>
+              {t.cancel}
+            </button>
+          )}
+        </span>
+      </header>
+      <main class="content" inert={snap.idleWarning}>
+        {renderScreen(snap, props, work, historyUi, setHistoryUi)}
+      </main>
+      {snap.idleWarning && <IdleWarning t={t} onMore={() => send(atm.touch())} onEnd={() => send(atm.cancel())} />}
+    </div>
+  );
+}
+
+function renderScreen(snap: KioskSnapshot, props: ScreenProps, work: WorkKind | undefined, historyUi: HistoryUi, setHistoryUi: (ui: HistoryUi) => void) {
+  // Keyed by screen so each screen starts from its own initial state.
+  switch (snap.screen) {
+    case 'out-of-service':
+      return <OutOfServiceScreen key="oos" {...props} />;
+    case 'welcome':
+      return <WelcomeScreen key="welcome" {...props} />;
+    case 'identify':
+      return <IdentifyScreen key="identify" {...props} />;
+    case 'pin':
+      return <PinScreen key="pin" {...props} />;
+    case 'working':
+      return <WorkingScreen key="working" {...props} work={work} />;
+    case 'menu':
+      return <MenuScreen key="menu" {...props} />;
+    case 'balance':
+      return <BalanceScreen key="balance" {...props} />;
+    case 'withdraw':
+      return <WithdrawScreen key="withdraw" {...props} />;
+    case 'deposit':
+      return <DepositScreen key="deposit" {...props} />;
+    case 'transfer':
+      return <TransferScreen key="transfer" {...props} />;
+    case 'history':
+      return <HistoryScreen key="history" {...props} ui={historyUi} setUi={setHistoryUi} />;
+    case 'receipt':
+      return <ReceiptScreen key="receipt" {...props} />;
+    case 'goodbye':
+      return <GoodbyeScreen key="goodbye" {...props} />;
+  }
+}

@@ -1,0 +1,13 @@
+import type { ScreenProps } from '../atm.js';
+import { NoticeBanner } from '../components/notice.js';
+import { ScreenTitle } from '../components/screen-title.js';
+
+export function GoodbyeScreen({ snap, t }: ScreenProps) {
+  return (
+    <section class="center">
+      <ScreenTitle text={t.goodbyeTitle} />
+      <NoticeBanner snap={snap} t={t} />
+      <p class="lead">{t.goodbyeBody}</p>
+    </section>
+  );
+}

@@ -1,0 +1,50 @@
+import type { PinPadKeyName } from '../../preload/api.js';
+import { send, type ScreenProps } from '../atm.js';
+import { NoticeBanner } from '../components/notice.js';
+import { ScreenTitle } from '../components/screen-title.js';
+
+/** Dots drawn for a short PIN; longer PINs (up to 12) add dots as they are typed. */
+const PIN_DOTS_SHOWN_MIN = 4;
+
+/** The snapshot carries only how many digits were typed; the digits stay in the main process (on-screen
+ *  pad) or never leave the hardware keypad. */
+export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
+  const dots = Math.max(PIN_DOTS_SHOWN_MIN, snap.pinDigits);
+  const press = (key: PinPadKeyName) => {
+    if (key === 'enter') expectWork('sign-in');
+    send(atm.pinPadPress(key));
+  };
+  return (
+    <section class="pin">
+      <ScreenTitle text={t.pinTitle} />
+      <p class="hint">{snap.onScreenPinPad ? t.pinBodyScreen : t.pinBodyKeypad}</p>
+      <div class="pin-dots" aria-hidden="true">
+        {Array.from({ length: dots }, (_, i) => (
+          <span class={i < snap.pinDigits ? 'dot filled' : 'dot'} key={i} />
+        ))}
+      </div>
+      <p class="sr-only" role="status" data-testid="pin-progress">
+        {t.pinProgress(snap.pinDigits)}
+      </p>
+      <NoticeBanner snap={snap} t={t} />
+      {snap.onScreenPinPad ? (
+        <div class="keypad pin-pad" role="group" aria-label={t.pinPad}>
+          {([1, 2, 3, 4, 5, 6, 7, 8, 9] as const).map((d) => (
+            <button type="button" class="key" key={d} data-pin-key={d} onClick={() => press(d)}>
+              {d}
+            </button>
+          ))}
+          <button type="button" class="key key-secondary" data-pin-key="backspace" onClick={() => press('backspace')}>
+            {t.pinCorrect}
+          </button>
+          <button type="button" class="key" data-pin-key={0} onClick={() => press(0)}>
+            0
+          </button>
+          <button type="button" class="key primary" data-pin-key="enter" onClick={() => press('enter')}>
+            {t.pinEnter}
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}
