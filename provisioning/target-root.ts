@@ -93,6 +93,8 @@ export interface RootIdentity {
   readonly configError: string | undefined;
   readonly keyHex: string | undefined;
   readonly keyPresent: boolean;
+  /** The key exists but this user may not read it (run as root). */
+  readonly keyUnreadable: boolean;
 }
 
 export async function readRootIdentity(root: string): Promise<RootIdentity> {
@@ -112,9 +114,17 @@ export async function readRootIdentity(root: string): Promise<RootIdentity> {
   }
   const keyFile = inRoot(root, KIOSK_PATHS.kShared);
   const keyPresent = (await lstat(keyFile).catch(() => undefined)) !== undefined;
-  const keyText = keyPresent ? await readSmallFile(keyFile, KEY_FILE_HEX_CHARS + 2) : undefined;
+  let keyText: string | undefined;
+  let keyUnreadable = false;
+  try {
+    keyText = keyPresent ? await readSmallFile(keyFile, KEY_FILE_HEX_CHARS + 2) : undefined;
+  } catch (error) {
+    // On a kiosk that has booted, the key belongs to atm-kiosk (0400): only root or that user may read it.
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    keyUnreadable = true;
+  }
   const keyHex = keyText === undefined ? undefined : parseKeyText(keyText);
-  return { configText, deviceId, config, configError, keyHex, keyPresent };
+  return { configText, deviceId, config, configError, keyHex, keyPresent, keyUnreadable };
 }
 
 async function readSmallFile(file: string, maxBytes: number): Promise<string | undefined> {

@@ -224,9 +224,10 @@ async function keyFromHost(adminSocket: string, deviceId: string, existing: Root
     result = (await sendAdminCommand(adminSocket, 'device.add', { deviceId })) as typeof result;
   } catch (error) {
     if ((error as { code?: unknown }).code === 'DEVICE_EXISTS') {
+      const rotateHere = existing.deviceId === deviceId ? `\`provision rotate --root ROOT --admin-socket ${adminSocket}\`, then enroll again; or ` : '';
       throw new ProvisionError(
         'HOST_REFUSED',
-        `device ${deviceId} is already registered on the bank host, and this root does not hold its key. To give it a new key: \`bank-host device rotate ${deviceId} --key-out FILE\`, then enroll with --key-file FILE`,
+        `device ${deviceId} is already registered on the bank host, and this root does not hold its key. To give it a new key: ${rotateHere}\`bank-host device rotate ${deviceId} --key-out FILE\`, then enroll with --key-file FILE`,
       );
     }
     throw error;
