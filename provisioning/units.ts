@@ -151,3 +151,32 @@ export async function enableKiosk(root: string): Promise<FileChange[]> {
 export function defaultTargetLink(): EnableLink {
   return { link: `${ADMIN_UNIT_DIR}/default.target`, to: `${SYSTEM_UNIT_DIR}/${KIOSK_DEFAULT_TARGET}` };
 }
+
+/** Drop-in that lets the kiosk's processes reach only the bank host (and loopback); see
+ *  docs/operations-systemd.md. Only for a host given as an IP address: with a name the kiosk would also
+ *  need its DNS servers, which provisioning cannot know. */
+export const HOST_ADDRESS_DROP_IN = `${ADMIN_UNIT_DIR}/${KIOSK_UNIT}.d/host-address.conf`;
+
+export function hostAddressDropIn(hostIp: string): string {
+  return [
+    '# Written by `provision enroll --restrict-network`: the kiosk may reach only its bank host.',
+    '[Service]',
+    'IPAddressDeny=any',
+    `IPAddressAllow=${hostIp} localhost`,
+    '',
+  ].join('\n');
+}
+
+export async function writeHostAddressDropIn(root: string, hostIp: string): Promise<FileChange> {
+  const target = inRoot(root, HOST_ADDRESS_DROP_IN);
+  const text = hostAddressDropIn(hostIp);
+  const existing = await readFile(target, 'utf8').catch(() => undefined);
+  if (existing === text) return { path: HOST_ADDRESS_DROP_IN, change: 'unchanged' };
+  await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+  const temp = `${target}.provision.tmp`;
+  await writeFile(temp, text, { mode: 0o644 });
+  await chmod(temp, 0o644);
+  await rename(temp, target);
+  await syncFolder(path.dirname(target));
+  return { path: HOST_ADDRESS_DROP_IN, change: existing === undefined ? 'created' : 'updated' };
+}

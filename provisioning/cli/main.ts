@@ -4,6 +4,7 @@
 // Same conventions as the bank-host CLI: parseArgs, UsageError → exit 2, other errors → exit 1, --help on
 // every command. K_SHARED is never printed, on success or on error.
 import { readdir, readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { sendAdminCommand } from '../../bank-host/admin/socket.js';
@@ -26,7 +27,7 @@ import {
   type Change,
   type RootIdentity,
 } from '../target-root.js';
-import { enableKiosk, installPackagedFiles, installSiteUdevRules, packagedUnitsDir, type FileChange } from '../units.js';
+import { enableKiosk, installPackagedFiles, installSiteUdevRules, packagedUnitsDir, writeHostAddressDropIn, type FileChange } from '../units.js';
 
 export { UsageError } from '../arguments.js';
 
@@ -84,6 +85,8 @@ and enables atm-kiosk.service with graphical.target as the default target. Safe 
                        languages, journalDir); default: what the root's kiosk.json has, else the packaged
                        hardware (the devices 70-atm-kiosk.rules names, one $20 cassette)
   --udev-rules FILE    the site's own udev rules, written to /etc/udev/rules.d/70-atm-kiosk.rules
+  --restrict-network   let the kiosk reach only the bank host (needs --host as an IP address): a drop-in
+                       /etc/systemd/system/atm-kiosk.service.d/host-address.conf with IPAddressAllow=
   --force              replace another device's identity already in the root`;
 
 const ROTATE_HELP = `Usage: provision rotate --root DIR (--key-file FILE | --admin-socket PATH)
@@ -247,6 +250,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
       'admin-socket': { type: 'string' },
       settings: { type: 'string' },
       'udev-rules': { type: 'string' },
+      'restrict-network': { type: 'boolean' },
       force: { type: 'boolean' },
     },
     ENROLL_HELP,
@@ -259,6 +263,10 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   const settingsFile = values.settings === undefined ? undefined : path.resolve(requirePath(values.settings, '--settings', 'FILE'));
   const udevRules = values['udev-rules'] === undefined ? undefined : path.resolve(requirePath(values['udev-rules'], '--udev-rules', 'FILE'));
   const force = values.force === true;
+  const restrictNetwork = values['restrict-network'] === true;
+  if (restrictNetwork && isIP(address.host) === 0) {
+    throw new UsageError(`--restrict-network needs --host as an IP address: with a name (${address.host}) the kiosk would also need its DNS servers, which provisioning cannot know\n\n${ENROLL_HELP}`);
+  }
 
   // Everything that can be checked is checked before the bank host is asked to register anything.
   await assertRootFolder(root);
@@ -291,6 +299,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   ]);
   reportChanges(io, root, await installPackagedFiles(root, unitsDir));
   if (udevRules) reportChanges(io, root, [await installSiteUdevRules(root, udevRules)]);
+  if (restrictNetwork) reportChanges(io, root, [await writeHostAddressDropIn(root, address.host)]);
   reportChanges(io, root, await enableKiosk(root));
   if (!owners.kioskUserExists) io.out(`note: ${root} has no atm-kiosk user yet; the key is root-owned 0400 until systemd-tmpfiles gives it to atm-kiosk at first boot`);
   else if (!runningAsRoot()) io.out('note: not running as root, so the files are owned by you; systemd-tmpfiles gives them to atm-kiosk at boot');

@@ -421,6 +421,18 @@ test.serial('--udev-rules writes the site rules to /etc/udev/rules.d', async (t)
   t.is(await readFile(path.join(root, 'etc/udev/rules.d/70-atm-kiosk.rules'), 'utf8'), await readFile(rules, 'utf8'));
 });
 
+test.serial('--restrict-network limits the kiosk to the bank host, and only for an IP address', async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-net-1', '--restrict-network');
+  const dropIn = await readFile(path.join(root, 'etc/systemd/system/atm-kiosk.service.d/host-address.conf'), 'utf8');
+  t.regex(dropIn, /^\[Service\]$/m);
+  t.regex(dropIn, /^IPAddressDeny=any$/m);
+  t.regex(dropIn, /^IPAddressAllow=127\.0\.0\.1 localhost$/m);
+  const named = await provision('enroll', '--device-id', 'kiosk-net-2', '--host', 'bank.example:7443', '--root', await newRoot(), '--admin-socket', h.adminSocket, '--restrict-network');
+  t.is(named.code, 2);
+  t.regex(named.err, /--restrict-network needs --host as an IP address/);
+});
+
 const hasSystemdTools = spawnSync('systemd-tmpfiles', ['--version']).status === 0 && spawnSync('systemd-sysusers', ['--version']).status === 0;
 (process.getuid?.() === 0 && hasSystemdTools ? test.serial : test.serial.skip)(
   'on a root without the kiosk user, first boot (sysusers then tmpfiles) gives the key to atm-kiosk',
