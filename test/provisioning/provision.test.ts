@@ -150,6 +150,21 @@ test.serial('enroll installs the units where absent and enables the kiosk like s
   t.is(await readlink(path.join(root, 'etc/systemd/system/default.target')), '/usr/lib/systemd/system/graphical.target');
 });
 
+const hasSystemctl = spawnSync('systemctl', ['--version']).status === 0;
+(hasSystemctl ? test.serial : test.serial.skip)('systemctl --root agrees: the enrolled unit is enabled, with the links systemctl itself makes', async (t) => {
+  const root = await newRoot();
+  await enroll(t, root, 'kiosk-systemctl-1');
+  const isEnabled = spawnSync('systemctl', [`--root=${root}`, 'is-enabled', 'atm-kiosk.service'], { encoding: 'utf8' });
+  t.is(isEnabled.stdout.trim(), 'enabled', isEnabled.stderr);
+
+  const reference = await newRoot();
+  await mkdir(path.join(reference, 'usr/lib/systemd/system'), { recursive: true });
+  await writeFile(path.join(reference, 'usr/lib/systemd/system/atm-kiosk.service'), await readFile('systemd/atm-kiosk.service'));
+  const enable = spawnSync('systemctl', [`--root=${reference}`, 'enable', 'atm-kiosk.service'], { encoding: 'utf8' });
+  t.is(enable.status, 0, enable.stderr);
+  t.is(await readlink(path.join(root, UNIT_LINK)), await readlink(path.join(reference, UNIT_LINK)));
+});
+
 test.serial("a unit the package installed is kept, not replaced", async (t) => {
   const root = await newRoot();
   const packaged = path.join(root, 'usr/lib/systemd/system/atm-kiosk.service');
