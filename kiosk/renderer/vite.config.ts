@@ -2,6 +2,7 @@
 // from the browser bridge on any loopback port. No module-preload polyfill: it would be an inline script,
 // which the CSP forbids. Under Electron Forge its Vite plugin chooses the output folder; standalone
 // (`npx vite build -c kiosk/renderer/vite.config.ts`) the build goes to dist/renderer/.
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -13,7 +14,10 @@ export default defineConfig((env) => ({
   logLevel: 'warn',
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: {
-    ...('forgeConfigSelf' in env ? {} : { outDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)), emptyOutDir: true }),
+    // Forge resolves its `.vite/renderer/<name>` against `root`, which is this folder; anchor it at the project.
+    ...('forgeConfigSelf' in env
+      ? { outDir: path.join(String((env as { root?: unknown }).root ?? process.cwd()), '.vite/renderer', String((env as { forgeConfigSelf: { name?: unknown } }).forgeConfigSelf.name ?? 'main_window')) }
+      : { outDir: fileURLToPath(new URL('../../dist/renderer', import.meta.url)), emptyOutDir: true }),
     target: 'es2022',
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
