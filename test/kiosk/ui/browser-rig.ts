@@ -1,0 +1,191 @@
+// The UI under test: the renderer built with Vite, served over loopback by the browser bridge and opened
+// in Debian's Chromium through playwright-core, with `window.atm` bound to the main-process handlers of
+// a kiosk from the core's rig (a real bank host, HID simulators, dispenser and printer simulators on
+// socat ptys). Every screen the tests reach is checked the same way: axe-core (no serious or critical
+// violations), touch targets, no sideways scrolling, no CSP violation, and a screenshot under
+// test-artifacts/ui/ (gitignored) for a person to look at.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type { ExecutionContext } from 'ava';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { attachBrowserBridge, serveRenderer, type AttachedBridge, type RendererServer } from '../../../kiosk/main/browser-bridge.js';
+import { createUiHandlers } from '../../../kiosk/main/handlers.js';
+import type { KioskSnapshot } from '../../../kiosk/preload/api.js';
+import { startKioskRig, type KioskRig, type KioskRigOptions } from '../core/kiosk-rig.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const ARTIFACTS_DIR = path.join(root, 'test-artifacts/ui');
+/** Smallest touch target we accept: 44 CSS px is WCAG 2.5.5's; ours are meant to be 56. */
+export const TOUCH_TARGET_PX_MIN = 44;
+export const SMALL_SCREEN = { width: 800, height: 480 } as const;
+export const LARGE_SCREEN = { width: 1280, height: 800 } as const;
+
+export interface RendererBuild {
+  readonly dir: string;
+  readonly gzipBytes: number;
+  readonly rawBytes: number;
+}
+
+let buildOnce: Promise<RendererBuild> | undefined;
+
+/** One production build per test process, into its own temporary folder (test files run in parallel). */
+export function buildRenderer(): Promise<RendererBuild> {
+  buildOnce ??= (async () => {
+    const { build } = await import('vite');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-renderer-'));
+    await build({ configFile: path.join(root, 'kiosk/renderer/vite.config.ts'), logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
+    let gzipBytes = 0;
+    let rawBytes = 0;
+    for (const file of await readdir(path.join(dir, 'assets'))) {
+      if (!/\.(js|css)$/.test(file)) continue;
+      const bytes = await readFile(path.join(dir, 'assets', file));
+      rawBytes += bytes.length;
+      gzipBytes += gzipSync(bytes, { level: 9 }).length;
+    }
+    return { dir, gzipBytes, rawBytes };
+  })();
+  return buildOnce;
+}
+
+let browserOnce: Promise<Browser> | undefined;
+
+/** Debian's Chromium; its absence fails the test with the command that installs it (never a skip). */
+export function launchChromium(): Promise<Browser> {
+  browserOnce ??= (async () => {
+    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: run apt-get install -y chromium`);
+    return chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  })();
+  return browserOnce;
+}
+
+export async function closeChromium(): Promise<void> {
+  const browser = await browserOnce;
+  browserOnce = undefined;
+  await browser?.close();
+}
+
+export interface UiRig {
+  readonly kiosk: KioskRig;
+  readonly page: Page;
+  readonly server: RendererServer;
+  readonly bridge: AttachedBridge;
+  /** Milliseconds from navigation start to the first screen drawn from a snapshot. */
+  readonly firstScreenMs: number;
+  readonly consoleProblems: string[];
+  /** Waits until the page shows `screen` (and `predicate` holds for the controller's snapshot). */
+  screen(screen: KioskSnapshot['screen'], predicate?: (s: KioskSnapshot) => boolean, timeoutMs?: number): Promise<KioskSnapshot>;
+  /** axe-core, touch targets, overflow and a screenshot named `name`. */
+  check(t: ExecutionContext, name: string): Promise<void>;
+  tap(selector: string): Promise<void>;
+  /** Taps the on-screen keyboard keys for `text`. */
+  typeOnScreen(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UiRigOptions extends KioskRigOptions {
+  readonly viewport?: { width: number; height: number };
+  /** Screenshots go to test-artifacts/ui/<prefix>-<name>.png. */
+  readonly prefix: string;
+  /** On-screen PIN pad and simulated serial devices the controller starts itself (default: the HID
+   *  PIN pad simulator and the rig's own serial simulators). */
+  readonly onScreenPinPad?: boolean;
+}
+
+/** Time for a person (and a screenshot) to see the goodbye screen before welcome returns. */
+export const UI_GOODBYE_MS = 2_500;
+
+export async function startUiRig(t: ExecutionContext, options: UiRigOptions): Promise<UiRig> {
+  const [build, browser] = await Promise.all([buildRenderer(), launchChromium()]);
+  const config = {
+    timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: UI_GOODBYE_MS },
+    ...(options.onScreenPinPad ? { devices: { cardReader: { kind: 'simulated' as const }, pinPad: { kind: 'on-screen' as const }, dispenser: { kind: 'simulated' as const }, printer: { kind: 'simulated' as const } } } : {}),
+    ...options.config,
+  };
+  const kiosk = await startKioskRig({ ...options, config });
+  const handlers = createUiHandlers(kiosk.kiosk, (message, facts) => t.log(`handlers: ${message} ${JSON.stringify(facts)}`));
+  const server = await serveRenderer(build.dir);
+  const context = await browser.newContext({ viewport: options.viewport ?? SMALL_SCREEN, hasTouch: true, isMobile: false, deviceScaleFactor: 1, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const consoleProblems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) consoleProblems.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleProblems.push(`pageerror: ${error.message}`));
+  const bridge = await attachBrowserBridge(page, handlers, server.url);
+  await page.goto(server.url);
+  try {
+    await page.waitForSelector('[data-screen]', { timeout: 15_000 });
+  } catch (error) {
+    throw new Error(`the renderer drew no screen; page said: ${JSON.stringify(consoleProblems)}; body: ${await page.locator('body').innerHTML()}`, { cause: error });
+  }
+  const firstScreenMs = (await page.evaluate(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || { startTime: NaN }).startTime`)) as number;
+  await mkdir(ARTIFACTS_DIR, { recursive: true });
+  const axeSource = path.join(root, 'node_modules/axe-core/axe.min.js');
+  let axeScript: string | undefined;
+
+  const rig: UiRig = {
+    kiosk,
+    page,
+    server,
+    bridge,
+    firstScreenMs,
+    consoleProblems,
+    async screen(screen, predicate = () => true, timeoutMs = 15_000) {
+      const snapshot = await kiosk.waitFor((s) => s.screen === screen && predicate(s), timeoutMs);
+      await page.waitForSelector(`[data-screen="${screen}"]`, { timeout: timeoutMs });
+      return snapshot;
+    },
+    async check(tt, name) {
+      // Let the screen settle: pushes delivered, fonts laid out.
+      await bridge.flushed();
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)))');
+      await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${options.prefix}-${name}.png`) });
+      // Evaluated rather than added as a script tag: the page's CSP (rightly) refuses inline scripts, and
+      // the test must not loosen it.
+      const hasAxe = await page.evaluate(`'axe' in globalThis`);
+      if (!hasAxe) await page.evaluate((axeScript ??= await readFile(axeSource, 'utf8')));
+      // Page-side code is written as strings: the test program has no DOM types.
+      const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
+        result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) })))`)) as { id: string; impact: string | null }[];
+      const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      tt.deepEqual(serious, [], `${name}: axe-core serious/critical violations`);
+      const layout = (await page.evaluate(`(() => {
+        const small = [];
+        for (const element of document.querySelectorAll('button, input, [role="button"]')) {
+          const box = element.getBoundingClientRect();
+          if (box.width === 0 && box.height === 0) continue;
+          if (box.height < ${TOUCH_TARGET_PX_MIN} || box.width < ${TOUCH_TARGET_PX_MIN}) small.push(element.outerHTML.slice(0, 60) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
+        }
+        return { small, overflow: document.documentElement.scrollWidth > window.innerWidth };
+      })()`)) as { small: string[]; overflow: boolean };
+      tt.deepEqual(layout.small, [], `${name}: touch targets smaller than ${TOUCH_TARGET_PX_MIN}px`);
+      tt.false(layout.overflow, `${name}: the page scrolls sideways`);
+    },
+    async tap(selector) {
+      await page.locator(selector).tap({ timeout: 10_000 });
+    },
+    async typeOnScreen(text) {
+      for (const ch of text) {
+        const shifted = ch !== ch.toLowerCase();
+        if (shifted) await rig.tap('.osk button[aria-pressed]');
+        await rig.tap(`.osk button[data-key="${ch}"]`);
+        if (shifted) await rig.tap('.osk button[aria-pressed]');
+      }
+    },
+    async close() {
+      bridge.detach();
+      await context.close();
+      await server.close();
+      await kiosk.close();
+    },
+  };
+  return rig;
+}
