@@ -1,6 +1,11 @@
 // Every operation the host serves over the channel. `ping` is answered by the dispatcher itself.
 import { activityOperation } from '../audit/activity-operation.js';
-import { bankingOperations } from './banking.js';
+import { createBankingOperations, type BankingOptions } from './banking.js';
 import type { OperationTable } from './context.js';
 
-export const hostOperations: OperationTable = { ...bankingOperations, activity: activityOperation };
+/** The full table; `options` lets tests hash passwords at a cheap scrypt cost. */
+export function createHostOperations(options: BankingOptions = {}): OperationTable {
+  return { ...createBankingOperations(options), activity: activityOperation };
+}
+
+export const hostOperations: OperationTable = createHostOperations();

@@ -78,6 +78,14 @@ export interface TransferRequest {
   readonly amountCents: number;
 }
 
+/** Rows on one page of history or activity: what fits the 800×480 screen without scrolling. */
+export const HISTORY_ROWS_PER_PAGE = 6;
+
+export interface ActivityFilters {
+  readonly sinceMs?: number;
+  readonly cursor?: string;
+}
+
 export interface HistoryFilters {
   readonly accountId?: string;
   readonly sinceMs?: number;
@@ -348,7 +356,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       case 'history':
         await this.customerRequest(async (epoch) => {
           const accountId = this.customerAccounts()[0]!.accountId;
-          const page = await this.requireClient().requestWithRetry('history', { accountId }, this.requestOptions());
+          const page = await this.requireClient().requestWithRetry('history', { accountId, limit: HISTORY_ROWS_PER_PAGE }, this.requestOptions());
           if (epoch !== this.epoch) return;
           s.view = { kind: 'history', accountId, entries: page.entries, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
           s.go('history');
@@ -365,6 +373,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     await this.customerRequest(async (epoch) => {
       const body = {
         accountId,
+        limit: HISTORY_ROWS_PER_PAGE,
         ...(filters.sinceMs !== undefined ? { sinceMs: filters.sinceMs } : {}),
         ...(filters.untilMs !== undefined ? { untilMs: filters.untilMs } : {}),
         ...(filters.kinds ? { kinds: filters.kinds } : {}),
@@ -373,6 +382,23 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       const page = await this.requireClient().requestWithRetry('history', body, this.requestOptions());
       if (epoch !== this.epoch) return;
       this.session.view = { kind: 'history', accountId, entries: page.entries, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      this.session.go('history');
+    });
+  }
+
+  /** The customer's own activity from the host's audit log: what they did at any kiosk, including what
+   *  failed ("withdraw $100.00 failed - insufficient funds"), newest first. */
+  async activity(filters: ActivityFilters): Promise<void> {
+    this.requireScreen('history');
+    await this.customerRequest(async (epoch) => {
+      const body = {
+        limit: HISTORY_ROWS_PER_PAGE,
+        ...(filters.sinceMs !== undefined ? { sinceMs: filters.sinceMs } : {}),
+        ...(filters.cursor ? { cursor: filters.cursor } : {}),
+      };
+      const page = await this.requireClient().requestWithRetry('activity', body, this.requestOptions());
+      if (epoch !== this.epoch) return;
+      this.session.view = { kind: 'activity', entries: page.entries, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       this.session.go('history');
     });
   }

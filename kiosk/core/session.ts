@@ -1,7 +1,7 @@
 // The customer session as explicit states and the one snapshot type the UI renders. It holds no device
 // or network code: kiosk.ts drives it. Customer data lives only in `customer`/`view`, which every end of a
 // session clears. PIN digits never appear here, only how many were entered.
-import type { AccountSummary, HistoryEntry } from '../../protocol/messages.js';
+import type { AccountSummary, ActivityEntry, HistoryEntry } from '../../protocol/messages.js';
 import type { Language } from './config.js';
 
 export type Screen =
@@ -33,6 +33,8 @@ export interface Notice {
 export type SessionView =
   | { readonly kind: 'balance'; readonly account: AccountSummary }
   | { readonly kind: 'history'; readonly accountId: string; readonly entries: readonly HistoryEntry[]; readonly nextCursor?: string }
+  /** The customer's own audit records (sign-ins, refused and failed operations too), on the history screen. */
+  | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
   | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
   | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
   | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
@@ -144,6 +146,8 @@ export class CustomerSession {
     if (next !== 'goodbye' && !(this.screen === 'goodbye' && next === 'out-of-service') && !(next === 'out-of-service' && !this.inProgress)) {
       if (!NEXT[this.screen].includes(next)) throw new Error(`session: no transition from ${this.screen} to ${next}`);
     }
+    // The next customer starts in the kiosk's first language, whatever the last one chose.
+    if (this.screen === 'goodbye' && next !== 'goodbye') this.language = this.languages[0] ?? 'en';
     this.screen = next;
     this.notice = notice;
     if (next !== 'pin') this.pinDigits = 0;

@@ -10,6 +10,8 @@ import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../p
 
 /** History cursors are opaque host strings; the protocol bounds them at 128 characters. */
 export const HISTORY_CURSOR_CHARS_MAX = 128;
+/** Activity cursors are the host's audit sequence numbers (the protocol's rule). */
+const ACTIVITY_CURSOR_PATTERN = /^[0-9]{1,16}$/;
 /** Account ids follow the protocol's id rule. */
 const accountId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const amountCents = z.number().int().positive().max(MAX_MESSAGE_AMOUNT_CENTS);
@@ -20,7 +22,7 @@ const none = z.undefined();
 /** The controller surface the UI may reach: the commands and the state it renders. */
 export type UiController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'deposit' | 'transfer' | 'history' | 'chooseReceipt' | 'cancel' | 'touch'
+  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'deposit' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'cancel' | 'touch'
 >;
 
 function commandTable(controller: UiController) {
@@ -64,6 +66,11 @@ function commandTable(controller: UiController) {
           ...(r.kinds !== undefined ? { kinds: r.kinds } : {}),
           ...(r.cursor !== undefined ? { cursor: r.cursor } : {}),
         }),
+    },
+    activity: {
+      argument: z.object({ sinceMs: timestampMs.optional(), cursor: z.string().regex(ACTIVITY_CURSOR_PATTERN).optional() }).strict(),
+      run: (r: { sinceMs?: number | undefined; cursor?: string | undefined }) =>
+        controller.activity({ ...(r.sinceMs !== undefined ? { sinceMs: r.sinceMs } : {}), ...(r.cursor !== undefined ? { cursor: r.cursor } : {}) }),
     },
     chooseReceipt: { argument: z.boolean(), run: (wanted: boolean) => controller.chooseReceipt(wanted) },
     cancel: { argument: none, run: () => controller.cancel() },

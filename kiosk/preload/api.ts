@@ -6,9 +6,9 @@
 // The snapshot types are written out here rather than imported from kiosk/core/session.ts because that
 // file (and config.ts, which it imports) needs Node's types, which the renderer must not have.
 // test/kiosk/ui/api-types.ts makes `tsc` fail the moment these differ from the core's.
-import type { AccountSummary, HistoryEntry, PostingKind } from '../../protocol/messages.js';
+import type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind } from '../../protocol/messages.js';
 
-export type { AccountSummary, HistoryEntry, PostingKind };
+export type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind };
 
 export type Language = 'en' | 'fr';
 
@@ -25,6 +25,7 @@ export interface Notice {
 export type SessionView =
   | { readonly kind: 'balance'; readonly account: AccountSummary }
   | { readonly kind: 'history'; readonly accountId: string; readonly entries: readonly HistoryEntry[]; readonly nextCursor?: string }
+  | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
   | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
   | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
   | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
@@ -81,6 +82,11 @@ export interface HistoryRequest {
   readonly cursor?: string;
 }
 
+export interface ActivityRequest {
+  readonly sinceMs?: number;
+  readonly cursor?: string;
+}
+
 /** Why the main process refused a command; never customer-facing. */
 export type CommandRefusal = 'BAD_ARGUMENT' | 'WRONG_STATE' | 'NOT_ON_SCREEN' | 'UNKNOWN_COMMAND' | 'UNTRUSTED_SENDER' | 'INTERNAL';
 
@@ -98,6 +104,7 @@ export interface AtmCommands {
   deposit(request: AmountRequest): Promise<CommandResult>;
   transfer(request: TransferRequest): Promise<CommandResult>;
   history(request: HistoryRequest): Promise<CommandResult>;
+  activity(request: ActivityRequest): Promise<CommandResult>;
   chooseReceipt(wanted: boolean): Promise<CommandResult>;
   cancel(): Promise<CommandResult>;
   touch(): Promise<CommandResult>;
@@ -117,6 +124,7 @@ export const ATM_COMMAND_NAMES = [
   'deposit',
   'transfer',
   'history',
+  'activity',
   'chooseReceipt',
   'cancel',
   'touch',

@@ -69,16 +69,17 @@ export function CredentialsForm({ snap, t, mode, onBack, onSubmit }: ScreenProps
         <button type="button" class="small" aria-pressed={reveal} onClick={() => setReveal(!reveal)}>
           {reveal ? t.hidePassword : t.showPassword}
         </button>
+        {/* Beside the fields rather than under the keyboard: on a 480-pixel-high screen there is no room below it. */}
+        <span class="actions">
+          <button type="button" data-action="back" onClick={onBack}>
+            {t.back}
+          </button>
+          <button type="submit" class="primary" disabled={!canSubmit} data-action="submit-credentials">
+            {mode === 'register' ? t.registerSubmit : t.signIn}
+          </button>
+        </span>
       </div>
       <OnScreenKeyboard t={t} onKey={typeKey} />
-      <div class="actions">
-        <button type="button" onClick={onBack}>
-          {t.back}
-        </button>
-        <button type="submit" class="primary" disabled={!canSubmit} data-action="submit-credentials">
-          {mode === 'register' ? t.registerSubmit : t.signIn}
-        </button>
-      </div>
     </form>
   );
 }

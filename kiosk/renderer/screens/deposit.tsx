@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { send, type ScreenProps } from '../atm.js';
+import { AccountPicker } from '../components/account-picker.js';
 import { AmountPad, amountCentsFrom } from '../components/amount-pad.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
@@ -8,7 +9,9 @@ import { formatMoney } from '../i18n.js';
 export function DepositScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const [digits, setDigits] = useState('');
   const [confirming, setConfirming] = useState(false);
-  const account = snap.customer?.accounts[0];
+  const accounts = snap.customer?.accounts ?? [];
+  const [accountId, setAccountId] = useState(accounts[0]?.accountId);
+  const account = accounts.find((a) => a.accountId === accountId) ?? accounts[0];
   const cents = amountCentsFrom(digits, false);
   const money = (c: number) => formatMoney(c, snap.language, account?.currency);
   if (confirming) {
@@ -28,7 +31,7 @@ export function DepositScreen({ snap, t, atm, expectWork }: ScreenProps) {
             data-action="confirm"
             onClick={() => {
               expectWork('request');
-              send(atm.deposit({ amountCents: cents }));
+              send(atm.deposit({ amountCents: cents, ...(account ? { accountId: account.accountId } : {}) }));
             }}
           >
             {t.confirm}
@@ -43,6 +46,7 @@ export function DepositScreen({ snap, t, atm, expectWork }: ScreenProps) {
         <ScreenTitle text={t.depositTitle} step="amount" />
         <p class="hint">{t.depositHint}</p>
         <NoticeBanner snap={snap} t={t} />
+        <AccountPicker accounts={accounts} selected={account?.accountId} choose={setAccountId} t={t} language={snap.language} />
         <div class="actions">
           <button type="button" data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
             {t.backToMenu}

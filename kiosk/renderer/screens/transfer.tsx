@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { send, type ScreenProps } from '../atm.js';
+import { AccountPicker } from '../components/account-picker.js';
 import { AmountPad, amountCentsFrom } from '../components/amount-pad.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
@@ -56,25 +57,13 @@ export function TransferScreen({ snap, t, atm, expectWork }: ScreenProps) {
       </section>
     );
   }
-  const picker = (label: string, selected: string, choose: (id: string) => void, name: string) => (
-    <div class="toggle-group" role="group" aria-label={label}>
-      <span class="toggle-label" aria-hidden="true">
-        {label}
-      </span>
-      {accounts.map((a) => (
-        <button type="button" key={a.accountId} aria-pressed={a.accountId === selected} data-pick={`${name}-${a.kind}`} onClick={() => choose(a.accountId)}>
-          {t.accountKind(a.kind)} · {formatMoney(a.availableCents, snap.language, a.currency)}
-        </button>
-      ))}
-    </div>
-  );
   return (
     <section class="with-pad">
       <div>
         <ScreenTitle text={t.transferTitle} step="amount" />
         <NoticeBanner snap={snap} t={t} />
-        {picker(t.transferFrom, fromId, setFromId, 'from')}
-        {picker(t.transferTo, toId, setToId, 'to')}
+        <AccountPicker accounts={accounts} selected={fromId} choose={setFromId} t={t} language={snap.language} label={t.transferFrom} name="from" />
+        <AccountPicker accounts={accounts} selected={toId} choose={setToId} t={t} language={snap.language} label={t.transferTo} name="to" />
         <div class="actions">
           <button type="button" data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
             {t.backToMenu}

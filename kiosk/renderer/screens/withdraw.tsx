@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { send, type ScreenProps } from '../atm.js';
+import { AccountPicker } from '../components/account-picker.js';
 import { AmountPad, amountCentsFrom } from '../components/amount-pad.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
@@ -11,7 +12,9 @@ type Step = { kind: 'choose' } | { kind: 'other'; digits: string } | { kind: 'co
  *  dollars, then a confirmation: no money moves on a single touch. */
 export function WithdrawScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const [step, setStep] = useState<Step>({ kind: 'choose' });
-  const account = snap.customer?.accounts[0];
+  const accounts = snap.customer?.accounts ?? [];
+  const [accountId, setAccountId] = useState(accounts[0]?.accountId);
+  const account = accounts.find((a) => a.accountId === accountId) ?? accounts[0];
   const money = (cents: number) => formatMoney(cents, snap.language, account?.currency);
   const remaining = snap.customer?.dailyWithdrawalRemainingCents;
 
@@ -32,7 +35,7 @@ export function WithdrawScreen({ snap, t, atm, expectWork }: ScreenProps) {
             data-action="confirm"
             onClick={() => {
               expectWork('withdraw');
-              send(atm.withdraw({ amountCents: step.amountCents }));
+              send(atm.withdraw({ amountCents: step.amountCents, ...(account ? { accountId: account.accountId } : {}) }));
             }}
           >
             {t.confirm}
@@ -67,6 +70,7 @@ export function WithdrawScreen({ snap, t, atm, expectWork }: ScreenProps) {
     <section>
       <ScreenTitle text={t.withdrawTitle} step="choose" />
       <NoticeBanner snap={snap} t={t} />
+      <AccountPicker accounts={accounts} selected={account?.accountId} choose={setAccountId} t={t} language={snap.language} />
       {snap.fastCashCents.length === 0 && <p class="hint">{t.noFastCash}</p>}
       <div class="choices fast-cash" role="group" aria-label={t.fastCash}>
         {snap.fastCashCents.map((cents) => (

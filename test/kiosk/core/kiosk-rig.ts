@@ -7,7 +7,7 @@ import path from 'node:path';
 import { addCustomer, issueCard, type IssuedCard } from '../../../bank-host/customers/admin.js';
 import type { ScryptCost } from '../../../bank-host/customers/passwords.js';
 import type { HostConfig } from '../../../bank-host/config.js';
-import { createBankingOperations } from '../../../bank-host/operations/banking.js';
+import { createHostOperations } from '../../../bank-host/operations/table.js';
 import type { OperationTable } from '../../../bank-host/operations/context.js';
 import { SimulatedCardReader } from '../../../kiosk/devices/card-reader/card-reader-simulator.js';
 import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.js';
@@ -64,9 +64,13 @@ export interface KioskRigOptions {
   readonly baudRate?: number;
   /** Host operations; the default hashes passwords at a cheap scrypt cost. */
   readonly operations?: OperationTable;
+  /** The HID PIN pad simulator (default), or digits touched on the screen. */
+  readonly pinPad?: 'simulated' | 'on-screen';
+  /** Time the dispenser simulator takes per note (default 0: instant). */
+  readonly dispenserNoteIntervalMs?: number;
 }
 
-export function kioskConfigFor(port: number, journalDir: string, dispenserPath: string, printerPath: string, overrides: Partial<KioskConfigInput> = {}, baudRate = 115_200) {
+export function kioskConfigFor(port: number, journalDir: string, dispenserPath: string, printerPath: string, overrides: Partial<KioskConfigInput> = {}, baudRate = 115_200, pinPad: 'simulated' | 'on-screen' = 'simulated') {
   return parseKioskConfig({
     deviceId: KIOSK_ID,
     host: '127.0.0.1',
@@ -75,7 +79,7 @@ export function kioskConfigFor(port: number, journalDir: string, dispenserPath: 
     journalDir,
     devices: {
       cardReader: { kind: 'simulated' },
-      pinPad: { kind: 'simulated' },
+      pinPad: { kind: pinPad },
       dispenser: { kind: 'serial', path: dispenserPath, baudRate },
       printer: { kind: 'serial', path: printerPath, baudRate },
     },
@@ -88,13 +92,18 @@ export function kioskConfigFor(port: number, journalDir: string, dispenserPath: 
 export async function startKioskRig(options: KioskRigOptions = {}): Promise<KioskRig> {
   const host =
     options.host ??
-    (await startTestHost({ log: testLog.child({ side: 'host' }), operations: options.operations ?? createBankingOperations({ scryptCost: FAST_SCRYPT }), config: { registrationEnabled: true, ...options.hostConfig } }));
+    (await startTestHost({ log: testLog.child({ side: 'host' }), operations: options.operations ?? createHostOperations({ scryptCost: FAST_SCRYPT }), config: { registrationEnabled: true, ...options.hostConfig } }));
   const kShared = options.kShared ?? (await host.addDevice(KIOSK_ID));
   const journalDir = options.journalDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kiosk-journal-')));
   const pairs: PtyPair[] = [await openPtyPair(), await openPtyPair()];
-  const dispenser = await DispenserSimulator.start({ path: pairs[0]!.devicePath, cassettes: CASSETTES.map((c) => ({ ...c })), baudRate: options.baudRate ?? 115_200 });
+  const dispenser = await DispenserSimulator.start({
+    path: pairs[0]!.devicePath,
+    cassettes: CASSETTES.map((c) => ({ ...c })),
+    baudRate: options.baudRate ?? 115_200,
+    ...(options.dispenserNoteIntervalMs !== undefined ? { noteIntervalMs: options.dispenserNoteIntervalMs } : {}),
+  });
   const printer = await PrinterSimulator.start({ path: pairs[1]!.devicePath, baudRate: options.baudRate ?? 115_200 });
-  const config = kioskConfigFor(host.port, journalDir, pairs[0]!.hostPath, pairs[1]!.hostPath, options.config, options.baudRate);
+  const config = kioskConfigFor(host.port, journalDir, pairs[0]!.hostPath, pairs[1]!.hostPath, options.config, options.baudRate, options.pinPad);
   const makeKiosk = (extra: Partial<KioskControllerOptions> = {}) =>
     new KioskController({
       config,

@@ -82,7 +82,11 @@ export interface UiRig {
   readonly consoleProblems: string[];
   /** Waits until the page shows `screen` (and `predicate` holds for the controller's snapshot). */
   screen(screen: KioskSnapshot['screen'], predicate?: (s: KioskSnapshot) => boolean, timeoutMs?: number): Promise<KioskSnapshot>;
-  /** axe-core, touch targets, overflow and a screenshot named `name`. */
+  /** Waits for the page to draw every state push so far. */
+  settle(): Promise<void>;
+  /** A screenshot of the page as it is, to `<dir>/<prefix>-<name>.png`. */
+  shot(name: string, dir?: string): Promise<void>;
+  /** axe-core, touch targets, everything on screen, and a screenshot named `name`. */
   check(t: ExecutionContext, name: string): Promise<void>;
   tap(selector: string): Promise<void>;
   /** Taps the on-screen keyboard keys for `text`. */
@@ -94,23 +98,19 @@ export interface UiRigOptions extends KioskRigOptions {
   readonly viewport?: { width: number; height: number };
   /** Screenshots go to test-artifacts/ui/<prefix>-<name>.png. */
   readonly prefix: string;
-  /** On-screen PIN pad and simulated serial devices the controller starts itself (default: the HID
-   *  PIN pad simulator and the rig's own serial simulators). */
-  readonly onScreenPinPad?: boolean;
+  /** Where the main-process handlers log refused commands (default: nowhere). */
+  readonly log?: (line: string) => void;
 }
 
 /** Time for a person (and a screenshot) to see the goodbye screen before welcome returns. */
 export const UI_GOODBYE_MS = 2_500;
 
-export async function startUiRig(t: ExecutionContext, options: UiRigOptions): Promise<UiRig> {
+export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
   const [build, browser] = await Promise.all([buildRenderer(), launchChromium()]);
-  const config = {
-    timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: UI_GOODBYE_MS },
-    ...(options.onScreenPinPad ? { devices: { cardReader: { kind: 'simulated' as const }, pinPad: { kind: 'on-screen' as const }, dispenser: { kind: 'simulated' as const }, printer: { kind: 'simulated' as const } } } : {}),
-    ...options.config,
-  };
+  const config = { timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: UI_GOODBYE_MS }, ...options.config };
   const kiosk = await startKioskRig({ ...options, config });
-  const handlers = createUiHandlers(kiosk.kiosk, (message, facts) => t.log(`handlers: ${message} ${JSON.stringify(facts)}`));
+  const log = options.log;
+  const handlers = createUiHandlers(kiosk.kiosk, log ? (message, facts) => log(`handlers: ${message} ${JSON.stringify(facts)}`) : undefined);
   const server = await serveRenderer(build.dir);
   const context = await browser.newContext({ viewport: options.viewport ?? SMALL_SCREEN, hasTouch: true, isMobile: false, deviceScaleFactor: 1, reducedMotion: 'reduce' });
   const page = await context.newPage();
@@ -127,7 +127,6 @@ export async function startUiRig(t: ExecutionContext, options: UiRigOptions): Pr
     throw new Error(`the renderer drew no screen; page said: ${JSON.stringify(consoleProblems)}; body: ${await page.locator('body').innerHTML()}`, { cause: error });
   }
   const firstScreenMs = (await page.evaluate(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || { startTime: NaN }).startTime`)) as number;
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
   const axeSource = path.join(root, 'node_modules/axe-core/axe.min.js');
   let axeScript: string | undefined;
 
@@ -143,11 +142,18 @@ export async function startUiRig(t: ExecutionContext, options: UiRigOptions): Pr
       await page.waitForSelector(`[data-screen="${screen}"]`, { timeout: timeoutMs });
       return snapshot;
     },
-    async check(tt, name) {
-      // Let the screen settle: pushes delivered, fonts laid out.
+    async settle() {
+      // Pushes delivered, then one frame so the DOM is laid out.
       await bridge.flushed();
       await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)))');
-      await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${options.prefix}-${name}.png`) });
+    },
+    async shot(name, dir = ARTIFACTS_DIR) {
+      await rig.settle();
+      await mkdir(dir, { recursive: true });
+      await page.screenshot({ path: path.join(dir, `${options.prefix}-${name}.png`) });
+    },
+    async check(tt, name) {
+      await rig.shot(name);
       // Evaluated rather than added as a script tag: the page's CSP (rightly) refuses inline scripts, and
       // the test must not loosen it.
       const hasAxe = await page.evaluate(`'axe' in globalThis`);
@@ -159,14 +165,26 @@ export async function startUiRig(t: ExecutionContext, options: UiRigOptions): Pr
       tt.deepEqual(serious, [], `${name}: axe-core serious/critical violations`);
       const layout = (await page.evaluate(`(() => {
         const small = [];
+        const hidden = [];
         for (const element of document.querySelectorAll('button, input, [role="button"]')) {
           const box = element.getBoundingClientRect();
           if (box.width === 0 && box.height === 0) continue;
-          if (box.height < ${TOUCH_TARGET_PX_MIN} || box.width < ${TOUCH_TARGET_PX_MIN}) small.push(element.outerHTML.slice(0, 60) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
+          const label = element.outerHTML.slice(0, 60);
+          if (box.height < ${TOUCH_TARGET_PX_MIN} || box.width < ${TOUCH_TARGET_PX_MIN}) small.push(label + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
+          if (box.top < 0 || box.left < 0 || box.bottom > window.innerHeight + 0.5 || box.right > window.innerWidth + 0.5) hidden.push(label + ' at ' + Math.round(box.left) + ',' + Math.round(box.top));
         }
-        return { small, overflow: document.documentElement.scrollWidth > window.innerWidth };
-      })()`)) as { small: string[]; overflow: boolean };
+        const content = document.querySelector('.content');
+        return {
+          small,
+          hidden,
+          overflow: document.documentElement.scrollWidth > window.innerWidth,
+          scrolls: content ? content.scrollHeight > content.clientHeight + 1 : false,
+        };
+      })()`)) as { small: string[]; hidden: string[]; overflow: boolean; scrolls: boolean };
       tt.deepEqual(layout.small, [], `${name}: touch targets smaller than ${TOUCH_TARGET_PX_MIN}px`);
+      // A customer at a kiosk does not know to scroll: every control must be on screen as drawn.
+      tt.deepEqual(layout.hidden, [], `${name}: controls outside the screen`);
+      tt.false(layout.scrolls, `${name}: the screen's content is taller than the screen`);
       tt.false(layout.overflow, `${name}: the page scrolls sideways`);
     },
     async tap(selector) {

@@ -2,14 +2,14 @@
 // main-process handlers, a real bank host and the device simulators behind them.
 import test from 'ava';
 import { PASSWORD } from '../core/kiosk-rig.js';
-import { buildRenderer, closeChromium, LARGE_SCREEN, startUiRig } from './browser-rig.js';
+import { buildRenderer, closeChromium, startUiRig } from './browser-rig.js';
 
 test.after.always(() => closeChromium());
 
 const NEW_PASSWORD = 'Maple-leaf-2026';
 
 test.serial('register, sign in, deposit, withdraw with a printed receipt, balance, history, sign out — by touch on 800×480', async (t) => {
-  const ui = await startUiRig(t, { prefix: 'journey', onScreenPinPad: true });
+  const ui = await startUiRig({ prefix: 'journey', pinPad: 'on-screen', log: (line) => t.log(line) });
   t.teardown(() => ui.close());
   const build = await buildRenderer();
   t.log(`renderer: ${build.gzipBytes} bytes gzipped JS+CSS (${build.rawBytes} raw); first screen ${ui.firstScreenMs.toFixed(0)} ms after navigation start`);
@@ -82,8 +82,7 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   await ui.tap('[data-fast-cash="6000"]');
   t.regex(await ui.page.getByTestId('confirm-text').innerText(), /Withdraw \$60\.00 from Chequing\?/);
   await ui.check(t, '11-withdraw-confirm');
-  const dispenser = ui.kiosk.kiosk.simulators.dispenserSimulator!;
-  const printer = ui.kiosk.kiosk.simulators.printerSimulator!;
+  const { dispenser, printer } = ui.kiosk;
   await ui.tap('[data-action="confirm"]');
   s = await ui.screen('receipt');
   t.deepEqual(s.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
