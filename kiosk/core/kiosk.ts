@@ -539,7 +539,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     try {
       const status = await this.devices.printer.print(composeReceipt({ ...facts, nowMs: this.now() }));
       this.printerStatus = status;
-      await this.endSession(status.paper === 'near-end' ? { code: 'RECEIPT_PRINTED' } : undefined);
+      // The printer's paper running low is for the technician (device status), not the customer.
+      await this.endSession({ code: 'RECEIPT_PRINTED' });
     } catch (error) {
       this.log.warn('receipt not printed', { error: describe(error) });
       const code = isDeviceError(error) ? error.code : 'RECEIPT_UNAVAILABLE';

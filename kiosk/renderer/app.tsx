@@ -65,7 +65,8 @@ export function App({ atm }: { atm: AtmApi }) {
     send(atm.touch());
   };
   const other = snap.languages.find((l) => l !== language);
-  const showLanguage = other !== undefined && snap.screen !== 'welcome' && snap.screen !== 'working';
+  // Not on the screens that already speak every language, nor while the kiosk is busy.
+  const showLanguage = other !== undefined && snap.screen !== 'welcome' && snap.screen !== 'working' && snap.screen !== 'out-of-service';
 
   return (
     <div class="frame" data-screen={snap.screen} onPointerDown={onActivity} onKeyDown={onActivity}>

@@ -1,0 +1,178 @@
+// What the customer sees when things go wrong, in Debian's Chromium against a real bank host: card and
+// PIN from the HID simulators' report bytes, three wrong PINs, insufficient funds, the bank host going
+// away and coming back, and a customer who walks off.
+import test from 'ava';
+import { checkLedger } from '../../../bank-host/ledger/check.js';
+import { listHolds } from '../../../bank-host/ledger/operator.js';
+import type { TestHost } from '../../helpers/host.js';
+import { PASSWORD } from '../core/kiosk-rig.js';
+import { closeChromium, startUiRig, type UiRig } from './browser-rig.js';
+
+test.after.always(() => closeChromium());
+
+async function balanceOf(host: TestHost, username: string, accountId: string): Promise<number> {
+  const teller = await host.connectedClient(`teller-${username}-${Date.now() % 100_000}`);
+  try {
+    await teller.request('signin.password', { username, password: PASSWORD });
+    return (await teller.request('balance', { accountId })).balanceCents;
+  } finally {
+    teller.close();
+  }
+}
+
+async function assertBooksBalance(t: import('ava').ExecutionContext, ui: UiRig): Promise<void> {
+  const services = ui.kiosk.host.host.state.services;
+  const report = await checkLedger(services.db);
+  t.true(report.ok, JSON.stringify(report.problems));
+  t.deepEqual(await listHolds(services), []);
+}
+
+const noticeText = (ui: UiRig) => ui.page.locator('[data-notice]').innerText();
+
+test('card swipe and PIN from the HID simulators, fast cash by touch, receipt printed', async (t) => {
+  const ui = await startUiRig({ prefix: 'card', log: (line) => t.log(line) });
+  t.teardown(() => ui.close());
+  const card = await ui.kiosk.customer('carla', 30_000);
+  await ui.screen('welcome');
+  // A swipe on the welcome screen starts the session: no language or method to choose first.
+  ui.kiosk.swipe(card);
+  await ui.screen('pin');
+  ui.kiosk.typePin(card.pin.slice(0, 3));
+  await ui.screen('pin', (s) => s.pinDigits === 3);
+  t.is(await ui.page.locator('.pin-dots .dot.filled').count(), 3);
+  t.is(await ui.page.getByTestId('pin-progress').innerText(), '3 digits entered');
+  t.false((await ui.page.content()).includes(card.pin), 'the page never holds the PIN');
+  await ui.check(t, 'pin-entered');
+  ui.kiosk.typePin(card.pin.slice(3), 'enter');
+  const menu = await ui.screen('menu');
+  t.is(menu.customer?.cardLast4, card.pan.slice(-4));
+  t.false((await ui.page.content()).includes(card.pan), 'the page never holds the PAN');
+
+  await ui.tap('[data-action="menu-withdraw"]');
+  await ui.screen('withdraw');
+  await ui.tap('[data-fast-cash="4000"]');
+  await ui.tap('[data-action="confirm"]');
+  const receipt = await ui.screen('receipt');
+  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 4_000, dispensedCents: 4_000, short: false });
+  t.regex(await ui.page.getByTestId('result').innerText(), /\$40\.00 has been dispensed/);
+  t.deepEqual(ui.kiosk.dispenser.lifetimeDispensed, [2, 0]);
+  await ui.tap('[data-action="receipt-yes"]');
+  await ui.screen('goodbye');
+  t.regex(await ui.page.locator('[data-notice]').innerText(), /take your receipt/i);
+  const printed = (ui.kiosk.printer.receipts.at(-1) ?? []).join('\n');
+  t.true(printed.includes('WITHDRAWAL $40.00'), printed);
+  t.true(printed.includes(`************${card.pan.slice(-4)}`), printed);
+  t.is(await balanceOf(ui.kiosk.host, 'carla', card.accountId), 26_000);
+  await assertBooksBalance(t, ui);
+  t.deepEqual(ui.consoleProblems, []);
+});
+
+test('three wrong PINs block the card and the screen says to contact the bank', async (t) => {
+  const ui = await startUiRig({ prefix: 'blocked', log: (line) => t.log(line) });
+  t.teardown(() => ui.close());
+  const card = await ui.kiosk.customer('boris', 10_000);
+  const wrongPin = card.pin === '1234' ? '4321' : '1234';
+  await ui.screen('welcome');
+  ui.kiosk.swipe(card);
+  await ui.screen('pin');
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    ui.kiosk.typePin(wrongPin, 'enter');
+    await ui.screen('pin', (s) => s.notice?.code === 'WRONG_PIN' && s.pinDigits === 0);
+    t.is(await noticeText(ui), 'That PIN is wrong. Please try again.');
+    if (attempt === 1) await ui.check(t, 'wrong-pin');
+    await ui.tap('.pin'); // the customer is still there: a touch keeps the session alive
+  }
+  ui.kiosk.typePin(wrongPin, 'enter');
+  await ui.screen('goodbye', (s) => s.notice?.code === 'CARD_BLOCKED');
+  t.is(await noticeText(ui), 'This card is blocked. Please contact your bank.');
+  await ui.check(t, 'card-blocked');
+  await ui.screen('welcome');
+
+  // The right PIN no longer helps.
+  ui.kiosk.swipe(card);
+  await ui.screen('pin');
+  ui.kiosk.typePin(card.pin, 'enter');
+  await ui.screen('goodbye', (s) => s.notice?.code === 'CARD_BLOCKED');
+  t.is(await balanceOf(ui.kiosk.host, 'boris', card.accountId), 10_000);
+  t.deepEqual(ui.consoleProblems, []);
+});
+
+test('insufficient funds: the withdraw screen says so and no cash moves', async (t) => {
+  const ui = await startUiRig({ prefix: 'funds', pinPad: 'on-screen', log: (line) => t.log(line) });
+  t.teardown(() => ui.close());
+  const customer = await ui.kiosk.customer('fiona', 3_000);
+  await ui.screen('welcome');
+  await ui.tap('[data-action="language-en"]');
+  await ui.tap('[data-action="use-card"]');
+  await ui.screen('identify', (s) => s.identifyMethod === 'card');
+  ui.kiosk.swipe(customer);
+  await ui.screen('pin', (s) => s.onScreenPinPad);
+  for (const digit of customer.pin) await ui.tap(`[data-pin-key="${digit}"]`);
+  await ui.tap('[data-pin-key="enter"]');
+  await ui.screen('menu');
+  await ui.tap('[data-action="menu-withdraw"]');
+  await ui.screen('withdraw');
+  await ui.tap('[data-fast-cash="4000"]');
+  await ui.tap('[data-action="confirm"]');
+  await ui.screen('withdraw', (s) => s.notice?.code === 'INSUFFICIENT_FUNDS');
+  t.is(await noticeText(ui), 'There is not enough money in this account. ($40.00)');
+  await ui.check(t, 'insufficient-funds');
+  t.deepEqual(ui.kiosk.dispenser.lifetimeDispensed, [0, 0]);
+  await ui.tap('[data-action="cancel"]');
+  await ui.screen('goodbye');
+  t.is(await balanceOf(ui.kiosk.host, 'fiona', customer.accountId), 3_000);
+  await assertBooksBalance(t, ui);
+  t.deepEqual(ui.consoleProblems, []);
+});
+
+test('the bank host goes away: out of service, then back to welcome by itself when it returns', async (t) => {
+  const ui = await startUiRig({ prefix: 'host-down', log: (line) => t.log(line) });
+  let host: TestHost = ui.kiosk.host;
+  t.teardown(async () => {
+    await ui.close();
+    if (host !== ui.kiosk.host) await host.close();
+  });
+  await ui.screen('welcome');
+  await ui.kiosk.host.stop();
+  const out = await ui.screen('out-of-service');
+  t.true(out.outOfServiceReasons.some((r) => r.includes('host')), JSON.stringify(out.outOfServiceReasons));
+  t.regex(await ui.page.locator('main').innerText(), /Temporarily out of service/);
+  t.regex(await ui.page.locator('main').innerText(), /Temporairement hors service/);
+  t.is(await ui.page.locator('button').count(), 0, 'nothing to touch while out of service');
+  await ui.check(t, 'out-of-service');
+  host = await ui.kiosk.host.restart();
+  await ui.screen('welcome', () => true, 20_000);
+  t.is(await ui.page.locator('[data-action="language-en"]').count(), 1);
+  t.deepEqual(ui.consoleProblems, []);
+});
+
+test('a customer who walks away is warned, may ask for more time, and is signed out', async (t) => {
+  // The shortest inactivity the configuration allows: a warning after 5 s, the end after 10 s.
+  const ui = await startUiRig({ prefix: 'idle', config: { timeouts: { idleMs: 10_000, idleWarningMs: 5_000, goodbyeMs: 2_500 } }, log: (line) => t.log(line) });
+  t.teardown(() => ui.close());
+  await ui.kiosk.customer('ivan', 5_000);
+  await ui.screen('welcome');
+  await ui.tap('[data-action="language-fr"]');
+  await ui.screen('identify');
+  await ui.kiosk.kiosk.beginPasswordSignIn('ivan', PASSWORD);
+  await ui.screen('menu');
+  await ui.screen('menu', (s) => s.idleWarning, 8_000);
+  const dialog = ui.page.getByRole('alertdialog');
+  await dialog.waitFor({ timeout: 5_000 });
+  t.is(await dialog.locator('h2').innerText(), 'Êtes-vous toujours là?');
+  t.is(await ui.page.evaluate('document.activeElement && document.activeElement.textContent'), await dialog.locator('button.primary').innerText(), 'the "more time" button has the focus');
+  await ui.check(t, 'idle-warning');
+  await dialog.locator('button.primary').tap();
+  await ui.screen('menu', (s) => !s.idleWarning);
+  t.is(await ui.page.getByRole('alertdialog').count(), 0);
+
+  // No answer this time: warned again, then signed out with a reason, customer data gone.
+  await ui.screen('menu', (s) => s.idleWarning, 8_000);
+  const end = await ui.screen('goodbye', (s) => s.notice?.code === 'TIMEOUT', 8_000);
+  t.is(end.customer, undefined);
+  t.is(await noticeText(ui), "Votre session a pris fin faute d'activité.");
+  await ui.check(t, 'timed-out');
+  await ui.screen('welcome');
+  t.false((await ui.page.content()).includes('ivan'), 'nothing of the customer is left on the page');
+  t.deepEqual(ui.consoleProblems, []);
+});
