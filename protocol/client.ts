@@ -36,6 +36,18 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/** The wait before reconnect attempt `attempt` (0 right after a working connection was lost): exponential
+ *  backoff with full jitter, so a fleet of kiosks that lost the host together does not reconnect in
+ *  lockstep. `random` is in [0, 1). */
+export function reconnectDelayMs(
+  attempt: number,
+  limits: Pick<ClientLimits, 'reconnectDelayMinMs' | 'reconnectDelayMaxMs'>,
+  random: () => number = Math.random,
+): number {
+  const ceilingMs = Math.min(limits.reconnectDelayMaxMs, limits.reconnectDelayMinMs * 2 ** Math.min(attempt, 16));
+  return Math.max(limits.reconnectDelayMinMs, Math.floor(random() * ceilingMs));
+}
+
 export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; connected: []; disconnected: [reason: string] }> {
   private readonly limits: ClientLimits;
   private readonly log: Logger;
@@ -181,9 +193,7 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
   }
 
   private scheduleReconnect(): void {
-    // Exponential backoff with full jitter, so a fleet of kiosks does not reconnect in lockstep.
-    const ceiling = Math.min(this.limits.reconnectDelayMaxMs, this.limits.reconnectDelayMinMs * 2 ** Math.min(this.attempt, 16));
-    const delayMs = Math.max(this.limits.reconnectDelayMinMs, Math.floor(Math.random() * ceiling));
+    const delayMs = reconnectDelayMs(this.attempt, this.limits);
     this.attempt++;
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
   }

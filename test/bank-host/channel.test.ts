@@ -8,6 +8,7 @@ import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
 import { MAX_FRAME_BYTES, TLS_CIPHERSUITES } from '../../protocol/limits.js';
+import { readAuditPage } from '../../bank-host/audit/show.js';
 import { eventually, startTestHost, type TestHost } from '../helpers/host.js';
 
 /** A raw TLS connection for sending arbitrary bytes. Resolves once the handshake completes. */
@@ -56,10 +57,23 @@ test('a device with the right key connects and is answered over TLS 1.3', async 
   const socket = await rawConnect(h.port, 'kiosk-right-raw', await h.addDevice('kiosk-right-raw'));
   t.is(socket.getProtocol(), 'TLSv1.3');
   t.true(TLS_CIPHERSUITES.split(':').includes(socket.getCipher().name));
+  // The listener has no certificate at all: the PSK is the only way in.
+  t.deepEqual(socket.getPeerCertificate(), {});
   socket.destroy();
 });
 
-test.serial('wrong key, unknown id and revoked id all fail the handshake alike, and each is counted by reason', async (t) => {
+test('the listener offers no certificate fallback, no TLS 1.2, no SHA-384 suite and no group but X25519', async (t) => {
+  const key = await h.addDevice('kiosk-settings');
+  t.is(await handshakeOutcome(h.port, 'kiosk-settings', key), 'connected', 'the right key with the channel settings connects');
+  // A client that offers no PSK and would accept any certificate: there is none to fall back on.
+  t.is(await handshakeOutcome(h.port, 'kiosk-settings', key, { pskCallback: undefined, rejectUnauthorized: false }), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+  // The right key does not help outside the allowed settings.
+  t.is(await handshakeOutcome(h.port, 'kiosk-settings', key, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'PSK-AES128-GCM-SHA256' }), 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
+  t.is(await handshakeOutcome(h.port, 'kiosk-settings', key, { ciphers: 'TLS_AES_256_GCM_SHA384' }), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+  t.is(await handshakeOutcome(h.port, 'kiosk-settings', key, { ecdhCurve: 'P-256' }), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+});
+
+test.serial('wrong key, unknown id and revoked id all fail the handshake alike, and each is counted and audited by reason', async (t) => {
   const key = await h.addDevice('kiosk-victim');
   await h.addDevice('kiosk-gone');
   await h.host.state.registry.revoke('kiosk-gone');
@@ -76,6 +90,16 @@ test.serial('wrong key, unknown id and revoked id all fail the handshake alike, 
   t.is(after['wrong-key'] - before['wrong-key'], 1);
   t.is(after['unknown-device'] - before['unknown-device'], 1);
   t.is(after['revoked-device'] - before['revoked-device'], 1);
+  // The host's own record says which it was (the client was told nothing).
+  const { services } = h.host.state;
+  const refused = async () =>
+    (await readAuditPage(services.db, services.keys.auditEnc, { action: 'handshake', order: 'asc', limit: 100, scanLimit: 100_000 })).entries.map(
+      (e) => `${e.deviceId ?? '-'}:${e.outcome}:${e.reason}`,
+    );
+  t.true(await eventually(async () => (await refused()).includes('kiosk-gone:refused:revoked-device')));
+  const records = await refused();
+  t.true(records.includes('kiosk-victim:refused:wrong-key'), records.join(' '));
+  t.true(records.includes('kiosk-nobody:refused:unknown-device'), records.join(' '));
 });
 
 test('a device revoked while connected is disconnected and can neither reconnect nor resume', async (t) => {
@@ -92,21 +116,22 @@ test('a device revoked while connected is disconnected and can neither reconnect
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   socket.on('error', () => {});
   socket.resume();
+  // OpenSSL hands out a (stateful) session ticket even with SSL_OP_NO_TICKET; the test needs it to prove
+  // that it cannot be used.
+  t.true(session !== undefined, 'the client saved a TLS session to try resuming with');
   await h.host.state.registry.revoke('kiosk-revoke-live');
   await closed;
-  t.pass('the open connection was closed on revocation');
+  t.is(h.host.channel.connectionCount('kiosk-revoke-live'), 0, 'the open connection was closed on revocation');
   t.not(await handshakeOutcome(h.port, 'kiosk-revoke-live', key), 'connected');
-  // A saved TLS session (a resumption ticket, if one was issued) must not bring the device back.
-  if (session) t.not(await handshakeOutcome(h.port, 'kiosk-revoke-live', key, { session }), 'connected');
-  // Nor may a ticket alone, without the PSK callback.
-  if (session) {
-    const ticketOnly = await new Promise<string>((resolve) => {
-      const s = tls.connect({ host: '127.0.0.1', port: h.port, minVersion: 'TLSv1.3', ciphers: TLS_CIPHERSUITES, session, checkServerIdentity: () => undefined });
-      s.once('secureConnect', () => (s.destroy(), resolve('connected')));
-      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-    });
-    t.not(ticketOnly, 'connected');
-  }
+  // The saved TLS session does not bring the device back, with its old key ...
+  t.not(await handshakeOutcome(h.port, 'kiosk-revoke-live', key, { session: session! }), 'connected');
+  // ... nor alone, without the PSK callback.
+  const ticketOnly = await new Promise<string>((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port: h.port, minVersion: 'TLSv1.3', ciphers: TLS_CIPHERSUITES, session: session!, rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    s.once('secureConnect', () => (s.destroy(), resolve('connected')));
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+  t.not(ticketOnly, 'connected');
 });
 
 test.serial('no connection is ever resumed: every handshake runs the PSK check', async (t) => {
@@ -115,12 +140,13 @@ test.serial('no connection is ever resumed: every handshake runs the PSK check',
   const first = await rawConnect(h.port, 'kiosk-no-resume', key);
   first.on('session', (s: Buffer) => (session = s));
   first.write(encodeFrame(request('ping')));
-  await eventually(() => session !== undefined, 1_000);
+  t.true(await eventually(() => session !== undefined, 2_000), 'the client saved a TLS session to try resuming with');
   first.destroy();
   const completed = h.host.channel.stats.handshakesCompleted;
   // With a wrong PSK but a saved session, the handshake must fail: a ticket is no substitute for K_SHARED.
-  if (session) t.not(await handshakeOutcome(h.port, 'kiosk-no-resume', randomBytes(32), { session }), 'connected');
-  const again = await rawConnect(h.port, 'kiosk-no-resume', key, session ? { session } : {});
+  t.not(await handshakeOutcome(h.port, 'kiosk-no-resume', randomBytes(32), { session: session! }), 'connected');
+  // With the right key and the saved session, the host runs a full PSK handshake again.
+  const again = await rawConnect(h.port, 'kiosk-no-resume', key, { session: session! });
   t.true(await eventually(() => h.host.channel.stats.handshakesCompleted === completed + 1));
   again.destroy();
 });
@@ -229,11 +255,18 @@ test('a device may hold only its share of connections', async (t) => {
   const a = await rawConnect(h.port, 'kiosk-greedy', key);
   const b = await rawConnect(h.port, 'kiosk-greedy', key);
   const c = await rawConnect(h.port, 'kiosk-greedy', key);
-  const [response] = (await collect(c)) as { error: { code: string } }[];
-  t.is(response?.error.code, 'TOO_MANY_CONNECTIONS');
+  const [response] = (await collect(c)) as { id: string; error: { code: string; retryable: boolean } }[];
+  t.like(response, { id: '', error: { code: 'TOO_MANY_CONNECTIONS', retryable: true } });
   t.is(h.host.channel.connectionCount('kiosk-greedy'), 2);
+  // Once one closes, the device may connect again.
+  const closedA = new Promise((resolve) => a.once('close', resolve));
   a.destroy();
+  await closedA;
+  t.true(await eventually(() => h.host.channel.connectionCount('kiosk-greedy') === 1));
+  const d = await rawConnect(h.port, 'kiosk-greedy', key);
+  t.true(await eventually(() => h.host.channel.connectionCount('kiosk-greedy') === 2));
   b.destroy();
+  d.destroy();
 });
 
 test('many devices connect and are served concurrently', async (t) => {
