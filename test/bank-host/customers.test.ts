@@ -42,6 +42,28 @@ test('a password hashed at the production cost verifies, a wrong one does not, a
   t.not(again.hashB64, hash.hashB64);
 });
 
+test('password hashing at the production cost runs off the event loop', async (t) => {
+  // While two N=2^17 hashes run, timers keep firing: the event loop is never blocked for anything
+  // like the length of one hash.
+  let lastTickMs = performance.now();
+  let longestGapMs = 0;
+  const ticker = setInterval(() => {
+    const nowMs = performance.now();
+    longestGapMs = Math.max(longestGapMs, nowMs - lastTickMs);
+    lastTickMs = nowMs;
+  }, 2);
+  const started = performance.now();
+  try {
+    await Promise.all([hashPassword(PASSWORD, SCRYPT_COST_PRODUCTION), hashPassword(PASSWORD, SCRYPT_COST_PRODUCTION)]);
+  } finally {
+    clearInterval(ticker);
+  }
+  const hashingMs = performance.now() - started;
+  t.log(`two hashes: ${Math.round(hashingMs)} ms; longest event-loop gap ${Math.round(longestGapMs)} ms`);
+  t.true(hashingMs > 50, 'the production cost is expensive');
+  t.true(longestGapMs < hashingMs / 3, `the event loop stalled for ${Math.round(longestGapMs)} ms of ${Math.round(hashingMs)} ms`);
+});
+
 test('a hash verifies with the cost stored in it, whatever the current cost', async (t) => {
   const cheap = await hashPassword(PASSWORD, TEST_SCRYPT_COST);
   t.true(await verifyPassword(PASSWORD, cheap));

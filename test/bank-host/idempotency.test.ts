@@ -62,7 +62,7 @@ test('a retry racing its original on another connection applies once', async (t)
   }
 });
 
-test('after a host restart, a retried withdrawal completion returns the stored answer and posts once', async (t) => {
+test('after a host restart, a retried withdrawal completion returns the stored answer and posts once, and a changed body is refused', async (t) => {
   let h = await startTestHost({ operations });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-4', 'idem-four');
@@ -78,6 +78,9 @@ test('after a host restart, a retried withdrawal completion returns the stored a
     // No session on the new connection: completion is sessionless, and the stored answer comes back.
     const replayed = await again.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 6_000 }, { requestId: completeId });
     t.deepEqual(replayed, completed);
+    // The stored body survives the restart too: the same id with another body is refused.
+    const changed = await t.throwsAsync(again.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 4_000 }, { requestId: completeId }), { instanceOf: ProtocolError });
+    t.is((changed as ProtocolError).code, 'REQUEST_ID_REUSED');
     const session = await again.request('signin.password', { username: 'idem-four', password: 'correct horse battery' });
     t.is(session.accounts[0]!.balanceCents, 14_000);
     const report = await checkLedger(h.host.state.services.db);

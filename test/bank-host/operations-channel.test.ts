@@ -7,7 +7,7 @@ import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
 import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
-import { addCustomer, issueCard } from '../../bank-host/customers/admin.js';
+import { addCustomer, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
 import { eventually, startTestHost, type TestHost } from '../helpers/host.js';
@@ -97,6 +97,16 @@ test.serial('bad bodies get stable codes and move no money', async (t) => {
     ['deposit', { accountId, amountCents: '100' }, 'BAD_AMOUNT'],
     ['deposit', { accountId, amountCents: 1e300 }, 'BAD_AMOUNT'],
     ['deposit', { accountId }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: null }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: [100] }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: Number.MAX_SAFE_INTEGER + 2 }, 'BAD_AMOUNT'],
+    ['deposit', { accountId, amountCents: 1_000_001 }, 'BAD_AMOUNT'],
+    ['deposit', { amountCents: 100 }, 'BAD_BODY'],
+    ['deposit', { accountId: 42, amountCents: 100 }, 'BAD_BODY'],
+    ['withdraw.authorize', { accountId, amountCents: 200_000 }, 'LIMIT_EXCEEDED'],
+    ['withdraw.complete', { authorizationId: 'auth_nope', dispensedCents: -1 }, 'BAD_AMOUNT'],
+    ['transfer', { fromAccountId: accountId, toAccountId: 'acc_nope', amountCents: 100 }, 'UNKNOWN_ACCOUNT'],
+    ['transfer', { fromAccountId: accountId, toAccountId: 'acc_nope', amountCents: -100 }, 'BAD_AMOUNT'],
     ['deposit', { accountId: 'acc_nope', amountCents: 100 }, 'UNKNOWN_ACCOUNT'],
     ['deposit', { accountId: '../../etc', amountCents: 100 }, 'BAD_BODY'],
     ['withdraw.authorize', { accountId, amountCents: 1_000 }, 'NOT_DISPENSABLE'],
@@ -174,4 +184,56 @@ test.serial('past the total connection limit new connections are dropped before 
   }
   t.true(await eventually(() => h.host.channel.stats.connectionsRefused > before, 3_000));
   for (const s of sockets) s.destroy();
+  // Once they are gone the host serves new connections again.
+  const kiosk = await h.connectedClient('kiosk-after-flood');
+  t.truthy(await kiosk.request('ping', {}));
+});
+
+test.serial('completion and reversal are accepted after the session ended by sign-out or by expiry', async (t) => {
+  const kiosk = await h.connectedClient('kiosk-settle-late');
+  const { accounts } = await kiosk.request('register', { username: 'settlelate', password: 'a long enough password' });
+  const accountId = accounts[0]!.accountId;
+  await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+  const first = await kiosk.request('withdraw.authorize', { accountId, amountCents: 4_000 });
+  const second = await kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 });
+  await kiosk.request('signout', {});
+  await expectCode(t, kiosk.request('balance', { accountId }), 'NOT_SIGNED_IN');
+  t.like(await kiosk.request('withdraw.complete', { authorizationId: first.authorizationId, dispensedCents: 4_000 }), { postedCents: 4_000 });
+
+  await kiosk.request('signin.password', { username: 'settlelate', password: 'a long enough password' });
+  nowMs += 61_000;
+  await expectCode(t, kiosk.request('balance', { accountId }), 'SESSION_EXPIRED');
+  t.like(await kiosk.request('withdraw.reverse', { authorizationId: second.authorizationId }), { releasedCents: 2_000 });
+  nowMs = Date.now();
+  await kiosk.request('signin.password', { username: 'settlelate', password: 'a long enough password' });
+  t.like(await kiosk.request('balance', { accountId }), { balanceCents: 6_000, availableCents: 6_000 });
+  t.true((await checkLedger(h.host.state.services.db)).ok);
+});
+
+test.serial('every session operation before sign-in, after sign-out and after expiry is refused and moves no money', async (t) => {
+  const kiosk = await h.connectedClient('kiosk-no-session');
+  const { accounts } = await kiosk.request('register', { username: 'nosession', password: 'a long enough password' });
+  const accountId = accounts[0]!.accountId;
+  await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+  const { accountId: toAccountId } = await openAccount(h.host.state.services, 'nosession', 'savings');
+  const attempts = [
+    () => kiosk.request('balance', { accountId }),
+    () => kiosk.request('deposit', { accountId, amountCents: 500 }),
+    () => kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 }),
+    () => kiosk.request('history', { accountId }),
+    () => kiosk.request('transfer', { fromAccountId: accountId, toAccountId, amountCents: 500 }),
+    () => kiosk.request('signout', {}),
+  ];
+  await kiosk.request('signout', {});
+  for (const attempt of attempts) await expectCode(t, attempt(), 'NOT_SIGNED_IN');
+  const other = await h.connectedClient('kiosk-no-session-2');
+  await expectCode(t, other.request('deposit', { accountId, amountCents: 500 }), 'NOT_SIGNED_IN');
+  await kiosk.request('signin.password', { username: 'nosession', password: 'a long enough password' });
+  nowMs += 61_000;
+  await expectCode(t, kiosk.request('deposit', { accountId, amountCents: 500 }), 'SESSION_EXPIRED');
+  for (const attempt of attempts) await expectCode(t, attempt(), 'NOT_SIGNED_IN');
+  nowMs = Date.now();
+  await kiosk.request('signin.password', { username: 'nosession', password: 'a long enough password' });
+  t.like(await kiosk.request('balance', { accountId }), { balanceCents: 10_000, availableCents: 10_000 });
+  t.like(await kiosk.request('balance', { accountId: toAccountId }), { balanceCents: 0 });
 });
