@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { main, type Io } from '../../bank-host/cli/main.js';
+import { Database } from '../../bank-host/store/database.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 
 interface Run {
@@ -49,67 +50,180 @@ test('init creates owner-only keys and refuses to overwrite them', async (t) => 
   t.regex(again.err, /refusing to overwrite/);
 });
 
-test('admin commands work directly on a stopped host', async (t) => {
-  const data = path.join(dir, 'stopped-data');
-  const keys = path.join(dir, 'stopped-keys');
-  t.is((await cli(['init', '--data', data, '--keys', keys])).code, 0);
-  const where = ['--data', data, '--keys', keys];
-  const keyFile = path.join(dir, 'stopped-kiosk.key');
-  const added = await cli(['device', 'add', 'kiosk-offline', '--key-out', keyFile, ...where]);
-  t.is(added.code, 0, added.err);
-  t.regex(added.out, /added kiosk-offline\tactive/);
-  t.is((await stat(keyFile)).mode & 0o777, 0o600);
-  const key = (await readFile(keyFile, 'utf8')).trim();
-  t.false(added.out.includes(key), 'the key is never printed');
-  const customer = await cli(['customer', 'add', 'alice', ...where], 'correct horse battery');
-  t.is(customer.code, 0, customer.err);
-  const card = await cli(['card', 'issue', 'alice', ...where]);
-  t.is(card.code, 0, card.err);
-  t.regex(card.out, /issued card \d{16} expiring \d{4}-\d{2}\nPIN \d{4}/);
-  const shown = await cli(['customer', 'show', 'alice', ...where]);
-  t.regex(shown.out, /card •••• \d{4}\tactive/);
-  t.false(/\d{16}/.test(shown.out), 'customer show never prints a full PAN');
-  const check = await cli(['ledger', 'check', ...where]);
-  t.is(check.code, 0, check.out + check.err);
-  t.regex(check.out, /ledger OK/);
-  const list = await cli(['device', 'list', '--json', ...where]);
-  t.deepEqual(JSON.parse(list.out).devices.map((d: { deviceId: string }) => d.deviceId), ['kiosk-offline']);
-});
+/** A host with one kiosk, a funded customer and two open withdrawal holds made over the real channel. */
+async function hostWithHolds(): Promise<{ h: TestHost; holds: string[]; accountId: string }> {
+  const h = await startTestHost();
+  const kiosk = await h.connectedClient('kiosk-holds');
+  const { accounts } = await kiosk.request('register', { username: 'holder', password: 'a long enough password' });
+  const accountId = accounts[0]!.accountId;
+  await kiosk.request('deposit', { accountId, amountCents: 50_000 });
+  const holds: string[] = [];
+  for (const amountCents of [6_000, 4_000]) holds.push((await kiosk.request('withdraw.authorize', { accountId, amountCents })).authorizationId);
+  return { h, holds, accountId };
+}
 
-test.serial('the same commands go through the admin socket while the host serves', async (t) => {
-  const h: TestHost = await startTestHost();
+/** Every operator command of the README, in order, checking each one's effect. `where` says how the CLI
+ *  reaches the host: its admin socket, or the database of a stopped host. */
+async function runEveryOperatorCommand(
+  t: import('ava').ExecutionContext,
+  where: string[],
+  scenario: { holds: string[]; accountId: string; tag: string },
+): Promise<void> {
+  const ok = async (argv: string[], secret?: string): Promise<string> => {
+    const run = await cli([...argv, ...where], secret);
+    t.is(run.code, 0, `${argv.join(' ')}: ${run.err}`);
+    return run.out;
+  };
+  const device = `kiosk-${scenario.tag}`;
+  const firstKey = path.join(dir, `${device}-1.key`);
+  const secondKey = path.join(dir, `${device}-2.key`);
+  t.regex(await ok(['device', 'add', device, '--key-out', firstKey]), new RegExp(`added ${device}\tactive\tkey v1`));
+  t.is((await stat(firstKey)).mode & 0o777, 0o600);
+  const firstHex = (await readFile(firstKey, 'utf8')).trim();
+  t.regex(firstHex, /^[0-9a-f]{64}$/);
+  t.regex(await ok(['device', 'list']), new RegExp(`${device}\tactive`));
+  t.regex(await ok(['device', 'rotate', device, '--key-out', secondKey]), new RegExp(`rotated ${device}\tactive\tkey v2`));
+  const secondHex = (await readFile(secondKey, 'utf8')).trim();
+  t.not(secondHex, firstHex);
+  t.regex(await ok(['device', 'revoke', device]), new RegExp(`revoked ${device}\trevoked`));
+  const devices = JSON.parse(await ok(['device', 'list', '--json'])).devices as { deviceId: string; status: string }[];
+  t.like(devices.find((d) => d.deviceId === device), { status: 'revoked' });
+
+  const username = `cust-${scenario.tag}`;
+  t.regex(await ok(['customer', 'add', username], 'correct horse battery'), new RegExp(`added customer ${username} \\(cus_[0-9a-f]{16}\\) with account acc_[0-9a-f]{16}`));
+  const savings = /opened account (acc_[0-9a-f]{16})/.exec(await ok(['account', 'open', username, '--kind', 'savings']))![1]!;
+  const card = /issued card (\d{16}) expiring \d{4}-\d{2}\nPIN (\d{4})/.exec(await ok(['card', 'issue', username, '--account', savings]));
+  t.truthy(card);
+  const pan = card![1]!;
+  t.regex(await ok(['card', 'block', pan]), new RegExp(`card •••• ${pan.slice(-4)} is blocked`));
+  t.regex(await ok(['customer', 'show', username]), new RegExp(`card •••• ${pan.slice(-4)}\tblocked`));
+  t.regex(await ok(['card', 'unblock', pan]), new RegExp(`card •••• ${pan.slice(-4)} is active`));
+  const shown = await ok(['customer', 'show', username]);
+  t.regex(shown, new RegExp(`account ${savings}\tsavings\tbalance \\$0.00`));
+  t.regex(shown, new RegExp(`card •••• ${pan.slice(-4)}\tactive`));
+  t.false(shown.includes(pan), 'customer show never prints a full PAN');
+  t.false(/PIN/.test(shown), 'nor the PIN');
+
+  const [first, second] = scenario.holds as [string, string];
+  const listed = await ok(['holds', 'list']);
+  t.regex(listed, new RegExp(`${first}\tkiosk-holds\t${scenario.accountId}\t\\$60.00`));
+  t.regex(listed, new RegExp(`${second}\tkiosk-holds\t${scenario.accountId}\t\\$40.00`));
+  t.is((await ok(['holds', 'list', '--older-than', '1h'])).trim(), 'no open holds');
+  t.regex(await ok(['holds', 'complete', first, '--dispensed', '20.00']), new RegExp(`${first}: posted \\$20.00, released \\$40.00`));
+  t.regex(await ok(['holds', 'reverse', second]), new RegExp(`${second}: released \\$40.00`));
+  t.is((await ok(['holds', 'list'])).trim(), 'no open holds');
+  const settledTwice = await cli(['holds', 'reverse', first, ...where]);
+  t.is(settledTwice.code, 1);
+  t.regex(settledTwice.err, /AUTHORIZATION_SETTLED/);
+
+  const check = await ok(['ledger', 'check']);
+  t.regex(check, /^ledger OK: \d+ accounts, \d+ posting legs, 0 open holds\ncustomer balances \$480.00, cash accounts -\$480.00, sum \$0.00/);
+  t.regex(await ok(['status']), /"devices": \d+/);
+  // Errors from either path carry the same stable codes.
+  const unknown = await cli(['customer', 'show', 'nobody-here', ...where]);
+  t.is(unknown.code, 1);
+  t.regex(unknown.err, /UNKNOWN_CUSTOMER/);
+}
+
+test.serial('every operator command works directly on a stopped host', async (t) => {
+  const { h, holds, accountId } = await hostWithHolds();
   try {
-    const where = ['--admin-socket', h.adminSocket];
-    const keyFile = path.join(dir, 'live-kiosk.key');
-    const added = await cli(['device', 'add', 'kiosk-live', '--key-out', keyFile, ...where]);
-    t.is(added.code, 0, added.err);
-    t.true(h.host.state.registry.isActive('kiosk-live'), 'the serving host knows the device at once');
-    const kShared = Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'hex');
-    const client = h.client('kiosk-live', kShared);
-    client.start();
-    await client.waitConnected(3_000);
-    const status = await cli(['status', '--json', ...where]);
-    t.true(JSON.parse(status.out).serving);
-    // While serving, the database is locked: going around the socket fails with a clear message.
-    const direct = await cli(['device', 'list', '--data', h.dataDir, '--keys', h.keysDir, '--admin-socket', path.join(dir, 'nothing.sock')]);
-    t.is(direct.code, 1);
-    t.regex(direct.err, /in use by another process/);
-    const revoked = await cli(['device', 'revoke', 'kiosk-live', ...where]);
-    t.is(revoked.code, 0, revoked.err);
-    t.regex(revoked.out, /revoked kiosk-live\trevoked/);
-    t.false(h.host.state.registry.isActive('kiosk-live'));
-    const holds = await cli(['holds', 'list', ...where]);
-    t.is(holds.out.trim(), 'no open holds');
+    await h.stop();
+    await runEveryOperatorCommand(t, ['--data', h.dataDir, '--keys', h.keysDir], { holds, accountId, tag: 'stopped' });
+    t.false(JSON.parse((await cli(['status', '--json', '--data', h.dataDir, '--keys', h.keysDir])).out).serving);
   } finally {
     await h.close();
   }
 });
 
-test('every command has --help, and bad arguments get a clear error and exit code 2', async (t) => {
-  for (const argv of [['--help'], ['init', '--help'], ['serve', '--help'], ['device', 'add', '--help'], ['ledger', 'check', '--help'], ['holds', 'complete', '--help'], ['customer', 'add', '--help']]) {
-    const run = await cli(argv);
-    t.is(run.code, 0, argv.join(' '));
-    t.regex(run.out, /Usage|bank-host/);
+test.serial('the same commands go through the owner-only admin socket while the host serves', async (t) => {
+  const { h, holds, accountId } = await hostWithHolds();
+  try {
+    const socket = await stat(h.adminSocket);
+    t.true(socket.isSocket());
+    t.is(socket.mode & 0o777, 0o600, 'the admin socket is owner-only');
+    const where = ['--admin-socket', h.adminSocket];
+    await runEveryOperatorCommand(t, where, { holds, accountId, tag: 'live' });
+    t.true(JSON.parse((await cli(['status', '--json', ...where])).out).serving);
+    // The serving host acted at once: the revoked device is refused, the new customer is known.
+    t.false(h.host.state.registry.isActive('kiosk-live'));
+    t.truthy(await h.host.state.services.db.get('user:cust-live'));
+    // While serving, the database is locked: going around the socket fails with a clear message.
+    const direct = await cli(['device', 'list', '--data', h.dataDir, '--keys', h.keysDir, '--admin-socket', path.join(dir, 'nothing.sock')]);
+    t.is(direct.code, 1);
+    t.regex(direct.err, /in use by another process/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a device added through the admin socket connects with the key file at once', async (t) => {
+  const h: TestHost = await startTestHost();
+  try {
+    const keyFile = path.join(dir, 'live-kiosk.key');
+    const added = await cli(['device', 'add', 'kiosk-live-key', '--key-out', keyFile, '--admin-socket', h.adminSocket]);
+    t.is(added.code, 0, added.err);
+    t.false(added.out.includes((await readFile(keyFile, 'utf8')).trim()), 'the key is never printed');
+    const client = h.client('kiosk-live-key', Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'hex'));
+    client.start();
+    await client.waitConnected(3_000);
+    t.truthy(await client.request('ping', {}));
+  } finally {
+    await h.close();
+  }
+});
+
+test('the password is never taken from the command line, and an empty one is refused', async (t) => {
+  const where = ['--data', path.join(dir, 'pw-data'), '--keys', path.join(dir, 'pw-keys')];
+  t.is((await cli(['init', ...where])).code, 0);
+  const asOption = await cli(['customer', 'add', 'erin', '--password', 'correct horse battery', ...where]);
+  t.is(asOption.code, 2);
+  t.regex(asOption.err, /Unknown option '--password'/);
+  const asArgument = await cli(['customer', 'add', 'erin', 'correct horse battery', ...where]);
+  t.is(asArgument.code, 2);
+  t.regex(asArgument.err, /takes USERNAME/);
+  const empty = await cli(['customer', 'add', 'erin', ...where], '');
+  t.is(empty.code, 2);
+  t.regex(empty.err, /no password given/);
+  t.is((await cli(['customer', 'show', 'erin', ...where])).code, 1, 'no customer was created');
+});
+
+test('ledger check exits 1 and names the problem when the books do not balance', async (t) => {
+  const data = path.join(dir, 'broken-data');
+  const keys = path.join(dir, 'broken-keys');
+  const where = ['--data', data, '--keys', keys];
+  t.is((await cli(['init', ...where])).code, 0);
+  t.is((await cli(['customer', 'add', 'frank', ...where], 'correct horse battery')).code, 0);
+  const accountId = /account (acc_[0-9a-f]{16})/.exec((await cli(['customer', 'show', 'frank', ...where])).out)![1]!;
+  // Someone edits a balance behind the ledger's back.
+  const db = await Database.open(path.join(data, 'db'));
+  const account = (await db.get<Record<string, unknown>>(`acct:${accountId}`))!;
+  await db.writeDurably([{ type: 'put', key: `acct:${accountId}`, value: { ...account, balanceCents: 100_000 } }]);
+  await db.close();
+  const check = await cli(['ledger', 'check', ...where]);
+  t.is(check.code, 1);
+  t.regex(check.out, /LEDGER PROBLEMS: 2/);
+  t.regex(check.out, new RegExp(`balance-mismatch: .*${accountId}`));
+  t.regex(check.out, /total-nonzero/);
+});
+
+test('every command in the main help has its own --help, and bad arguments get a clear error and exit code 2', async (t) => {
+  const mainHelp = await cli(['--help']);
+  t.is(mainHelp.code, 0);
+  // The commands as the main help lists them: `bank-host` followed by the lowercase words of each line.
+  const commands = mainHelp.out
+    .split('\n')
+    .filter((line) => line.startsWith('  bank-host '))
+    .map((line) => line.trim().split(/\s+/).slice(1).filter((word) => /^[a-z]+$/.test(word)).slice(0, 2))
+    .map((words) => (['init', 'serve', 'status'].includes(words[0]!) ? words.slice(0, 1) : words));
+  const expected = ['init', 'serve', 'status', 'device add', 'device list', 'device revoke', 'device rotate', 'customer add', 'customer show', 'account open', 'card issue', 'card block', 'card unblock', 'holds list', 'holds complete', 'holds reverse', 'ledger check', 'audit verify', 'audit checkpoint', 'audit show'];
+  t.deepEqual(expected.filter((c) => !commands.some((words) => words.join(' ') === c)), [], 'every operator command is in the main help');
+  for (const words of commands) {
+    for (const flag of ['--help', '-h']) {
+      const run = await cli([...words, flag]);
+      t.is(run.code, 0, `${words.join(' ')} ${flag}`);
+      t.true(run.out.startsWith(`Usage: bank-host ${words.join(' ')}`), `${words.join(' ')} ${flag}: ${run.out.slice(0, 80)}`);
+    }
   }
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown command "frobnicate"/],

@@ -71,3 +71,39 @@ test('the compiled host serves kiosks from systemd-style directories and stops c
     host.kill('SIGKILL');
   }
 });
+
+test('customer add reads the password from standard input, or from a prompt that does not echo it on a terminal', async (t) => {
+  const data = path.join(dir, 'pw-data');
+  const keys = path.join(dir, 'pw-keys');
+  t.is(run(['init', '--data', data, '--keys', keys]).status, 0);
+  const piped = spawnSync(process.execPath, [cli, 'customer', 'add', 'carol', '--data', data, '--keys', keys], {
+    encoding: 'utf8',
+    input: 'correct horse battery\n',
+    env: { PATH: process.env.PATH },
+  });
+  t.is(piped.status, 0, piped.stderr);
+  t.regex(piped.stdout, /added customer carol/);
+  t.false(piped.stdout.includes('correct horse battery') || piped.stderr.includes('correct horse battery'));
+
+  // On a terminal (a pty made by socat) it prompts, and what is typed is not echoed back.
+  const socat = spawn('socat', ['-', `EXEC:${process.execPath} ${cli} customer add dave --data ${data} --keys ${keys},pty,setsid,ctty,stderr`], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  socat.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+  socat.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    socat.on('error', (error) => reject(new Error(`socat is needed for this test (test/debian-packages.txt): ${error.message}`)));
+    socat.on('exit', (code) => resolve(code));
+  });
+  const started = Date.now();
+  while (!screen.includes('Password for the new customer:') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+  t.regex(screen, /Password for the new customer:/);
+  socat.stdin.write('typed horse battery\n');
+  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 15_000))]);
+  socat.kill();
+  t.is(code, 0, screen);
+  t.regex(screen, /added customer dave/);
+  t.false(screen.includes('typed horse battery'), 'the password is not echoed');
+  t.regex(run(['customer', 'show', 'dave', '--data', data, '--keys', keys]).stdout, /^dave \(cus_/);
+});
