@@ -18,6 +18,7 @@ import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.j
 import { PrinterSimulator } from '../../../kiosk/devices/printer/simulator.js';
 import { openPtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
 import { startTestHost } from '../../helpers/host.js';
+import { recordScenarioResult } from '../../reliability/results.js';
 import { CASSETTES, FAST_SCRYPT, KIOSK_ID, PASSWORD, kioskConfigFor } from './kiosk-rig.js';
 import { POWER_LOSS_PARAMS_ENV, type PowerLossParams } from './power-loss-kiosk.js';
 
@@ -80,17 +81,33 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
     // The restarted kiosk: recovery runs in start(), before it serves anyone.
     kiosk = new KioskController({ config, kShared, clientLimits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200 }, deviceCheckIntervalMs: 200 });
     await kiosk.start();
-    t.deepEqual(kiosk.outOfServiceReasons(), []);
-    t.is(kiosk.snapshot().screen, 'welcome');
+    const outOfService = kiosk.outOfServiceReasons();
+    const screen = kiosk.snapshot().screen;
 
     const ledger = await checkLedger(services.db);
-    t.true(ledger.ok, JSON.stringify(ledger.problems));
-    t.deepEqual(await listHolds(services), []);
+    const openHolds = await listHolds(services);
     const balance = await teller.request('balance', { accountId: customer.accountId });
-    t.is(FUNDED_CENTS - balance.balanceCents, dispensedCents, 'the customer is charged exactly what left the dispenser');
+    const chargedCents = FUNDED_CENTS - balance.balanceCents;
+    const dispensedAfterCents = dispenser.lifetimeDispensed.reduce((sum, n, i) => sum + n * CASSETTES[i]!.denominationCents, 0);
+    // One row per crash point in the reliability table (npm run test:reliability), written before the checks.
+    await recordScenarioResult({
+      scenario: 'kiosk power loss at each withdrawal step',
+      part: crashAt,
+      iterations: 1,
+      faultsInjected: run.signal === 'SIGKILL' ? 1 : 0,
+      acknowledged: outOfService.length === 0 ? 1 : 0,
+      lost: openHolds.length + (chargedCents < dispensedCents ? 1 : 0),
+      duplicated: (chargedCents > dispensedCents ? 1 : 0) + (dispensedAfterCents > dispensedCents ? 1 : 0),
+      invariantViolations: (ledger.ok ? 0 : 1) + (outOfService.length === 0 && screen === 'welcome' ? 0 : 1) + (balance.availableCents === balance.balanceCents ? 0 : 1),
+    });
+    t.deepEqual(outOfService, []);
+    t.is(screen, 'welcome');
+    t.true(ledger.ok, JSON.stringify(ledger.problems));
+    t.deepEqual(openHolds, []);
+    t.is(chargedCents, dispensedCents, 'the customer is charged exactly what left the dispenser');
     t.is(balance.availableCents, balance.balanceCents);
     // The dispenser was never asked to dispense again.
-    t.is(dispenser.lifetimeDispensed.reduce((sum, n, i) => sum + n * CASSETTES[i]!.denominationCents, 0), dispensedCents);
+    t.is(dispensedAfterCents, dispensedCents);
     teller.close();
   });
 }
