@@ -13,13 +13,18 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { ConnectionState } from '../operations/context.js';
 import { describe, type Dispatcher } from './dispatcher.js';
 
-export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'timeout' | 'protocol' | 'aborted';
+export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'tampered' | 'timeout' | 'protocol' | 'aborted';
+/** Why an established connection's TLS layer failed: a record from the kiosk that did not authenticate
+ *  (altered, replayed, reordered or forged on the way), an alert from the kiosk refusing one of ours, or
+ *  another TLS violation (a record of the wrong type or size). Network resets are not counted here. */
+export type RecordFailureReason = 'bad-record' | 'peer-alert' | 'tls-error';
 
 export interface ChannelStats {
   connectionsOpen: number;
   connectionsRefused: number;
   handshakesCompleted: number;
   handshakeFailures: Record<HandshakeFailureReason, number>;
+  recordFailures: Record<RecordFailureReason, number>;
   requests: number;
   protocolErrors: number;
 }
@@ -37,7 +42,8 @@ export class ChannelServer {
     connectionsOpen: 0,
     connectionsRefused: 0,
     handshakesCompleted: 0,
-    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, timeout: 0, protocol: 0, aborted: 0 },
+    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, tampered: 0, timeout: 0, protocol: 0, aborted: 0 },
+    recordFailures: { 'bad-record': 0, 'peer-alert': 0, 'tls-error': 0 },
     requests: 0,
     protocolErrors: 0,
   };
@@ -187,7 +193,18 @@ export class ChannelServer {
         : undefined;
       for (const document of documents) this.handleDocument(socket, state, document);
     });
-    socket.on('error', (error) => log.debug('connection error', { error: describe(error) }));
+    socket.on('error', (error: Error & { code?: string }) => {
+      const reason = classifyRecordFailure(error);
+      if (reason === undefined) {
+        log.debug('connection error', { error: describe(error) });
+        return;
+      }
+      // Someone on the path altered, replayed or injected TLS records (or the kiosk is broken): the
+      // connection is gone, and the attempt is counted and audited like a refused handshake.
+      this.stats.recordFailures[reason]++;
+      log.warn('connection closed: TLS record refused', { reason, code: error.code ?? null });
+      this.recordSecurityEvent({ action: 'channel.record', outcome: 'refused', reason, deviceId });
+    });
     socket.on('close', () => {
       if (frameTimer) clearTimeout(frameTimer);
       sockets.delete(socket);
@@ -255,12 +272,23 @@ export class ChannelServer {
 }
 
 /** Why a handshake failed. Unknown and revoked ids are known from the PSK lookup; a binder that does not
- *  verify under a known device's key is a wrong key; a connection reset is an abort, not a refusal. */
+ *  verify under a known device's key is a wrong key; a binder that verifies followed by handshake records
+ *  that do not decrypt is a replayed (recorded earlier) or altered handshake: the ClientHello is genuine
+ *  but the rest was not made for this server's key share. A connection reset is an abort, not a refusal. */
 function classifyHandshakeFailure(error: Error & { code?: string }, attempt: PskAttempt | undefined): HandshakeFailureReason {
   if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
   if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return 'aborted';
   if (attempt?.outcome === 'unknown') return 'unknown-device';
   if (attempt?.outcome === 'revoked') return 'revoked-device';
-  if (attempt?.outcome === 'ok' && /BINDER|DECRYPT|BAD_RECORD_MAC/i.test(error.code ?? '')) return 'wrong-key';
+  if (attempt?.outcome === 'ok' && /BINDER/i.test(error.code ?? '')) return 'wrong-key';
+  if (attempt?.outcome === 'ok' && /DECRYPT|BAD_RECORD_MAC/i.test(error.code ?? '')) return 'tampered';
   return 'protocol';
+}
+
+function classifyRecordFailure(error: Error & { code?: string }): RecordFailureReason | undefined {
+  const code = error.code ?? '';
+  if (/^ERR_SSL_(SSLV3|TLSV1)_ALERT_/.test(code)) return 'peer-alert';
+  if (/DECRYPTION_FAILED|BAD_RECORD_MAC/.test(code)) return 'bad-record';
+  if (code.startsWith('ERR_SSL_')) return 'tls-error';
+  return undefined;
 }
