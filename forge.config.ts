@@ -1,36 +1,18 @@
 // Electron Forge: builds the kiosk app (main, preload and renderer with Vite), flips Electron's fuses,
 // and makes a .deb (arm64/armhf for the Raspberry Pi: `npm run make -- --arch arm64`) and a zip.
-import { cp, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ForgeConfig } from '@electron-forge/shared-types';
 import { MakerDeb } from '@electron-forge/maker-deb';
 import { MakerZIP } from '@electron-forge/maker-zip';
 import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { VitePlugin } from '@electron-forge/plugin-vite';
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
+import { copyNativeModules } from './kiosk/main/packaging/native-modules.js';
 import { NATIVE_MODULES } from './kiosk/main/vite.main.config.js';
 
-/** Every package `names` need at run time, following `dependencies` (and optional ones that are present). */
-async function dependencyClosure(names: readonly string[], fromDir: string): Promise<string[]> {
-  const found = new Map<string, string>();
-  const queue = names.map((name) => ({ name, fromDir }));
-  while (queue.length > 0) {
-    const { name, fromDir: from } = queue.shift()!;
-    let manifestPath: string;
-    try {
-      manifestPath = createRequire(path.join(from, 'noop.js')).resolve(`${name}/package.json`);
-    } catch {
-      continue; // an optional dependency for another platform
-    }
-    const dir = path.dirname(manifestPath);
-    if (found.has(dir)) continue;
-    found.set(dir, name);
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) queue.push({ name: dependency, fromDir: dir });
-  }
-  return [...found.keys()];
-}
+/** The project folder (this file's), whatever the working directory of the build. */
+const projectDir = path.dirname(fileURLToPath(import.meta.url));
 
 const config: ForgeConfig = {
   packagerConfig: {
@@ -40,13 +22,20 @@ const config: ForgeConfig = {
     // The units, udev rules and their installer scripts ride along as resources (see packaging/postinst.sh).
     extraResource: ['systemd'],
   },
-  rebuildConfig: {},
+  // Nothing is compiled: serialport, node-hid and classic-level ship Node-API prebuilds for linux-arm64 and
+  // linux-arm, which Electron loads unchanged (kiosk/main/packaging/native-modules.ts copies the target's).
+  // @electron/rebuild does not recognise their prebuild layouts and would compile them from source for the
+  // target, which needs a cross toolchain, libudev headers and Electron's headers from the internet.
+  rebuildConfig: { onlyModules: [] },
   makers: [
     new MakerDeb(
       {
         options: {
           name: 'atm-kiosk',
           productName: 'ATM kiosk',
+          description: 'ATM kiosk: the customer interface, fullscreen under the cage Wayland compositor',
+          productDescription:
+            'The ATM kiosk app (Electron) with its systemd unit, sysusers and tmpfiles entries and udev rules. Enroll the kiosk with `provision enroll` to give it an identity and enable the unit.',
           bin: 'atm-kiosk',
           maintainer: 'ATM Team <dev@atm.invalid>',
           homepage: 'https://atm.invalid',
@@ -63,12 +52,10 @@ const config: ForgeConfig = {
   ],
   hooks: {
     // Forge's Vite plugin packages only the bundles; the native modules (and what they require) are
-    // copied in beside them so `require('serialport')` resolves inside the app.
-    packageAfterCopy: async (_config, buildPath) => {
-      const root = path.resolve('.');
-      for (const dir of await dependencyClosure(NATIVE_MODULES, root)) {
-        await cp(dir, path.join(buildPath, path.relative(root, dir)), { recursive: true, dereference: true });
-      }
+    // copied in beside them, with the target's prebuilds only, so `require('serialport')` resolves inside
+    // the app.
+    packageAfterCopy: async (_config, buildPath, _electronVersion, platform, arch) => {
+      await copyNativeModules({ projectDir, buildPath, platform, arch, modules: NATIVE_MODULES });
     },
   },
   plugins: [
@@ -79,6 +66,9 @@ const config: ForgeConfig = {
       ],
       renderer: [{ name: 'main_window', config: 'kiosk/renderer/vite.config.ts' }],
     }),
+    // Flipped in the Electron binary itself. Electron enforces ASAR integrity on macOS and Windows only; on
+    // Linux the fuse is set but has no effect (see docs/packaging.md), and the app's files are protected by
+    // being root-owned under /usr/lib/atm-kiosk, read-only to the kiosk (ProtectSystem=strict).
     new FusesPlugin({
       version: FuseVersion.V1,
       [FuseV1Options.RunAsNode]: false,

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Stops the kiosk before its files go; on purge the unit, rules and entries are removed.
+# Stops the kiosk before its files change (postinst.sh starts an enrolled kiosk again after an upgrade); on
+# removal the unit, rules and entries that postinst.sh installed go too.
 set -e
 if [ -d /run/systemd/system ]; then
   systemctl stop atm-kiosk.service 2>/dev/null || true
