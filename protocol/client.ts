@@ -153,6 +153,8 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     if (this.stopped) return;
     this.setStatus('connecting');
     const socket = tls.connect(clientTlsOptions(this.options.host, this.options.port, this.options.deviceId, this.kShared));
+    // Small frames, sometimes several in flight (a request and a keep-alive ping): no Nagle delay.
+    socket.setNoDelay(true);
     this.socket = socket;
     const decoder = new FrameDecoder(MAX_FRAME_BYTES);
     const connectTimer = setTimeout(() => socket.destroy(new Error('connect timeout')), this.limits.connectTimeoutMs);

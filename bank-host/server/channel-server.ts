@@ -121,6 +121,9 @@ export class ChannelServer {
       return;
     }
     this.rawSockets.add(raw);
+    // Requests and answers are small frames, several in flight per connection: Nagle's algorithm would
+    // hold a second answer back until the first is acknowledged (a delayed ACK: tens of milliseconds).
+    raw.setNoDelay(true);
     raw.on('close', () => this.rawSockets.delete(raw));
     raw.on('error', () => {});
   }
