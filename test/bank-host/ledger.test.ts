@@ -156,7 +156,9 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ op: fc.constant('foreign' as const), who, victim: who, cents }),
 );
 
-test('any sequence of operations, run partly concurrently, keeps the ledger whole and summing to zero', async (t) => {
+const RUNS = 8;
+
+test('any sequence of thousands of operations, run partly concurrently, keeps the ledger whole and summing to zero', async (t) => {
   // Answers seen across all runs, so the test also shows it exercised both successes and refusals.
   const seen = new Map<string, number>();
   const note = (type: string, answer: unknown): void => {
@@ -164,7 +166,7 @@ test('any sequence of operations, run partly concurrently, keeps the ledger whol
     seen.set(key, (seen.get(key) ?? 0) + 1);
   };
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.array(command, { minLength: 1, maxLength: 6 }), { minLength: 80, maxLength: 120 }), async (rounds) => {
+    fc.asyncProperty(fc.array(fc.array(command, { minLength: 1, maxLength: 6 }), { minLength: 150, maxLength: 250 }), async (rounds) => {
       const h = await createHarness({ config: { dailyWithdrawalLimitCents: 300_000 } });
       try {
         const call: Harness['call'] = async (connection, type, body) => {
@@ -250,9 +252,12 @@ test('any sequence of operations, run partly concurrently, keeps the ledger whol
         await h.close();
       }
     }),
-    { numRuns: 6 },
+    { numRuns: RUNS },
   );
   t.log(Object.fromEntries([...seen].sort()));
+  const operationsRun = [...seen.values()].reduce((sum, n) => sum + n, 0);
+  t.log(`${operationsRun} operations in ${RUNS} randomized runs`);
+  t.true(operationsRun >= 3_000, `only ${operationsRun} operations ran`);
   for (const key of ['deposit:ok', 'withdraw.authorize:ok', 'withdraw.complete:ok', 'withdraw.reverse:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'withdraw.complete:AUTHORIZATION_SETTLED', 'withdraw.complete:UNKNOWN_AUTHORIZATION', 'transfer:SAME_ACCOUNT']) {
     t.true((seen.get(key) ?? 0) > 0, `no ${key} in any run`);
   }
