@@ -20,6 +20,9 @@ const WINDOW_RESTART_MIN_INTERVAL_MS = 2_000;
 
 const log = createLogger({ fields: { component: 'kiosk-main' } });
 const production = app.isPackaged;
+/** `npm start` on a developer's desktop: an 800×480 window instead of taking over the screen. Never in a
+ *  packaged kiosk. */
+const windowed = !production && process.env.ATM_KIOSK_WINDOWED === '1';
 
 // Must happen before `ready`: the scheme behaves like https (secure context, standard URL parsing).
 protocol.registerSchemesAsPrivileged([
@@ -78,8 +81,10 @@ let lastWindowStartMs = 0;
 function createWindow(): BrowserWindow {
   lastWindowStartMs = Date.now();
   const window = new BrowserWindow({
-    kiosk: true,
-    fullscreen: true,
+    kiosk: !windowed,
+    fullscreen: !windowed,
+    width: 800,
+    height: 480,
     frame: false,
     autoHideMenuBar: true,
     show: false,

@@ -41,6 +41,9 @@ export async function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair
   const bounds: PtyPairLimits = { ...DEFAULT_PTY_PAIR_LIMITS, ...limits };
   const child = spawn(socatCommand, ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and socat dying
+    // first would pull the line out from under the devices while we shut them down in order.
+    detached: true,
   });
   let exited = child.exitCode !== null || child.signalCode !== null;
   const exitPromise = new Promise<void>((resolve) => {
