@@ -7,7 +7,7 @@ import test from 'ava';
 import { addCustomer, openAccount } from '../../../bank-host/customers/admin.js';
 import { createBankingOperations } from '../../../bank-host/operations/banking.js';
 import { parseKioskConfig } from '../../../kiosk/core/config.js';
-import { KioskController } from '../../../kiosk/core/kiosk.js';
+import { KioskCommandError, KioskController } from '../../../kiosk/core/kiosk.js';
 import { startTestHost } from '../../helpers/host.js';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
@@ -173,4 +173,47 @@ test('the on-screen PIN pad takes digits from the UI and the snapshot only count
   rig.kiosk.pinPadPress('enter');
   await rig.waitFor((s) => s.screen === 'menu');
   t.pass();
+});
+
+test("the history screen's activity view lists the customer's own actions, failures included, and no one else's", async (t) => {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  const una = await rig.customer('una', 3_000);
+  await rig.customer('victor', 5_000);
+  await rig.waitFor((s) => s.screen === 'welcome');
+
+  // Victor signs in first: nothing of his may show in Una's activity.
+  await rig.kiosk.beginPasswordSignIn('victor', PASSWORD);
+  await rig.kiosk.selectMenu('balance');
+  rig.kiosk.cancel();
+  await rig.waitFor((s) => s.screen === 'welcome');
+
+  await rig.kiosk.beginPasswordSignIn('una', PASSWORD);
+  await rig.kiosk.selectMenu('withdraw');
+  await rig.kiosk.withdraw(4_000); // more than she has
+  t.is(rig.kiosk.snapshot().notice?.code, 'INSUFFICIENT_FUNDS');
+  await rig.kiosk.selectMenu('menu');
+  await rig.kiosk.selectMenu('history');
+  await rig.kiosk.activity({});
+  const s = rig.kiosk.snapshot();
+  t.is(s.screen, 'history');
+  if (s.view?.kind !== 'activity') return t.fail(JSON.stringify(s.view));
+  const actions = s.view.entries.map((e) => `${e.action}:${e.outcome}${e.reason ? `:${e.reason}` : ''}`);
+  t.deepEqual(actions.slice(0, 3), ['history:ok', 'withdraw.authorize:failed:INSUFFICIENT_FUNDS', 'signin.password:ok'], actions.join(', '));
+  const failed = s.view.entries[1]!;
+  t.is(failed.amountCents, 4_000);
+  t.is(failed.line.split(' | ')[1], 'withdraw $40.00 failed - insufficient funds');
+  t.true(s.view.entries.every((e) => e.line.startsWith(`${una.customerId} | `)), 'only her own records');
+  t.true(s.view.entries.length <= 6, 'one screen-sized page');
+
+  // The next page continues where the first ended, newest first.
+  if (s.view.nextCursor) {
+    const firstSeqs = s.view.entries.map((e) => e.seq);
+    await rig.kiosk.activity({ cursor: s.view.nextCursor });
+    const next = rig.kiosk.snapshot().view;
+    if (next?.kind !== 'activity') return t.fail();
+    t.true(next.entries.every((e) => e.seq < Math.min(...firstSeqs)));
+  }
+  await rig.kiosk.selectMenu('menu');
+  await t.throwsAsync(rig.kiosk.activity({}), { instanceOf: KioskCommandError }, 'only from the history screen');
 });
