@@ -7,6 +7,7 @@ import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { checkLedger } from '../ledger/check.js';
 import { listHolds, resolveHold } from '../ledger/operator.js';
+import { runOperatorAction } from '../ledger/operator-context.js';
 import type { HostServices } from '../operations/context.js';
 
 export interface AdminContext {
@@ -65,7 +66,16 @@ export const ADMIN_COMMANDS = {
   'customer.add': command(z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) }).strict(), async (ctx, a) =>
     addCustomer(ctx.services, a.username, a.password, ctx.scryptCost ? { scryptCost: ctx.scryptCost } : {}),
   ),
-  'customer.show': command(username, async (ctx, a) => showCustomer(ctx.services, a.username)),
+  // Reads of a customer's data and of open holds are operator actions too: each leaves a record.
+  'customer.show': command(username, async (ctx, a) =>
+    runOperatorAction(ctx.services, 'customer.show', async (run) => {
+      run.facts.detail = { username: a.username };
+      const view = await showCustomer(ctx.services, a.username);
+      run.facts.customerId = view.customerId;
+      await run.commit([]);
+      return view;
+    }),
+  ),
   'account.open': command(
     z.object({ username: z.string().min(1).max(64), kind: z.enum(['chequing', 'savings']).optional() }).strict(),
     async (ctx, a) => openAccount(ctx.services, a.username, a.kind ?? 'chequing'),
@@ -75,9 +85,14 @@ export const ADMIN_COMMANDS = {
   ),
   'card.block': command(pan, async (ctx, a) => blockCard(ctx.services, a.pan)),
   'card.unblock': command(pan, async (ctx, a) => unblockCard(ctx.services, a.pan)),
-  'holds.list': command(z.object({ olderThanMs: cents.optional() }).strict(), async (ctx, a) => ({
-    holds: await listHolds(ctx.services, a.olderThanMs !== undefined ? { olderThanMs: a.olderThanMs } : {}),
-  })),
+  'holds.list': command(z.object({ olderThanMs: cents.optional() }).strict(), async (ctx, a) =>
+    runOperatorAction(ctx.services, 'holds.list', async (run) => {
+      const holds = await listHolds(ctx.services, a.olderThanMs !== undefined ? { olderThanMs: a.olderThanMs } : {});
+      run.facts.detail = { listed: holds.length, ...(a.olderThanMs !== undefined && { olderThanMs: a.olderThanMs }) };
+      await run.commit([]);
+      return { holds };
+    }),
+  ),
   'holds.complete': command(z.object({ authorizationId, dispensedCents: cents.optional() }).strict(), async (ctx, a) =>
     resolveHold(ctx.services, a.authorizationId, 'complete', a.dispensedCents),
   ),

@@ -93,7 +93,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   /** Registers a device and returns its new K_SHARED (the only time the key leaves the host in clear). */
   async add(deviceId: string, actor = 'operator'): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.addLocked(deviceId, actor));
+    return this.locks.withLocks([deviceId], () => this.audited('device.add', deviceId, actor, () => this.addLocked(deviceId, actor)));
   }
 
   private async addLocked(deviceId: string, actor: string): Promise<Buffer> {
@@ -118,7 +118,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   /** Revokes a device: its handshakes fail from now on and its open connections are closed. */
   async revoke(deviceId: string, actor = 'operator'): Promise<DeviceSummary> {
-    return this.locks.withLocks([deviceId], () => this.revokeLocked(deviceId, actor));
+    return this.locks.withLocks([deviceId], () => this.audited('device.revoke', deviceId, actor, () => this.revokeLocked(deviceId, actor)));
   }
 
   private async revokeLocked(deviceId: string, actor: string): Promise<DeviceSummary> {
@@ -132,7 +132,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   /** Gives an active device a new K_SHARED; connections made with the old key are closed. */
   async rotate(deviceId: string, actor = 'operator'): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.rotateLocked(deviceId, actor));
+    return this.locks.withLocks([deviceId], () => this.audited('device.rotate', deviceId, actor, () => this.rotateLocked(deviceId, actor)));
   }
 
   private async rotateLocked(deviceId: string, actor: string): Promise<Buffer> {
@@ -149,6 +149,19 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     await this.write(rotated, { action: 'device.rotate', actor });
     this.emit('rotated', deviceId);
     return kShared;
+  }
+
+  /** A refused change (a DeviceError) leaves its audit record too, as every operator action does. The id is
+   *  recorded only when it is well-formed: a malformed one is whatever was typed. */
+  private async audited<T>(action: string, deviceId: string, actor: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DeviceError) {
+        await this.committer.commit({ ops: [], events: [{ action, outcome: 'failed', actor, reason: error.code, ...(isDeviceId(deviceId) && { deviceId }) }] });
+      }
+      throw error;
+    }
   }
 
   private require(deviceId: string): DeviceRecord {

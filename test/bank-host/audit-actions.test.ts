@@ -1,0 +1,218 @@
+// The list of what the audit log records, checked against the host's own tables: every operation the channel
+// serves and every admin command either leaves its record (success and failure) or is named here as a read
+// that does not. A new operation or command without a record fails this test.
+import test from 'ava';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ProtocolError } from '../../protocol/errors.js';
+import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { main, type Io } from '../../bank-host/cli/main.js';
+import { ADMIN_COMMANDS } from '../../bank-host/admin/commands.js';
+import type { AuditEntry } from '../../bank-host/audit/record.js';
+import { createHostOperations } from '../../bank-host/operations/table.js';
+import { startTestHost } from '../helpers/host.js';
+
+const CHEAP_SCRYPT = { log2N: 10, r: 8, p: 1 };
+const PASSWORD = 'correct horse battery';
+const SESSION_IDLE_TIMEOUT_MS = 10_000;
+
+/** Admin commands that leave no record, and why. Everything else an operator runs is recorded. */
+const UNRECORDED_ADMIN_COMMANDS: Readonly<Record<string, string>> = {
+  status: 'live counters, no customer or device data',
+  'device.list': 'ids and key versions only, never a key',
+  'ledger.check': 'totals and problems, no one customer',
+  'audit.verify': 'must not change the log it vouches for',
+  'audit.checkpoint': 'signs the head it just verified; a record would move the head past it',
+  'audit.show': 'reads the log; it must also work on a copy of the store',
+};
+/** Admin commands whose work cannot fail once their arguments parse (malformed arguments are refused before
+ *  any command runs, and are no action). */
+const ADMIN_COMMANDS_WITHOUT_FAILURE: ReadonlySet<string> = new Set(['holds.list']);
+/** Admin commands recorded under another action name. */
+const ADMIN_ACTION_NAMES: Readonly<Record<string, string>> = { 'holds.complete': 'hold.resolve', 'holds.reverse': 'hold.resolve' };
+
+async function cli(argv: string[], secret = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), env: {}, readSecret: async () => secret, scryptCost: CHEAP_SCRYPT };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => (error instanceof ProtocolError ? error.code : `not a ProtocolError: ${String(error)}`),
+  );
+
+test('every customer action and outcome, device event and operator action leaves its record, and none holds a secret', async (t) => {
+  const clock = { offsetMs: 0 };
+  const h = await startTestHost({
+    operations: createHostOperations({ scryptCost: CHEAP_SCRYPT }),
+    config: { sessionIdleTimeoutMs: SESSION_IDLE_TIMEOUT_MS, maxPinTries: 3 },
+    now: () => Date.now() + clock.offsetMs,
+  });
+  try {
+    const where = ['--admin-socket', h.adminSocket];
+    const run = async (argv: string[], expectedCode: number, secret = '') => {
+      const result = await cli([...argv, ...where], secret);
+      t.is(result.code, expectedCode, `${argv.join(' ')}: ${result.out}${result.err}`);
+      return result.out;
+    };
+    const secrets: string[] = [PASSWORD];
+
+    // Devices, as the operator manages them.
+    const keyFile = (name: string) => path.join(h.dataDir, '..', `${name}.key`);
+    await run(['device', 'add', 'kiosk-a', '--key-out', keyFile('kiosk-a')], 0);
+    await run(['device', 'add', 'kiosk-a', '--key-out', keyFile('kiosk-a-again')], 1);
+    await run(['device', 'rotate', 'kiosk-a', '--key-out', keyFile('kiosk-a-rotated')], 0);
+    for (const name of ['kiosk-a', 'kiosk-a-rotated']) secrets.push((await readFile(keyFile(name), 'utf8')).trim());
+    await run(['device', 'revoke', 'kiosk-a'], 0);
+    await run(['device', 'rotate', 'kiosk-a', '--key-out', keyFile('kiosk-a-revoked')], 1);
+    await run(['device', 'revoke', 'kiosk-nobody'], 1);
+
+    // Handshakes refused: a revoked device, an unknown one, a known one with the wrong key.
+    for (const [deviceId, key] of [['kiosk-a', Buffer.alloc(32, 1)], ['kiosk-unknown', Buffer.alloc(32, 2)]] as const) {
+      const client = h.client(deviceId, key);
+      client.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      client.close();
+    }
+    const kioskKey = await h.addDevice('kiosk-b');
+    secrets.push(kioskKey.toString('hex'));
+    const impostor = h.client('kiosk-b', Buffer.alloc(32, 3));
+    impostor.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    impostor.close();
+
+    // Customers, as the operator manages them.
+    const customerAdded = await run(['customer', 'add', 'bob'], 0, PASSWORD);
+    const bobId = /\((cus_[0-9a-f]+)\)/.exec(customerAdded)![1]!;
+    await run(['customer', 'add', 'bob'], 1, PASSWORD);
+    await run(['customer', 'show', 'bob'], 0);
+    await run(['customer', 'show', 'nobody'], 1);
+    await run(['account', 'open', 'bob', '--kind', 'savings'], 0);
+    await run(['account', 'open', 'nobody'], 1);
+    const issued = await run(['card', 'issue', 'bob'], 0);
+    const [, pan, pin] = /issued card (\d+) .*\nPIN (\d+)/.exec(issued)!;
+    secrets.push(pan!, pin!);
+    await run(['card', 'issue', 'nobody'], 1);
+
+    // The customer at a kiosk: every operation, each with a success and a failure.
+    const kiosk = h.client('kiosk-b', kioskKey);
+    kiosk.start();
+    await kiosk.waitConnected(3_000);
+    const pinBlock = (p: string) => encodePinBlockFormat4(p, pan!, derivePinKey(kioskKey)).toString('hex');
+    const wrongPin = pin === '0000' ? '1111' : '0000';
+    secrets.push(pinBlock(pin!), pinBlock(wrongPin));
+    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');
+    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');
+    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'CARD_BLOCKED');
+    await run(['card', 'unblock', pan!], 0);
+    const session = await kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(pin!) });
+    const [chequing, savings] = session.accounts.map((a) => a.accountId);
+    await kiosk.request('balance', { accountId: chequing! });
+    t.is(await refusal(kiosk.request('balance', { accountId: 'acc_0000000000000000' })), 'UNKNOWN_ACCOUNT');
+    await kiosk.request('deposit', { accountId: chequing!, amountCents: 10_000 });
+    t.is(await refusal(kiosk.request('deposit', { accountId: 'acc_0000000000000000', amountCents: 1_000 })), 'UNKNOWN_ACCOUNT');
+    const completed = await kiosk.request('withdraw.authorize', { accountId: chequing!, amountCents: 2_000 });
+    await kiosk.request('withdraw.complete', { authorizationId: completed.authorizationId, dispensedCents: 2_000 });
+    const reversed = await kiosk.request('withdraw.authorize', { accountId: chequing!, amountCents: 2_000 });
+    await kiosk.request('withdraw.reverse', { authorizationId: reversed.authorizationId });
+    t.is(await refusal(kiosk.request('withdraw.complete', { authorizationId: reversed.authorizationId, dispensedCents: 2_000 })), 'AUTHORIZATION_SETTLED');
+    t.is(await refusal(kiosk.request('withdraw.reverse', { authorizationId: 'auth_0000000000000000' })), 'UNKNOWN_AUTHORIZATION');
+    t.is(await refusal(kiosk.request('withdraw.authorize', { accountId: chequing!, amountCents: 20_000 })), 'INSUFFICIENT_FUNDS');
+    await kiosk.request('transfer', { fromAccountId: chequing!, toAccountId: savings!, amountCents: 1_000 });
+    t.is(await refusal(kiosk.request('transfer', { fromAccountId: chequing!, toAccountId: chequing!, amountCents: 1_000 })), 'SAME_ACCOUNT');
+    await kiosk.request('history', { accountId: chequing! });
+    t.is(await refusal(kiosk.request('history', { accountId: 'acc_0000000000000000' })), 'UNKNOWN_ACCOUNT');
+    await kiosk.request('activity', { limit: 5 });
+    // A hold the kiosk never settles, settled by the operator.
+    const stranded = await kiosk.request('withdraw.authorize', { accountId: chequing!, amountCents: 2_000 });
+    await run(['holds', 'list'], 0);
+    await run(['holds', 'complete', stranded.authorizationId], 0);
+    await run(['holds', 'reverse', 'auth_0000000000000000'], 1);
+    await kiosk.request('signout', {});
+    t.is(await refusal(kiosk.request('activity', {})), 'NOT_SIGNED_IN');
+    t.is(await refusal(kiosk.request('signout', {})), 'NOT_SIGNED_IN');
+
+    // Registration and password sign-in, from a second kiosk.
+    const other = await h.connectedClient('kiosk-c');
+    const alice = await other.request('register', { username: 'alice', password: PASSWORD });
+    await other.request('signout', {});
+    t.is(await refusal(other.request('register', { username: 'alice', password: PASSWORD })), 'USERNAME_TAKEN');
+    t.is(await refusal(other.request('signin.password', { username: 'alice', password: 'not the password at all' })), 'BAD_CREDENTIALS');
+    await other.request('signin.password', { username: 'alice', password: PASSWORD });
+    // Idle past the session timeout: the next request finds the session expired.
+    clock.offsetMs += SESSION_IDLE_TIMEOUT_MS + 1_000;
+    t.is(await refusal(other.request('balance', { accountId: alice.accounts[0]!.accountId })), 'SESSION_EXPIRED');
+    // Signed in again, then the kiosk drops the connection: the session ends with it.
+    await other.request('signin.password', { username: 'alice', password: PASSWORD });
+    other.close();
+
+    await run(['card', 'block', pan!], 0);
+    await run(['card', 'block', '4000000000000000'], 1);
+    await run(['card', 'unblock', '4000000000000000'], 1);
+
+    let entries: AuditEntry[] = [];
+    const recorded = async () => {
+      entries = JSON.parse(await run(['audit', 'show', '--json'], 0)).entries as AuditEntry[];
+      return entries.some((e) => e.action === 'session.end');
+    };
+    for (let i = 0; i < 50 && !(await recorded()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seen = new Set(entries.flatMap((e) => [`${e.action}:${e.outcome}`, `${e.action}:${e.outcome}:${e.reason ?? ''}`]));
+
+    const expected = [
+      'device.add:ok', 'device.add:failed:DEVICE_EXISTS', 'device.rotate:ok', 'device.rotate:failed:DEVICE_REVOKED',
+      'device.revoke:ok', 'device.revoke:failed:DEVICE_UNKNOWN',
+      'handshake:refused:revoked-device', 'handshake:refused:unknown-device', 'handshake:refused:wrong-key',
+      'customer.add:ok', 'customer.add:failed:USERNAME_TAKEN', 'customer.show:ok', 'customer.show:failed:UNKNOWN_CUSTOMER',
+      'account.open:ok', 'account.open:failed:UNKNOWN_CUSTOMER', 'card.issue:ok', 'card.issue:failed:UNKNOWN_CUSTOMER',
+      'card.block:ok', 'card.block:failed:CARD_UNKNOWN', 'card.unblock:ok', 'card.unblock:failed:CARD_UNKNOWN',
+      'holds.list:ok', 'hold.resolve:ok', 'hold.resolve:failed:UNKNOWN_AUTHORIZATION',
+      'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'signin.card:ok',
+      'balance:ok', 'balance:failed:UNKNOWN_ACCOUNT', 'deposit:ok', 'deposit:failed:UNKNOWN_ACCOUNT',
+      'withdraw.authorize:ok', 'withdraw.authorize:failed:INSUFFICIENT_FUNDS',
+      'withdraw.complete:ok', 'withdraw.complete:failed:AUTHORIZATION_SETTLED',
+      'withdraw.reverse:ok', 'withdraw.reverse:failed:UNKNOWN_AUTHORIZATION',
+      'transfer:ok', 'transfer:failed:SAME_ACCOUNT', 'history:ok', 'history:failed:UNKNOWN_ACCOUNT',
+      'activity:ok', 'activity:failed:NOT_SIGNED_IN', 'signout:ok', 'signout:failed:NOT_SIGNED_IN',
+      'register:ok', 'register:failed:USERNAME_TAKEN', 'signin.password:failed:BAD_CREDENTIALS', 'signin.password:ok',
+      'session.expire:ok', 'session.end:ok:disconnected',
+    ];
+    const missing = expected.filter((key) => !seen.has(key));
+    t.deepEqual(missing, [], `not recorded: ${missing.join(', ')}`);
+
+    // The host's own tables: every operation it serves, and every admin command not named as an unrecorded
+    // read, was seen succeeding and failing above.
+    for (const type of Object.keys(createHostOperations())) {
+      t.true(seen.has(`${type}:ok`) && seen.has(`${type}:failed`), `operation ${type} lacks a success or a failure record`);
+    }
+    for (const name of Object.keys(ADMIN_COMMANDS)) {
+      if (name in UNRECORDED_ADMIN_COMMANDS) continue;
+      const action = ADMIN_ACTION_NAMES[name] ?? name;
+      t.true(seen.has(`${action}:ok`), `admin command ${name} left no record of success`);
+      t.true(ADMIN_COMMANDS_WITHOUT_FAILURE.has(name) || seen.has(`${action}:failed`), `admin command ${name} left no record of failure`);
+    }
+    for (const name of Object.keys(UNRECORDED_ADMIN_COMMANDS)) t.true(name in ADMIN_COMMANDS, `${name} is not an admin command any more`);
+
+    // Operator records say so; customer records name the customer; no request is recorded twice.
+    t.true(entries.filter((e) => e.action.startsWith('card.') || e.action.startsWith('device.')).every((e) => e.actor === 'operator'));
+    t.true(entries.filter((e) => e.action === 'deposit' || e.action === 'transfer').every((e) => e.customerId === bobId));
+    const requestIds = entries.flatMap((e) => (e.requestId !== undefined ? [e.requestId] : []));
+    t.is(new Set(requestIds).size, requestIds.length, 'a request recorded twice');
+
+    // Nothing secret in any record: passwords, PINs, PIN blocks, device keys, the full PAN, or the host's keys.
+    for (const file of await readdir(h.keysDir)) {
+      const key = await readFile(path.join(h.keysDir, file));
+      secrets.push(key.toString('hex'), key.toString('base64'), key.toString('utf8').trim());
+    }
+    const text = JSON.stringify(entries);
+    const leaked = secrets.filter((secret) => secret.length >= 4 && secret !== pin && text.includes(secret));
+    t.deepEqual(leaked, [], 'a secret appears in the audit log');
+    t.false(new RegExp(`"${pin}"|:${pin}[,}]`).test(text), 'the PIN appears as a value');
+    t.true(text.includes(pan!.slice(-4)), 'the last four digits of the card are recorded');
+  } finally {
+    await h.close();
+  }
+});
