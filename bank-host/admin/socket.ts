@@ -18,6 +18,12 @@ export interface AdminRequest {
   readonly args: unknown;
 }
 
+/** Sent before the response, any number of times, by commands that take a while. */
+export interface AdminProgress {
+  readonly id: number;
+  readonly progress: string;
+}
+
 export type AdminResponse =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
@@ -88,7 +94,12 @@ export class AdminSocketServer {
         throw new AdminError('BAD_REQUEST', 'an admin request is { id, command, args }');
       }
       this.log.info('admin command', { command: request.command });
-      response = { id, ok: true, result: await runAdminCommand(this.ctx, request.command, request.args) };
+      // Long commands (audit verify) report progress as interim frames; the CLI prints them and counts each
+      // one as a sign of life for its timeout.
+      const progress = (text: string) => {
+        if (!socket.destroyed) socket.write(encodeFrame({ id, progress: text } satisfies AdminProgress, ADMIN_MAX_FRAME_BYTES));
+      };
+      response = { id, ok: true, result: await runAdminCommand({ ...this.ctx, progress }, request.command, request.args) };
     } catch (error) {
       response = { id, ok: false, error: adminErrorBody(error) };
     }
@@ -104,15 +115,24 @@ export function adminErrorBody(error: unknown): { code: string; message: string 
   return { code: 'FAILED', message: String(error) };
 }
 
-/** Sends one command to a serving host and returns its result, or throws AdminError. */
-export async function sendAdminCommand(socketPath: string, command: string, args: unknown, timeoutMs = ADMIN_REQUEST_TIMEOUT_MS): Promise<unknown> {
+/** Sends one command to a serving host and returns its result, or throws AdminError. Progress the host
+ *  reports goes to `onProgress`; the timeout counts from the host's last word, so a long command that keeps
+ *  reporting is not cut off. */
+export async function sendAdminCommand(
+  socketPath: string,
+  command: string,
+  args: unknown,
+  timeoutMs = ADMIN_REQUEST_TIMEOUT_MS,
+  onProgress?: (text: string) => void,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     const decoder = new FrameDecoder(ADMIN_MAX_FRAME_BYTES);
-    const timer = setTimeout(() => {
+    const timedOut = () => {
       socket.destroy();
       reject(new AdminError('TIMEOUT', `the host did not answer ${command} within ${timeoutMs} ms`));
-    }, timeoutMs);
+    };
+    let timer = setTimeout(timedOut, timeoutMs);
     socket.on('connect', () => socket.write(encodeFrame({ id: 1, command, args }, ADMIN_MAX_FRAME_BYTES)));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -128,12 +148,21 @@ export async function sendAdminCommand(socketPath: string, command: string, args
         reject(new AdminError('BAD_FRAME', (error as Error).message));
         return;
       }
-      const response = documents[0] as AdminResponse | undefined;
-      if (!response) return;
-      clearTimeout(timer);
-      socket.end();
-      if (response.ok) resolve(response.result);
-      else reject(new AdminError(response.error.code, response.error.message));
+      for (const document of documents) {
+        const progress = (document as Partial<AdminProgress> | null)?.progress;
+        if (typeof progress === 'string') {
+          clearTimeout(timer);
+          timer = setTimeout(timedOut, timeoutMs);
+          onProgress?.(progress);
+          continue;
+        }
+        const response = document as AdminResponse;
+        clearTimeout(timer);
+        socket.end();
+        if (response.ok) resolve(response.result);
+        else reject(new AdminError(response.error.code, response.error.message));
+        return;
+      }
     });
   });
 }

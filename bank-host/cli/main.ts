@@ -408,7 +408,7 @@ async function runAdmin(spec: AdminCliCommand, argv: string[], io: Io): Promise<
   const paths = resolvePaths(values, io.env);
   let result: unknown;
   if (paths.adminSocket && (await adminSocketIsLive(paths.adminSocket))) {
-    result = await sendAdminCommand(paths.adminSocket, spec.admin, args);
+    result = await sendAdminCommand(paths.adminSocket, spec.admin, args, undefined, io.err);
   } else {
     if (values['admin-socket'] !== undefined && !(paths.dataDir && paths.keysDir)) {
       throw new AdminError('ADMIN_SOCKET_UNAVAILABLE', `nothing answers on ${paths.adminSocket}; is the host running? (or pass --data and --keys to work on a stopped host)`);

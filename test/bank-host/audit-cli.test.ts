@@ -6,6 +6,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import { main, type Io } from '../../bank-host/cli/main.js';
 import { auditRecordKey, decodeStoredRecord, encodeStoredRecord } from '../../bank-host/audit/record.js';
+import { PROGRESS_INTERVAL_RECORDS } from '../../bank-host/audit/verify.js';
 import { Database } from '../../bank-host/store/database.js';
 import { startTestHost } from '../helpers/host.js';
 
@@ -184,6 +185,36 @@ test.serial('while serving: customer, device and refused actions are recorded; a
     const later = await cli(['audit', 'verify', '--checkpoint', checkpointFile, ...where]);
     t.is(later.code, 0, later.out);
     t.regex(later.out, /checkpoint of .* matches/);
+  } finally {
+    await h.close();
+  }
+});
+
+test.serial('audit verify reports progress on a large log, through the admin socket and on a stopped host', async (t) => {
+  const h = await startTestHost();
+  try {
+    // Records straight through the committer, in large batches, as many kiosks' actions would land.
+    const recordCount = PROGRESS_INTERVAL_RECORDS + 2_000;
+    const batchRecords = 5_000;
+    for (let done = 0; done < recordCount; done += batchRecords) {
+      const events = Array.from({ length: Math.min(batchRecords, recordCount - done) }, (_, i) => ({
+        action: 'deposit',
+        outcome: 'ok' as const,
+        customerId: `cus_${(done + i) % 7}`,
+        deviceId: 'kiosk-bulk',
+        amountCents: 100,
+      }));
+      await h.host.state.services.committer.commit({ ops: [], events });
+    }
+    const served = await cli(['audit', 'verify', '--admin-socket', h.adminSocket]);
+    t.is(served.code, 0, served.out + served.err);
+    t.regex(served.err, new RegExp(`audit verify: ${PROGRESS_INTERVAL_RECORDS.toLocaleString('en-US')} of ${recordCount.toLocaleString('en-US')} records`));
+    t.regex(served.out, new RegExp(`audit log OK: ${recordCount.toLocaleString('en-US')} records`));
+
+    await h.stop();
+    const stopped = await cli(['audit', 'verify', '--data', h.dataDir, '--keys', h.keysDir]);
+    t.is(stopped.code, 0, stopped.out + stopped.err);
+    t.regex(stopped.err, new RegExp(`audit verify: ${PROGRESS_INTERVAL_RECORDS.toLocaleString('en-US')} of ${recordCount.toLocaleString('en-US')} records`));
   } finally {
     await h.close();
   }
