@@ -6,20 +6,26 @@ import type { AuditEntry } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { addCustomer, openAccount } from '../../bank-host/customers/admin.js';
+import { AdminError } from '../../bank-host/ledger/operator-context.js';
+import { resolveHold } from '../../bank-host/ledger/operator.js';
 import { POSTING_PREFIX, type PostingLeg } from '../../bank-host/ledger/records.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
+import { SESSIONLESS_TYPES } from '../../protocol/messages.js';
 import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
 
 const PASSWORD = 'correct horse battery';
 const CUSTOMERS = 3;
 const DEVICES = ['kiosk-01', 'kiosk-02'];
-/** Actions whose success moves money: each such posting must have exactly one record, and back. */
+/** Customer actions whose success moves money: each such posting must have exactly one record, and back.
+ *  An operator's `hold.resolve` moves money too; its postings carry the authorization instead of a request. */
 const MONEY_ACTIONS = new Set(['deposit', 'withdraw.complete', 'transfer']);
 
 type Command =
   | { readonly op: 'deposit' | 'authorize'; readonly who: number; readonly acct: number; readonly cents: number }
   | { readonly op: 'complete'; readonly hold: number; readonly fraction: number }
   | { readonly op: 'reverse'; readonly hold: number }
+  /** The operator settles a hold by hand (`holds complete|reverse`). */
+  | { readonly op: 'operatorResolve'; readonly hold: number; readonly complete: boolean }
   | { readonly op: 'transfer'; readonly who: number; readonly from: number; readonly to: number; readonly cents: number }
   | { readonly op: 'badPassword' | 'balance' | 'history' | 'signedOut'; readonly who: number }
   /** The next synced batch fails, as a full disk would make it. */
@@ -32,6 +38,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constantFrom('deposit' as const, 'authorize' as const), who, acct, cents }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('complete' as const), hold: fc.nat(40), fraction: fc.double({ min: 0, max: 1.2, noNaN: true }) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('reverse' as const), hold: fc.nat(40) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('operatorResolve' as const), hold: fc.nat(40), complete: fc.boolean() }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('transfer' as const), who, from: acct, to: acct, cents }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constantFrom('badPassword' as const, 'balance' as const, 'history' as const, 'signedOut' as const), who }), weight: 2 },
   { arbitrary: fc.constant({ op: 'diskFull' as const }), weight: 1 },
@@ -69,13 +76,20 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
           return writeDurably(ops);
         };
         const note = (type: string, answer: unknown) => {
-          const key = `${type}:${answer instanceof ProtocolError ? answer.code : answer instanceof DiskFullError ? 'DISK_FULL' : 'ok'}`;
+          const key = `${type}:${answer instanceof ProtocolError || answer instanceof AdminError ? answer.code : answer instanceof DiskFullError ? 'DISK_FULL' : 'ok'}`;
           seen.set(key, (seen.get(key) ?? 0) + 1);
         };
+        // Answers that should each have left exactly one record: every one the handler gave (the harness
+        // itself refuses a signed-out request before any handler runs, as the dispatcher would, and records
+        // nothing for it here), except those whose batch failed to write.
+        let customerAnswers = 0;
+        let operatorAnswers = 0;
         const call: Harness['call'] = async (connection, type, body) => {
+          const refusedByHarness = !SESSIONLESS_TYPES.has(type) && connection.session === undefined;
           try {
             const answer = await h.call(connection, type, body);
             note(type, answer);
+            if (!refusedByHarness) customerAnswers++;
             return answer;
           } catch (error) {
             if (!(error instanceof DiskFullError)) throw error;
@@ -91,6 +105,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
           const second = await openAccount(h.services, username, 'savings');
           const connection = h.connect(DEVICES[i % DEVICES.length]);
           await h.ok(connection, 'signin.password', { username, password: PASSWORD });
+          customerAnswers++;
           customers.push({ connection, username, accounts: [added.accountId, second.accountId] });
         }
         const holds: { authorizationId: string; deviceId: string; cents: number }[] = [];
@@ -114,6 +129,23 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
               const kiosk = h.connect(hold.deviceId);
               if (c.op === 'reverse') await call(kiosk, 'withdraw.reverse', { authorizationId: hold.authorizationId });
               else await call(kiosk, 'withdraw.complete', { authorizationId: hold.authorizationId, dispensedCents: Math.floor(hold.cents * c.fraction) });
+              return;
+            }
+            case 'operatorResolve': {
+              // Counted from the newest: the holds a kiosk has not settled yet are mostly the recent ones.
+              const hold = holds[holds.length - 1 - (c.hold % 3)];
+              if (hold === undefined) return;
+              try {
+                await resolveHold(h.services, hold.authorizationId, c.complete ? 'complete' : 'reverse');
+                note('hold.resolve', 'ok');
+                operatorAnswers++;
+              } catch (error) {
+                if (error instanceof AdminError) {
+                  note('hold.resolve', error);
+                  operatorAnswers++;
+                } else if (error instanceof DiskFullError) note('hold.resolve', error);
+                else throw error;
+              }
               return;
             }
             case 'transfer': {
@@ -146,23 +178,33 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
 
         const entries = await allEntries(h);
         if (entries.length !== report.records) throw new Error(`show read ${entries.length} records, verify ${report.records}`);
-        // Every posting, by the request that made it.
-        const postings = new Map<string, { requestId: string | undefined; amountCents: number }>();
+        // Every posting, by the request that made it (or, settled by the operator, by its authorization).
+        const postings = new Map<string, { requestId: string | undefined; authorizationId: string | undefined; amountCents: number }>();
         for await (const [, leg] of db.entries<PostingLeg>(POSTING_PREFIX)) {
-          postings.set(leg.postingId, { requestId: leg.requestId, amountCents: Math.abs(leg.amountCents) });
+          postings.set(leg.postingId, { requestId: leg.requestId, authorizationId: leg.authorizationId, amountCents: Math.abs(leg.amountCents) });
         }
         const moneyRecords = entries.filter((e) => MONEY_ACTIONS.has(e.action) && e.outcome === 'ok');
+        const operatorSettlements = entries.filter((e) => e.action === 'hold.resolve' && e.outcome === 'ok' && e.detail?.repeated !== true);
         for (const [postingId, posting] of postings) {
-          const matching = moneyRecords.filter((e) => e.requestId !== undefined && e.requestId === posting.requestId);
+          const matching =
+            posting.requestId !== undefined
+              ? moneyRecords.filter((e) => e.requestId === posting.requestId)
+              : operatorSettlements.filter((e) => posting.authorizationId !== undefined && e.detail?.authorizationId === posting.authorizationId);
           if (matching.length !== 1) throw new Error(`posting ${postingId} has ${matching.length} audit records`);
           if (matching[0]!.amountCents !== posting.amountCents) throw new Error(`posting ${postingId} moved ${posting.amountCents}, its record says ${matching[0]!.amountCents}`);
         }
         const postedRequests = new Set([...postings.values()].map((p) => p.requestId));
-        for (const record of moneyRecords) {
+        const operatorPostedHolds = new Set([...postings.values()].flatMap((p) => (p.requestId === undefined ? [p.authorizationId] : [])));
+        for (const record of [...moneyRecords, ...operatorSettlements]) {
           const movedMoney = record.amountCents !== undefined && record.amountCents > 0 && record.detail?.repeated !== true;
-          if (movedMoney && !postedRequests.has(record.requestId)) throw new Error(`record ${record.seq} (${record.action}) has no posting`);
+          const posted = record.action === 'hold.resolve' ? operatorPostedHolds.has(record.detail?.authorizationId as string) : postedRequests.has(record.requestId);
+          if (movedMoney && !posted) throw new Error(`record ${record.seq} (${record.action}) has no posting`);
         }
-        // A record for every answer the harness gave, refusals included (failed writes have neither).
+        // A record for every answer given, refusals included; none for a write that failed (it has no effect).
+        const customerRecords = entries.filter((e) => e.requestId !== undefined).length;
+        if (customerRecords !== customerAnswers) throw new Error(`${customerAnswers} answers to kiosks, ${customerRecords} records of them`);
+        const operatorRecords = entries.filter((e) => e.action === 'hold.resolve').length;
+        if (operatorRecords !== operatorAnswers) throw new Error(`${operatorAnswers} operator settlements, ${operatorRecords} records of them`);
         for (const e of entries) if (!e.line.includes(' | ')) throw new Error(`record ${e.seq} has no seeds line`);
       } finally {
         await h.close();
@@ -171,7 +213,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
     { numRuns: 5 },
   );
   t.log(Object.fromEntries([...seen].sort()));
-  for (const key of ['deposit:ok', 'deposit:DISK_FULL', 'withdraw.complete:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'signin.password:BAD_CREDENTIALS']) {
+  for (const key of ['deposit:ok', 'deposit:DISK_FULL', 'withdraw.complete:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'signin.password:BAD_CREDENTIALS', 'hold.resolve:ok', 'hold.resolve:AUTHORIZATION_SETTLED']) {
     t.true((seen.get(key) ?? 0) > 0, `no ${key} in any run`);
   }
 });
