@@ -15,6 +15,7 @@ import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
 import { describe, Dispatcher } from './server/dispatcher.js';
 import { expiredIdempotencyOps } from './server/idempotency.js';
+import { listHolds } from './ledger/operator.js';
 import { Database } from './store/database.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { KeyedLocks } from './store/locks.js';
@@ -22,6 +23,8 @@ import { KeyedLocks } from './store/locks.js';
 export const DATABASE_FOLDER = 'db';
 /** How often expired idempotency records are swept. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
+/** How often the serving host looks for withdrawal holds that wait for an operator. */
+export const HOLD_ATTENTION_CHECK_INTERVAL_MS = 10 * 60_000;
 
 export interface HostPaths {
   readonly dataDir: string;
@@ -72,6 +75,8 @@ export interface ServeOptions {
 
 export class BankHost {
   private sweepTimer: NodeJS.Timeout | undefined;
+  private holdCheckTimer: NodeJS.Timeout | undefined;
+  private holdCheck: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -114,6 +119,10 @@ export class BankHost {
     const host = new BankHost(state, channel, address, admin);
     host.sweepTimer = setInterval(() => void host.sweepIdempotency(), IDEMPOTENCY_SWEEP_INTERVAL_MS);
     host.sweepTimer.unref();
+    host.holdCheckTimer = setInterval(() => void host.reportHoldsNeedingAttention(), HOLD_ATTENTION_CHECK_INTERVAL_MS);
+    host.holdCheckTimer.unref();
+    // At start too: a host that comes back after a crash may find holds its kiosks never settled.
+    void host.reportHoldsNeedingAttention();
     services.log.info('bank host serving', { listen: `${address.address}:${address.port}`, adminSocket: options.adminSocketPath ?? null, devices: registry.list().length });
     return host;
   }
@@ -135,10 +144,39 @@ export class BankHost {
     }
   }
 
+  /** Warns (for journald and whoever watches it) about holds that no kiosk settled within the host's
+   *  `holdAttentionAfterMs`: they stay held until an operator resolves them with `bank-host holds`. */
+  reportHoldsNeedingAttention(): Promise<number> {
+    if (this.closing) return Promise.resolve(0);
+    // One look at a time; close() waits for it so it never reads a closing database.
+    this.holdCheck ??= this.lookForHoldsNeedingAttention().finally(() => (this.holdCheck = undefined));
+    return this.holdCheck;
+  }
+
+  private async lookForHoldsNeedingAttention(): Promise<number> {
+    const { services } = this.state;
+    try {
+      const holds = await listHolds(services, { olderThanMs: services.config.holdAttentionAfterMs });
+      if (holds.length > 0) {
+        services.log.warn('withdrawal holds wait for an operator: see bank-host holds list', {
+          count: holds.length,
+          oldestAgeMs: holds[0]!.ageMs,
+          holdAttentionAfterMs: services.config.holdAttentionAfterMs,
+        });
+      }
+      return holds.length;
+    } catch (error) {
+      services.log.error('could not look for holds needing attention', { error: describe(error) });
+      return 0;
+    }
+  }
+
   /** Graceful stop: refuse new connections, let in-flight requests finish (bounded), close the database. */
   close(graceMs = 5_000): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweepTimer);
+      clearInterval(this.holdCheckTimer);
+      await this.holdCheck;
       await this.admin?.close();
       await this.channel.close(graceMs);
       await this.state.close();

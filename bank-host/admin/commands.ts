@@ -6,7 +6,7 @@ import { addCustomer, blockCard, issueCard, openAccount, showCustomer, unblockCa
 import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { checkLedger } from '../ledger/check.js';
-import { listHolds, resolveHold } from '../ledger/operator.js';
+import { countOpenHolds, listHolds, resolveHold } from '../ledger/operator.js';
 import { runOperatorAction } from '../ledger/operator-context.js';
 import type { HostServices } from '../operations/context.js';
 
@@ -85,13 +85,21 @@ export const ADMIN_COMMANDS = {
   ),
   'card.block': command(pan, async (ctx, a) => blockCard(ctx.services, a.pan)),
   'card.unblock': command(pan, async (ctx, a) => unblockCard(ctx.services, a.pan)),
-  'holds.list': command(z.object({ olderThanMs: cents.optional() }).strict(), async (ctx, a) =>
-    runOperatorAction(ctx.services, 'holds.list', async (run) => {
-      const holds = await listHolds(ctx.services, a.olderThanMs !== undefined ? { olderThanMs: a.olderThanMs } : {});
-      run.facts.detail = { listed: holds.length, ...(a.olderThanMs !== undefined && { olderThanMs: a.olderThanMs }) };
-      await run.commit([]);
-      return { holds };
-    }),
+  'holds.list': command(
+    z
+      .object({ olderThanMs: cents.optional(), all: z.boolean().optional() })
+      .strict()
+      .refine((a) => !(a.all && a.olderThanMs !== undefined), 'all and olderThanMs exclude each other'),
+    async (ctx, a) =>
+      runOperatorAction(ctx.services, 'holds.list', async (run) => {
+        // By default the holds whose kiosk has not settled them within the host's setting: those need a person.
+        const olderThanMs = a.all ? undefined : (a.olderThanMs ?? ctx.services.config.holdAttentionAfterMs);
+        const holds = await listHolds(ctx.services, olderThanMs !== undefined ? { olderThanMs } : {});
+        const openHolds = await countOpenHolds(ctx.services.db);
+        run.facts.detail = { listed: holds.length, ...(olderThanMs !== undefined && { olderThanMs }) };
+        await run.commit([]);
+        return { holds, openHolds, ...(olderThanMs !== undefined && { olderThanMs }) };
+      }),
   ),
   'holds.complete': command(z.object({ authorizationId, dispensedCents: cents.optional() }).strict(), async (ctx, a) =>
     resolveHold(ctx.services, a.authorizationId, 'complete', a.dispensedCents),

@@ -123,6 +123,8 @@ const ADMIN_CLI: readonly AdminCliCommand[] = [
   },
 ];
 
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+
 const cents = (value: number) => `${value < 0 ? '-' : ''}$${(Math.abs(value) / 100).toFixed(2)}`;
 
 function parseCents(value: unknown, flag: string): number {
@@ -217,17 +219,24 @@ const BANKING_CLI: readonly AdminCliCommand[] = [
   },
   {
     words: ['holds', 'list'],
-    usage: 'bank-host holds list [--older-than DURATION]',
-    summary: 'list withdrawal holds that are neither completed nor reversed',
+    usage: 'bank-host holds list [--older-than DURATION | --all]',
+    summary: "list withdrawal holds no kiosk completed or reversed within the host's holdAttentionAfterMs (default 30 min)",
     positionals: [],
-    options: { 'older-than': { type: 'string' } },
-    optionsHelp: '  --older-than D  only holds at least this old (30m, 12h, 2d)',
+    options: { 'older-than': { type: 'string' }, all: { type: 'boolean' } },
+    optionsHelp: '  --older-than D  holds at least this old instead (30m, 12h, 2d)\n  --all           every open hold, however young',
     admin: 'holds.list',
-    args: (_, values) => (values['older-than'] !== undefined ? { olderThanMs: parseDuration(values['older-than'], '--older-than') } : {}),
+    args: (_, values) => {
+      if (values.all && values['older-than'] !== undefined) throw new UsageError('--all and --older-than exclude each other');
+      if (values.all) return { all: true };
+      return values['older-than'] !== undefined ? { olderThanMs: parseDuration(values['older-than'], '--older-than') } : {};
+    },
     print: (r) => {
-      const { holds } = r as { holds: HoldView[] };
-      if (holds.length === 0) return 'no open holds';
-      return holds.map((h) => `${h.authorizationId}\t${h.deviceId}\t${h.accountId}\t${cents(h.amountCents)}\t${Math.round(h.ageMs / 60_000)} min${h.cardLast4 ? `\tcard •••• ${h.cardLast4}` : ''}`).join('\n');
+      const { holds, openHolds, olderThanMs } = r as { holds: HoldView[]; openHolds: number; olderThanMs?: number };
+      const younger = openHolds - holds.length;
+      const note = olderThanMs !== undefined && younger > 0 ? `${younger} younger than ${minutes(olderThanMs)} not shown (--all lists them)` : '';
+      if (holds.length === 0) return openHolds === 0 ? 'no open holds' : `no holds open longer than ${minutes(olderThanMs ?? 0)}; ${note}`;
+      const lines = holds.map((h) => `${h.authorizationId}\t${h.deviceId}\t${h.accountId}\t${cents(h.amountCents)}\t${minutes(h.ageMs)}${h.cardLast4 ? `\tcard •••• ${h.cardLast4}` : ''}`);
+      return [...lines, ...(note ? [note] : [])].join('\n');
     },
   },
   {

@@ -41,6 +41,13 @@ export async function listHolds(
   return holds.slice(0, limit);
 }
 
+/** How many holds are open, however young; bounded by the open-hold index, which only open holds are in. */
+export async function countOpenHolds(db: Database): Promise<number> {
+  let count = 0;
+  for await (const _ of db.entries<unknown>(OPEN_HOLD_PREFIX)) count++;
+  return count;
+}
+
 function openHoldView(hold: HoldRecord, ageMs: number): OpenHold {
   return {
     authorizationId: hold.authorizationId,

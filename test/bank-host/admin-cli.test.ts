@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { main, type Io } from '../../bank-host/cli/main.js';
 import { Database } from '../../bank-host/store/database.js';
+import { ChannelClient } from '../../protocol/client.js';
+import { createLogger } from '../../protocol/log.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 
 interface Run {
@@ -102,15 +104,18 @@ async function runEveryOperatorCommand(
   t.regex(shown, new RegExp(`account ${savings}\tsavings\tbalance \\$0.00`));
   t.regex(shown, new RegExp(`card •••• ${pan.slice(-4)}\tactive`));
   t.false(shown.includes(pan), 'customer show never prints a full PAN');
-  t.false(/PIN/.test(shown), 'nor the PIN');
+  t.false(/PIN \d/.test(shown), 'nor the PIN');
 
   const [first, second] = scenario.holds as [string, string];
-  const listed = await ok(['holds', 'list']);
+  // Both holds are minutes old: by default only holds older than the host's holdAttentionAfterMs are listed.
+  t.is((await ok(['holds', 'list'])).trim(), 'no holds open longer than 30 min; 2 younger than 30 min not shown (--all lists them)');
+  t.regex(await ok(['holds', 'list', '--older-than', '1h']), /^no holds open longer than 60 min/);
+  const listed = await ok(['holds', 'list', '--all']);
   t.regex(listed, new RegExp(`${first}\tkiosk-holds\t${scenario.accountId}\t\\$60.00`));
   t.regex(listed, new RegExp(`${second}\tkiosk-holds\t${scenario.accountId}\t\\$40.00`));
-  t.is((await ok(['holds', 'list', '--older-than', '1h'])).trim(), 'no open holds');
   t.regex(await ok(['holds', 'complete', first, '--dispensed', '20.00']), new RegExp(`${first}: posted \\$20.00, released \\$40.00`));
   t.regex(await ok(['holds', 'reverse', second]), new RegExp(`${second}: released \\$40.00`));
+  t.is((await ok(['holds', 'list', '--all'])).trim(), 'no open holds');
   t.is((await ok(['holds', 'list'])).trim(), 'no open holds');
   const settledTwice = await cli(['holds', 'reverse', first, ...where]);
   t.is(settledTwice.code, 1);
@@ -168,6 +173,47 @@ test('a device added through the admin socket connects with the key file at once
     client.start();
     await client.waitConnected(3_000);
     t.truthy(await client.request('ping', {}));
+  } finally {
+    await h.close();
+  }
+});
+
+test('holds no kiosk settled within the host setting are listed by default and reported in the log', async (t) => {
+  let nowMs = Date.now();
+  const lines: string[] = [];
+  const h = await startTestHost({ now: () => nowMs, config: { holdAttentionAfterMs: 30 * 60_000 }, log: createLogger({ level: 'warn', write: (line) => lines.push(line) }) });
+  try {
+    // Kiosks on the host's clock, so their timestamps stay inside the window as the test moves it.
+    const kioskOn = async (deviceId: string) => {
+      const client = new ChannelClient({ host: '127.0.0.1', port: h.port, deviceId, kShared: await h.addDevice(deviceId), now: () => nowMs });
+      client.start();
+      t.teardown(() => client.close());
+      await client.waitConnected(5_000);
+      return client;
+    };
+    const kiosk = await kioskOn('kiosk-forgot');
+    const { accounts } = await kiosk.request('register', { username: 'forgotten', password: 'a long enough password' });
+    const accountId = accounts[0]!.accountId;
+    await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+    const old = await kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 });
+    t.is(await h.host.reportHoldsNeedingAttention(), 0);
+    nowMs += 31 * 60_000;
+    const later = await kioskOn('kiosk-later');
+    await later.request('signin.password', { username: 'forgotten', password: 'a long enough password' });
+    const fresh = await later.request('withdraw.authorize', { accountId, amountCents: 4_000 });
+    const where = ['--admin-socket', h.adminSocket];
+    const listed = (await cli(['holds', 'list', ...where])).out;
+    t.regex(listed, new RegExp(`^${old.authorizationId}\tkiosk-forgot\t${accountId}\t\\$20.00\t31 min`));
+    t.false(listed.includes(fresh.authorizationId));
+    t.regex(listed, /1 younger than 30 min not shown/);
+    t.true((await cli(['holds', 'list', '--all', ...where])).out.includes(fresh.authorizationId));
+    const both = await cli(['holds', 'list', '--all', '--older-than', '1h', ...where]);
+    t.is(both.code, 2);
+    t.is(await h.host.reportHoldsNeedingAttention(), 1);
+    const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => String(l.msg).startsWith('withdrawal holds wait for an operator'));
+    t.like(warning, { level: 'warn', count: 1, oldestAgeMs: 31 * 60_000, holdAttentionAfterMs: 30 * 60_000 });
+    // Nothing moved the money: the hold waits for a person.
+    t.like(await later.request('balance', { accountId }), { balanceCents: 10_000, availableCents: 4_000 });
   } finally {
     await h.close();
   }
