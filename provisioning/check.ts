@@ -54,7 +54,14 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
     else if (identity.keyUnreadable) problem(KIOSK_PATHS.kShared, 'this user may not read the key; run the check as root (sudo)');
     else if (identity.keyHex === undefined) problem(KIOSK_PATHS.kShared, `must hold exactly ${KEY_FILE_HEX_CHARS} hex characters`);
     else if (kioskUser && keyInfo.uid !== kioskUser.uid && !tmpfilesPresent) problem(KIOSK_PATHS.kShared, `owned by uid ${keyInfo.uid}, not by atm-kiosk (uid ${kioskUser.uid}), and no tmpfiles entry fixes it at boot: the kiosk cannot read it (run \`provision enroll\` again as root)`);
-    else ok(KIOSK_PATHS.kShared, `owner-only (${mode.toString(8).padStart(4, '0')})${kioskUser && keyInfo.uid === kioskUser.uid ? ', owned by atm-kiosk' : ', systemd-tmpfiles gives it to atm-kiosk at boot'}`);
+    else {
+      const owner = kioskUser && keyInfo.uid === kioskUser.uid
+        ? ', owned by atm-kiosk'
+        : kioskUser
+          ? ', systemd-tmpfiles gives it to atm-kiosk at every boot'
+          : ', root-owned until the atm-kiosk package creates the atm-kiosk user and gives it the key';
+      ok(KIOSK_PATHS.kShared, `owner-only (${mode.toString(8).padStart(4, '0')})${owner}`);
+    }
   }
 
   const configInfo = await stat(inRoot(root, KIOSK_PATHS.config)).catch(() => undefined);

@@ -124,11 +124,19 @@ Exits 1 when anything is wrong.
 function parse(argv: string[], options: Options, help: string): { values: Record<string, unknown>; positionals: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${help}`);
   }
   if (!parsed.values.help && parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}\n\n${help}`);
+  // parseArgs keeps the last of a repeated option; with an identity or a key source at stake, two values
+  // are a mistake to point out, not a choice to make silently.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once\n\n${help}`);
+    seen.add(token.name);
+  }
   return parsed;
 }
 
@@ -301,8 +309,11 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   if (udevRules) reportChanges(io, root, [await installSiteUdevRules(root, udevRules)]);
   if (restrictNetwork) reportChanges(io, root, [await writeHostAddressDropIn(root, address.host)]);
   reportChanges(io, root, await enableKiosk(root));
-  if (!owners.kioskUserExists) io.out(`note: ${root} has no atm-kiosk user yet; the key is root-owned 0400 until systemd-tmpfiles gives it to atm-kiosk at first boot`);
-  else if (!runningAsRoot()) io.out('note: not running as root, so the files are owned by you; systemd-tmpfiles gives them to atm-kiosk at boot');
+  if (!owners.kioskUserExists) {
+    io.out(`note: ${root} has no atm-kiosk user yet; the key stays root-owned 0400 until the atm-kiosk package is installed on the kiosk, whose postinst creates the user and gives it the key`);
+  } else if (!runningAsRoot()) {
+    io.out('note: not running as root, so the files are owned by you; at every boot systemd-tmpfiles gives the key to atm-kiosk');
+  }
   if (operatorKey) io.out(`the key is installed; delete ${(source as { keyFile: string }).keyFile} now (\`shred -u\` it): no other copy is needed`);
   io.out(`kiosk ${deviceId} is enrolled in ${root}; check it with \`provision check --root ${root}\``);
   return 0;

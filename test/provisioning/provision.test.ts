@@ -3,11 +3,12 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sendAdminCommand } from '../../bank-host/admin/socket.js';
+import { main as bankHostCli } from '../../bank-host/cli/main.js';
 import { writeSecretFile } from '../../bank-host/keys.js';
 import { loadKShared, parseKioskConfig } from '../../kiosk/core/config.js';
 import { main, type Io } from '../../provisioning/cli/main.js';
@@ -61,6 +62,22 @@ async function newRoot(options: { kioskUid?: number } = {}): Promise<string> {
 }
 
 const host = () => `127.0.0.1:${h.port}`;
+
+/** A unit file of this machine's systemd (to give a test root the targets a real root has). */
+function hostUnit(name: string): string {
+  const found = ['/usr/lib/systemd/system', '/lib/systemd/system'].map((dir) => path.join(dir, name)).find((file) => existsSync(file));
+  if (!found) throw new Error(`no ${name} on this machine; install it with: apt-get install -y systemd`);
+  return found;
+}
+
+/** The operator's side, with the real `bank-host` CLI against the running host's admin socket. */
+async function bankHost(...argv: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await bankHostCli([...argv, '--admin-socket', h.adminSocket], { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), env: {}, readSecret: async () => '' });
+  everything += out + err;
+  return { code, out, err };
+}
 
 async function keyOf(root: string): Promise<Buffer> {
   const key = await loadKShared(path.join(root, KEY));
@@ -150,19 +167,38 @@ test.serial('enroll installs the units where absent and enables the kiosk like s
   t.is(await readlink(path.join(root, 'etc/systemd/system/default.target')), '/usr/lib/systemd/system/graphical.target');
 });
 
-const hasSystemctl = spawnSync('systemctl', ['--version']).status === 0;
-(hasSystemctl ? test.serial : test.serial.skip)('systemctl --root agrees: the enrolled unit is enabled, with the links systemctl itself makes', async (t) => {
-  const root = await newRoot();
-  await enroll(t, root, 'kiosk-systemctl-1');
-  const isEnabled = spawnSync('systemctl', [`--root=${root}`, 'is-enabled', 'atm-kiosk.service'], { encoding: 'utf8' });
-  t.is(isEnabled.stdout.trim(), 'enabled', isEnabled.stderr);
+/** Runs a systemd tool; a missing one fails the test with the package that provides it. */
+function systemdTool(tool: string, args: string[]) {
+  const result = spawnSync(tool, args, { encoding: 'utf8' });
+  if (result.error) throw new Error(`${tool} is not available (${result.error.message}); install it with: apt-get install -y systemd`);
+  return result;
+}
 
+test.serial('systemctl --root agrees: the enrolled unit is enabled and graphical.target is the default, with the links systemctl makes', async (t) => {
+  const root = await newRoot();
+  // What a Raspberry Pi OS root has: systemd's own targets.
+  await mkdir(path.join(root, 'usr/lib/systemd/system'), { recursive: true });
+  await writeFile(path.join(root, 'usr/lib/systemd/system/graphical.target'), await readFile(hostUnit('graphical.target')));
+  await enroll(t, root, 'kiosk-systemctl-1');
+  const isEnabled = systemdTool('systemctl', [`--root=${root}`, 'is-enabled', 'atm-kiosk.service']);
+  t.is(isEnabled.stdout.trim(), 'enabled', isEnabled.stderr);
+  const getDefault = systemdTool('systemctl', [`--root=${root}`, 'get-default']);
+  t.is(getDefault.stdout.trim(), 'graphical.target', getDefault.stderr);
+
+  // The same two operations done by systemctl itself on a root with the same files.
   const reference = await newRoot();
   await mkdir(path.join(reference, 'usr/lib/systemd/system'), { recursive: true });
   await writeFile(path.join(reference, 'usr/lib/systemd/system/atm-kiosk.service'), await readFile('systemd/atm-kiosk.service'));
-  const enable = spawnSync('systemctl', [`--root=${reference}`, 'enable', 'atm-kiosk.service'], { encoding: 'utf8' });
+  await writeFile(path.join(reference, 'usr/lib/systemd/system/graphical.target'), await readFile(hostUnit('graphical.target')));
+  const enable = systemdTool('systemctl', [`--root=${reference}`, 'enable', 'atm-kiosk.service']);
   t.is(enable.status, 0, enable.stderr);
-  t.is(await readlink(path.join(root, UNIT_LINK)), await readlink(path.join(reference, UNIT_LINK)));
+  const setDefault = systemdTool('systemctl', [`--root=${reference}`, 'set-default', 'graphical.target']);
+  t.is(setDefault.status, 0, setDefault.stderr);
+  for (const link of [UNIT_LINK, 'etc/systemd/system/default.target']) {
+    t.is(await readlink(path.join(root, link)), await readlink(path.join(reference, link)), link);
+  }
+  const linksIn = async (r: string) => (await readdir(path.join(r, 'etc/systemd/system'), { recursive: true })).map(String).sort();
+  t.deepEqual(await linksIn(root), await linksIn(reference), 'no link more or less than systemctl makes');
 });
 
 test.serial("a unit the package installed is kept, not replaced", async (t) => {
@@ -321,6 +357,41 @@ test.serial('revoke by device id alone (a lost kiosk), and --local-only leaves t
   t.regex(mismatch.err, /holds kiosk kiosk-local-1, not kiosk-other-1/);
 });
 
+test.serial("the operator's flow with the bank-host CLI: device add, then enroll; device rotate, then rotate; device revoke", async (t) => {
+  const root = await newRoot({ kioskUid: 4242 });
+  const firstKeyFile = path.join(scratch, 'kiosk-operator-1.key');
+  const added = await bankHost('device', 'add', 'kiosk-operator-1', '--key-out', firstKeyFile);
+  t.is(added.code, 0, added.err);
+  t.is((await stat(firstKeyFile)).mode & 0o777, 0o600, 'the operator gets an owner-only key file');
+  const enrolled = await provision('enroll', '--device-id', 'kiosk-operator-1', '--host', host(), '--root', root, '--key-file', firstKeyFile);
+  t.is(enrolled.code, 0, enrolled.err);
+  const firstKey = await keyOf(root);
+  t.is((await provision('check', '--root', root)).code, 0);
+
+  const secondKeyFile = path.join(scratch, 'kiosk-operator-1.rotated.key');
+  const rotatedOnHost = await bankHost('device', 'rotate', 'kiosk-operator-1', '--key-out', secondKeyFile);
+  t.is(rotatedOnHost.code, 0, rotatedOnHost.err);
+  let check = await provision('check', '--root', root);
+  t.is(check.code, 1, 'the card still has the old key');
+  t.regex(check.out, /handshake refused/);
+  const rotated = await provision('rotate', '--root', root, '--key-file', secondKeyFile);
+  t.is(rotated.code, 0, rotated.err);
+  const secondKey = await keyOf(root);
+  t.false(secondKey.equals(firstKey));
+  t.is((await stat(path.join(root, KEY))).uid, 4242);
+  check = await provision('check', '--root', root);
+  t.is(check.code, 0, check.out);
+
+  const revokedOnHost = await bankHost('device', 'revoke', 'kiosk-operator-1');
+  t.is(revokedOnHost.code, 0, revokedOnHost.err);
+  t.false(await hostAcceptsKey('kiosk-operator-1', secondKey));
+  const local = await provision('revoke', '--root', root, '--local-only');
+  t.is(local.code, 0, local.err);
+  t.false(existsSync(path.join(root, KEY)));
+  check = await provision('check', '--root', root, '--admin-socket', h.adminSocket);
+  t.regex(check.out, /device kiosk-operator-1 is revoked on the bank host/);
+});
+
 test.serial('check passes on a freshly enrolled root', async (t) => {
   const root = await newRoot({ kioskUid: 4242 });
   await enroll(t, root, 'kiosk-check-ok');
@@ -448,24 +519,27 @@ test.serial('--restrict-network limits the kiosk to the bank host, and only for 
   t.regex(named.err, /--restrict-network needs --host as an IP address/);
 });
 
-const hasSystemdTools = spawnSync('systemd-tmpfiles', ['--version']).status === 0 && spawnSync('systemd-sysusers', ['--version']).status === 0;
-(process.getuid?.() === 0 && hasSystemdTools ? test.serial : test.serial.skip)(
-  'on a root without the kiosk user, first boot (sysusers then tmpfiles) gives the key to atm-kiosk',
+test.serial(
+  "on a root without the kiosk user, the package's postinst (sysusers, then tmpfiles) gives the key to atm-kiosk",
   async (t) => {
+    if (process.getuid?.() !== 0) throw new Error('systemd-tmpfiles must change file owners here: run this test as root');
     const root = await newRoot();
     await enroll(t, root, 'kiosk-firstboot-1');
     t.is((await stat(path.join(root, KEY))).uid, 0);
-    const sysusers = spawnSync('systemd-sysusers', [`--root=${root}`, path.join(root, 'usr/lib/sysusers.d/atm-kiosk.conf')], { encoding: 'utf8' });
+    // What kiosk/main/packaging/postinst.sh runs, here against the card's root.
+    const sysusers = systemdTool('systemd-sysusers', [`--root=${root}`, path.join(root, 'usr/lib/sysusers.d/atm-kiosk.conf')]);
     t.is(sysusers.status, 0, sysusers.stderr);
-    const tmpfiles = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--create', path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf')], { encoding: 'utf8' });
+    const tmpfiles = systemdTool('systemd-tmpfiles', [`--root=${root}`, '--create', path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf')]);
     t.is(tmpfiles.status, 0, tmpfiles.stderr);
     const uid = Number(/^atm-kiosk:x:(\d+):/m.exec(await readFile(path.join(root, 'etc/passwd'), 'utf8'))?.[1]);
     const key = await stat(path.join(root, KEY));
     t.is(key.uid, uid);
     t.is(key.mode & 0o777, 0o400);
-    // Enrolling again now that the user exists keeps that owner.
+    // Enrolling again now that the user exists keeps that owner, and check sees it.
     await enroll(t, root, 'kiosk-firstboot-1');
     t.is((await stat(path.join(root, KEY))).uid, uid);
+    const check = await provision('check', '--root', root, '--offline');
+    t.regex(check.out, /k_shared\.key: owner-only \(0400\), owned by atm-kiosk/);
   },
 );
 
@@ -503,6 +577,26 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['revoke', '--device-id', 'kiosk-args-1', '--local-only'], /--local-only needs --root DIR/],
     [['check'], /--root DIR is required/],
     [['check', '--root', root, '--timeout-ms', 'soon'], /--timeout-ms must be a whole number of milliseconds/],
+    [['check', '--root', root, '--timeout-ms', '0'], /--timeout-ms must be a whole number of milliseconds from 1 to 60000/],
+    [['check', '--root', root, '--timeout-ms', '60001'], /--timeout-ms must be a whole number of milliseconds from 1 to 60000/],
+    [['check', '--root', root, '--timeout-ms', '-5'], /--timeout-ms/],
+    [['check', '--root', root, '--offline=yes'], /--offline/],
+    [['check', '--root', ''], /--root DIR is required/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--device-id', 'kiosk-args-2', '--host', host(), ...base], /--device-id is given more than once/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--host', '10.0.0.9:7443', ...base], /--host is given more than once/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--force', '--force'], /--force is given more than once/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--force=yes'], /--force/],
+    [['enroll', '--device-id', '-kiosk', '--host', host(), ...base], /Option '--device-id' argument is ambiguous/],
+    [['enroll', '--device-id=-kiosk', '--host', host(), ...base], /--device-id "-kiosk" is not a device id/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', ':7443', ...base], /--host must be HOST:PORT/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:0', ...base], /port 1-65535/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', '[not-an-ip]:7443', ...base], /--host must be HOST:PORT/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', path.join(scratch, 'no-such.rules')], /--udev-rules .*no-such\.rules: cannot read it \(ENOENT\)/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:7443', ...base, '--restrict-network'], /--restrict-network needs --host as an IP address/],
+    [['rotate', '--root', root, '--key-file', '/nonexistent', '--admin-socket', h.adminSocket], /either --key-file or --admin-socket, not both/],
+    [['rotate', '--root', root, '--admin-socket', h.adminSocket, 'extra'], /unexpected argument "extra"/],
+    [['revoke', '--device-id', 'Bad_Id', '--admin-socket', h.adminSocket], /--device-id "Bad_Id" is not a device id/],
+    [['revoke', '--device-id', 'kiosk-args-1', '--admin-socket', h.adminSocket, '--local-only'], /either --admin-socket PATH .* or --local-only/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ];
   for (const [argv, message] of cases) {
@@ -519,6 +613,33 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
   const deadSocket = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--admin-socket', path.join(scratch, 'no.sock'));
   t.is(deadSocket.code, 1);
   t.regex(deadSocket.err, /cannot reach the host at .*no\.sock/);
+
+  // Files that exist but are not what they should be: exit 1, with what is wrong.
+  const keyIsFolder = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--key-file', scratch);
+  t.is(keyIsFolder.code, 1);
+  t.regex(keyIsFolder.err, /--key-file .* is not a regular file/);
+  const missingKey = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--key-file', path.join(scratch, 'no-such.key'));
+  t.is(missingKey.code, 1);
+  t.regex(missingKey.err, /--key-file .*no-such\.key: cannot read it \(ENOENT\)/);
+  const missingSettings = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--admin-socket', h.adminSocket, '--settings', path.join(scratch, 'no-such.json'));
+  t.is(missingSettings.code, 1);
+  t.regex(missingSettings.err, /--settings .*no-such\.json: cannot read it \(ENOENT\)/);
+  await writeFile(path.join(scratch, 'not-json.json'), '{ devices: ');
+  const notJson = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--admin-socket', h.adminSocket, '--settings', path.join(scratch, 'not-json.json'));
+  t.is(notJson.code, 1);
+  t.regex(notJson.err, /not valid JSON/);
+  await writeFile(path.join(scratch, 'array.json'), '[]');
+  const notObject = await provision('enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--root', root, '--admin-socket', h.adminSocket, '--settings', path.join(scratch, 'array.json'));
+  t.is(notObject.code, 1);
+  t.regex(notObject.err, /must be a JSON object/);
+  const checkNoFolder = await provision('check', '--root', path.join(scratch, 'no-such-card'));
+  t.is(checkNoFolder.code, 1);
+  t.regex(checkNoFolder.err, /is not a folder/);
+  const rotateNotEnrolled = await provision('rotate', '--root', root, '--admin-socket', h.adminSocket);
+  t.is(rotateNotEnrolled.code, 1);
+  t.regex(rotateNotEnrolled.err, /names no device: enroll the kiosk first/);
+  t.false(existsSync(path.join(root, 'etc/atm-kiosk/kiosk.json')), 'none of these wrote a configuration');
+  t.is(await deviceOnHost('kiosk-args-1'), undefined, 'or registered anything');
 });
 
 test.serial('no key ever appears in anything the commands printed', async (t) => {
