@@ -47,6 +47,8 @@ test('init creates owner-only keys and refuses to overwrite them', async (t) => 
     t.regex(await readFile(path.join(keys, file), 'utf8'), /^[0-9a-f]{64}\n$/);
   }
   t.is((await stat(keys)).mode & 0o777, 0o700);
+  t.is((await stat(data)).mode & 0o777, 0o700, 'the data folder is owner-only');
+  t.is((await stat(path.join(data, 'db'))).mode & 0o777, 0o700, 'and so is the database in it');
   const again = await cli(['init', '--data', data, '--keys', keys]);
   t.is(again.code, 1);
   t.regex(again.err, /refusing to overwrite/);
