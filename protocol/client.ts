@@ -60,6 +60,9 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private lastSentMs = 0;
+  /** Counts data events from the host: a connection that stays silent while a request waits is suspect. */
+  private receivedChunks = 0;
+  private probing = false;
   private readonly pending = new Map<string, Pending>();
   private readyWaiters: (() => void)[] = [];
   status: ConnectionStatus = 'disconnected';
@@ -107,10 +110,13 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     const envelope: RequestEnvelope = { v: PROTOCOL_VERSION, id, ts: this.now(), type, body };
     const frame = encodeFrame(envelope, MAX_FRAME_BYTES);
     const timeoutMs = options.timeoutMs ?? this.limits.requestTimeoutMs;
+    const socket = this.socket;
+    const receivedBefore = this.receivedChunks;
     const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new ProtocolError('TIMEOUT', `no answer to ${type} within ${timeoutMs} ms`, true));
+        if (this.receivedChunks === receivedBefore) this.suspectDeadConnection(socket, type);
       }, timeoutMs);
       this.pending.set(id, { type, resolve, reject, timer });
     });
@@ -161,7 +167,9 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     socket.on('secureConnect', () => {
       clearTimeout(connectTimer);
       this.ready = true;
-      this.attempt = 0;
+      // The backoff is not reset here but at the first answer (onResponse): a host that completes the
+      // handshake and then refuses the connection (TOO_MANY_CONNECTIONS while its old, dead connections
+      // still count) must not be reconnected to in a tight loop.
       this.lastSentMs = this.now();
       this.setStatus('connected');
       this.emit('connected');
@@ -169,6 +177,7 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
       this.keepAliveTimer = setInterval(() => this.keepAlive(), Math.max(100, Math.floor(this.limits.keepAliveIntervalMs / 4)));
     });
     socket.on('data', (chunk: Buffer) => {
+      this.receivedChunks++;
       let documents: unknown[];
       try {
         documents = decoder.push(chunk);
@@ -203,8 +212,33 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
   private keepAlive(): void {
     if (!this.ready || this.now() - this.lastSentMs < this.limits.keepAliveIntervalMs) return;
     this.request('ping', {}).catch(() => {
-      // A lost ping is noticed by the socket closing; nothing else to do here.
+      // A ping that times out closes a silent connection (suspectDeadConnection); nothing else to do here.
     });
+  }
+
+  /** A request timed out and the host sent nothing at all meanwhile. A blackholed path (a pulled cable, a
+   *  dead NAT entry) looks exactly like that and TCP may not notice for many minutes, while every retry
+   *  would wait on the same dead socket. The host answers a ping without touching its storage, so: if the
+   *  silent request was itself a ping, drop the connection (the client reconnects and retries with the
+   *  same ids); otherwise send one ping, and drop the connection if that is not answered either. A slow
+   *  operation on a live host does not drop it: the ping comes back. */
+  private suspectDeadConnection(socket: tls.TLSSocket | undefined, type: MessageType): void {
+    if (!socket || socket !== this.socket || !this.ready) return;
+    if (type === 'ping') {
+      this.log.warn('no answer and nothing received from the host: reconnecting');
+      socket.destroy();
+      return;
+    }
+    if (this.probing) return;
+    this.probing = true;
+    // The probe is a ping: if it times out silently too, this same check drops the connection.
+    this.request('ping', {}, { timeoutMs: this.limits.livenessProbeTimeoutMs })
+      .catch(() => {
+        // Other failures mean the connection is already gone, or too busy to probe now.
+      })
+      .finally(() => {
+        this.probing = false;
+      });
   }
 
   private onResponse(document: unknown): void {
@@ -222,6 +256,7 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     }
     const pending = this.pending.get(response.id);
     if (!pending) return;
+    this.attempt = 0;
     this.pending.delete(response.id);
     clearTimeout(pending.timer);
     if (!response.ok) {

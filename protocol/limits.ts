@@ -36,6 +36,9 @@ export const DEFAULT_CLIENT_LIMITS = {
   connectTimeoutMs: 5_000,
   /** The client pings when it has sent nothing for this long, well inside the host's idle timeout. */
   keepAliveIntervalMs: 20_000,
+  /** After a request times out on a silent connection, a ping must come back within this or the
+   *  connection is dropped and re-made (a blackholed path sends no reset). */
+  livenessProbeTimeoutMs: 3_000,
   reconnectDelayMinMs: 250,
   reconnectDelayMaxMs: 15_000,
   maxPendingRequests: 32,
