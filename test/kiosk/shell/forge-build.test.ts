@@ -12,7 +12,7 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -221,7 +221,12 @@ function makeOnce(): Promise<MakeResult> {
     const generated = new Set(['node_modules', '.git', 'dist', 'out', '.vite', 'demo', 'test-artifacts', '.scratch', '.probe-tmp']);
     await mkdir(project);
     for (const entry of await readdir(root)) {
-      if (!generated.has(entry)) await cp(path.join(root, entry), path.join(project, entry), { recursive: true });
+      // Regular files, folders and links only: another test may have a socket or FIFO in the checkout.
+      const copyable = (source: string) => {
+        const info = lstatSync(source);
+        return info.isFile() || info.isDirectory() || info.isSymbolicLink();
+      };
+      if (!generated.has(entry)) await cp(path.join(root, entry), path.join(project, entry), { recursive: true, filter: copyable });
     }
     await symlink(path.join(root, 'node_modules'), path.join(project, 'node_modules'));
 
