@@ -41,6 +41,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** The most a check waits at each step of the connection (TCP, handshake, ping). */
 const CHECK_STEP_TIMEOUT_MS_MAX = 60_000;
 const SETTINGS_FILE_BYTES_MAX = 256 * 1024;
+const UDEV_RULES_BYTES_MAX = 64 * 1024;
 
 /** The hardware part of kiosk.json when the technician gives no --settings and the root has no config yet:
  *  the devices the packaged udev rules (systemd/70-atm-kiosk.rules) recognise, one cassette of $20 notes
@@ -179,6 +180,15 @@ async function readSettings(file: string): Promise<SiteSettings> {
   return document as SiteSettings;
 }
 
+/** The site's udev rules replace the packaged ones on the card: a readable, non-empty text file of sane size. */
+async function assertUdevRulesFile(file: string): Promise<void> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--udev-rules ${file}: cannot read it (${error.code ?? error.message})`);
+  });
+  if (text.length > UDEV_RULES_BYTES_MAX) throw new UsageError(`--udev-rules ${file} is larger than ${UDEV_RULES_BYTES_MAX} bytes; it should be a udev rules file`);
+  if (text.trim() === '') throw new UsageError(`--udev-rules ${file} is empty: it would replace the packaged rules with none, and the kiosk could not open its devices`);
+}
+
 function siteSettingsOf(config: KioskConfig): SiteSettings {
   const { deviceId: _d, host: _h, port: _p, kSharedFile: _k, ...site } = config;
   return site;
@@ -284,9 +294,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   const site = settingsFile ? await readSettings(settingsFile) : existing.config ? siteSettingsOf(existing.config) : DEFAULT_SITE_SETTINGS;
   const config = buildConfig(deviceId, address, site, settingsFile ? `--settings ${settingsFile}` : KIOSK_PATHS.config);
   const operatorKey = 'keyFile' in source ? await readOperatorKeyFile(source.keyFile) : undefined;
-  if (udevRules) await readFile(udevRules, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`--udev-rules ${udevRules}: cannot read it (${error.code ?? error.message})`);
-  });
+  if (udevRules) await assertUdevRulesFile(udevRules);
   if (force && existing.deviceId !== undefined && existing.deviceId !== deviceId) await warnAboutJournal(root, config.journalDir, io);
 
   const owners = await targetOwners(root);

@@ -592,6 +592,8 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:0', ...base], /port 1-65535/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', '[not-an-ip]:7443', ...base], /--host must be HOST:PORT/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', path.join(scratch, 'no-such.rules')], /--udev-rules .*no-such\.rules: cannot read it \(ENOENT\)/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', scratch], /--udev-rules .*: cannot read it \(EISDIR\)/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', '/dev/null'], /--udev-rules \/dev\/null is empty/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:7443', ...base, '--restrict-network'], /--restrict-network needs --host as an IP address/],
     [['rotate', '--root', root, '--key-file', '/nonexistent', '--admin-socket', h.adminSocket], /either --key-file or --admin-socket, not both/],
     [['rotate', '--root', root, '--admin-socket', h.adminSocket, 'extra'], /unexpected argument "extra"/],
