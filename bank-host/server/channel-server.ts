@@ -54,6 +54,8 @@ export class ChannelServer {
   private readonly pskAttempts = new WeakMap<TLSSocket, PskAttempt>();
   private readonly rawSockets = new Set<Socket>();
   private readonly pendingByConnection = new WeakMap<TLSSocket, number>();
+  /** Connections paused because their reader has not taken its answers; resumed on 'drain'. */
+  private readonly awaitingDrain = new WeakSet<TLSSocket>();
   // Unknown and revoked identities get a random key instead of a refusal, so their handshake fails the
   // same way a wrong key does: a client cannot learn which ids exist or are revoked.
   private readonly decoyKey = randomBytes(PSK_BYTES);
@@ -242,9 +244,8 @@ export class ChannelServer {
         this.send(socket, response);
       })
       .finally(() => {
-        const left = (this.pendingByConnection.get(socket) ?? 1) - 1;
-        this.pendingByConnection.set(socket, left);
-        if (left < this.limits.maxPendingRequestsPerConnection && socket.writableLength < MAX_QUEUED_WRITE_BYTES) socket.resume();
+        this.pendingByConnection.set(socket, (this.pendingByConnection.get(socket) ?? 1) - 1);
+        this.resumeIfBelowLimits(socket);
       });
   }
 
@@ -262,8 +263,21 @@ export class ChannelServer {
     // A reader that does not drain its responses stops being read from, bounding the host's memory.
     if (socket.writableLength >= MAX_QUEUED_WRITE_BYTES) {
       socket.pause();
-      socket.once('drain', () => socket.resume());
+      if (!this.awaitingDrain.has(socket)) {
+        // One listener per socket, however many answers are sent while it is over the bound.
+        this.awaitingDrain.add(socket);
+        socket.once('drain', () => {
+          this.awaitingDrain.delete(socket);
+          this.resumeIfBelowLimits(socket);
+        });
+      }
     }
+  }
+
+  /** Reads from the connection again once it has room for another request and its reader has caught up. */
+  private resumeIfBelowLimits(socket: TLSSocket): void {
+    const pending = this.pendingByConnection.get(socket) ?? 0;
+    if (pending < this.limits.maxPendingRequestsPerConnection && !this.awaitingDrain.has(socket)) socket.resume();
   }
 
   private closeDevice(deviceId: string, why: string): void {

@@ -292,3 +292,41 @@ test('a request on a closed client fails as DISCONNECTED and retryable', async (
   t.is((error as ProtocolError).code, 'DISCONNECTED');
   t.true((error as ProtocolError).retryable);
 });
+
+test.serial('a client that does not read its answers is stopped from sending more; once it reads, every answer arrives', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const socket = await rawConnect(h.port, 'kiosk-slow-reader', await h.addDevice('kiosk-slow-reader'));
+  socket.pause();
+  const before = h.host.channel.stats.requests;
+  // Far more answers than the socket buffers and the host's queue of unsent answers (256 KiB) can hold.
+  const sent = 60_000;
+  const chunk = Buffer.concat(Array.from({ length: 1_000 }, () => encodeFrame(request('ping'))));
+  for (let i = 0; i < sent / 1_000; i++) socket.write(chunk);
+  // The host keeps reading only while the client drains: the count of requests it took stalls.
+  let previous = -1;
+  for (let i = 0; i < 40 && h.host.channel.stats.requests !== previous; i++) {
+    previous = h.host.channel.stats.requests;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const takenWhilePaused = h.host.channel.stats.requests - before;
+  t.true(takenWhilePaused < sent, `the host took ${takenWhilePaused} of ${sent} requests from a client that read nothing`);
+  // Another device is served meanwhile.
+  const other = await h.connectedClient('kiosk-slow-reader-neighbour');
+  t.truthy(await other.request('ping', {}));
+  const decoder = new FrameDecoder();
+  let answered = 0;
+  const done = new Promise<void>((resolve) => {
+    socket.on('data', (data: Buffer) => {
+      answered += decoder.push(data).length;
+      if (answered === sent) resolve();
+    });
+  });
+  socket.resume();
+  await done;
+  t.is(answered, sent);
+  socket.destroy();
+  t.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), [], 'the host waits for drain with one listener per socket');
+});
