@@ -6,7 +6,7 @@
 // `provision` tool and checked over TLS 1.3-PSK (handshake + ping), from inside the same network namespace.
 //
 // What the namespace provides, and why:
-// - overlays on /etc and /usr, tmpfs on /run and /var/lib: the bank-host user (created by systemd-sysusers
+// - overlays on /etc and /usr, tmpfs on /run, /var/lib, /tmp and /var/tmp: the bank-host user (created by systemd-sysusers
 //   from systemd/bank-host.sysusers.conf), /etc/bank-host/keys, /usr/lib/atm-bank-host (the build, with the
 //   project's node_modules bound beside it, as the package would install it) and the state all live in
 //   scratch folders; nothing on this machine changes;
@@ -39,7 +39,16 @@ interface Booted {
   readonly unshare: ChildProcess;
   readonly systemdPid: number;
   readonly cgroup: string;
-  readonly logFile: string;
+}
+
+/** Inside the namespaces these live on a private tmpfs; the test reads them through systemd's root. */
+const LOG_FILE = '/run/atm-test/bank-host.log';
+const KIOSK_ROOT = '/run/atm-test/kiosk-root';
+
+/** A path inside the namespaces, as seen from this process. */
+function insidePath(file: string): string {
+  if (!booted?.systemdPid) throw new Error('systemd is not running');
+  return `/proc/${booted.systemdPid}/root${file}`;
 }
 
 let booted: Booted | undefined;
@@ -87,7 +96,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() - started > timeoutMs) {
-      const log = booted ? await readFile(booted.logFile, 'utf8').catch(() => '(no log)') : '';
+      const log = booted?.systemdPid ? await readFile(insidePath(LOG_FILE), 'utf8').catch(() => '(no log)') : '';
       const status = booted ? inside(['systemctl', 'status', UNIT, '--no-pager']).stdout : '';
       throw new Error(`timed out waiting for ${what}\n--- bank host output:\n${log}\n--- systemctl status:\n${status}`);
     }
@@ -96,7 +105,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
 }
 
 function logLines(): { msg: string; [key: string]: unknown }[] {
-  return readFileSync(booted!.logFile, 'utf8')
+  return readFileSync(insidePath(LOG_FILE), 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { msg: string });
@@ -132,9 +141,7 @@ test.before(async () => {
     await writeFile(path.join(units, target), `[Unit]\nDescription=${target} (stand-in: this systemd starts only ${UNIT})\n`);
   }
   await writeFile(path.join(units, 'system.slice'), '[Unit]\nDescription=System slice\n');
-  const logFile = path.join(scratch, 'bank-host.log');
-  await writeFile(logFile, '');
-  await writeFile(path.join(units, `${UNIT}.d`, 'test-output.conf'), `# No journald in the test's namespaces.\n[Service]\nStandardOutput=append:${logFile}\nStandardError=inherit\n`);
+  await writeFile(path.join(units, `${UNIT}.d`, 'test-output.conf'), `# No journald in the test's namespaces.\n[Service]\nStandardOutput=append:${LOG_FILE}\nStandardError=inherit\n`);
 
   const layers = path.join(scratch, 'layers');
   for (const dir of ['etc-upper', 'etc-work', 'usr-upper', 'usr-work']) await mkdir(path.join(layers, dir), { recursive: true });
@@ -157,8 +164,15 @@ test.before(async () => {
       `mount --bind ${app} /usr/lib/atm-bank-host`,
       `mount --bind ${path.join(repoRoot, 'node_modules')} /usr/lib/atm-bank-host/node_modules`,
       `mount --bind ${consoleLog} /dev/console`,
+      // Our files on the private /run; then /tmp and /var/tmp become private too, so PrivateTmp='s folders
+      // (systemd-private-*) vanish with the namespaces.
+      `install -d -m 0755 /run/atm-test ${KIOSK_ROOT}`,
+      `cp -r ${units} /run/atm-test/units`,
+      `: > ${LOG_FILE}`,
+      'mount -t tmpfs -o mode=1777 tmpfs /tmp',
+      'mount -t tmpfs -o mode=1777 tmpfs /var/tmp',
       'mount --make-rshared /',
-      `export container=atm-test SYSTEMD_UNIT_PATH=${units}`,
+      'export container=atm-test SYSTEMD_UNIT_PATH=/run/atm-test/units',
       `exec ${systemdBinary} --system --unit=${UNIT} --log-target=console --log-level=notice`,
     ].join('\n') + '\n',
   );
@@ -171,7 +185,7 @@ test.before(async () => {
   let unshareOutput = '';
   unshare.stdout!.on('data', (chunk: Buffer) => (unshareOutput += chunk.toString()));
   unshare.stderr!.on('data', (chunk: Buffer) => (unshareOutput += chunk.toString()));
-  booted = { scratch, unshare, systemdPid: 0, cgroup, logFile };
+  booted = { scratch, unshare, systemdPid: 0, cgroup };
 
   const systemdPid = await waitFor('systemd to start as PID 1 of the namespaces', () => {
     if (unshare.exitCode !== null) throw new Error(`the namespaces could not be set up (exit ${unshare.exitCode}):\n${unshareOutput}`);
@@ -304,9 +318,8 @@ test.serial('its state lives in the StateDirectory=, owner-only down to every fi
   t.is(mustInside(['stat', '-c', '%U %a', '/run/bank-host/admin.sock']).trim(), 'bank-host 600');
 });
 
-test.serial('a kiosk enrolled through the admin socket connects to it over TLS 1.3-PSK and gets an answer', async (t) => {
-  const kioskRoot = path.join(booted!.scratch, 'kiosk-root');
-  await mkdir(kioskRoot);
+test.serial('a kiosk enrolled through the admin socket connects to it over TLS 1.3-PSK and gets an answer', (t) => {
+  const kioskRoot = KIOSK_ROOT;
   const provision = '/usr/lib/atm-bank-host/dist/provisioning/cli/main.js';
   const enroll = inside(['node', provision, 'enroll', '--device-id', 'kiosk-unit-1', '--host', '127.0.0.1:7443', '--root', kioskRoot, '--admin-socket', '/run/bank-host/admin.sock']);
   t.is(enroll.status, 0, enroll.stderr);
@@ -338,7 +351,7 @@ test.serial('after a crash systemd starts it again (Restart=on-failure), and the
   t.not(after, before);
   t.is(unitProperty('NRestarts'), '1');
   await waitFor('the restarted host to serve', () => (logLines().filter((line) => line.msg === 'bank host serving').length >= 2 ? true : undefined));
-  const check = inside(['node', '/usr/lib/atm-bank-host/dist/provisioning/cli/main.js', 'check', '--root', path.join(booted!.scratch, 'kiosk-root')]);
+  const check = inside(['node', '/usr/lib/atm-bank-host/dist/provisioning/cli/main.js', 'check', '--root', KIOSK_ROOT]);
   t.is(check.status, 0, check.stdout + check.stderr);
 });
 
@@ -349,11 +362,11 @@ test.serial('systemctl stop ends it with SIGTERM and a clean exit, and no key ev
   t.is(unitProperty('ExecMainStatus'), '0');
   t.true(logLines().some((line) => line.msg === 'stopping' && line.signal === 'SIGTERM'));
   t.true(logLines().some((line) => line.msg === 'bank host stopped'));
-  const output = await readFile(booted!.logFile, 'utf8');
+  const output = await readFile(insidePath(LOG_FILE), 'utf8');
   for (const file of Object.values(KEY_FILES)) {
     const key = (await readFile(path.join(booted!.scratch, 'keys', file), 'utf8')).trim();
     t.false(output.includes(key), file);
   }
-  const kShared = (await readFile(path.join(booted!.scratch, 'kiosk-root/etc/atm-kiosk/k_shared.key'), 'utf8')).trim();
+  const kShared = (await readFile(insidePath(`${KIOSK_ROOT}/etc/atm-kiosk/k_shared.key`), 'utf8')).trim();
   t.false(output.includes(kShared), 'K_SHARED');
 });
