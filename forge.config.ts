@@ -64,7 +64,7 @@ const config: ForgeConfig = {
         { entry: 'kiosk/main/main.ts', config: 'kiosk/main/vite.main.config.ts', target: 'main' },
         { entry: 'kiosk/main/preload.ts', config: 'kiosk/main/vite.preload.config.ts', target: 'preload' },
       ],
-      renderer: [{ name: 'main_window', config: 'kiosk/renderer/vite.config.ts' }],
+      renderer: [{ name: 'main_window', config: 'kiosk/main/vite.renderer.config.ts' }],
     }),
     // Flipped in the Electron binary itself. Electron enforces ASAR integrity on macOS and Windows only; on
     // Linux the fuse is set but has no effect (see docs/packaging.md), and the app's files are protected by

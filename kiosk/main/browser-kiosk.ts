@@ -45,7 +45,7 @@ export async function electronBinary(): Promise<string | undefined> {
 /** Builds the renderer (production mode) into `outDir`; about two seconds. */
 export async function buildRendererInto(outDir: string): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: path.join(projectRoot, 'kiosk/renderer/vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await build({ configFile: path.join(projectRoot, 'kiosk/main/vite.renderer.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
 }
 
 export interface BrowserKiosk {

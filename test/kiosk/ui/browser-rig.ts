@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import type { ExecutionContext } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { attachBrowserBridge, serveRenderer, type AttachedBridge, type RendererServer } from '../../../kiosk/main/browser-bridge.js';
+import { buildRendererInto } from '../../../kiosk/main/browser-kiosk.js';
 import { createUiHandlers } from '../../../kiosk/main/handlers.js';
 import type { KioskSnapshot } from '../../../kiosk/preload/api.js';
 import { startKioskRig, type KioskRig, type KioskRigOptions } from '../core/kiosk-rig.js';
@@ -36,9 +37,8 @@ let buildOnce: Promise<RendererBuild> | undefined;
 /** One production build per test process, into its own temporary folder (test files run in parallel). */
 export function buildRenderer(): Promise<RendererBuild> {
   buildOnce ??= (async () => {
-    const { build } = await import('vite');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-renderer-'));
-    await build({ configFile: path.join(root, 'kiosk/renderer/vite.config.ts'), logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
+    await buildRendererInto(dir);
     let gzipBytes = 0;
     let rawBytes = 0;
     for (const file of await readdir(path.join(dir, 'assets'))) {
