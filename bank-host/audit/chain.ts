@@ -16,8 +16,7 @@ import {
   auditCustomerKey,
   ChainMac,
   IV_BYTES,
-  auditRecordKey,
-  encodeStoredRecord,
+  storedRecordPut,
   genesisTag,
   keyCheck,
   sealRecord,
@@ -90,7 +89,7 @@ export class AuditChain implements AuditSink {
       seq += 1;
       const sealed = sealRecord(this.keys.enc, seq, toPlaintext(event, timestampMs), ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES));
       tag = this.mac.tag(tag, seq, sealed);
-      ops.push({ type: 'put', key: auditRecordKey(seq), value: encodeStoredRecord(seq, sealed, tag) });
+      ops.push(storedRecordPut(seq, sealed, tag));
       // Customer ids are not secret; the index lets `show --customer` and the activity view skip decrypting
       // everyone else's records.
       if (event.customerId !== undefined) ops.push({ type: 'put', key: auditCustomerKey(event.customerId, seq), value: '' });

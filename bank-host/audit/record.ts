@@ -1,8 +1,9 @@
 // One audit record: what it says (the plaintext), how it is sealed (AES-256-GCM under the audit encryption
-// key, its sequence number as associated data) and how it is chained (HMAC-SHA256 under the separate audit
-// MAC key over the previous tag, its sequence number and its sealed bytes), and under which LevelDB keys
-// records, the chain head and the per-customer index live. See docs/audit.md.
+// key, its sequence number as associated data), how it is chained (HMAC-SHA256 under the separate audit
+// MAC key over the previous tag, its sequence number and its sealed bytes) and stored, and under which
+// LevelDB keys records, the chain head and the per-customer index live. See docs/audit.md.
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
+import type { BatchOp, Database } from '../store/database.js';
 import type { AuditEvent, AuditOutcome } from './event.js';
 
 export const AUDIT_RECORD_PREFIX = 'audit:rec:';
@@ -196,37 +197,45 @@ export function openRecord(encKey: Buffer, seq: number, sealed: Buffer): AuditPl
   return JSON.parse(text) as AuditPlaintext;
 }
 
-// Stored value of a record: one string `SEQ.SEALED.TAG` (sealed and tag in base64, which never contains a
-// dot). A string rather than a JSON object, so `verify` splits it instead of re-encoding anything; the
-// sequence number inside the value (covered by the tag) tells a moved record from a modified one.
+// Stored value of a record, raw bytes (not JSON): format byte ‖ seq (8 bytes, big-endian) ‖ chain tag (32) ‖
+// sealed bytes. Bytes rather than text, because every byte of an audit record is written to the log, flushed
+// and compacted by LevelDB over and over, and base64 would add a third; `verify` reads them without decoding.
+// The sequence number inside the value (covered by the tag) tells a moved record from a modified one.
 export interface StoredRecordParts {
   readonly seq: number;
   readonly sealed: Buffer;
   readonly tag: Buffer;
 }
 
-export function encodeStoredRecord(seq: number, sealed: Buffer, tag: Buffer): string {
-  return `${seq}.${sealed.toString('base64')}.${tag.toString('base64')}`;
+const STORED_FORMAT_V1 = 1;
+const STORED_HEADER_BYTES = 1 + 8 + CHAIN_TAG_BYTES;
+
+export function encodeStoredRecord(seq: number, sealed: Buffer, tag: Buffer): Buffer {
+  const value = Buffer.allocUnsafe(STORED_HEADER_BYTES + sealed.length);
+  value[0] = STORED_FORMAT_V1;
+  value.writeBigUInt64BE(BigInt(seq), 1);
+  tag.copy(value, 9);
+  sealed.copy(value, STORED_HEADER_BYTES);
+  return value;
 }
 
-/** Splits a stored record value; undefined when it is not in the stored form at all. */
+/** The batch operation that stores a record: its value as raw bytes. */
+export function storedRecordPut(seq: number, sealed: Buffer, tag: Buffer): BatchOp {
+  return { type: 'put', key: auditRecordKey(seq), value: encodeStoredRecord(seq, sealed, tag), valueEncoding: 'buffer' };
+}
+
+/** Splits a stored record value (views into it, not copies); undefined when it is not in the stored form. */
 export function decodeStoredRecord(value: unknown): StoredRecordParts | undefined {
-  if (typeof value !== 'string') return undefined;
-  const first = value.indexOf('.');
-  const last = value.lastIndexOf('.');
-  if (first <= 0 || last <= first) return undefined;
-  if (first > AUDIT_SEQ_DIGITS) return undefined;
-  // By hand rather than a regular expression: verify runs this a million times.
-  let seq = 0;
-  for (let i = 0; i < first; i++) {
-    const digit = value.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return undefined;
-    seq = seq * 10 + digit;
-  }
-  const sealed = Buffer.from(value.slice(first + 1, last), 'base64');
-  const tag = Buffer.from(value.slice(last + 1), 'base64');
-  if (tag.length !== CHAIN_TAG_BYTES || sealed.length < SEALED_MIN_BYTES) return undefined;
-  return { seq, sealed, tag };
+  if (!Buffer.isBuffer(value) || value.length < STORED_HEADER_BYTES + SEALED_MIN_BYTES || value[0] !== STORED_FORMAT_V1) return undefined;
+  const seq = value.readUIntBE(1, 8 - 2) * 2 ** 16 + value.readUInt16BE(7);
+  if (!Number.isSafeInteger(seq)) return undefined;
+  return { seq, tag: value.subarray(9, STORED_HEADER_BYTES), sealed: value.subarray(STORED_HEADER_BYTES) };
+}
+
+/** Stored record values by sequence number, as bytes (undefined where there is none). */
+export async function readStoredRecords(db: Database, seqs: readonly number[]): Promise<(Buffer | undefined)[]> {
+  if (seqs.length === 0) return [];
+  return db.level.getMany<string, Buffer>(seqs.map(auditRecordKey), { valueEncoding: 'buffer' });
 }
 
 export function toEntry(seq: number, p: AuditPlaintext): AuditEntry {

@@ -11,6 +11,7 @@ import {
   auditRecordKey,
   decodeStoredRecord,
   openRecord,
+  readStoredRecords,
   seqOfRecordKey,
   toEntry,
 } from './record.js';
@@ -70,7 +71,7 @@ async function* candidateSeqs(db: Database, request: AuditPageRequest): AsyncGen
     const range = request.cursorSeq === undefined ? {} : desc ? { lte: prefix + pad(request.cursorSeq - 1) } : { gte: prefix + pad(request.cursorSeq + 1) };
     let seqs: number[] = [];
     const flush = async function* (): AsyncGenerator<[number, unknown]> {
-      const values = await db.getMany<unknown>(seqs.map(auditRecordKey));
+      const values = await readStoredRecords(db, seqs);
       for (let i = 0; i < seqs.length; i++) yield [seqs[i]!, values[i]];
       seqs = [];
     };
@@ -81,10 +82,20 @@ async function* candidateSeqs(db: Database, request: AuditPageRequest): AsyncGen
     if (seqs.length > 0) yield* flush();
     return;
   }
-  const range = request.cursorSeq === undefined ? {} : desc ? { lte: auditRecordKey(request.cursorSeq - 1) } : { gte: auditRecordKey(request.cursorSeq + 1) };
-  for await (const [key, value] of db.entries<unknown>(AUDIT_RECORD_PREFIX, { reverse: desc, ...range })) {
-    const seq = seqOfRecordKey(key);
-    if (seq !== undefined) yield [seq, value];
+  const iterator = db.level.iterator<string, Buffer>({
+    gte: request.cursorSeq !== undefined && !desc ? auditRecordKey(request.cursorSeq + 1) : AUDIT_RECORD_PREFIX,
+    lte: request.cursorSeq !== undefined && desc ? auditRecordKey(request.cursorSeq - 1) : AUDIT_RECORD_PREFIX + '\xff',
+    reverse: desc,
+    keyEncoding: 'utf8',
+    valueEncoding: 'buffer',
+  });
+  try {
+    for await (const [key, value] of iterator) {
+      const seq = seqOfRecordKey(key);
+      if (seq !== undefined) yield [seq, value];
+    }
+  } finally {
+    await iterator.close();
   }
 }
 

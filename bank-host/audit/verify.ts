@@ -12,7 +12,6 @@ import {
   AUDIT_RECORD_PREFIX,
   type AuditKeys,
   type StoredKeyCheck,
-  type StoredRecordParts,
   ChainMac,
   decodeStoredRecord,
   genesisTag,
@@ -67,13 +66,7 @@ const READ_BATCH_RECORDS = 4_096;
 
 interface Slot {
   readonly key: string;
-  readonly raw: string | undefined;
-}
-
-/** Stored values are JSON strings of base64 and dots, which need no escaping: strip the quotes instead of
- *  running the JSON parser over a million values. */
-function unquote(raw: string): string | undefined {
-  return raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34 ? raw.slice(1, -1) : undefined;
+  readonly raw: Buffer | undefined;
 }
 
 const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
@@ -125,17 +118,16 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
     const cpSeq = options.checkpoint?.seq;
     if (cpSeq === 0) checkpointTag = previousTag;
 
-    const iterator = db.level.iterator<string, string>({
+    const iterator = db.level.iterator<string, Buffer>({
       gt: AUDIT_RECORD_PREFIX,
       lt: AUDIT_RECORD_PREFIX + '\xff',
       keyEncoding: 'utf8',
-      valueEncoding: 'utf8',
+      valueEncoding: 'buffer',
       snapshot,
     });
     let problem: AuditProblem | undefined;
     try {
       let current: Slot | undefined;
-      const unquoted = (raw: string): StoredRecordParts | undefined => decodeStoredRecord(unquote(raw));
       // Each record is judged with the one after it in view: a bad MAC reads differently when the next
       // record chains from what this record should have been (a changed tag) or is this record moved up
       // one place (an insertion).
@@ -147,7 +139,7 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
           const missing = keySeq - 1 === expected ? `record ${expected} is` : `records ${expected}-${keySeq - 1} are`;
           return { kind: 'deleted', seq: expected, message: `${missing} missing: deleted from the middle of the log (record ${keySeq} is the next one present)` };
         }
-        const stored = slot.raw === undefined ? undefined : unquoted(slot.raw);
+        const stored = decodeStoredRecord(slot.raw);
         if (stored === undefined) return { kind: 'modified', seq: expected, message: `record ${expected} is not in the stored record form (its value was overwritten)` };
         if (stored.seq !== expected) {
           return { kind: 'reordered', seq: expected, message: `position ${expected} holds record ${stored.seq}: records were swapped or moved` };
@@ -162,7 +154,7 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
         if (head !== undefined && expected > head.seq) {
           return { kind: 'inserted', seq: expected, message: `record ${expected} lies beyond the head (record ${head.seq}) and does not verify: a forged record was appended` };
         }
-        const after = next?.raw === undefined ? undefined : unquoted(next.raw);
+        const after = decodeStoredRecord(next?.raw);
         if (after !== undefined && after.seq === expected && same(mac.tag(previousTag, expected, after.sealed), after.tag)) {
           return { kind: 'inserted', seq: expected, message: `a forged record was inserted at position ${expected}; the genuine record ${expected} follows it, shifted up one place` };
         }

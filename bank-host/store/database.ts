@@ -5,10 +5,11 @@ import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
 
 export type BatchOp =
-  | { readonly type: 'put'; readonly key: string; readonly value: unknown }
+  /** `valueEncoding: 'buffer'` stores a Buffer as raw bytes instead of JSON (audit records). */
+  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly valueEncoding?: 'buffer' }
   | { readonly type: 'del'; readonly key: string };
 
-type AbstractBatch = Array<{ type: 'put'; key: string; value: unknown } | { type: 'del'; key: string }>;
+type AbstractBatch = Array<{ type: 'put'; key: string; value: unknown; valueEncoding?: 'buffer' } | { type: 'del'; key: string }>;
 
 export class DatabaseLockedError extends Error {
   readonly code = 'DATABASE_LOCKED';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ProtocolError } from '../../protocol/errors.js';
 import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import { main, type Io } from '../../bank-host/cli/main.js';
-import { auditRecordKey, decodeStoredRecord, encodeStoredRecord } from '../../bank-host/audit/record.js';
+import { decodeStoredRecord, readStoredRecords, storedRecordPut } from '../../bank-host/audit/record.js';
 import { PROGRESS_INTERVAL_RECORDS } from '../../bank-host/audit/verify.js';
 import { Database } from '../../bank-host/store/database.js';
 import { startTestHost } from '../helpers/host.js';
@@ -93,9 +93,9 @@ test('on a stopped host: operator actions are recorded, verify passes, a checkpo
   // One flipped ciphertext byte.
   const db = await Database.open(path.join(data, 'db'));
   try {
-    const stored = decodeStoredRecord(await db.get(auditRecordKey(2)))!;
+    const stored = decodeStoredRecord((await readStoredRecords(db, [2]))[0])!;
     stored.sealed[20]! ^= 0x04;
-    await db.writeDurably([{ type: 'put', key: auditRecordKey(2), value: encodeStoredRecord(2, stored.sealed, stored.tag) }]);
+    await db.writeDurably([storedRecordPut(2, stored.sealed, stored.tag)]);
   } finally {
     await db.close();
   }

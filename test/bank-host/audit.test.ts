@@ -14,13 +14,15 @@ import {
   decodeStoredRecord,
   encodeStoredRecord,
   openRecord,
+  readStoredRecords,
+  storedRecordPut,
   seedsLine,
   toPlaintext,
   type StoredAuditHead,
 } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import { verifyAuditChain, type AuditProblemKind, type AuditVerifyReport, type VerifyKeys } from '../../bank-host/audit/verify.js';
-import { Database } from '../../bank-host/store/database.js';
+import { type BatchOp, Database } from '../../bank-host/store/database.js';
 import { GroupCommitter } from '../../bank-host/store/group-commit.js';
 
 const RECORDS = 20;
@@ -95,7 +97,9 @@ async function withLog(run: (log: Log) => Promise<void>, records = RECORDS): Pro
   }
 }
 
-const rawRecord = async (log: Log, seq: number) => (await log.db.get<string>(auditRecordKey(seq)))!;
+const rawRecord = async (log: Log, seq: number) => (await readStoredRecords(log.db, [seq]))[0]!;
+/** Stores `value` as the raw bytes of record `seq`, as someone editing the database file would. */
+const putRaw = (seq: number, value: Buffer) => ({ type: 'put' as const, key: auditRecordKey(seq), value, valueEncoding: 'buffer' as const });
 const put = (log: Log, key: string, value: unknown) => log.db.writeDurably([{ type: 'put', key, value }]);
 const del = (log: Log, key: string) => log.db.writeDurably([{ type: 'del', key }]);
 const verify = (log: Log, checkpoint?: AuditCheckpoint): Promise<AuditVerifyReport> => verifyAuditChain(log.db, log.keys, checkpoint ? { checkpoint } : {});
@@ -124,7 +128,7 @@ test('an untouched log verifies: every record chains, the head names the last on
 test('records are sealed: the stored bytes hold no field in clear, and decrypt only with their own sequence number', (t) =>
   withLog(async (log) => {
     const raw = await rawRecord(log, 3);
-    t.false(raw.includes('cus_3') || raw.includes('withdraw') || raw.includes('kiosk'));
+    t.false(raw.includes('cus_3') || raw.includes('withdraw') || raw.includes('kiosk'), 'no field in clear');
     const stored = decodeStoredRecord(raw)!;
     const plain = openRecord(log.keys.enc, 3, stored.sealed);
     t.is(plain.a, 'withdraw.authorize');
@@ -147,7 +151,7 @@ test('flipping one byte of a ciphertext is diagnosed as that record modified', (
     const stored = decodeStoredRecord(await rawRecord(log, 7))!;
     const sealed = Buffer.from(stored.sealed);
     sealed[sealed.length - 3]! ^= 0x01;
-    await put(log, auditRecordKey(7), encodeStoredRecord(7, sealed, stored.tag));
+    await log.db.writeDurably([storedRecordPut(7, sealed, stored.tag)]);
     expectProblem(t, await verify(log), 'modified', 7, /record 7 was modified/);
     // `show` does not trust it either.
     const page = await readAuditPage(log.db, log.keys.enc, { order: 'asc', limit: 100, scanLimit: 100 });
@@ -160,8 +164,17 @@ test('changing a tag is diagnosed as that record modified, naming the tag', (t) 
     const stored = decodeStoredRecord(await rawRecord(log, 9))!;
     const tag = Buffer.from(stored.tag);
     tag[0]! ^= 0x80;
-    await put(log, auditRecordKey(9), encodeStoredRecord(9, stored.sealed, tag));
+    await log.db.writeDurably([storedRecordPut(9, stored.sealed, tag)]);
     expectProblem(t, await verify(log), 'modified', 9, /record 9's tag was changed/);
+  }));
+
+test('a record value overwritten with something not in the stored form is diagnosed as that record modified', (t) =>
+  withLog(async (log) => {
+    await put(log, auditRecordKey(4), { seq: 4, note: 'nothing to see' });
+    expectProblem(t, await verify(log), 'modified', 4, /record 4 is not in the stored record form/);
+    // Shorter than a record, or in an unknown format: the same.
+    await log.db.writeDurably([putRaw(4, encodeStoredRecord(4, randomBytes(80), randomBytes(32)).subarray(0, 40))]);
+    expectProblem(t, await verify(log), 'modified', 4, /not in the stored record form/);
   }));
 
 test('deleting a record in the middle is diagnosed as deleted, naming it', (t) =>
@@ -173,20 +186,16 @@ test('deleting a record in the middle is diagnosed as deleted, naming it', (t) =
 test('swapping two records is diagnosed as reordered', (t) =>
   withLog(async (log) => {
     const [five, six] = [await rawRecord(log, 5), await rawRecord(log, 6)];
-    await log.db.writeDurably([
-      { type: 'put', key: auditRecordKey(5), value: six },
-      { type: 'put', key: auditRecordKey(6), value: five },
-    ]);
+    await log.db.writeDurably([putRaw(5, six), putRaw(6, five)]);
     expectProblem(t, await verify(log), 'reordered', 5, /position 5 holds record 6/);
   }));
 
 test('a forged record inserted in the middle (the rest shifted up) is diagnosed as inserted', (t) =>
   withLog(async (log) => {
-    const ops: { type: 'put'; key: string; value: unknown }[] = [];
-    for (let seq = RECORDS; seq >= 8; seq--) ops.push({ type: 'put', key: auditRecordKey(seq + 1), value: await rawRecord(log, seq) });
+    const ops: BatchOp[] = [];
+    for (let seq = RECORDS; seq >= 8; seq--) ops.push(putRaw(seq + 1, await rawRecord(log, seq)));
     // Without the MAC key the forger can only make up the tag.
-    const forged = encodeStoredRecord(8, randomBytes(80), randomBytes(32));
-    ops.push({ type: 'put', key: auditRecordKey(8), value: forged });
+    ops.push(storedRecordPut(8, randomBytes(80), randomBytes(32)));
     ops.push({ type: 'put', key: AUDIT_HEAD_KEY, value: { seq: RECORDS + 1, tag: randomBytes(32).toString('base64') } });
     await log.db.writeDurably(ops);
     expectProblem(t, await verify(log), 'inserted', 8, /forged record was inserted at position 8/);
@@ -194,7 +203,7 @@ test('a forged record inserted in the middle (the rest shifted up) is diagnosed 
 
 test('a forged record appended after the head is diagnosed as inserted', (t) =>
   withLog(async (log) => {
-    await put(log, auditRecordKey(RECORDS + 1), encodeStoredRecord(RECORDS + 1, randomBytes(80), randomBytes(32)));
+    await log.db.writeDurably([storedRecordPut(RECORDS + 1, randomBytes(80), randomBytes(32))]);
     expectProblem(t, await verify(log), 'inserted', RECORDS + 1, /beyond the head/);
   }));
 
