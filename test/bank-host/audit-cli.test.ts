@@ -75,6 +75,13 @@ test('on a stopped host: operator actions are recorded, verify passes, a checkpo
   t.deepEqual(JSON.parse(mine.out).entries.map((e: { action: string }) => e.action), ['customer.add']);
   const failed = await cli(['audit', 'show', '--outcome', 'failed', '--since', '2000-01-01', ...where]);
   t.regex(failed.out.trim(), /^operator \| operator: card\.block failed/);
+  const before = await cli(['audit', 'show', '--until', '2000-01-01T00:00:00Z', ...where]);
+  t.is(before.out.trim(), 'no matching audit records');
+  const window = await cli(['audit', 'show', '--since', String(Date.now() - 600_000), '--until', new Date(Date.now() + 600_000).toISOString(), ...where]);
+  t.is(window.out.trim().split('\n').length, 3);
+  const badTime = await cli(['audit', 'show', '--since', 'yesterday', ...where]);
+  t.is(badTime.code, 2);
+  t.regex(badTime.err, /--since must be an ISO 8601 time/);
   t.false((await storeBytes(data)).includes('4111111111111111'), 'the PAN of a refused operator action is not stored anywhere');
 
   // An older copy of the store, then more activity and a checkpoint, then the copy put back.
