@@ -199,6 +199,9 @@ export class ChannelServer {
       for (const document of documents) this.handleDocument(socket, state, document);
     });
     socket.on('error', (error: Error & { code?: string }) => {
+      // A TLS error after the handshake leaves Node's socket open (measured: until the peer hangs up);
+      // the record stream is unusable, so it is closed here rather than held until the idle timeout.
+      socket.destroy();
       const reason = classifyRecordFailure(error);
       if (reason === undefined) {
         log.debug('connection error', { error: describe(error) });
