@@ -16,7 +16,8 @@ export type AdminErrorCode =
   | 'BAD_REQUEST'
   | 'BAD_FRAME'
   | 'TIMEOUT'
-  | 'ADMIN_SOCKET_UNAVAILABLE';
+  | 'ADMIN_SOCKET_UNAVAILABLE'
+  | 'ADMIN_SOCKET_DENIED';
 
 export class AdminError extends Error {
   constructor(

@@ -167,14 +167,17 @@ export async function sendAdminCommand(
   });
 }
 
-/** True when something answers on `socketPath` (a stale socket file left by a crash does not). */
-export async function adminSocketIsLive(socketPath: string): Promise<boolean> {
+export type AdminSocketProbe = 'live' | 'absent' | 'denied';
+
+/** Whether a host answers on `socketPath`: `absent` when nothing does (no file, or a stale one left by a
+ *  crash), `denied` when the socket is there but this user may not open it (it is owner-only). */
+export async function probeAdminSocket(socketPath: string): Promise<AdminSocketProbe> {
   return new Promise((resolve) => {
     const socket = net.connect(socketPath);
     socket.on('connect', () => {
       socket.destroy();
-      resolve(true);
+      resolve('live');
     });
-    socket.on('error', () => resolve(false));
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EACCES' || error.code === 'EPERM' ? 'denied' : 'absent'));
   });
 }

@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createLogger, type Logger } from '../../protocol/log.js';
 import { ADMIN_COMMANDS, AdminError, runAdminCommand, type AdminCommandName } from '../admin/commands.js';
 import { AUDIT_CLI } from '../audit/cli-commands.js';
-import { adminSocketIsLive, sendAdminCommand } from '../admin/socket.js';
+import { probeAdminSocket, sendAdminCommand } from '../admin/socket.js';
 import { defaultHostConfig, HOST_CONFIG_FILE } from '../config.js';
 import { createHostKeys, writeSecretFile } from '../keys.js';
 import { BankHost, openHostState, type HostPaths } from '../host.js';
@@ -416,7 +416,11 @@ async function runAdmin(spec: AdminCliCommand, argv: string[], io: Io): Promise<
   }
   const paths = resolvePaths(values, io.env);
   let result: unknown;
-  if (paths.adminSocket && (await adminSocketIsLive(paths.adminSocket))) {
+  const probe = paths.adminSocket ? await probeAdminSocket(paths.adminSocket) : 'absent';
+  if (probe === 'denied') {
+    throw new AdminError('ADMIN_SOCKET_DENIED', `permission denied on ${paths.adminSocket}: the admin socket is owner-only; run this as the bank host's user or root`);
+  }
+  if (probe === 'live' && paths.adminSocket) {
     result = await sendAdminCommand(paths.adminSocket, spec.admin, args, undefined, io.err);
   } else {
     if (values['admin-socket'] !== undefined && !(paths.dataDir && paths.keysDir)) {

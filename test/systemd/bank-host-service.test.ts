@@ -338,6 +338,10 @@ test.serial("the operator's admin command reaches the socket as the bank-host us
   const connect = `require('node:net').connect('/run/bank-host/admin.sock').on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`;
   t.is(inside(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', 'node', '-e', connect]).stdout.trim(), 'EACCES');
   t.is(inside(['setpriv', '--reuid=bank-host', '--regid=bank-host', '--clear-groups', '--', 'node', '-e', connect]).stdout.trim(), 'connected');
+  // And the operator who tries as the wrong user is told why, not that the host is down.
+  const asNobody = inside(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...cli]);
+  t.not(asNobody.status, 0);
+  t.regex(asNobody.stderr, /permission denied on \/run\/bank-host\/admin\.sock: the admin socket is owner-only; run this as the bank host's user or root/);
 });
 
 test.serial('after a crash systemd starts it again (Restart=on-failure), and the kiosk is served again', async (t) => {
