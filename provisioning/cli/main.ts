@@ -218,7 +218,7 @@ function refuseOtherIdentity(root: string, existing: RootIdentity, deviceId: str
 async function warnAboutJournal(root: string, journalDir: string, io: Io): Promise<void> {
   const entries = await readdir(inRoot(root, journalDir)).catch(() => []);
   if (entries.length > 0) {
-    io.err(`provision: warning: ${inRoot(root, journalDir)} holds the previous kiosk's withdrawal journal; if it has unfinished withdrawals, settle them on the bank host (\`bank-host holds list\`) before this kiosk starts`);
+    io.err(`provision: warning: ${inRoot(root, journalDir)} holds the previous kiosk's withdrawal journal; if it has unfinished withdrawals, settle them on the bank host (\`bank-host holds list --all\`) before this kiosk starts`);
   }
 }
 
