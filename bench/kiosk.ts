@@ -10,7 +10,7 @@ import { SCRYPT_COST_PRODUCTION } from '../bank-host/customers/passwords.js';
 import { hostOperations } from '../bank-host/operations/table.js';
 import type { KioskTiming } from '../kiosk/core/kiosk.js';
 import { PASSWORD, startKioskRig } from '../test/kiosk/core/kiosk-rig.js';
-import { buildRenderer, closeChromium, startUiRig } from '../test/kiosk/ui/browser-rig.js';
+import { buildRenderer, closeChromium, firstScreenMark, startUiRig } from '../test/kiosk/ui/browser-rig.js';
 
 const LOADS = Number(process.env.BENCH_RENDERER_LOADS ?? 20);
 const ROUNDS = Number(process.env.BENCH_KIOSK_ROUNDS ?? 10);
@@ -73,9 +73,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < LOADS; i++) {
         process.stderr.write('.');
         await ui.page.reload();
-        await ui.page.waitForSelector('[data-screen]');
-        const ms = (await ui.page.evaluate(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || { startTime: NaN }).startTime`)) as number;
-        if (!Number.isFinite(ms)) throw new Error('the page drew a screen without marking it');
+        const ms = await firstScreenMark(ui.page);
         times.push(ms);
       }
       process.stderr.write(' done\n');

@@ -72,6 +72,13 @@ export async function closeChromium(): Promise<void> {
   await browser?.close();
 }
 
+/** Milliseconds from navigation start to the renderer's first `screen:*` mark. The mark is set in an
+ *  effect that runs just after the screen is drawn, so it is waited for, not assumed. */
+export async function firstScreenMark(page: Page): Promise<number> {
+  const handle = await page.waitForFunction(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || {}).startTime`, undefined, { timeout: 15_000 });
+  return (await handle.jsonValue()) as number;
+}
+
 export interface UiRig {
   readonly kiosk: KioskRig;
   readonly page: Page;
@@ -126,7 +133,7 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
   } catch (error) {
     throw new Error(`the renderer drew no screen; page said: ${JSON.stringify(consoleProblems)}; body: ${await page.locator('body').innerHTML()}`, { cause: error });
   }
-  const firstScreenMs = (await page.evaluate(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || { startTime: NaN }).startTime`)) as number;
+  const firstScreenMs = await firstScreenMark(page);
   const axeSource = path.join(root, 'node_modules/axe-core/axe.min.js');
   let axeScript: string | undefined;
 
