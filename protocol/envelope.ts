@@ -2,7 +2,7 @@
 // either a result or an error with a stable code.
 import { randomBytes } from 'node:crypto';
 import { ERROR_CODES, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
-import { PROTOCOL_VERSION, REQUEST_ID_HEX_LENGTH } from './limits.js';
+import { ERROR_MESSAGE_MAX_CHARS, PROTOCOL_VERSION, REQUEST_ID_HEX_LENGTH } from './limits.js';
 
 export interface RequestEnvelope {
   readonly v: number;
@@ -91,5 +91,6 @@ export function resultResponse(id: string, result: unknown): ResponseEnvelope {
 
 /** `id` is empty when the request's id could not be read. */
 export function errorResponse(id: string, error: ProtocolError): ResponseEnvelope {
-  return { v: PROTOCOL_VERSION, id, ok: false, error: { code: error.code, message: error.message, retryable: error.retryable } };
+  const message = error.message.length <= ERROR_MESSAGE_MAX_CHARS ? error.message : `${error.message.slice(0, ERROR_MESSAGE_MAX_CHARS - 1)}…`;
+  return { v: PROTOCOL_VERSION, id, ok: false, error: { code: error.code, message, retryable: error.retryable } };
 }

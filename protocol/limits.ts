@@ -8,6 +8,9 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const FRAME_HEADER_BYTES = 4;
 /** The host rejects requests whose timestamp is further than this from its clock (the seeds' 2 minutes). */
 export const TIMESTAMP_SKEW_MS = 120_000;
+/** Longest error message the host sends. Messages may quote what was wrong with a request, and a hostile
+ *  request must not have its 60 KiB field name echoed back at it (nor push the answer past a frame). */
+export const ERROR_MESSAGE_MAX_CHARS = 200;
 /** Request ids are 128-bit random values written as 32 lowercase hex digits. */
 export const REQUEST_ID_HEX_LENGTH = 32;
 /** Device ids: what a technician can type and a filename can hold. */
