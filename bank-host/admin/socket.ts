@@ -11,6 +11,9 @@ import { AdminError, runAdminCommand, type AdminContext } from './commands.js';
 export const ADMIN_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 export const ADMIN_MAX_CLIENTS = 16;
 export const ADMIN_REQUEST_TIMEOUT_MS = 60_000;
+/** An operator connection with nothing in flight and nothing said for this long is closed, so idle or
+ *  forgotten clients cannot hold all ADMIN_MAX_CLIENTS places. The CLI connects per command. */
+export const ADMIN_IDLE_TIMEOUT_MS = 30_000;
 
 export interface AdminRequest {
   readonly id: number;
@@ -32,10 +35,14 @@ export class AdminSocketServer {
   private readonly server: net.Server;
   private readonly clients = new Set<net.Socket>();
 
+  private readonly idleTimeoutMs: number;
+
   constructor(
     private readonly ctx: AdminContext,
     private readonly log: Logger,
+    options: { readonly idleTimeoutMs?: number } = {},
   ) {
+    this.idleTimeoutMs = options.idleTimeoutMs ?? ADMIN_IDLE_TIMEOUT_MS;
     this.server = net.createServer((socket) => this.onClient(socket));
   }
 
@@ -72,6 +79,12 @@ export class AdminSocketServer {
     this.clients.add(socket);
     socket.on('close', () => this.clients.delete(socket));
     socket.on('error', () => {});
+    // A command still running (audit verify on a large log) is not idleness, whatever the socket says.
+    let running = 0;
+    socket.setTimeout(this.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (running === 0) socket.destroy();
+    });
     const decoder = new FrameDecoder(ADMIN_MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
       let documents: unknown[];
@@ -81,7 +94,10 @@ export class AdminSocketServer {
         socket.end(encodeFrame({ id: 0, ok: false, error: { code: 'BAD_FRAME', message: (error as Error).message } }, ADMIN_MAX_FRAME_BYTES));
         return;
       }
-      for (const document of documents) void this.answer(socket, document);
+      for (const document of documents) {
+        running++;
+        void this.answer(socket, document).finally(() => running--);
+      }
     });
   }
 

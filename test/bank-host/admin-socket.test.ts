@@ -3,7 +3,12 @@
 import test from 'ava';
 import net from 'node:net';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
-import { ADMIN_MAX_CLIENTS, ADMIN_MAX_FRAME_BYTES, sendAdminCommand } from '../../bank-host/admin/socket.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AdminContext } from '../../bank-host/admin/commands.js';
+import { ADMIN_MAX_CLIENTS, ADMIN_MAX_FRAME_BYTES, AdminSocketServer, sendAdminCommand } from '../../bank-host/admin/socket.js';
+import { silentLogger } from '../../protocol/log.js';
 import { eventually, startTestHost, type TestHost } from '../helpers/host.js';
 
 let h: TestHost;
@@ -99,4 +104,19 @@ test.serial('the admin socket serves a bounded number of operators at once', asy
     }, 3_000),
     'once they leave, the next operator is served',
   );
+});
+
+test('an operator connection that says nothing is closed after the idle timeout, freeing its place', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'admin-idle-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const server = new AdminSocketServer({} as AdminContext, silentLogger, { idleTimeoutMs: 200 });
+  const socketPath = path.join(dir, 'admin.sock');
+  await server.listen(socketPath);
+  t.teardown(() => server.close());
+  const idle = net.connect(socketPath);
+  idle.on('error', () => {});
+  await new Promise((resolve) => idle.once('connect', resolve));
+  const startedMs = Date.now();
+  await new Promise((resolve) => idle.once('close', resolve));
+  t.true(Date.now() - startedMs >= 150, 'not before the timeout');
 });
