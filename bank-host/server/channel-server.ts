@@ -22,6 +22,8 @@ export type RecordFailureReason = 'bad-record' | 'peer-alert' | 'tls-error';
 export interface ChannelStats {
   connectionsOpen: number;
   connectionsRefused: number;
+  /** Connections still in their handshake, closed to make room for a new one when the host was full. */
+  connectionsEvicted: number;
   handshakesCompleted: number;
   handshakeFailures: Record<HandshakeFailureReason, number>;
   recordFailures: Record<RecordFailureReason, number>;
@@ -29,6 +31,8 @@ export interface ChannelStats {
   protocolErrors: number;
 }
 
+/** When the host is full, a connection this long in its handshake may be closed for a new one. */
+export const HANDSHAKE_EVICTABLE_AFTER_MS = 1_000;
 /** Bound on the bytes queued for a slow reader before the host stops reading its requests. */
 const MAX_QUEUED_WRITE_BYTES = 4 * MAX_FRAME_BYTES;
 
@@ -41,6 +45,7 @@ export class ChannelServer {
   readonly stats: ChannelStats = {
     connectionsOpen: 0,
     connectionsRefused: 0,
+    connectionsEvicted: 0,
     handshakesCompleted: 0,
     handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, tampered: 0, timeout: 0, protocol: 0, aborted: 0 },
     recordFailures: { 'bad-record': 0, 'peer-alert': 0, 'tls-error': 0 },
@@ -53,6 +58,9 @@ export class ChannelServer {
   private readonly states = new WeakMap<TLSSocket, ConnectionState>();
   private readonly pskAttempts = new WeakMap<TLSSocket, PskAttempt>();
   private readonly rawSockets = new Set<Socket>();
+  /** Connections that have not finished the handshake, oldest first, by remote endpoint (the raw and the
+   *  TLS socket of one connection share it). */
+  private readonly handshaking = new Map<string, { readonly raw: Socket; readonly sinceMs: number }>();
   private readonly pendingByConnection = new WeakMap<TLSSocket, number>();
   /** Connections paused because their reader has not taken its answers; resumed on 'drain'. */
   private readonly awaitingDrain = new WeakSet<TLSSocket>();
@@ -117,20 +125,40 @@ export class ChannelServer {
   }
 
   private onRawConnection(raw: Socket): void {
+    if (this.accepting && this.rawSockets.size >= this.limits.maxConnections) this.evictStalledHandshake();
     if (!this.accepting || this.rawSockets.size >= this.limits.maxConnections) {
       this.stats.connectionsRefused++;
       raw.destroy();
       return;
     }
     this.rawSockets.add(raw);
+    const endpoint = endpointOf(raw);
+    this.handshaking.set(endpoint, { raw, sinceMs: Date.now() });
     // Requests and answers are small frames, several in flight per connection: Nagle's algorithm would
     // hold a second answer back until the first is acknowledged (a delayed ACK: tens of milliseconds).
     raw.setNoDelay(true);
-    raw.on('close', () => this.rawSockets.delete(raw));
+    raw.on('close', () => {
+      this.rawSockets.delete(raw);
+      if (this.handshaking.get(endpoint)?.raw === raw) this.handshaking.delete(endpoint);
+    });
     raw.on('error', () => {});
   }
 
+  /** The host is full. Idle or dribbling connections that never finish a handshake could hold every slot
+   *  (each for the handshake timeout, the attacker reopening them as they are cut), so that a kiosk could
+   *  not reconnect. A kiosk's handshake takes milliseconds: the oldest connection that has been in its
+   *  handshake for HANDSHAKE_EVICTABLE_AFTER_MS gives up its slot to the newcomer. */
+  private evictStalledHandshake(): void {
+    const oldest = this.handshaking.entries().next();
+    if (oldest.done || Date.now() - oldest.value[1].sinceMs < HANDSHAKE_EVICTABLE_AFTER_MS) return;
+    this.handshaking.delete(oldest.value[0]);
+    this.rawSockets.delete(oldest.value[1].raw);
+    this.stats.connectionsEvicted++;
+    oldest.value[1].raw.destroy();
+  }
+
   private onHandshakeFailure(error: Error & { code?: string }, socket: TLSSocket): void {
+    this.handshaking.delete(endpointOf(socket));
     const attempt = this.pskAttempts.get(socket);
     const reason = classifyHandshakeFailure(error, attempt);
     this.stats.handshakeFailures[reason]++;
@@ -144,6 +172,7 @@ export class ChannelServer {
   }
 
   private onSecureConnection(socket: TLSSocket): void {
+    this.handshaking.delete(endpointOf(socket));
     const attempt = this.pskAttempts.get(socket);
     if (!attempt || attempt.outcome !== 'ok' || !this.accepting) {
       // Cannot happen with a decoy key, but a connection without a verified identity must never be served.
@@ -189,13 +218,18 @@ export class ChannelServer {
         socket.destroySoon();
         return;
       }
-      if (frameTimer) clearTimeout(frameTimer);
-      frameTimer = decoder.pendingBytes > 0
-        ? setTimeout(() => {
-            log.warn('closing connection: frame not completed in time', { frameCompletionTimeoutMs: this.limits.frameCompletionTimeoutMs });
-            socket.destroy();
-          }, this.limits.frameCompletionTimeoutMs)
-        : undefined;
+      // The clock runs from the chunk a frame starts in, and more bytes of the same frame do not restart
+      // it: a sender dribbling one byte at a time must still finish within frameCompletionTimeoutMs.
+      const frameStartedHere = documents.length > 0 || frameTimer === undefined;
+      if (decoder.pendingBytes === 0 || frameStartedHere) {
+        if (frameTimer) clearTimeout(frameTimer);
+        frameTimer = decoder.pendingBytes > 0
+          ? setTimeout(() => {
+              log.warn('closing connection: frame not completed in time', { frameCompletionTimeoutMs: this.limits.frameCompletionTimeoutMs });
+              socket.destroy();
+            }, this.limits.frameCompletionTimeoutMs)
+          : undefined;
+      }
       for (const document of documents) this.handleDocument(socket, state, document);
     });
     socket.on('error', (error: Error & { code?: string }) => {
@@ -289,6 +323,10 @@ export class ChannelServer {
     this.log.info('closing device connections', { deviceId, why, count: sockets.size });
     for (const socket of sockets) socket.destroy();
   }
+}
+
+function endpointOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
 }
 
 /** Why a handshake failed. Unknown and revoked ids are known from the PSK lookup; a binder that does not
