@@ -400,5 +400,6 @@ test('an attacker on the path gets nothing accepted, moves no money, and every a
   t.log(JSON.stringify(byAttack));
   t.deepEqual(violations, []);
   t.is(accepted, 0);
+  t.deepEqual(final.details, [], 'lost or duplicated victim deposits');
   t.is(final.acknowledgedOk, sent.length, 'every victim deposit ends in the ledger exactly once');
 });

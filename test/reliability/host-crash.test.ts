@@ -66,6 +66,7 @@ test('SIGKILLed under load, the bank host restarts with every acknowledged trans
   const lost = new Set<string>();
   const duplicated = new Set<string>();
   const violations = new Set<string>();
+  const details = new Set<string>();
   const restartMs: number[] = [];
   let pendingAtKills = 0;
   let durableButUnanswered = 0;
@@ -95,6 +96,7 @@ test('SIGKILLed under load, the bank host restarts with every acknowledged trans
     comparison.lost.forEach((id) => lost.add(id));
     comparison.duplicated.forEach((id) => duplicated.add(id));
     comparison.violations.forEach((v) => violations.add(`after kill ${i + 1}: ${v}`));
+    comparison.details.forEach((d) => details.add(`after kill ${i + 1}: ${d}`));
     await host.serve(port);
     restartMs.push(Date.now() - restartStarted);
   }
@@ -106,6 +108,7 @@ test('SIGKILLed under load, the bank host restarts with every acknowledged trans
   final.lost.forEach((id) => lost.add(id));
   final.duplicated.forEach((id) => duplicated.add(id));
   final.violations.forEach((v) => violations.add(`final: ${v}`));
+  final.details.forEach((d) => details.add(`final: ${d}`));
   const finalCheck = await host.check();
   if (!finalCheck.ledger.ok) violations.add(`final ledger check: ${finalCheck.ledger.problems.map((p) => p.message).join('; ')}`);
   if (!finalCheck.audit.ok) violations.add(`final audit verify: ${finalCheck.audit.problem?.message}`);
@@ -139,6 +142,7 @@ test('SIGKILLed under load, the bank host restarts with every acknowledged trans
   t.log(`kills ${killsDelivered}, acknowledged ${final.acknowledged}, resends ${resends}, in flight at kills ${pendingAtKills} (durable ${durableButUnanswered}), restart max ${Math.max(...restartMs)} ms`);
   t.is(killsDelivered, kills);
   t.deepEqual([...violations], []);
+  t.deepEqual([...details], [], 'lost or duplicated transactions');
   t.is(lost.size, 0);
   t.is(duplicated.size, 0);
   t.true(final.acknowledged > kills * ANSWERS_BEFORE_KILL, 'the kiosks did real work between the kills');

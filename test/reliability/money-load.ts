@@ -62,6 +62,8 @@ export class KioskLoad {
   private running: Promise<void> | undefined;
   /** Retryable failures seen, by code (DISCONNECTED, TIMEOUT, ...). */
   readonly retriesByCode: Record<string, number> = {};
+  /** Each answered money request: when it was first sent and how long until its answer (resends included). */
+  readonly latencies: { readonly sentAtMs: number; readonly ms: number }[] = [];
 
   constructor(
     readonly identity: KioskIdentity,
@@ -155,6 +157,8 @@ export class KioskLoad {
     const transaction: Transaction = { requestId: newRequestId(), kind, deviceId: this.identity.deviceId, body: body as Record<string, unknown>, state: 'pending', resends: 0 };
     this.transactions.push(transaction);
     const needsSession = kind !== 'withdraw.complete' && kind !== 'withdraw.reverse';
+    const sentAtMs = Date.now();
+    const answered = () => this.latencies.push({ sentAtMs, ms: Date.now() - sentAtMs });
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) transaction.resends++;
       await this.waitConnected();
@@ -163,6 +167,7 @@ export class KioskLoad {
         const result = await this.client.request(kind as MessageType, body as never, { requestId: transaction.requestId, timeoutMs: this.options.requestTimeoutMs ?? 3_000 });
         transaction.state = 'ok';
         transaction.result = result as Record<string, unknown>;
+        answered();
         return { ok: true, result: result as ResultOf<T> };
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
@@ -174,6 +179,7 @@ export class KioskLoad {
         if (error.code === 'NOT_SIGNED_IN' || error.code === 'SESSION_EXPIRED') this.signedInGeneration = -1;
         transaction.state = 'failed';
         transaction.errorCode = error.code;
+        answered();
         return { ok: false, code: error.code };
       }
     }
@@ -191,6 +197,8 @@ export interface LedgerComparison {
   readonly duplicated: string[];
   /** Everything else that disagrees: refused but applied, phantom postings, balances. */
   readonly violations: string[];
+  /** What each lost or duplicated transaction looked like, for the failure message. */
+  readonly details: string[];
 }
 
 /** Holds every transaction in the logs against the database. With `final`, no request may still be
@@ -199,6 +207,7 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
   const lost: string[] = [];
   const duplicated: string[] = [];
   const violations: string[] = [];
+  const details: string[] = [];
   const holdsByRequest = new Map<string, string[]>();
   for (const hold of Object.values(ledger.holds)) {
     if (hold.requestId === undefined) continue;
@@ -222,7 +231,7 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
     const holds = holdsByRequest.get(t.requestId) ?? [];
     if (postingCount > 1 || holds.length > 1) {
       duplicated.push(t.requestId);
-      violations.push(`${t.kind} ${t.requestId} applied ${Math.max(postingCount, holds.length)} times`);
+      details.push(`${t.kind} ${t.requestId} applied ${Math.max(postingCount, holds.length)} times`);
       continue;
     }
     if (postings && postings.legs !== 2 * postingCount) violations.push(`${t.kind} ${t.requestId}: ${postings.legs} legs for ${postingCount} posting(s)`);
@@ -241,7 +250,7 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
       case 'transfer': {
         if (postingCount !== 1) {
           lost.push(t.requestId);
-          violations.push(`${t.kind} ${t.requestId} was acknowledged but is not in the ledger`);
+          details.push(`${t.kind} ${t.requestId} was acknowledged but is not in the ledger`);
         }
         const amount = t.body.amountCents as number;
         if (t.kind === 'deposit') add(expectedBalance, t.body.accountId as string, amount);
@@ -256,7 +265,7 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
         const hold = ledger.holds[authorizationId];
         if (hold === undefined || hold.requestId !== t.requestId) {
           lost.push(t.requestId);
-          violations.push(`authorization ${authorizationId} was acknowledged but its hold is gone`);
+          details.push(`authorization ${authorizationId} was acknowledged but its hold is gone`);
           break;
         }
         if (!settledAuthorizations.has(authorizationId)) {
@@ -273,12 +282,12 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
         const postedCents = t.kind === 'withdraw.complete' ? (t.result!.postedCents as number) : 0;
         if (hold === undefined || hold.status !== wanted || (hold.postedCents ?? 0) !== postedCents) {
           lost.push(t.requestId);
-          violations.push(`${t.kind} of ${authorizationId} was acknowledged but the hold is ${hold?.status ?? 'missing'}`);
+          details.push(`${t.kind} of ${authorizationId} was acknowledged but the hold is ${hold?.status ?? 'missing'}`);
           break;
         }
         if (postingCount !== (postedCents > 0 ? 1 : 0)) {
           lost.push(t.requestId);
-          violations.push(`${t.kind} ${t.requestId} posted ${postedCents} cents but has ${postingCount} posting(s)`);
+          details.push(`${t.kind} ${t.requestId} posted ${postedCents} cents but has ${postingCount} posting(s)`);
         }
         if (postedCents > 0) add(expectedBalance, hold.accountId, -postedCents);
         break;
@@ -311,5 +320,5 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
       }
     }
   }
-  return { acknowledged, acknowledgedOk, pending, lost, duplicated, violations };
+  return { acknowledged, acknowledgedOk, pending, lost, duplicated, violations, details };
 }
