@@ -1,9 +1,14 @@
 // The bank host under benchmark, in its own process so the load generator does not share its event loop.
-// Driven over IPC by bench/run.ts: setup enrolls kiosks and customers, check runs the ledger check.
+// Driven over IPC by bench/run.ts: setup enrolls kiosks and customers, check runs the ledger check, verify
+// the audit chain; audit switches the audit log off and on between load phases (to measure what it costs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../protocol/log.js';
+import { AuditChain } from '../bank-host/audit/chain.js';
+import type { AuditSink } from '../bank-host/audit/event.js';
+import { AUDIT_HEAD_KEY } from '../bank-host/audit/record.js';
+import { verifyAuditChain } from '../bank-host/audit/verify.js';
 import { defaultHostConfig } from '../bank-host/config.js';
 import { addCustomer, issueCard } from '../bank-host/customers/admin.js';
 import { createHostKeys } from '../bank-host/keys.js';
@@ -11,7 +16,10 @@ import { BankHost, openHostState } from '../bank-host/host.js';
 import { checkLedger } from '../bank-host/ledger/check.js';
 import { hostOperations } from '../bank-host/operations/table.js';
 
-type Command = { type: 'setup'; kiosks: number } | { type: 'check' } | { type: 'stats' } | { type: 'stop' };
+type Command = { type: 'setup'; kiosks: number } | { type: 'audit'; enabled: boolean } | { type: 'check' } | { type: 'verify' } | { type: 'stats' } | { type: 'stop' };
+
+/** For the "without audit" phases only: records nothing. A real host never runs without its audit chain. */
+const NO_AUDIT: AuditSink = { prepare: () => [], committed: () => {}, failed: () => {} };
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'bank-bench-'));
 await createHostKeys(path.join(dir, 'keys'));
@@ -41,10 +49,24 @@ async function handle(command: Command): Promise<unknown> {
       }
       return { port: host.address.port, kiosks };
     }
+    case 'audit':
+      // Switched only between load phases, when no batch is in flight; the chain reopens at the durable head.
+      services.committer.setAuditSink(command.enabled ? await AuditChain.open(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac }) : NO_AUDIT);
+      return {};
     case 'check':
       return checkLedger(services.db);
+    case 'verify':
+      return verifyAuditChain(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac, sign: services.keys.auditSign });
     case 'stats':
-      return { commits: services.committer.stats, channel: host.channel.stats };
+      return {
+        commits: services.committer.stats,
+        channel: host.channel.stats,
+        auditHeadSeq: (await services.db.get<{ seq: number }>(AUDIT_HEAD_KEY))?.seq ?? 0,
+        // User + system time of the whole host process, LevelDB's own threads included.
+        cpuMicros: (({ user, system }) => user + system)(process.cpuUsage()),
+        // Time the host's event loop (the one thread requests wait for) was busy, in wall time.
+        eventLoopActiveMs: performance.eventLoopUtilization().active,
+      };
     case 'stop':
       await host.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,8 @@
 // `npm run bench`: the channel and the ledger under load, over real TLS 1.3-PSK on loopback, with the host
-// in its own process. Durations are parameters: BENCH_SECONDS (default 5) per phase, BENCH_KIOSKS (64).
+// in its own process, then what the audit log costs that ledger load (bench/audit.ts adds its verify speed).
+// Parameters: BENCH_SECONDS (default 5) per phase, BENCH_KIOSKS (64), BENCH_AUDIT_ROUNDS (4 pairs of ledger
+// load phases without and with the audit log), BENCH_ONLY=ledger (only the ledger load) or audit (only the
+// audit measurements).
 import { fork, type ChildProcess } from 'node:child_process';
 import tls from 'node:tls';
 import { clientTlsOptions } from '../protocol/channel.js';
@@ -11,6 +14,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
 /** `ledger` runs only the ledger load (for profiling it). */
 const ONLY = process.env.BENCH_ONLY;
+const AUDIT_ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 4);
+const AUDIT_COST_TARGET_PERCENT = 15;
 
 interface Kiosk {
   deviceId: string;
@@ -107,6 +112,7 @@ async function roundTrips(clients: ChannelClient[]): Promise<{ perSecond: number
 }
 
 interface LoadResult {
+  elapsedS: number;
   moneyTransactions: number;
   requests: number;
   perSecond: number;
@@ -115,9 +121,8 @@ interface LoadResult {
   failures: Record<string, number>;
 }
 
-/** Each kiosk signs in with card + PIN, then runs deposits, two-phase withdrawals and balance checks,
- *  one request at a time as a real kiosk does. Money-moving transactions: deposit, authorize, complete. */
-async function ledgerLoad(clients: ChannelClient[], kiosks: Kiosk[]): Promise<LoadResult> {
+/** Each kiosk signs in with card + PIN; returns the account each one works on. */
+async function signIn(clients: ChannelClient[], kiosks: Kiosk[]): Promise<string[]> {
   const sessions = await Promise.all(
     clients.map((client, i) => {
       const kiosk = kiosks[i]!;
@@ -125,6 +130,12 @@ async function ledgerLoad(clients: ChannelClient[], kiosks: Kiosk[]): Promise<Lo
       return client.request('signin.card', { pan: kiosk.pan, pinBlock });
     }),
   );
+  return sessions.map((session) => session.accounts[0]!.accountId);
+}
+
+/** Signed-in kiosks run deposits, two-phase withdrawals and balance checks, one request at a time as a real
+ *  kiosk does. Money-moving transactions: deposit, authorize, complete. */
+async function ledgerLoad(clients: ChannelClient[], accountIds: string[]): Promise<LoadResult> {
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   let moneyTransactions = 0;
@@ -144,7 +155,7 @@ async function ledgerLoad(clients: ChannelClient[], kiosks: Kiosk[]): Promise<Lo
   };
   await Promise.all(
     clients.map(async (client, i) => {
-      const accountId = sessions[i]!.accounts[0]!.accountId;
+      const accountId = accountIds[i]!;
       let step = 0;
       while (Date.now() < deadline) {
         const choice = step++ % 5;
@@ -163,7 +174,7 @@ async function ledgerLoad(clients: ChannelClient[], kiosks: Kiosk[]): Promise<Lo
   );
   const elapsedS = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { moneyTransactions, requests: latencies.length, perSecond: moneyTransactions / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
+  return { elapsedS, moneyTransactions, requests: latencies.length, perSecond: moneyTransactions / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
 }
 
 async function main(): Promise<void> {
@@ -176,7 +187,7 @@ async function main(): Promise<void> {
 
   let stop: () => void;
   const clients = await Promise.all(kiosks.map((k) => connect(port, k)));
-  if (ONLY !== 'ledger') {
+  if (ONLY === undefined) {
     stop = progress('full PSK handshakes, 1 at a time', SECONDS);
     rows.push(['full TLS 1.3-PSK handshakes/s (sequential)', fmt(await handshakes(port, kiosks[0]!, 1))]);
     stop();
@@ -193,26 +204,118 @@ async function main(): Promise<void> {
     rows.push([`request round trips/s, ${clients.length} connections`, `${fmt(many.perSecond)} (p50 ${fmt(many.p50, 2)} ms, p99 ${fmt(many.p99, 2)} ms)`]);
   }
 
-  stop = progress(`ledger load: ${clients.length} kiosks, deposits + two-phase withdrawals + balances`, SECONDS);
-  const load = await ledgerLoad(clients, kiosks);
-  stop();
-  rows.push([`durable money transactions/s, ${clients.length} kiosks`, fmt(load.perSecond)]);
-  rows.push(['ledger load latency per request', `p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms over ${fmt(load.requests)} requests`]);
-  if (Object.keys(load.failures).length > 0) rows.push(['ledger load failures', JSON.stringify(load.failures)]);
-  const stats = await host.call<{ commits: { batches: number; changes: number; maxChangesInBatch: number } }>({ type: 'stats' });
-  rows.push(['group commit', `${fmt(stats.commits.changes)} changes in ${fmt(stats.commits.batches)} synced batches (avg ${fmt(stats.commits.changes / stats.commits.batches, 1)}, max ${stats.commits.maxChangesInBatch})`]);
+  const accountIds = await signIn(clients, kiosks);
+  if (ONLY !== 'audit') {
+    stop = progress(`ledger load: ${clients.length} kiosks, deposits + two-phase withdrawals + balances`, SECONDS);
+    const load = await ledgerLoad(clients, accountIds);
+    stop();
+    rows.push([`durable money transactions/s, ${clients.length} kiosks`, fmt(load.perSecond)]);
+    rows.push(['ledger load latency per request', `p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms over ${fmt(load.requests)} requests`]);
+    if (Object.keys(load.failures).length > 0) rows.push(['ledger load failures', JSON.stringify(load.failures)]);
+    const stats = await host.call<HostStats>({ type: 'stats' });
+    rows.push(['group commit', `${fmt(stats.commits.changes)} changes in ${fmt(stats.commits.batches)} synced batches (avg ${fmt(stats.commits.changes / stats.commits.batches, 1)}, max ${stats.commits.maxChangesInBatch})`]);
+  }
+  if (ONLY !== 'ledger') rows.push(...(await auditCost(host, clients, accountIds)));
 
   for (const client of clients) client.close();
-  stop = progress('ledger check', 0);
+  stop = progress('ledger check and audit verify', 0);
   const report = await host.call<{ ok: boolean; totalBalanceCents: number; postingLegs: number; problems: unknown[] }>({ type: 'check' });
+  const audit = await host.call<{ ok: boolean; records: number; problem?: { message: string } }>({ type: 'verify' });
   stop();
   rows.push(['ledger check after load', `${report.ok ? 'OK' : 'FAILED'}: ${fmt(report.postingLegs)} posting legs, sum of balances ${report.totalBalanceCents} cents, ${report.problems.length} problems`]);
+  rows.push(['audit verify after load', `${audit.ok ? 'OK' : `FAILED: ${audit.problem?.message}`}: ${fmt(audit.records)} records`]);
   await host.call({ type: 'stop' });
 
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('');
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
-  if (!report.ok) process.exitCode = 1;
+  if (!report.ok || !audit.ok) process.exitCode = 1;
+  if (ONLY !== 'ledger') {
+    console.log('');
+    await runScript('./audit.ts');
+  }
+}
+
+interface HostStats {
+  commits: { batches: number; changes: number; maxChangesInBatch: number };
+  auditHeadSeq: number;
+  cpuMicros: number;
+  eventLoopActiveMs: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** The ledger load in back-to-back pairs, the host's audit log switched off for one phase of each pair and
+ *  on for the other, in alternating order so that drift in a shared machine's load falls on both sides.
+ *  The cost is the median of the pairs' costs. */
+async function auditCost(host: HostProcess, clients: ChannelClient[], accountIds: string[]): Promise<[string, string][]> {
+  const without: LoadResult[] = [];
+  const withAudit: LoadResult[] = [];
+  const appendRates: number[] = [];
+  const pairCostsPercent: number[] = [];
+  // Per money transaction: the host process's CPU time (LevelDB's threads included), and the time its event
+  // loop was busy (wall time, so it grows when other threads take the CPU from it). Steadier than throughput
+  // when other work shares the machine, and together they show where the audit's cost falls.
+  const hostCpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  const hostLoop: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (let round = 0; round < AUDIT_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [false, true] : [true, false];
+    const stop = progress(`audit cost, pair ${round + 1}/${AUDIT_ROUNDS}: ledger load ${order.map((on) => (on ? 'with' : 'without')).join(', then ')} the audit log`, 2 * SECONDS);
+    const pair: Partial<Record<'on' | 'off', LoadResult>> = {};
+    for (const enabled of order) {
+      // Switched between phases only, when every request of the last phase has been answered (so is durable).
+      await host.call({ type: 'audit', enabled });
+      const before = await host.call<HostStats>({ type: 'stats' });
+      const load = await ledgerLoad(clients, accountIds);
+      const after = await host.call<HostStats>({ type: 'stats' });
+      hostCpu[enabled ? 'on' : 'off'].push((after.cpuMicros - before.cpuMicros) / load.moneyTransactions);
+      hostLoop[enabled ? 'on' : 'off'].push(((after.eventLoopActiveMs - before.eventLoopActiveMs) * 1000) / load.moneyTransactions);
+      if (enabled) {
+        withAudit.push(load);
+        appendRates.push((after.auditHeadSeq - before.auditHeadSeq) / load.elapsedS);
+        pair.on = load;
+      } else {
+        if (after.auditHeadSeq !== before.auditHeadSeq) throw new Error('records were appended while the audit log was switched off');
+        without.push(load);
+        pair.off = load;
+      }
+    }
+    pairCostsPercent.push(((pair.off!.perSecond - pair.on!.perSecond) / pair.off!.perSecond) * 100);
+    stop();
+  }
+  await host.call({ type: 'audit', enabled: true });
+  const cost = median(pairCostsPercent);
+  const runs = (loads: LoadResult[]) => loads.map((l) => fmt(l.perSecond)).join(', ');
+  const failures = [...without, ...withAudit].reduce((n, l) => n + Object.values(l.failures).reduce((a, b) => a + b, 0), 0);
+  return [
+    ['money transactions/s without audit log', `${fmt(median(without.map((l) => l.perSecond)))} (runs: ${runs(without)})`],
+    ['money transactions/s with audit log', `${fmt(median(withAudit.map((l) => l.perSecond)))} (runs: ${runs(withAudit)})`],
+    [
+      'audit cost to the ledger load',
+      `${fmt(cost, 1)} % (median of ${AUDIT_ROUNDS} back-to-back pairs: ${pairCostsPercent.map((c) => fmt(c, 1)).join(', ')}; target < ${AUDIT_COST_TARGET_PERCENT} %) ${cost < AUDIT_COST_TARGET_PERCENT ? 'OK' : 'OVER TARGET'}`,
+    ],
+    ['audit records appended under load', `${fmt(median(appendRates))} records/s (durable, in the ledger's own batches)`],
+    ['host CPU per money transaction', compareMicros(hostCpu)],
+    ['  host event loop busy per money transaction', compareMicros(hostLoop)],
+    ...(failures > 0 ? [['audit cost phases: failed requests', fmt(failures)] as [string, string]] : []),
+  ];
+}
+
+function compareMicros(byAudit: Record<'on' | 'off', number[]>): string {
+  const [off, on] = [median(byAudit.off), median(byAudit.on)];
+  return `${fmt(off)} µs without audit log, ${fmt(on)} µs with (+${fmt(((on - off) / off) * 100, 1)} %)`;
+}
+
+/** Runs another bench script in its own process, its output inline. */
+function runScript(relativePath: string): Promise<void> {
+  const child = fork(new URL(relativePath, import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) process.exitCode = 1;
+      resolve();
+    });
+  });
 }
 
 await main();
