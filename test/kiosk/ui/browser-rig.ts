@@ -74,9 +74,16 @@ export async function closeChromium(): Promise<void> {
 
 /** Milliseconds from navigation start to the renderer's first `screen:*` mark. The mark is set in an
  *  effect that runs just after the screen is drawn, so it is waited for, not assumed. */
-export async function firstScreenMark(page: Page): Promise<number> {
-  const handle = await page.waitForFunction(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || {}).startTime`, undefined, { timeout: 15_000 });
-  return (await handle.jsonValue()) as number;
+export async function firstScreenMark(page: Page, timeoutMs = 15_000): Promise<number> {
+  // Polled with evaluate: waitForFunction compiles its predicate in the page, which the CSP (rightly)
+  // forbids (no 'unsafe-eval').
+  const deadlineMs = Date.now() + timeoutMs;
+  for (;;) {
+    const startTime = (await page.evaluate(`(performance.getEntriesByType('mark').find((m) => m.name.startsWith('screen:')) || {}).startTime`)) as number | undefined;
+    if (typeof startTime === 'number') return startTime;
+    if (Date.now() > deadlineMs) throw new Error(`the renderer set no screen mark within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 export interface UiRig {
