@@ -1,8 +1,9 @@
 // `npm run bench`: the channel and the ledger under load, over real TLS 1.3-PSK on loopback, with the host
 // in its own process, then what the audit log costs that ledger load (bench/audit.ts adds its verify speed).
 // Parameters: BENCH_SECONDS (default 5) per phase, BENCH_KIOSKS (64), BENCH_AUDIT_ROUNDS (4 pairs of ledger
-// load phases without and with the audit log), BENCH_ONLY=ledger (only the ledger load) or audit (only the
-// audit measurements).
+// load phases without and with the audit log), BENCH_ONLY=ledger (only the ledger load), audit (only the
+// audit measurements) or kiosk (only bench/kiosk.ts: the customer's waits at the kiosk, and the UI's size
+// and time to first screen).
 import { fork, type ChildProcess } from 'node:child_process';
 import tls from 'node:tls';
 import { clientTlsOptions } from '../protocol/channel.js';
@@ -178,6 +179,10 @@ async function ledgerLoad(clients: ChannelClient[], accountIds: string[]): Promi
 }
 
 async function main(): Promise<void> {
+  if (ONLY === 'kiosk') {
+    await runScript('./kiosk.ts');
+    return;
+  }
   console.log(`bench: ${KIOSKS} kiosks, ${SECONDS} s per phase, host in its own process, TLS 1.3-PSK on loopback`);
   const host = await HostProcess.start();
   const done = progress(`enrolling ${KIOSKS} kiosks and customers`, 0);
@@ -233,6 +238,10 @@ async function main(): Promise<void> {
   if (ONLY !== 'ledger') {
     console.log('');
     await runScript('./audit.ts');
+  }
+  if (ONLY === undefined) {
+    console.log('');
+    await runScript('./kiosk.ts');
   }
 }
 
