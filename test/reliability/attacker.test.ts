@@ -173,7 +173,10 @@ const ATTACKS: readonly Attack[] = [
   },
   {
     name: 'flip a bit in the ClientHello',
-    counter: { group: 'handshakeFailures', reasons: ['wrong-key', 'unknown-device', 'protocol'] },
+    // Where the bit lands decides how it fails: the binder (wrong key), the identity (unknown device),
+    // the structure (protocol), or a length inside the message, after which the host waits for bytes
+    // that never come (timeout).
+    counter: { group: 'handshakeFailures', reasons: ['wrong-key', 'unknown-device', 'protocol', 'timeout'] },
     auditAction: 'handshake',
     genuineRequestsDelivered: 0,
     async run(ctx) {
