@@ -334,7 +334,7 @@ test('floods of idle, slow, handshaking and abusive connections leave the limits
       'fresh kiosk connections / failures / slowest ms': `${freshConnectMs.length} / ${freshFailures} / ${Math.max(0, ...freshConnectMs)}`,
       'host RSS baseline / peak MB': `${Math.round(rssBaseline / 1e6)} / ${Math.round(rssPeak / 1e6)} (bound +${RSS_GROWTH_BOUND_BYTES / 1024 / 1024} MiB)`,
       'host open files peak': `${fdPeak} (connection limit ${DEFAULT_HOST_LIMITS.maxConnections})`,
-      'refused by the host: connections / handshakes / TLS records / frames': `${afterC.connectionsRefused - statsBefore.connectionsRefused} / ${totalAfter.handshake - totalBefore.handshake} / ${totalAfter.record - totalBefore.record} / ${afterC.protocolErrors - statsBefore.protocolErrors}`,
+      'refused by the host: connections / handshakes / TLS records; error answers (protocolErrors)': `${afterC.connectionsRefused - statsBefore.connectionsRefused} / ${totalAfter.handshake - totalBefore.handshake} / ${totalAfter.record - totalBefore.record}; ${afterC.protocolErrors - statsBefore.protocolErrors}`,
       ...phaseStats,
     },
   });
