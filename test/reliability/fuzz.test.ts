@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { encodeFrame, FrameDecoder, FrameError } from '../../protocol/framing.js';
 import { isRequestId, newRequestId, parseRequestEnvelope, parseResponseEnvelope } from '../../protocol/envelope.js';
 import { isErrorCode, ProtocolError } from '../../protocol/errors.js';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/limits.js';
+import { ERROR_MESSAGE_MAX_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/limits.js';
 import { MAX_MESSAGE_AMOUNT_CENTS, MESSAGES, isMessageType, type MessageType } from '../../protocol/messages.js';
 import { decodePinBlockFormat4, derivePinKey, encodePinBlockFormat4, PinBlockError } from '../../protocol/pin-block.js';
 import { defaultHostConfig } from '../../bank-host/config.js';
@@ -370,7 +370,7 @@ test('the dispatcher with the real handlers answers hostile requests with stable
     const { code, message } = parsed.error;
     note(tally, code);
     if (code === 'INTERNAL') violation(tally, `INTERNAL for ${JSON.stringify(document).slice(0, 300)}: ${message}`);
-    if (message.length === 0 || message.length > 500) violation(tally, `${code}: message of ${message.length} characters`);
+    if (message.length === 0 || message.length > ERROR_MESSAGE_MAX_CHARS) violation(tally, `${code}: message of ${message.length} characters`);
     if (message.includes(PASSWORD) || message.includes(card.pin) || message.includes(card.pan)) violation(tally, `${code}: the message carries a secret`);
     const allowed = KEYS_A_REFUSAL_MAY_WRITE[code] ?? REFUSAL_DEFAULT_KEYS;
     for (const change of written) {
