@@ -25,6 +25,8 @@ export const TLS_KEY_SHARE_GROUPS = 'X25519';
 export const DEFAULT_HOST_LIMITS = {
   maxConnections: 1024,
   maxConnectionsPerDevice: 4,
+  /** At that limit, a device's connection silent this long with nothing in flight gives way to its new one. */
+  silentConnectionReplaceableAfterMs: 5_000,
   maxPendingRequestsPerConnection: 32,
   handshakeTimeoutMs: 5_000,
   idleTimeoutMs: 60_000,

@@ -24,6 +24,9 @@ export interface ChannelStats {
   connectionsRefused: number;
   /** Connections still in their handshake, closed to make room for a new one when the host was full. */
   connectionsEvicted: number;
+  /** A device's silent connections closed for its new one at its per-device limit (a path that died
+   *  without a reset leaves its connection open until the idle timeout). */
+  connectionsReplaced: number;
   handshakesCompleted: number;
   handshakeFailures: Record<HandshakeFailureReason, number>;
   recordFailures: Record<RecordFailureReason, number>;
@@ -46,6 +49,7 @@ export class ChannelServer {
     connectionsOpen: 0,
     connectionsRefused: 0,
     connectionsEvicted: 0,
+    connectionsReplaced: 0,
     handshakesCompleted: 0,
     handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, tampered: 0, timeout: 0, protocol: 0, aborted: 0 },
     recordFailures: { 'bad-record': 0, 'peer-alert': 0, 'tls-error': 0 },
@@ -57,6 +61,8 @@ export class ChannelServer {
   private readonly byDevice = new Map<string, Set<TLSSocket>>();
   private readonly states = new WeakMap<TLSSocket, ConnectionState>();
   private readonly pskAttempts = new WeakMap<TLSSocket, PskAttempt>();
+  /** When each device connection last sent anything. */
+  private readonly lastHeardMs = new WeakMap<TLSSocket, number>();
   private readonly rawSockets = new Set<Socket>();
   /** Connections that have not finished the handshake, oldest first, by remote endpoint (the raw and the
    *  TLS socket of one connection share it). */
@@ -148,6 +154,28 @@ export class ChannelServer {
    *  (each for the handshake timeout, the attacker reopening them as they are cut), so that a kiosk could
    *  not reconnect. A kiosk's handshake takes milliseconds: the oldest connection that has been in its
    *  handshake for HANDSHAKE_EVICTABLE_AFTER_MS gives up its slot to the newcomer. */
+  /** Closes the device's connection silent longest, if it has nothing in flight and has been silent for
+   *  `limits.silentConnectionReplaceableAfterMs`: the kiosk has moved on (its client reconnects after a
+   *  silent path), and only the same device, proven by K_SHARED, can cause it. */
+  private replaceSilentConnection(deviceId: string, sockets: Set<TLSSocket>): void {
+    const nowMs = Date.now();
+    let silentLongest: TLSSocket | undefined;
+    let silentSinceMs = nowMs - this.limits.silentConnectionReplaceableAfterMs;
+    for (const candidate of sockets) {
+      const heardMs = this.lastHeardMs.get(candidate) ?? 0;
+      if ((this.pendingByConnection.get(candidate) ?? 0) === 0 && heardMs <= silentSinceMs) {
+        silentLongest = candidate;
+        silentSinceMs = heardMs;
+      }
+    }
+    if (!silentLongest) return;
+    this.stats.connectionsReplaced++;
+    this.log.info('replacing a silent connection at the per-device limit', { deviceId, silentMs: nowMs - silentSinceMs, connectionId: this.states.get(silentLongest)?.connectionId ?? null });
+    // destroy() emits 'close' on a later tick; the set is updated now so the newcomer fits.
+    sockets.delete(silentLongest);
+    silentLongest.destroy();
+  }
+
   private evictStalledHandshake(): void {
     const oldest = this.handshaking.entries().next();
     if (oldest.done || Date.now() - oldest.value[1].sinceMs < HANDSHAKE_EVICTABLE_AFTER_MS) return;
@@ -181,6 +209,7 @@ export class ChannelServer {
     }
     const deviceId = attempt.identity;
     const sockets = this.byDevice.get(deviceId) ?? new Set<TLSSocket>();
+    if (sockets.size >= this.limits.maxConnectionsPerDevice) this.replaceSilentConnection(deviceId, sockets);
     if (sockets.size >= this.limits.maxConnectionsPerDevice) {
       this.stats.connectionsRefused++;
       this.log.warn('connection refused: per-device limit', { deviceId, limit: this.limits.maxConnectionsPerDevice });
@@ -194,6 +223,7 @@ export class ChannelServer {
     this.stats.connectionsOpen++;
     const state: ConnectionState = { connectionId: `c${++this.connectionCounter}`, deviceId, session: undefined };
     this.states.set(socket, state);
+    this.lastHeardMs.set(socket, Date.now());
     this.pendingByConnection.set(socket, 0);
     const log = this.log.child({ deviceId, connectionId: state.connectionId });
     log.info('device connected');
@@ -206,6 +236,7 @@ export class ChannelServer {
       socket.destroy();
     });
     socket.on('data', (chunk: Buffer) => {
+      this.lastHeardMs.set(socket, Date.now());
       let documents: unknown[];
       try {
         documents = decoder.push(chunk);

@@ -269,6 +269,38 @@ test('a device may hold only its share of connections', async (t) => {
   d.destroy();
 });
 
+test("at its limit, a device's silent connection gives way to its new one; busy or recent ones do not", async (t) => {
+  const silentHost = await startTestHost({ limits: { maxConnectionsPerDevice: 2, silentConnectionReplaceableAfterMs: 400 } });
+  t.teardown(() => silentHost.close());
+  const key = await silentHost.addDevice('kiosk-moved-on');
+  const a = await rawConnect(silentHost.port, 'kiosk-moved-on', key);
+  const b = await rawConnect(silentHost.port, 'kiosk-moved-on', key);
+  // Too soon: both are recent, so a third is refused as before.
+  const early = await rawConnect(silentHost.port, 'kiosk-moved-on', key);
+  const [refused] = (await collect(early)) as { error: { code: string } }[];
+  t.is(refused?.error.code, 'TOO_MANY_CONNECTIONS');
+  // b keeps talking; a stays silent (its path died without a reset).
+  await new Promise((r) => setTimeout(r, 500));
+  b.write(encodeFrame(request('ping')));
+  await new Promise((r) => setTimeout(r, 50));
+  const aClosed = new Promise((resolve) => a.once('close', resolve));
+  const c = await rawConnect(silentHost.port, 'kiosk-moved-on', key);
+  await aClosed;
+  t.is(silentHost.host.channel.stats.connectionsReplaced, 1);
+  t.true(await eventually(() => silentHost.host.channel.connectionCount('kiosk-moved-on') === 2));
+  const pong = new Promise<{ ok: boolean }>((resolve) => {
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
+    c.on('data', (chunk: Buffer) => {
+      const [first] = decoder.push(chunk) as { ok: boolean }[];
+      if (first) resolve(first);
+    });
+  });
+  c.write(encodeFrame(request('ping')));
+  t.true((await pong).ok, 'the new connection is served');
+  b.destroy();
+  c.destroy();
+});
+
 test('many devices connect and are served concurrently', async (t) => {
   const clients = await Promise.all(Array.from({ length: 40 }, (_, i) => h.connectedClient(`kiosk-fleet-${i}`)));
   const results = await Promise.all(clients.flatMap((c) => Array.from({ length: 10 }, () => c.request('ping', {}))));
