@@ -70,6 +70,8 @@ export interface KioskControllerOptions {
   readonly deviceCheckIntervalMs?: number;
   /** Shorter withdrawal retry budgets for tests; production uses the constants in withdrawal.ts. */
   readonly withdrawalDeadlines?: Partial<WithdrawalDeadlines>;
+  /** Shorter retry budget for balance, history, deposit and transfer in tests (CUSTOMER_REQUEST_DEADLINE_MS). */
+  readonly customerRequestDeadlineMs?: number;
 }
 
 export interface TransferRequest {
@@ -691,7 +693,9 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     } catch (error) {
       if (epoch !== this.epoch) return;
       if (error instanceof ProtocolError && (error.retryable || error.code === 'NOT_SIGNED_IN' || error.code === 'SESSION_EXPIRED')) {
-        await this.endSession({ code: error.retryable ? 'HOST_UNAVAILABLE' : error.code });
+        // A deposit or transfer the host never answered may have been applied: say so rather than imply it
+        // failed. Its request id makes any later retry harmless, and the customer's history shows the truth.
+        await this.endSession({ code: error.retryable ? (screenOnError ? 'UNCONFIRMED' : 'HOST_UNAVAILABLE') : error.code });
       } else {
         this.session.go(back, { code: error instanceof ProtocolError ? error.code : 'INTERNAL' });
         if (!(error instanceof ProtocolError)) this.log.error('customer request failed', { error: describe(error) });
@@ -912,7 +916,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   }
 
   private requestOptions() {
-    return { deadlineMs: this.now() + CUSTOMER_REQUEST_DEADLINE_MS, timeoutMs: CUSTOMER_REQUEST_TIMEOUT_MS };
+    const budgetMs = this.options.customerRequestDeadlineMs ?? CUSTOMER_REQUEST_DEADLINE_MS;
+    return { deadlineMs: this.now() + budgetMs, timeoutMs: Math.min(CUSTOMER_REQUEST_TIMEOUT_MS, budgetMs) };
   }
 }
 

@@ -341,3 +341,23 @@ test('a dispense response lost on the line: the kiosk learns from the dispenser 
   t.is(await balanceOf(rig, 'rita', customer.accountId), 14_000);
   await ledgerWhole(t, rig.host);
 });
+
+test('a deposit the host never answers ends the session as unconfirmed, not as failed, and is never made twice', async (t) => {
+  const rig = await startKioskRig({ kioskOptions: { customerRequestDeadlineMs: 1_500 } });
+  let host = rig.host;
+  t.teardown(async () => {
+    if (host !== rig.host) await host.stop();
+    await rig.close();
+  });
+  const customer = await rig.customer('ursula', 10_000);
+  await signInWithPassword(rig, 'ursula');
+  await rig.kiosk.selectMenu('deposit');
+  await rig.host.stop();
+  await rig.kiosk.deposit(2_500);
+  t.is(rig.lastGoodbye()?.notice?.code, 'UNCONFIRMED');
+  t.is(rig.lastGoodbye()?.customer, undefined);
+  await rig.waitFor((s) => s.screen === 'out-of-service');
+  host = await rig.host.restart();
+  await rig.waitFor((s) => s.screen === 'welcome', 15_000);
+  t.is(await balanceOf({ host }, 'ursula', customer.accountId), 10_000, 'the host never had it, so nothing was made');
+});
