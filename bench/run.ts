@@ -212,13 +212,20 @@ async function main(): Promise<void> {
   const accountIds = await signIn(clients, kiosks);
   if (ONLY !== 'audit') {
     stop = progress(`ledger load: ${clients.length} kiosks, deposits + two-phase withdrawals + balances`, SECONDS);
+    const before = await host.call<HostStats>({ type: 'stats' });
     const load = await ledgerLoad(clients, accountIds);
+    const after = await host.call<HostStats>({ type: 'stats' });
     stop();
     rows.push([`durable money transactions/s, ${clients.length} kiosks`, fmt(load.perSecond)]);
     rows.push(['ledger load latency per request', `p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms over ${fmt(load.requests)} requests`]);
     if (Object.keys(load.failures).length > 0) rows.push(['ledger load failures', JSON.stringify(load.failures)]);
-    const stats = await host.call<HostStats>({ type: 'stats' });
-    rows.push(['group commit', `${fmt(stats.commits.changes)} changes in ${fmt(stats.commits.batches)} synced batches (avg ${fmt(stats.commits.changes / stats.commits.batches, 1)}, max ${stats.commits.maxChangesInBatch})`]);
+    const changes = after.commits.changes - before.commits.changes;
+    const batches = after.commits.batches - before.commits.batches;
+    rows.push(['group commit', `${fmt(changes)} changes in ${fmt(batches)} synced batches (avg ${fmt(changes / batches, 1)}, max ${after.commits.maxChangesInBatch})`]);
+    rows.push([
+      'host per money transaction',
+      `${fmt((after.cpuMicros - before.cpuMicros) / load.moneyTransactions)} µs CPU (all threads), event loop busy ${fmt(((after.eventLoopActiveMs - before.eventLoopActiveMs) * 1000) / load.moneyTransactions)} µs`,
+    ]);
   }
   if (ONLY !== 'ledger') rows.push(...(await auditCost(host, clients, accountIds)));
 
