@@ -24,9 +24,10 @@ async function controlledDatabase(t: { teardown: (fn: () => Promise<void>) => vo
     await rm(dir, { recursive: true, force: true });
   });
   const calls: BatchCall[] = [];
-  const level = db.level as unknown as { batch: (ops: unknown[], options: { sync?: unknown }) => Promise<void> };
-  const realBatch = level.batch.bind(level);
-  level.batch = (ops, options) =>
+  // The database writes through classic-level's private batch method (the one its public batch() ends in).
+  const level = db.level as unknown as { _batch: (ops: unknown[], options: { sync?: unknown }) => Promise<void> };
+  const realBatch = level._batch.bind(level);
+  level._batch = (ops, options) =>
     new Promise<void>((resolve, reject) => {
       calls.push({
         ops: ops.length,
