@@ -124,6 +124,8 @@ export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: 
       keyEncoding: 'utf8',
       valueEncoding: 'buffer',
       snapshot,
+      // One pass over the whole log: its blocks would only evict the serving host's hot ones from the cache.
+      fillCache: false,
     });
     let problem: AuditProblem | undefined;
     try {
