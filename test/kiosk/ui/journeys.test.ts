@@ -2,11 +2,29 @@
 // main-process handlers, a real bank host and the device simulators behind them.
 import test from 'ava';
 import { PASSWORD } from '../core/kiosk-rig.js';
-import { buildRenderer, closeChromium, startUiRig } from './browser-rig.js';
+import { buildRenderer, closeChromium, startUiRig, type UiRig } from './browser-rig.js';
 
 test.after.always(() => closeChromium());
 
 const NEW_PASSWORD = 'Maple-leaf-2026';
+
+/** From the welcome screen to the filled-in sign-in form, by touch on the on-screen keyboard. */
+async function fillSignInByTouch(ui: UiRig, username: string, password: string): Promise<void> {
+  await ui.screen('welcome');
+  await ui.tap('[data-action="language-en"]');
+  await ui.screen('identify');
+  await ui.tap('[data-action="use-username"]');
+  await ui.tap('input[name="username"]');
+  await ui.typeOnScreen(username);
+  await ui.tap('input[name="password"]');
+  await ui.typeOnScreen(password);
+}
+
+async function signInByTouch(ui: UiRig, username: string, password: string): Promise<void> {
+  await fillSignInByTouch(ui, username, password);
+  await ui.tap('[data-action="submit-credentials"]');
+  await ui.screen('menu');
+}
 
 test.serial('register, sign in, deposit, withdraw with a printed receipt, balance, history, sign out — by touch on 800×480', async (t) => {
   const ui = await startUiRig({ prefix: 'journey', pinPad: 'on-screen', log: (line) => t.log(line) });
@@ -39,14 +57,7 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   await ui.tap('[data-action="finish"]');
   await ui.screen('goodbye');
   await ui.check(t, '05-goodbye');
-  await ui.screen('welcome');
-  await ui.tap('[data-action="language-en"]');
-  await ui.screen('identify');
-  await ui.tap('[data-action="use-username"]');
-  await ui.tap('input[name="username"]');
-  await ui.typeOnScreen('nadia.k');
-  await ui.tap('input[name="password"]');
-  await ui.typeOnScreen(NEW_PASSWORD);
+  await fillSignInByTouch(ui, 'nadia.k', NEW_PASSWORD);
   await ui.check(t, '06-sign-in');
   await ui.tap('[data-action="submit-credentials"]');
   await ui.screen('menu');
@@ -65,17 +76,9 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   await ui.check(t, '09-deposit-done');
   await ui.tap('[data-action="receipt-no"]');
   await ui.screen('goodbye');
-  await ui.screen('welcome');
 
   // Sign in again; withdraw $60 with fast cash; the dispenser pays, the printer prints.
-  await ui.tap('[data-action="language-en"]');
-  await ui.tap('[data-action="use-username"]');
-  await ui.tap('input[name="username"]');
-  await ui.typeOnScreen('nadia.k');
-  await ui.tap('input[name="password"]');
-  await ui.typeOnScreen(NEW_PASSWORD);
-  await ui.tap('[data-action="submit-credentials"]');
-  await ui.screen('menu');
+  await signInByTouch(ui, 'nadia.k', NEW_PASSWORD);
   await ui.tap('[data-action="menu-withdraw"]');
   await ui.screen('withdraw');
   await ui.check(t, '10-withdraw');
@@ -94,15 +97,7 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   t.true(receipt.includes('WITHDRAWAL $60.00'), receipt);
 
   // Balance and history (with a filter), then sign out.
-  await ui.screen('welcome');
-  await ui.tap('[data-action="language-en"]');
-  await ui.tap('[data-action="use-username"]');
-  await ui.tap('input[name="username"]');
-  await ui.typeOnScreen('nadia.k');
-  await ui.tap('input[name="password"]');
-  await ui.typeOnScreen(NEW_PASSWORD);
-  await ui.tap('[data-action="submit-credentials"]');
-  await ui.screen('menu');
+  await signInByTouch(ui, 'nadia.k', NEW_PASSWORD);
   await ui.tap('[data-action="menu-balance"]');
   s = await ui.screen('balance');
   t.regex(await ui.page.locator('.balance-row .money').first().innerText(), /\$190\.00/);
