@@ -100,7 +100,19 @@ export async function tourEveryScreen(ui: UiRig, language: Language, visit: (nam
   await ui.tap('[data-action="receipt-no"]');
   await ui.screen('goodbye');
 
+  // A withdrawal the bank refuses: the notice on the withdraw screen (with the account choice a password
+  // session offers), and later the failed attempt in the customer's activity.
   await signIn();
+  await ui.tap('[data-action="menu-withdraw"]');
+  await ui.screen('withdraw');
+  await ui.tap('[data-action="other-amount"]');
+  for (const digit of '900') await ui.tap(`.keypad button:text-is("${digit}")`);
+  await ui.tap('[data-action="amount-next"]');
+  await ui.tap('[data-action="confirm"]');
+  await ui.screen('withdraw', (s) => s.notice?.code === 'INSUFFICIENT_FUNDS');
+  await visit('withdraw-refused');
+  await ui.tap('[data-action="back-to-menu"]');
+  await ui.screen('menu');
   await ui.tap('[data-action="menu-history"]');
   await ui.screen('history', (s) => s.view?.kind === 'history');
   await visit('history');

@@ -25,7 +25,7 @@ for (const [language, viewport, size] of [
       t.is(await ui.page.evaluate('document.documentElement.lang'), name === 'welcome' || name === 'out-of-service' ? 'en' : language, `${name}: page language`);
       if (language === 'fr' && name !== 'welcome' && name !== 'out-of-service') t.notRegex(text, ENGLISH_ONLY, `${name}: English left on a French screen`);
     });
-    t.is(visited.length, 23, visited.join(', '));
+    t.is(visited.length, 24, visited.join(', '));
     t.deepEqual(ui.consoleProblems, []);
   });
 }

@@ -9,7 +9,7 @@ import { TOUR_NOTE_INTERVAL_MS, tourEveryScreen } from './screen-tour.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SCREENSHOTS_DIR = path.join(root, 'docs/screenshots');
 /** The screens the README shows; the tour visits more. */
-export const README_SCREENS = ['welcome', 'pin', 'menu', 'withdraw', 'take-cash', 'history', 'activity', 'register', 'out-of-service'] as const;
+export const README_SCREENS = ['welcome', 'pin', 'menu', 'withdraw-refused', 'take-cash', 'history', 'activity', 'register', 'out-of-service'] as const;
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
