@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ChannelClient } from '../../protocol/client.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientLimits, HostLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import { defaultHostConfig, type HostConfig } from '../../bank-host/config.js';
@@ -103,4 +104,15 @@ export async function eventually(condition: () => boolean | Promise<boolean>, ti
     await new Promise((r) => setTimeout(r, 10));
   }
   return condition();
+}
+
+/** 'ok', or the stable code of the ProtocolError a request failed with (anything else is rethrown). */
+export async function requestOutcome(request: Promise<unknown>): Promise<string> {
+  try {
+    await request;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof ProtocolError) return error.code;
+    throw error;
+  }
 }

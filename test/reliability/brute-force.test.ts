@@ -8,13 +8,12 @@
 //    simulated day of patient guessing the number of guesses the host evaluates is what the policy allows.
 import test from 'ava';
 import { ChannelClient } from '../../protocol/client.js';
-import { ProtocolError } from '../../protocol/errors.js';
 import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import { addCustomer, issueCard, showCustomer, unblockCard } from '../../bank-host/customers/admin.js';
 import { LOCKOUT_BASE_MS, LOCKOUT_MAX_MS, PASSWORD_FAILURES_FREE } from '../../bank-host/customers/lockout.js';
 import { defaultHostConfig } from '../../bank-host/config.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { startTestHost, type TestHost } from '../helpers/host.js';
+import { startTestHost, type TestHost, requestOutcome } from '../helpers/host.js';
 import { FAST_SCRYPT, PASSWORD } from '../kiosk/core/kiosk-rig.js';
 import { recordScenarioResult } from './results.js';
 import { reliabilityParams, scaled, SeededRandom } from './seeded-random.js';
@@ -25,15 +24,6 @@ const CARDS_AT_SCALE_1 = 4;
 const MAX_PIN_TRIES = defaultHostConfig().maxPinTries;
 const DAY_MS = 24 * 3_600_000;
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-}
 
 interface Kiosk {
   readonly deviceId: string;
@@ -93,7 +83,7 @@ test('PIN guesses from several kiosks at once block the card after exactly the a
       kiosks.map(async (kiosk, k) => {
         for (let g = 0; g < GUESSES_PER_KIOSK; g++) {
           const pinBlock = k === 0 && g % 2 === 0 ? random.bytes(16).toString('hex') : block(kiosk, card.pan, wrongPin(random, card.pin));
-          const code = await codeOf(kiosk.client.request('signin.card', { pan: card.pan, pinBlock }));
+          const code = await requestOutcome(kiosk.client.request('signin.card', { pan: card.pan, pinBlock }));
           guesses++;
           perCard.push(code);
           answers[code] = (answers[code] ?? 0) + 1;
@@ -106,7 +96,7 @@ test('PIN guesses from several kiosks at once block the card after exactly the a
     if (wrong !== MAX_PIN_TRIES - 1) violations.push(`card ${card.pan.slice(-4)}: ${wrong} WRONG_PIN answers, expected ${MAX_PIN_TRIES - 1} before the block`);
     if (state.status !== 'blocked' || state.pinTriesFailed !== MAX_PIN_TRIES) violations.push(`card ${card.pan.slice(-4)}: ${state.status} after ${state.pinTriesFailed} counted tries`);
     // The right PIN, from a kiosk that never guessed, is refused now.
-    const right = await codeOf(kiosks[KIOSKS - 1]!.client.request('signin.card', { pan: card.pan, pinBlock: block(kiosks[KIOSKS - 1]!, card.pan, card.pin) }));
+    const right = await requestOutcome(kiosks[KIOSKS - 1]!.client.request('signin.card', { pan: card.pan, pinBlock: block(kiosks[KIOSKS - 1]!, card.pan, card.pin) }));
     if (right !== 'CARD_BLOCKED') {
       violations.push(`card ${card.pan.slice(-4)}: the right PIN after the block answered ${right}`);
       if (right === 'ok') accepted++;
@@ -118,12 +108,12 @@ test('PIN guesses from several kiosks at once block the card after exactly the a
   const keys = kiosks.map((k) => k.kShared);
   kiosks.splice(0, kiosks.length, ...(await connectKiosks(host, 'pin-kiosk', undefined, keys)));
   for (const card of issued) {
-    const right = await codeOf(kiosks[0]!.client.request('signin.card', { pan: card.pan, pinBlock: block(kiosks[0]!, card.pan, card.pin) }));
+    const right = await requestOutcome(kiosks[0]!.client.request('signin.card', { pan: card.pan, pinBlock: block(kiosks[0]!, card.pan, card.pin) }));
     if (right !== 'CARD_BLOCKED') violations.push(`card ${card.pan.slice(-4)}: after a restart the right PIN answered ${right}`);
   }
   // An operator's unblock gives the customer their card back, with the right PIN.
   await unblockCard(services(), issued[0]!.pan);
-  const afterUnblock = await codeOf(kiosks[0]!.client.request('signin.card', { pan: issued[0]!.pan, pinBlock: block(kiosks[0]!, issued[0]!.pan, issued[0]!.pin) }));
+  const afterUnblock = await requestOutcome(kiosks[0]!.client.request('signin.card', { pan: issued[0]!.pan, pinBlock: block(kiosks[0]!, issued[0]!.pan, issued[0]!.pin) }));
   if (afterUnblock !== 'ok') violations.push(`after an operator unblock the right PIN answered ${afterUnblock}`);
 
   await recordScenarioResult({
@@ -171,7 +161,7 @@ test('password guesses from several kiosks at once lock the name after the free 
   });
   const services = () => host.host.state.services;
   await addCustomer(services(), 'pw-target', PASSWORD, { scryptCost: FAST_SCRYPT });
-  const guess = (kiosk: Kiosk, password: string) => codeOf(kiosk.client.request('signin.password', { username: 'pw-target', password }));
+  const guess = (kiosk: Kiosk, password: string) => requestOutcome(kiosk.client.request('signin.password', { username: 'pw-target', password }));
   const wrongPassword = () => `guess ${random.int(0, 1e9)} wrong`;
 
   const violations: string[] = [];

@@ -7,24 +7,14 @@ import test from 'ava';
 import tls from 'node:tls';
 import { clientTlsOptions } from '../../protocol/channel.js';
 import { ChannelClient } from '../../protocol/client.js';
-import { ProtocolError } from '../../protocol/errors.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { eventually, startTestHost } from '../helpers/host.js';
+import { eventually, startTestHost, requestOutcome } from '../helpers/host.js';
 import { FAST_SCRYPT } from '../kiosk/core/kiosk-rig.js';
 import { FaultProxy, NO_FAULTS } from './fault-proxy.js';
 import { SeededRandom } from './seeded-random.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function failureCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-}
 
 test('a blackholed connection is dropped after the request timeout and one unanswered ping, and the resend is answered', async (t) => {
   const host = await startTestHost();
@@ -44,13 +34,13 @@ test('a blackholed connection is dropped after the request timeout and one unans
   proxy.setRates({ ...NO_FAULTS, blackhole: 1 });
   const requestId = '0123456789abcdef0123456789abcdef';
   const started = Date.now();
-  t.is(await failureCode(client.request('withdraw.reverse', { authorizationId: 'auth_nothing' }, { requestId })), 'TIMEOUT');
+  t.is(await requestOutcome(client.request('withdraw.reverse', { authorizationId: 'auth_nothing' }, { requestId })), 'TIMEOUT');
   proxy.setRates(NO_FAULTS);
   t.true(await eventually(() => disconnects === 1, 3_000), 'the client gave up on the silent connection');
   // Request timeout (400 ms) + probe timeout (400 ms), with slack for a loaded machine.
   t.true(Date.now() - started < 2_500, `took ${Date.now() - started} ms`);
   await client.waitConnected(3_000);
-  t.is(await failureCode(client.request('withdraw.reverse', { authorizationId: 'auth_nothing' }, { requestId })), 'UNKNOWN_AUTHORIZATION');
+  t.is(await requestOutcome(client.request('withdraw.reverse', { authorizationId: 'auth_nothing' }, { requestId })), 'UNKNOWN_AUTHORIZATION');
   t.is(proxy.counts.blackholed, 1);
 });
 
@@ -69,7 +59,7 @@ test('a slow answer on a live connection times out the request but keeps the con
   const client = await host.connectedClient('kiosk-slow', { requestTimeoutMs: 300, livenessProbeTimeoutMs: 300 });
   let disconnects = 0;
   client.on('disconnected', () => disconnects++);
-  t.is(await failureCode(client.request('withdraw.reverse', { authorizationId: 'auth_slow' })), 'TIMEOUT');
+  t.is(await requestOutcome(client.request('withdraw.reverse', { authorizationId: 'auth_slow' })), 'TIMEOUT');
   await sleep(1_500);
   t.is(disconnects, 0);
   t.true(client.connected);
