@@ -47,7 +47,9 @@ export function parseRequestEnvelope(document: unknown): RequestEnvelope {
   const { v, id, ts, type, body } = document;
   if (!isRequestId(id)) throw new ProtocolError('BAD_ENVELOPE', 'id must be 32 lowercase hex digits');
   if (v !== PROTOCOL_VERSION) {
-    throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${JSON.stringify(v)} is not supported; this host speaks ${PROTOCOL_VERSION}`);
+    // Only a plausible version number is repeated back: error messages are sent, logged and stored.
+    const shown = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 1_000 ? String(v) : `of type ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v}`;
+    throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${shown} is not supported; this host speaks ${PROTOCOL_VERSION}`);
   }
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts <= 0) {
     throw new ProtocolError('BAD_ENVELOPE', 'ts must be a positive integer number of milliseconds');
@@ -57,7 +59,10 @@ export function parseRequestEnvelope(document: unknown): RequestEnvelope {
   }
   if (!isPlainObject(body)) throw new ProtocolError('BAD_ENVELOPE', 'body must be a JSON object');
   const extra = Object.keys(document).filter((k) => !['v', 'id', 'ts', 'type', 'body'].includes(k));
-  if (extra.length > 0) throw new ProtocolError('BAD_ENVELOPE', `unknown envelope field ${JSON.stringify(extra[0])}`);
+  if (extra.length > 0) {
+    const name = extra[0]!;
+    throw new ProtocolError('BAD_ENVELOPE', /^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name) ? `unknown envelope field ${JSON.stringify(name)}` : `${extra.length} unknown envelope field${extra.length === 1 ? '' : 's'}`);
+  }
   return { v, id, ts, type, body };
 }
 

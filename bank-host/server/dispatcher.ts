@@ -48,7 +48,10 @@ export class Dispatcher {
       if (Math.abs(envelope.ts - nowMs) > TIMESTAMP_SKEW_MS) {
         throw new ProtocolError('STALE_TIMESTAMP', `timestamp is ${Math.round((envelope.ts - nowMs) / 1000)} s from the host clock; the window is ±${TIMESTAMP_SKEW_MS / 1000} s`);
       }
-      if (!isMessageType(envelope.type)) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(envelope.type)}`);
+      if (!isMessageType(envelope.type)) {
+        // The name passed the envelope's type rule; a long digit run in it is not a type name, so not echoed.
+        throw new ProtocolError('UNKNOWN_TYPE', /[0-9]{4}/.test(envelope.type) ? 'unknown message type' : `unknown message type ${JSON.stringify(envelope.type)}`);
+      }
       const type = envelope.type;
       const body = parseBody(type, envelope.body);
       if (type === 'ping') return resultResponse(requestId, { hostTimeMs: nowMs });
@@ -197,7 +200,29 @@ function parseBody(type: MessageType, body: unknown): unknown {
   const field = issue.path.join('.');
   // Amount problems get their own code: the kiosk shows "enter a valid amount", not a generic error.
   const code = /amountCents$|dispensedCents$/.test(field) ? 'BAD_AMOUNT' : 'BAD_BODY';
-  throw new ProtocolError(code, `${field || 'body'}: ${issue.message}`);
+  throw new ProtocolError(code, `${field || 'body'}: ${describeIssue(issue)}`);
+}
+
+/** A field name worth repeating back: what a schema field looks like. Anything else a sender put where a
+ *  name goes (a PAN, a PIN, a key) is counted, never echoed: error messages are sent, logged and kept as
+ *  idempotent answers. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+/** Zod's message, without the parts that quote the sender's input (unknown keys, the received value). */
+export function describeIssue(issue: z.ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const named = issue.keys.filter((key) => FIELD_NAME.test(key));
+      const unnamed = issue.keys.length - named.length;
+      const listed = named.slice(0, 4).map((key) => `'${key}'`);
+      const others = issue.keys.length - listed.length;
+      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${[...listed, ...(others > 0 ? [`${others} other${others === 1 ? '' : 's'}${unnamed > 0 ? ' not shown' : ''}`] : [])].join(', ')}`;
+    }
+    case 'invalid_enum_value':
+      return `must be one of ${issue.options.map((option) => `'${String(option)}'`).join(', ')}`;
+    default:
+      return issue.message;
+  }
 }
 
 function toStored(error: ProtocolError): StoredOutcome {

@@ -118,6 +118,17 @@ test.serial('bad bodies get stable codes and move no money', async (t) => {
     await expectCode(t, kiosk.request(type as 'deposit', body as never), code);
   }
   t.is((await kiosk.request('balance', { accountId })).balanceCents, 10_000);
+
+  // An error names the problem without quoting what the sender put where a name or a choice goes: the
+  // message is logged and kept as the request's idempotent answer.
+  const pan = '4111111111111111';
+  const quoted = async (request: Promise<unknown>) => {
+    const error = await t.throwsAsync(request, { instanceOf: ProtocolError });
+    return error?.message ?? '';
+  };
+  t.is(await quoted(kiosk.request('balance', { accountId, [pan]: true, extra: 1 } as never)), "body: unknown fields 'extra', 1 other not shown");
+  t.is(await quoted(kiosk.request('history', { accountId, kinds: [pan] } as never)), "kinds.0: must be one of 'deposit', 'withdrawal', 'transfer-in', 'transfer-out'");
+  t.false((await quoted(kiosk.request(`x${pan}` as 'balance', { accountId }))).includes(pan));
 });
 
 test.serial('another customer\'s account is unknown, not forbidden', async (t) => {

@@ -46,3 +46,13 @@ test('responses parse as result or as error with a known code', (t) => {
   t.throws(() => parseResponseEnvelope({ v: 1, id, ok: false, error: { code: 'MADE_UP' } }), { instanceOf: ProtocolError });
   t.throws(() => parseResponseEnvelope({ v: 1, id, ok: 'yes' }), { instanceOf: ProtocolError });
 });
+
+test('envelope errors repeat back only what looks like a version or a field name, never arbitrary input', (t) => {
+  const pan = '4111111111111111';
+  const messageOf = (document: unknown) => (t.throws(() => parseRequestEnvelope(document), { instanceOf: ProtocolError }) as ProtocolError).message;
+  t.is(messageOf({ ...good(), v: 2 }), 'protocol version 2 is not supported; this host speaks 1');
+  t.is(messageOf({ ...good(), v: [pan, 'secret'] }), 'protocol version of type array is not supported; this host speaks 1');
+  t.is(messageOf({ ...good(), v: pan }), 'protocol version of type string is not supported; this host speaks 1');
+  t.is(messageOf({ ...good(), admin: true }), 'unknown envelope field "admin"');
+  t.is(messageOf({ ...good(), [pan]: true }), '1 unknown envelope field');
+});

@@ -371,7 +371,12 @@ test('the dispatcher with the real handlers answers hostile requests with stable
     note(tally, code);
     if (code === 'INTERNAL') violation(tally, `INTERNAL for ${JSON.stringify(document).slice(0, 300)}: ${message}`);
     if (message.length === 0 || message.length > ERROR_MESSAGE_MAX_CHARS) violation(tally, `${code}: message of ${message.length} characters`);
-    if (message.includes(PASSWORD) || message.includes(card.pin) || message.includes(card.pan)) violation(tally, `${code}: the message carries a secret`);
+    // The PIN is 4 digits: only a standalone run of exactly those digits counts, or any message quoting a
+    // bound such as 9007199254740991 would "carry" one PIN in a thousand.
+    const pinAlone = new RegExp(`(?<![0-9])${card.pin}(?![0-9])`);
+    for (const [name, found] of [['password', message.includes(PASSWORD)], ['PIN', pinAlone.test(message)], ['PAN', message.includes(card.pan)]] as const) {
+      if (found) violation(tally, `${code}: the message carries the ${name}: ${message.slice(0, 120)}`);
+    }
     const allowed = KEYS_A_REFUSAL_MAY_WRITE[code] ?? REFUSAL_DEFAULT_KEYS;
     for (const change of written) {
       for (const op of change.ops) if (!allowed.test(op.key)) violation(tally, `${code} wrote ${op.key} for ${JSON.stringify(document).slice(0, 200)}`);
