@@ -36,6 +36,13 @@ export function isRequestId(value: unknown): value is string {
   return typeof value === 'string' && REQUEST_ID.test(value);
 }
 
+/** What a field name looks like. Error messages repeat back only names like this: anything else a sender
+ *  put where a name goes (a PAN, a PIN, a key) is counted, never echoed, since messages are sent, logged
+ *  and kept as idempotent answers. */
+export function isFieldName(name: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name);
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -61,7 +68,7 @@ export function parseRequestEnvelope(document: unknown): RequestEnvelope {
   const extra = Object.keys(document).filter((k) => !['v', 'id', 'ts', 'type', 'body'].includes(k));
   if (extra.length > 0) {
     const name = extra[0]!;
-    throw new ProtocolError('BAD_ENVELOPE', /^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name) ? `unknown envelope field ${JSON.stringify(name)}` : `${extra.length} unknown envelope field${extra.length === 1 ? '' : 's'}`);
+    throw new ProtocolError('BAD_ENVELOPE', isFieldName(name) ? `unknown envelope field ${JSON.stringify(name)}` : `${extra.length} unknown envelope field${extra.length === 1 ? '' : 's'}`);
   }
   return { v, id, ts, type, body };
 }

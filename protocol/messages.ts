@@ -52,6 +52,9 @@ export const historyEntry = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntry>;
 
+/** An activity page's cursor: the audit sequence number the next page starts below. */
+export const activityCursor = z.string().regex(/^[0-9]{1,16}$/);
+
 /** One of the customer's own audit records, as the activity view shows it. */
 export const activityEntry = z.object({
   seq: z.number().int().positive(),
@@ -117,7 +120,7 @@ export const MESSAGES = {
       .object({
         limit: z.number().int().min(1).max(ACTIVITY_PAGE_SIZE_MAX).optional(),
         /** Opaque cursor from the previous page's `nextCursor`. */
-        cursor: z.string().regex(/^[0-9]{1,16}$/).optional(),
+        cursor: activityCursor.optional(),
         sinceMs: timestampMs.optional(),
         untilMs: timestampMs.optional(),
         actions: z.array(z.string().regex(/^[a-z][a-z0-9.]{0,63}$/)).max(16).optional(),

@@ -1,7 +1,7 @@
 // Turns one decoded frame into one response. Order of checks: envelope, clock window, type, body,
 // idempotency (a retry returns the first answer before anything else can differ), session, handler.
 import type { z } from 'zod';
-import { errorResponse, parseRequestEnvelope, requestIdOf, resultResponse, type ResponseEnvelope } from '../../protocol/envelope.js';
+import { errorResponse, isFieldName, parseRequestEnvelope, requestIdOf, resultResponse, type ResponseEnvelope } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
 import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
@@ -203,16 +203,11 @@ function parseBody(type: MessageType, body: unknown): unknown {
   throw new ProtocolError(code, `${field || 'body'}: ${describeIssue(issue)}`);
 }
 
-/** A field name worth repeating back: what a schema field looks like. Anything else a sender put where a
- *  name goes (a PAN, a PIN, a key) is counted, never echoed: error messages are sent, logged and kept as
- *  idempotent answers. */
-const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
-
 /** Zod's message, without the parts that quote the sender's input (unknown keys, the received value). */
 export function describeIssue(issue: z.ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const named = issue.keys.filter((key) => FIELD_NAME.test(key));
+      const named = issue.keys.filter(isFieldName);
       const unnamed = issue.keys.length - named.length;
       const listed = named.slice(0, 4).map((key) => `'${key}'`);
       const others = issue.keys.length - listed.length;

@@ -5,13 +5,11 @@
 import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
 import type { KioskSnapshot } from '../core/session.js';
-import { MAX_MESSAGE_AMOUNT_CENTS, postingKind } from '../../protocol/messages.js';
+import { activityCursor, MAX_MESSAGE_AMOUNT_CENTS, postingKind } from '../../protocol/messages.js';
 import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../preload/api.js';
 
 /** History cursors are opaque host strings; the protocol bounds them at 128 characters. */
 export const HISTORY_CURSOR_CHARS_MAX = 128;
-/** Activity cursors are the host's audit sequence numbers (the protocol's rule). */
-const ACTIVITY_CURSOR_PATTERN = /^[0-9]{1,16}$/;
 /** Account ids follow the protocol's id rule. */
 const accountId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const amountCents = z.number().int().positive().max(MAX_MESSAGE_AMOUNT_CENTS);
@@ -68,7 +66,7 @@ function commandTable(controller: UiController) {
         }),
     },
     activity: {
-      argument: z.object({ sinceMs: timestampMs.optional(), cursor: z.string().regex(ACTIVITY_CURSOR_PATTERN).optional() }).strict(),
+      argument: z.object({ sinceMs: timestampMs.optional(), cursor: activityCursor.optional() }).strict(),
       run: (r: { sinceMs?: number | undefined; cursor?: string | undefined }) =>
         controller.activity({ ...(r.sinceMs !== undefined ? { sinceMs: r.sinceMs } : {}), ...(r.cursor !== undefined ? { cursor: r.cursor } : {}) }),
     },

@@ -105,6 +105,8 @@ export interface UiRig {
   tap(selector: string): Promise<void>;
   /** Taps the on-screen keyboard keys for `text`. */
   typeOnScreen(text: string): Promise<void>;
+  /** Taps the amount keypad's digit keys for `digits`. */
+  typeOnKeypad(digits: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -211,6 +213,9 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
         await rig.tap(`.osk button[data-key="${ch}"]`);
         if (shifted) await rig.tap('.osk button[aria-pressed]');
       }
+    },
+    async typeOnKeypad(digits) {
+      for (const digit of digits) await rig.tap(`.keypad button:text-is("${digit}")`);
     },
     async close() {
       bridge.detach();

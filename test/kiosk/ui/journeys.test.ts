@@ -65,7 +65,7 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   // Deposit $250.00 (digits shift in as cents).
   await ui.tap('[data-action="menu-deposit"]');
   await ui.screen('deposit');
-  for (const d of '25000') await ui.tap(`.keypad button:text-is("${d}")`);
+  await ui.typeOnKeypad('25000');
   t.regex(await ui.page.locator('.amount-display').innerText(), /\$250\.00/);
   await ui.check(t, '07-deposit');
   await ui.tap('[data-action="amount-next"]');

@@ -60,7 +60,7 @@ export async function tourEveryScreen(ui: UiRig, language: Language, visit: (nam
   await ui.screen('withdraw');
   await visit('withdraw');
   await ui.tap('[data-action="other-amount"]');
-  for (const digit of '80') await ui.tap(`.keypad button:text-is("${digit}")`);
+  await ui.typeOnKeypad('80');
   await visit('withdraw-other-amount');
   await ui.tap('[data-action="amount-next"]');
   await visit('withdraw-confirm');
@@ -76,7 +76,7 @@ export async function tourEveryScreen(ui: UiRig, language: Language, visit: (nam
   await signIn();
   await ui.tap('[data-action="menu-deposit"]');
   await ui.screen('deposit');
-  for (const digit of '12550') await ui.tap(`.keypad button:text-is("${digit}")`);
+  await ui.typeOnKeypad('12550');
   await visit('deposit');
   await ui.tap('[data-action="amount-next"]');
   await visit('deposit-confirm');
@@ -90,7 +90,7 @@ export async function tourEveryScreen(ui: UiRig, language: Language, visit: (nam
   await ui.tap('[data-action="menu-transfer"]');
   await ui.screen('transfer');
   await ui.tap('[data-pick="to-savings"]');
-  for (const digit of '5000') await ui.tap(`.keypad button:text-is("${digit}")`);
+  await ui.typeOnKeypad('5000');
   await visit('transfer');
   await ui.tap('[data-action="amount-next"]');
   await visit('transfer-confirm');
@@ -106,7 +106,7 @@ export async function tourEveryScreen(ui: UiRig, language: Language, visit: (nam
   await ui.tap('[data-action="menu-withdraw"]');
   await ui.screen('withdraw');
   await ui.tap('[data-action="other-amount"]');
-  for (const digit of '900') await ui.tap(`.keypad button:text-is("${digit}")`);
+  await ui.typeOnKeypad('900');
   await ui.tap('[data-action="amount-next"]');
   await ui.tap('[data-action="confirm"]');
   await ui.screen('withdraw', (s) => s.notice?.code === 'INSUFFICIENT_FUNDS');
