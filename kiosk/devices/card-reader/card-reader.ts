@@ -72,13 +72,20 @@ export class HidCardReader implements CardReader {
   private onReport(report: Buffer): void {
     this.clearSwipeTimer();
     for (const event of this.decoder.pushReport(report)) this.events.emit(event);
-    if (this.decoder.hasPartialSwipe) {
-      // One millisecond past the timeout, so the decoder's own comparison sees the gap as exceeded.
-      this.swipeTimer = setTimeout(() => {
-        this.swipeTimer = undefined;
-        for (const event of this.decoder.expirePartialSwipe()) this.events.emit(event);
-      }, this.decoder.interCharTimeoutMs + 1);
-    }
+    this.armSwipeTimer();
+  }
+
+  /** While part of a swipe waits for its Enter, a timer ends it once the reader has been quiet too long.
+   *  One millisecond past the timeout, so the decoder's own comparison sees the gap as exceeded; and if the
+   *  timer still fires early by the decoder's clock (timers and the wall clock drift apart under load), it
+   *  is armed again rather than leaving the partial swipe unreported. */
+  private armSwipeTimer(): void {
+    if (!this.decoder.hasPartialSwipe) return;
+    this.swipeTimer = setTimeout(() => {
+      this.swipeTimer = undefined;
+      for (const event of this.decoder.expirePartialSwipe()) this.events.emit(event);
+      this.armSwipeTimer();
+    }, this.decoder.interCharTimeoutMs + 1);
   }
 
   private clearSwipeTimer(): void {

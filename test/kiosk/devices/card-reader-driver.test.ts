@@ -113,6 +113,22 @@ test('the driver reports a swipe cut off mid-way once the inter-character timeou
   await reader.stop();
 });
 
+test('a swipe timer that fires before the clock shows the timeout is armed again, and the cut-off swipe is still reported', async (t) => {
+  // The decoder's clock lags the timer (as the wall clock and Node's timers can under load).
+  let clockMs = NOW_MS;
+  const reader = new SimulatedCardReader({ nowMs: () => clockMs, swipeLimits: { interCharTimeoutMs: 30 }, reopenLimits: FAST_REOPEN });
+  const events = record(reader);
+  reader.start();
+  await until(() => reader.isAvailable);
+  reader.device.sendReports(cardSwipeReports(CARD).slice(0, 25));
+  await sleep(100); // the timer has fired at least once, but the decoder's clock has not moved
+  t.deepEqual(events, [{ type: 'available' }]);
+  clockMs += 31;
+  await until(() => events.length === 2);
+  t.deepEqual(events, [{ type: 'available' }, { type: 'bad-swipe', reason: 'timeout' }]);
+  await reader.stop();
+});
+
 test('stop closes the device and no events follow', async (t) => {
   const reader = new SimulatedCardReader({ nowMs: () => NOW_MS, reopenLimits: FAST_REOPEN });
   const events = record(reader);
