@@ -27,6 +27,7 @@ import { Dispatcher } from '../bank-host/server/dispatcher.js';
 import { Database } from '../bank-host/store/database.js';
 import { GroupCommitter } from '../bank-host/store/group-commit.js';
 import { KeyedLocks } from '../bank-host/store/locks.js';
+import { median } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
@@ -187,7 +188,6 @@ async function verifySpeed(): Promise<{ records: number; recordsPerSecond: numbe
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
   console.log(`audit bench: seal and chain, verify over ${fmt(AUDIT_RECORDS)} records${ROUNDS > 0 ? `, then a stress case of ${KIOSKS} kiosks in process, ${ROUNDS} pairs of ${SECONDS} s` : ''}`);
