@@ -26,6 +26,8 @@ interface Demo {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Ctrl-C; resolves with the exit code. */
   interrupt(): Promise<number | null>;
+  /** Resolves with the exit code (listened for from the start, so an early exit is not missed). */
+  readonly exited: Promise<number | null>;
 }
 
 function startDemo(dir: string, port: number, env: NodeJS.ProcessEnv, args: string[] = []): Demo {
@@ -39,6 +41,7 @@ function startDemo(dir: string, port: number, env: NodeJS.ProcessEnv, args: stri
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
+    exited,
     output: () => text,
     async waitFor(pattern, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -117,8 +120,7 @@ test('npm start: demo host, customer and card, the kiosk UI in Chromium, Ctrl-C,
 test('npm start --help explains the demo and its settings', async (t) => {
   const demo = startDemo('/nonexistent/never-created', 1, {}, ['--help']);
   await demo.waitFor(/usage: npm start/);
-  await new Promise((resolve) => demo.child.once('exit', resolve));
-  t.is(demo.child.exitCode, 0);
+  t.is(await demo.exited, 0);
   t.regex(demo.output(), /ATM_DEMO_UI=none\|browser\|electron/);
   t.false(existsSync('/nonexistent/never-created'));
 });
