@@ -43,6 +43,11 @@ export const DEFAULT_DISPENSER_LIMITS = {
   ackTimeoutMs: 500,
   /** STATUS, COUNTERS, LAST_DISPENSE and RESET answer at once. */
   commandResponseTimeoutMs: 2_000,
+  /** The wait for a DISPENSE response is this, plus `dispenseResponsePerNoteMs` for each note asked for
+   *  (picking runs at about a note a second), up to `dispenseResponseTimeoutMs`: a customer whose response
+   *  was lost waits seconds for a small withdrawal, not the minute that 50 notes may take. */
+  dispenseResponseBaseMs: 10_000,
+  dispenseResponsePerNoteMs: 1_000,
   /** 50 notes at about one per second plus presenting the bundle. */
   dispenseResponseTimeoutMs: 60_000,
   /** Sends of one non-dispense command (first + retransmissions) on NAK or a missing ACK/response. */
@@ -214,7 +219,9 @@ export class SerialCashDispenser implements CashDispenser {
     try {
       // Sent once. A NAK, missing ACK or missing response all fall through to the query below.
       this.stats.dispenseFramesSent += 1;
-      const failure = await this.transmit(exchange, COMMAND.DISPENSE, data, this.limits.dispenseResponseTimeoutMs);
+      const noteCount = notes.reduce((sum, n) => sum + n, 0);
+      const responseTimeoutMs = Math.min(this.limits.dispenseResponseTimeoutMs, this.limits.dispenseResponseBaseMs + this.limits.dispenseResponsePerNoteMs * noteCount);
+      const failure = await this.transmit(exchange, COMMAND.DISPENSE, data, responseTimeoutMs);
       if (typeof failure !== 'string') {
         const record = this.parse(() => decodeDispenseRecord(failure.data, 'DISPENSE response'));
         return this.resultFromRecord(record, transactionId, notes, 'response');

@@ -138,6 +138,25 @@ test('a device silent after moving the notes: the driver asks LAST_DISPENSE and 
   t.true(sim.receivedCount(COMMAND.LAST_DISPENSE) >= 1);
 });
 
+test('the wait for a lost dispense response grows with the notes asked for, up to its bound', async (t) => {
+  const { sim, driver } = await rig(t, { dispenseResponseBaseMs: 200, dispenseResponsePerNoteMs: 100, dispenseResponseTimeoutMs: 1_500 });
+  const lostAfter = async (transactionId: number, notes: number[]) => {
+    sim.goSilentDuringNextDispense(50);
+    const started = performance.now();
+    const result = await driver.dispense({ transactionId, notes });
+    t.is(result.source, 'query', 'the response was lost and the outcome asked for');
+    return performance.now() - started;
+  };
+  const one = await lostAfter(4011, [1, 0]); // 200 + 100 ms
+  const ten = await lostAfter(4012, [5, 5]); // 200 + 1,000 ms
+  const thirty = await lostAfter(4013, [20, 10]); // 200 + 3,000 ms, bounded at 1,500 ms
+  t.true(one >= 290, `1 note: ${one} ms`);
+  t.true(ten >= 1_190, `10 notes: ${ten} ms`);
+  t.true(ten > one + 600, `10 notes waited longer than 1: ${ten} vs ${one} ms`);
+  t.true(thirty >= 1_490 && thirty < 3_000, `30 notes: ${thirty} ms, bounded by dispenseResponseTimeoutMs (unbounded: 3,200 ms)`);
+  t.deepEqual(sim.lifetimeDispensed, [26, 15]);
+});
+
 test('a dispense lost before the device saw it is reported as not received, and never resent', async (t) => {
   const { sim, driver } = await rig(t);
   sim.goSilent(300);
