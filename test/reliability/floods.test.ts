@@ -199,7 +199,11 @@ test('floods of idle, slow, handshaking and abusive connections leave the limits
   await sleep(500);
   const afterA = (await host.stats()).channel;
   phaseStats['A idle and slow'] = `${idleOpened} idle connections opened, ${afterA.connectionsRefused - statsBefore.connectionsRefused} refused at the limit, ${afterA.connectionsEvicted - statsBefore.connectionsEvicted} stalled handshakes evicted for newcomers, ${afterA.handshakeFailures.timeout - statsBefore.handshakeFailures.timeout} cut at the handshake timeout; ${slowCut}/${slow.length} slow senders cut within ${DEFAULT_HOST_LIMITS.handshakeTimeoutMs / 1000} s + 2 s`;
-  if (afterA.connectionsRefused === statsBefore.connectionsRefused) violations.push('phase A: the connection limit never refused anyone');
+  // At the limit a newcomer either takes the place of a handshake stalled long enough, or is refused; which
+  // of the two happens depends on how fast the flood arrives (on a loaded machine every newcomer found a
+  // stalled handshake to replace, and none was refused). Either way the limit was reached and held.
+  const limitActions = afterA.connectionsRefused - statsBefore.connectionsRefused + (afterA.connectionsEvicted - statsBefore.connectionsEvicted);
+  if (limitActions === 0) violations.push('phase A: the connection limit was never reached (nobody refused, no stalled handshake evicted)');
   if (slowCut !== slowCount) violations.push(`phase A: ${slowCount - slowCut} of ${slowCount} slow senders were not cut within the handshake timeout`);
 
   // --- B: handshake storm: unknown ids and a legitimate kiosk's id with the wrong key ---------------
