@@ -59,6 +59,10 @@ export function App({ atm }: { atm: AtmApi }) {
   const t = stringsFor(language);
   const props: ScreenProps = { snap, t, atm, expectWork: setWork };
   const onActivity = () => {
+    // While the inactivity warning shows, only its own buttons answer it. A finger landing on "more time"
+    // must not dismiss the dialog by itself: the dialog would vanish under the finger, and the tap's click
+    // would land on whatever the screen has beneath it (the menu's transfer button, in a test that caught it).
+    if (snap.idleWarning) return;
     const now = Date.now();
     if (now - lastTouchMs.current < TOUCH_REPORT_INTERVAL_MS || !CANCELLABLE.has(snap.screen) && snap.screen !== 'receipt') return;
     lastTouchMs.current = now;

@@ -163,6 +163,13 @@ test('a customer who walks away is warned, may ask for more time, and is signed 
   t.is(await dialog.locator('h2').innerText(), 'Êtes-vous toujours là?');
   t.is(await ui.page.evaluate('document.activeElement && document.activeElement.textContent'), await dialog.locator('button.primary').innerText(), 'the "more time" button has the focus');
   await ui.check(t, 'idle-warning');
+  // A finger landing on the dialog does not dismiss it by itself; if it did, the dialog would vanish under
+  // the finger and the tap's click would land on the screen beneath (this test once tapped "transfer").
+  await dialog.locator('button.primary').dispatchEvent('pointerdown');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await ui.settle();
+  t.true(ui.kiosk.kiosk.snapshot().idleWarning, 'the warning is still up after the finger came down');
+  t.is(await ui.page.getByRole('alertdialog').count(), 1);
   await dialog.locator('button.primary').tap();
   await ui.screen('menu', (s) => !s.idleWarning);
   t.is(await ui.page.getByRole('alertdialog').count(), 0);
