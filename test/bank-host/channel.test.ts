@@ -9,16 +9,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
 import { MAX_FRAME_BYTES, TLS_CIPHERSUITES } from '../../protocol/limits.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
-import { eventually, startTestHost, type TestHost } from '../helpers/host.js';
-
-/** A raw TLS connection for sending arbitrary bytes. Resolves once the handshake completes. */
-function rawConnect(port: number, deviceId: string, key: Buffer, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ ...clientTlsOptions('127.0.0.1', port, deviceId, key), ...extra });
-    socket.once('secureConnect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
+import { eventually, rawConnect, startTestHost, type TestHost } from '../helpers/host.js';
 
 /** Attempts a handshake; resolves to the client-side error code, or 'connected'. */
 function handshakeOutcome(port: number, deviceId: string, key: Buffer, extra: tls.ConnectionOptions = {}): Promise<string> {

@@ -1,8 +1,6 @@
 // Every customer operation through the real channel: TLS 1.3-PSK, framing, dispatcher, LevelDB.
 import test from 'ava';
 import net from 'node:net';
-import tls from 'node:tls';
-import { clientTlsOptions } from '../../protocol/channel.js';
 import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
@@ -10,7 +8,7 @@ import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js
 import { addCustomer, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { eventually, startTestHost, type TestHost } from '../helpers/host.js';
+import { eventually, rawConnect, startTestHost, type TestHost } from '../helpers/host.js';
 
 const scryptCost = { log2N: 10, r: 8, p: 1 };
 const operations = createBankingOperations({ scryptCost });
@@ -168,11 +166,7 @@ test.serial('two kiosks racing withdrawals on one account never overdraw it', as
 
 test.serial('a connection may have only so many requests pending; the rest get TOO_MANY_PENDING', async (t) => {
   const key = await h.addDevice('kiosk-flood');
-  const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-    const s = tls.connect(clientTlsOptions('127.0.0.1', h.port, 'kiosk-flood', key));
-    s.once('secureConnect', () => resolve(s));
-    s.once('error', reject);
-  });
+  const socket = await rawConnect(h.port, 'kiosk-flood', key);
   const decoder = new FrameDecoder();
   const responses: { ok: boolean; error?: { code: string } }[] = [];
   socket.on('data', (c: Buffer) => responses.push(...(decoder.push(c) as typeof responses)));

@@ -3,6 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
+import { clientTlsOptions } from '../../protocol/channel.js';
 import { ChannelClient } from '../../protocol/client.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientLimits, HostLimits } from '../../protocol/limits.js';
@@ -115,4 +117,13 @@ export async function requestOutcome(request: Promise<unknown>): Promise<string>
     if (error instanceof ProtocolError) return error.code;
     throw error;
   }
+}
+
+/** A raw TLS 1.3-PSK connection to a host, for sending arbitrary bytes. Resolves once the handshake completes. */
+export function rawConnect(port: number, deviceId: string, key: Buffer, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ ...clientTlsOptions('127.0.0.1', port, deviceId, key), ...extra });
+    socket.once('secureConnect', () => resolve(socket));
+    socket.once('error', reject);
+  });
 }

@@ -4,11 +4,9 @@
 //  - a host full of connections that never finish their handshake lets a newcomer in by closing the one
 //    that has stalled longest (past HANDSHAKE_EVICTABLE_AFTER_MS); young connections are not evicted.
 import net from 'node:net';
-import tls from 'node:tls';
 import test from 'ava';
-import { clientTlsOptions } from '../../protocol/channel.js';
 import { HANDSHAKE_EVICTABLE_AFTER_MS } from '../../bank-host/server/channel-server.js';
-import { eventually, startTestHost } from '../helpers/host.js';
+import { eventually, rawConnect, startTestHost } from '../helpers/host.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,11 +14,7 @@ test('a frame dribbled one byte at a time is cut at the frame completion timeout
   const host = await startTestHost({ limits: { frameCompletionTimeoutMs: 600 } });
   t.teardown(() => host.close());
   const kShared = await host.addDevice('kiosk-dribble');
-  const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-    const s = tls.connect(clientTlsOptions('127.0.0.1', host.port, 'kiosk-dribble', kShared));
-    s.once('secureConnect', () => resolve(s));
-    s.once('error', reject);
-  });
+  const socket = await rawConnect(host.port, 'kiosk-dribble', kShared);
   let closedAfterMs: number | undefined;
   const started = Date.now();
   socket.on('close', () => (closedAfterMs = Date.now() - started));

@@ -4,11 +4,9 @@
 // for one; and a host that completes the handshake and then refuses the connection must not be redialled
 // in a tight loop.
 import test from 'ava';
-import tls from 'node:tls';
-import { clientTlsOptions } from '../../protocol/channel.js';
 import { ChannelClient } from '../../protocol/client.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { eventually, startTestHost, requestOutcome } from '../helpers/host.js';
+import { eventually, rawConnect, startTestHost, requestOutcome } from '../helpers/host.js';
 import { FAST_SCRYPT } from '../kiosk/core/kiosk-rig.js';
 import { FaultProxy, NO_FAULTS } from './fault-proxy.js';
 import { SeededRandom } from './seeded-random.js';
@@ -71,11 +69,7 @@ test('a connection refused after the handshake (TOO_MANY_CONNECTIONS) is rediall
   t.teardown(() => host.close());
   const kShared = await host.addDevice('kiosk-crowded');
   // A connection that holds the device's only slot, like a dead one the host has not noticed yet.
-  const holder = await new Promise<tls.TLSSocket>((resolve, reject) => {
-    const socket = tls.connect(clientTlsOptions('127.0.0.1', host.port, 'kiosk-crowded', kShared));
-    socket.once('secureConnect', () => resolve(socket));
-    socket.once('error', reject);
-  });
+  const holder = await rawConnect(host.port, 'kiosk-crowded', kShared);
   t.teardown(() => holder.destroy());
   await eventually(() => host.host.channel.connectionCount('kiosk-crowded') === 1);
   const refusedBefore = host.host.channel.stats.connectionsRefused;
