@@ -280,7 +280,6 @@ function machineCpu(): { idle: number; total: number } | undefined {
   }
 }
 
-
 /** The ledger load in back-to-back pairs, the host's audit log switched off for one phase of each pair and
  *  on for the other, in alternating order so that drift in a shared machine's load falls on both sides.
  *  The cost is the median of the pairs' costs. */

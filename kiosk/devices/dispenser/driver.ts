@@ -48,7 +48,7 @@ export const DEFAULT_DISPENSER_LIMITS = {
    *  was lost waits seconds for a small withdrawal, not the minute that 50 notes may take. */
   dispenseResponseBaseMs: 10_000,
   dispenseResponsePerNoteMs: 1_000,
-  /** 50 notes at about one per second plus presenting the bundle. */
+  /** The bound on that wait: 50 notes at about one per second plus presenting the bundle. */
   dispenseResponseTimeoutMs: 60_000,
   /** Sends of one non-dispense command (first + retransmissions) on NAK or a missing ACK/response. */
   maxTransmitAttempts: 3,
