@@ -16,10 +16,11 @@ import {
   auditCustomerKey,
   ChainMac,
   IV_BYTES,
-  storedRecordPut,
+  auditRecordKey,
   genesisTag,
   keyCheck,
-  sealRecord,
+  sealStoredRecord,
+  storedTag,
   toPlaintext,
 } from './record.js';
 
@@ -87,9 +88,9 @@ export class AuditChain implements AuditSink {
     for (const [i, event] of events.entries()) {
       if (seq >= AUDIT_SEQ_MAX) throw new AuditChainError('audit sequence numbers are exhausted');
       seq += 1;
-      const sealed = sealRecord(this.keys.enc, seq, toPlaintext(event, timestampMs), ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES));
-      tag = this.mac.tag(tag, seq, sealed);
-      ops.push(storedRecordPut(seq, sealed, tag));
+      const value = sealStoredRecord(this.keys.enc, this.mac, tag, seq, toPlaintext(event, timestampMs), ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES));
+      tag = storedTag(value);
+      ops.push({ type: 'put', key: auditRecordKey(seq), value, valueEncoding: 'buffer' });
       // Customer ids are not secret; the index lets `show --customer` and the activity view skip decrypting
       // everyone else's records.
       if (event.customerId !== undefined) ops.push({ type: 'put', key: auditCustomerKey(event.customerId, seq), value: '' });

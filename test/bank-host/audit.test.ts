@@ -15,7 +15,10 @@ import {
   encodeStoredRecord,
   openRecord,
   readStoredRecords,
+  sealRecord,
+  sealStoredRecord,
   storedRecordPut,
+  storedTag,
   seedsLine,
   toPlaintext,
   type StoredAuditHead,
@@ -341,5 +344,24 @@ test('the fast chain MAC is exactly HMAC-SHA256 over previous tag, sequence numb
     const sealed = randomBytes(size);
     const seq = 1 + Math.floor(Math.random() * 1e12);
     t.deepEqual(mac.tag(previous, seq, sealed), chainTag(key, previous, seq, sealed), `sealed of ${size} bytes`);
+  }
+  // Sequence numbers past 2^32 take both halves of the 8 bytes.
+  t.deepEqual(mac.tag(Buffer.alloc(32, 1), 2 ** 40 + 7, Buffer.alloc(40, 2)), chainTag(key, Buffer.alloc(32, 1), 2 ** 40 + 7, Buffer.alloc(40, 2)));
+});
+
+test('a record sealed into its stored value in one buffer is byte for byte the reference: sealed, MACed, then encoded', (t) => {
+  const keys = newKeys();
+  const mac = new ChainMac(keys.mac);
+  const plaintext = toPlaintext({ action: 'deposit', outcome: 'ok', customerId: 'c-1', amountCents: 4_000, detail: { note: 'é ✓' } }, START_MS);
+  for (const seq of [1, 4_294_967_297]) {
+    const previous = randomBytes(32);
+    const iv = randomBytes(12);
+    const value = sealStoredRecord(keys.enc, mac, previous, seq, plaintext, iv);
+    const sealed = sealRecord(keys.enc, seq, plaintext, iv);
+    const reference = encodeStoredRecord(seq, sealed, chainTag(keys.mac, previous, seq, sealed));
+    t.deepEqual(value, reference);
+    t.deepEqual(storedTag(value), chainTag(keys.mac, previous, seq, sealed));
+    t.deepEqual(decodeStoredRecord(value)?.seq, seq);
+    t.deepEqual(openRecord(keys.enc, seq, decodeStoredRecord(value)!.sealed), plaintext);
   }
 });
