@@ -10,7 +10,7 @@
 // up once per batch and a record costs well under a microsecond. It uses the OpenSSL that Node itself runs
 // (its symbols are resolved from the node process at load time; only OpenSSL's headers are needed to build).
 //
-// Build: `npm run build:native` (bank-host/audit/native/build.mjs). See docs/audit.md, "Cost".
+// Build: `npm run build:native` (bank-host/audit/native/build.ts). See docs/audit.md, "Cost".
 #define OPENSSL_SUPPRESS_DEPRECATED // SHA256_Init and friends: deprecated in OpenSSL 3, still exported
 #include <node_api.h>
 #include <openssl/crypto.h>
