@@ -39,7 +39,8 @@ test('the compiled host serves kiosks from systemd-style directories and stops c
   let stderr = '';
   host.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   host.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => host.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has all of its output been read.
+  const exited = new Promise<number | null>((resolve) => host.on('close', (code) => resolve(code)));
   try {
     const started = Date.now();
     while (!stdout.includes('bank host serving') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
@@ -83,7 +84,8 @@ test('BANK_HOST_AUDIT_SEALER=javascript serves with the JavaScript sealer and sa
   const host = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0'], { env: { ...env, BANK_HOST_AUDIT_SEALER: 'javascript' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   host.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  const exited = new Promise<number | null>((resolve) => host.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has all of its output been read.
+  const exited = new Promise<number | null>((resolve) => host.on('close', (code) => resolve(code)));
   try {
     const started = Date.now();
     while (!stdout.includes('bank host serving') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));

@@ -38,7 +38,8 @@ function runUntilKilled(params: PowerLossParams): Promise<{ signal: NodeJS.Signa
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
+    // 'close', not 'exit': only then has all of its output been read.
+    child.on('close', (code, signal) => resolve({ code, signal, output }));
   });
 }
 
