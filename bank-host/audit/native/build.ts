@@ -42,15 +42,19 @@ export function buildNativeSealer({ force = false, log = (line: string) => conso
   const cc = process.env.CC || 'cc';
   const opensslHeader = ['/usr/include/openssl/evp.h', '/usr/local/include/openssl/evp.h'].some((p) => existsSync(p));
   if (!opensslHeader) throw new Error(`OpenSSL's headers are missing (openssl/evp.h); on Debian: ${APT_LINE}`);
+  try {
+    execFileSync(cc, ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`no working C compiler (${cc}); on Debian: ${APT_LINE}`);
+  }
   mkdirSync(path.dirname(MODULE_PATH), { recursive: true });
   const partial = `${MODULE_PATH}.${process.pid}.partial`;
   log(`building the native audit sealer: ${path.relative(root, source)} -> ${path.relative(root, MODULE_PATH)}`);
   const args = ['-O2', '-fPIC', '-shared', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', '-I', napiInclude, '-o', partial, source];
   try {
     execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  } catch (error) {
+  } catch {
     rmSync(partial, { force: true });
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no C compiler (${cc}); on Debian: ${APT_LINE}`);
     throw new Error(`${cc} failed to build ${path.relative(root, source)} (its errors are above)`);
   }
   renameSync(partial, MODULE_PATH);
