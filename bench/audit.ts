@@ -190,7 +190,6 @@ async function verifySpeed(): Promise<{ records: number; recordsPerSecond: numbe
   }
 }
 
-
 async function main(): Promise<void> {
   console.log(`audit bench: seal and chain, verify over ${fmt(AUDIT_RECORDS)} records${ROUNDS > 0 ? `, then a stress case of ${KIOSKS} kiosks in process, ${ROUNDS} pairs of ${SECONDS} s` : ''}`);
   const nativeBuilt = chooseSealer({ enc: randomBytes(32), mac: randomBytes(32) }, {}).sealer.kind === 'native';

@@ -22,7 +22,7 @@ if (check.kind === 'unknown-system') {
 }
 
 // The tests hold the native audit sealer to the JavaScript reference and the host uses it, so it must be
-// built (npm ci builds it only when the compiler was already there).
+// built (npm ci does not build it: .npmrc turns install scripts off).
 try {
   buildNativeSealer({ log: (line) => console.error(`test: ${line}`) });
 } catch (error) {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NATIVE_SEALER_FILE } from '../sealer.js';
 
 const HELP = `Usage: npm run build:native -- [--if-possible] [--force]
 
@@ -25,7 +26,7 @@ export const APT_LINE = 'apt-get install -y gcc libc6-dev libssl-dev';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 const source = path.join(here, 'audit-seal.c');
-export const MODULE_PATH = path.join(root, 'build', 'audit-seal.node');
+export const MODULE_PATH = path.join(root, NATIVE_SEALER_FILE);
 
 /** Builds the module unless it is up to date. Throws with what is missing when it cannot. */
 export function buildNativeSealer({ force = false, log = (line: string) => console.log(line) }: { force?: boolean; log?: (line: string) => void } = {}): { built: boolean; path: string } {
