@@ -7,7 +7,6 @@ import type { Logger } from '../protocol/log.js';
 import { AdminSocketServer } from './admin/socket.js';
 import type { AdminContext } from './admin/commands.js';
 import { AuditChain } from './audit/chain.js';
-import type { SealerKind } from './audit/sealer.js';
 import type { AuditEvent } from './audit/event.js';
 import { loadHostConfig, type HostConfig } from './config.js';
 import { DeviceRegistry } from './devices/registry.js';
@@ -37,8 +36,6 @@ export interface HostPaths {
 export interface HostState {
   readonly services: HostServices;
   readonly registry: DeviceRegistry;
-  /** Which sealer seals audit records, and why not the native one when it is not. */
-  readonly auditSealer: { readonly kind: SealerKind; readonly fallbackReason?: string };
   close(): Promise<void>;
 }
 
@@ -57,7 +54,6 @@ export async function openHostState(paths: HostPaths, log: Logger, options: { co
     return {
       services,
       registry,
-      auditSealer: { kind: audit.sealer.kind, ...(audit.sealerFallbackReason !== undefined && { fallbackReason: audit.sealerFallbackReason }) },
       async close() {
         await committer.close();
         await db.close();
@@ -110,7 +106,7 @@ export class BankHost {
       const ctx: AdminContext = {
         services,
         registry,
-        liveStatus: () => ({ listening: `${address.address}:${address.port}`, channel: channel.stats, commits: services.committer.stats, auditSealer: state.auditSealer.kind }),
+        liveStatus: () => ({ listening: `${address.address}:${address.port}`, channel: channel.stats, commits: services.committer.stats}),
       };
       admin = new AdminSocketServer(ctx, services.log);
       try {
@@ -127,11 +123,7 @@ export class BankHost {
     host.holdCheckTimer.unref();
     // At start too: a host that comes back after a crash may find holds its kiosks never settled.
     void host.reportHoldsNeedingAttention();
-    const sealer = state.auditSealer;
-    if (sealer.fallbackReason !== undefined) {
-      services.log.warn('audit records are sealed in JavaScript, at about three times the CPU per record of the native sealer', { reason: sealer.fallbackReason });
-    }
-    services.log.info('bank host serving', { listen: `${address.address}:${address.port}`, adminSocket: options.adminSocketPath ?? null, devices: registry.list().length, auditSealer: sealer.kind });
+    services.log.info('bank host serving', { listen: `${address.address}:${address.port}`, adminSocket: options.adminSocketPath ?? null, devices: registry.list().length });
     return host;
   }
 

@@ -18,7 +18,6 @@ import { PROTOCOL_VERSION } from '../protocol/limits.js';
 import { silentLogger } from '../protocol/log.js';
 import { AuditChain } from '../bank-host/audit/chain.js';
 import type { AuditEvent } from '../bank-host/audit/event.js';
-import { chooseSealer, SEALER_ENV, type SealerKind } from '../bank-host/audit/sealer.js';
 import { verifyAuditChain } from '../bank-host/audit/verify.js';
 import { defaultHostConfig } from '../bank-host/config.js';
 import { KEY_FILES, type HostKeys, type KeyName } from '../bank-host/keys.js';
@@ -131,12 +130,12 @@ function sampleEvent(i: number): AuditEvent {
   };
 }
 
-async function sealOnly(kind: SealerKind): Promise<number> {
+async function sealOnly(): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-audit-seal-'));
   const db = await Database.open(path.join(dir, 'db'));
   try {
     const keys = { enc: randomBytes(32), mac: randomBytes(32) };
-    const chain = await AuditChain.open(db, keys, { sealer: chooseSealer(keys, { [SEALER_ENV]: kind }).sealer });
+    const chain = await AuditChain.open(db, keys);
     const events = Array.from({ length: 1_000 }, (_, i) => sampleEvent(i));
     const started = performance.now();
     let records = 0;
@@ -192,9 +191,7 @@ async function verifySpeed(): Promise<{ records: number; recordsPerSecond: numbe
 
 async function main(): Promise<void> {
   console.log(`audit bench: seal and chain, verify over ${fmt(AUDIT_RECORDS)} records${ROUNDS > 0 ? `, then a stress case of ${KIOSKS} kiosks in process, ${ROUNDS} pairs of ${SECONDS} s` : ''}`);
-  const nativeBuilt = chooseSealer({ enc: randomBytes(32), mac: randomBytes(32) }, {}).sealer.kind === 'native';
-  const nativeRate = nativeBuilt ? `${fmt(await sealOnly('native'))} records/s with the native sealer` : 'the native sealer is not built';
-  console.log(`audit seal+chain alone (CPU): ${nativeRate}, ${fmt(await sealOnly('javascript'))} records/s in JavaScript`);
+  console.log(`audit seal+chain alone (CPU): ${fmt(await sealOnly())} records/s`);
   const v = await verifySpeed();
   console.log(`audit log built at ${fmt(v.buildRecordsPerSecond)} records/s (batches of ${fmt(BUILD_BATCH_RECORDS)})`);
   console.log(

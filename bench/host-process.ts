@@ -47,7 +47,7 @@ async function handle(command: Command): Promise<unknown> {
         const card = await issueCard(services, username);
         kiosks.push({ deviceId, kSharedHex: kShared.toString('hex'), pan: card.pan, pin: card.pin });
       }
-      return { port: host.address.port, kiosks, auditSealer: state.auditSealer.kind };
+      return { port: host.address.port, kiosks };
     }
     case 'audit':
       // Switched only between load phases, when no batch is in flight; the chain reopens at the durable head.

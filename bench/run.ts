@@ -7,8 +7,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { buildNativeSealerIfPossible } from '../bank-host/audit/native/build.js';
-import { SEALER_ENV } from '../bank-host/audit/sealer.js';
 import { clientTlsOptions } from '../protocol/channel.js';
 import { ChannelClient } from '../protocol/client.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -188,13 +186,11 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`bench: ${KIOSKS} kiosks, ${SECONDS} s per phase, host in its own process, TLS 1.3-PSK on loopback`);
-  const noNativeSealer = buildNativeSealerIfPossible((line) => process.stderr.write(`  ${line}\n`));
-  if (noNativeSealer !== undefined) console.log(`note: the native audit sealer cannot be built here (${noNativeSealer}); the host seals in JavaScript`);
   const host = await HostProcess.start();
   const done = progress(`enrolling ${KIOSKS} kiosks and customers`, 0);
-  const { port, kiosks, auditSealer } = await host.call<{ port: number; kiosks: Kiosk[]; auditSealer: string }>({ type: 'setup', kiosks: KIOSKS });
+  const { port, kiosks } = await host.call<{ port: number; kiosks: Kiosk[] }>({ type: 'setup', kiosks: KIOSKS });
   done();
-  const rows: [string, string][] = [['audit records sealed by', `the ${auditSealer} sealer (${SEALER_ENV} chooses; see docs/audit.md)`]];
+  const rows: [string, string][] = [];
 
   let stop: () => void;
   const clients = await Promise.all(kiosks.map((k) => connect(port, k)));

@@ -14,7 +14,6 @@ import { defaultHostConfig, HOST_CONFIG_FILE } from '../bank-host/config.js';
 import { addCustomer, issueCard } from '../bank-host/customers/admin.js';
 import { createHostKeys, writeSecretFile } from '../bank-host/keys.js';
 import { BankHost, openHostState } from '../bank-host/host.js';
-import { buildNativeSealerIfPossible } from '../bank-host/audit/native/build.js';
 import { hostOperations } from '../bank-host/operations/table.js';
 import { KIOSK_CONFIG_FILE, type KioskConfigInput } from '../kiosk/core/config.js';
 import { KioskController } from '../kiosk/core/kiosk.js';
@@ -67,9 +66,6 @@ async function main(): Promise<void> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(path.join(dataDir, HOST_CONFIG_FILE), JSON.stringify({ ...defaultHostConfig(), registrationEnabled: true }, null, 2) + '\n', { mode: 0o600 });
   }
-  // The native audit sealer when this machine can build it; otherwise the host seals in JavaScript.
-  const noNativeSealer = buildNativeSealerIfPossible(say);
-  if (noNativeSealer !== undefined) say(`audit records will be sealed in JavaScript: the native sealer cannot be built here (${noNativeSealer})`);
   const state = await openHostState({ dataDir, keysDir }, log);
   const services = state.services;
 

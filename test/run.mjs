@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ensureDebianPackages } from '../provisioning/debian-packages.ts';
-import { buildNativeSealer } from '../bank-host/audit/native/build.ts';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const packages = readFileSync(path.join(root, 'test/debian-packages.txt'), 'utf8')
@@ -18,15 +17,6 @@ if (check.kind === 'unknown-system') {
   console.error(`test: this suite needs these Debian packages (or their equivalents): ${packages.join(' ')}`);
 } else if (check.kind === 'missing') {
   console.error(`test: missing Debian packages: ${check.packages.join(' ')} (${check.why}). Run as root:\n  ${check.command}`);
-  process.exit(2);
-}
-
-// The tests hold the native audit sealer to the JavaScript reference and the host uses it, so it must be
-// built (npm ci does not build it: .npmrc turns install scripts off).
-try {
-  buildNativeSealer({ log: (line) => console.error(`test: ${line}`) });
-} catch (error) {
-  console.error(`test: the native audit sealer cannot be built: ${error.message}`);
   process.exit(2);
 }
 

@@ -14,14 +14,15 @@ import {
   type StoredAuditHead,
   type StoredKeyCheck,
   auditCustomerKey,
+  ChainMac,
   IV_BYTES,
   auditRecordKey,
   genesisTag,
   keyCheck,
+  sealStoredRecord,
   storedTag,
   toPlaintext,
 } from './record.js';
-import { type AuditSealer, chooseSealer } from './sealer.js';
 
 export class AuditChainError extends Error {
   readonly code = 'AUDIT_CHAIN';
@@ -47,17 +48,16 @@ export class AuditChain implements AuditSink {
     /** Why appending is refused (wrong keys, malformed head); every state change then fails, because
      *  the host must not change state it cannot record. Reading and verifying still work. */
     readonly refusal: string | undefined,
-    readonly sealer: AuditSealer,
-    /** Why records are sealed in JavaScript rather than by the native sealer, when they are. */
-    readonly sealerFallbackReason: string | undefined,
   ) {
     this.head = head ?? { seq: 0, tag: genesisTag(keys.mac) };
+    this.mac = new ChainMac(keys.mac);
   }
 
+  private readonly mac: ChainMac;
+
   /** Loads the stored head. Does not throw on a bad head or wrong keys, so `audit verify` can still open
-   *  the host and diagnose the log; `refusal` says why appending is refused instead. The sealer is the
-   *  native one when it is built (see sealer.ts), unless one is given. */
-  static async open(db: Database, keys: AuditKeys, options: { sealer?: AuditSealer } = {}): Promise<AuditChain> {
+   *  the host and diagnose the log; `refusal` says why appending is refused instead. */
+  static async open(db: Database, keys: AuditKeys): Promise<AuditChain> {
     const stored = await db.get<unknown>(AUDIT_HEAD_KEY);
     const head = stored === undefined ? undefined : parseStoredHead(stored);
     let refusal: string | undefined;
@@ -70,8 +70,7 @@ export class AuditChain implements AuditSink {
     } else if (head !== undefined) {
       refusal = 'the audit log has records but no key check value; run `bank-host audit verify`';
     }
-    const choice = options.sealer ? { sealer: options.sealer, fallbackReason: undefined } : chooseSealer(keys);
-    return new AuditChain(keys, head, refusal, choice.sealer, choice.fallbackReason);
+    return new AuditChain(keys, head, refusal);
   }
 
   /** The durable head (sequence 0 before the first record). */
@@ -88,16 +87,17 @@ export class AuditChain implements AuditSink {
     if (seq + events.length > AUDIT_SEQ_MAX) throw new AuditChainError('audit sequence numbers are exhausted');
     // One call to the random source per batch rather than per record: fresh random IVs either way.
     const ivs = randomBytes(IV_BYTES * events.length);
-    const values = this.sealer.sealBatch(tag, seq + 1, events.map((event) => toPlaintext(event, timestampMs)), ivs);
     for (const [i, event] of events.entries()) {
       seq += 1;
-      ops.push({ type: 'put', key: auditRecordKey(seq), value: values[i]!, valueEncoding: 'buffer' });
+      const value = sealStoredRecord(this.keys.enc, this.mac, tag, seq, toPlaintext(event, timestampMs), ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES));
+      tag = storedTag(value);
+      ops.push({ type: 'put', key: auditRecordKey(seq), value, valueEncoding: 'buffer' });
       // Customer ids are not secret; the index lets `show --customer` and the activity view skip decrypting
       // everyone else's records.
       if (event.customerId !== undefined) ops.push({ type: 'put', key: auditCustomerKey(event.customerId, seq), value: '' });
     }
-    // A copy: the values are views into one batch buffer, which the head should not keep alive.
-    if (values.length > 0) tag = Buffer.from(storedTag(values[values.length - 1]!));
+    // A copy: the tag is a view into the last record, which the head should not keep alive.
+    tag = Buffer.from(tag);
     ops.push({ type: 'put', key: AUDIT_HEAD_KEY, value: { seq, tag: tag.toString('base64') } satisfies StoredAuditHead });
     this.pending = { seq, tag };
     return ops;

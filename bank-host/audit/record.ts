@@ -3,6 +3,7 @@
 // MAC key over the previous tag, its sequence number and its sealed bytes) and stored, and under which
 // LevelDB keys records, the chain head and the per-customer index live. See docs/audit.md.
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
+import { formatCents } from '../../protocol/money.js';
 import type { BatchOp, Database } from '../store/database.js';
 import type { AuditEvent, AuditOutcome } from './event.js';
 
@@ -328,11 +329,9 @@ export function toPlaintext(event: AuditEvent, timestampMs: number): AuditPlaint
   return p;
 }
 
-const dollars = (cents: number) => `${cents < 0 ? '-' : ''}$${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
-
 /** What the action was, in words an auditor reads: `withdraw $100.00 failed - insufficient funds`. */
 export function describeAction(event: Pick<AuditEvent, 'action' | 'outcome' | 'amountCents' | 'reason' | 'deviceId' | 'actor'>): string {
-  const amount = event.amountCents !== undefined ? ` ${dollars(event.amountCents)}` : '';
+  const amount = event.amountCents !== undefined ? ` ${formatCents(event.amountCents)}` : '';
   const verb = ACTION_WORDS[event.action] ?? event.action;
   const what = `${event.actor === 'operator' ? 'operator: ' : ''}${verb}${amount}`;
   if (event.outcome === 'ok') return what;

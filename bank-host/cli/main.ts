@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createLogger, type Logger } from '../../protocol/log.js';
+import { formatCents } from '../../protocol/money.js';
 import { ADMIN_COMMANDS, AdminError, runAdminCommand, type AdminCommandName } from '../admin/commands.js';
 import { AUDIT_CLI } from '../audit/cli-commands.js';
 import { probeAdminSocket, sendAdminCommand } from '../admin/socket.js';
@@ -125,7 +126,6 @@ const ADMIN_CLI: readonly AdminCliCommand[] = [
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
-const cents = (value: number) => `${value < 0 ? '-' : ''}$${(Math.abs(value) / 100).toFixed(2)}`;
 
 function parseCents(value: unknown, flag: string): number {
   if (typeof value !== 'string' || !/^\d{1,13}(\.\d{2})?$/.test(value)) throw new UsageError(`${flag} must be an amount like 60 or 60.00`);
@@ -166,7 +166,7 @@ const BANKING_CLI: readonly AdminCliCommand[] = [
       const c = r as { username: string; customerId: string; accounts: { accountId: string; kind: string; balanceCents: number; availableCents: number }[]; cards: { cardLast4: string; status: string; expiresYm: string; pinTriesFailed: number }[]; lockedUntilMs: number };
       return [
         `${c.username} (${c.customerId})${c.lockedUntilMs > Date.now() ? ` locked until ${new Date(c.lockedUntilMs).toISOString()}` : ''}`,
-        ...c.accounts.map((a) => `  account ${a.accountId}\t${a.kind}\tbalance ${cents(a.balanceCents)}\tavailable ${cents(a.availableCents)}`),
+        ...c.accounts.map((a) => `  account ${a.accountId}\t${a.kind}\tbalance ${formatCents(a.balanceCents)}\tavailable ${formatCents(a.availableCents)}`),
         ...c.cards.map((k) => `  card •••• ${k.cardLast4}\t${k.status}\texpires ${k.expiresYm}\tfailed PIN tries ${k.pinTriesFailed}`),
       ].join('\n');
     },
@@ -235,7 +235,7 @@ const BANKING_CLI: readonly AdminCliCommand[] = [
       const younger = openHolds - holds.length;
       const note = olderThanMs !== undefined && younger > 0 ? `${younger} younger than ${minutes(olderThanMs)} not shown (--all lists them)` : '';
       if (holds.length === 0) return openHolds === 0 ? 'no open holds' : `no holds open longer than ${minutes(olderThanMs ?? 0)}; ${note}`;
-      const lines = holds.map((h) => `${h.authorizationId}\t${h.deviceId}\t${h.accountId}\t${cents(h.amountCents)}\t${minutes(h.ageMs)}${h.cardLast4 ? `\tcard •••• ${h.cardLast4}` : ''}`);
+      const lines = holds.map((h) => `${h.authorizationId}\t${h.deviceId}\t${h.accountId}\t${formatCents(h.amountCents)}\t${minutes(h.ageMs)}${h.cardLast4 ? `\tcard •••• ${h.cardLast4}` : ''}`);
       return [...lines, ...(note ? [note] : [])].join('\n');
     },
   },
@@ -250,7 +250,7 @@ const BANKING_CLI: readonly AdminCliCommand[] = [
     args: ([authorizationId], values) => ({ authorizationId, ...(values.dispensed !== undefined ? { dispensedCents: parseCents(values.dispensed, '--dispensed') } : {}) }),
     print: (r) => {
       const s = r as { authorizationId: string; postedCents: number; releasedCents: number };
-      return `${s.authorizationId}: posted ${cents(s.postedCents)}, released ${cents(s.releasedCents)}`;
+      return `${s.authorizationId}: posted ${formatCents(s.postedCents)}, released ${formatCents(s.releasedCents)}`;
     },
   },
   {
@@ -262,7 +262,7 @@ const BANKING_CLI: readonly AdminCliCommand[] = [
     args: ([authorizationId]) => ({ authorizationId }),
     print: (r) => {
       const s = r as { authorizationId: string; releasedCents: number };
-      return `${s.authorizationId}: released ${cents(s.releasedCents)}`;
+      return `${s.authorizationId}: released ${formatCents(s.releasedCents)}`;
     },
   },
   {
@@ -277,7 +277,7 @@ const BANKING_CLI: readonly AdminCliCommand[] = [
       const l = r as { ok: boolean; accounts: number; postingLegs: number; openHolds: number; totalBalanceCents: number; customerBalanceCents: number; cashBalanceCents: number; problems: { kind: string; message: string }[] };
       return [
         `${l.ok ? 'ledger OK' : `LEDGER PROBLEMS: ${l.problems.length}`}: ${l.accounts} accounts, ${l.postingLegs} posting legs, ${l.openHolds} open holds`,
-        `customer balances ${cents(l.customerBalanceCents)}, cash accounts ${cents(l.cashBalanceCents)}, sum ${cents(l.totalBalanceCents)}`,
+        `customer balances ${formatCents(l.customerBalanceCents)}, cash accounts ${formatCents(l.cashBalanceCents)}, sum ${formatCents(l.totalBalanceCents)}`,
         ...l.problems.map((p) => `  ${p.kind}: ${p.message}`),
       ].join('\n');
     },

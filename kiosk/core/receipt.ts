@@ -1,5 +1,6 @@
 // The lines of a customer receipt. Never the full PAN (last four digits only), never a balance of an
 // account other than the one used, amounts as $x.xx from integer cents.
+import { formatCents } from '../../protocol/money.js';
 
 export interface ReceiptFacts {
   readonly kioskId: string;
@@ -14,15 +15,6 @@ export interface ReceiptFacts {
   readonly postingId?: string;
   readonly accountId?: string;
   readonly balanceAfterCents?: number;
-}
-
-/** `$1,234.56` (or `-$5.00`): integer arithmetic only, so no float ever touches money. */
-export function formatCents(cents: number): string {
-  if (!Number.isSafeInteger(cents)) throw new RangeError(`${cents} is not a whole number of cents`);
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  const dollars = Math.trunc(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${sign}$${dollars}.${String(abs % 100).padStart(2, '0')}`;
 }
 
 export function composeReceipt(facts: ReceiptFacts): string[] {

@@ -129,11 +129,6 @@ test.before(async () => {
   if (tsc.status !== 0) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
   await copyFile(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
   await cp(path.join(repoRoot, 'systemd'), path.join(app, 'systemd'), { recursive: true });
-  // The native audit sealer, as `npm run build:native` leaves it (test/run.mjs builds it before the suite).
-  const sealer = path.join(repoRoot, 'build', 'audit-seal.node');
-  if (!existsSync(sealer)) throw new Error('build/audit-seal.node is missing: run `npm run build:native`');
-  await mkdir(path.join(app, 'build'));
-  await copyFile(sealer, path.join(app, 'build', 'audit-seal.node'));
 
   const keys = path.join(scratch, 'keys');
   await createHostKeys(keys);
@@ -247,12 +242,6 @@ test.serial('systemd runs the host as the bank-host system user, without capabil
   t.is(fields.NoNewPrivs, '1');
   t.is(fields.Seccomp, '2', 'SystemCallFilter= is in force');
   t.is(readFileSync(`/proc/${booted!.systemdPid}/comm`, 'utf8').trim(), 'systemd');
-});
-
-test.serial('under the sandbox and the system call filter the host loads the native audit sealer, not the JavaScript fallback', (t) => {
-  const serving = logLines().find((line) => line.msg === 'bank host serving');
-  t.is(serving?.auditSealer, 'native');
-  t.false(logLines().some((line) => /sealed in JavaScript/.test(line.msg)));
 });
 
 test.serial('systemd loaded every hardening setting the unit asks for, as it reads them', (t) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { composeReceipt, formatCents } from '../../../kiosk/core/receipt.js';
+import { composeReceipt } from '../../../kiosk/core/receipt.js';
+import { formatCents } from '../../../protocol/money.js';
 
 test('amounts are printed as dollars and cents from integer cents', (t) => {
   t.is(formatCents(0), '$0.00');
