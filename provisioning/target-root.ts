@@ -1,12 +1,10 @@
 // The kiosk's root filesystem as provisioning sees it: a mounted SD card or any folder. Paths are the ones
 // the kiosk's units read (systemd/atm-kiosk.service, atm-kiosk.tmpfiles.conf), joined under the root.
-// Files are written whole or not at all (temp file, fsync, rename, fsync of the folder), because a
-// technician may pull the card out the moment the command returns.
-import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+// Files are written whole or not at all (atomic-file.ts).
+import { chmod, chown, lstat, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KEY_FILE_HEX_CHARS, parseKioskConfig, type KioskConfig } from '../kiosk/core/config.js';
-import { writeSecretFile } from '../bank-host/keys.js';
+import { type FileOwner, replaceFileAtomically, runningAsRoot, syncFolder } from './atomic-file.js';
 
 /** Where the kiosk looks, as absolute paths on the kiosk itself. */
 export const KIOSK_PATHS = {
@@ -49,10 +47,7 @@ export async function assertRootFolder(root: string): Promise<void> {
   if (!info?.isDirectory()) throw new ProvisionError('ROOT_MISSING', `--root ${root} is not a folder (mount the SD card's root partition and give its mount point)`);
 }
 
-export interface Owner {
-  readonly uid: number;
-  readonly gid: number;
-}
+export type Owner = FileOwner;
 
 /** The kiosk user's uid and gid in the TARGET's /etc/passwd (never this machine's); undefined when the
  *  user does not exist there yet (a fresh image: systemd-sysusers creates it at first boot). */
@@ -81,8 +76,6 @@ export async function targetOwners(root: string): Promise<{ config: Owner; key: 
   const gid = (await kioskGroupInRoot(root)) ?? user?.gid ?? 0;
   return { config: { uid: 0, gid }, key: user ?? { uid: 0, gid: 0 }, kioskUserExists: user !== undefined };
 }
-
-const isRoot = () => process.getuid?.() === 0;
 
 /** What a root currently holds: the config as text and parsed (if it parses), and whether a key exists. */
 export interface RootIdentity {
@@ -181,7 +174,7 @@ export async function writeConfig(root: string, config: KioskConfig, owner: Owne
   const text = JSON.stringify(config, null, 2) + '\n';
   const existing = await readSmallFile(file, MAX_CONFIG_BYTES);
   if (existing === text) return (await applyOwnerAndMode(file, owner, CONFIG_FILE_MODE)) ? 'updated' : 'unchanged';
-  await replaceFile(file, text, owner, CONFIG_FILE_MODE, false);
+  await replaceFileAtomically(file, text, { owner, mode: CONFIG_FILE_MODE });
   return existing === undefined ? 'created' : 'updated';
 }
 
@@ -192,7 +185,7 @@ export async function writeKey(root: string, keyHex: string, owner: Owner): Prom
   const existingText = await readSmallFile(file, KEY_FILE_HEX_CHARS + 2);
   const existing = existingText === undefined ? undefined : parseKeyText(existingText);
   if (existing === keyHex) return (await applyOwnerAndMode(file, owner, KEY_FILE_MODE)) ? 'updated' : 'unchanged';
-  await replaceFile(file, keyHex + '\n', owner, KEY_FILE_MODE, true);
+  await replaceFileAtomically(file, keyHex + '\n', { owner, mode: KEY_FILE_MODE });
   return existingText === undefined ? 'created' : 'updated';
 }
 
@@ -217,35 +210,12 @@ export async function destroyKey(root: string): Promise<boolean> {
   return true;
 }
 
-async function replaceFile(file: string, content: string, owner: Owner, mode: number, secret: boolean): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    if (secret) {
-      await writeSecretFile(temp, content);
-    } else {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(content, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    await applyOwnerAndMode(temp, owner, mode);
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-  await syncFolder(path.dirname(file));
-}
-
 /** Sets owner (only when running as root: nobody else may give a file away) and mode; true if it changed
  *  anything. */
 async function applyOwnerAndMode(file: string, owner: Owner, mode: number): Promise<boolean> {
   const info = await stat(file);
   let changed = false;
-  if (isRoot() && (info.uid !== owner.uid || info.gid !== owner.gid)) {
+  if (runningAsRoot() && (info.uid !== owner.uid || info.gid !== owner.gid)) {
     await chown(file, owner.uid, owner.gid);
     changed = true;
   }
@@ -256,13 +226,4 @@ async function applyOwnerAndMode(file: string, owner: Owner, mode: number): Prom
   return changed;
 }
 
-export async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export { isRoot as runningAsRoot };
+export { runningAsRoot };

@@ -7,10 +7,11 @@
 // version. The one file a site owns is /etc/udev/rules.d/70-atm-kiosk.rules (its hardware's USB ids,
 // replacing the packaged rules entirely): written only when the technician passes --udev-rules FILE.
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, readFile, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inRoot, ProvisionError, syncFolder, type Change } from './target-root.js';
+import { replaceFileAtomically, syncFolder } from './atomic-file.js';
+import { inRoot, ProvisionError, type Change } from './target-root.js';
 
 export const KIOSK_UNIT = 'atm-kiosk.service';
 export const KIOSK_DEFAULT_TARGET = 'graphical.target';
@@ -50,11 +51,7 @@ export async function installPackagedFiles(root: string, sourceDir = packagedUni
       continue;
     }
     await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-    const temp = `${target}.provision.tmp`;
-    await copyFile(path.join(sourceDir, file.source), temp);
-    await chmod(temp, 0o644);
-    await rename(temp, target);
-    await syncFolder(path.dirname(target));
+    await replaceFileAtomically(target, await readFile(path.join(sourceDir, file.source)), { mode: 0o644 });
     changes.push({ path: file.target, change: 'created' });
   }
   return changes;
@@ -67,11 +64,7 @@ export async function installSiteUdevRules(root: string, rulesFile: string): Pro
   const existing = await readFile(target, 'utf8').catch(() => undefined);
   if (existing === text) return { path: SITE_UDEV_RULES, change: 'unchanged' };
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-  const temp = `${target}.provision.tmp`;
-  await writeFile(temp, text, { mode: 0o644 });
-  await chmod(temp, 0o644);
-  await rename(temp, target);
-  await syncFolder(path.dirname(target));
+  await replaceFileAtomically(target, text, { mode: 0o644 });
   return { path: SITE_UDEV_RULES, change: existing === undefined ? 'created' : 'updated' };
 }
 
@@ -173,10 +166,6 @@ export async function writeHostAddressDropIn(root: string, hostIp: string): Prom
   const existing = await readFile(target, 'utf8').catch(() => undefined);
   if (existing === text) return { path: HOST_ADDRESS_DROP_IN, change: 'unchanged' };
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-  const temp = `${target}.provision.tmp`;
-  await writeFile(temp, text, { mode: 0o644 });
-  await chmod(temp, 0o644);
-  await rename(temp, target);
-  await syncFolder(path.dirname(target));
+  await replaceFileAtomically(target, text, { mode: 0o644 });
   return { path: HOST_ADDRESS_DROP_IN, change: existing === undefined ? 'created' : 'updated' };
 }
