@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { ensureDebianPackages } from '../provisioning/debian-packages.ts';
+import { ensureDebianPackages } from '../dev/debian-packages.ts';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const packages = readFileSync(path.join(root, 'test/debian-packages.txt'), 'utf8')

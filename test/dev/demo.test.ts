@@ -31,7 +31,7 @@ interface Demo {
 }
 
 function startDemo(dir: string, port: number, env: NodeJS.ProcessEnv, args: string[] = []): Demo {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'provisioning/demo.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/demo.ts', ...args], {
     env: { ...process.env, ATM_DEMO_DIR: dir, ATM_DEMO_PORT: String(port), DISPLAY: '', WAYLAND_DISPLAY: '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
