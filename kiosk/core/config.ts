@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN } from '../../protocol/limits.js';
+import { KioskError } from '../common/errors.js';
 import { MAX_CASSETTES, MAX_NOTES_PER_CASSETTE } from '../devices/dispenser/messages.js';
 
 /** Bounds on timeouts a config may set: below the minimum a customer cannot read the screen, above the
@@ -74,9 +75,10 @@ export type KioskConfig = z.infer<typeof kioskConfigSchema>;
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
 export type Language = KioskConfig['languages'][number];
 
-export class KioskConfigError extends Error {
+/** Names the file and the field that is wrong, for a technician to fix. */
+export class KioskConfigError extends KioskError<'CONFIG_INVALID'> {
   constructor(message: string) {
-    super(message);
+    super('CONFIG_INVALID', message);
     this.name = 'KioskConfigError';
   }
 }

@@ -8,6 +8,7 @@ import type { ClientLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import type { AccountSummary, PostingKind, SessionInfo } from '../../protocol/messages.js';
 import { derivePinKey } from '../../protocol/pin-block.js';
+import { describe, KioskError } from '../common/errors.js';
 import { payableAmounts, type CassetteStock } from '../devices/dispenser/note-plan.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import type { PrinterStatus } from '../devices/printer/types.js';
@@ -41,12 +42,9 @@ export type PinPadKey = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'enter' | 'backs
 export type KioskCommandErrorCode = 'WRONG_STATE' | 'BAD_ARGUMENT' | 'NOT_ON_SCREEN';
 
 /** A command the UI may not give now, or gave with a bad argument: a UI bug, never a customer error. */
-export class KioskCommandError extends Error {
-  constructor(
-    readonly code: KioskCommandErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class KioskCommandError extends KioskError<KioskCommandErrorCode> {
+  constructor(code: KioskCommandErrorCode, message: string) {
+    super(code, message);
     this.name = 'KioskCommandError';
   }
 }
@@ -927,8 +925,4 @@ function checkCents(amountCents: number): void {
 
 function checkText(value: string, maxChars: number, name: string): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxChars) throw new KioskCommandError('BAD_ARGUMENT', `${name}: 1..${maxChars} characters`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
 import type { KioskSnapshot } from '../core/session.js';
 import { activityCursor, MAX_MESSAGE_AMOUNT_CENTS, postingKind } from '../../protocol/messages.js';
+import { describe } from '../common/errors.js';
 import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../preload/api.js';
 
 /** History cursors are opaque host strings; the protocol bounds them at 128 characters. */
@@ -111,7 +112,7 @@ export function createUiHandlers(controller: UiController, log: (message: string
           log('ui command refused', { command, code: error.code, reason: error.message });
           return refuse(error.code, error.message);
         }
-        log('ui command failed', { command, error: error instanceof Error ? error.message : String(error) });
+        log('ui command failed', { command, error: describe(error) });
         return refuse('INTERNAL', 'the command failed');
       }
     },

@@ -4,6 +4,7 @@
 
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../../../protocol/log.js';
+import { describe } from '../../common/errors.js';
 import { DeviceError } from '../serial/device-error.js';
 import { createDeferred, sleepMs, waitAtMost, type Deferred } from '../serial/deferred.js';
 import { SerialLink } from '../serial/serial-link.js';
@@ -509,8 +510,4 @@ function errorOf(result: ResultCode): DispenseErrorCode | undefined {
 
 function sameCounts(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,6 +2,7 @@
 // so the driver proves the printer is alive with real-time status requests before and after a job.
 
 import type { Logger } from '../../../protocol/log.js';
+import { describe } from '../../common/errors.js';
 import { DeviceError } from '../serial/device-error.js';
 import { createDeferred, waitAtMost, type Deferred } from '../serial/deferred.js';
 import { SerialLink } from '../serial/serial-link.js';
@@ -228,8 +229,4 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     at += chunk.length;
   }
   return out;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
