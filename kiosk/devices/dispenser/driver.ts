@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from '../../../protocol/log.js';
 import { describe } from '../../common/errors.js';
 import { DeviceError } from '../serial/device-error.js';
+import { SerialCommandQueue } from '../serial/command-queue.js';
 import { createDeferred, sleepMs, waitAtMost, type Deferred } from '../serial/deferred.js';
 import { SerialLink } from '../serial/serial-link.js';
 import { ACK, NAK, FrameDecoder, encodeFrame, type DecodedItem, type Frame } from './frame-codec.js';
@@ -101,8 +102,7 @@ export class SerialCashDispenser implements CashDispenser {
   private exchange: Exchange | undefined;
   // Random start: after a restart our first SEQ must not look like a retransmission of the last one.
   private nextSeq = randomInt(256);
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private readonly queue: SerialCommandQueue;
   private currentAvailability: DeviceAvailability = 'closed';
   private readonly listeners = new Set<(change: AvailabilityChange) => void>();
   private lastFrameError = '';
@@ -119,6 +119,7 @@ export class SerialCashDispenser implements CashDispenser {
   constructor(private readonly options: SerialCashDispenserOptions) {
     this.limits = { ...DEFAULT_DISPENSER_LIMITS, ...options.limits };
     this.decoder = this.newDecoder();
+    this.queue = new SerialCommandQueue({ device: 'dispenser', commandNoun: 'commands', maxQueued: this.limits.maxQueuedCommands, isOpen: () => this.link?.isOpen === true });
   }
 
   get availability(): DeviceAvailability {
@@ -163,7 +164,7 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   status(): Promise<DispenserStatus> {
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       const frame = await this.exchangeWithRetransmit(COMMAND.STATUS, new Uint8Array(0));
       const report = this.parse(() => decodeStatusReport(frame.data));
       const status: DispenserStatus = {
@@ -178,14 +179,14 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   counters(): Promise<DispenserCounters> {
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       const frame = await this.exchangeWithRetransmit(COMMAND.COUNTERS, new Uint8Array(0));
       return { lifetimeDispensed: this.parse(() => decodeCounters(frame.data)) };
     });
   }
 
   reset(): Promise<void> {
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       const frame = await this.exchangeWithRetransmit(COMMAND.RESET, new Uint8Array(0));
       const report = this.parse(() => decodeResetReport(frame.data));
       if (report.state === 'error') {
@@ -199,7 +200,7 @@ export class SerialCashDispenser implements CashDispenser {
     if (!isValidTransactionId(transactionId)) {
       return Promise.reject(new DeviceError('BAD_ARGUMENT', `transaction id ${transactionId} is not an integer in 1..2^32-1`));
     }
-    return this.serialize(() => this.queryOnce(transactionId));
+    return this.queue.run(() => this.queryOnce(transactionId));
   }
 
   dispense(request: DispenseRequest): Promise<DispenseResult> {
@@ -210,7 +211,7 @@ export class SerialCashDispenser implements CashDispenser {
     }
     // Copy: the caller's array must not change what we compare the device's answer with.
     const notes = [...request.notes];
-    return this.serialize(() => this.dispenseOnce(request.transactionId, notes));
+    return this.queue.run(() => this.dispenseOnce(request.transactionId, notes));
   }
 
   private async dispenseOnce(transactionId: number, notes: number[]): Promise<DispenseResult> {
@@ -321,20 +322,6 @@ export class SerialCashDispenser implements CashDispenser {
 
   private newDecoder(): FrameDecoder {
     return new FrameDecoder({ knownCommands: DEVICE_RESPONSES, interByteTimeoutMs: this.limits.interByteTimeoutMs });
-  }
-
-  private serialize<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.link?.isOpen) return Promise.reject(new DeviceError('NOT_OPEN', 'the dispenser driver is not open'));
-    if (this.queued >= this.limits.maxQueuedCommands) {
-      return Promise.reject(new DeviceError('BUSY', `${this.queued} dispenser commands already queued`));
-    }
-    this.queued += 1;
-    const run = this.queue.then(work).finally(() => {
-      this.queued -= 1;
-    });
-    // The chain must survive a failed command; callers get the failure through `run`.
-    this.queue = run.catch(() => {});
-    return run;
   }
 
   private beginExchange(command: CommandCode): Exchange {
