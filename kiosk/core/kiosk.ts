@@ -6,7 +6,7 @@ import { ChannelClient } from '../../protocol/client.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
-import type { AccountSummary, PostingKind, SessionInfo } from '../../protocol/messages.js';
+import type { AccountSummary, SessionInfo } from '../../protocol/messages.js';
 import { derivePinKey } from '../../protocol/pin-block.js';
 import { describe, KioskError } from '../common/errors.js';
 import { payableAmounts, type CassetteStock } from '../devices/dispenser/note-plan.js';
@@ -18,7 +18,8 @@ import { createKioskDevices, type CreatedDevices, type KioskDevices } from './de
 import { JournalCorruptError, WithdrawalJournal } from './journal.js';
 import { composeReceipt, type ReceiptFacts } from './receipt.js';
 import { recoverWithdrawals } from './recovery.js';
-import { CustomerSession, realClock, type KioskSnapshot, type MenuChoice, type Notice, type SessionClock } from './session.js';
+import { CustomerSession, realClock, type SessionClock } from './session.js';
+import type { ActivityRequest, HistoryRequest, KioskSnapshot, MenuChoice, Notice, PinPadKey, TransferRequest } from './ui-contract.js';
 import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeadlines, type WithdrawalDeps, type WithdrawalOutcome } from './withdrawal.js';
 
 /** Health checks of the serial devices while no customer is being served (and reopen attempts). */
@@ -37,7 +38,7 @@ export const SIGNOUT_TIMEOUT_MS = 2_000;
 export const USERNAME_CHARS_MAX = 64;
 export const PASSWORD_CHARS_MAX = 128;
 
-export type PinPadKey = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'enter' | 'backspace' | 'clear' | 'cancel';
+export type { PinPadKey, TransferRequest };
 
 export type KioskCommandErrorCode = 'WRONG_STATE' | 'BAD_ARGUMENT' | 'NOT_ON_SCREEN';
 
@@ -72,27 +73,9 @@ export interface KioskControllerOptions {
   readonly customerRequestDeadlineMs?: number;
 }
 
-export interface TransferRequest {
-  readonly fromAccountId: string;
-  readonly toAccountId: string;
-  readonly amountCents: number;
-}
-
 /** Rows on one page of history or activity: what fits the 800×480 screen without scrolling. */
 export const HISTORY_ROWS_PER_PAGE = 6;
 
-export interface ActivityFilters {
-  readonly sinceMs?: number;
-  readonly cursor?: string;
-}
-
-export interface HistoryFilters {
-  readonly accountId?: string;
-  readonly sinceMs?: number;
-  readonly untilMs?: number;
-  readonly kinds?: PostingKind[];
-  readonly cursor?: string;
-}
 
 type DeviceName = 'card-reader' | 'pin-pad' | 'dispenser' | 'printer';
 
@@ -367,7 +350,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     }
   }
 
-  async history(filters: HistoryFilters): Promise<void> {
+  async history(filters: HistoryRequest): Promise<void> {
     this.requireScreen('history');
     const accountId = this.accountOrDefault(filters.accountId);
     await this.customerRequest(async (epoch) => {
@@ -388,7 +371,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
 
   /** The customer's own activity from the host's audit log: what they did at any kiosk, including what
    *  failed ("withdraw $100.00 failed - insufficient funds"), newest first. */
-  async activity(filters: ActivityFilters): Promise<void> {
+  async activity(filters: ActivityRequest): Promise<void> {
     this.requireScreen('history');
     await this.customerRequest(async (epoch) => {
       const body = {

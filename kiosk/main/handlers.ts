@@ -4,7 +4,7 @@
 // exercise exactly the code the kiosk runs.
 import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
-import type { KioskSnapshot } from '../core/session.js';
+import type { KioskSnapshot } from '../core/ui-contract.js';
 import { activityCursor, MAX_MESSAGE_AMOUNT_CENTS, postingKind } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
 import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../preload/api.js';
