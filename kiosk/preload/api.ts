@@ -1,5 +1,5 @@
 // The one API the renderer sees, as `window.atm`. The renderer is untrusted: every method takes at most
-// one plain JSON argument, which the main process validates (kiosk/main/handlers.ts) before it reaches
+// one plain JSON argument, which the main process validates (kiosk/bridge/handlers.ts) before it reaches
 // the controller. Customer outcomes arrive as state pushes, never as results: a command's result only
 // says whether the main process accepted it (a refusal is a UI bug or a race, such as a double tap).
 //

@@ -1,7 +1,7 @@
 // The main-process side of `window.atm`: one plain function per API method, each parsing its one
 // untrusted argument with zod before it reaches the KioskController. No Electron here: the Electron IPC
-// layer and the browser bridge (tests, a technician's laptop) call these same functions, so tests
-// exercise exactly the code the kiosk runs.
+// layer (kiosk/main/main.ts) and the browser bridge (kiosk/browser/, for tests and a technician's laptop)
+// call these same functions, so tests exercise exactly the code the kiosk runs.
 import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
 import type { KioskSnapshot } from '../core/ui-contract.js';
