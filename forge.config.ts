@@ -8,8 +8,8 @@ import { MakerZIP } from '@electron-forge/maker-zip';
 import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { VitePlugin } from '@electron-forge/plugin-vite';
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
-import { copyNativeModules } from './kiosk/main/packaging/native-modules.js';
-import { NATIVE_MODULES } from './kiosk/main/vite.main.config.js';
+import { copyNativeModules } from './kiosk/build/packaging/native-modules.js';
+import { NATIVE_MODULES } from './kiosk/build/vite.main.config.js';
 
 /** The project folder (this file's), whatever the working directory of the build. */
 const projectDir = path.dirname(fileURLToPath(import.meta.url));
@@ -19,11 +19,11 @@ const config: ForgeConfig = {
     name: 'atm-kiosk',
     executableName: 'atm-kiosk',
     asar: { unpack: '**/*.node' },
-    // The units, udev rules and their installer scripts ride along as resources (see packaging/postinst.sh).
+    // The units, udev rules and their installer scripts ride along as resources (see kiosk/build/packaging/postinst.sh).
     extraResource: ['systemd'],
   },
   // Nothing is compiled: serialport, node-hid and classic-level ship Node-API prebuilds for linux-arm64 and
-  // linux-arm, which Electron loads unchanged (kiosk/main/packaging/native-modules.ts copies the target's).
+  // linux-arm, which Electron loads unchanged (kiosk/build/packaging/native-modules.ts copies the target's).
   // @electron/rebuild does not recognise their prebuild layouts and would compile them from source for the
   // target, which needs a cross toolchain, libudev headers and Electron's headers from the internet.
   rebuildConfig: { onlyModules: [] },
@@ -43,7 +43,7 @@ const config: ForgeConfig = {
           priority: 'optional',
           categories: ['Utility'],
           depends: ['cage', 'udev', 'libusb-1.0-0', 'libudev1'],
-          scripts: { postinst: 'kiosk/main/packaging/postinst.sh', prerm: 'kiosk/main/packaging/prerm.sh' },
+          scripts: { postinst: 'kiosk/build/packaging/postinst.sh', prerm: 'kiosk/build/packaging/prerm.sh' },
         },
       },
       ['linux'],
@@ -61,10 +61,10 @@ const config: ForgeConfig = {
   plugins: [
     new VitePlugin({
       build: [
-        { entry: 'kiosk/main/main.ts', config: 'kiosk/main/vite.main.config.ts', target: 'main' },
-        { entry: 'kiosk/main/preload.ts', config: 'kiosk/main/vite.preload.config.ts', target: 'preload' },
+        { entry: 'kiosk/main/main.ts', config: 'kiosk/build/vite.main.config.ts', target: 'main' },
+        { entry: 'kiosk/main/preload.ts', config: 'kiosk/build/vite.preload.config.ts', target: 'preload' },
       ],
-      renderer: [{ name: 'main_window', config: 'kiosk/main/vite.renderer.config.ts' }],
+      renderer: [{ name: 'main_window', config: 'kiosk/build/vite.renderer.config.ts' }],
     }),
     // Flipped in the Electron binary itself. Electron enforces ASAR integrity on macOS and Windows only; on
     // Linux the fuse is set but has no effect (see docs/packaging.md), and the app's files are protected by

@@ -19,7 +19,7 @@ import { KIOSK_CONFIG_FILE, type KioskConfigInput } from '../kiosk/core/config.j
 import { KioskController } from '../kiosk/core/kiosk.js';
 import { SimulatedCardReader } from '../kiosk/devices/card-reader/card-reader-simulator.js';
 import type { PrinterSimulator } from '../kiosk/devices/printer/simulator.js';
-import { buildRendererInto, displayName, electronBinary, findBrowser, openBrowserKiosk, type BrowserKiosk } from '../kiosk/main/browser-kiosk.js';
+import { buildRendererInto, displayName, electronBinary, findBrowser, openBrowserKiosk, type BrowserKiosk } from '../kiosk/browser/browser-kiosk.js';
 import { ensureDebianPackages } from './debian-packages.js';
 
 export const DEMO_DIR = path.resolve(process.env.ATM_DEMO_DIR ?? 'demo');

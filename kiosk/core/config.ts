@@ -5,6 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN } from '../../protocol/limits.js';
+import { KioskError } from '../common/errors.js';
+import type { Language } from './ui-contract.js';
 import { MAX_CASSETTES, MAX_NOTES_PER_CASSETTE } from '../devices/dispenser/messages.js';
 
 /** Bounds on timeouts a config may set: below the minimum a customer cannot read the screen, above the
@@ -16,6 +18,8 @@ export const GOODBYE_SCREEN_MS_MAX = 60_000;
 export const FAST_CASH_AMOUNTS_MAX = 8;
 export const KEY_FILE_HEX_CHARS = 64;
 export const KIOSK_CONFIG_FILE = 'kiosk.json';
+/** Every language the UI speaks (ui-contract.ts), in the default order of a kiosk that names none. */
+const LANGUAGES = ['en', 'fr'] as const satisfies readonly Language[];
 
 const usbId = z.number().int().min(0).max(0xffff);
 const hidDevice = z.discriminatedUnion('kind', [
@@ -61,7 +65,7 @@ export const kioskConfigSchema = z
       })
       .strict()
       .default({}),
-    languages: z.array(z.enum(['en', 'fr'])).min(1).max(2).default(['en', 'fr']),
+    languages: z.array(z.enum(LANGUAGES)).min(1).max(LANGUAGES.length).default([...LANGUAGES]),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -72,11 +76,12 @@ export const kioskConfigSchema = z
 
 export type KioskConfig = z.infer<typeof kioskConfigSchema>;
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
-export type Language = KioskConfig['languages'][number];
+export type { Language };
 
-export class KioskConfigError extends Error {
+/** Names the file and the field that is wrong, for a technician to fix. */
+export class KioskConfigError extends KioskError<'CONFIG_INVALID'> {
   constructor(message: string) {
-    super(message);
+    super('CONFIG_INVALID', message);
     this.name = 'KioskConfigError';
   }
 }

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { describe, KioskError } from '../common/errors.js';
 
 export const JOURNAL_FILE = 'withdrawals.journal';
 /** One record is a few hundred bytes; a longer line is not ours. */
@@ -58,9 +59,9 @@ export interface WithdrawalRecord {
   readonly updatedMs: number;
 }
 
-export class JournalCorruptError extends Error {
+export class JournalCorruptError extends KioskError<'JOURNAL_CORRUPT'> {
   constructor(message: string) {
-    super(message);
+    super('JOURNAL_CORRUPT', message);
     this.name = 'JournalCorruptError';
   }
 }
@@ -127,7 +128,7 @@ export class WithdrawalJournal {
         } catch (error) {
           // The record is durable; a failed compaction only leaves the file longer. Kept for the
           // kiosk's diagnostics, and tried again at the next append.
-          this.lastCompactionError = error instanceof Error ? error.message : String(error);
+          this.lastCompactionError = describe(error);
         }
       }
     });

@@ -1,73 +1,11 @@
-// The customer session as explicit states and the one snapshot type the UI renders. It holds no device
-// or network code: kiosk.ts drives it. Customer data lives only in `customer`/`view`, which every end of a
-// session clears. PIN digits never appear here, only how many were entered.
-import type { AccountSummary, ActivityEntry, HistoryEntry } from '../../protocol/messages.js';
-import type { Language } from './config.js';
+// The customer session as explicit states: which screen, in which language, what the customer is told and
+// shown, and the inactivity timers. It holds no device or network code: the controller's parts drive it.
+// Customer data lives only in `customer`/`view`, which every end of a session clears. PIN digits never
+// appear here, only how many were entered. The types are the UI's (ui-contract.ts).
+import type { CustomerView, IdentifyMethod, Language, Notice, Screen, SessionView } from './ui-contract.js';
 
-export type Screen =
-  | 'out-of-service'
-  | 'welcome'
-  /** Choose how to identify: swipe a card, sign in with a username, or register. */
-  | 'identify'
-  | 'pin'
-  | 'working'
-  | 'menu'
-  | 'balance'
-  | 'withdraw'
-  | 'deposit'
-  | 'history'
-  | 'transfer'
-  | 'receipt'
-  | 'goodbye';
-
-export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
-export type IdentifyMethod = 'card' | 'password' | 'register';
-
-/** What the customer is told; `code` is a stable key the UI translates (a ProtocolError or DeviceError
- *  code, or one of the kiosk's own below). Never holds a secret. */
-export interface Notice {
-  readonly code: string;
-  readonly amountCents?: number;
-}
-
-export type SessionView =
-  | { readonly kind: 'balance'; readonly account: AccountSummary }
-  | { readonly kind: 'history'; readonly accountId: string; readonly entries: readonly HistoryEntry[]; readonly nextCursor?: string }
-  /** The customer's own audit records (sign-ins, refused and failed operations too), on the history screen. */
-  | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
-  | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
-  | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
-  | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
-
-export interface CustomerView {
-  readonly username: string;
-  readonly cardLast4?: string;
-  readonly accounts: readonly AccountSummary[];
-  readonly dailyWithdrawalRemainingCents?: number;
-}
-
-export interface KioskSnapshot {
-  readonly screen: Screen;
-  readonly language: Language;
-  readonly languages: readonly Language[];
-  /** Why the kiosk is out of service (empty when in service): 'host-unreachable', 'dispenser: …', … */
-  readonly outOfServiceReasons: readonly string[];
-  readonly identifyMethod?: IdentifyMethod;
-  /** Digits entered on the PIN pad so far: the UI draws this many dots. */
-  readonly pinDigits: number;
-  /** The PIN pad is on the screen (no hardware keypad): the UI shows digit buttons. */
-  readonly onScreenPinPad: boolean;
-  readonly idleWarning: boolean;
-  readonly notice?: Notice;
-  readonly customer?: CustomerView;
-  /** Fast-cash buttons: only amounts the cassettes can pay now, within the customer's daily limit. */
-  readonly fastCashCents: readonly number[];
-  readonly receiptAvailable: boolean;
-  /** The dispenser is answering and ready, so the menu may offer cash (a dispenser lost mid-session
-   *  does not end the session: balance, deposit and transfer still work). */
-  readonly withdrawalAvailable: boolean;
-  readonly view?: SessionView;
-}
+/** Also here for the importers that knew it from this file (the reliability tests). */
+export type { KioskSnapshot } from './ui-contract.js';
 
 /** Which screen may follow which; anything else is a bug in the controller, so it throws. Every screen
  *  may go to 'goodbye' (cancel, timeout) and to 'out-of-service' when no customer is present. */

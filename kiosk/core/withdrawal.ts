@@ -8,6 +8,7 @@ import { newRequestId } from '../../protocol/envelope.js';
 import type { ChannelClient } from '../../protocol/client.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
+import { describe } from '../common/errors.js';
 import { MAX_TRANSACTION_ID } from '../devices/dispenser/messages.js';
 import { planNotes, type CassetteStock } from '../devices/dispenser/note-plan.js';
 import type { CashDispenser, DispenseErrorCode } from '../devices/dispenser/types.js';
@@ -248,8 +249,4 @@ async function settleWithdrawal(deps: WithdrawalDeps, record: WithdrawalRecord):
     }
     return { kind: 'unfinished', reason: `settlement unanswered: ${describe(error)}` };
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

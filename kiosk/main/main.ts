@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { createLogger } from '../../protocol/log.js';
 import { KioskController } from '../core/kiosk.js';
 import { IPC_CHANNEL_COMMAND, IPC_CHANNEL_GET_STATE, IPC_CHANNEL_STATE } from '../preload/api.js';
-import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, contentTypeFor, isBlockedShortcut, resolveAppFile } from './app-files.js';
-import { createUiHandlers, isTrustedSender, type UiHandlers } from './handlers.js';
+import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, contentTypeFor, isBlockedShortcut, resolveAppFile } from '../bridge/app-files.js';
+import { createUiHandlers, isTrustedSender, type UiHandlers } from '../bridge/handlers.js';
 
 // Set by Forge's Vite plugin: the folder name of the renderer build under .vite/renderer/.
 declare const MAIN_WINDOW_VITE_NAME: string;

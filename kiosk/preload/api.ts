@@ -1,62 +1,28 @@
 // The one API the renderer sees, as `window.atm`. The renderer is untrusted: every method takes at most
-// one plain JSON argument, which the main process validates (kiosk/main/handlers.ts) before it reaches
+// one plain JSON argument, which the main process validates (kiosk/bridge/handlers.ts) before it reaches
 // the controller. Customer outcomes arrive as state pushes, never as results: a command's result only
 // says whether the main process accepted it (a refusal is a UI bug or a race, such as a double tap).
 //
-// The snapshot types are written out here rather than imported from kiosk/core/session.ts because that
-// file (and config.ts, which it imports) needs Node's types, which the renderer must not have.
-// test/kiosk/ui/api-types.ts makes `tsc` fail the moment these differ from the core's.
+// The snapshot and the commands' argument types are the core's own (kiosk/core/ui-contract.ts, types only
+// and free of Node's types), imported as types: nothing of the core runs here or in the renderer.
 import type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind } from '../../protocol/messages.js';
+import type { ActivityRequest, HistoryRequest, KioskSnapshot, Language, MenuChoice, PinPadKey, TransferRequest } from '../core/ui-contract.js';
 
 export type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind };
-
-export type Language = 'en' | 'fr';
-
-export type Screen = 'out-of-service' | 'welcome' | 'identify' | 'pin' | 'working' | 'menu' | 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'receipt' | 'goodbye';
-
-export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
-export type IdentifyMethod = 'card' | 'password' | 'register';
-
-export interface Notice {
-  readonly code: string;
-  readonly amountCents?: number;
-}
-
-export type SessionView =
-  | { readonly kind: 'balance'; readonly account: AccountSummary }
-  | { readonly kind: 'history'; readonly accountId: string; readonly entries: readonly HistoryEntry[]; readonly nextCursor?: string }
-  | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
-  | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
-  | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
-  | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
-
-export interface CustomerView {
-  readonly username: string;
-  readonly cardLast4?: string;
-  readonly accounts: readonly AccountSummary[];
-  readonly dailyWithdrawalRemainingCents?: number;
-}
-
-/** What the UI renders; see docs/kiosk-core.md. Never holds a secret (no PIN digit, PAN or password). */
-export interface KioskSnapshot {
-  readonly screen: Screen;
-  readonly language: Language;
-  readonly languages: readonly Language[];
-  readonly outOfServiceReasons: readonly string[];
-  readonly identifyMethod?: IdentifyMethod;
-  readonly pinDigits: number;
-  readonly onScreenPinPad: boolean;
-  readonly idleWarning: boolean;
-  readonly notice?: Notice;
-  readonly customer?: CustomerView;
-  readonly fastCashCents: readonly number[];
-  readonly receiptAvailable: boolean;
-  /** The dispenser is ready: the menu offers cash only then. */
-  readonly withdrawalAvailable: boolean;
-  readonly view?: SessionView;
-}
-
-export type PinPadKeyName = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'enter' | 'backspace' | 'clear' | 'cancel';
+export type {
+  ActivityRequest,
+  CustomerView,
+  HistoryRequest,
+  IdentifyMethod,
+  KioskSnapshot,
+  Language,
+  MenuChoice,
+  Notice,
+  PinPadKey,
+  Screen,
+  SessionView,
+  TransferRequest,
+} from '../core/ui-contract.js';
 
 export interface Credentials {
   readonly username: string;
@@ -66,25 +32,6 @@ export interface Credentials {
 export interface AmountRequest {
   readonly amountCents: number;
   readonly accountId?: string;
-}
-
-export interface TransferRequest {
-  readonly fromAccountId: string;
-  readonly toAccountId: string;
-  readonly amountCents: number;
-}
-
-export interface HistoryRequest {
-  readonly accountId?: string;
-  readonly sinceMs?: number;
-  readonly untilMs?: number;
-  readonly kinds?: PostingKind[];
-  readonly cursor?: string;
-}
-
-export interface ActivityRequest {
-  readonly sinceMs?: number;
-  readonly cursor?: string;
 }
 
 /** Why the main process refused a command; never customer-facing. */
@@ -98,7 +45,7 @@ export interface AtmCommands {
   beginCardSignIn(): Promise<CommandResult>;
   beginPasswordSignIn(credentials: Credentials): Promise<CommandResult>;
   register(credentials: Credentials): Promise<CommandResult>;
-  pinPadPress(key: PinPadKeyName): Promise<CommandResult>;
+  pinPadPress(key: PinPadKey): Promise<CommandResult>;
   selectMenu(choice: MenuChoice | 'menu'): Promise<CommandResult>;
   withdraw(request: AmountRequest): Promise<CommandResult>;
   deposit(request: AmountRequest): Promise<CommandResult>;

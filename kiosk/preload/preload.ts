@@ -1,7 +1,8 @@
 // The Electron preload: builds `window.atm` from IPC and hands it to contextBridge. It stays tiny and
-// holds no logic, because anything here runs next to untrusted renderer code. Electron is not a
-// dependency yet, so this file is typed against the two small pieces of Electron it uses; the Electron
-// main process (kiosk/main/, next) passes the real `contextBridge` and `ipcRenderer` to `exposeAtmApi`.
+// holds no logic, because anything here runs next to untrusted renderer code. It does not import Electron
+// (only kiosk/main/ may): it is typed against the two small pieces of Electron it uses, and the preload
+// entry Electron runs (kiosk/main/preload.ts) passes the real `contextBridge` and `ipcRenderer` to
+// `exposeAtmApi`.
 import { ATM_COMMAND_NAMES, IPC_CHANNEL_COMMAND, IPC_CHANNEL_GET_STATE, IPC_CHANNEL_STATE, type AtmApi, type KioskSnapshot } from './api.js';
 
 /** The part of Electron's `ipcRenderer` the preload uses. */

@@ -526,7 +526,7 @@ test.serial(
     const root = await newRoot();
     await enroll(t, root, 'kiosk-firstboot-1');
     t.is((await stat(path.join(root, KEY))).uid, 0);
-    // What kiosk/main/packaging/postinst.sh runs, here against the card's root.
+    // What kiosk/build/packaging/postinst.sh runs, here against the card's root.
     const sysusers = systemdTool('systemd-sysusers', [`--root=${root}`, path.join(root, 'usr/lib/sysusers.d/atm-kiosk.conf')]);
     t.is(sysusers.status, 0, sysusers.stderr);
     const tmpfiles = systemdTool('systemd-tmpfiles', [`--root=${root}`, '--create', path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf')]);

@@ -1,16 +1,16 @@
 // The cash dispenser driver over a real serial port. The property that matters most: a DISPENSE
 // frame leaves this process at most once per call. Every failure after it is sent is resolved by
 // asking the device (LAST_DISPENSE) what that transaction did, never by sending it again.
+// The link layer (frames, ACK/NAK, retransmission) is link.ts; this file is what each command means.
 
-import { randomInt } from 'node:crypto';
 import type { Logger } from '../../../protocol/log.js';
+import { describe } from '../../common/errors.js';
+import { SerialCommandQueue } from '../serial/command-queue.js';
+import { sleepMs } from '../serial/deferred.js';
 import { DeviceError } from '../serial/device-error.js';
-import { createDeferred, sleepMs, waitAtMost, type Deferred } from '../serial/deferred.js';
-import { SerialLink } from '../serial/serial-link.js';
-import { ACK, NAK, FrameDecoder, encodeFrame, type DecodedItem, type Frame } from './frame-codec.js';
+import { DispenserLink, type DispenserLinkStats } from './link.js';
 import {
   COMMAND,
-  DEVICE_RESPONSES,
   MAX_CASSETTES,
   MAX_NOTES_PER_DISPENSE,
   MessageFormatError,
@@ -21,8 +21,6 @@ import {
   encodeDispenseCommand,
   encodeTransactionId,
   isValidTransactionId,
-  responseCommandOf,
-  type CommandCode,
   type DispenseRecord,
   type ResultCode,
 } from './messages.js';
@@ -73,51 +71,28 @@ export interface SerialCashDispenserOptions {
   logger?: Logger;
 }
 
-/** Statistics for diagnostics and tests; counts never reset while the driver lives. */
-export interface DispenserLinkStats {
-  framesSent: number;
-  dispenseFramesSent: number;
-  retransmissions: number;
-  naksReceived: number;
-  naksSent: number;
-  protocolErrors: number;
-  staleFramesIgnored: number;
-}
-
-interface Exchange {
-  seq: number;
-  responseCommand: number;
-  ack: Deferred<'ack' | 'nak'>;
-  response: Deferred<Frame>;
-}
-
-type ExchangeFailure = 'no-ack' | 'nak' | 'no-response';
-
 export class SerialCashDispenser implements CashDispenser {
   private readonly limits: DispenserLimits;
-  private link: SerialLink | undefined;
-  private decoder: FrameDecoder;
-  private exchange: Exchange | undefined;
-  // Random start: after a restart our first SEQ must not look like a retransmission of the last one.
-  private nextSeq = randomInt(256);
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private readonly link: DispenserLink;
+  private readonly queue: SerialCommandQueue;
   private currentAvailability: DeviceAvailability = 'closed';
   private readonly listeners = new Set<(change: AvailabilityChange) => void>();
-  private lastFrameError = '';
-  readonly stats: DispenserLinkStats = {
-    framesSent: 0,
-    dispenseFramesSent: 0,
-    retransmissions: 0,
-    naksReceived: 0,
-    naksSent: 0,
-    protocolErrors: 0,
-    staleFramesIgnored: 0,
-  };
 
   constructor(private readonly options: SerialCashDispenserOptions) {
     this.limits = { ...DEFAULT_DISPENSER_LIMITS, ...options.limits };
-    this.decoder = this.newDecoder();
+    this.link = new DispenserLink({
+      path: options.path,
+      baudRate: options.baudRate ?? 9600,
+      limits: this.limits,
+      logger: options.logger,
+      onAvailability: (availability, reason) => this.setAvailability(availability, reason),
+    });
+    this.queue = new SerialCommandQueue({ device: 'dispenser', commandNoun: 'commands', maxQueued: this.limits.maxQueuedCommands, isOpen: () => this.link.isOpen });
+  }
+
+  /** Statistics of the link, for diagnostics and tests. */
+  get stats(): DispenserLinkStats {
+    return this.link.stats;
   }
 
   get availability(): DeviceAvailability {
@@ -130,20 +105,8 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   async open(): Promise<void> {
-    if (this.link?.isOpen) return;
-    this.decoder = this.newDecoder();
-    this.link = await SerialLink.open(
-      {
-        path: this.options.path,
-        baudRate: this.options.baudRate ?? 9600,
-        writeTimeoutMs: this.limits.writeTimeoutMs,
-        closeTimeoutMs: this.limits.closeTimeoutMs,
-      },
-      {
-        onData: (bytes) => this.onBytes(bytes),
-        onUnexpectedClose: (error) => this.setAvailability('unavailable', `serial port closed: ${error?.message ?? 'no reason given'}`),
-      },
-    );
+    if (this.link.isOpen) return;
+    await this.link.open();
     // Availability is proven by an answer, not by an open fd.
     try {
       const status = await this.status();
@@ -155,15 +118,13 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   async close(): Promise<void> {
-    const link = this.link;
-    this.link = undefined;
-    await link?.close();
+    await this.link.close();
     this.setAvailability('closed', 'closed by the kiosk');
   }
 
   status(): Promise<DispenserStatus> {
-    return this.serialize(async () => {
-      const frame = await this.exchangeWithRetransmit(COMMAND.STATUS, new Uint8Array(0));
+    return this.queue.run(async () => {
+      const frame = await this.link.request(COMMAND.STATUS, new Uint8Array(0));
       const report = this.parse(() => decodeStatusReport(frame.data));
       const status: DispenserStatus = {
         state: report.state,
@@ -177,15 +138,15 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   counters(): Promise<DispenserCounters> {
-    return this.serialize(async () => {
-      const frame = await this.exchangeWithRetransmit(COMMAND.COUNTERS, new Uint8Array(0));
+    return this.queue.run(async () => {
+      const frame = await this.link.request(COMMAND.COUNTERS, new Uint8Array(0));
       return { lifetimeDispensed: this.parse(() => decodeCounters(frame.data)) };
     });
   }
 
   reset(): Promise<void> {
-    return this.serialize(async () => {
-      const frame = await this.exchangeWithRetransmit(COMMAND.RESET, new Uint8Array(0));
+    return this.queue.run(async () => {
+      const frame = await this.link.request(COMMAND.RESET, new Uint8Array(0));
       const report = this.parse(() => decodeResetReport(frame.data));
       if (report.state === 'error') {
         this.setAvailability('unavailable', `dispenser still in error state after RESET (${report.lastError})`);
@@ -198,7 +159,7 @@ export class SerialCashDispenser implements CashDispenser {
     if (!isValidTransactionId(transactionId)) {
       return Promise.reject(new DeviceError('BAD_ARGUMENT', `transaction id ${transactionId} is not an integer in 1..2^32-1`));
     }
-    return this.serialize(() => this.queryOnce(transactionId));
+    return this.queue.run(() => this.queryOnce(transactionId));
   }
 
   dispense(request: DispenseRequest): Promise<DispenseResult> {
@@ -209,29 +170,27 @@ export class SerialCashDispenser implements CashDispenser {
     }
     // Copy: the caller's array must not change what we compare the device's answer with.
     const notes = [...request.notes];
-    return this.serialize(() => this.dispenseOnce(request.transactionId, notes));
+    return this.queue.run(() => this.dispenseOnce(request.transactionId, notes));
   }
 
   private async dispenseOnce(transactionId: number, notes: number[]): Promise<DispenseResult> {
     const data = encodeDispenseCommand({ transactionId, notes });
-    const exchange = this.beginExchange(COMMAND.DISPENSE);
     let lost: string;
     try {
       // Sent once. A NAK, missing ACK or missing response all fall through to the query below.
-      this.stats.dispenseFramesSent += 1;
+      this.link.stats.dispenseFramesSent += 1;
       const noteCount = notes.reduce((sum, n) => sum + n, 0);
       const responseTimeoutMs = Math.min(this.limits.dispenseResponseTimeoutMs, this.limits.dispenseResponseBaseMs + this.limits.dispenseResponsePerNoteMs * noteCount);
-      const failure = await this.transmit(exchange, COMMAND.DISPENSE, data, responseTimeoutMs);
-      if (typeof failure !== 'string') {
-        const record = this.parse(() => decodeDispenseRecord(failure.data, 'DISPENSE response'));
+      const answer = await this.link.sendOnce(COMMAND.DISPENSE, data, responseTimeoutMs);
+      if (typeof answer !== 'string') {
+        const record = this.parse(() => decodeDispenseRecord(answer.data, 'DISPENSE response'));
         return this.resultFromRecord(record, transactionId, notes, 'response');
       }
-      lost = failure;
+      lost = answer;
     } catch (error) {
-      // A write error may still have put the whole frame on the wire; treat it like a lost response.
+      // A write error may still have put the whole frame on the wire, and a response that does not make
+      // sense says nothing reliable: both are treated like a lost response.
       lost = describe(error);
-    } finally {
-      this.endExchange(exchange);
     }
     this.options.logger?.warn('dispense response lost; asking the device what it did', { transactionId, reason: lost });
     return this.recoverDispenseOutcome(transactionId, notes, lost);
@@ -272,7 +231,7 @@ export class SerialCashDispenser implements CashDispenser {
   }
 
   private async queryOnce(transactionId: number): Promise<DispenseQueryResult> {
-    const frame = await this.exchangeWithRetransmit(COMMAND.LAST_DISPENSE, encodeTransactionId(transactionId));
+    const frame = await this.link.request(COMMAND.LAST_DISPENSE, encodeTransactionId(transactionId));
     const record = this.parse(() => decodeDispenseRecord(frame.data, 'LAST_DISPENSE response'));
     if (record.transactionId !== transactionId) {
       throw new DeviceError('DISPENSER_BAD_RESPONSE', `LAST_DISPENSE answered for transaction ${record.transactionId}, asked ${transactionId}`);
@@ -316,151 +275,6 @@ export class SerialCashDispenser implements CashDispenser {
     return result;
   }
 
-  // --- link layer --------------------------------------------------------------------------------
-
-  private newDecoder(): FrameDecoder {
-    return new FrameDecoder({ knownCommands: DEVICE_RESPONSES, interByteTimeoutMs: this.limits.interByteTimeoutMs });
-  }
-
-  private serialize<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.link?.isOpen) return Promise.reject(new DeviceError('NOT_OPEN', 'the dispenser driver is not open'));
-    if (this.queued >= this.limits.maxQueuedCommands) {
-      return Promise.reject(new DeviceError('BUSY', `${this.queued} dispenser commands already queued`));
-    }
-    this.queued += 1;
-    const run = this.queue.then(work).finally(() => {
-      this.queued -= 1;
-    });
-    // The chain must survive a failed command; callers get the failure through `run`.
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  private beginExchange(command: CommandCode): Exchange {
-    const exchange: Exchange = {
-      seq: this.nextSeq,
-      responseCommand: responseCommandOf(command),
-      ack: createDeferred(),
-      response: createDeferred(),
-    };
-    this.nextSeq = (this.nextSeq + 1) & 0xff;
-    this.exchange = exchange;
-    return exchange;
-  }
-
-  private endExchange(exchange: Exchange): void {
-    if (this.exchange === exchange) this.exchange = undefined;
-  }
-
-  /** One send of a frame and the wait for its ACK and response. Returns the response or why not. */
-  private async transmit(exchange: Exchange, command: CommandCode, data: Uint8Array, responseTimeoutMs: number): Promise<Frame | ExchangeFailure> {
-    const link = this.link;
-    if (!link) throw new DeviceError('NOT_OPEN', 'the dispenser driver is not open');
-    if (exchange.ack.settled) exchange.ack = createDeferred();
-    this.stats.framesSent += 1;
-    await link.write(encodeFrame({ seq: exchange.seq, command, data }));
-    const ack = await waitAtMost(exchange.ack.promise, this.limits.ackTimeoutMs);
-    if (ack.timedOut) return 'no-ack';
-    if (ack.value === 'nak') return 'nak';
-    const response = await waitAtMost(exchange.response.promise, responseTimeoutMs);
-    if (response.timedOut) {
-      this.noteFrameErrors(this.decoder.expire(Date.now()));
-      return 'no-response';
-    }
-    return response.value;
-  }
-
-  private async exchangeWithRetransmit(command: CommandCode, data: Uint8Array): Promise<Frame> {
-    const exchange = this.beginExchange(command);
-    let failure: ExchangeFailure = 'no-ack';
-    try {
-      for (let attempt = 1; attempt <= this.limits.maxTransmitAttempts; attempt++) {
-        // Same SEQ on every attempt: the device answers a retransmission from its last response
-        // instead of executing the command twice.
-        if (attempt > 1) this.stats.retransmissions += 1;
-        let outcome: Frame | ExchangeFailure;
-        try {
-          outcome = await this.transmit(exchange, command, data, this.limits.commandResponseTimeoutMs);
-        } catch (error) {
-          this.setAvailability('unavailable', `serial write failed: ${describe(error)}`);
-          throw error;
-        }
-        if (typeof outcome !== 'string') {
-          this.setAvailability('available', 'dispenser answered');
-          return outcome;
-        }
-        failure = outcome;
-      }
-    } finally {
-      this.endExchange(exchange);
-    }
-    const code = failure === 'nak' ? 'DISPENSER_NAK' : failure === 'no-ack' ? 'DISPENSER_NO_ACK' : 'DISPENSER_NO_RESPONSE';
-    const detail = this.lastFrameError ? `; last link error: ${this.lastFrameError}` : '';
-    this.setAvailability('unavailable', `no answer to command 0x${command.toString(16)} (${failure})`);
-    throw new DeviceError(code, `command 0x${command.toString(16)}: ${failure} after ${this.limits.maxTransmitAttempts} attempts${detail}`);
-  }
-
-  private onBytes(bytes: Uint8Array): void {
-    const items = this.decoder.push(bytes, Date.now());
-    for (const item of items) this.onItem(item);
-    this.noteFrameErrors(items);
-  }
-
-  private onItem(item: DecodedItem): void {
-    const exchange = this.exchange;
-    switch (item.kind) {
-      case 'ack':
-      case 'nak':
-        if (item.kind === 'nak') this.stats.naksReceived += 1;
-        // A stray ACK/NAK (late, duplicated) with no frame of ours waiting is dropped.
-        exchange?.ack.resolve(item.kind);
-        return;
-      case 'frame': {
-        this.sendControl(ACK);
-        const { frame } = item;
-        if (!exchange || frame.seq !== exchange.seq || frame.command !== exchange.responseCommand) {
-          // A response to a command we gave up on; it was ACKed so the device stops resending it.
-          this.stats.staleFramesIgnored += 1;
-          return;
-        }
-        // The response proves the command arrived even if its ACK was lost.
-        exchange.ack.resolve('ack');
-        exchange.response.resolve(frame);
-        return;
-      }
-      case 'error':
-        // Counted and answered once per chunk in noteFrameErrors.
-        return;
-    }
-  }
-
-  private noteFrameErrors(items: DecodedItem[]): void {
-    let askForResend = false;
-    for (const item of items) {
-      if (item.kind !== 'error') continue;
-      this.stats.protocolErrors += 1;
-      this.lastFrameError = `${item.code}: ${item.message}`;
-      this.options.logger?.warn('dispenser link error', { code: item.code, detail: item.message });
-      // Garbage is not a frame, so there is nothing to NAK; anything frame-shaped asks for a resend.
-      if (item.code !== 'garbage') askForResend = true;
-    }
-    // One NAK per chunk: a single corrupted frame can report several errors while the decoder
-    // resynchronises, and each NAK would make the device resend its response once more.
-    if (askForResend) {
-      this.stats.naksSent += 1;
-      this.sendControl(NAK);
-    }
-  }
-
-  private sendControl(byte: number): void {
-    const link = this.link;
-    if (!link?.isOpen) return;
-    link.write(Uint8Array.of(byte)).catch((error: unknown) => {
-      // A lost ACK/NAK is recovered by the protocol (the device resends); the log says why.
-      this.options.logger?.warn('dispenser ACK/NAK write failed', { error: describe(error) });
-    });
-  }
-
   private parse<T>(decode: () => T): T {
     try {
       return decode();
@@ -473,7 +287,7 @@ export class SerialCashDispenser implements CashDispenser {
   private setAvailability(availability: DeviceAvailability, reason: string): void {
     if (this.currentAvailability === availability) return;
     // 'closed' is left only by open(); a late event from the port must not revive a closed driver.
-    if (this.currentAvailability === 'closed' && !this.link) return;
+    if (this.currentAvailability === 'closed' && !this.link.isAttached) return;
     this.currentAvailability = availability;
     for (const listener of this.listeners) {
       try {
@@ -509,8 +323,4 @@ function errorOf(result: ResultCode): DispenseErrorCode | undefined {
 
 function sameCounts(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 // The dispenser's commands and the bytes of their DATA fields, both directions. Parsing is strict:
 // every length, enum and count is checked here, at the edge, so the driver and simulator trust types.
 
+import { KioskError } from '../../common/errors.js';
 import type { DispenseErrorCode, DispenserState } from './types.js';
 
 export const COMMAND = {
@@ -48,9 +49,10 @@ export type ResultCode = (typeof RESULT_CODES)[number];
 const OUTCOME_CODES = ['unknown', 'in-progress', 'completed', 'stopped'] as const;
 export type OutcomeCode = (typeof OUTCOME_CODES)[number];
 
-export class MessageFormatError extends Error {
+/** A message body that breaks the format (a short field, an unknown enum value, a count out of range). */
+export class MessageFormatError extends KioskError<'DISPENSER_MESSAGE_MALFORMED'> {
   constructor(message: string) {
-    super(message);
+    super('DISPENSER_MESSAGE_MALFORMED', message);
     this.name = 'MessageFormatError';
   }
 }

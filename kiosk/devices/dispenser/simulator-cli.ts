@@ -3,6 +3,7 @@
 // prints the path the kiosk should open, then serves until SIGINT/SIGTERM.
 
 import { parseArgs } from 'node:util';
+import { describe } from '../../common/errors.js';
 import { openPtyPair, type PtyPair } from '../serial/pty-pair.js';
 import { MAX_CASSETTES } from './messages.js';
 import { DispenserSimulator, type SimulatedCassette } from './simulator.js';
@@ -59,6 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`dispenser simulator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`dispenser simulator: ${describe(error)}\n`);
   process.exit(1);
 });

@@ -3,6 +3,7 @@
 // injected on purpose: jam, short pick, silence, NAK, low notes.
 
 import type { Logger } from '../../../protocol/log.js';
+import { describe } from '../../common/errors.js';
 import { sleepMs } from '../serial/deferred.js';
 import { SerialLink } from '../serial/serial-link.js';
 import { ACK, NAK, FrameDecoder, encodeFrame, type DecodedItem, type Frame } from './frame-codec.js';
@@ -230,7 +231,7 @@ export class DispenserSimulator {
         this.sendResponse(response);
       },
       (error: unknown) => {
-        this.linkErrors.push(`execute failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.linkErrors.push(`execute failed: ${describe(error)}`);
       },
     );
   }
@@ -369,7 +370,7 @@ export class DispenserSimulator {
     const link = this.link;
     if (!link?.isOpen) return;
     link.write(bytes).catch((error: unknown) => {
-      this.linkErrors.push(`write failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.linkErrors.push(`write failed: ${describe(error)}`);
     });
   }
 }

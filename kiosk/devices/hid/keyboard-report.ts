@@ -8,6 +8,7 @@
 //
 // A report says which keys are *down*, not which were pressed, so a press is a usage that is in this
 // report and was not in the previous one.
+import { KioskError } from '../../common/errors.js';
 
 export const BOOT_KEYBOARD_REPORT_BYTES = 8;
 export const BOOT_KEYBOARD_KEY_SLOTS = 6;
@@ -31,12 +32,9 @@ export type KeyPress =
 
 export type HidReportErrorCode = 'BAD_REPORT_LENGTH' | 'BAD_REPORT_ID';
 
-export class HidReportError extends Error {
-  constructor(
-    readonly code: HidReportErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class HidReportError extends KioskError<HidReportErrorCode> {
+  constructor(code: HidReportErrorCode, message: string) {
+    super(code, message);
     this.name = 'HidReportError';
   }
 }

@@ -1,6 +1,7 @@
 // Keeps one HID device open: opens it, reports when it becomes available or unavailable, and after a
 // failure (unplugged, not yet plugged in, permission not yet granted by udev) retries with exponential
 // backoff. Both HID drivers use it.
+import { describe } from '../../common/errors.js';
 import type { HidDeviceSource, OpenHidDevice } from './hid-device-source.js';
 
 export const DEFAULT_HID_REOPEN_LIMITS = {
@@ -87,7 +88,7 @@ export class ReconnectingHidDevice {
         },
         (error: unknown) => {
           if (this.state !== 'opening') return;
-          this.fail(`${this.source.description} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+          this.fail(`${this.source.description} could not be opened: ${describe(error)}`);
         },
       );
   }

@@ -2,7 +2,9 @@
 // so the driver proves the printer is alive with real-time status requests before and after a job.
 
 import type { Logger } from '../../../protocol/log.js';
+import { describe } from '../../common/errors.js';
 import { DeviceError } from '../serial/device-error.js';
+import { SerialCommandQueue } from '../serial/command-queue.js';
 import { createDeferred, waitAtMost, type Deferred } from '../serial/deferred.js';
 import { SerialLink } from '../serial/serial-link.js';
 import {
@@ -52,8 +54,7 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
   private readonly baudRate: number;
   private link: SerialLink | undefined;
   private statusWait: { reply: Deferred<number>; skipped: number } | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private readonly queue: SerialCommandQueue;
   private currentAvailability: PrinterAvailability = 'closed';
   private readonly listeners = new Set<(availability: PrinterAvailability, reason: string) => void>();
   /** Bytes the printer sent when no status was asked for, or that were not status bytes. */
@@ -62,6 +63,7 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
   constructor(private readonly options: SerialReceiptPrinterOptions) {
     this.limits = { ...DEFAULT_PRINTER_LIMITS, ...options.limits };
     this.baudRate = options.baudRate ?? 9600;
+    this.queue = new SerialCommandQueue({ device: 'printer', commandNoun: 'jobs', maxQueued: this.limits.maxQueuedJobs, isOpen: () => this.link?.isOpen === true });
   }
 
   get availability(): PrinterAvailability {
@@ -99,7 +101,7 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
   }
 
   status(): Promise<PrinterStatus> {
-    return this.serialize(() => this.readStatus());
+    return this.queue.run(() => this.readStatus());
   }
 
   print(lines: string[]): Promise<PrinterStatus> {
@@ -113,7 +115,7 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
       if (error instanceof RangeError) return Promise.reject(new DeviceError('BAD_ARGUMENT', error.message));
       return Promise.reject(error);
     }
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       const before = await this.readStatus();
       refuseUnlessPrintable(before, 'before printing');
       const chunks = [INITIALIZE, SELECT_CODE_PAGE_1252, ...layout.map(encodeLine), feedLines(this.limits.feedLinesBeforeCut), CUT];
@@ -188,19 +190,6 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
     }
   }
 
-  private serialize<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.link?.isOpen) return Promise.reject(new DeviceError('NOT_OPEN', 'the printer driver is not open'));
-    if (this.queued >= this.limits.maxQueuedJobs) {
-      return Promise.reject(new DeviceError('BUSY', `${this.queued} printer jobs already queued`));
-    }
-    this.queued += 1;
-    const run = this.queue.then(work).finally(() => {
-      this.queued -= 1;
-    });
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
   private setAvailability(availability: PrinterAvailability, reason: string): void {
     if (this.currentAvailability === availability) return;
     if (this.currentAvailability === 'closed' && !this.link) return;
@@ -228,8 +217,4 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     at += chunk.length;
   }
   return out;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,6 +2,7 @@
 // at each cut, answers DLE EOT status, and can be told its paper is near its end or out.
 
 import type { Logger } from '../../../protocol/log.js';
+import { describe } from '../../common/errors.js';
 import { SerialLink } from '../serial/serial-link.js';
 import {
   OFFLINE_COVER_OPEN_BIT,
@@ -150,7 +151,7 @@ export class PrinterSimulator {
         return; // Real printers ignore DLE EOT with an undefined n.
     }
     this.link?.write(Uint8Array.of(byte)).catch((error: unknown) => {
-      this.writeErrors.push(error instanceof Error ? error.message : String(error));
+      this.writeErrors.push(describe(error));
     });
   }
 }

@@ -1,41 +1,35 @@
-// The one error type of the kiosk's serial devices. A code never changes meaning; callers (the
-// transaction flow, the out-of-service screen, the logs) switch on `code`, never on `message`.
+// The error of the kiosk's serial devices: a KioskError (kiosk/common/errors.ts, where every code's meaning
+// is written) limited to the codes below. Callers (the transaction flow, the out-of-service screen, the
+// logs) switch on `code`, never on `message`.
+import { KioskError } from '../../common/errors.js';
 
-export const DEVICE_ERROR_CODES = {
-  // Serial plumbing
-  SERIAL_OPEN_FAILED: 'the serial port could not be opened',
-  SERIAL_WRITE_FAILED: 'writing to the serial port failed',
-  SERIAL_WRITE_TIMEOUT: 'the serial port did not drain written bytes in time',
-  SERIAL_CLOSED: 'the serial port is closed',
-  SOCAT_MISSING: 'socat is not installed',
-  PTY_PAIR_FAILED: 'socat did not create a pseudo-terminal pair',
-  // Device state
-  NOT_OPEN: 'the device driver is not open',
-  BUSY: 'too many commands are already queued for the device',
-  BAD_ARGUMENT: 'an argument to the driver is out of range',
-  // Cash dispenser link
-  DISPENSER_NO_ACK: 'the dispenser did not acknowledge a command within the retry budget',
-  DISPENSER_NAK: 'the dispenser rejected a command frame within the retry budget',
-  DISPENSER_NO_RESPONSE: 'the dispenser did not answer a command within the retry budget',
-  DISPENSER_BAD_RESPONSE: 'the dispenser sent a response that does not parse',
-  DISPENSER_REFUSED: 'the dispenser refused the command',
-  DISPENSE_OUTCOME_UNKNOWN: 'a dispense may have moved notes but the dispenser cannot say what it did',
-  // Receipt printer
-  PRINTER_NO_RESPONSE: 'the printer did not answer a status request in time',
-  PRINTER_BAD_STATUS: 'the printer sent a status byte that does not parse',
-  PRINTER_OUT_OF_PAPER: 'the printer is out of paper',
-  PRINTER_OFFLINE: 'the printer is offline (cover open or error)',
-} as const;
+export const DEVICE_ERROR_CODES = [
+  'SERIAL_OPEN_FAILED',
+  'SERIAL_WRITE_FAILED',
+  'SERIAL_WRITE_TIMEOUT',
+  'SERIAL_CLOSED',
+  'SOCAT_MISSING',
+  'PTY_PAIR_FAILED',
+  'NOT_OPEN',
+  'BUSY',
+  'BAD_ARGUMENT',
+  'DISPENSER_NO_ACK',
+  'DISPENSER_NAK',
+  'DISPENSER_NO_RESPONSE',
+  'DISPENSER_BAD_RESPONSE',
+  'DISPENSER_REFUSED',
+  'DISPENSE_OUTCOME_UNKNOWN',
+  'PRINTER_NO_RESPONSE',
+  'PRINTER_BAD_STATUS',
+  'PRINTER_OUT_OF_PAPER',
+  'PRINTER_OFFLINE',
+] as const;
 
-export type DeviceErrorCode = keyof typeof DEVICE_ERROR_CODES;
+export type DeviceErrorCode = (typeof DEVICE_ERROR_CODES)[number];
 
-export class DeviceError extends Error {
-  constructor(
-    readonly code: DeviceErrorCode,
-    message: string = DEVICE_ERROR_CODES[code],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class DeviceError extends KioskError<DeviceErrorCode> {
+  constructor(code: DeviceErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'DeviceError';
   }
 }

@@ -1,4 +1,4 @@
-import type { PinPadKeyName } from '../../preload/api.js';
+import type { PinPadKey } from '../../preload/api.js';
 import { send, type ScreenProps } from '../atm.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
@@ -10,7 +10,7 @@ const PIN_DOTS_SHOWN_MIN = 4;
  *  pad) or never leave the hardware keypad. */
 export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const dots = Math.max(PIN_DOTS_SHOWN_MIN, snap.pinDigits);
-  const press = (key: PinPadKeyName) => {
+  const press = (key: PinPadKey) => {
     if (key === 'enter') expectWork('sign-in');
     send(atm.pinPadPress(key));
   };

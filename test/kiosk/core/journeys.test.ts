@@ -122,7 +122,11 @@ test('registration at the kiosk signs the new customer in', async (t) => {
   const s = rig.kiosk.snapshot();
   t.is(s.screen, 'menu');
   t.is(s.customer?.accounts[0]?.balanceCents, 0);
-  await rig.kiosk.register('carol', PASSWORD).catch(() => {});
+  // Registering again from the menu is a UI bug, refused without touching the signed-in session.
+  const refused = await t.throwsAsync(rig.kiosk.register('carol', PASSWORD), { instanceOf: KioskCommandError });
+  t.is(refused?.code, 'WRONG_STATE');
+  t.is(rig.kiosk.snapshot().screen, 'menu');
+  t.is(rig.kiosk.snapshot().customer?.username, 'carol');
   rig.kiosk.cancel();
   await rig.waitFor((x) => x.screen === 'welcome');
   await rig.kiosk.register('carol', PASSWORD);

@@ -16,7 +16,7 @@ import { PrinterSimulator } from '../../../kiosk/devices/printer/simulator.js';
 import { openPtyPair, type PtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
 import { parseKioskConfig, type KioskConfigInput } from '../../../kiosk/core/config.js';
 import { KioskController, type KioskControllerOptions } from '../../../kiosk/core/kiosk.js';
-import type { KioskSnapshot } from '../../../kiosk/core/session.js';
+import type { KioskSnapshot } from '../../../kiosk/core/ui-contract.js';
 import { startTestHost, type TestHost } from '../../helpers/host.js';
 import { createLogger, silentLogger } from '../../../protocol/log.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import path from 'node:path';
-import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, isBlockedShortcut, resolveAppFile } from '../../../kiosk/main/app-files.js';
+import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, isBlockedShortcut, resolveAppFile } from '../../../kiosk/bridge/app-files.js';
 
 const root = '/opt/app/renderer';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'kiosk/main/browser-kiosk-cli.ts', ...args], { encoding: 'utf8', env: { ...process.env, DISPLAY: ':0', ...env }, timeout: 30_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'kiosk/browser/browser-kiosk-cli.ts', ...args], { encoding: 'utf8', env: { ...process.env, DISPLAY: ':0', ...env }, timeout: 30_000 });
 }
 
 test('--help explains the command and exits 0', (t) => {

@@ -21,8 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, type InlineConfig } from 'vite';
 import forgeConfig from '../../../forge.config.js';
-import { copyNativeModules, dependencyClosure, prebuildFolderMatches } from '../../../kiosk/main/packaging/native-modules.js';
-import { NATIVE_MODULES } from '../../../kiosk/main/vite.main.config.js';
+import { copyNativeModules, dependencyClosure, prebuildFolderMatches } from '../../../kiosk/build/packaging/native-modules.js';
+import { NATIVE_MODULES } from '../../../kiosk/build/vite.main.config.js';
 
 const require = createRequire(import.meta.url);
 // Forge's plugin ships this class but does not export it from its entry point.

@@ -1,8 +1,9 @@
 // Compile-time only (the root `tsc` checks it): the snapshot types the renderer sees through
-// kiosk/preload/api.ts are exactly the core's. They are written out there because the core's files need
-// Node's types and the renderer must not; this file makes any drift a type error.
+// kiosk/preload/api.ts are exactly the core's (kiosk/core/ui-contract.ts, which api.ts re-exports), and the
+// types the controller and configuration use are those too. A copy written out again anywhere would have to
+// stay equal; this file makes any drift a type error.
 import type * as Api from '../../../kiosk/preload/api.js';
-import type * as Session from '../../../kiosk/core/session.js';
+import type * as Session from '../../../kiosk/core/ui-contract.js';
 import type { Language } from '../../../kiosk/core/config.js';
 import type { PinPadKey } from '../../../kiosk/core/kiosk.js';
 
@@ -18,4 +19,4 @@ same<Api.Notice, Session.Notice>(true);
 same<Api.SessionView, Session.SessionView>(true);
 same<Api.CustomerView, Session.CustomerView>(true);
 same<Api.Language, Language>(true);
-same<Api.PinPadKeyName, PinPadKey>(true);
+same<Api.PinPadKey, PinPadKey>(true);

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { ExecutionContext } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { attachBrowserBridge, serveRenderer, type AttachedBridge, type RendererServer } from '../../../kiosk/main/browser-bridge.js';
-import { buildRendererInto } from '../../../kiosk/main/browser-kiosk.js';
-import { createUiHandlers } from '../../../kiosk/main/handlers.js';
+import { attachBrowserBridge, serveRenderer, type AttachedBridge, type RendererServer } from '../../../kiosk/browser/browser-bridge.js';
+import { buildRendererInto } from '../../../kiosk/browser/browser-kiosk.js';
+import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
 import type { KioskSnapshot } from '../../../kiosk/preload/api.js';
 import { startKioskRig, type KioskRig, type KioskRigOptions } from '../core/kiosk-rig.js';
 

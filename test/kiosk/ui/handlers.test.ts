@@ -4,8 +4,8 @@
 import { EventEmitter } from 'node:events';
 import test from 'ava';
 import { KioskCommandError } from '../../../kiosk/core/kiosk.js';
-import type { KioskSnapshot } from '../../../kiosk/core/session.js';
-import { createUiHandlers, isTrustedSender, type UiController } from '../../../kiosk/main/handlers.js';
+import type { KioskSnapshot } from '../../../kiosk/core/ui-contract.js';
+import { createUiHandlers, isTrustedSender, type UiController } from '../../../kiosk/bridge/handlers.js';
 import { ATM_COMMAND_NAMES } from '../../../kiosk/preload/api.js';
 
 function fakeController() {

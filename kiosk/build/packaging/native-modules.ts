@@ -2,7 +2,7 @@
 // main process loads, and every package they require, into the app being packaged.
 //
 // Why a copy at all: Forge's Vite plugin packages only the Vite bundles, and the bundles leave these modules
-// external (kiosk/main/vite.main.config.ts) because their binaries cannot be bundled.
+// external (kiosk/build/vite.main.config.ts) because their binaries cannot be bundled.
 //
 // Why only prebuilds: serialport (@serialport/bindings-cpp), node-hid and classic-level ship Node-API
 // binaries for linux-arm64 and linux-arm, which Electron loads as they are (Node-API is ABI-stable across

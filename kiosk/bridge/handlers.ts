@@ -1,11 +1,12 @@
 // The main-process side of `window.atm`: one plain function per API method, each parsing its one
 // untrusted argument with zod before it reaches the KioskController. No Electron here: the Electron IPC
-// layer and the browser bridge (tests, a technician's laptop) call these same functions, so tests
-// exercise exactly the code the kiosk runs.
+// layer (kiosk/main/main.ts) and the browser bridge (kiosk/browser/, for tests and a technician's laptop)
+// call these same functions, so tests exercise exactly the code the kiosk runs.
 import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
-import type { KioskSnapshot } from '../core/session.js';
+import type { KioskSnapshot } from '../core/ui-contract.js';
 import { activityCursor, MAX_MESSAGE_AMOUNT_CENTS, postingKind } from '../../protocol/messages.js';
+import { describe } from '../common/errors.js';
 import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../preload/api.js';
 
 /** History cursors are opaque host strings; the protocol bounds them at 128 characters. */
@@ -111,7 +112,7 @@ export function createUiHandlers(controller: UiController, log: (message: string
           log('ui command refused', { command, code: error.code, reason: error.message });
           return refuse(error.code, error.message);
         }
-        log('ui command failed', { command, error: error instanceof Error ? error.message : String(error) });
+        log('ui command failed', { command, error: describe(error) });
         return refuse('INTERNAL', 'the command failed');
       }
     },

@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { ATM_COMMAND_NAMES, type KioskSnapshot } from '../preload/api.js';
-import { APP_ORIGIN, CONTENT_SECURITY_POLICY, contentTypeFor, resolveAppFile } from './app-files.js';
-import { isTrustedSender, type UiHandlers } from './handlers.js';
+import { APP_ORIGIN, CONTENT_SECURITY_POLICY, contentTypeFor, resolveAppFile } from '../bridge/app-files.js';
+import { isTrustedSender, type UiHandlers } from '../bridge/handlers.js';
 
 /** Loopback only: the bridge hands out a live customer session to whoever can load the page. */
 export const BRIDGE_HOST = '127.0.0.1';

@@ -2,7 +2,7 @@
 // runs in Node at build time: nothing under kiosk/renderer/ may import Node. Relative asset paths, so the
 // same build loads from Electron's `atm://app/` and from the browser bridge on any loopback port. No
 // module-preload polyfill: it would be an inline script, which the CSP forbids. Under Electron Forge its
-// Vite plugin chooses the output folder; standalone (`npx vite build -c kiosk/main/vite.renderer.config.ts`)
+// Vite plugin chooses the output folder; standalone (`npx vite build -c kiosk/build/vite.renderer.config.ts`)
 // the build goes to dist/renderer/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

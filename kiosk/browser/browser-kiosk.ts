@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../protocol/log.js';
 import type { KioskController } from '../core/kiosk.js';
 import { attachBrowserBridge, serveRenderer } from './browser-bridge.js';
-import { createUiHandlers } from './handlers.js';
+import { createUiHandlers } from '../bridge/handlers.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -45,7 +45,7 @@ export async function electronBinary(): Promise<string | undefined> {
 /** Builds the renderer (production mode) into `outDir`; about two seconds. */
 export async function buildRendererInto(outDir: string): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: path.join(projectRoot, 'kiosk/main/vite.renderer.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await build({ configFile: path.join(projectRoot, 'kiosk/build/vite.renderer.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
 }
 
 export interface BrowserKiosk {

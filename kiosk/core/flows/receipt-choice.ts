@@ -1,0 +1,72 @@
+// The receipt question that ends every transaction: the flow that moved money offers the facts of its
+// receipt; the customer's answer prints them (when the printer can) and ends the visit either way.
+import { describe } from '../../common/errors.js';
+import type { PrinterStatus } from '../../devices/printer/types.js';
+import { isDeviceError } from '../../devices/serial/device-error.js';
+import { requireScreen } from '../command-checks.js';
+import { composeReceipt, type ReceiptFacts } from '../receipt.js';
+import type { FlowContext } from './context.js';
+
+/** What the receipt choice needs to know of the printer (the device supervisor keeps it). */
+export interface PrinterReadiness {
+  printerReady(): boolean;
+  notePrinterStatus(status: PrinterStatus | undefined): void;
+}
+
+/** What a transaction adds to the facts every receipt has (kiosk, time, customer, amount). */
+export type ReceiptDetails = Omit<ReceiptFacts, 'kioskId' | 'nowMs' | 'transaction' | 'amountCents' | 'cardLast4' | 'username'>;
+
+export class ReceiptChoice {
+  /** The last transaction's receipt, until the customer answers or the visit ends. */
+  private facts: ReceiptFacts | undefined;
+
+  constructor(
+    private readonly ctx: FlowContext,
+    private readonly printer: PrinterReadiness,
+  ) {
+    ctx.visit.onEnd(() => {
+      this.facts = undefined;
+    });
+  }
+
+  /** Keeps the receipt of the transaction that just ended; the caller then shows the receipt screen. */
+  offer(transaction: ReceiptFacts['transaction'], amountCents: number, details: ReceiptDetails): void {
+    const customer = this.ctx.session.customer;
+    this.facts = {
+      kioskId: this.ctx.config.deviceId,
+      nowMs: this.ctx.now(),
+      transaction,
+      amountCents,
+      ...(customer?.cardLast4 ? { cardLast4: customer.cardLast4 } : customer ? { username: customer.username } : {}),
+      ...details,
+    };
+  }
+
+  async choose(wanted: boolean): Promise<void> {
+    const { ctx } = this;
+    requireScreen(ctx.session, 'receipt');
+    const facts = this.facts;
+    this.facts = undefined;
+    if (!wanted || !facts) {
+      await ctx.visit.end();
+      return;
+    }
+    if (!this.printer.printerReady()) {
+      await ctx.visit.end({ code: 'RECEIPT_UNAVAILABLE' });
+      return;
+    }
+    await ctx.visit.busyWith(async () => {
+      try {
+        const status = await ctx.devices().printer.print(composeReceipt({ ...facts, nowMs: ctx.now() }));
+        this.printer.notePrinterStatus(status);
+        // The printer's paper running low is for the technician (device status), not the customer.
+        await ctx.visit.end({ code: 'RECEIPT_PRINTED' });
+      } catch (error) {
+        ctx.log.warn('receipt not printed', { error: describe(error) });
+        const code = isDeviceError(error) ? error.code : 'RECEIPT_UNAVAILABLE';
+        if (code === 'PRINTER_OUT_OF_PAPER') this.printer.notePrinterStatus({ online: false, paper: 'out' });
+        await ctx.visit.end({ code });
+      }
+    });
+  }
+}

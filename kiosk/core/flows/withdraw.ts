@@ -1,0 +1,113 @@
+// A cash withdrawal in the customer's presence: the dispenser's current cassettes, then the journalled
+// two-phase withdrawal (withdrawal.ts: authorize, dispense, complete or reverse), then what the customer is
+// told about its outcome. Whatever the withdrawal leaves unfinished, recovery finishes later.
+import { describe } from '../../common/errors.js';
+import type { CassetteStock } from '../../devices/dispenser/note-plan.js';
+import { checkCents, requireScreen } from '../command-checks.js';
+import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeps, type WithdrawalOutcome } from '../withdrawal.js';
+import { accountOrDefault } from './accounts.js';
+import type { FlowContext } from './context.js';
+import type { ReceiptChoice } from './receipt-choice.js';
+
+export interface WithdrawDeps {
+  readonly receipts: ReceiptChoice;
+  /** What runWithdrawal needs, with `onStep` called at each step as well as the test hook. */
+  withdrawalDeps(onStep?: (point: WithdrawalCrashPoint) => void): WithdrawalDeps;
+  /** The dispenser reported its cassettes (the fast-cash offers follow them). */
+  noteCassettes(cassettes: CassetteStock[]): void;
+  /** The withdrawal stopped half-way; recovery will finish it and says why it could not yet. */
+  noteUnfinished(reason: string): void;
+  /** A journal write failed or a money invariant broke: no withdrawal until a technician has looked. */
+  noteWithdrawalFault(reason: string): void;
+}
+
+export async function withdraw(ctx: FlowContext, deps: WithdrawDeps, amountCents: number, accountId?: string): Promise<void> {
+  const { session, visit, log } = ctx;
+  requireScreen(session, 'withdraw');
+  checkCents(amountCents);
+  const account = accountOrDefault(session, accountId);
+  const journal = ctx.journal();
+  const devices = ctx.devices();
+  if (!journal) {
+    session.setNotice({ code: 'WITHDRAWAL_UNAVAILABLE' });
+    return;
+  }
+  const confirmedAtMs = ctx.now();
+  await visit.operate(async (epoch) => {
+    let cassettes: CassetteStock[];
+    let cassettesReady: boolean;
+    try {
+      const status = await devices.dispenser.status();
+      cassettes = status.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: c.count }));
+      deps.noteCassettes(cassettes);
+      cassettesReady = status.state === 'ready';
+    } catch (error) {
+      log.warn('dispenser status failed before a withdrawal', { error: describe(error) });
+      await visit.end({ code: 'DISPENSER_UNAVAILABLE' });
+      return;
+    }
+    if (!cassettesReady) {
+      await visit.end({ code: 'DISPENSER_UNAVAILABLE' });
+      return;
+    }
+    let outcome: WithdrawalOutcome;
+    try {
+      const withdrawalDeps = deps.withdrawalDeps((point) => {
+        if (point === 'notes-dispensed') ctx.recordTiming('withdraw-confirm-to-cash', ctx.now() - confirmedAtMs);
+      });
+      outcome = await runWithdrawal(withdrawalDeps, { accountId: account, amountCents, cassettes });
+    } catch (error) {
+      // A journal write failed (disk full, failing card) or a money invariant broke: the kiosk must not
+      // take another withdrawal until a technician has looked; the journal shows what is open.
+      const fault = describe(error);
+      deps.noteWithdrawalFault(fault);
+      log.error('withdrawal fault', { error: fault });
+      await visit.end({ code: 'TRANSACTION_INCOMPLETE' });
+      return;
+    }
+    if (!visit.isCurrent(epoch)) return;
+    await tellOutcome(ctx, deps, outcome, account, amountCents);
+  });
+}
+
+async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: WithdrawalOutcome, account: string, amountCents: number): Promise<void> {
+  const { session, visit } = ctx;
+  switch (outcome.kind) {
+    case 'not-payable':
+      session.go('withdraw', { code: 'NOT_PAYABLE', amountCents });
+      return;
+    case 'declined':
+      if (outcome.code === 'NOT_SIGNED_IN' || outcome.code === 'SESSION_EXPIRED') {
+        await visit.end({ code: outcome.code });
+      } else {
+        session.go('withdraw', { code: outcome.code, amountCents });
+      }
+      return;
+    case 'dispense-failed':
+      // The hold was released; the customer's money is untouched.
+      await visit.end({ code: outcome.dispenseError === 'jam' ? 'DISPENSER_JAM' : 'DISPENSE_FAILED' });
+      return;
+    case 'unfinished': {
+      deps.noteUnfinished(outcome.reason);
+      const dispensedCents = outcome.record.dispensedCents;
+      await visit.end({ code: outcome.record.step === 'authorizing' ? 'HOST_UNAVAILABLE' : 'TRANSACTION_INCOMPLETE', ...(dispensedCents !== undefined ? { amountCents: dispensedCents } : {}) });
+      return;
+    }
+    case 'dispensed': {
+      const { record } = outcome;
+      const dispensedCents = record.dispensedCents ?? 0;
+      const customer = session.customer;
+      if (customer?.dailyWithdrawalRemainingCents !== undefined) {
+        session.customer = { ...customer, dailyWithdrawalRemainingCents: Math.max(0, customer.dailyWithdrawalRemainingCents - dispensedCents) };
+      }
+      session.view = { kind: 'withdrawal', amountCents, dispensedCents, short: outcome.short };
+      deps.receipts.offer('withdrawal', amountCents, {
+        dispensedCents,
+        accountId: account,
+        ...(record.authorizationId ? { authorizationId: record.authorizationId } : {}),
+      });
+      session.go('receipt', outcome.short ? { code: 'SHORT_DISPENSE', amountCents: dispensedCents } : undefined);
+      return;
+    }
+  }
+}

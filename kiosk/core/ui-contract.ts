@@ -1,0 +1,98 @@
+// What the UI sees of the kiosk core and what it sends: the snapshot it renders and the arguments of its
+// commands, written once. Types only, importing nothing but the channel's message types, so that the
+// preload API (kiosk/preload/api.ts) and through it the renderer may import them without Node's types.
+// Customer data lives only in `customer`/`view`; no secret is ever here: no PIN digit (only how many were
+// entered), PIN block, password, PAN (only the last four digits) or key.
+import type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind } from '../../protocol/messages.js';
+
+export type Language = 'en' | 'fr';
+
+export type Screen =
+  | 'out-of-service'
+  | 'welcome'
+  /** Choose how to identify: swipe a card, sign in with a username, or register. */
+  | 'identify'
+  | 'pin'
+  | 'working'
+  | 'menu'
+  | 'balance'
+  | 'withdraw'
+  | 'deposit'
+  | 'history'
+  | 'transfer'
+  | 'receipt'
+  | 'goodbye';
+
+export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
+export type IdentifyMethod = 'card' | 'password' | 'register';
+
+/** What the customer is told; `code` is a stable key the UI translates (a ProtocolError or DeviceError
+ *  code, or one of the kiosk's own: docs/kiosk-core.md lists them). Never holds a secret. */
+export interface Notice {
+  readonly code: string;
+  readonly amountCents?: number;
+}
+
+export type SessionView =
+  | { readonly kind: 'balance'; readonly account: AccountSummary }
+  | { readonly kind: 'history'; readonly accountId: string; readonly entries: readonly HistoryEntry[]; readonly nextCursor?: string }
+  /** The customer's own audit records (sign-ins, refused and failed operations too), on the history screen. */
+  | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
+  | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
+  | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
+  | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
+
+export interface CustomerView {
+  readonly username: string;
+  readonly cardLast4?: string;
+  readonly accounts: readonly AccountSummary[];
+  readonly dailyWithdrawalRemainingCents?: number;
+}
+
+/** What the UI renders; see docs/kiosk-core.md. */
+export interface KioskSnapshot {
+  readonly screen: Screen;
+  readonly language: Language;
+  readonly languages: readonly Language[];
+  /** Why the kiosk is out of service (empty when in service): 'host-unreachable', 'dispenser: …', … */
+  readonly outOfServiceReasons: readonly string[];
+  readonly identifyMethod?: IdentifyMethod;
+  /** Digits entered on the PIN pad so far: the UI draws this many dots. */
+  readonly pinDigits: number;
+  /** The PIN pad is on the screen (no hardware keypad): the UI shows digit buttons. */
+  readonly onScreenPinPad: boolean;
+  readonly idleWarning: boolean;
+  readonly notice?: Notice;
+  readonly customer?: CustomerView;
+  /** Fast-cash buttons: only amounts the cassettes can pay now, within the customer's daily limit. */
+  readonly fastCashCents: readonly number[];
+  readonly receiptAvailable: boolean;
+  /** The dispenser is answering and ready, so the menu may offer cash (a dispenser lost mid-session
+   *  does not end the session: balance, deposit and transfer still work). */
+  readonly withdrawalAvailable: boolean;
+  readonly view?: SessionView;
+}
+
+/** A key of the on-screen PIN pad. */
+export type PinPadKey = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'enter' | 'backspace' | 'clear' | 'cancel';
+
+export interface TransferRequest {
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  readonly amountCents: number;
+}
+
+/** A page of postings; every filter is optional (`accountId` defaults to the customer's first account). */
+export interface HistoryRequest {
+  readonly accountId?: string;
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
+  readonly kinds?: PostingKind[];
+  readonly cursor?: string;
+}
+
+/** A page of the customer's own audit records, newest first. */
+export interface ActivityRequest {
+  readonly sinceMs?: number;
+  readonly cursor?: string;
+}
