@@ -19,6 +19,8 @@ export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{2,62}$/;
 export const PSK_BYTES = 32;
 /** TLS 1.3 suites allowed on the channel: AEAD suites whose hash is SHA-256, as external PSKs require. */
 export const TLS_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
+/** The most notes one withdrawal pays out: the dispenser's presenter holds a bundle of at most 50. */
+export const MAX_NOTES_PER_WITHDRAWAL = 50;
 /** The (EC)DHE group of psk_dhe_ke. */
 export const TLS_KEY_SHARE_GROUPS = 'X25519';
 

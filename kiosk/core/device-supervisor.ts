@@ -5,7 +5,7 @@
 // just not offered a receipt. It also keeps what the dispenser last said of its cassettes (the fast-cash
 // offers follow it) and what the printer last said of its paper.
 import { describe } from '../common/errors.js';
-import type { CassetteStock } from '../devices/dispenser/note-plan.js';
+import type { CassetteStock } from '../../protocol/note-plan.js';
 import type { PrinterStatus } from '../devices/printer/types.js';
 import type { KioskDevices } from './devices.js';
 

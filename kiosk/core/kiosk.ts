@@ -12,7 +12,7 @@ import { ChannelClient } from '../../protocol/client.js';
 import type { ClientLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import { describe } from '../common/errors.js';
-import { payableAmounts } from '../devices/dispenser/note-plan.js';
+import { payableAmounts } from '../../protocol/note-plan.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import { KioskCommandError } from './command-checks.js';
 import { loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';

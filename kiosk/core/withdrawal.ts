@@ -10,7 +10,7 @@ import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { describe } from '../common/errors.js';
 import { MAX_TRANSACTION_ID } from '../devices/dispenser/messages.js';
-import { planNotes, type CassetteStock } from '../devices/dispenser/note-plan.js';
+import { planNotes, type CassetteStock } from '../../protocol/note-plan.js';
 import type { CashDispenser, DispenseErrorCode } from '../devices/dispenser/types.js';
 import type { WithdrawalJournal, WithdrawalRecord } from './journal.js';
 

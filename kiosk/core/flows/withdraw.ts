@@ -2,7 +2,7 @@
 // two-phase withdrawal (withdrawal.ts: authorize, dispense, complete or reverse), then what the customer is
 // told about its outcome. Whatever the withdrawal leaves unfinished, recovery finishes later.
 import { describe } from '../../common/errors.js';
-import type { CassetteStock } from '../../devices/dispenser/note-plan.js';
+import type { CassetteStock } from '../../../protocol/note-plan.js';
 import { checkCents, requireScreen } from '../command-checks.js';
 import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeps, type WithdrawalOutcome } from '../withdrawal.js';
 import { accountOrDefault } from './accounts.js';

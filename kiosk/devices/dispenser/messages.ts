@@ -1,6 +1,7 @@
 // The dispenser's commands and the bytes of their DATA fields, both directions. Parsing is strict:
 // every length, enum and count is checked here, at the edge, so the driver and simulator trust types.
 
+import { MAX_NOTES_PER_WITHDRAWAL } from '../../../protocol/limits.js';
 import { KioskError } from '../../common/errors.js';
 import type { DispenseErrorCode, DispenserState } from './types.js';
 
@@ -24,7 +25,7 @@ export const DEVICE_RESPONSES: ReadonlySet<number> = new Set(Object.values(COMMA
 
 export const MAX_CASSETTES = 8;
 /** A real presenter holds a bundle of about 50 notes; the device refuses more in one dispense. */
-export const MAX_NOTES_PER_DISPENSE = 50;
+export const MAX_NOTES_PER_DISPENSE = MAX_NOTES_PER_WITHDRAWAL;
 /** Counts in a cassette travel as u16. */
 export const MAX_NOTES_PER_CASSETTE = 0xffff;
 /** Transaction numbers travel as u32; 0 is reserved for "none". */

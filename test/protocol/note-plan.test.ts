@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { MAX_NOTES_PER_DISPENSE } from '../../../kiosk/devices/dispenser/messages.js';
-import { payableAmounts, planNotes, type CassetteStock } from '../../../kiosk/devices/dispenser/note-plan.js';
+import { MAX_NOTES_PER_DISPENSE } from '../../kiosk/devices/dispenser/messages.js';
+import { payableAmounts, planNotes, type CassetteStock } from '../../protocol/note-plan.js';
 
 const TWENTIES_AND_FIFTIES: CassetteStock[] = [
   { denominationCents: 2000, count: 100 },

@@ -1,7 +1,9 @@
 // Which notes pay an amount. Pure and exact: a bounded-knapsack search for the fewest notes, so
 // "no plan" really means the cassettes cannot pay it (greedy fails on e.g. 60 $ from 20s and 50s).
+// Shared: the kiosk plans each dispense with it, and the bank host refuses an amount the kiosk's
+// cassettes (as it last reported them) cannot pay, so both ends agree on what is payable.
 
-import { MAX_NOTES_PER_DISPENSE } from './messages.js';
+import { MAX_NOTES_PER_WITHDRAWAL } from './limits.js';
 
 export interface CassetteStock {
   denominationCents: number;
@@ -20,7 +22,7 @@ export const MAX_PLAN_NOTES = 10_000;
 export function planNotes(
   amountCents: number,
   cassettes: readonly CassetteStock[],
-  maxNotes: number = MAX_NOTES_PER_DISPENSE,
+  maxNotes: number = MAX_NOTES_PER_WITHDRAWAL,
 ): number[] | null {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw new RangeError(`amount ${amountCents} is not a positive integer of cents`);
   if (!Number.isSafeInteger(maxNotes) || maxNotes < 1 || maxNotes > MAX_PLAN_NOTES) {
