@@ -94,8 +94,9 @@ export interface BufferReading {
 /**
  * Turns successive reads of the 5-event buffer into each event exactly once. Re-reads (a retried
  * poll) carry the same counter and yield nothing; more than 5 new events yield the 5 and a loss
- * count; a counter back at 0, or a buffer whose older entries are not the events read last time,
- * is a reset. Keep one tracker for the life of the driver, across close and open, so events that
+ * count; a counter back at 0, a counter that went back, or a buffer whose older entries are not the
+ * events read last time, is a reset. A counter that went back is never read as a wrap of 250 events:
+ * that reading would report old buffer entries a second time. Keep one tracker for the life of the driver, across close and open, so events that
  * happen while the port is closed are still reported (or counted lost).
  */
 export class BillEventTracker {
@@ -128,13 +129,18 @@ export class BillEventTracker {
       return { baseline: false, newEvents: [], lostEvents: 0, reset: this.takeReset() };
     }
     const count = eventsBetween(last, now);
-    // Events already read sit `count` places further back; anything else means the counter went
-    // through 0 (a reset) between two reads, and what we think is new is not.
-    if (count < EVENT_BUFFER_SIZE && !continues(previous, events, count)) {
-      return { baseline: false, ...newestEvents(events, now, now), reset: this.takeReset() };
+    // Events already read sit `count` places further back in the buffer.
+    if (count < EVENT_BUFFER_SIZE && continues(previous, events, count)) {
+      return count === 0 ? nothingNew() : { baseline: false, ...newestEvents(events, now, count), reset: 'none' };
     }
-    if (count === 0) return nothingNew();
-    return { baseline: false, ...newestEvents(events, now, count), reset: 'none' };
+    if (count >= EVENT_BUFFER_SIZE && now > last && !this.resetExpected) {
+      // Too many to check against the last read: the newest five are new whatever happened.
+      return { baseline: false, ...newestEvents(events, now, count), reset: 'none' };
+    }
+    // The buffer does not continue the last read, or the counter went back: the counter went
+    // through 0 (a reset) unseen. Only the newest `now` entries are certainly from after it; older
+    // entries may be events already reported (not every validator clears its buffer on reset).
+    return { baseline: false, ...newestEvents(events, now, now), reset: this.takeReset() };
   }
 
   private takeReset(): 'expected' | 'unexpected' {

@@ -90,7 +90,8 @@ export type NoteAcceptorEvent =
       eventCounter?: number;
       /** events-lost: how many events were never seen. */
       lostEvents?: number;
-      /** device-reset: the note the driver last knew in escrow, whose fate is now unknown. */
+      /** device-reset, jam, unknown-bill, unknown-event: the note the driver last knew in escrow,
+       *  whose fate is now unknown (it is no longer routable). */
       noteInEscrow?: NoteRef;
     }
   | { type: 'fault-cleared'; codes: LatchedFaultCode[]; detail: string; eventCounter: number };

@@ -125,3 +125,31 @@ test('a re-read with the same counter but other events is a reset, not silence',
   t.is(reading.reset, 'unexpected');
   t.is(reading.newEvents.length, 2);
 });
+
+test('a counter that went back after a reset is a reset, and only the entries after it are new', (t) => {
+  const tracker = new BillEventTracker();
+  tracker.read(buffer(9, E(3, 0), E(3, 1), E(2, 0), E(2, 1), E(1, 0)));
+  // A validator that keeps its old entries over a reset, then records one event: counter 1.
+  const reading = tracker.read(buffer(1, E(0, 11), E(3, 0), E(3, 1), E(2, 0), E(2, 1)));
+  t.is(reading.reset, 'unexpected');
+  t.deepEqual(reading.newEvents, [{ event: E(0, 11), eventCounter: 1 }], 'the old stacked entries are not reported again');
+  t.is(reading.lostEvents, 0);
+});
+
+test('an expected reset whose first event came before the read is still the expected reset', (t) => {
+  const tracker = new BillEventTracker();
+  tracker.read(buffer(40, E(0, 6)));
+  tracker.expectReset();
+  t.is(tracker.read(buffer(40, E(0, 6))).reset, 'none', 'not reset yet: keep expecting');
+  const reading = tracker.read(buffer(1, E(0, 6)));
+  t.is(reading.reset, 'expected');
+  t.deepEqual(reading.newEvents, [{ event: E(0, 6), eventCounter: 1 }]);
+});
+
+test('a normal wrap that continues the buffer is not a reset', (t) => {
+  const tracker = new BillEventTracker();
+  tracker.read(buffer(254, E(0, 2), E(0, 2)));
+  const reading = tracker.read(buffer(1, E(0, 4), E(0, 3), E(0, 2), E(0, 2)));
+  t.is(reading.reset, 'none');
+  t.deepEqual(reading.newEvents.map((e) => e.eventCounter), [255, 1]);
+});
