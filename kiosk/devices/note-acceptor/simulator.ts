@@ -148,7 +148,7 @@ export class NoteAcceptorSimulator {
   /** A genuine note of a value in the bill table. */
   insertNote(valueCents: number): InsertOutcome {
     const note = this.notes.find((n) => n?.valueCents === valueCents);
-    if (!note) throw new RangeError(`no bill type is worth ${valueCents} cents; use insertUnsupported`);
+    if (!note) throw new RangeError(`no bill type is worth ${valueCents} cents: insert it as an unsupported note`);
     return this.insert(() => {
       if (!this.enabledMask.includes(note.billType)) return this.reject(4);
       if (!this.mode.useEscrow) return this.stackNote(note) ? 'stacked' : this.reject(3);
