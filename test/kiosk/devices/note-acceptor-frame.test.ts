@@ -1,6 +1,7 @@
 // The ccTalk link layer and data fields of the note acceptor, on known bytes. The frames here are the
 // worked examples of docs/devices.md "Note acceptor (ccTalk)".
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import {
   CcTalkFrameReader,
   MAX_DATA_BYTES,
@@ -34,13 +35,25 @@ const KNOWN_ANSWERS: [string, CcTalkFrame, string][] = [
   ['NAK', validatorToHost([], HEADER.NAK), '01 00 28 05 d2'],
   ['request equipment category', hostToValidator(HEADER.REQUEST_EQUIPMENT_CATEGORY_ID), '28 00 01 f5 e2'],
   ['"Bill Validator"', validatorToHost(encodeAscii('Bill Validator')), '01 0e 28 00 42 69 6c 6c 20 56 61 6c 69 64 61 74 6f 72 80'],
+  ['request manufacturer id', hostToValidator(HEADER.REQUEST_MANUFACTURER_ID), '28 00 01 f6 e1'],
+  ['"SIM"', validatorToHost(encodeAscii('SIM')), '01 03 28 00 53 49 4d eb'],
+  ['request product code', hostToValidator(HEADER.REQUEST_PRODUCT_CODE), '28 00 01 f4 e3'],
+  ['request serial number', hostToValidator(HEADER.REQUEST_SERIAL_NUMBER), '28 00 01 f2 e5'],
   ['serial number 0x123456', validatorToHost([0x56, 0x34, 0x12]), '01 03 28 00 56 34 12 38'],
+  ['request software revision', hostToValidator(HEADER.REQUEST_SOFTWARE_REVISION), '28 00 01 f1 e6'],
   ['comms revision request', hostToValidator(HEADER.REQUEST_COMMS_REVISION), '28 00 01 04 d3'],
+  ['comms revision 1.4.6', validatorToHost([1, 4, 6]), '01 03 28 00 01 04 06 c9'],
   ['reset device', hostToValidator(HEADER.RESET_DEVICE), '28 00 01 01 d6'],
   ['modify inhibits: bill types 2, 3, 4', hostToValidator(HEADER.MODIFY_INHIBIT_STATUS, [0x0e, 0x00]), '28 02 01 e7 0e 00 e0'],
+  ['request inhibit status', hostToValidator(HEADER.REQUEST_INHIBIT_STATUS), '28 00 01 e6 f1'],
+  ['inhibit status: bill types 2, 3, 4', validatorToHost([0x0e, 0x00]), '01 02 28 00 0e 00 c7'],
+  ['request master inhibit status', hostToValidator(HEADER.REQUEST_MASTER_INHIBIT_STATUS), '28 00 01 e3 f4'],
+  ['master inhibit status: enabled', validatorToHost([1]), '01 01 28 00 01 d5'],
   ['master inhibit off (enabled)', hostToValidator(HEADER.MODIFY_MASTER_INHIBIT_STATUS, [1]), '28 01 01 e4 01 f1'],
   ['master inhibit on (disabled)', hostToValidator(HEADER.MODIFY_MASTER_INHIBIT_STATUS, [0]), '28 01 01 e4 00 f2'],
   ['operating mode: stacker + escrow', hostToValidator(HEADER.MODIFY_BILL_OPERATING_MODE, [3]), '28 01 01 99 03 3a'],
+  ['request bill operating mode', hostToValidator(HEADER.REQUEST_BILL_OPERATING_MODE), '28 00 01 98 3f'],
+  ['bill operating mode: stacker + escrow', validatorToHost([3]), '01 01 28 00 03 d3'],
   ['request bill id of type 3', hostToValidator(HEADER.REQUEST_BILL_ID, [3]), '28 01 01 9d 03 36'],
   ['"CA0020A"', validatorToHost(encodeAscii('CA0020A')), '01 07 28 00 43 41 30 30 32 30 41 49'],
   ['request scaling of "CA"', hostToValidator(HEADER.REQUEST_COUNTRY_SCALING_FACTOR, [0x43, 0x41]), '28 02 01 9c 43 41 b5'],
@@ -67,6 +80,15 @@ for (const [what, frame, hex] of KNOWN_ANSWERS) {
     t.deepEqual(decoded, { ok: true, frame: { ...frame, data: Uint8Array.from(frame.data) } });
   });
 }
+
+test('every frame docs/devices.md shows for the note acceptor is one of these known answers', (t) => {
+  const docs = readFileSync(new URL('../../../docs/devices.md', import.meta.url), 'utf8');
+  const section = docs.slice(docs.indexOf('## Note acceptor (ccTalk)'));
+  const shown = [...section.matchAll(/`((?:[0-9A-Fa-f]{2} )+[0-9A-Fa-f]{2})`/g)].map((m) => (m[1] ?? '').toLowerCase());
+  t.true(shown.length >= 30, `${shown.length} frames found in the docs`);
+  const known = new Set(KNOWN_ANSWERS.map(([, , hex]) => hex));
+  for (const hex of shown) t.true(known.has(hex), `docs show ${hex}, which no known-answer test checks`);
+});
 
 test('the checksum is the byte that makes the sum 0 mod 256, worked by hand for a simple poll', (t) => {
   // 40 + 0 + 1 + 254 = 295; 295 mod 256 = 39; 256 - 39 = 217 = 0xd9.
