@@ -151,6 +151,13 @@ export class SerialNoteAcceptor implements NoteAcceptor {
 
   async open(): Promise<void> {
     if (this.link?.isOpen) return;
+    if (this.link) {
+      // The port closed under us: drop the old link quietly before opening a new one.
+      this.exchange?.close();
+      clearTimeout(this.pollTimer);
+      await this.link.close();
+      this.link = undefined;
+    }
     const generation = ++this.generation;
     const reader = new CcTalkFrameReader(
       { ownAddress: this.hostAddress, peerAddress: this.address, lineEchoes: this.options.lineEchoes ?? false, interByteGapMs: this.limits.interByteGapMs },
@@ -290,6 +297,7 @@ export class SerialNoteAcceptor implements NoteAcceptor {
       await this.command(HEADER.RESET_DEVICE, new Uint8Array(0), expectAck('reset'), 1);
       const seen = await waitAtMost(waiter.promise, this.limits.resetTimeoutMs);
       if (seen.timedOut) throw new DeviceError('NOTE_ACCEPTOR_NO_REPLY', `the event counter did not show the reset within ${this.limits.resetTimeoutMs} ms`);
+      if (seen.value) throw seen.value;
     } catch (error) {
       // A reset we cannot confirm must not explain a later one away: that one is reported as a fault.
       this.tracker.cancelExpectedReset();
@@ -351,7 +359,10 @@ export class SerialNoteAcceptor implements NoteAcceptor {
     const buffer = await this.query(HEADER.READ_BUFFERED_BILL_EVENTS, decodeEventBuffer);
     this.stats.eventReads += 1;
     const reading = this.tracker.read(buffer);
-    if (reading.baseline) this.options.logger?.info('note acceptor event counter baseline', { eventCounter: buffer.eventCounter });
+    if (reading.baseline) {
+      this.options.logger?.info('note acceptor event counter baseline', { eventCounter: buffer.eventCounter });
+      this.interpreter.adoptBaseline(buffer.events[0], buffer.eventCounter);
+    }
     this.interpreter.process(reading);
     this.refreshAvailability();
   }

@@ -4,6 +4,7 @@
 import { DeviceError } from '../serial/device-error.js';
 import { createDeferred, type Deferred } from '../serial/deferred.js';
 import { LATCHED_FAULTS, classifyEvent, type BufferReading, type ClassifiedEvent } from './bill-events.js';
+import type { RawBillEvent } from './headers.js';
 import type { LatchedFaultCode, NoteAcceptorEvent, NoteDenomination, NoteRef, RouteOutcome } from './types.js';
 
 interface Escrow {
@@ -16,7 +17,7 @@ export class NoteEventInterpreter {
   private escrow: Escrow | undefined;
   private readonly latched = new Set<LatchedFaultCode>();
   private routeWaiter: Deferred<RouteOutcome | DeviceError> | undefined;
-  private resetWaiter: Deferred<void> | undefined;
+  private resetWaiter: Deferred<DeviceError | undefined> | undefined;
   /** The accepted country's bill types; events of any other type are notes of unknown value. */
   billTable: ReadonlyMap<number, NoteDenomination> | undefined;
 
@@ -42,8 +43,8 @@ export class NoteEventInterpreter {
     return this.routeWaiter;
   }
 
-  /** Resolves when a reset the kiosk asked for shows in the events. */
-  awaitExpectedReset(): Deferred<void> {
+  /** Resolves (with no error) when a reset the kiosk asked for shows in the events. */
+  awaitExpectedReset(): Deferred<DeviceError | undefined> {
     this.resetWaiter = createDeferred();
     return this.resetWaiter;
   }
@@ -51,7 +52,15 @@ export class NoteEventInterpreter {
   /** The driver is closing: nobody waits for events any more. */
   abandonWaiters(error: DeviceError): void {
     this.routeWaiter?.resolve(error);
-    this.resetWaiter?.resolve();
+    this.resetWaiter?.resolve(error);
+  }
+
+  /** At the first read nothing is reported, except a note still held in escrow (the newest event is
+   *  its escrow event): that note is the kiosk's to return, and not routable unless reported. */
+  adoptBaseline(newest: RawBillEvent | undefined, eventCounter: number): void {
+    if (!newest || eventCounter === 0) return;
+    const event = classifyEvent(newest);
+    if (event.kind === 'escrow') this.apply(event, eventCounter);
   }
 
   process(reading: BufferReading): void {
@@ -74,7 +83,7 @@ export class NoteEventInterpreter {
     if (kind === 'expected') {
       // Latched faults the device still has are reported again after its reset.
       this.latched.clear();
-      this.resetWaiter?.resolve();
+      this.resetWaiter?.resolve(undefined);
     }
     this.failRoute('the device reset');
     if (kind === 'unexpected' || escrow) {

@@ -27,7 +27,7 @@ async function rig(t: ExecutionContext, options: { sim?: Partial<NoteAcceptorSim
     await pair.close();
   });
   await driver.open();
-  return { sim, driver, events, changes };
+  return { sim, driver, events, changes, pair };
 }
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -164,15 +164,16 @@ test('a note the kiosk never routes goes back to the customer at the escrow time
 });
 
 test('extendEscrow restarts the validator\'s escrow timeout', async (t) => {
-  const { sim, driver, events } = await rig(t, { sim: { escrowTimeoutMs: 1_500 } });
+  const { sim, driver, events } = await rig(t, { sim: { escrowTimeoutMs: 3_000 } });
   await driver.enable(ALL_CAD);
   sim.insertNote(2000);
   await waitFor(() => driver.noteInEscrow !== undefined, 'escrow');
-  // Extending well inside each timeout keeps the note held past the time it would have gone back.
-  const heldUntil = Date.now() + 3_000;
+  // Extending every 100 ms keeps the note held past the time it would have gone back; only a stall
+  // of the whole 3 s timeout between two extensions could let it go.
+  const heldUntil = Date.now() + 4_000;
   while (Date.now() < heldUntil) {
     await driver.extendEscrow();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.is(ofType(events, 'returned').length, 0);
   t.is((await driver.stack()).outcome, 'stacked');
@@ -253,6 +254,26 @@ test('the driver works over a line that echoes every frame', async (t) => {
   const frames = driver.linkStats.frames;
   t.true((frames?.echoesDropped ?? 0) > 10, `echoes dropped: ${frames?.echoesDropped}`);
   t.is(frames?.echoesMissing, 0);
+});
+
+test('a new driver (a restarted kiosk) finding a note held in escrow reports it once and can return it', async (t) => {
+  const { sim, driver, pair } = await rig(t);
+  await driver.enable(ALL_CAD);
+  sim.insertNote(2000);
+  await waitFor(() => driver.noteInEscrow !== undefined, 'escrow');
+  await driver.close();
+
+  const restarted = new SerialNoteAcceptor({ path: pair.hostPath, limits: TEST_LIMITS });
+  const events: NoteAcceptorEvent[] = [];
+  restarted.onEvent((event) => events.push(event));
+  t.teardown(() => restarted.close());
+  await restarted.open();
+  t.deepEqual(events.map((e) => e.type), ['escrow']);
+  t.deepEqual(restarted.noteInEscrow, { billType: 3, valueCents: 2000 });
+  t.is((await restarted.return()).outcome, 'returned');
+  await morePolls(restarted);
+  t.deepEqual(events.map((e) => e.type), ['escrow', 'returned']);
+  t.deepEqual(sim.stackedNotes(), []);
 });
 
 test('a closed driver refuses commands and is closed', async (t) => {
