@@ -230,7 +230,7 @@ export class NoteAcceptorSimulator {
     this.silent = silent;
   }
 
-  /** NAK every frame with this header (undefined: stop). */
+  /** NAK every frame with this header (on = false: stop). */
   nakHeader(header: number, on = true): void {
     if (on) this.naked.add(header);
     else this.naked.delete(header);
