@@ -43,6 +43,15 @@ export const KIOSK_ERROR_CODES = {
   PRINTER_BAD_STATUS: 'the printer sent a status byte that does not parse',
   PRINTER_OUT_OF_PAPER: 'the printer is out of paper',
   PRINTER_OFFLINE: 'the printer is offline (cover open or error)',
+  // Note acceptor, a ccTalk bill validator (DeviceError)
+  NOTE_ACCEPTOR_NO_REPLY: 'the note acceptor did not answer a command within the retry budget',
+  NOTE_ACCEPTOR_NAK: 'the note acceptor refused a command (NAK)',
+  NOTE_ACCEPTOR_BAD_REPLY: 'the note acceptor sent a reply that does not parse',
+  NOTE_ACCEPTOR_REFUSED: 'the note acceptor did not take the setting it was sent',
+  NOTE_ACCEPTOR_WRONG_DEVICE: 'the device at the note acceptor address is not a bill validator',
+  NOTE_ESCROW_EMPTY: 'no note is held in escrow',
+  NOTE_ROUTE_FAILED: 'the note acceptor could not route the note in escrow',
+  NOTE_ROUTE_OUTCOME_UNKNOWN: 'a route command may have moved the note, and no event has said where it went',
 } as const;
 
 export type KioskErrorCode = keyof typeof KIOSK_ERROR_CODES;
