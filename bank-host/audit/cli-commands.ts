@@ -3,7 +3,8 @@
 // (Imports from cli/main.ts are used only when a command runs, after both modules have loaded.)
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { UsageError, type AdminCliCommand } from '../cli/main.js';
+import type { AdminCliCommand } from '../cli/main.js';
+import { UsageError } from '../errors.js';
 import { auditCheckpoint, type AuditCheckpoint } from './checkpoint.js';
 import { AUDIT_SHOW_LIMIT_MAX } from './operator-commands.js';
 import type { AuditEntry } from './record.js';

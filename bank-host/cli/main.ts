@@ -7,15 +7,14 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createLogger, type Logger } from '../../protocol/log.js';
 import { formatCents } from '../../protocol/money.js';
-import { ADMIN_COMMANDS, AdminError, runAdminCommand, type AdminCommandName } from '../admin/commands.js';
+import { ADMIN_COMMANDS, runAdminCommand, type AdminCommandName } from '../admin/commands.js';
 import { AUDIT_CLI } from '../audit/cli-commands.js';
 import { probeAdminSocket, sendAdminCommand } from '../admin/socket.js';
 import { defaultHostConfig, HOST_CONFIG_FILE } from '../config.js';
+import { AdminError, describe, UsageError } from '../errors.js';
 import { createHostKeys, writeSecretFile } from '../keys.js';
 import { BankHost, openHostState, type HostPaths } from '../host.js';
 import { hostOperations } from '../operations/table.js';
-
-export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -462,8 +461,7 @@ export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter 
       io.err(`bank-host: ${error.message}`);
       return 2;
     }
-    const code = (error as { code?: unknown }).code;
-    io.err(`bank-host: ${(error as Error).message ?? String(error)}${typeof code === 'string' ? ` [${code}]` : ''}`);
+    io.err(`bank-host: ${describe(error)}`);
     return 1;
   }
 }

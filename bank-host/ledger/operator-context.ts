@@ -1,14 +1,12 @@
 // What operator functions (admin CLI, admin socket) share: the services they need, their error type, and
 // the rule that every operator action leaves an audit record with actor `operator`, failed ones included.
-import type { ErrorCode } from '../../protocol/errors.js';
 import type { AuditEvent } from '../audit/event.js';
+import { AdminError } from '../errors.js';
 import type { HostServices } from '../operations/context.js';
 import type { BatchOp } from '../store/database.js';
 
 export type OperatorServices = Pick<HostServices, 'db' | 'committer' | 'locks' | 'config' | 'keys' | 'now'>;
 
-export { AdminError, type AdminErrorCode } from '../admin/errors.js';
-import { AdminError } from '../admin/errors.js';
 
 /** Non-secret facts an operator action fills in as it learns them; they become its audit record. */
 export interface OperatorFacts {

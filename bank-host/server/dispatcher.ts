@@ -7,6 +7,7 @@ import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
 import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
 import { derivePinKey } from '../../protocol/pin-block.js';
 import type { AuditEvent } from '../audit/event.js';
+import { describe } from '../errors.js';
 import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
 import type { Change } from '../store/group-commit.js';
 import {
@@ -226,8 +227,4 @@ function toStored(error: ProtocolError): StoredOutcome {
 
 function toResponse(requestId: string, outcome: StoredOutcome): ResponseEnvelope {
   return outcome.ok ? resultResponse(requestId, outcome.result) : errorResponse(requestId, new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.retryable));
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

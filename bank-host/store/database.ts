@@ -3,6 +3,7 @@
 // the running host (or, when it is stopped, through a CLI that opens the database itself).
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
+import { DatabaseLockedError } from '../errors.js';
 import { PresenceFilter } from './presence-filter.js';
 
 export type BatchOp =
@@ -31,16 +32,6 @@ function encodeOp(op: BatchOp): EncodedOp {
   }
   if (op.value === undefined || op.value === null) throw new TypeError(`the value of ${op.key} cannot be ${String(op.value)}`);
   return { type: 'put', key: op.key, keyEncoding: 'utf8', value: JSON.stringify(op.value), valueEncoding: 'utf8' };
-}
-
-export class DatabaseLockedError extends Error {
-  readonly code = 'DATABASE_LOCKED';
-  constructor(readonly location: string) {
-    super(
-      `the database at ${location} is in use by another process (is \`bank-host serve\` running? ` +
-        'then pass --admin-socket so the command goes through it)',
-    );
-  }
 }
 
 /** Small, hot records that every money operation reads: kept in a write-through cache. Large or

@@ -6,7 +6,7 @@ import type { AuditEntry } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { addCustomer, openAccount } from '../../bank-host/customers/admin.js';
-import { AdminError } from '../../bank-host/ledger/operator-context.js';
+import { AdminError } from '../../bank-host/errors.js';
 import { resolveHold } from '../../bank-host/ledger/operator.js';
 import { POSTING_PREFIX, type PostingLeg } from '../../bank-host/ledger/records.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';

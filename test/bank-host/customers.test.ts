@@ -11,7 +11,7 @@ import {
   verifyPassword,
 } from '../../bank-host/customers/passwords.js';
 import { generatePin, pinMatches, pinVerificationValue } from '../../bank-host/customers/pins.js';
-import { AdminError } from '../../bank-host/ledger/operator-context.js';
+import { AdminError } from '../../bank-host/errors.js';
 import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
 
 const PASSWORD = 'correct horse battery';
