@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isDeviceId } from '../../protocol/channel.js';
 import { PSK_BYTES } from '../../protocol/limits.js';
+import type { AuditedCommitter } from '../audit/event.js';
 import { DeviceRegistryError } from '../errors.js';
 import type { Database } from '../store/database.js';
-import type { GroupCommitter } from '../store/group-commit.js';
 import { unwrapDeviceKey, wrapDeviceKey } from '../keys.js';
 import { KeyedLocks } from '../store/locks.js';
 
@@ -44,14 +44,14 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   private constructor(
     private readonly db: Database,
-    private readonly committer: GroupCommitter,
+    private readonly committer: AuditedCommitter,
     private readonly masterKey: Buffer,
     private readonly now: () => number,
   ) {
     super();
   }
 
-  static async load(db: Database, committer: GroupCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
+  static async load(db: Database, committer: AuditedCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
     const registry = new DeviceRegistry(db, committer, masterKey, now);
     for await (const [, record] of db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) {
       // Fail at start, not at a kiosk's handshake, if the master key is not the one the records were wrapped with.

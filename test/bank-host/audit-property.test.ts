@@ -65,7 +65,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
       const h = await createHarness({ config: { dailyWithdrawalLimitCents: 300_000 } });
       try {
         const { db, keys } = h.services;
-        h.services.committer.setAuditSink(await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac }));
+        h.services.committer.setSink(await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac }));
         let failNextWrite = false;
         const writeDurably = db.writeDurably.bind(db);
         db.writeDurably = async (ops) => {

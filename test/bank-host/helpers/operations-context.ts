@@ -50,8 +50,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const dir = await mkdtemp(path.join(tmpdir(), 'bank-ops-'));
   const db = await Database.open(path.join(dir, 'db'));
   const events: AuditEvent[] = [];
-  const committer = new GroupCommitter(db);
-  committer.setAuditSink({
+  const committer = new GroupCommitter<AuditEvent>(db);
+  committer.setSink({
     prepare: (batch) => {
       events.push(...batch);
       return [];
@@ -89,7 +89,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       type,
       nowMs: clock.nowMs,
       devicePinKey: () => derivePinKey(sharedKeys.get(connection.deviceId)!),
-      async finish(outcome: Outcome<T>, change: Change) {
+      async finish(outcome: Outcome<T>, change: Change<AuditEvent>) {
         if (finished !== undefined) throw new Error(`${type}: finish called twice`);
         finished = outcome;
         const stored = 'result' in outcome ? { result: outcome.result } : { error: outcome.error.code };
