@@ -8,7 +8,7 @@ import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { checkLedger } from '../ledger/check.js';
 import { countOpenHolds, listHolds, resolveHold } from '../ledger/operator.js';
-import { runOperatorAction } from '../ledger/operator-context.js';
+import { runOperatorAction } from '../audit/operator-action.js';
 import type { HostServices } from '../operations/context.js';
 
 export interface AdminContext {

@@ -3,7 +3,7 @@
 import { ProtocolError } from '../../protocol/errors.js';
 import type { Database } from '../store/database.js';
 import { AdminError } from '../errors.js';
-import { type OperatorServices, runOperatorAction } from './operator-context.js';
+import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import { OPEN_HOLD_PREFIX, type HoldRecord } from './records.js';
 import { type Settlement, type SettlementResult, readHold, settleAuthorization } from './withdrawals.js';
 
