@@ -27,7 +27,7 @@ import { checkLedger } from '../../bank-host/ledger/check.js';
 import { validateDepositCents, validateTransferCents, validateWithdrawalCents } from '../../bank-host/ledger/amounts.js';
 import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { activityOperation } from '../../bank-host/audit/activity-operation.js';
+import { activityOperation } from '../../bank-host/operations/activity.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
 import { Dispatcher } from '../../bank-host/server/dispatcher.js';
 import type { AuditedChange } from '../../bank-host/audit/event.js';
