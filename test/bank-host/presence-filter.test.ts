@@ -85,19 +85,25 @@ test('a key whose batch is still being written when a rebuild starts is in the r
   const db = await Database.open(await tempDir(t), { presenceFilterMinCapacity: 4 });
   t.teardown(() => db.close());
   await db.presenceFilterSettled();
-  // Hold the first batch back until a rebuild has scanned the disk without it.
-  const level = db.level as unknown as { _batch: (ops: unknown[], options: unknown) => Promise<void> };
-  const realBatch = level._batch.bind(level);
+  // Hold the first batch's write back (through LevelDB's public chained batch) until a rebuild has scanned
+  // the disk without it.
+  const level = db.level;
+  const realBatch = level.batch.bind(level) as () => ReturnType<typeof level.batch>;
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let holdNext = true;
-  level._batch = async (ops, options) => {
+  level.batch = (() => {
+    const batch = realBatch();
     if (holdNext) {
       holdNext = false;
-      await held;
+      const write = batch.write.bind(batch) as (options?: { sync?: boolean }) => Promise<void>;
+      batch.write = (async (options?: { sync?: boolean }) => {
+        await held;
+        return write(options);
+      }) as typeof batch.write;
     }
-    return realBatch(ops, options);
-  };
+    return batch;
+  }) as typeof level.batch;
   const slowKey = idemKey();
   const slow = db.writeDurably([{ type: 'put', key: slowKey, value: 'slow' }]);
   // These saturate the filter, so a rebuild starts and scans while the slow batch is still unwritten.
