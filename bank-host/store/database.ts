@@ -74,6 +74,8 @@ export class Database {
   private presenceBuild: Promise<void> | undefined;
   /** Filtered keys of batches being written, with how many such batches carry each. */
   private readonly presenceInFlight = new Map<string, number>();
+  /** Filters put in use since the database opened. */
+  private presenceBuilds = 0;
 
   private constructor(
     readonly location: string,
@@ -100,6 +102,13 @@ export class Database {
   async presenceFilterSettled(): Promise<boolean> {
     await this.presenceBuild;
     return this.presence !== undefined;
+  }
+
+  /** The presence filter in use: how many filters have been put in use since the database opened (the
+   *  first is built at open, each later one is a rebuild), and the capacity and keys of the current one
+   *  (0 and 0 while there is none). */
+  get presenceFilterStats(): { readonly builds: number; readonly capacity: number; readonly keys: number } {
+    return { builds: this.presenceBuilds, capacity: this.presence?.capacity ?? 0, keys: this.presence?.added ?? 0 };
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -238,6 +247,7 @@ export class Database {
       }
       if (!next.saturated) {
         this.presence = next;
+        this.presenceBuilds++;
         return;
       }
       capacity = 2 * next.added;
