@@ -10,10 +10,11 @@ import { AuditChain } from './audit/chain.js';
 import type { AuditEvent } from './audit/event.js';
 import { loadHostConfig, type HostConfig } from './config.js';
 import { DeviceRegistry } from './devices/registry.js';
+import { describe } from './errors.js';
 import { loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
-import { describe, Dispatcher } from './server/dispatcher.js';
+import { Dispatcher } from './server/dispatcher.js';
 import { expiredIdempotencyOps } from './server/idempotency.js';
 import { listHolds } from './ledger/operator.js';
 import { Database } from './store/database.js';
@@ -36,6 +37,8 @@ export interface HostPaths {
 export interface HostState {
   readonly services: HostServices;
   readonly registry: DeviceRegistry;
+  /** The committer's audit sink: the chain whose records every change writes. */
+  readonly audit: AuditChain;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ export async function openHostState(paths: HostPaths, log: Logger, options: { co
     return {
       services,
       registry,
+      audit,
       async close() {
         await committer.close();
         await db.close();
@@ -63,6 +67,19 @@ export async function openHostState(paths: HostPaths, log: Logger, options: { co
     await db.close();
     throw error;
   }
+}
+
+/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and each active
+ *  device's K_SHARED, from which a request's PIN key is derived. */
+export function hostDispatcher(state: HostState, operations: OperationTable): Dispatcher {
+  return new Dispatcher({
+    services: state.services,
+    operations,
+    deviceKey: (deviceId) => {
+      const lookup = state.registry.lookupPsk(deviceId);
+      return lookup.outcome === 'ok' ? lookup.key : undefined;
+    },
+  });
 }
 
 export interface ServeOptions {
@@ -91,14 +108,7 @@ export class BankHost {
     const recordSecurityEvent = (event: AuditEvent) => {
       services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
     };
-    const dispatcher = new Dispatcher({
-      services,
-      operations: options.operations,
-      deviceKey: (deviceId) => {
-        const lookup = registry.lookupPsk(deviceId);
-        return lookup.outcome === 'ok' ? lookup.key : undefined;
-      },
-    });
+    const dispatcher = hostDispatcher(state, options.operations);
     const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits);
     const address = await channel.listen(options.listenHost, options.listenPort);
     let admin: AdminSocketServer | undefined;

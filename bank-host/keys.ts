@@ -4,6 +4,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { KeyError } from './errors.js';
 
 export const KEY_FILES = {
   master: 'master.key',
@@ -17,10 +18,6 @@ export type KeyName = keyof typeof KEY_FILES;
 export type HostKeys = { readonly [K in KeyName]: Buffer };
 
 const KEY_BYTES = 32;
-
-export class KeyError extends Error {
-  readonly code = 'KEY_ERROR';
-}
 
 async function readKeyFile(file: string, enforceOwnerOnly: boolean): Promise<Buffer> {
   let info;

@@ -55,9 +55,8 @@ async function ledgerLoad(withAudit: boolean): Promise<LoadResult> {
   const db = await Database.open(path.join(dir, 'db'));
   try {
     const keys = randomKeys();
-    const committer = new GroupCommitter(db);
     const chain = withAudit ? await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac }) : undefined;
-    if (chain) committer.setAuditSink(chain);
+    const committer = new GroupCommitter<AuditEvent>(db, chain);
     const services: HostServices = {
       db,
       committer,

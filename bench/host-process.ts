@@ -51,7 +51,7 @@ async function handle(command: Command): Promise<unknown> {
     }
     case 'audit':
       // Switched only between load phases, when no batch is in flight; the chain reopens at the durable head.
-      services.committer.setAuditSink(command.enabled ? await AuditChain.open(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac }) : NO_AUDIT);
+      services.committer.setSink(command.enabled ? await AuditChain.open(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac }) : NO_AUDIT);
       return {};
     case 'check':
       return checkLedger(services.db);

@@ -1,13 +1,14 @@
 // Operator commands. One table serves both paths: through the running host's admin socket, and directly on
 // the database when the host is stopped. Arguments are validated here, whichever path they came by.
 import { z } from 'zod';
+import { AdminError } from '../errors.js';
 import { auditCheckpointArgs, auditShowArgs, auditVerifyArgs, runAuditCheckpoint, runAuditShow, runAuditVerify } from '../audit/operator-commands.js';
 import { addCustomer, blockCard, issueCard, openAccount, showCustomer, unblockCard } from '../customers/admin.js';
 import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { checkLedger } from '../ledger/check.js';
 import { countOpenHolds, listHolds, resolveHold } from '../ledger/operator.js';
-import { runOperatorAction } from '../ledger/operator-context.js';
+import { runOperatorAction } from '../audit/operator-action.js';
 import type { HostServices } from '../operations/context.js';
 
 export interface AdminContext {
@@ -20,9 +21,6 @@ export interface AdminContext {
   /** Progress of long commands (audit verify) for someone watching; the CLI on a stopped host prints it. */
   readonly progress?: (text: string) => void;
 }
-
-export { AdminError } from './errors.js';
-import { AdminError } from './errors.js';
 
 interface AdminCommand<S extends z.ZodTypeAny> {
   readonly args: S;

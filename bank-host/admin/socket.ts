@@ -5,7 +5,8 @@ import { chmod, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
 import type { Logger } from '../../protocol/log.js';
-import { AdminError, runAdminCommand, type AdminContext } from './commands.js';
+import { AdminError, errorCode } from '../errors.js';
+import { runAdminCommand, type AdminContext } from './commands.js';
 
 /** Admin replies can list many devices or holds; still bounded. */
 export const ADMIN_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -124,11 +125,7 @@ export class AdminSocketServer {
 }
 
 export function adminErrorBody(error: unknown): { code: string; message: string } {
-  if (error instanceof Error) {
-    const code = typeof (error as { code?: unknown }).code === 'string' ? (error as unknown as { code: string }).code : 'FAILED';
-    return { code, message: error.message };
-  }
-  return { code: 'FAILED', message: String(error) };
+  return { code: errorCode(error) ?? 'FAILED', message: error instanceof Error ? error.message : String(error) };
 }
 
 /** Sends one command to a serving host and returns its result, or throws AdminError. Progress the host

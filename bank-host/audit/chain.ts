@@ -3,6 +3,7 @@
 // synced batch as the state change, so a record exists exactly when its effect does (refused and failed
 // actions have no effect but still get their record, durably).
 import { randomBytes } from 'node:crypto';
+import { AuditError } from '../errors.js';
 import type { BatchOp, Database } from '../store/database.js';
 import type { AuditEvent, AuditSink } from './event.js';
 import {
@@ -23,10 +24,6 @@ import {
   storedTag,
   toPlaintext,
 } from './record.js';
-
-export class AuditChainError extends Error {
-  readonly code = 'AUDIT_CHAIN';
-}
 
 export function parseStoredHead(value: unknown): AuditHead | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -79,12 +76,12 @@ export class AuditChain implements AuditSink {
   }
 
   prepare(events: readonly AuditEvent[], timestampMs: number): BatchOp[] {
-    if (this.refusal !== undefined) throw new AuditChainError(this.refusal);
-    if (this.pending) throw new AuditChainError('audit batches overlap: prepare was called before the last batch finished');
+    if (this.refusal !== undefined) throw new AuditError('AUDIT_CHAIN', this.refusal);
+    if (this.pending) throw new AuditError('AUDIT_CHAIN', 'audit batches overlap: prepare was called before the last batch finished');
     const ops: BatchOp[] = [];
     let { seq, tag } = this.head;
     if (seq === 0) ops.push({ type: 'put', key: AUDIT_KEY_CHECK_KEY, value: keyCheck(this.keys) });
-    if (seq + events.length > AUDIT_SEQ_MAX) throw new AuditChainError('audit sequence numbers are exhausted');
+    if (seq + events.length > AUDIT_SEQ_MAX) throw new AuditError('AUDIT_CHAIN', 'audit sequence numbers are exhausted');
     // One call to the random source per batch rather than per record: fresh random IVs either way.
     const ivs = randomBytes(IV_BYTES * events.length);
     for (const [i, event] of events.entries()) {

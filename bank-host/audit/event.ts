@@ -1,6 +1,7 @@
 // What happened, as the audit log records it. Built by the code that performs an action and handed to the
 // group committer with the state change it describes, so a record exists exactly when its effect does.
 // Never put a password, PIN, PIN block, full PAN or key in any field.
+import type { Change, CommitSink, GroupCommitter } from '../store/group-commit.js';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused';
 
@@ -20,14 +21,12 @@ export interface AuditEvent {
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Turns events into batch operations at the moment a group commit is formed, so records are numbered
- *  and chained in exactly the order their batches reach the disk. */
-export interface AuditSink {
-  /** Returns the operations that store `events` (records plus the new chain head). Called once per batch,
-   *  in commit order; the sink may advance its in-memory head provisionally. */
-  prepare(events: readonly AuditEvent[], timestampMs: number): import('../store/database.js').BatchOp[];
-  /** The batch from the last `prepare` is durable. */
-  committed(): void;
-  /** The batch from the last `prepare` failed; roll the in-memory head back. */
-  failed(): void;
-}
+/** What the audit chain is to the group committer: it turns each batch's events into the records and the
+ *  new chain head, written in that batch. */
+export type AuditSink = CommitSink<AuditEvent>;
+
+/** A state change with the audit events that describe it. */
+export type AuditedChange = Change<AuditEvent>;
+
+/** The host's group committer: every change it writes carries audit events. */
+export type AuditedCommitter = GroupCommitter<AuditEvent>;

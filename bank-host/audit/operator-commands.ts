@@ -1,6 +1,7 @@
 // The operator's audit commands (`audit verify`, `audit checkpoint`, `audit show`) as admin commands: the
 // same code runs in the serving host (admin socket, results as JSON) and on a stopped host's database.
 import { z } from 'zod';
+import { AuditError } from '../errors.js';
 import type { HostKeys } from '../keys.js';
 import type { Database } from '../store/database.js';
 import { auditCheckpoint, createCheckpoint, type AuditCheckpoint } from './checkpoint.js';
@@ -14,16 +15,6 @@ export const AUDIT_SHOW_LIMIT_MAX = 5_000;
 /** Records one `audit show` call looks at before it answers with a cursor, so it never blocks the host
  *  for long. */
 export const AUDIT_SHOW_SCAN_MAX = 200_000;
-
-export class AuditCommandError extends Error {
-  constructor(
-    readonly code: 'AUDIT_INVALID',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AuditCommandError';
-  }
-}
 
 interface AuditCommandContext {
   readonly services: { readonly db: Database; readonly keys: HostKeys; readonly now: () => number };
@@ -54,7 +45,7 @@ export const auditCheckpointArgs = z.object({}).strict();
 export async function runAuditCheckpoint(ctx: AuditCommandContext): Promise<{ checkpoint: AuditCheckpoint; report: AuditVerifyReport }> {
   const onProgress = progressReporter(ctx.progress);
   const report = await verifyAuditChain(ctx.services.db, verifyKeys(ctx.services.keys), onProgress !== undefined ? { onProgress } : {});
-  if (!report.ok) throw new AuditCommandError('AUDIT_INVALID', `the audit log does not verify, so no checkpoint was signed: ${report.problem?.message ?? 'unknown problem'}`);
+  if (!report.ok) throw new AuditError('AUDIT_INVALID', `the audit log does not verify, so no checkpoint was signed: ${report.problem?.message ?? 'unknown problem'}`);
   // An empty log is checkpointed too: a later restore of an empty store then cannot pass for the log.
   const head = report.head === null ? { seq: 0, tag: genesisTag(ctx.services.keys.auditMac) } : { seq: report.head.seq, tag: Buffer.from(report.head.tag, 'base64') };
   return { checkpoint: createCheckpoint(ctx.services.keys.auditSign, head, ctx.services.now()), report };

@@ -4,6 +4,7 @@
 // LevelDB keys records, the chain head and the per-customer index live. See docs/audit.md.
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
 import { formatCents } from '../../protocol/money.js';
+import { AuditError } from '../errors.js';
 import type { BatchOp, Database } from '../store/database.js';
 import type { AuditEvent, AuditOutcome } from './event.js';
 
@@ -204,12 +205,8 @@ function sealRecordAfter(headerBytes: number, encKey: Buffer, seq: number, plain
   return sealed;
 }
 
-export class AuditDecryptError extends Error {
-  readonly code = 'AUDIT_DECRYPT_FAILED';
-}
-
 export function openRecord(encKey: Buffer, seq: number, sealed: Buffer): AuditPlaintext {
-  if (sealed.length < SEALED_MIN_BYTES) throw new AuditDecryptError(`audit record ${seq} is too short to be a sealed record`);
+  if (sealed.length < SEALED_MIN_BYTES) throw new AuditError('AUDIT_DECRYPT_FAILED', `audit record ${seq} is too short to be a sealed record`);
   const decipher = createDecipheriv('aes-256-gcm', encKey, sealed.subarray(0, IV_BYTES));
   decipher.setAAD(aad(seq));
   decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + GCM_TAG_BYTES));
@@ -217,7 +214,7 @@ export function openRecord(encKey: Buffer, seq: number, sealed: Buffer): AuditPl
   try {
     text = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + GCM_TAG_BYTES)), decipher.final()]).toString('utf8');
   } catch {
-    throw new AuditDecryptError(`audit record ${seq} does not decrypt under this audit encryption key (wrong key, or the record was altered)`);
+    throw new AuditError('AUDIT_DECRYPT_FAILED', `audit record ${seq} does not decrypt under this audit encryption key (wrong key, or the record was altered)`);
   }
   return JSON.parse(text) as AuditPlaintext;
 }

@@ -1,11 +1,11 @@
 // `audit show` and the customer's activity view: decrypt records and filter them. A customer filter walks
 // that customer's index (`audit:cust:<id>:<seq>`) so nobody else's records are read, let alone decrypted.
 // Every read is bounded: a page of results and a number of records looked at.
+import { AuditError } from '../errors.js';
 import type { Database } from '../store/database.js';
 import {
   AUDIT_RECORD_PREFIX,
   AUDIT_SEQ_DIGITS,
-  AuditDecryptError,
   type AuditEntry,
   auditCustomerPrefix,
   auditRecordKey,
@@ -117,7 +117,7 @@ export async function readAuditPage(db: Database, encKey: Buffer, request: Audit
     try {
       entry = toEntry(seq, openRecord(encKey, seq, stored.sealed));
     } catch (error) {
-      if (!(error instanceof AuditDecryptError)) throw error;
+      if (!(error instanceof AuditError && error.code === 'AUDIT_DECRYPT_FAILED')) throw error;
       undecryptableSeqs.push(seq);
       continue;
     }

@@ -4,7 +4,8 @@
 import { ProtocolError } from '../../protocol/errors.js';
 import { readAccount, summarizeAccount } from '../ledger/accounts.js';
 import { putAccount } from '../ledger/journal.js';
-import { AdminError, type OperatorServices, runOperatorAction } from '../ledger/operator-context.js';
+import { AdminError } from '../errors.js';
+import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import type { AccountSummary } from '../../protocol/messages.js';
 import { type CustomerAccountKind, accountKey } from '../ledger/records.js';
 import { expiryFor, generatePan } from './cards.js';

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isDeviceId } from '../../protocol/channel.js';
 import { PSK_BYTES } from '../../protocol/limits.js';
+import type { AuditedCommitter } from '../audit/event.js';
+import { DeviceRegistryError } from '../errors.js';
 import type { Database } from '../store/database.js';
-import type { GroupCommitter } from '../store/group-commit.js';
 import { unwrapDeviceKey, wrapDeviceKey } from '../keys.js';
 import { KeyedLocks } from '../store/locks.js';
 
@@ -30,16 +31,6 @@ export interface DeviceSummary {
   readonly updatedAt: string;
 }
 
-export class DeviceError extends Error {
-  constructor(
-    readonly code: 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED' | 'BAD_DEVICE_ID',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DeviceError';
-  }
-}
-
 export const DEVICE_KEY_PREFIX = 'dev:';
 /** Bounds the registry that lives in memory. */
 export const MAX_DEVICES = 100_000;
@@ -53,14 +44,14 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   private constructor(
     private readonly db: Database,
-    private readonly committer: GroupCommitter,
+    private readonly committer: AuditedCommitter,
     private readonly masterKey: Buffer,
     private readonly now: () => number,
   ) {
     super();
   }
 
-  static async load(db: Database, committer: GroupCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
+  static async load(db: Database, committer: AuditedCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
     const registry = new DeviceRegistry(db, committer, masterKey, now);
     for await (const [, record] of db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) {
       // Fail at start, not at a kiosk's handshake, if the master key is not the one the records were wrapped with.
@@ -98,9 +89,9 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   private async addLocked(deviceId: string, actor: string): Promise<Buffer> {
     if (!isDeviceId(deviceId)) {
-      throw new DeviceError('BAD_DEVICE_ID', `device id ${JSON.stringify(deviceId)} must be 3-63 of a-z 0-9 and -, starting with a letter or digit`);
+      throw new DeviceRegistryError('BAD_DEVICE_ID', `device id ${JSON.stringify(deviceId)} must be 3-63 of a-z 0-9 and -, starting with a letter or digit`);
     }
-    if (this.devices.has(deviceId)) throw new DeviceError('DEVICE_EXISTS', `device ${deviceId} already exists (rotate its key instead)`);
+    if (this.devices.has(deviceId)) throw new DeviceRegistryError('DEVICE_EXISTS', `device ${deviceId} already exists (rotate its key instead)`);
     if (this.devices.size >= MAX_DEVICES) throw new Error(`the registry is full (${MAX_DEVICES} devices)`);
     const kShared = randomBytes(PSK_BYTES);
     const nowMs = this.now();
@@ -137,7 +128,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   private async rotateLocked(deviceId: string, actor: string): Promise<Buffer> {
     const record = this.require(deviceId);
-    if (record.status !== 'active') throw new DeviceError('DEVICE_REVOKED', `device ${deviceId} is revoked; add it again under a new id`);
+    if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked; add it again under a new id`);
     const kShared = randomBytes(PSK_BYTES);
     const keyVersion = record.keyVersion + 1;
     const rotated: DeviceRecord = {
@@ -151,13 +142,13 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     return kShared;
   }
 
-  /** A refused change (a DeviceError) leaves its audit record too, as every operator action does. The id is
+  /** A refused change (a DeviceRegistryError) leaves its audit record too, as every operator action does. The id is
    *  recorded only when it is well-formed: a malformed one is whatever was typed. */
   private async audited<T>(action: string, deviceId: string, actor: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof DeviceError) {
+      if (error instanceof DeviceRegistryError) {
         await this.committer.commit({ ops: [], events: [{ action, outcome: 'failed', actor, reason: error.code, ...(isDeviceId(deviceId) && { deviceId }) }] });
       }
       throw error;
@@ -166,7 +157,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   private require(deviceId: string): DeviceRecord {
     const record = this.devices.get(deviceId);
-    if (!record) throw new DeviceError('DEVICE_UNKNOWN', `no device ${JSON.stringify(deviceId)} is registered`);
+    if (!record) throw new DeviceRegistryError('DEVICE_UNKNOWN', `no device ${JSON.stringify(deviceId)} is registered`);
     return record;
   }
 

@@ -1,14 +1,7 @@
 // Assertions at the points where money moves. A failure here is a bug, never a customer error: the change
 // is abandoned before it reaches the disk and the request fails as INTERNAL with nothing applied.
+import { LedgerInvariantError } from '../errors.js';
 import type { AccountRecord } from './records.js';
-
-export class LedgerInvariantError extends Error {
-  readonly code = 'LEDGER_INVARIANT';
-  constructor(message: string) {
-    super(`ledger invariant violated: ${message}`);
-    this.name = 'LedgerInvariantError';
-  }
-}
 
 export function invariant(condition: boolean, message: string): asserts condition {
   if (!condition) throw new LedgerInvariantError(message);

@@ -2,7 +2,8 @@
 // never settled by a timer; a person decides, after counting the kiosk's cash or reading its journal.
 import { ProtocolError } from '../../protocol/errors.js';
 import type { Database } from '../store/database.js';
-import { AdminError, type OperatorServices, runOperatorAction } from './operator-context.js';
+import { AdminError } from '../errors.js';
+import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import { OPEN_HOLD_PREFIX, type HoldRecord } from './records.js';
 import { type Settlement, type SettlementResult, readHold, settleAuthorization } from './withdrawals.js';
 

@@ -10,15 +10,15 @@
 import type { ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages.js';
+import type { AuditedChange, AuditedCommitter } from '../audit/event.js';
 import type { Database } from '../store/database.js';
-import type { Change, GroupCommitter } from '../store/group-commit.js';
 import type { KeyedLocks } from '../store/locks.js';
 import type { HostConfig } from '../config.js';
 import type { HostKeys } from '../keys.js';
 
 export interface HostServices {
   readonly db: Database;
-  readonly committer: GroupCommitter;
+  readonly committer: AuditedCommitter;
   readonly locks: KeyedLocks;
   readonly config: HostConfig;
   readonly keys: HostKeys;
@@ -56,7 +56,7 @@ export interface RequestContext<T extends MessageType> {
   /** The PIN key of the requesting device (HKDF from its K_SHARED). Never log it. */
   devicePinKey(): Buffer;
   /** Writes `change` plus this request's idempotency record holding `outcome`, durably. Call once. */
-  finish(outcome: Outcome<T>, change: Change): Promise<void>;
+  finish(outcome: Outcome<T>, change: AuditedChange): Promise<void>;
 }
 
 export type OperationHandler<T extends MessageType> = (

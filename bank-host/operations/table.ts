@@ -1,5 +1,5 @@
 // Every operation the host serves over the channel. `ping` is answered by the dispatcher itself.
-import { activityOperation } from '../audit/activity-operation.js';
+import { activityOperation } from './activity.js';
 import { createBankingOperations, type BankingOptions } from './banking.js';
 import type { OperationTable } from './context.js';
 

@@ -11,7 +11,8 @@ import type { Logger } from '../../protocol/log.js';
 import type { AuditEvent } from '../audit/event.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { ConnectionState } from '../operations/context.js';
-import { describe, type Dispatcher } from './dispatcher.js';
+import { describe } from '../errors.js';
+import type { Dispatcher } from './dispatcher.js';
 
 export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'tampered' | 'timeout' | 'protocol' | 'aborted';
 /** Why an established connection's TLS layer failed: a record from the kiosk that did not authenticate
@@ -243,7 +244,7 @@ export class ChannelServer {
       } catch (error) {
         // After a framing error the stream has no trustworthy boundary left: answer once, then close.
         this.stats.protocolErrors++;
-        log.warn('closing connection: bad frame', { error: (error as Error).message });
+        log.warn('closing connection: bad frame', { error: describe(error) });
         const message = error instanceof FrameError ? error.message : 'bad frame';
         socket.end(encodeFrame(errorResponse('', new ProtocolError('BAD_FRAME', message))));
         socket.destroySoon();

@@ -6,9 +6,9 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
 import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
 import { derivePinKey } from '../../protocol/pin-block.js';
-import type { AuditEvent } from '../audit/event.js';
+import type { AuditedChange, AuditEvent } from '../audit/event.js';
+import { describe } from '../errors.js';
 import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
-import type { Change } from '../store/group-commit.js';
 import {
   bodyHash,
   idempotencyOps,
@@ -103,7 +103,7 @@ export class Dispatcher {
       ...(connection.session ? { customerId: connection.session.customerId } : {}),
       ...(typeof (body as { amountCents?: unknown }).amountCents === 'number' ? { amountCents: (body as { amountCents: number }).amountCents } : {}),
     });
-    const record = async (outcome: StoredOutcome, change: Change): Promise<void> => {
+    const record = async (outcome: StoredOutcome, change: AuditedChange): Promise<void> => {
       const idem: IdempotencyRecord = {
         bodyHash: hash,
         type,
@@ -159,7 +159,7 @@ export class Dispatcher {
           key.fill(0);
         }
       },
-      finish: async (outcome: Outcome<MessageType>, change: Change) => {
+      finish: async (outcome: Outcome<MessageType>, change: AuditedChange) => {
         if (finished) throw new Error(`operation ${type} called finish twice`);
         const stored = 'error' in outcome ? toStored(outcome.error) : ({ ok: true, result: outcome.result } as const);
         await record(stored, change);
@@ -226,8 +226,4 @@ function toStored(error: ProtocolError): StoredOutcome {
 
 function toResponse(requestId: string, outcome: StoredOutcome): ResponseEnvelope {
   return outcome.ok ? resultResponse(requestId, outcome.result) : errorResponse(requestId, new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.retryable));
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -3,6 +3,7 @@
 // the running host (or, when it is stopped, through a CLI that opens the database itself).
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
+import { DatabaseLockedError } from '../errors.js';
 import { PresenceFilter } from './presence-filter.js';
 
 export type BatchOp =
@@ -10,36 +11,17 @@ export type BatchOp =
   | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly valueEncoding?: 'buffer' }
   | { readonly type: 'del'; readonly key: string };
 
-/** An operation as abstract-level's private batch API takes it: key and value already encoded, their
- *  encodings named per operation. */
-type EncodedOp =
-  | { readonly type: 'put'; readonly key: string; readonly keyEncoding: 'utf8'; readonly value: string | Buffer; readonly valueEncoding: 'utf8' | 'buffer' }
-  | { readonly type: 'del'; readonly key: string; readonly keyEncoding: 'utf8' };
+/** The one options object of every raw-bytes put: the other puts take the database's JSON encoding and no
+ *  options at all, which keeps abstract-level's per-operation work small (docs/ledger.md, "Performance"). */
+const BUFFER_VALUE = { valueEncoding: 'buffer' } as const;
 
-/** classic-level's implementation of abstract-level's private (implementer's) batch API. */
-interface RawBatchLevel {
-  _batch(operations: EncodedOp[], options: { sync: boolean }): Promise<void>;
-}
-
-/** Encodes one operation as the public `batch()` would with this database's encodings (utf8 keys, JSON
- *  values, raw bytes for `valueEncoding: 'buffer'`), refusing what it would refuse. */
-function encodeOp(op: BatchOp): EncodedOp {
-  if (op.type === 'del') return { type: 'del', key: op.key, keyEncoding: 'utf8' };
+/** Refuses a value the database would store wrongly or not at all, naming the key. */
+function checkValue(op: BatchOp): void {
+  if (op.type === 'del') return;
   if (op.valueEncoding === 'buffer') {
     if (!Buffer.isBuffer(op.value)) throw new TypeError(`the value of ${op.key} must be a Buffer`);
-    return { type: 'put', key: op.key, keyEncoding: 'utf8', value: op.value, valueEncoding: 'buffer' };
-  }
-  if (op.value === undefined || op.value === null) throw new TypeError(`the value of ${op.key} cannot be ${String(op.value)}`);
-  return { type: 'put', key: op.key, keyEncoding: 'utf8', value: JSON.stringify(op.value), valueEncoding: 'utf8' };
-}
-
-export class DatabaseLockedError extends Error {
-  readonly code = 'DATABASE_LOCKED';
-  constructor(readonly location: string) {
-    super(
-      `the database at ${location} is in use by another process (is \`bank-host serve\` running? ` +
-        'then pass --admin-socket so the command goes through it)',
-    );
+  } else if (op.value === undefined || op.value === null) {
+    throw new TypeError(`the value of ${op.key} cannot be ${String(op.value)}`);
   }
 }
 
@@ -92,6 +74,8 @@ export class Database {
   private presenceBuild: Promise<void> | undefined;
   /** Filtered keys of batches being written, with how many such batches carry each. */
   private readonly presenceInFlight = new Map<string, number>();
+  /** Filters put in use since the database opened. */
+  private presenceBuilds = 0;
 
   private constructor(
     readonly location: string,
@@ -118,6 +102,13 @@ export class Database {
   async presenceFilterSettled(): Promise<boolean> {
     await this.presenceBuild;
     return this.presence !== undefined;
+  }
+
+  /** The presence filter in use: how many filters have been put in use since the database opened (the
+   *  first is built at open, each later one is a rebuild), and the capacity and keys of the current one
+   *  (0 and 0 while there is none). */
+  get presenceFilterStats(): { readonly builds: number; readonly capacity: number; readonly keys: number } {
+    return { builds: this.presenceBuilds, capacity: this.presence?.capacity ?? 0, keys: this.presence?.added ?? 0 };
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -167,11 +158,7 @@ export class Database {
   /** Writes the batch atomically and waits until it is on disk. The only way state changes. */
   async writeDurably(ops: readonly BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
-    // Encoded here and handed to the private batch API (what the public `batch()` calls after encoding):
-    // the public path copies and re-resolves the encodings of every operation, which cost three times the
-    // JSON encoding itself and was the host's largest single cost under load (docs/ledger.md,
-    // "Performance"). Nothing else differs: the same bytes, one atomic LevelDB write.
-    const encoded = ops.map(encodeOp);
+    for (const op of ops) checkValue(op);
     if (this.level.status !== 'open') throw new Error(`the database at ${this.location} is ${this.level.status}`);
     const filteredKeys: string[] = [];
     for (const op of ops) {
@@ -184,7 +171,21 @@ export class Database {
     // `sync: true` is the durability promise: the batch is on disk before we answer anyone.
     this.writeGeneration++;
     try {
-      await (this.level as unknown as RawBatchLevel)._batch(encoded, { sync: true });
+      // A chained batch: one atomic LevelDB write, as fast as handing pre-encoded operations to the private
+      // batch API (the array form of `batch()` copies every operation and costs the event loop three times
+      // as much; measured side by side in docs/ledger.md, "Performance").
+      const batch = this.level.batch();
+      try {
+        for (const op of ops) {
+          if (op.type === 'del') batch.del(op.key);
+          else if (op.valueEncoding === 'buffer') batch.put(op.key, op.value, BUFFER_VALUE);
+          else batch.put(op.key, op.value);
+        }
+      } catch (error) {
+        await batch.close();
+        throw error;
+      }
+      await batch.write({ sync: true });
     } catch (error) {
       // The batch may or may not have reached the disk; forget what the cache knows of its keys. (Its keys
       // stay in the presence filter: a "maybe" for a key that is not there costs only a read.)
@@ -246,6 +247,7 @@ export class Database {
       }
       if (!next.saturated) {
         this.presence = next;
+        this.presenceBuilds++;
         return;
       }
       capacity = 2 * next.added;

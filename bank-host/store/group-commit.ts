@@ -1,16 +1,32 @@
 // Group commit: every state change is one LevelDB batch written with `sync: true` before its caller is
 // answered. While one batch is being synced, new changes queue; when it lands, everything queued is written
 // together as the next batch. Throughput comes from sharing an fsync, never from skipping it.
-import type { AuditEvent, AuditSink } from '../audit/event.js';
+//
+// A change may carry events (type E) besides its operations. The committer hands every batch's events to
+// its sink at the moment the batch is formed, and writes the operations the sink returns in the same
+// batch. In the host the sink is the audit chain and E its AuditEvent, so a record exists exactly when its
+// effect does; the store knows neither.
 import type { BatchOp, Database } from './database.js';
 
-export interface Change {
+export interface Change<E> {
   readonly ops: readonly BatchOp[];
-  readonly events?: readonly AuditEvent[];
+  readonly events?: readonly E[];
 }
 
-interface Pending {
-  readonly change: Change;
+/** Turns the events of one batch into batch operations at the moment a group commit is formed, so they
+ *  are numbered in exactly the order their batches reach the disk. */
+export interface CommitSink<E> {
+  /** Returns the operations that store `events`. Called once per batch, in commit order; the sink may
+   *  advance its in-memory state provisionally. */
+  prepare(events: readonly E[], timestampMs: number): BatchOp[];
+  /** The batch from the last `prepare` is durable. */
+  committed(): void;
+  /** The batch from the last `prepare` failed; roll the in-memory state back. */
+  failed(): void;
+}
+
+interface Pending<E> {
+  readonly change: Change<E>;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -24,8 +40,8 @@ export interface GroupCommitStats {
 /** A bound on one batch, so one fsync never carries an unbounded amount of work. */
 export const MAX_CHANGES_PER_BATCH = 1024;
 
-export class GroupCommitter {
-  private queue: Pending[] = [];
+export class GroupCommitter<E> {
+  private queue: Pending<E>[] = [];
   private writing = false;
   private closed = false;
   readonly stats: GroupCommitStats = { batches: 0, changes: 0, maxChangesInBatch: 0 };
@@ -33,16 +49,18 @@ export class GroupCommitter {
 
   constructor(
     private readonly db: Database,
-    private auditSink: AuditSink | undefined = undefined,
+    /** Without a sink, events are dropped and only operations are written. */
+    private sink: CommitSink<E> | undefined = undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
-  setAuditSink(sink: AuditSink): void {
-    this.auditSink = sink;
+  /** Replaces the sink, between batches (the benchmark turns the audit log on and off this way). */
+  setSink(sink: CommitSink<E>): void {
+    this.sink = sink;
   }
 
-  /** Resolves once `change` is durable on disk, together with its audit records. */
-  commit(change: Change): Promise<void> {
+  /** Resolves once `change` is durable on disk, together with what its events became. */
+  commit(change: Change<E>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the database is closing; the change was not applied'));
     if (change.ops.length === 0 && (change.events?.length ?? 0) === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -63,25 +81,25 @@ export class GroupCommitter {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_CHANGES_PER_BATCH);
       const ops: BatchOp[] = [];
-      const events: AuditEvent[] = [];
+      const events: E[] = [];
       for (const { change } of group) {
         ops.push(...change.ops);
         if (change.events) events.push(...change.events);
       }
-      let auditPrepared = false;
+      let sinkPrepared: CommitSink<E> | undefined;
       try {
-        if (events.length > 0 && this.auditSink) {
-          ops.push(...this.auditSink.prepare(events, this.now()));
-          auditPrepared = true;
+        if (events.length > 0 && this.sink) {
+          ops.push(...this.sink.prepare(events, this.now()));
+          sinkPrepared = this.sink;
         }
         await this.db.writeDurably(ops);
-        if (auditPrepared) this.auditSink!.committed();
+        sinkPrepared?.committed();
         this.stats.batches++;
         this.stats.changes += group.length;
         this.stats.maxChangesInBatch = Math.max(this.stats.maxChangesInBatch, group.length);
         for (const pending of group) pending.resolve();
       } catch (error) {
-        if (auditPrepared) this.auditSink!.failed();
+        sinkPrepared?.failed();
         const failure = error instanceof Error ? error : new Error(String(error));
         for (const pending of group) pending.reject(failure);
       }

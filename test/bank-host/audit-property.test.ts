@@ -1,17 +1,13 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { ProtocolError } from '../../protocol/errors.js';
-import { AuditChain } from '../../bank-host/audit/chain.js';
-import type { AuditEntry } from '../../bank-host/audit/record.js';
-import { readAuditPage } from '../../bank-host/audit/show.js';
 import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { addCustomer, openAccount } from '../../bank-host/customers/admin.js';
-import { AdminError } from '../../bank-host/ledger/operator-context.js';
+import { AdminError } from '../../bank-host/errors.js';
 import { resolveHold } from '../../bank-host/ledger/operator.js';
 import { POSTING_PREFIX, type PostingLeg } from '../../bank-host/ledger/records.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
-import { SESSIONLESS_TYPES } from '../../protocol/messages.js';
-import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
+import { TEST_SCRYPT_COST, type Harness, createHarness } from '../helpers/dispatcher-harness.js';
 
 const PASSWORD = 'correct horse battery';
 const CUSTOMERS = 3;
@@ -46,26 +42,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 
 class DiskFullError extends Error {}
 
-async function allEntries(h: Harness): Promise<AuditEntry[]> {
-  const entries: AuditEntry[] = [];
-  let cursorSeq: number | undefined;
-  for (;;) {
-    const page = await readAuditPage(h.services.db, h.services.keys.auditEnc, { order: 'asc', limit: 1_000, scanLimit: 10_000, ...(cursorSeq !== undefined && { cursorSeq }) });
-    if (page.undecryptableSeqs.length > 0) throw new Error(`records ${page.undecryptableSeqs.join(', ')} do not decrypt`);
-    entries.push(...page.entries);
-    if (page.nextCursorSeq === undefined) return entries;
-    cursorSeq = page.nextCursorSeq;
-  }
-}
-
 test('any mix of operations, refusals and failed writes leaves a log that verifies, with exactly one record per posting', async (t) => {
   const seen = new Map<string, number>();
   await fc.assert(
     fc.asyncProperty(fc.array(fc.array(command, { minLength: 1, maxLength: 5 }), { minLength: 30, maxLength: 60 }), async (rounds) => {
-      const h = await createHarness({ config: { dailyWithdrawalLimitCents: 300_000 } });
+      const h = await createHarness({ config: { dailyWithdrawalLimitCents: 300_000 }, errorsExpected: true });
       try {
         const { db, keys } = h.services;
-        h.services.committer.setAuditSink(await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac }));
         let failNextWrite = false;
         const writeDurably = db.writeDurably.bind(db);
         db.writeDurably = async (ops) => {
@@ -79,23 +62,16 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
           const key = `${type}:${answer instanceof ProtocolError || answer instanceof AdminError ? answer.code : answer instanceof DiskFullError ? 'DISK_FULL' : 'ok'}`;
           seen.set(key, (seen.get(key) ?? 0) + 1);
         };
-        // Answers that should each have left exactly one record: every one the handler gave (the harness
-        // itself refuses a signed-out request before any handler runs, as the dispatcher would, and records
-        // nothing for it here), except those whose batch failed to write.
+        // Answers that should each have left exactly one record: every one the host gave, refusals of a
+        // signed-out request included, except INTERNAL, which the host answers when the batch holding the
+        // change (or the record of its refusal) failed to write.
         let customerAnswers = 0;
         let operatorAnswers = 0;
         const call: Harness['call'] = async (connection, type, body) => {
-          const refusedByHarness = !SESSIONLESS_TYPES.has(type) && connection.session === undefined;
-          try {
-            const answer = await h.call(connection, type, body);
-            note(type, answer);
-            if (!refusedByHarness) customerAnswers++;
-            return answer;
-          } catch (error) {
-            if (!(error instanceof DiskFullError)) throw error;
-            note(type, error);
-            return new ProtocolError('INTERNAL');
-          }
+          const answer = await h.call(connection, type, body);
+          note(type, answer);
+          if (!(answer instanceof ProtocolError && answer.code === 'INTERNAL')) customerAnswers++;
+          return answer;
         };
 
         const customers: { connection: ConnectionState; username: string; accounts: string[] }[] = [];
@@ -103,7 +79,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
           const username = `customer${i}`;
           const added = await addCustomer(h.services, username, PASSWORD, { scryptCost: TEST_SCRYPT_COST });
           const second = await openAccount(h.services, username, 'savings');
-          const connection = h.connect(DEVICES[i % DEVICES.length]);
+          const connection = await h.connect(DEVICES[i % DEVICES.length]);
           await h.ok(connection, 'signin.password', { username, password: PASSWORD });
           customerAnswers++;
           customers.push({ connection, username, accounts: [added.accountId, second.accountId] });
@@ -126,7 +102,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
             case 'reverse': {
               const hold = holds[c.hold % Math.max(holds.length, 1)];
               if (hold === undefined) return;
-              const kiosk = h.connect(hold.deviceId);
+              const kiosk = await h.connect(hold.deviceId);
               if (c.op === 'reverse') await call(kiosk, 'withdraw.reverse', { authorizationId: hold.authorizationId });
               else await call(kiosk, 'withdraw.complete', { authorizationId: hold.authorizationId, dispensedCents: Math.floor(hold.cents * c.fraction) });
               return;
@@ -154,7 +130,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
               return;
             }
             case 'badPassword':
-              await call(h.connect(DEVICES[0]), 'signin.password', { username: customers[c.who]!.username, password: 'not the password' });
+              await call(await h.connect(DEVICES[0]), 'signin.password', { username: customers[c.who]!.username, password: 'not the password' });
               return;
             case 'balance':
               await call(customers[c.who]!.connection, 'balance', { accountId: customers[c.who]!.accounts[0] });
@@ -163,7 +139,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
               await call(customers[c.who]!.connection, 'history', { accountId: customers[c.who]!.accounts[1] });
               return;
             case 'signedOut':
-              await call(h.connect(DEVICES[1]), 'deposit', { accountId: customers[c.who]!.accounts[0], amountCents: 500 });
+              await call(await h.connect(DEVICES[1]), 'deposit', { accountId: customers[c.who]!.accounts[0], amountCents: 500 });
               return;
             case 'diskFull':
               failNextWrite = true;
@@ -172,11 +148,14 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
         };
         for (const round of rounds) await Promise.all(round.map(run));
         failNextWrite = false;
+        // The only errors the host logged are the writes this test failed.
+        const unexpected = h.loggedErrors.filter((line) => !line.includes('ENOSPC'));
+        if (unexpected.length > 0) throw new Error(`the host logged: ${unexpected.join('; ')}`);
 
         const report = await verifyAuditChain(db, { enc: keys.auditEnc, mac: keys.auditMac, sign: keys.auditSign });
         if (!report.ok) throw new Error(`audit verify failed: ${report.problem?.kind}: ${report.problem?.message}`);
 
-        const entries = await allEntries(h);
+        const entries = await h.auditLog();
         if (entries.length !== report.records) throw new Error(`show read ${entries.length} records, verify ${report.records}`);
         // Every posting, by the request that made it (or, settled by the operator, by its authorization).
         const postings = new Map<string, { requestId: string | undefined; authorizationId: string | undefined; amountCents: number }>();
@@ -213,7 +192,7 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
     { numRuns: 5 },
   );
   t.log(Object.fromEntries([...seen].sort()));
-  for (const key of ['deposit:ok', 'deposit:DISK_FULL', 'withdraw.complete:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'signin.password:BAD_CREDENTIALS', 'hold.resolve:ok', 'hold.resolve:AUTHORIZATION_SETTLED']) {
+  for (const key of ['deposit:ok', 'deposit:INTERNAL', 'withdraw.complete:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'signin.password:BAD_CREDENTIALS', 'hold.resolve:ok', 'hold.resolve:AUTHORIZATION_SETTLED']) {
     t.true((seen.get(key) ?? 0) > 0, `no ${key} in any run`);
   }
 });

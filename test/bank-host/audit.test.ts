@@ -35,7 +35,7 @@ interface Log {
   readonly dir: string;
   readonly db: Database;
   readonly keys: VerifyKeys;
-  readonly committer: GroupCommitter;
+  readonly committer: GroupCommitter<AuditEvent>;
   readonly clock: { nowMs: number };
   close(): Promise<void>;
 }

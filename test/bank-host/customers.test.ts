@@ -11,8 +11,8 @@ import {
   verifyPassword,
 } from '../../bank-host/customers/passwords.js';
 import { generatePin, pinMatches, pinVerificationValue } from '../../bank-host/customers/pins.js';
-import { AdminError } from '../../bank-host/ledger/operator-context.js';
-import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
+import { AdminError } from '../../bank-host/errors.js';
+import { TEST_SCRYPT_COST, type Harness, createHarness } from '../helpers/dispatcher-harness.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -187,7 +187,7 @@ test('blocking a card refuses sign-in; unblocking restores it and forgets failed
   withHarness(async (h) => {
     await addCustomer(h.services, 'alice', PASSWORD, { scryptCost: TEST_SCRYPT_COST });
     const card = await issueCard(h.services, 'alice');
-    const connection = h.connect();
+    const connection = await h.connect();
     const signIn = (pin: string) => h.call(connection, 'signin.card', { pan: card.pan, pinBlock: h.pinBlock('kiosk-01', card.pan, pin) });
     const wrong = card.pin === '9999' ? '9998' : '9999';
     await signIn(wrong);
@@ -205,7 +205,7 @@ test('blocking a card refuses sign-in; unblocking restores it and forgets failed
 test('a customer added by an operator signs in with the password at the kiosk', (t) =>
   withHarness(async (h) => {
     const added = await addCustomer(h.services, 'alice', PASSWORD, { scryptCost: TEST_SCRYPT_COST });
-    const info = await h.ok(h.connect(), 'signin.password', { username: 'alice', password: PASSWORD });
+    const info = await h.ok(await h.connect(), 'signin.password', { username: 'alice', password: PASSWORD });
     t.is(info.customerId, added.customerId);
     t.deepEqual(info.accounts.map((a) => a.accountId), [added.accountId]);
   }));

@@ -6,9 +6,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../protocol/log.js';
-import { DEVICE_KEY_PREFIX, DeviceError, type DeviceRecord } from '../../bank-host/devices/registry.js';
+import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../../bank-host/devices/registry.js';
+import { DeviceRegistryError, KeyError } from '../../bank-host/errors.js';
 import { openHostState } from '../../bank-host/host.js';
-import { createHostKeys, KeyError, loadHostKeys, unwrapDeviceKey } from '../../bank-host/keys.js';
+import { createHostKeys, loadHostKeys, unwrapDeviceKey } from '../../bank-host/keys.js';
 
 async function folders(t: { teardown: (fn: () => Promise<void>) => void }) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'registry-'));
@@ -19,7 +20,7 @@ async function folders(t: { teardown: (fn: () => Promise<void>) => void }) {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return error instanceof DeviceError ? error.code : undefined;
+  return error instanceof DeviceRegistryError ? error.code : undefined;
 }
 
 test('K_SHARED is stored only wrapped under the master key, never in clear, not even in the LevelDB files', async (t) => {

@@ -24,18 +24,26 @@ async function controlledDatabase(t: { teardown: (fn: () => Promise<void>) => vo
     await rm(dir, { recursive: true, force: true });
   });
   const calls: BatchCall[] = [];
-  // The database writes through classic-level's private batch method (the one its public batch() ends in).
-  const level = db.level as unknown as { _batch: (ops: unknown[], options: { sync?: unknown }) => Promise<void> };
-  const realBatch = level._batch.bind(level);
-  level._batch = (ops, options) =>
-    new Promise<void>((resolve, reject) => {
-      calls.push({
-        ops: ops.length,
-        sync: options?.sync,
-        finish: () => void realBatch(ops, options).then(resolve, reject),
-        fail: reject,
-      });
-    });
+  // The database writes each batch through LevelDB's public chained batch: its write() waits here.
+  const level = db.level;
+  const realBatch = level.batch.bind(level) as () => ReturnType<typeof level.batch>;
+  level.batch = (() => {
+    const batch = realBatch();
+    const write = batch.write.bind(batch) as (options?: { sync?: boolean }) => Promise<void>;
+    batch.write = ((options?: { sync?: boolean }) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({
+          ops: batch.length,
+          sync: options?.sync,
+          finish: () => void write(options).then(resolve, reject),
+          fail: (error) => {
+            void batch.close();
+            reject(error);
+          },
+        });
+      })) as typeof batch.write;
+    return batch;
+  }) as typeof level.batch;
   return { db, calls };
 }
 

@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { ProtocolError } from '../../protocol/errors.js';
 import { addCustomer, openAccount } from '../../bank-host/customers/admin.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
-import { LedgerInvariantError } from '../../bank-host/ledger/invariants.js';
+import { LedgerInvariantError } from '../../bank-host/errors.js';
 import { newCashAccount, planMove, putAccount } from '../../bank-host/ledger/journal.js';
-import { AdminError } from '../../bank-host/ledger/operator-context.js';
+import { AdminError } from '../../bank-host/errors.js';
 import { listHolds, resolveHold } from '../../bank-host/ledger/operator.js';
 import type { AccountRecord } from '../../bank-host/ledger/records.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
-import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
+import { TEST_SCRYPT_COST, type Harness, createHarness } from '../helpers/dispatcher-harness.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -23,7 +23,7 @@ async function withHarness(run: (h: Harness) => Promise<void>, options?: Paramet
 }
 
 async function funded(h: Harness, username: string, cents: number, deviceId = 'kiosk-01'): Promise<{ connection: ConnectionState; accountId: string }> {
-  const connection = h.connect(deviceId);
+  const connection = await h.connect(deviceId);
   const info = await h.ok(connection, 'register', { username, password: PASSWORD });
   const accountId = info.accounts[0]!.accountId;
   if (cents > 0) await h.ok(connection, 'deposit', { accountId, amountCents: cents });
@@ -99,6 +99,9 @@ test('open holds are listed for an operator, who can complete or reverse them', 
     const alice = await funded(h, 'alice', 100_000);
     const old = await h.ok(alice.connection, 'withdraw.authorize', { accountId: alice.accountId, amountCents: 20_000 });
     h.clock.nowMs += 45 * 60_000;
+    // The kiosk never settled `old`; its customer's session expired long since, and she signs in again.
+    t.like(await h.call(alice.connection, 'balance', { accountId: alice.accountId }), { code: 'SESSION_EXPIRED' });
+    await h.ok(alice.connection, 'signin.password', { username: 'alice', password: PASSWORD });
     const recent = await h.ok(alice.connection, 'withdraw.authorize', { accountId: alice.accountId, amountCents: 40_000 });
     const settled = await h.ok(alice.connection, 'withdraw.authorize', { accountId: alice.accountId, amountCents: 2_000 });
     await h.ok(alice.connection, 'withdraw.reverse', { authorizationId: settled.authorizationId });
@@ -179,7 +182,7 @@ test('any sequence of thousands of operations, run partly concurrently, keeps th
           const username = `customer${i}`;
           const added = await addCustomer(h.services, username, PASSWORD, { scryptCost: TEST_SCRYPT_COST });
           const second = await openAccount(h.services, username, 'savings');
-          const connection = h.connect(DEVICES[i % DEVICES.length]);
+          const connection = await h.connect(DEVICES[i % DEVICES.length]);
           await h.ok(connection, 'signin.password', { username, password: PASSWORD });
           customers.push({ connection, accounts: [added.accountId, second.accountId] });
         }
@@ -207,7 +210,7 @@ test('any sequence of thousands of operations, run partly concurrently, keeps th
               const hold = holds[c.hold % Math.max(holds.length, 1)];
               if (hold === undefined) return;
               const device = c.wrongDevice ? DEVICES.find((d) => d !== hold.deviceId)! : hold.deviceId;
-              const kiosk = h.connect(device);
+              const kiosk = await h.connect(device);
               if (c.op === 'reverse') {
                 await call(kiosk, 'withdraw.reverse', { authorizationId: hold.authorizationId });
                 return;

@@ -5,7 +5,7 @@ import { addCustomer, blockCard, issueCard, openAccount } from '../../bank-host/
 import { SCRYPT_COST_PRODUCTION } from '../../bank-host/customers/passwords.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
-import { TEST_SCRYPT_COST, type Harness, createHarness } from './helpers/operations-context.js';
+import { TEST_SCRYPT_COST, type Harness, createHarness } from '../helpers/dispatcher-harness.js';
 
 const PASSWORD = 'correct horse battery';
 const DAY_MS = 24 * 3_600_000;
@@ -25,7 +25,7 @@ async function withHarness(run: (h: Harness) => Promise<void>, options?: Paramet
 
 /** Registers `username` on a fresh connection and returns the signed-in connection and its account. */
 async function registered(h: Harness, username: string, deviceId = 'kiosk-01'): Promise<{ connection: ConnectionState; info: SessionInfo; accountId: string }> {
-  const connection = h.connect(deviceId);
+  const connection = await h.connect(deviceId);
   const info = await h.ok(connection, 'register', { username, password: PASSWORD });
   return { connection, info, accountId: info.accounts[0]!.accountId };
 }
@@ -54,19 +54,19 @@ test('at the production scrypt cost a customer registers and signs in again with
     const { info } = await registered(h, 'alice');
     const stored = await h.services.db.get<{ password: { log2N: number } }>(`cust:${info.customerId}`);
     t.is(stored?.password.log2N, 17);
-    t.like(await h.ok(h.connect(), 'signin.password', { username: 'alice', password: PASSWORD }), { customerId: info.customerId });
-    t.like(await h.call(h.connect(), 'signin.password', { username: 'alice', password: PASSWORD + '!' }), { code: 'BAD_CREDENTIALS' });
+    t.like(await h.ok(await h.connect(), 'signin.password', { username: 'alice', password: PASSWORD }), { customerId: info.customerId });
+    t.like(await h.call(await h.connect(), 'signin.password', { username: 'alice', password: PASSWORD + '!' }), { code: 'BAD_CREDENTIALS' });
   }, { scryptCost: SCRYPT_COST_PRODUCTION }));
 
 test('register is refused when disabled, when the name is taken, for a weak password, and when signed in', (t) =>
   withHarness(async (h) => {
     const { connection } = await registered(h, 'alice');
-    isError(t, await h.call(h.connect(), 'register', { username: 'alice', password: PASSWORD }), 'USERNAME_TAKEN');
-    isError(t, await h.call(h.connect(), 'register', { username: 'bob', password: 'short' }), 'WEAK_PASSWORD');
-    isError(t, await h.call(h.connect(), 'register', { username: 'bob', password: 'xxbobxxyy' }), 'WEAK_PASSWORD');
+    isError(t, await h.call(await h.connect(), 'register', { username: 'alice', password: PASSWORD }), 'USERNAME_TAKEN');
+    isError(t, await h.call(await h.connect(), 'register', { username: 'bob', password: 'short' }), 'WEAK_PASSWORD');
+    isError(t, await h.call(await h.connect(), 'register', { username: 'bob', password: 'xxbobxxyy' }), 'WEAK_PASSWORD');
     isError(t, await h.call(connection, 'register', { username: 'carol', password: PASSWORD }), 'ALREADY_SIGNED_IN');
     await withHarness(async (closed) => {
-      const other = closed.connect();
+      const other = await closed.connect();
       isError(t, await closed.call(other, 'register', { username: 'bob', password: PASSWORD }), 'REGISTRATION_DISABLED');
       t.is(other.session, undefined);
     }, { config: { registrationEnabled: false } });
@@ -74,7 +74,7 @@ test('register is refused when disabled, when the name is taken, for a weak pass
 
 test('two concurrent registrations of one name create one customer', (t) =>
   withHarness(async (h) => {
-    const answers = await Promise.all([1, 2, 3].map(() => h.call(h.connect(), 'register', { username: 'alice', password: PASSWORD })));
+    const answers = await Promise.all([1, 2, 3].map(async () => h.call(await h.connect(), 'register', { username: 'alice', password: PASSWORD })));
     t.is(answers.filter((a) => !(a instanceof ProtocolError)).length, 1);
     t.is(answers.filter((a) => a instanceof ProtocolError && a.code === 'USERNAME_TAKEN').length, 2);
   }));
@@ -82,7 +82,7 @@ test('two concurrent registrations of one name create one customer', (t) =>
 test('password sign-in accepts the right password and refuses a wrong one or an unknown name alike', (t) =>
   withHarness(async (h) => {
     await registered(h, 'alice');
-    const connection = h.connect();
+    const connection = await h.connect();
     isError(t, await h.call(connection, 'signin.password', { username: 'alice', password: 'wrong password' }), 'BAD_CREDENTIALS');
     isError(t, await h.call(connection, 'signin.password', { username: 'nobody', password: PASSWORD }), 'BAD_CREDENTIALS');
     t.is(connection.session, undefined);
@@ -94,7 +94,7 @@ test('password sign-in accepts the right password and refuses a wrong one or an 
 test('five wrong passwords lock the username with a backoff that doubles, and a right one resets it', (t) =>
   withHarness(async (h) => {
     await registered(h, 'alice');
-    const connection = h.connect();
+    const connection = await h.connect();
     const attempt = (password: string) => h.call(connection, 'signin.password', { username: 'alice', password });
     for (let i = 0; i < 4; i++) isError(t, await attempt('wrong password'), 'BAD_CREDENTIALS');
     isError(t, await attempt('wrong password'), 'LOCKED_OUT');
@@ -114,7 +114,7 @@ test('five wrong passwords lock the username with a backoff that doubles, and a 
 test('card sign-in with the right PIN opens a session on the card and resets failed tries', (t) =>
   withHarness(async (h) => {
     const { pan, pin } = await withCard(h, 'alice');
-    const connection = h.connect();
+    const connection = await h.connect();
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, wrongPinFor(pin)) }), 'WRONG_PIN');
     t.like(await h.services.db.get(`card:${pan}`), { pinTriesFailed: 1 });
     const info = await h.ok(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, pin) });
@@ -126,7 +126,7 @@ test('card sign-in with the right PIN opens a session on the card and resets fai
 test('three wrong PINs block the card, and then even the right PIN is refused', (t) =>
   withHarness(async (h) => {
     const { pan, pin } = await withCard(h, 'alice');
-    const connection = h.connect();
+    const connection = await h.connect();
     const attempt = (p: string) => h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, p) });
     isError(t, await attempt(wrongPinFor(pin)), 'WRONG_PIN');
     isError(t, await attempt(wrongPinFor(pin)), 'WRONG_PIN');
@@ -140,8 +140,8 @@ test('card sign-in refuses unknown and expired cards and PIN blocks for another 
   withHarness(async (h) => {
     const { pan, pin } = await withCard(h, 'alice');
     const other = await issueCard(h.services, 'alice');
-    const connection = h.connect();
-    h.connect('kiosk-02');
+    const connection = await h.connect();
+    await h.connect('kiosk-02');
     isError(t, await h.call(connection, 'signin.card', { pan: '9990010000000000', pinBlock: h.pinBlock('kiosk-01', '9990010000000000', pin) }), 'CARD_UNKNOWN');
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-02', pan, pin) }), 'BAD_PIN_BLOCK');
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', other.pan, pin) }), 'BAD_PIN_BLOCK');
@@ -160,7 +160,7 @@ test('balance answers for the session’s own account and UNKNOWN_ACCOUNT for an
     isError(t, await h.call(alice.connection, 'balance', { accountId: 'acc_doesnotexist' }), 'UNKNOWN_ACCOUNT');
     await h.ok(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 100 });
     isError(t, await h.call(alice.connection, 'balance', { accountId: 'cash-kiosk-01' }), 'UNKNOWN_ACCOUNT');
-    isError(t, await h.call(h.connect(), 'balance', { accountId: alice.accountId }), 'NOT_SIGNED_IN');
+    isError(t, await h.call(await h.connect(), 'balance', { accountId: alice.accountId }), 'NOT_SIGNED_IN');
   }));
 
 test('a deposit moves money from the kiosk’s cash account into the customer’s account', (t) =>
@@ -178,8 +178,10 @@ test('a deposit with a bad amount or to another customer’s account changes no 
   withHarness(async (h) => {
     const alice = await registered(h, 'alice');
     const bob = await registered(h, 'bob');
-    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 0 }), 'BAD_BODY');
-    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 1.5 }), 'BAD_BODY');
+    // Amounts the message schema refuses are BAD_AMOUNT too, so the kiosk shows "enter a valid amount".
+    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 0 }), 'BAD_AMOUNT');
+    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 1.5 }), 'BAD_AMOUNT');
+    isError(t, await h.call(alice.connection, 'deposit', { amountCents: 100 }), 'BAD_BODY');
     isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 1_000_001 }), 'BAD_AMOUNT');
     isError(t, await h.call(alice.connection, 'deposit', { accountId: bob.accountId, amountCents: 100 }), 'UNKNOWN_ACCOUNT');
     t.like(await h.ok(bob.connection, 'balance', { accountId: bob.accountId }), { balanceCents: 0 });
@@ -246,10 +248,10 @@ test('a rebooted kiosk completes without a session, but only the authorizing kio
     const { connection, accountId } = await registered(h, 'alice');
     await h.ok(connection, 'deposit', { accountId, amountCents: 100_000 });
     const a = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 20_000 });
-    isError(t, await h.call(h.connect('kiosk-02'), 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 }), 'UNKNOWN_AUTHORIZATION');
-    isError(t, await h.call(h.connect('kiosk-02'), 'withdraw.reverse', { authorizationId: a.authorizationId }), 'UNKNOWN_AUTHORIZATION');
-    isError(t, await h.call(h.connect(), 'withdraw.reverse', { authorizationId: 'auth_nosuchthing' }), 'UNKNOWN_AUTHORIZATION');
-    const rebooted = h.connect('kiosk-01');
+    isError(t, await h.call(await h.connect('kiosk-02'), 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 }), 'UNKNOWN_AUTHORIZATION');
+    isError(t, await h.call(await h.connect('kiosk-02'), 'withdraw.reverse', { authorizationId: a.authorizationId }), 'UNKNOWN_AUTHORIZATION');
+    isError(t, await h.call(await h.connect(), 'withdraw.reverse', { authorizationId: 'auth_nosuchthing' }), 'UNKNOWN_AUTHORIZATION');
+    const rebooted = await h.connect('kiosk-01');
     t.like(await h.ok(rebooted, 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 }), { postedCents: 20_000 });
     const event = h.events.findLast((e) => e.action === 'withdraw.complete');
     t.like(event, { outcome: 'ok', customerId: (await h.services.db.get<{ customerId: string }>(`acct:${accountId}`))!.customerId, amountCents: 20_000 });
@@ -267,8 +269,11 @@ test('withdrawal amounts must be dispensable, within the maximum, the balance an
     await h.ok(connection, 'withdraw.reverse', { authorizationId: first.authorizationId });
     await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 100_000 });
     isError(t, await h.call(connection, 'withdraw.authorize', { accountId, amountCents: 2_000 }), 'DAILY_LIMIT_EXCEEDED');
-    // A new UTC day starts a new total.
+    // A new UTC day starts a new total. The session idled through the night, so the customer signs in again.
     h.clock.nowMs += DAY_MS;
+    isError(t, await h.call(connection, 'withdraw.authorize', { accountId, amountCents: 2_000 }), 'SESSION_EXPIRED');
+    t.is(connection.session, undefined);
+    await h.ok(connection, 'signin.password', { username: 'alice', password: PASSWORD });
     await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 2_000 });
 
     const poor = await registered(h, 'bob');
@@ -283,7 +288,7 @@ test('many concurrent withdrawals on one account never overdraw it', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
     await h.ok(connection, 'deposit', { accountId, amountCents: 100_000 });
-    const kiosks = Array.from({ length: 20 }, (_, i) => h.connect(`kiosk-${String(i).padStart(2, '0')}`));
+    const kiosks = await Promise.all(Array.from({ length: 20 }, (_, i) => h.connect(`kiosk-${String(i).padStart(2, '0')}`)));
     for (const kiosk of kiosks) kiosk.session = { ...connection.session! };
     const answers = await Promise.all(kiosks.map((kiosk) => h.call(kiosk, 'withdraw.authorize', { accountId, amountCents: 20_000 })));
     const granted = answers.filter((a) => !(a instanceof ProtocolError));
@@ -361,7 +366,7 @@ test('a card session reaches only the card’s accounts, and stops when the card
     const added = await addCustomer(h.services, 'alice', PASSWORD, { scryptCost: TEST_SCRYPT_COST });
     const savings = await openAccount(h.services, 'alice', 'savings');
     const card = await issueCard(h.services, 'alice', added.accountId);
-    const connection = h.connect();
+    const connection = await h.connect();
     const info = await h.ok(connection, 'signin.card', { pan: card.pan, pinBlock: h.pinBlock('kiosk-01', card.pan, card.pin) });
     t.deepEqual(info.accounts.map((a) => a.accountId), [added.accountId]);
     isError(t, await h.call(connection, 'balance', { accountId: savings.accountId }), 'UNKNOWN_ACCOUNT');
@@ -384,7 +389,7 @@ test('signout ends the session', (t) =>
 test('every action leaves one audit event named after it, and no event holds a secret', (t) =>
   withHarness(async (h) => {
     const { pan, pin, accountId } = await withCard(h, 'alice');
-    const connection = h.connect();
+    const connection = await h.connect();
     await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, wrongPinFor(pin)) });
     const pinBlock = h.pinBlock('kiosk-01', pan, pin);
     await h.ok(connection, 'signin.card', { pan, pinBlock });
@@ -393,14 +398,16 @@ test('every action leaves one audit event named after it, and no event holds a s
     await h.ok(connection, 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 });
     await h.ok(connection, 'history', { accountId });
     await h.ok(connection, 'signout', {});
-    await h.call(h.connect(), 'signin.password', { username: 'alice', password: 'not the password' });
+    await h.call(await h.connect(), 'signin.password', { username: 'alice', password: 'not the password' });
     t.deepEqual(
       h.events.filter((e) => e.actor === undefined).map((e) => `${e.action}:${e.outcome}`),
       ['signin.card:failed', 'signin.card:ok', 'deposit:ok', 'withdraw.authorize:ok', 'withdraw.complete:ok', 'history:ok', 'signout:ok', 'signin.password:failed'],
     );
-    const text = JSON.stringify(h.events);
-    for (const secret of [pan, pinBlock, PASSWORD, 'not the password', h.services.keys.pinVerify.toString('hex')]) t.false(text.includes(secret));
-    t.false(/"pin"/.test(text));
+    // Neither what the handlers recorded nor what the log holds once decrypted.
+    for (const text of [JSON.stringify(h.events), JSON.stringify(await h.auditLog())]) {
+      for (const secret of [pan, pinBlock, PASSWORD, 'not the password', h.services.keys.pinVerify.toString('hex')]) t.false(text.includes(secret));
+      t.false(/"pin"/.test(text));
+    }
     const deposit = h.events.find((e) => e.action === 'deposit')!;
     t.like(deposit, { deviceId: 'kiosk-01', amountCents: 40_000, detail: { cardLast4: pan.slice(-4), accountId } });
     t.truthy(deposit.requestId);

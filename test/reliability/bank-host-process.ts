@@ -12,7 +12,7 @@ import { createHostKeys } from '../../bank-host/keys.js';
 import { BankHost, openHostState } from '../../bank-host/host.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import { runAuditVerify } from '../../bank-host/audit/operator-commands.js';
-import { activityOperation } from '../../bank-host/audit/activity-operation.js';
+import { activityOperation } from '../../bank-host/operations/activity.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
 import { inspectLedger } from './ledger-inspection.js';
 

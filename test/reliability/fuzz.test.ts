@@ -27,10 +27,10 @@ import { checkLedger } from '../../bank-host/ledger/check.js';
 import { validateDepositCents, validateTransferCents, validateWithdrawalCents } from '../../bank-host/ledger/amounts.js';
 import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { activityOperation } from '../../bank-host/audit/activity-operation.js';
+import { activityOperation } from '../../bank-host/operations/activity.js';
 import type { ConnectionState } from '../../bank-host/operations/context.js';
 import { Dispatcher } from '../../bank-host/server/dispatcher.js';
-import type { Change } from '../../bank-host/store/group-commit.js';
+import type { AuditedChange } from '../../bank-host/audit/event.js';
 import { startTestHost } from '../helpers/host.js';
 import { FAST_SCRYPT, PASSWORD } from '../kiosk/core/kiosk-rig.js';
 import { deeplyNested, mutateBytes, mutateDocument, randomChunks, randomJson, randomNumber, randomString } from './mutations.js';
@@ -306,9 +306,9 @@ test('the dispatcher with the real handlers answers hostile requests with stable
   const pinBlock = () => encodePinBlockFormat4(random.chance(0.7) ? card.pin : '0000', card.pan, derivePinKey(kShared)).toString('hex');
 
   // Every change the committer writes, so each answer can be tied to what it wrote (inputs run one at a time).
-  const written: Change[] = [];
+  const written: AuditedChange[] = [];
   const commit = services.committer.commit.bind(services.committer);
-  services.committer.commit = (change: Change) => {
+  services.committer.commit = (change: AuditedChange) => {
     written.push(change);
     return commit(change);
   };

@@ -1,14 +1,15 @@
 // The `bank-host audit ...` command lines: parsing the operator's flags into admin command arguments and
-// printing the answers. The work happens in `operator-commands.ts`, in the host or on a stopped database.
-// (Imports from cli/main.ts are used only when a command runs, after both modules have loaded.)
+// printing the answers. The work happens in audit/operator-commands.ts, in the host or on a stopped database.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { UsageError, type AdminCliCommand } from '../cli/main.js';
-import { auditCheckpoint, type AuditCheckpoint } from './checkpoint.js';
-import { AUDIT_SHOW_LIMIT_MAX } from './operator-commands.js';
-import type { AuditEntry } from './record.js';
-import type { AuditPage } from './show.js';
-import type { AuditVerifyReport } from './verify.js';
+import { auditCheckpoint, type AuditCheckpoint } from '../audit/checkpoint.js';
+import { AUDIT_SHOW_LIMIT_MAX } from '../audit/operator-commands.js';
+import type { AuditEntry } from '../audit/record.js';
+import type { AuditPage } from '../audit/show.js';
+import type { AuditVerifyReport } from '../audit/verify.js';
+import { UsageError } from '../errors.js';
+import type { AdminCliCommand } from './admin-command.js';
+import { parseCount, parseTime } from './arguments.js';
 
 /** A checkpoint file is a few hundred bytes; anything much larger is not one. */
 const CHECKPOINT_FILE_MAX_BYTES = 4_096;
@@ -31,20 +32,6 @@ function readCheckpointFile(file: unknown): AuditCheckpoint {
   const checked = auditCheckpoint.safeParse(parsed);
   if (!checked.success) throw new UsageError(`${file} is not an audit checkpoint: ${checked.error.issues[0]?.path.join('.') || 'document'}: ${checked.error.issues[0]?.message}`);
   return checked.data;
-}
-
-/** `--since`/`--until`: an ISO 8601 time (`2025-06-15`, `2025-06-15T12:00:00Z`) or milliseconds since the epoch. */
-function parseTime(value: unknown, flag: string): number {
-  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) return Number(value);
-  const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} must be an ISO 8601 time like 2025-06-15T12:00:00Z, or milliseconds since the epoch`);
-  return ms;
-}
-
-function parseCount(value: unknown, flag: string, max: number): number {
-  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new UsageError(`${flag} must be a whole number from 0 to ${max}`);
-  return n;
 }
 
 export function describeVerifyReport(r: AuditVerifyReport): string {

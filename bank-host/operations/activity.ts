@@ -3,8 +3,8 @@
 // checked once more against the session before it leaves. Viewing is itself an audited action.
 import { ProtocolError } from '../../protocol/errors.js';
 import { ACTIVITY_PAGE_SIZE_MAX, type ActivityEntry } from '../../protocol/messages.js';
-import type { OperationHandler } from '../operations/context.js';
-import { readAuditPage } from './show.js';
+import { readAuditPage } from '../audit/show.js';
+import type { OperationHandler } from './context.js';
 
 /** Records of this customer looked at per request: a page ends early (with a cursor) rather than walk a
  *  long history on behalf of one kiosk screen. */

@@ -1,14 +1,23 @@
-// What operator functions (admin CLI, admin socket) share: the services they need, their error type, and
-// the rule that every operator action leaves an audit record with actor `operator`, failed ones included.
-import type { ErrorCode } from '../../protocol/errors.js';
-import type { AuditEvent } from '../audit/event.js';
-import type { HostServices } from '../operations/context.js';
-import type { BatchOp } from '../store/database.js';
+// What operator functions (admin CLI, admin socket) share, wherever they live (customers/admin.ts,
+// ledger/operator.ts): the services they need, and the rule that every operator action leaves an audit
+// record with actor `operator`, failed ones included.
+import type { HostConfig } from '../config.js';
+import { AdminError } from '../errors.js';
+import type { HostKeys } from '../keys.js';
+import type { BatchOp, Database } from '../store/database.js';
+import type { KeyedLocks } from '../store/locks.js';
+import type { AuditedCommitter, AuditEvent } from './event.js';
 
-export type OperatorServices = Pick<HostServices, 'db' | 'committer' | 'locks' | 'config' | 'keys' | 'now'>;
-
-export { AdminError, type AdminErrorCode } from '../admin/errors.js';
-import { AdminError } from '../admin/errors.js';
+/** What an operator function is given: the host's store, its settings and keys, and its clock. The host's
+ *  services (operations/context.ts) are one; so is a stopped host's state that the CLI opens. */
+export interface OperatorServices {
+  readonly db: Database;
+  readonly committer: AuditedCommitter;
+  readonly locks: KeyedLocks;
+  readonly config: HostConfig;
+  readonly keys: HostKeys;
+  readonly now: () => number;
+}
 
 /** Non-secret facts an operator action fills in as it learns them; they become its audit record. */
 export interface OperatorFacts {

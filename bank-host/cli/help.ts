@@ -1,0 +1,39 @@
+// The CLI's help texts that are not one admin command's own (each of those carries its usage, summary and
+// options with its definition).
+import { HOST_CONFIG_FILE } from '../config.js';
+
+/** The overview `bank-host --help` prints, listing every admin command's usage after init and serve. */
+export function mainHelp(usages: readonly string[]): string {
+  return `bank-host: the ATM bank host and its operator commands
+
+Usage:
+  bank-host init --data DIR --keys DIR [--demo]
+  bank-host serve --data DIR --keys DIR [--listen HOST:PORT] [--admin-socket PATH]
+${usages.map((usage) => `  ${usage}`).join('\n')}
+
+Run \`bank-host COMMAND --help\` for a command's options.`;
+}
+
+export const INIT_HELP = `Usage: bank-host init --data DIR --keys DIR [--demo]
+
+Creates an empty database in DIR and fresh host keys (owner-only files) in the key folder.
+Refuses to overwrite existing keys.
+  --data DIR   the data folder to create
+  --keys DIR   the key folder to create (master, PIN verification and audit keys)
+  --demo       also write ${HOST_CONFIG_FILE} with kiosk registration enabled`;
+
+export const SERVE_HELP = `Usage: bank-host serve --data DIR --keys DIR [--listen HOST:PORT] [--admin-socket PATH]
+
+Serves kiosks over TLS 1.3-PSK until SIGTERM or SIGINT, then stops gracefully.
+  --data DIR            the data folder (default: $STATE_DIRECTORY)
+  --keys DIR            the key folder (default: $CREDENTIALS_DIRECTORY)
+  --listen HOST:PORT    where kiosks connect (default: 127.0.0.1:7443)
+  --admin-socket PATH   the owner-only admin socket (default: DATA/admin.sock)
+  --log-level LEVEL     debug, info, warn or error (default: info)`;
+
+/** Printed under every admin command's own help. */
+export const CONNECTION_HELP = `Where the host is:
+  --admin-socket PATH  the serving host's admin socket (default: $BANK_HOST_ADMIN_SOCKET, or DATA/admin.sock)
+  --data DIR           the data folder (default: $STATE_DIRECTORY); used directly when the host is stopped
+  --keys DIR           the key folder (default: $CREDENTIALS_DIRECTORY)
+  --json               print the result as JSON`;

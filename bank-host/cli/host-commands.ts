@@ -1,0 +1,78 @@
+// The commands that start a host: `init` (keys and an empty database) and `serve`, and `status`, which asks
+// a serving host (or reports a stopped one).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createLogger } from '../../protocol/log.js';
+import { defaultHostConfig, HOST_CONFIG_FILE } from '../config.js';
+import { UsageError } from '../errors.js';
+import { BankHost, openHostState, type HostPaths } from '../host.js';
+import { createHostKeys } from '../keys.js';
+import { hostOperations } from '../operations/table.js';
+import type { AdminCliCommand } from './admin-command.js';
+import { parse, parseListen, resolvePaths } from './arguments.js';
+import { INIT_HELP, SERVE_HELP } from './help.js';
+import type { Io } from './io.js';
+
+export async function runInit(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, keys: { type: 'string' }, demo: { type: 'boolean' } }, INIT_HELP);
+  if (values.help) return io.out(INIT_HELP), 0;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${INIT_HELP}`);
+  if (!values.data || !values.keys) throw new UsageError(`init needs --data and --keys\n\n${INIT_HELP}`);
+  const dataDir = path.resolve(values.data as string);
+  const keysDir = path.resolve(values.keys as string);
+  await createHostKeys(keysDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (values.demo) {
+    await writeFile(path.join(dataDir, HOST_CONFIG_FILE), JSON.stringify({ ...defaultHostConfig(), registrationEnabled: true }, null, 2) + '\n', { mode: 0o600 });
+  }
+  const state = await openHostState({ dataDir, keysDir }, createLogger({ level: 'warn' }));
+  await state.close();
+  io.out(`created the database in ${dataDir} and host keys in ${keysDir}${values.demo ? ' (demo: registration enabled)' : ''}`);
+  return 0;
+}
+
+export async function runServe(argv: string[], io: Io, signals: NodeJS.EventEmitter): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { data: { type: 'string' }, keys: { type: 'string' }, listen: { type: 'string' }, 'admin-socket': { type: 'string' }, 'log-level': { type: 'string' } },
+    SERVE_HELP,
+  );
+  if (values.help) return io.out(SERVE_HELP), 0;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${SERVE_HELP}`);
+  const paths = resolvePaths(values, io.env);
+  if (!paths.dataDir || !paths.keysDir) throw new UsageError(`serve needs --data and --keys (or $STATE_DIRECTORY and $CREDENTIALS_DIRECTORY)\n\n${SERVE_HELP}`);
+  const level = (values['log-level'] as string | undefined) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
+  const listen = parseListen((values.listen as string | undefined) ?? '127.0.0.1:7443');
+  const log = createLogger({ level: level as 'info', write: io.out });
+  const state = await openHostState(paths as HostPaths, log);
+  let host: BankHost;
+  try {
+    host = await BankHost.serve(state, { listenHost: listen.host, listenPort: listen.port, adminSocketPath: paths.adminSocket, operations: hostOperations });
+  } catch (error) {
+    await state.close();
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('stopping', { signal });
+      resolve();
+    };
+    signals.once('SIGTERM', () => stop('SIGTERM'));
+    signals.once('SIGINT', () => stop('SIGINT'));
+  });
+  await host.close();
+  return 0;
+}
+
+export const HOST_CLI: readonly AdminCliCommand[] = [
+  {
+    words: ['status'],
+    usage: 'bank-host status',
+    summary: 'show whether the host is serving, with its live counters',
+    positionals: [],
+    admin: 'status',
+    args: () => ({}),
+    print: (r) => JSON.stringify(r, null, 2),
+  },
+];
