@@ -36,11 +36,17 @@ export const ERROR_CODES = {
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',
   INSUFFICIENT_FUNDS: 'the available balance is too low',
   LIMIT_EXCEEDED: 'the amount exceeds the per-withdrawal maximum',
-  DAILY_LIMIT_EXCEEDED: 'the amount exceeds the daily withdrawal limit for the card',
+  DAILY_LIMIT_EXCEEDED: 'the amount exceeds the daily withdrawal limit of the customer or of the card',
   NOT_DISPENSABLE: 'the amount cannot be paid in the configured notes',
   UNKNOWN_AUTHORIZATION: 'the withdrawal authorization does not exist for this device',
   AUTHORIZATION_SETTLED: 'the withdrawal authorization was already completed or reversed differently',
   SAME_ACCOUNT: 'a transfer needs two different accounts',
+  DEPOSIT_LIMIT_EXCEEDED: "the customer's deposits today have reached the daily cap",
+  DEPOSITS_UNAVAILABLE: 'this kiosk takes no deposits (it has reported no note acceptor)',
+  UNKNOWN_DEPOSIT: 'the deposit does not exist for this device',
+  DEPOSIT_SETTLED: 'the deposit was already committed with other notes',
+  BAD_NOTES: 'the notes are not denominations this kiosk accepts, or their counts are out of range',
+  SETTLED_BY_OPERATOR: 'an operator settled the withdrawal before the kiosk did; the difference is recorded for the bank',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

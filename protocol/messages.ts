@@ -7,6 +7,13 @@ import { z } from 'zod';
 export const MAX_MESSAGE_AMOUNT_CENTS = 100_000_000;
 export const HISTORY_PAGE_SIZE_MAX = 50;
 export const ACTIVITY_PAGE_SIZE_MAX = 50;
+/** Denominations one kiosk may name (cassettes, or notes its acceptor takes). */
+export const DENOMINATIONS_MAX = 16;
+/** The most notes one deposit may hold: more than any escrow-and-stack session takes before the
+ *  customer confirms, far below what would overflow an amount. */
+export const NOTES_PER_DEPOSIT_MAX = 500;
+/** The largest note any kiosk handles: $1,000.00. */
+export const DENOMINATION_MAX_CENTS = 100_000;
 
 const amountCents = z.number().int().positive().max(MAX_MESSAGE_AMOUNT_CENTS);
 const nonNegativeCents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -34,11 +41,48 @@ export const sessionInfo = z.object({
   /** Set for card sign-ins: last four digits only. */
   cardLast4: z.string().regex(/^[0-9]{4}$/).optional(),
   dailyWithdrawalRemainingCents: nonNegativeCents.optional(),
+  /** The most one withdrawal may be, whatever the balance. */
+  withdrawalMaxCents: nonNegativeCents.optional(),
+  /** What this customer may still deposit today. */
+  depositRemainingTodayCents: nonNegativeCents.optional(),
   idleTimeoutMs: z.number().int().positive(),
 });
 export type SessionInfo = z.infer<typeof sessionInfo>;
 
 export const postingKind = z.enum(['deposit', 'withdrawal', 'transfer-in', 'transfer-out']);
+
+const denominationCents = z.number().int().positive().max(DENOMINATION_MAX_CENTS);
+/** Notes of one denomination: what an acceptor stacked, or what a cassette holds. */
+export const noteCount = z.object({ denominationCents, count: z.number().int().min(0).max(NOTES_PER_DEPOSIT_MAX) }).strict();
+export type NoteCount = z.infer<typeof noteCount>;
+const deviceName = z.enum(['card-reader', 'pin-pad', 'dispenser', 'printer', 'note-acceptor']);
+export type KioskDeviceName = z.infer<typeof deviceName>;
+
+/** What a kiosk reports of itself: on connect, on every change and on a heartbeat. Nothing in it is
+ *  secret; reasons are the kiosk's own out-of-service lines for technicians. */
+export const kioskStatus = z
+  .object({
+    softwareVersion: z.string().regex(/^[0-9A-Za-z.+-]{1,32}$/),
+    inService: z.boolean(),
+    reasons: z.array(z.string().min(1).max(200)).max(16),
+    devices: z.array(z.object({ device: deviceName, state: z.enum(['ok', 'fault', 'absent']), detail: z.string().max(200).optional() }).strict()).max(8),
+    /** Each cassette's denomination and the notes it holds, cassette 0 first. */
+    cassettes: z.array(z.object({ denominationCents, count: z.number().int().min(0).max(100_000) }).strict()).max(8),
+    /** The notes the acceptor takes; absent when the kiosk has no note acceptor. */
+    noteAcceptor: z
+      .object({
+        denominationsCents: z.array(denominationCents).min(1).max(DENOMINATIONS_MAX),
+        cashbox: z.array(z.object({ denominationCents, count: z.number().int().min(0).max(100_000) }).strict()).max(DENOMINATIONS_MAX),
+        cashboxCapacityNotes: z.number().int().positive().max(100_000),
+      })
+      .strict()
+      .optional(),
+    receiptPaper: z.enum(['ok', 'low', 'out', 'unknown']),
+    /** Withdrawals and deposits the kiosk's journal has not finished with the host. */
+    pendingTransactions: z.number().int().min(0).max(10_000),
+  })
+  .strict();
+export type KioskStatus = z.infer<typeof kioskStatus>;
 export type PostingKind = z.infer<typeof postingKind>;
 
 export const historyEntry = z.object({
@@ -73,6 +117,8 @@ const empty = z.object({}).strict();
 
 export const MESSAGES = {
   ping: { body: empty, result: z.object({ hostTimeMs: timestampMs }) },
+  /** The kiosk's state as it sees it (sessionless; the host keeps the latest). */
+  'kiosk.status': { body: kioskStatus, result: z.object({ heartbeatMs: z.number().int().positive() }) },
 
   register: { body: z.object({ username, password }).strict(), result: sessionInfo },
   'signin.password': { body: z.object({ username: z.string().min(1).max(64), password }).strict(), result: sessionInfo },
@@ -83,9 +129,25 @@ export const MESSAGES = {
   signout: { body: empty, result: empty },
 
   balance: { body: z.object({ accountId: id }).strict(), result: accountSummary },
-  deposit: {
-    body: z.object({ accountId: id, amountCents }).strict(),
-    result: z.object({ postingId: id, account: accountSummary }),
+  /** Starts a deposit into one account: the kiosk then takes notes until the customer confirms. */
+  'deposit.open': {
+    body: z.object({ accountId: id }).strict(),
+    result: z.object({ depositId: id, denominationsCents: z.array(denominationCents).max(DENOMINATIONS_MAX), remainingTodayCents: nonNegativeCents }),
+  },
+  /** Credits exactly the notes the acceptor stacked (sessionless: a rebooted kiosk finishes it). No notes
+   *  closes the deposit without a credit. */
+  'deposit.commit': {
+    body: z.object({ depositId: id, notes: z.array(noteCount).max(DENOMINATIONS_MAX) }).strict(),
+    result: z.object({
+      depositId: id,
+      creditedCents: nonNegativeCents,
+      /** Of the credit, what the customer may spend at once; the rest is held until `releaseAtMs`. */
+      availableNowCents: nonNegativeCents,
+      heldCents: nonNegativeCents,
+      releaseAtMs: timestampMs.optional(),
+      postingId: id.optional(),
+      account: accountSummary,
+    }),
   },
   'withdraw.authorize': {
     body: z.object({ accountId: id, amountCents }).strict(),
@@ -145,6 +207,8 @@ export function isMessageType(type: string): type is MessageType {
 /** Types whose effect needs no session: they either create one or finish work a rebooted kiosk started. */
 export const SESSIONLESS_TYPES: ReadonlySet<MessageType> = new Set([
   'ping',
+  'kiosk.status',
+  'deposit.commit',
   'register',
   'signin.password',
   'signin.card',
