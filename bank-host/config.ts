@@ -1,24 +1,38 @@
 // Host settings that shape customer operations. Loaded from `host.json` in the data folder (or defaults);
-// every field is validated, and money is in cents.
+// every field is validated against documented bounds (docs/ledger.md, "Host settings"), and money is in
+// cents.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+
+/** The largest amount any setting may name: $10,000,000,000.00. Tests and benchmarks use limits this high
+ *  to take limits out of the way; a real bank's are far lower. */
+export const SETTING_CENTS_MAX = 1_000_000_000_000;
+const DAY_MS = 24 * 3_600_000;
+const cents = z.number().int().positive().max(SETTING_CENTS_MAX);
 
 export const hostConfigSchema = z
   .object({
     currency: z.string().regex(/^[A-Z]{3}$/).default('CAD'),
     /** Whether kiosks may register new customers (demo: on; production default: off). */
     registrationEnabled: z.boolean().default(false),
-    maxWithdrawalCents: z.number().int().positive().default(100_000),
-    dailyWithdrawalLimitCents: z.number().int().positive().default(100_000),
-    /** Withdrawals must be a multiple of the smallest note the kiosks dispense. */
-    smallestNoteCents: z.number().int().positive().default(2_000),
+    maxWithdrawalCents: cents.default(100_000),
+    /** Per customer per UTC day, whatever credentials they use. */
+    dailyWithdrawalLimitCents: cents.default(100_000),
+    /** Per card per UTC day, on top of the customer's limit. */
+    cardDailyWithdrawalLimitCents: cents.default(100_000),
+    /** Deposits: per customer per UTC day, the first this much is available at once... */
+    depositImmediateCentsPerDay: z.number().int().min(0).max(SETTING_CENTS_MAX).default(20_000),
+    /** ...and the rest after this long, or when an operator releases it. */
+    depositHoldMs: z.number().int().min(0).max(30 * DAY_MS).default(2 * DAY_MS),
+    /** The most a customer may deposit per UTC day. */
+    depositDailyCapCents: cents.default(500_000),
     sessionIdleTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(120_000),
     /** A hold with neither completion nor reversal after this long is listed for an operator. */
-    holdAttentionAfterMs: z.number().int().positive().default(30 * 60_000),
+    holdAttentionAfterMs: z.number().int().positive().max(30 * DAY_MS).default(30 * 60_000),
     maxPinTries: z.number().int().min(1).max(10).default(3),
     /** Idempotency records are kept this long; a retry after that is a new request. */
-    idempotencyRetentionMs: z.number().int().positive().default(7 * 24 * 3_600_000),
+    idempotencyRetentionMs: z.number().int().min(60_000).max(365 * DAY_MS).default(7 * DAY_MS),
   })
   .strict();
 
@@ -26,17 +40,29 @@ export type HostConfig = z.infer<typeof hostConfigSchema>;
 
 export const HOST_CONFIG_FILE = 'host.json';
 
+/** Settings earlier versions wrote into host.json that no longer mean anything, with why. They are
+ *  dropped with a notice rather than refused, so an upgraded host starts on its old host.json. */
+export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
+  smallestNoteCents: 'withdrawals are checked against the notes each kiosk reports it holds',
+};
+
 export function defaultHostConfig(overrides: Partial<HostConfig> = {}): HostConfig {
   return hostConfigSchema.parse(overrides);
 }
 
-export async function loadHostConfig(dataDir: string): Promise<HostConfig> {
+export interface LoadedHostConfig {
+  readonly config: HostConfig;
+  /** Retired settings found and ignored, for the log. */
+  readonly notices: readonly string[];
+}
+
+export async function loadHostConfig(dataDir: string): Promise<LoadedHostConfig> {
   const file = path.join(dataDir, HOST_CONFIG_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultHostConfig();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaultHostConfig(), notices: [] };
     throw error;
   }
   let json: unknown;
@@ -45,10 +71,21 @@ export async function loadHostConfig(dataDir: string): Promise<HostConfig> {
   } catch (error) {
     throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
   }
+  const notices: string[] = [];
+  if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+    const settings = { ...(json as Record<string, unknown>) };
+    for (const [name, why] of Object.entries(RETIRED_SETTINGS)) {
+      if (Object.hasOwn(settings, name)) {
+        delete settings[name];
+        notices.push(`${file}: ${name} is no longer used (${why}); remove it`);
+      }
+    }
+    json = settings;
+  }
   const parsed = hostConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return parsed.data;
+  return { config: parsed.data, notices };
 }

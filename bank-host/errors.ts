@@ -14,6 +14,9 @@ export const HOST_ERROR_CODES = {
   BAD_USERNAME: 'the username is not 3-32 of a-z 0-9 . _ -, starting with a letter or digit',
   TOO_MANY_ACCOUNTS: 'the customer has the most accounts a customer may have',
   TOO_MANY_CARDS: 'the customer has the most cards a customer may have',
+  UNKNOWN_DEPOSIT_HOLD: 'no deposit hold has that id',
+  DEPOSIT_HOLD_RELEASED: 'the deposit hold was already released',
+  UNKNOWN_EXCEPTION: 'no money exception has that id',
   // The admin socket itself
   UNKNOWN_COMMAND: 'the admin command is not known',
   BAD_ARGUMENTS: 'the admin command’s arguments failed validation',
@@ -59,7 +62,7 @@ export class HostError<C extends string = HostErrorCode> extends Error {
 
 export type AdminErrorCode =
   | ReusedChannelCode
-  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
+  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
 
 /** An operator command refused, whether it ran in the host (through the admin socket) or on a stopped
  *  host's database. An operator function that throws one leaves a `failed` audit record. A code that

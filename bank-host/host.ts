@@ -17,6 +17,7 @@ import { ChannelServer } from './server/channel-server.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { expiredIdempotencyOps } from './server/idempotency.js';
 import { listHolds } from './ledger/operator.js';
+import { DEPOSIT_HOLD_SWEEP_BATCH, sweepDueDepositHolds } from './ledger/deposit-operator.js';
 import { Database } from './store/database.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { KeyedLocks } from './store/locks.js';
@@ -24,6 +25,9 @@ import { KeyedLocks } from './store/locks.js';
 export const DATABASE_FOLDER = 'db';
 /** How often expired idempotency records are swept. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
+/** How often the serving host releases deposit holds whose period has ended (a withdrawal or transfer
+ *  releases those of its own account at once; this is for everyone else's view). */
+export const DEPOSIT_HOLD_SWEEP_INTERVAL_MS = 60_000;
 /** How often the serving host looks for withdrawal holds that wait for an operator. */
 export const HOLD_ATTENTION_CHECK_INTERVAL_MS = 10 * 60_000;
 
@@ -44,7 +48,12 @@ export interface HostState {
 
 export async function openHostState(paths: HostPaths, log: Logger, options: { config?: HostConfig; now?: () => number } = {}): Promise<HostState> {
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
-  const config = options.config ?? (await loadHostConfig(paths.dataDir));
+  let config = options.config;
+  if (config === undefined) {
+    const loaded = await loadHostConfig(paths.dataDir);
+    for (const notice of loaded.notices) log.warn(notice);
+    config = loaded.config;
+  }
   const db = await Database.open(path.join(paths.dataDir, DATABASE_FOLDER));
   const now = options.now ?? Date.now;
   try {
@@ -94,6 +103,8 @@ export class BankHost {
   private sweepTimer: NodeJS.Timeout | undefined;
   private holdCheckTimer: NodeJS.Timeout | undefined;
   private holdCheck: Promise<number> | undefined;
+  private depositSweepTimer: NodeJS.Timeout | undefined;
+  private depositSweep: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -131,8 +142,12 @@ export class BankHost {
     host.sweepTimer.unref();
     host.holdCheckTimer = setInterval(() => void host.reportHoldsNeedingAttention(), HOLD_ATTENTION_CHECK_INTERVAL_MS);
     host.holdCheckTimer.unref();
-    // At start too: a host that comes back after a crash may find holds its kiosks never settled.
+    host.depositSweepTimer = setInterval(() => void host.releaseDueDepositHolds(), DEPOSIT_HOLD_SWEEP_INTERVAL_MS);
+    host.depositSweepTimer.unref();
+    // At start too: a host that comes back after a crash may find holds its kiosks never settled, and
+    // deposit holds whose time came while it was down.
     void host.reportHoldsNeedingAttention();
+    void host.releaseDueDepositHolds();
     services.log.info('bank host serving', { listen: `${address.address}:${address.port}`, adminSocket: options.adminSocketPath ?? null, devices: registry.list().length });
     return host;
   }
@@ -152,6 +167,26 @@ export class BankHost {
       services.log.error('idempotency sweep failed', { error: describe(error) });
       return swept;
     }
+  }
+
+  /** Releases the deposit holds whose period has ended, a bounded batch at a time, until none are due. */
+  releaseDueDepositHolds(): Promise<number> {
+    if (this.closing) return Promise.resolve(0);
+    this.depositSweep ??= (async () => {
+      const { services } = this.state;
+      let released = 0;
+      try {
+        for (;;) {
+          const batch = await sweepDueDepositHolds(services);
+          released += batch;
+          if (batch < DEPOSIT_HOLD_SWEEP_BATCH || this.closing) return released;
+        }
+      } catch (error) {
+        services.log.error('deposit hold sweep failed', { error: describe(error) });
+        return released;
+      }
+    })().finally(() => (this.depositSweep = undefined));
+    return this.depositSweep;
   }
 
   /** Warns (for journald and whoever watches it) about holds that no kiosk settled within the host's
@@ -186,7 +221,9 @@ export class BankHost {
     this.closing ??= (async () => {
       clearInterval(this.sweepTimer);
       clearInterval(this.holdCheckTimer);
+      clearInterval(this.depositSweepTimer);
       await this.holdCheck;
+      await this.depositSweep;
       await this.admin?.close();
       await this.channel.close(graceMs);
       await this.state.close();

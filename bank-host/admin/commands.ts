@@ -8,6 +8,7 @@ import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { checkLedger } from '../ledger/check.js';
 import { countOpenHolds, listHolds, resolveHold } from '../ledger/operator.js';
+import { listDepositHolds, listMoneyExceptions, listOpenDeposits, releaseDepositHoldByOperator, resolveMoneyException } from '../ledger/deposit-operator.js';
 import { runOperatorAction } from '../audit/operator-action.js';
 import type { HostServices } from '../operations/context.js';
 
@@ -103,6 +104,36 @@ export const ADMIN_COMMANDS = {
     resolveHold(ctx.services, a.authorizationId, 'complete', a.dispensedCents),
   ),
   'holds.reverse': command(z.object({ authorizationId }).strict(), async (ctx, a) => resolveHold(ctx.services, a.authorizationId, 'reverse')),
+  'deposits.holds': command(z.object({}).strict(), async (ctx) =>
+    runOperatorAction(ctx.services, 'deposits.holds', async (run) => {
+      const holds = await listDepositHolds(ctx.services.db);
+      run.facts.detail = { listed: holds.length };
+      await run.commit([]);
+      return { holds };
+    }),
+  ),
+  'deposits.release': command(z.object({ holdId: z.string().regex(/^dhd_[0-9a-f]{24}$/, 'a deposit hold id is dhd_ and 24 hex digits') }).strict(), async (ctx, a) => ({
+    hold: await releaseDepositHoldByOperator(ctx.services, a.holdId),
+  })),
+  'deposits.open': command(z.object({}).strict(), async (ctx) =>
+    runOperatorAction(ctx.services, 'deposits.open', async (run) => {
+      const deposits = await listOpenDeposits(ctx.services.db);
+      run.facts.detail = { listed: deposits.length };
+      await run.commit([]);
+      return { deposits };
+    }),
+  ),
+  'exceptions.list': command(z.object({ all: z.boolean().optional() }).strict(), async (ctx, a) =>
+    runOperatorAction(ctx.services, 'exceptions.list', async (run) => {
+      const exceptions = await listMoneyExceptions(ctx.services, a.all ?? false);
+      run.facts.detail = { listed: exceptions.length };
+      await run.commit([]);
+      return { exceptions };
+    }),
+  ),
+  'exceptions.resolve': command(z.object({ exceptionId: z.string().regex(/^exc_[a-z]+_[A-Za-z0-9_-]{1,64}$/, 'not an exception id'), resolution: z.string().min(1).max(500) }).strict(), async (ctx, a) => ({
+    exception: await resolveMoneyException(ctx.services, a.exceptionId, a.resolution),
+  })),
   'ledger.check': command(z.object({}).strict(), async (ctx) => checkLedger(ctx.services.db)),
   'audit.verify': command(auditVerifyArgs, async (ctx, a) => runAuditVerify(ctx, a)),
   'audit.checkpoint': command(auditCheckpointArgs, async (ctx) => runAuditCheckpoint(ctx)),

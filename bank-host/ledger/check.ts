@@ -3,6 +3,7 @@
 // a check that stops at the first problem hides the second. Memory stays bounded by the number of
 // accounts and open holds (legs are streamed; each leg is verified by reading its counterpart).
 import type { Database } from '../store/database.js';
+import { availableCents } from './invariants.js';
 import {
   ACCOUNT_PREFIX,
   type AccountRecord,
@@ -11,6 +12,12 @@ import {
   type HoldRecord,
   OPEN_HOLD_PREFIX,
   type PostingLeg,
+  DEPOSIT_HOLD_PREFIX,
+  type DepositHoldRecord,
+  depositHoldAccountKey,
+  depositHoldDueKey,
+  depositHoldKey,
+  holdDailyKeys,
   postingKey,
   postingPrefix,
 } from './records.js';
@@ -21,6 +28,8 @@ export type LedgerProblemKind =
   | 'sequence' // legs are not numbered 1..nextSeq-1 without gaps
   | 'unpaired-leg' // a leg's counterpart is missing or does not mirror it
   | 'held-mismatch' // the account's held amount differs from its open holds
+  | 'deposit-held-mismatch' // the account's deposit-held amount differs from its held deposit holds
+  | 'deposit-hold-index' // the deposit-hold indexes and the hold records disagree
   | 'negative-available' // a customer account has less than its holds, or a negative balance
   | 'open-hold-index' // the open-hold index and the hold records disagree
   | 'daily-total' // a daily withdrawal total is below the holds still charged to it
@@ -81,7 +90,7 @@ export async function checkLedger(db: Database): Promise<LedgerReport> {
     if (hold.status !== 'held') continue;
     openHolds++;
     heldByAccount.set(hold.accountId, (heldByAccount.get(hold.accountId) ?? 0) + hold.amountCents);
-    heldByDailyKey.set(hold.dailyKey, (heldByDailyKey.get(hold.dailyKey) ?? 0) + hold.amountCents);
+    for (const dailyKey of holdDailyKeys(hold)) heldByDailyKey.set(dailyKey, (heldByDailyKey.get(dailyKey) ?? 0) + hold.amountCents);
   }
   for await (const [key] of db.entries<unknown>(OPEN_HOLD_PREFIX)) {
     const authorizationId = key.slice(OPEN_HOLD_PREFIX.length);
@@ -89,6 +98,21 @@ export async function checkLedger(db: Database): Promise<LedgerReport> {
       report({ kind: 'open-hold-index', authorizationId, message: `open-hold index names missing hold ${authorizationId}` });
     }
   }
+  const depositHeldByAccount = new Map<string, number>();
+  for await (const [key, hold] of db.entries<DepositHoldRecord>(DEPOSIT_HOLD_PREFIX)) {
+    if (typeof hold?.holdId !== 'string' || key !== depositHoldKey(hold.holdId) || !Number.isSafeInteger(hold.amountCents) || hold.amountCents <= 0) {
+      report({ kind: 'malformed', key, message: `deposit hold record ${key} is not a deposit hold` });
+      continue;
+    }
+    const held = hold.status === 'held';
+    const byAccount = (await db.get(depositHoldAccountKey(hold.accountId, hold.holdId))) !== undefined;
+    const byDue = (await db.get(depositHoldDueKey(hold.releaseAtMs, hold.holdId))) !== undefined;
+    if (held !== byAccount || held !== byDue) {
+      report({ kind: 'deposit-hold-index', key, message: `deposit hold ${hold.holdId} is ${hold.status} but its indexes say otherwise` });
+    }
+    if (held) depositHeldByAccount.set(hold.accountId, (depositHeldByAccount.get(hold.accountId) ?? 0) + hold.amountCents);
+  }
+
   for (const [dailyKey, heldCents] of heldByDailyKey) {
     const daily = await db.get<DailyWithdrawalRecord>(dailyKey);
     const usedCents = daily?.usedCents ?? 0;
@@ -166,12 +190,26 @@ export async function checkLedger(db: Database): Promise<LedgerReport> {
     if (heldCents !== account.heldCents) {
       report({ kind: 'held-mismatch', accountId, expected: heldCents, actual: account.heldCents, message: `account ${accountId} holds ${account.heldCents}, its open holds sum to ${heldCents}` });
     }
-    if (account.kind !== 'cash' && (account.balanceCents < 0 || account.balanceCents - account.heldCents < 0)) {
-      report({ kind: 'negative-available', accountId, actual: account.balanceCents - account.heldCents, message: `account ${accountId} has a negative balance or available amount` });
+    const depositHeldCents = depositHeldByAccount.get(accountId) ?? 0;
+    depositHeldByAccount.delete(accountId);
+    if (depositHeldCents !== (account.depositHeldCents ?? 0)) {
+      report({
+        kind: 'deposit-held-mismatch',
+        accountId,
+        expected: depositHeldCents,
+        actual: account.depositHeldCents ?? 0,
+        message: `account ${accountId} holds ${account.depositHeldCents ?? 0} of deposits, its deposit holds sum to ${depositHeldCents}`,
+      });
+    }
+    if (account.kind !== 'cash' && (account.balanceCents < 0 || availableCents(account) < 0)) {
+      report({ kind: 'negative-available', accountId, actual: availableCents(account), message: `account ${accountId} has a negative balance or available amount` });
     }
   }
   for (const [accountId, heldCents] of heldByAccount) {
     report({ kind: 'held-mismatch', accountId, expected: heldCents, actual: 0, message: `open holds name missing account ${accountId}` });
+  }
+  for (const [accountId, heldCents] of depositHeldByAccount) {
+    report({ kind: 'deposit-held-mismatch', accountId, expected: heldCents, actual: 0, message: `deposit holds name missing account ${accountId}` });
   }
 
   const totalBalanceCents = customerBalanceCents + cashBalanceCents;

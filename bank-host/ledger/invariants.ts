@@ -22,17 +22,20 @@ export function assertAccountSound(account: AccountRecord): void {
   assertSafeCents(account.balanceCents, `balance of ${account.accountId}`);
   assertSafeCents(account.heldCents, `held amount of ${account.accountId}`);
   invariant(account.heldCents >= 0, `held amount of ${account.accountId} is negative`);
+  const depositHeldCents = account.depositHeldCents ?? 0;
+  assertSafeCents(depositHeldCents, `deposit-held amount of ${account.accountId}`);
+  invariant(depositHeldCents >= 0, `deposit-held amount of ${account.accountId} is negative`);
   invariant(Number.isSafeInteger(account.nextSeq) && account.nextSeq >= 1, `next sequence of ${account.accountId}`);
   if (account.kind === 'cash') {
-    invariant(account.heldCents === 0, `cash account ${account.accountId} carries a hold`);
+    invariant(account.heldCents === 0 && depositHeldCents === 0, `cash account ${account.accountId} carries a hold`);
     invariant(account.deviceId !== undefined && account.customerId === undefined, `cash account ${account.accountId} owner`);
   } else {
     invariant(account.balanceCents >= 0, `customer account ${account.accountId} is overdrawn`);
-    invariant(account.heldCents <= account.balanceCents, `customer account ${account.accountId} holds more than its balance`);
+    invariant(account.heldCents + depositHeldCents <= account.balanceCents, `customer account ${account.accountId} holds more than its balance`);
     invariant(account.customerId !== undefined && account.deviceId === undefined, `customer account ${account.accountId} owner`);
   }
 }
 
 export function availableCents(account: AccountRecord): number {
-  return account.balanceCents - account.heldCents;
+  return account.balanceCents - account.heldCents - (account.depositHeldCents ?? 0);
 }

@@ -3,8 +3,14 @@
 import type { PostingKind } from '../../protocol/messages.js';
 
 export type CustomerAccountKind = 'chequing' | 'savings';
-/** `cash` accounts stand for the notes inside one kiosk: the other side of every deposit and withdrawal. */
+/** `cash` accounts stand for notes in one kiosk's containers: its cassettes are the other side of every
+ *  withdrawal, its cashbox of every deposit. A cash account's balance is minus the value of the notes the
+ *  ledger says its container took in or paid out (money is conserved: a deposit credits the customer and
+ *  debits the cashbox). */
 export type AccountKind = CustomerAccountKind | 'cash';
+/** Which container of a kiosk a cash account counts. Records written before deposits were counted have
+ *  no container: they are the cassettes' account. */
+export type CashContainer = 'cassettes' | 'cashbox';
 
 export interface AccountRecord {
   readonly accountId: string;
@@ -14,9 +20,14 @@ export interface AccountRecord {
   readonly customerId?: string;
   /** The kiosk whose cash a cash account counts; absent on customer accounts. */
   readonly deviceId?: string;
+  /** Cash accounts only: which container; absent means cassettes. */
+  readonly container?: CashContainer;
   readonly balanceCents: number;
-  /** Sum of the open holds on this account; available = balance − held. */
+  /** Sum of the open withdrawal holds on this account. */
   readonly heldCents: number;
+  /** Sum of the deposit holds not yet released (absent on records written before deposit holds existed).
+   *  available = balance − held − depositHeld. */
+  readonly depositHeldCents?: number;
   /** Sequence number the next posting leg on this account gets (legs are numbered 1, 2, ...). */
   readonly nextSeq: number;
   readonly openedMs: number;
@@ -50,8 +61,11 @@ export interface HoldRecord {
   /** Only this kiosk may complete or reverse the hold: it is the one holding (or not) the notes. */
   readonly deviceId: string;
   readonly amountCents: number;
-  /** The daily-withdrawal counter the hold was charged to, so a release credits the same day. */
-  readonly dailyKey: string;
+  /** The daily-withdrawal counters the hold was charged to (the customer's, and the card's when a card was
+   *  used), so a release credits the same days. Records written before limits were per customer carry
+   *  `dailyKey` instead. */
+  readonly dailyKeys?: readonly string[];
+  readonly dailyKey?: string;
   /** Last four digits of the card used, for operators; never the full PAN. */
   readonly cardLast4?: string;
   readonly status: HoldStatus;
@@ -70,6 +84,56 @@ export interface DailyWithdrawalRecord {
   readonly usedCents: number;
 }
 
+export type DepositStatus = 'open' | 'committed' | 'cancelled';
+
+/** One deposit at a kiosk: opened while the customer is there, committed with the notes the acceptor
+ *  stacked (possibly after the kiosk rebooted). */
+export interface DepositRecord {
+  readonly depositId: string;
+  /** Only this kiosk may commit it: the notes are in its cashbox. */
+  readonly deviceId: string;
+  readonly accountId: string;
+  readonly customerId: string;
+  /** What the kiosk's acceptor took when the deposit was opened; commits may name only these. */
+  readonly denominationsCents: readonly number[];
+  readonly status: DepositStatus;
+  readonly openedMs: number;
+  readonly openRequestId?: string;
+  readonly notes?: readonly { readonly denominationCents: number; readonly count: number }[];
+  readonly creditedCents?: number;
+  readonly availableNowCents?: number;
+  readonly heldCents?: number;
+  readonly releaseAtMs?: number;
+  readonly postingId?: string;
+  readonly holdId?: string;
+  readonly committedMs?: number;
+}
+
+export type DepositHoldStatus = 'held' | 'released';
+
+/** The part of a deposit the customer may not spend yet (funds availability). */
+export interface DepositHoldRecord {
+  readonly holdId: string;
+  readonly depositId: string;
+  readonly accountId: string;
+  readonly customerId: string;
+  readonly deviceId: string;
+  readonly amountCents: number;
+  readonly createdMs: number;
+  readonly releaseAtMs: number;
+  readonly status: DepositHoldStatus;
+  readonly releasedMs?: number;
+  /** `time` when the hold period ended, `operator` when someone verified the cashbox. */
+  readonly releasedBy?: 'time' | 'operator';
+}
+
+export interface DailyDepositRecord {
+  /** Credited by deposits this day. */
+  readonly depositedCents: number;
+  /** Of that, what was available at once (counts against the host's immediate allowance). */
+  readonly availableNowCents: number;
+}
+
 export const ACCOUNT_PREFIX = 'acct:';
 export const POSTING_PREFIX = 'post:';
 export const HOLD_PREFIX = 'hold:';
@@ -77,6 +141,15 @@ export const HOLD_PREFIX = 'hold:';
  *  walks the settled ones. */
 export const OPEN_HOLD_PREFIX = 'holdopen:';
 export const DAILY_WITHDRAWAL_PREFIX = 'wdday:';
+export const DEPOSIT_PREFIX = 'dep:';
+/** Index of deposits still open, by device: a deposit a kiosk never committed is for an operator to see. */
+export const OPEN_DEPOSIT_PREFIX = 'depopen:';
+export const DEPOSIT_HOLD_PREFIX = 'dhold:';
+/** Deposit holds still held, by release time (the sweep walks it in order). */
+export const DEPOSIT_HOLD_DUE_PREFIX = 'dholddue:';
+/** Deposit holds still held, by account (a withdrawal releases what is due on its account first). */
+export const DEPOSIT_HOLD_ACCOUNT_PREFIX = 'dholdacct:';
+export const DAILY_DEPOSIT_PREFIX = 'depday:';
 
 /** Posting sequence numbers are zero-padded so that key order is numeric order. */
 const SEQ_DIGITS = 12;
@@ -90,15 +163,28 @@ export const holdKey = (authorizationId: string): string => `${HOLD_PREFIX}${aut
 export const openHoldKey = (authorizationId: string): string => `${OPEN_HOLD_PREFIX}${authorizationId}`;
 
 /** Cash accounts are keyed by device id. Device ids are `[a-z0-9-]`, customer account ids start with
- *  `acc_`, so the two can never collide. */
+ *  `acc_`, so the two can never collide; nor can `cash-X` and `cashbox-Y` (the fifth character differs). */
 export const cashAccountId = (deviceId: string): string => `cash-${deviceId}`;
+export const cashboxAccountId = (deviceId: string): string => `cashbox-${deviceId}`;
 
-/** Daily withdrawal totals are per card for card sign-ins and per customer for password sign-ins, per UTC
- *  calendar day. */
-export type WithdrawalScope = { readonly cardPan: string } | { readonly customerId: string };
+export const depositKey = (depositId: string): string => `${DEPOSIT_PREFIX}${depositId}`;
+export const openDepositKey = (deviceId: string, depositId: string): string => `${OPEN_DEPOSIT_PREFIX}${deviceId}:${depositId}`;
+export const depositHoldKey = (holdId: string): string => `${DEPOSIT_HOLD_PREFIX}${holdId}`;
+const TIME_DIGITS = 15;
+export const depositHoldDueKey = (releaseAtMs: number, holdId: string): string =>
+  `${DEPOSIT_HOLD_DUE_PREFIX}${String(releaseAtMs).padStart(TIME_DIGITS, '0')}:${holdId}`;
+export const depositHoldAccountPrefix = (accountId: string): string => `${DEPOSIT_HOLD_ACCOUNT_PREFIX}${accountId}:`;
+export const depositHoldAccountKey = (accountId: string, holdId: string): string => `${depositHoldAccountPrefix(accountId)}${holdId}`;
 
-export function dailyWithdrawalKey(scope: WithdrawalScope, nowMs: number): string {
-  const day = new Date(nowMs).toISOString().slice(0, 10);
-  const who = 'cardPan' in scope ? `card-${scope.cardPan}` : `cust-${scope.customerId}`;
-  return `${DAILY_WITHDRAWAL_PREFIX}${who}:${day}`;
+/** The UTC calendar day of a timestamp, as limits count days. */
+export const utcDay = (nowMs: number): string => new Date(nowMs).toISOString().slice(0, 10);
+
+/** Daily withdrawal totals: one per customer (every credential counts against it) and one per card. */
+export const customerDailyWithdrawalKey = (customerId: string, nowMs: number): string => `${DAILY_WITHDRAWAL_PREFIX}cust-${customerId}:${utcDay(nowMs)}`;
+export const cardDailyWithdrawalKey = (cardPan: string, nowMs: number): string => `${DAILY_WITHDRAWAL_PREFIX}card-${cardPan}:${utcDay(nowMs)}`;
+export const dailyDepositKey = (customerId: string, nowMs: number): string => `${DAILY_DEPOSIT_PREFIX}${customerId}:${utcDay(nowMs)}`;
+
+/** The daily counters a hold was charged to, whichever record format it was written in. */
+export function holdDailyKeys(hold: Pick<HoldRecord, 'dailyKeys' | 'dailyKey'>): readonly string[] {
+  return hold.dailyKeys ?? (hold.dailyKey !== undefined ? [hold.dailyKey] : []);
 }

@@ -15,17 +15,24 @@ import {
   type HoldRecord,
   accountKey,
   cashAccountId,
+  holdDailyKeys,
   holdKey,
   openHoldKey,
 } from './records.js';
+
+/** One daily limit a withdrawal counts against: the customer's, and the card's when a card is used. */
+export interface DailyLimit {
+  readonly key: string;
+  readonly usedCents: number;
+  readonly limitCents: number;
+}
 
 export interface AuthorizationInput {
   /** The customer account, read under its lock. */
   readonly account: AccountRecord;
   readonly amountCents: number;
-  readonly dailyKey: string;
-  readonly dailyUsedCents: number;
-  readonly dailyLimitCents: number;
+  /** Every daily limit the withdrawal counts against, each read under its lock. */
+  readonly dailyLimits: readonly DailyLimit[];
   readonly deviceId: string;
   readonly nowMs: number;
   readonly requestId?: string;
@@ -43,9 +50,12 @@ export function planAuthorization(input: AuthorizationInput): PlannedAuthorizati
   const { account, amountCents } = input;
   assertPositiveCents(amountCents, 'withdrawal amount');
   invariant(account.kind !== 'cash' && account.customerId !== undefined, 'withdrawals come from customer accounts');
-  assertSafeCents(input.dailyUsedCents, 'daily withdrawal total');
-  // Open holds count toward the daily limit, so two quick authorizations cannot both slip under it.
-  if (input.dailyUsedCents + amountCents > input.dailyLimitCents) throw new ProtocolError('DAILY_LIMIT_EXCEEDED');
+  invariant(input.dailyLimits.length > 0, 'a withdrawal counts against at least the customer\'s daily limit');
+  // Open holds count toward the daily limits, so two quick authorizations cannot both slip under them.
+  for (const limit of input.dailyLimits) {
+    assertSafeCents(limit.usedCents, `daily withdrawal total ${limit.key}`);
+    if (limit.usedCents + amountCents > limit.limitCents) throw new ProtocolError('DAILY_LIMIT_EXCEEDED');
+  }
   if (amountCents > availableCents(account)) throw new ProtocolError('INSUFFICIENT_FUNDS');
 
   const hold: HoldRecord = {
@@ -54,14 +64,13 @@ export function planAuthorization(input: AuthorizationInput): PlannedAuthorizati
     customerId: account.customerId,
     deviceId: input.deviceId,
     amountCents,
-    dailyKey: input.dailyKey,
+    dailyKeys: input.dailyLimits.map((limit) => limit.key),
     ...(input.cardLast4 !== undefined && { cardLast4: input.cardLast4 }),
     status: 'held',
     createdMs: input.nowMs,
     ...(input.requestId !== undefined && { requestId: input.requestId }),
   };
   const accountAfter: AccountRecord = { ...account, heldCents: account.heldCents + amountCents };
-  const daily: DailyWithdrawalRecord = { usedCents: input.dailyUsedCents + amountCents };
   return {
     hold,
     account: accountAfter,
@@ -69,7 +78,7 @@ export function planAuthorization(input: AuthorizationInput): PlannedAuthorizati
       putAccount(accountAfter),
       { type: 'put', key: holdKey(hold.authorizationId), value: hold },
       { type: 'put', key: openHoldKey(hold.authorizationId), value: { createdMs: hold.createdMs } },
-      { type: 'put', key: input.dailyKey, value: daily },
+      ...input.dailyLimits.map((limit): BatchOp => ({ type: 'put', key: limit.key, value: { usedCents: limit.usedCents + amountCents } satisfies DailyWithdrawalRecord })),
     ],
   };
 }
@@ -109,7 +118,8 @@ function sameSettlement(hold: HoldRecord, settlement: Settlement): boolean {
 interface SettlementState {
   readonly account: AccountRecord;
   readonly cash: AccountRecord;
-  readonly dailyUsedCents: number;
+  /** Each of the hold's daily counters, as read under its lock. */
+  readonly dailyUsedCents: ReadonlyMap<string, number>;
   readonly nowMs: number;
   readonly requestId?: string;
   readonly settledBy: 'device' | 'operator';
@@ -125,7 +135,8 @@ export function planSettlement(hold: HoldRecord, settlement: Settlement, state: 
   }
   const releasedCents = hold.amountCents - postedCents;
   invariant(state.account.heldCents >= hold.amountCents, `account ${hold.accountId} holds less than hold ${hold.authorizationId}`);
-  invariant(state.dailyUsedCents >= releasedCents, `daily total ${hold.dailyKey} is below the amount released`);
+  const dailyKeys = holdDailyKeys(hold);
+  for (const key of dailyKeys) invariant((state.dailyUsedCents.get(key) ?? 0) >= releasedCents, `daily total ${key} is below the amount released`);
 
   const ops: BatchOp[] = [];
   const released: AccountRecord = { ...state.account, heldCents: state.account.heldCents - hold.amountCents };
@@ -157,11 +168,10 @@ export function planSettlement(hold: HoldRecord, settlement: Settlement, state: 
     ...(postingId !== undefined && { postingId }),
     settledBy: state.settledBy,
   };
-  const daily: DailyWithdrawalRecord = { usedCents: state.dailyUsedCents - releasedCents };
   ops.push(
     { type: 'put', key: holdKey(hold.authorizationId), value: settled },
     { type: 'del', key: openHoldKey(hold.authorizationId) },
-    { type: 'put', key: hold.dailyKey, value: daily },
+    ...dailyKeys.map((key): BatchOp => ({ type: 'put', key, value: { usedCents: (state.dailyUsedCents.get(key) ?? 0) - releasedCents } satisfies DailyWithdrawalRecord })),
   );
   return { hold, result: settledResult(settled), ops, repeated: false };
 }
@@ -179,6 +189,9 @@ export interface SettleOptions {
   readonly requestId?: string;
   readonly settledBy: 'device' | 'operator';
   readonly currency: string;
+  /** A kiosk settling a hold an operator already settled differently: what to do instead of refusing
+   *  (the kiosk's report is a fact about notes that the bank must see, not a request to refuse). */
+  readonly onOperatorSettled?: (hold: HoldRecord) => Promise<never>;
 }
 
 /** Reads the hold, takes the locks of everything a settlement touches, plans it and hands the plan to
@@ -197,25 +210,29 @@ export async function settleAuthorization<R>(
   if (first === undefined || (options.deviceId !== undefined && first.deviceId !== options.deviceId)) {
     throw new ProtocolError('UNKNOWN_AUTHORIZATION');
   }
-  const lockKeys = [holdKey(authorizationId), accountKey(first.accountId), accountKey(cashAccountId(first.deviceId)), first.dailyKey];
+  const lockKeys = [holdKey(authorizationId), accountKey(first.accountId), accountKey(cashAccountId(first.deviceId)), ...holdDailyKeys(first)];
   return locks.withLocks(lockKeys, async () => {
     // Re-read under the lock: a concurrent settlement may have landed since the first read.
     const hold = await readHold(db, authorizationId);
     invariant(hold !== undefined, `hold ${authorizationId} disappeared`);
     if (hold.status !== 'held') {
-      if (!sameSettlement(hold, settlement)) throw new ProtocolError('AUTHORIZATION_SETTLED');
+      if (!sameSettlement(hold, settlement)) {
+        if (hold.settledBy === 'operator' && options.onOperatorSettled !== undefined) return options.onOperatorSettled(hold);
+        throw new ProtocolError('AUTHORIZATION_SETTLED');
+      }
       return write({ hold, result: settledResult(hold), ops: [], repeated: true });
     }
-    const [account, cash, daily] = await Promise.all([
+    const dailyKeys = holdDailyKeys(hold);
+    const [account, cash, ...dailies] = await Promise.all([
       readAccount(db, hold.accountId),
       readCashAccount(db, hold.deviceId, options.currency, options.nowMs),
-      db.get<DailyWithdrawalRecord>(hold.dailyKey),
+      ...dailyKeys.map((key) => db.get<DailyWithdrawalRecord>(key)),
     ]);
     invariant(account !== undefined, `account ${hold.accountId} of hold ${authorizationId} is missing`);
     const plan = planSettlement(hold, settlement, {
       account,
       cash,
-      dailyUsedCents: daily?.usedCents ?? 0,
+      dailyUsedCents: new Map(dailyKeys.map((key, i) => [key, (dailies[i] as DailyWithdrawalRecord | undefined)?.usedCents ?? 0])),
       nowMs: options.nowMs,
       settledBy: options.settledBy,
       ...(options.requestId !== undefined && { requestId: options.requestId }),

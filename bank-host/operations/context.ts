@@ -53,6 +53,8 @@ export interface RequestContext<T extends MessageType> {
   readonly type: T;
   /** The host's clock when the request was accepted. */
   readonly nowMs: number;
+  /** The kiosk's clock when it sent the request (its envelope's timestamp, within the skew window). */
+  readonly sentAtMs: number;
   /** The PIN key of the requesting device (HKDF from its K_SHARED). Never log it. */
   devicePinKey(): Buffer;
   /** Writes `change` plus this request's idempotency record holding `outcome`, durably. Call once. */

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { SessionInfo } from '../../protocol/messages.js';
 import { readAccount, summarizeAccount } from '../ledger/accounts.js';
-import { type AccountRecord, type DailyWithdrawalRecord, type WithdrawalScope, dailyWithdrawalKey } from '../ledger/records.js';
+import { depositRemainingTodayCents, readDailyDeposits, readHeldDepositHolds } from '../ledger/deposits.js';
+import { type AccountRecord, type DailyWithdrawalRecord, cardDailyWithdrawalKey, customerDailyWithdrawalKey } from '../ledger/records.js';
+import type { DailyLimit } from '../ledger/withdrawals.js';
 import { requireUsableCard } from '../customers/cards.js';
 import { readCard, readCustomer } from '../customers/customers.js';
 import { type CardRecord, type CustomerRecord, panLast4 } from '../customers/records.js';
@@ -23,8 +25,42 @@ export function newSession(customer: CustomerRecord, nowMs: number, card?: CardR
   };
 }
 
-export function withdrawalScope(session: Pick<CustomerSession, 'customerId' | 'cardPan'>): WithdrawalScope {
-  return session.cardPan !== undefined ? { cardPan: session.cardPan } : { customerId: session.customerId };
+/** The daily limits a withdrawal in this session counts against: always the customer's (whatever
+ *  credential they used), and the card's as well when they signed in with a card. */
+export function dailyWithdrawalLimitKeys(
+  config: Pick<HostServices['config'], 'dailyWithdrawalLimitCents' | 'cardDailyWithdrawalLimitCents'>,
+  who: Pick<CustomerSession, 'customerId' | 'cardPan'>,
+  nowMs: number,
+): { readonly key: string; readonly limitCents: number }[] {
+  const limits = [{ key: customerDailyWithdrawalKey(who.customerId, nowMs), limitCents: config.dailyWithdrawalLimitCents }];
+  if (who.cardPan !== undefined) limits.push({ key: cardDailyWithdrawalKey(who.cardPan, nowMs), limitCents: config.cardDailyWithdrawalLimitCents });
+  return limits;
+}
+
+/** Each limit with what has been used of it (read these under the limits' locks before changing them). */
+export async function readDailyLimits(services: Pick<HostServices, 'db'>, limits: readonly { readonly key: string; readonly limitCents: number }[]): Promise<DailyLimit[]> {
+  return Promise.all(limits.map(async (limit) => ({ ...limit, usedCents: (await services.db.get<DailyWithdrawalRecord>(limit.key))?.usedCents ?? 0 })));
+}
+
+export async function dailyWithdrawalLimits(
+  services: Pick<HostServices, 'db' | 'config'>,
+  who: Pick<CustomerSession, 'customerId' | 'cardPan'>,
+  nowMs: number,
+): Promise<DailyLimit[]> {
+  return readDailyLimits(services, dailyWithdrawalLimitKeys(services.config, who, nowMs));
+}
+
+/** What the customer may still withdraw today: the tightest of their limits. */
+export function remainingTodayCents(limits: readonly DailyLimit[]): number {
+  return Math.max(0, Math.min(...limits.map((limit) => limit.limitCents - limit.usedCents)));
+}
+
+/** The account as the customer sees it: deposit holds whose period has ended count as released even before
+ *  the host's sweep (or a withdrawal) writes the release. */
+export async function accountAsSeen(services: Pick<HostServices, 'db'>, account: AccountRecord, nowMs: number): Promise<AccountRecord> {
+  if ((account.depositHeldCents ?? 0) === 0) return account;
+  const due = (await readHeldDepositHolds(services.db, account.accountId)).filter((hold) => hold.releaseAtMs <= nowMs);
+  return { ...account, depositHeldCents: (account.depositHeldCents ?? 0) - due.reduce((sum, hold) => sum + hold.amountCents, 0) };
 }
 
 /** The account ids this session may use. Throws CARD_BLOCKED/CARD_EXPIRED when the session's card can no
@@ -54,10 +90,6 @@ export async function requireReachableAccount(
   return account;
 }
 
-export async function dailyWithdrawalUsedCents(services: Pick<HostServices, 'db'>, dailyKey: string): Promise<number> {
-  return (await services.db.get<DailyWithdrawalRecord>(dailyKey))?.usedCents ?? 0;
-}
-
 /** What a successful sign-in (or registration) answers. `accounts` may be given when the caller has just
  *  created them and they are not on disk yet. */
 export async function describeSession(
@@ -69,14 +101,17 @@ export async function describeSession(
 ): Promise<SessionInfo> {
   const ids = card !== undefined ? card.accountIds : customer.accountIds;
   const records = accounts ?? (await Promise.all(ids.map((id) => readAccount(services.db, id))));
-  const scope = withdrawalScope({ customerId: customer.customerId, ...(card !== undefined && { cardPan: card.pan }) });
-  const usedCents = await dailyWithdrawalUsedCents(services, dailyWithdrawalKey(scope, nowMs));
+  const seen = await Promise.all(records.filter((account): account is AccountRecord => account !== undefined).map((account) => accountAsSeen(services, account, nowMs)));
+  const limits = await dailyWithdrawalLimits(services, { customerId: customer.customerId, ...(card !== undefined && { cardPan: card.pan }) }, nowMs);
+  const deposits = await readDailyDeposits(services.db, customer.customerId, nowMs);
   return {
     customerId: customer.customerId,
     username: customer.username,
-    accounts: records.filter((account): account is AccountRecord => account !== undefined).map(summarizeAccount),
+    accounts: seen.map(summarizeAccount),
     ...(card !== undefined && { cardLast4: panLast4(card.pan) }),
-    dailyWithdrawalRemainingCents: Math.max(0, services.config.dailyWithdrawalLimitCents - usedCents),
+    dailyWithdrawalRemainingCents: remainingTodayCents(limits),
+    withdrawalMaxCents: services.config.maxWithdrawalCents,
+    depositRemainingTodayCents: depositRemainingTodayCents(deposits, services.config),
     idleTimeoutMs: services.config.sessionIdleTimeoutMs,
   };
 }

@@ -18,9 +18,10 @@ import {
   type StoredOutcome,
 } from './idempotency.js';
 
-/** Types answered without an idempotency record: they change no state, so a retry may simply run again
- *  (and their answers, such as decrypted audit lines, are not kept a second time on disk). */
-const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping', 'balance', 'history', 'activity'] as MessageType[]);
+/** Types answered without an idempotency record: they change no state (or, for a kiosk's status report,
+ *  a state a repeat leaves the same: an older report never replaces a newer one), so a retry may simply run
+ *  again (and their answers, such as decrypted audit lines, are not kept a second time on disk). */
+const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping', 'balance', 'history', 'activity', 'kiosk.status'] as MessageType[]);
 /** A replayed sign-in binds its session only this soon after the original: long enough for a kiosk to
  *  reconnect after a lost answer, too short for an old request to re-open a finished session. */
 export const SIGN_IN_REPLAY_WINDOW_MS = 60_000;
@@ -56,18 +57,21 @@ export class Dispatcher {
       const body = parseBody(type, envelope.body);
       if (type === 'ping') return resultResponse(requestId, { hostTimeMs: nowMs });
 
+      // Copies of one request (a retry on another connection while the first still runs) take turns: each
+      // waits for the copy in flight, then runs alone, and running starts by looking for the answer the
+      // copy before it stored. Only when that copy stored none (it failed with a retryable error) does the
+      // handler run again, one copy at a time, so an effect is applied at most once.
       const flightKey = `${connection.deviceId}:${requestId}`;
-      const running = this.inFlight.get(flightKey);
-      if (running) {
+      for (let running = this.inFlight.get(flightKey); running !== undefined; running = this.inFlight.get(flightKey)) {
         await running.catch(() => undefined);
-        return await this.replay(connection, type, requestId, body);
       }
-      const work = this.runOnce(connection, type, requestId, body, nowMs);
+      // No await between the check above and this: the copy is the only one in flight from here.
+      const work = this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
       this.inFlight.set(flightKey, work);
       try {
         return await work;
       } finally {
-        this.inFlight.delete(flightKey);
+        if (this.inFlight.get(flightKey) === work) this.inFlight.delete(flightKey);
       }
     } catch (error) {
       if (error instanceof ProtocolError) return errorResponse(requestId, error);
@@ -76,9 +80,8 @@ export class Dispatcher {
     }
   }
 
-  private async replay(connection: ConnectionState, type: MessageType, requestId: string, body: unknown): Promise<ResponseEnvelope> {
-    const stored = await readIdempotencyRecord(this.deps.services.db, connection.deviceId, requestId);
-    if (!stored) return this.runOnce(connection, type, requestId, body, this.deps.services.now());
+  /** The stored answer of a request already applied, for a retry of it. */
+  private replay(connection: ConnectionState, type: MessageType, requestId: string, body: unknown, stored: IdempotencyRecord): ResponseEnvelope {
     if (stored.bodyHash !== bodyHash(type, body)) throw new ProtocolError('REQUEST_ID_REUSED');
     const nowMs = this.deps.services.now();
     if (stored.session && !connection.session && !connection.hadSession && nowMs - stored.storedAtMs <= SIGN_IN_REPLAY_WINDOW_MS) {
@@ -88,10 +91,10 @@ export class Dispatcher {
     return toResponse(requestId, stored.outcome);
   }
 
-  private async runOnce(connection: ConnectionState, type: MessageType, requestId: string, body: unknown, nowMs: number): Promise<ResponseEnvelope> {
+  private async runOnce(connection: ConnectionState, type: MessageType, requestId: string, body: unknown, nowMs: number, sentAtMs: number): Promise<ResponseEnvelope> {
     const { services } = this.deps;
     const stored = await readIdempotencyRecord(services.db, connection.deviceId, requestId);
-    if (stored) return this.replay(connection, type, requestId, body);
+    if (stored) return this.replay(connection, type, requestId, body, stored);
 
     const hash = bodyHash(type, body);
     const failureEvent = (error: ProtocolError): AuditEvent => ({
@@ -150,6 +153,7 @@ export class Dispatcher {
       requestId,
       type,
       nowMs,
+      sentAtMs,
       devicePinKey: () => {
         const key = this.deps.deviceKey(connection.deviceId);
         if (!key) throw new ProtocolError('INTERNAL', 'the device is no longer active', false);

@@ -45,7 +45,7 @@ async function registerOnInitializedHost(name: string, extra: string[]): Promise
 }
 
 test('without host.json, registration from kiosks is off', async (t) => {
-  t.false((await loadHostConfig(path.join(dir, 'no-such-folder'))).registrationEnabled);
+  t.false((await loadHostConfig(path.join(dir, 'no-such-folder'))).config.registrationEnabled);
   t.is(await registerOnInitializedHost('production', []), 'REGISTRATION_DISABLED');
 });
 

@@ -22,6 +22,7 @@ import { hostDispatcher, openHostState } from '../../bank-host/host.js';
 import { createHostKeys } from '../../bank-host/keys.js';
 import type { ConnectionState, HostServices } from '../../bank-host/operations/context.js';
 import { createHostOperations } from '../../bank-host/operations/table.js';
+import { depositNotes, testKioskStatus } from './kiosk-cash.js';
 
 /** scrypt at N = 2^10: about a millisecond, so tests can sign in hundreds of times. */
 export const TEST_SCRYPT_COST: ScryptCost = { log2N: 10, r: 8, p: 1 };
@@ -38,8 +39,12 @@ export interface Harness {
   readonly clock: { nowMs: number };
   /** What the host logged at error level (each line: message and fields). */
   readonly loggedErrors: readonly string[];
-  /** A new connection of `deviceId` (default `kiosk-01`), registered with the host on first use. */
-  connect(deviceId?: string): Promise<ConnectionState>;
+  /** A new connection of `deviceId` (default `kiosk-01`), registered with the host on first use; on first
+   *  use it also reports the test kiosk's status (testKioskStatus), as a kiosk does before serving anyone,
+   *  unless `reportStatus` is false. */
+  connect(deviceId?: string, options?: { reportStatus?: boolean }): Promise<ConnectionState>;
+  /** Opens a deposit and commits `cents` of notes (test/helpers/kiosk-cash.ts). */
+  deposit(connection: ConnectionState, accountId: string, cents: number): Promise<ResultOf<'deposit.commit'>>;
   /** Sends one request; the answer is the result, or the ProtocolError the host answered. `requestId`
    *  sends a retry of an earlier request. */
   call<T extends MessageType>(connection: ConnectionState, type: T, body: unknown, options?: { requestId?: string }): Promise<ResultOf<T> | ProtocolError>;
@@ -74,7 +79,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
   };
   const state = await openHostState({ dataDir: path.join(dir, 'data'), keysDir }, log, {
-    config: defaultHostConfig({ registrationEnabled: true, ...options.config }),
+    // Deposits are available at once unless a test sets an availability policy.
+    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config }),
     now: () => clock.nowMs,
   });
   const { services, registry, audit } = state;
@@ -119,15 +125,22 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     return MESSAGES[type].result.parse(response.result) as ResultOf<T>;
   };
 
+  const ok = async <T extends MessageType>(connection: ConnectionState, type: T, body: unknown): Promise<ResultOf<T>> => {
+    const answer = await call(connection, type, body);
+    if (answer instanceof ProtocolError) throw new Error(`${type} failed: ${answer.code} ${answer.message}`);
+    return answer;
+  };
+
   return {
     services,
     events,
     clock,
     loggedErrors,
-    async connect(deviceId = 'kiosk-01') {
+    async connect(deviceId = 'kiosk-01', connectOptions = {}) {
       if (!sharedKeys.has(deviceId)) {
-        const added = registry.add(deviceId).then((key) => {
+        const added = registry.add(deviceId).then(async (key) => {
           keyOf.set(deviceId, key);
+          if (connectOptions.reportStatus !== false) await ok({ connectionId: `status-${deviceId}`, deviceId, session: undefined }, 'kiosk.status', testKioskStatus());
           return key;
         });
         sharedKeys.set(deviceId, added);
@@ -136,10 +149,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return { connectionId: `c${++connections}`, deviceId, session: undefined };
     },
     call,
-    async ok(connection, type, body) {
-      const answer = await call(connection, type, body);
-      if (answer instanceof ProtocolError) throw new Error(`${type} failed: ${answer.code} ${answer.message}`);
-      return answer;
+    ok,
+    deposit(connection, accountId, cents) {
+      return depositNotes((type, body) => ok(connection, type, body), accountId, cents);
     },
     pinBlock(deviceId, pan, pin) {
       const kShared = keyOf.get(deviceId);

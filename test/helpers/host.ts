@@ -14,6 +14,7 @@ import { createHostKeys } from '../../bank-host/keys.js';
 import { BankHost, openHostState } from '../../bank-host/host.js';
 import { hostOperations } from '../../bank-host/operations/table.js';
 import type { OperationTable } from '../../bank-host/operations/context.js';
+import { depositNotes, testKioskStatus } from './kiosk-cash.js';
 
 export interface TestHost {
   readonly host: BankHost;
@@ -23,7 +24,8 @@ export interface TestHost {
   readonly adminSocket: string;
   addDevice(deviceId: string): Promise<Buffer>;
   client(deviceId: string, kShared: Buffer, limits?: Partial<ClientLimits>): ChannelClient;
-  /** A connected client for a freshly enrolled device. */
+  /** A connected client for a freshly enrolled device, which has reported the test kiosk's status
+   *  (test/helpers/kiosk-cash.ts) as a kiosk does before it serves anyone. */
   connectedClient(deviceId: string, limits?: Partial<ClientLimits>): Promise<ChannelClient>;
   /** Stops the host but keeps its folders (for restart tests). */
   stop(): Promise<void>;
@@ -49,7 +51,8 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   if (!options.dir) await createHostKeys(keysDir);
   const adminSocket = path.join(dir, 'admin.sock');
   const state = await openHostState({ dataDir, keysDir }, options.log ?? silentLogger, {
-    config: defaultHostConfig({ registrationEnabled: true, ...options.config }),
+    // Deposits are available at once unless a test sets an availability policy.
+    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config }),
     ...(options.now ? { now: options.now } : {}),
   });
   const host = await BankHost.serve(state, {
@@ -78,6 +81,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       const client = self.client(deviceId, await self.addDevice(deviceId), limits);
       client.start();
       await client.waitConnected(5_000);
+      await client.request('kiosk.status', testKioskStatus());
       return client;
     },
     async stop() {
@@ -96,6 +100,11 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
   };
   return self;
+}
+
+/** A deposit of `cents` in notes through a kiosk's client (test/helpers/kiosk-cash.ts). */
+export function clientDeposit(client: ChannelClient, accountId: string, cents: number) {
+  return depositNotes((type, body) => client.request(type, body as never), accountId, cents);
 }
 
 /** Polls `condition` every 10 ms until it holds or `timeoutMs` passes. */

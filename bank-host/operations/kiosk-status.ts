@@ -1,0 +1,26 @@
+// `kiosk.status`: a kiosk reports its state (on connect, on every change and on a heartbeat). The host keeps
+// the latest report per kiosk; an older report arriving late never replaces a newer one. A change of
+// service or of the notes the kiosk handles is audited; counts that move with every customer are not.
+import { auditedStatusChanges, kioskStatusOps, readKioskStatus } from '../devices/kiosk-status.js';
+import type { OperationTable } from './context.js';
+import { type Work, operation } from './run.js';
+
+/** How often a kiosk reports when nothing changes; a kiosk silent for several of these is offline. */
+export const KIOSK_HEARTBEAT_MS = 30_000;
+
+const reportStatus: Work<'kiosk.status'> = async (run, status) => {
+  const { db } = run.services;
+  const { connection, nowMs, sentAtMs } = run.ctx;
+  const before = await readKioskStatus(db, connection.deviceId);
+  if (before !== undefined && before.reportedMs > sentAtMs) return run.succeedUnaudited({ heartbeatMs: KIOSK_HEARTBEAT_MS });
+  const changes = auditedStatusChanges(before?.status, status);
+  if (changes !== undefined) Object.assign(run.detail, changes);
+  const ops = kioskStatusOps({ deviceId: connection.deviceId, status, reportedMs: sentAtMs, receivedMs: nowMs });
+  // Only a change the audit log should show writes a record; a heartbeat is stored without one.
+  if (changes === undefined) return run.succeedUnaudited({ heartbeatMs: KIOSK_HEARTBEAT_MS }, ops);
+  return run.succeed({ heartbeatMs: KIOSK_HEARTBEAT_MS }, ops);
+};
+
+export const kioskStatusOperations: OperationTable = {
+  'kiosk.status': operation(reportStatus),
+};

@@ -1,0 +1,123 @@
+// Sign-in, registration and sign-out: the handlers that bind (or end) a customer session on a connection.
+// A session is bound only after the change that records the sign-in is durable.
+import { ProtocolError } from '../../protocol/errors.js';
+import { PinBlockError, decodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { requireUsableCard } from '../customers/cards.js';
+import { planNewCustomer, readCard, readCustomer, readCustomerByUsername, readPasswordFailures } from '../customers/customers.js';
+import { NO_FAILURES, isLockedOut, recordFailure } from '../customers/lockout.js';
+import { type ScryptCost, checkPasswordPolicy, hashPassword, spendDecoyVerification, verifyPassword } from '../customers/passwords.js';
+import { pinMatches } from '../customers/pins.js';
+import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } from '../customers/records.js';
+import { invariant } from '../ledger/invariants.js';
+import type { BatchOp } from '../store/database.js';
+import type { OperationTable } from './context.js';
+import { type Work, operation } from './run.js';
+import { describeSession, newSession } from './session.js';
+
+const register = (cost: ScryptCost): Work<'register'> =>
+  async (run, { username, password }) => {
+    const { db, config, locks } = run.services;
+    run.requireNoSession();
+    run.detail.username = username;
+    if (!config.registrationEnabled) throw new ProtocolError('REGISTRATION_DISABLED');
+    const normalized = checkPasswordPolicy(password, username);
+    // Cheap early answer before spending scrypt time; the decisive check is repeated under the lock.
+    if ((await db.get(usernameKey(username))) !== undefined) throw new ProtocolError('USERNAME_TAKEN');
+    const hash = await hashPassword(normalized, cost);
+    return locks.withLocks([usernameKey(username)], async () => {
+      if ((await db.get(usernameKey(username))) !== undefined) throw new ProtocolError('USERNAME_TAKEN');
+      const nowMs = run.ctx.nowMs;
+      const planned = planNewCustomer(username, hash, config.currency, nowMs);
+      run.customerId = planned.customer.customerId;
+      run.detail.accountId = planned.account.accountId;
+      const info = await describeSession(run.services, planned.customer, nowMs, undefined, [planned.account]);
+      await run.succeed(info, planned.ops);
+      run.ctx.connection.session = newSession(planned.customer, nowMs);
+      return info;
+    });
+  };
+
+const signInWithPassword = (cost: ScryptCost): Work<'signin.password'> => async (run, { username, password }) => {
+  const { db, locks } = run.services;
+  const nowMs = run.ctx.nowMs;
+  run.requireNoSession();
+  if (isLockedOut((await readPasswordFailures(db, username)) ?? NO_FAILURES, nowMs)) throw new ProtocolError('LOCKED_OUT');
+  const customer = await readCustomerByUsername(db, username);
+  if (customer === undefined) {
+    // The typed name is not recorded: people type their password into the username field.
+    await spendDecoyVerification(password, cost);
+    throw new ProtocolError('BAD_CREDENTIALS');
+  }
+  run.customerId = customer.customerId;
+  // scrypt runs before the lock: only the counter update is serialized.
+  const correct = await verifyPassword(password, customer.password);
+  return locks.withLocks([passwordFailureKey(username)], async () => {
+    const failures = (await readPasswordFailures(db, username)) ?? NO_FAILURES;
+    // A concurrent attempt may have locked the name while this one was hashing.
+    if (isLockedOut(failures, nowMs)) throw new ProtocolError('LOCKED_OUT');
+    if (!correct) {
+      const next = recordFailure(failures, nowMs);
+      const ops: BatchOp[] = [{ type: 'put', key: passwordFailureKey(username), value: next }];
+      return run.fail(new ProtocolError(isLockedOut(next, nowMs) ? 'LOCKED_OUT' : 'BAD_CREDENTIALS'), ops);
+    }
+    const ops: BatchOp[] = failures.failures > 0 ? [{ type: 'del', key: passwordFailureKey(username) }] : [];
+    const info = await describeSession(run.services, customer, nowMs);
+    await run.succeed(info, ops);
+    run.ctx.connection.session = newSession(customer, nowMs);
+    return info;
+  });
+};
+
+function decodePin(pinBlockHex: string, pan: string, key: Buffer): string {
+  try {
+    return decodePinBlockFormat4(Buffer.from(pinBlockHex, 'hex'), pan, key);
+  } catch (error) {
+    // Every decode failure is the same answer: which check failed says something about the block.
+    if (error instanceof PinBlockError) throw new ProtocolError('BAD_PIN_BLOCK');
+    throw error;
+  }
+}
+
+const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
+  const { db, keys, config, locks } = run.services;
+  const nowMs = run.ctx.nowMs;
+  run.requireNoSession();
+  run.detail.cardLast4 = panLast4(pan);
+  return locks.withLocks([cardKey(pan)], async () => {
+    const stored = await readCard(db, pan);
+    if (stored !== undefined) run.customerId = stored.customerId;
+    const card = requireUsableCard(stored, nowMs);
+    const pin = decodePin(pinBlock, pan, run.ctx.devicePinKey());
+    if (!pinMatches(keys.pinVerify, pan, pin, card.pinVerificationValue)) {
+      const triesFailed = card.pinTriesFailed + 1;
+      const blocked = triesFailed >= config.maxPinTries;
+      const updated: CardRecord = blocked
+        ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
+        : { ...card, pinTriesFailed: triesFailed };
+      run.detail.pinTriesFailed = triesFailed;
+      return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(pan), value: updated }]);
+    }
+    const customer = await readCustomer(db, card.customerId);
+    invariant(customer !== undefined, `card ending ${panLast4(pan)} names a missing customer`);
+    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(pan), value: { ...card, pinTriesFailed: 0 } }] : [];
+    const info = await describeSession(run.services, customer, nowMs, card);
+    await run.succeed(info, ops);
+    run.ctx.connection.session = newSession(customer, nowMs, card);
+    return info;
+  });
+};
+
+const signOut: Work<'signout'> = async (run) => {
+  const result = await run.succeed({});
+  run.ctx.connection.session = undefined;
+  return result;
+};
+
+export function createSignInOperations(cost: ScryptCost): OperationTable {
+  return {
+    register: operation(register(cost)),
+    'signin.password': operation(signInWithPassword(cost)),
+    'signin.card': operation(signInWithCard),
+    signout: operation(signOut),
+  };
+}
