@@ -57,7 +57,7 @@ test('init --demo writes host.json with registration on, and kiosks may register
 
 test('the npm start demo serves with registration on', async (t) => {
   const demoDir = path.join(dir, 'npm-start');
-  const demo = spawn(process.execPath, ['--import', 'tsx', 'provisioning/demo.ts'], {
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'dev/demo.ts'], {
     env: { PATH: process.env.PATH, ATM_DEMO_DIR: demoDir, ATM_DEMO_PORT: '0', ATM_DEMO_UI: 'none' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
