@@ -110,9 +110,11 @@ function settledResult(hold: HoldRecord): SettlementResult {
   };
 }
 
+/** Whether `settlement` says what the hold's settlement said. What counts is the cash: completing with 0
+ *  dispensed and reversing both say no note left the kiosk, so either repeats the other. */
 function sameSettlement(hold: HoldRecord, settlement: Settlement): boolean {
-  if (settlement.kind === 'reverse') return hold.status === 'reversed';
-  return hold.status === 'completed' && hold.postedCents === settlement.dispensedCents;
+  const posted = settlement.kind === 'complete' ? settlement.dispensedCents : 0;
+  return (hold.status === 'completed' || hold.status === 'reversed') && (hold.postedCents ?? 0) === posted;
 }
 
 interface SettlementState {

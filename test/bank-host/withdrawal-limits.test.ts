@@ -149,3 +149,21 @@ test('a kiosk reporting a dispense for a hold an operator already reversed is re
     t.is(code(await h.call(afterReboot, 'withdraw.reverse', { authorizationId })), 'ok');
     t.like(await checkLedger(h.services.db), { ok: true });
   }));
+
+test('completing with nothing dispensed and reversing are the same settlement: either repeats the other', (t) =>
+  withHarness(async (h) => {
+    const connection = await h.connect();
+    const info = await h.ok(connection, 'register', { username: 'fay', password: PASSWORD });
+    const accountId = info.accounts[0]!.accountId;
+    await h.deposit(connection, accountId, 20_000);
+    const a = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 4_000 });
+    t.like(await h.ok(connection, 'withdraw.reverse', { authorizationId: a.authorizationId }), { releasedCents: 4_000 });
+    t.like(await h.ok(connection, 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 0 }), { postedCents: 0, releasedCents: 4_000 });
+    const b = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 4_000 });
+    t.like(await h.ok(connection, 'withdraw.complete', { authorizationId: b.authorizationId, dispensedCents: 0 }), { postedCents: 0, releasedCents: 4_000 });
+    t.like(await h.ok(connection, 'withdraw.reverse', { authorizationId: b.authorizationId }), { releasedCents: 4_000 });
+    // Any cash out is a different settlement.
+    t.is(code(await h.call(connection, 'withdraw.complete', { authorizationId: b.authorizationId, dispensedCents: 2_000 })), 'AUTHORIZATION_SETTLED');
+    t.is((await h.ok(connection, 'balance', { accountId })).availableCents, 20_000);
+    t.like(await checkLedger(h.services.db), { ok: true });
+  }));
