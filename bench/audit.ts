@@ -3,7 +3,7 @@
 //   1. Sealing and chaining alone (CPU), records per second.
 //   2. `audit verify` over a log of BENCH_AUDIT_RECORDS records (default 1,000,000), records per second.
 //      Target: at least 200,000 records/s.
-//   3. A stress case: KIOSKS concurrent kiosks drive deposits and two-phase withdrawals straight into the
+//   3. A stress case: KIOSKS concurrent kiosks drive deposits of notes (open, commit) and two-phase withdrawals straight into the
 //      dispatcher (idempotency records, locks, group commit with `sync: true`) in this process, with no TLS
 //      and the load generator on the same event loop, in pairs with and without the audit chain. With so
 //      little else per request this is an upper bound of the audit's share; the < 15 % target applies to
@@ -19,7 +19,7 @@ import { silentLogger } from '../protocol/log.js';
 import { AuditChain } from '../bank-host/audit/chain.js';
 import type { AuditEvent } from '../bank-host/audit/event.js';
 import { verifyAuditChain } from '../bank-host/audit/verify.js';
-import { defaultHostConfig } from '../bank-host/config.js';
+import { SETTING_CENTS_MAX, defaultHostConfig } from '../bank-host/config.js';
 import { KEY_FILES, type HostKeys, type KeyName } from '../bank-host/keys.js';
 import { createBankingOperations } from '../bank-host/operations/banking.js';
 import type { ConnectionState, HostServices } from '../bank-host/operations/context.js';
@@ -27,6 +27,7 @@ import { Dispatcher } from '../bank-host/server/dispatcher.js';
 import { Database } from '../bank-host/store/database.js';
 import { GroupCommitter } from '../bank-host/store/group-commit.js';
 import { KeyedLocks } from '../bank-host/store/locks.js';
+import { notesFor, testKioskStatus } from '../test/helpers/kiosk-cash.js';
 import { median } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -61,7 +62,7 @@ async function ledgerLoad(withAudit: boolean): Promise<LoadResult> {
       db,
       committer,
       locks: new KeyedLocks(),
-      config: defaultHostConfig({ registrationEnabled: true, dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000 }),
+      config: defaultHostConfig({ registrationEnabled: true, dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000, depositDailyCapCents: SETTING_CENTS_MAX, depositHoldMs: 0 }),
       keys,
       log: silentLogger,
       now: Date.now,
@@ -72,12 +73,17 @@ async function ledgerLoad(withAudit: boolean): Promise<LoadResult> {
       if (!response.ok) throw new Error(`${type} failed: ${response.error.code} ${response.error.message}`);
       return response.result as Record<string, unknown>;
     };
+    const deposit = async (connection: ConnectionState, accountId: string, cents: number) => {
+      const { depositId } = await send(connection, 'deposit.open', { accountId });
+      await send(connection, 'deposit.commit', { depositId, notes: notesFor(cents) });
+    };
     const kiosks = await Promise.all(
       Array.from({ length: KIOSKS }, async (_, i) => {
         const connection: ConnectionState = { connectionId: `c${i}`, deviceId: `kiosk-${i}`, session: undefined };
+        await send(connection, 'kiosk.status', testKioskStatus());
         const info = await send(connection, 'register', { username: `bench${i}`, password: 'correct horse battery' });
         const accountId = (info.accounts as { accountId: string }[])[0]!.accountId;
-        await send(connection, 'deposit', { accountId, amountCents: 1_000_000 });
+        await deposit(connection, accountId, 1_000_000);
         return { connection, accountId };
       }),
     );
@@ -88,14 +94,14 @@ async function ledgerLoad(withAudit: boolean): Promise<LoadResult> {
     const loopBefore = performance.eventLoopUtilization();
     const started = performance.now();
     const deadline = started + SECONDS * 1000;
-    // Each kiosk: deposit, authorize a withdrawal, complete it; the ledger's common mix.
+    // Each kiosk: a deposit of notes (open, commit), authorize a withdrawal, complete it; the ledger's common mix.
     await Promise.all(
       kiosks.map(async ({ connection, accountId }) => {
         while (performance.now() < deadline) {
-          await send(connection, 'deposit', { accountId, amountCents: 4_000 });
+          await deposit(connection, accountId, 4_000);
           const { authorizationId } = await send(connection, 'withdraw.authorize', { accountId, amountCents: 2_000 });
           await send(connection, 'withdraw.complete', { authorizationId, dispensedCents: 2_000 });
-          requests += 3;
+          requests += 4;
         }
       }),
     );
@@ -118,7 +124,7 @@ async function ledgerLoad(withAudit: boolean): Promise<LoadResult> {
 
 function sampleEvent(i: number): AuditEvent {
   return {
-    action: i % 3 === 0 ? 'withdraw.authorize' : 'deposit',
+    action: i % 3 === 0 ? 'withdraw.authorize' : 'deposit.commit',
     outcome: i % 7 === 0 ? 'failed' : 'ok',
     customerId: `cus_${(i % 5_000).toString(16).padStart(16, '0')}`,
     deviceId: `kiosk-${i % 64}`,

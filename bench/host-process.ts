@@ -9,7 +9,7 @@ import { AuditChain } from '../bank-host/audit/chain.js';
 import type { AuditSink } from '../bank-host/audit/event.js';
 import { AUDIT_HEAD_KEY } from '../bank-host/audit/record.js';
 import { verifyAuditChain } from '../bank-host/audit/verify.js';
-import { defaultHostConfig } from '../bank-host/config.js';
+import { SETTING_CENTS_MAX, defaultHostConfig } from '../bank-host/config.js';
 import { addCustomer, issueCard } from '../bank-host/customers/admin.js';
 import { createHostKeys } from '../bank-host/keys.js';
 import { BankHost, openHostState } from '../bank-host/host.js';
@@ -24,8 +24,16 @@ const NO_AUDIT: AuditSink = { prepare: () => [], committed: () => {}, failed: ()
 const dir = await mkdtemp(path.join(os.tmpdir(), 'bank-bench-'));
 await createHostKeys(path.join(dir, 'keys'));
 const state = await openHostState({ dataDir: path.join(dir, 'data'), keysDir: path.join(dir, 'keys') }, silentLogger, {
-  // Limits high enough that the load measures the ledger, not the daily limit.
-  config: defaultHostConfig({ dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000 }),
+  // Limits high enough that the load measures the ledger, not the daily limits; deposits available at once,
+  // so the withdrawals always have money to act on.
+  config: defaultHostConfig({
+    dailyWithdrawalLimitCents: SETTING_CENTS_MAX,
+    // The kiosks sign in with cards: each card's own daily limit too.
+    cardDailyWithdrawalLimitCents: SETTING_CENTS_MAX,
+    maxWithdrawalCents: 100_000,
+    depositDailyCapCents: SETTING_CENTS_MAX,
+    depositHoldMs: 0,
+  }),
 });
 const host = await BankHost.serve(state, {
   listenHost: '127.0.0.1',

@@ -10,8 +10,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { ChannelClient } from '../protocol/client.js';
 import { createLogger, type Logger } from '../protocol/log.js';
+import type { KioskStatus, NoteCount } from '../protocol/messages.js';
+import { formatCents } from '../protocol/money.js';
 import { defaultHostConfig, HOST_CONFIG_FILE } from '../bank-host/config.js';
 import { addCustomer, issueCard } from '../bank-host/customers/admin.js';
+import { listDepositHolds, releaseDepositHoldByOperator } from '../bank-host/ledger/deposit-operator.js';
 import { createHostKeys, writeSecretFile } from '../bank-host/keys.js';
 import { BankHost, openHostState } from '../bank-host/host.js';
 import { hostOperations } from '../bank-host/operations/table.js';
@@ -28,7 +31,15 @@ const DEMO_DEVICE = 'demo-kiosk';
 const DEMO_USER = 'demo';
 // A demo password on purpose: printed on screen and saved next to the demo database.
 const DEMO_PASSWORD = 'maple-leaf-2026';
-const DEMO_OPENING_DEPOSIT_CENTS = 50_000;
+/** The demo customer's opening deposit: five $100 notes. */
+const DEMO_OPENING_NOTES: readonly NoteCount[] = [{ denominationCents: 10_000, count: 5 }];
+/** The demo kiosk's cassettes, in its configuration and in the status its opening deposit reports. */
+const DEMO_CASSETTES = [
+  { denominationCents: 2_000, count: 200 },
+  { denominationCents: 5_000, count: 100 },
+] as const;
+/** The notes a Canadian kiosk's acceptor takes. */
+const DEMO_ACCEPTED_CENTS = [500, 1_000, 2_000, 5_000, 10_000] as const;
 /** How often the demo looks for a newly printed receipt to show in the terminal. */
 const RECEIPT_POLL_MS = 500;
 
@@ -92,16 +103,28 @@ async function main(): Promise<void> {
   const adminSocket = path.join(dataDir, 'admin.sock');
   const host = await BankHost.serve(state, { listenHost: '127.0.0.1', listenPort: DEMO_PORT, adminSocketPath: adminSocket, operations: hostOperations });
   if (fresh) {
-    // The opening deposit goes through the real channel, as a kiosk would make it.
+    // The opening deposit goes through the real channel, as a kiosk would make it: the kiosk reports the
+    // notes it handles, the customer signs in, opens a deposit and the acceptor's count is committed.
     const kShared = Buffer.from((await readFile(kSharedFile, 'utf8')).trim(), 'hex');
     const teller = new ChannelClient({ host: '127.0.0.1', port: host.address.port, deviceId: DEMO_DEVICE, kShared, log });
-    teller.start();
-    await teller.waitConnected(5_000);
-    const session = await teller.request('signin.password', { username: credentials.username, password: credentials.password });
-    await teller.request('deposit', { accountId: session.accounts[0]!.accountId, amountCents: DEMO_OPENING_DEPOSIT_CENTS });
-    await teller.request('signout', {});
-    teller.close();
-    kShared.fill(0);
+    try {
+      teller.start();
+      await teller.waitConnected(5_000);
+      await teller.request('kiosk.status', demoKioskStatus());
+      const session = await teller.request('signin.password', { username: credentials.username, password: credentials.password });
+      const { depositId } = await teller.request('deposit.open', { accountId: session.accounts[0]!.accountId });
+      const deposit = await teller.request('deposit.commit', { depositId, notes: [...DEMO_OPENING_NOTES] });
+      await teller.request('signout', {});
+      // The host holds what is beyond its same-day allowance; in the demo an operator has counted the
+      // notes, so the customer can spend all of it at once.
+      for (const hold of await listDepositHolds(services.db)) {
+        if (hold.depositId === depositId) await releaseDepositHoldByOperator(services, hold.holdId);
+      }
+      say(`demo customer's opening deposit: ${formatCents(deposit.creditedCents)} in notes${deposit.heldCents > 0 ? ', its hold released by the operator' : ''}`);
+    } finally {
+      teller.close();
+      kShared.fill(0);
+    }
   }
   const kioskConfigFile = await writeDemoKioskConfig(kioskDir, host.address.port);
 
@@ -134,14 +157,26 @@ async function writeDemoKioskConfig(kioskDir: string, port: number): Promise<str
     kSharedFile: 'k_shared.key',
     journalDir: 'journal',
     devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
-    cassettes: [
-      { denominationCents: 2_000, count: 200 },
-      { denominationCents: 5_000, count: 100 },
-    ],
+    cassettes: DEMO_CASSETTES.map((cassette) => ({ ...cassette })),
   };
   const file = path.join(kioskDir, KIOSK_CONFIG_FILE);
   await writeFile(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   return file;
+}
+
+/** What the demo kiosk reports of itself before the opening deposit (the kiosk reports its own status
+ *  again when it starts). */
+function demoKioskStatus(): KioskStatus {
+  return {
+    softwareVersion: '0.1.0-demo',
+    inService: true,
+    reasons: [],
+    devices: [],
+    cassettes: DEMO_CASSETTES.map((cassette) => ({ ...cassette })),
+    noteAcceptor: { denominationsCents: [...DEMO_ACCEPTED_CENTS], cashbox: [], cashboxCapacityNotes: 1_000 },
+    receiptPaper: 'ok',
+    pendingTransactions: 0,
+  };
 }
 
 interface DemoKiosk {

@@ -7,7 +7,8 @@ import { main } from '../../bank-host/cli/main.js';
 import { Database } from '../../bank-host/store/database.js';
 import { ChannelClient } from '../../protocol/client.js';
 import { createLogger } from '../../protocol/log.js';
-import { startTestHost, type TestHost } from '../helpers/host.js';
+import { clientDeposit, startTestHost, type TestHost } from '../helpers/host.js';
+import { testKioskStatus } from '../helpers/kiosk-cash.js';
 
 interface Run {
   code: number;
@@ -61,7 +62,7 @@ async function hostWithHolds(): Promise<{ h: TestHost; holds: string[]; accountI
   const kiosk = await h.connectedClient('kiosk-holds');
   const { accounts } = await kiosk.request('register', { username: 'holder', password: 'a long enough password' });
   const accountId = accounts[0]!.accountId;
-  await kiosk.request('deposit', { accountId, amountCents: 50_000 });
+  await clientDeposit(kiosk, accountId, 50_000);
   const holds: string[] = [];
   for (const amountCents of [6_000, 4_000]) holds.push((await kiosk.request('withdraw.authorize', { accountId, amountCents })).authorizationId);
   return { h, holds, accountId };
@@ -125,6 +126,7 @@ async function runEveryOperatorCommand(
   t.regex(settledTwice.err, /AUTHORIZATION_SETTLED/);
 
   const check = await ok(['ledger', 'check']);
+  // $500 of notes went into the cashbox, $20 came out of the cassettes.
   t.regex(check, /^ledger OK: \d+ accounts, \d+ posting legs, 0 open holds\ncustomer balances \$480.00, cash accounts -\$480.00, sum \$0.00/);
   t.regex(await ok(['status']), /"devices": \d+/);
   // Errors from either path carry the same stable codes.
@@ -192,12 +194,13 @@ test('holds no kiosk settled within the host setting are listed by default and r
       client.start();
       t.teardown(() => client.close());
       await client.waitConnected(5_000);
+      await client.request('kiosk.status', testKioskStatus());
       return client;
     };
     const kiosk = await kioskOn('kiosk-forgot');
     const { accounts } = await kiosk.request('register', { username: 'forgotten', password: 'a long enough password' });
     const accountId = accounts[0]!.accountId;
-    await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+    await clientDeposit(kiosk, accountId, 10_000);
     const old = await kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 });
     t.is(await h.host.reportHoldsNeedingAttention(), 0);
     nowMs += 31 * 60_000;

@@ -9,7 +9,7 @@ import { main } from '../../bank-host/cli/main.js';
 import { decodeStoredRecord, readStoredRecords, storedRecordPut } from '../../bank-host/audit/record.js';
 import { PROGRESS_INTERVAL_RECORDS } from '../../bank-host/audit/verify.js';
 import { Database } from '../../bank-host/store/database.js';
-import { startTestHost } from '../helpers/host.js';
+import { clientDeposit, startTestHost } from '../helpers/host.js';
 
 interface Run {
   code: number;
@@ -127,10 +127,10 @@ test.serial('while serving: customer, device and refused actions are recorded; a
     const aliceInfo = await alice.request('register', { username: 'alice', password: PASSWORD });
     const bobInfo = await bob.request('register', { username: 'bobby', password: PASSWORD });
     const aliceAccount = aliceInfo.accounts[0]!.accountId;
-    await alice.request('deposit', { accountId: aliceAccount, amountCents: 5_000 });
+    await clientDeposit(alice, aliceAccount, 5_000);
     const refused = await alice.request('withdraw.authorize', { accountId: aliceAccount, amountCents: 10_000 }).catch((e: unknown) => e);
     t.true(refused instanceof ProtocolError && refused.code === 'INSUFFICIENT_FUNDS');
-    await bob.request('deposit', { accountId: bobInfo.accounts[0]!.accountId, amountCents: 2_000 });
+    await clientDeposit(bob, bobInfo.accounts[0]!.accountId, 2_000);
     const foreign = await bob.request('balance', { accountId: aliceAccount }).catch((e: unknown) => e);
     t.true(foreign instanceof ProtocolError);
 
@@ -160,7 +160,7 @@ test.serial('while serving: customer, device and refused actions are recorded; a
     t.is(all.code, 0, all.err);
     const entries = JSON.parse(all.out).entries as { action: string; outcome: string; customerId?: string; deviceId?: string; line: string; reason?: string }[];
     const actions = entries.map((e) => `${e.action}:${e.outcome}${e.reason ? `:${e.reason}` : ''}`);
-    for (const expected of ['device.add:ok', 'register:ok', 'deposit:ok', 'withdraw.authorize:failed:INSUFFICIENT_FUNDS', 'balance:failed:UNKNOWN_ACCOUNT', 'card.issue:ok', 'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'handshake:refused:wrong-key', 'device.revoke:ok']) {
+    for (const expected of ['device.add:ok', 'kiosk.status:ok', 'register:ok', 'deposit.open:ok', 'deposit.commit:ok', 'withdraw.authorize:failed:INSUFFICIENT_FUNDS', 'balance:failed:UNKNOWN_ACCOUNT', 'card.issue:ok', 'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'handshake:refused:wrong-key', 'device.revoke:ok']) {
       t.true(actions.includes(expected), `no ${expected} record in ${actions.join(', ')}`);
     }
     t.true(entries.some((e) => e.line === `${aliceInfo.customerId} | withdraw $100.00 failed - insufficient funds | ${e.line.split(' | ')[2]}`));
@@ -184,7 +184,8 @@ test.serial('while serving: customer, device and refused actions are recorded; a
     const expectedSeqs = entries.flatMap((e, i) => (e.customerId === aliceInfo.customerId ? [i + 1] : []));
     t.deepEqual([...aliceSeqs].sort((a, b) => a - b), expectedSeqs.filter((s) => s <= Math.max(...aliceSeqs)));
     t.true([...activity.entries, ...rest.entries].every((e) => e.line.startsWith(`${aliceInfo.customerId} | `)));
-    const bobView = await bob.request('activity', { actions: ['deposit'] });
+    // The credit is on the commit's record.
+    const bobView = await bob.request('activity', { actions: ['deposit.commit'] });
     t.deepEqual(bobView.entries.map((e) => e.amountCents), [2_000]);
 
     const checkpointFile = path.join(dir, 'live.checkpoint.json');
@@ -206,7 +207,7 @@ test.serial('audit verify reports progress on a large log, through the admin soc
     const batchRecords = 5_000;
     for (let done = 0; done < recordCount; done += batchRecords) {
       const events = Array.from({ length: Math.min(batchRecords, recordCount - done) }, (_, i) => ({
-        action: 'deposit',
+        action: 'deposit.commit',
         outcome: 'ok' as const,
         customerId: `cus_${(done + i) % 7}`,
         deviceId: 'kiosk-bulk',

@@ -44,7 +44,7 @@ const newKeys = (): VerifyKeys => ({ enc: randomBytes(32), mac: randomBytes(32),
 
 function event(i: number): AuditEvent {
   return {
-    action: i % 3 === 0 ? 'withdraw.authorize' : 'deposit',
+    action: i % 3 === 0 ? 'withdraw.authorize' : 'deposit.commit',
     outcome: i % 5 === 0 ? 'failed' : 'ok',
     customerId: `cus_${i % 4}`,
     deviceId: `kiosk-${i % 2}`,
@@ -352,7 +352,7 @@ test('the fast chain MAC is exactly HMAC-SHA256 over previous tag, sequence numb
 test('a record sealed into its stored value in one buffer is byte for byte the reference: sealed, MACed, then encoded', (t) => {
   const keys = newKeys();
   const mac = new ChainMac(keys.mac);
-  const plaintext = toPlaintext({ action: 'deposit', outcome: 'ok', customerId: 'c-1', amountCents: 4_000, detail: { note: 'é ✓' } }, START_MS);
+  const plaintext = toPlaintext({ action: 'deposit.commit', outcome: 'ok', customerId: 'c-1', amountCents: 4_000, detail: { note: 'é ✓' } }, START_MS);
   for (const seq of [1, 4_294_967_297]) {
     const previous = randomBytes(32);
     const iv = randomBytes(12);

@@ -6,8 +6,10 @@ import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { addCustomer } from '../../bank-host/customers/admin.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
+import { listOpenDeposits } from '../../bank-host/ledger/deposit-operator.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { startTestHost } from '../helpers/host.js';
+import { notesFor, testKioskStatus } from '../helpers/kiosk-cash.js';
+import { clientDeposit, startTestHost } from '../helpers/host.js';
 
 const scryptCost = { log2N: 10, r: 8, p: 1 };
 const operations = createBankingOperations({ scryptCost });
@@ -23,12 +25,18 @@ test('a repeated deposit request id credits once and answers the first result ag
   const h = await startTestHost({ operations });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-1', 'idem-one');
-    const requestId = newRequestId();
-    const first = await client.request('deposit', { accountId, amountCents: 5_000 }, { requestId });
-    const second = await client.request('deposit', { accountId, amountCents: 5_000 }, { requestId });
+    // Opening: the retry answers the same deposit, no second one is opened.
+    const openId = newRequestId();
+    const opened = await client.request('deposit.open', { accountId }, { requestId: openId });
+    t.deepEqual(await client.request('deposit.open', { accountId }, { requestId: openId }), opened);
+    // Committing: the retry answers the first credit again and credits nothing more.
+    const commitId = newRequestId();
+    const first = await client.request('deposit.commit', { depositId: opened.depositId, notes: notesFor(5_000) }, { requestId: commitId });
+    const second = await client.request('deposit.commit', { depositId: opened.depositId, notes: notesFor(5_000) }, { requestId: commitId });
     t.deepEqual(second, first);
     const balance = await client.request('balance', { accountId });
     t.is(balance.balanceCents, 5_000);
+    t.deepEqual(await listOpenDeposits(h.host.state.services.db), []);
   } finally {
     await h.close();
   }
@@ -38,10 +46,13 @@ test('the same request id with a different body is refused and changes nothing',
   const h = await startTestHost({ operations });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-2', 'idem-two');
+    const { depositId } = await client.request('deposit.open', { accountId });
     const requestId = newRequestId();
-    await client.request('deposit', { accountId, amountCents: 1_000 }, { requestId });
-    const error = await t.throwsAsync(client.request('deposit', { accountId, amountCents: 9_000 }, { requestId }), { instanceOf: ProtocolError });
+    await client.request('deposit.commit', { depositId, notes: notesFor(1_000) }, { requestId });
+    const error = await t.throwsAsync(client.request('deposit.commit', { depositId, notes: notesFor(9_000) }, { requestId }), { instanceOf: ProtocolError });
     t.is((error as ProtocolError).code, 'REQUEST_ID_REUSED');
+    const reopened = await t.throwsAsync(client.request('deposit.open', { accountId }, { requestId }), { instanceOf: ProtocolError });
+    t.is((reopened as ProtocolError).code, 'REQUEST_ID_REUSED');
     t.is((await client.request('balance', { accountId })).balanceCents, 1_000);
   } finally {
     await h.close();
@@ -51,12 +62,24 @@ test('the same request id with a different body is refused and changes nothing',
 test('a retry racing its original on another connection applies once', async (t) => {
   const h = await startTestHost({ operations });
   try {
-    const { client, accountId } = await signedInClient(h, 'kiosk-idem-3', 'idem-three');
+    await addCustomer(h.host.state.services, 'idem-three', 'correct horse battery', { scryptCost });
+    const kShared = await h.addDevice('kiosk-idem-3');
+    // As many connections as the host lets one kiosk have: the original and its retries, each on its own.
+    const clients = Array.from({ length: 4 }, () => h.client('kiosk-idem-3', kShared));
+    for (const client of clients) client.start();
+    await Promise.all(clients.map((client) => client.waitConnected(5_000)));
+    const [kiosk] = clients as [ChannelClient];
+    await kiosk.request('kiosk.status', testKioskStatus());
+    const session = await kiosk.request('signin.password', { username: 'idem-three', password: 'correct horse battery' });
+    const accountId = session.accounts[0]!.accountId;
+    const { depositId } = await kiosk.request('deposit.open', { accountId });
+    // The commit needs no session, so every copy may run on any of the kiosk's connections.
     const requestId = newRequestId();
-    const results = await Promise.all(Array.from({ length: 8 }, () => client.request('deposit', { accountId, amountCents: 700 }, { requestId }).catch((e) => e)));
-    // One is processed; the rest either replay its answer or wait for it; none applies again.
-    for (const r of results) t.false(r instanceof ProtocolError && r.code !== 'REQUEST_ID_REUSED', String(r));
-    t.is((await client.request('balance', { accountId })).balanceCents, 700);
+    const results = await Promise.all(clients.map((client) => client.request('deposit.commit', { depositId, notes: notesFor(700) }, { requestId }).catch((e: unknown) => e)));
+    // One is processed; the others wait for it and answer what it answered; none applies again.
+    for (const r of results) t.false(r instanceof Error, String(r));
+    for (const r of results.slice(1)) t.deepEqual(r, results[0]);
+    t.is((await kiosk.request('balance', { accountId })).balanceCents, 700);
   } finally {
     await h.close();
   }
@@ -66,7 +89,7 @@ test('after a host restart, a retried withdrawal completion returns the stored a
   let h = await startTestHost({ operations });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-4', 'idem-four');
-    await client.request('deposit', { accountId, amountCents: 20_000 });
+    await clientDeposit(client, accountId, 20_000);
     const auth = await client.request('withdraw.authorize', { accountId, amountCents: 6_000 });
     const completeId = newRequestId();
     const completed = await client.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 6_000 }, { requestId: completeId });
@@ -117,8 +140,9 @@ test('requestWithRetry rides out a host restart and applies the deposit once', a
   let h = await startTestHost({ operations });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-6', 'idem-six');
+    const { depositId } = await client.request('deposit.open', { accountId });
     const requestId = newRequestId();
-    await client.request('deposit', { accountId, amountCents: 2_500 }, { requestId });
+    await client.request('deposit.commit', { depositId, notes: notesFor(2_500) }, { requestId });
     // The client lost the answer (say): it retries with the same id while the host restarts under it.
     const port = h.port;
     const kShared = await h.host.state.registry.rotate('kiosk-idem-6');
@@ -127,11 +151,11 @@ test('requestWithRetry rides out a host restart and applies the deposit once', a
     retrying.start();
     t.teardown(() => retrying.close());
     const restartPromise = h.restart();
-    const result = retrying.requestWithRetry('deposit', { accountId, amountCents: 2_500 }, { requestId, deadlineMs: Date.now() + 10_000 });
+    const result = retrying.requestWithRetry('deposit.commit', { depositId, notes: notesFor(2_500) }, { requestId, deadlineMs: Date.now() + 10_000 });
     h = await restartPromise;
     t.is(h.port, port);
     const outcome = await result.catch((e: unknown) => e);
-    // Without a session on the new connection the host answers with the stored result (the first answer).
+    // The commit needs no session: on the new connection the host answers with the stored result (the first answer).
     t.false(outcome instanceof Error, String(outcome));
     const report = await checkLedger(h.host.state.services.db);
     t.true(report.ok);
@@ -159,24 +183,26 @@ test('a replayed sign-in never re-opens a session on a connection that signed ou
 
 test('a retryable failure is not kept as the answer: the retry with the same id runs again', async (t) => {
   let calls = 0;
+  const commit = operations['deposit.commit']!;
   const flaky = {
     ...operations,
-    deposit: (async (ctx, body) => {
+    'deposit.commit': (async (ctx, body) => {
       if (++calls === 1) {
         const busy = new ProtocolError('INTERNAL', 'busy, try again', true);
         await ctx.finish({ error: busy }, { ops: [] });
         throw busy;
       }
-      return operations.deposit!(ctx, body);
-    }) as typeof operations.deposit,
+      return commit(ctx, body);
+    }) satisfies typeof commit,
   };
   const h = await startTestHost({ operations: flaky });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-8', 'idem-eight');
+    const { depositId } = await client.request('deposit.open', { accountId });
     const requestId = newRequestId();
-    const first = await t.throwsAsync(client.request('deposit', { accountId, amountCents: 300 }, { requestId }), { instanceOf: ProtocolError });
+    const first = await t.throwsAsync(client.request('deposit.commit', { depositId, notes: notesFor(300) }, { requestId }), { instanceOf: ProtocolError });
     t.true((first as ProtocolError).retryable);
-    const second = await client.request('deposit', { accountId, amountCents: 300 }, { requestId });
+    const second = await client.request('deposit.commit', { depositId, notes: notesFor(300) }, { requestId });
     t.is(second.account.balanceCents, 300);
     t.is(calls, 2);
   } finally {
@@ -189,14 +215,15 @@ test('expired idempotency records are swept; fresh ones stay', async (t) => {
   const h = await startTestHost({ operations, now: () => nowMs, config: { idempotencyRetentionMs: 60_000 } });
   try {
     const { client, accountId } = await signedInClient(h, 'kiosk-idem-9', 'idem-nine');
-    for (let i = 0; i < 5; i++) await client.request('deposit', { accountId, amountCents: 100 });
+    for (let i = 0; i < 5; i++) await clientDeposit(client, accountId, 100);
     const count = async () => {
       let n = 0;
       for await (const _ of h.host.state.services.db.entries('idem:')) n++;
       return n;
     };
     const before = await count();
-    t.true(before >= 6, `${before} records`);
+    // The sign-in and each deposit's open and commit.
+    t.true(before >= 11, `${before} records`);
     t.is(await h.host.sweepIdempotency(), 0);
     nowMs += 61_000;
     t.is(await h.host.sweepIdempotency(), before);

@@ -8,7 +8,7 @@ import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js
 import { addCustomer, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
-import { eventually, rawConnect, startTestHost, type TestHost } from '../helpers/host.js';
+import { clientDeposit, eventually, rawConnect, startTestHost, type TestHost } from '../helpers/host.js';
 
 const scryptCost = { log2N: 10, r: 8, p: 1 };
 const operations = createBankingOperations({ scryptCost });
@@ -38,21 +38,21 @@ test.serial('register, sign in, deposit, withdraw in two phases, history, transf
   await expectCode(t, kiosk.request('signin.password', { username: 'journey', password: 'wrong password!!' }), 'BAD_CREDENTIALS');
   await kiosk.request('signin.password', { username: 'journey', password: 'a long enough password' });
 
-  const deposit = await kiosk.request('deposit', { accountId: chequing, amountCents: 12_345 });
-  t.is(deposit.account.balanceCents, 12_345);
+  const deposit = await clientDeposit(kiosk, chequing, 12_300);
+  t.is(deposit.account.balanceCents, 12_300);
   const auth = await kiosk.request('withdraw.authorize', { accountId: chequing, amountCents: 6_000 });
-  t.is(auth.account.availableCents, 6_345, 'the hold reduces what is available');
-  t.is(auth.account.balanceCents, 12_345, 'but not the balance');
+  t.is(auth.account.availableCents, 6_300, 'the hold reduces what is available');
+  t.is(auth.account.balanceCents, 12_300, 'but not the balance');
   const short = await kiosk.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 4_000 });
   t.deepEqual([short.postedCents, short.releasedCents], [4_000, 2_000], 'a short dispense posts what was paid out');
   const reversed = await kiosk.request('withdraw.authorize', { accountId: chequing, amountCents: 2_000 });
   t.is((await kiosk.request('withdraw.reverse', { authorizationId: reversed.authorizationId })).releasedCents, 2_000);
-  t.is((await kiosk.request('balance', { accountId: chequing })).balanceCents, 8_345);
+  t.is((await kiosk.request('balance', { accountId: chequing })).balanceCents, 8_300);
 
   const history = await kiosk.request('history', { accountId: chequing });
   t.deepEqual(history.entries.map((e) => [e.kind, e.amountCents, e.balanceAfterCents]), [
-    ['withdrawal', -4_000, 8_345],
-    ['deposit', 12_345, 12_345],
+    ['withdrawal', -4_000, 8_300],
+    ['deposit', 12_300, 12_300],
   ]);
   await expectCode(t, kiosk.request('transfer', { fromAccountId: chequing, toAccountId: chequing, amountCents: 100 }), 'SAME_ACCOUNT');
   await kiosk.request('signout', {});
@@ -87,35 +87,49 @@ test.serial('bad bodies get stable codes and move no money', async (t) => {
   const kiosk = await h.connectedClient('kiosk-bad-input');
   const { accounts } = await kiosk.request('register', { username: 'badinput', password: 'a long enough password' });
   const accountId = accounts[0]!.accountId;
-  await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+  await clientDeposit(kiosk, accountId, 10_000);
+  const { depositId } = await kiosk.request('deposit.open', { accountId });
+  const note = { denominationCents: 2_000, count: 1 };
   const cases: [string, unknown, ErrorCode][] = [
-    ['deposit', { accountId, amountCents: 0 }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: -500 }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: 10.5 }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: '100' }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: 1e300 }, 'BAD_AMOUNT'],
-    ['deposit', { accountId }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: null }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: [100] }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: Number.MAX_SAFE_INTEGER + 2 }, 'BAD_AMOUNT'],
-    ['deposit', { accountId, amountCents: 1_000_001 }, 'BAD_AMOUNT'],
-    ['deposit', { amountCents: 100 }, 'BAD_BODY'],
-    ['deposit', { accountId: 42, amountCents: 100 }, 'BAD_BODY'],
+    // A typed amount is no deposit any more, whatever the amount.
+    ['deposit', { accountId, amountCents: 100 }, 'UNKNOWN_TYPE'],
+    ['deposit.open', {}, 'BAD_BODY'],
+    ['deposit.open', { accountId: 42 }, 'BAD_BODY'],
+    ['deposit.open', { accountId: '../../etc' }, 'BAD_BODY'],
+    ['deposit.open', { accountId, amountCents: 100 }, 'BAD_BODY'],
+    ['deposit.open', { accountId: 'acc_nope' }, 'UNKNOWN_ACCOUNT'],
+    ['deposit.commit', { depositId }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ ...note, count: -1 }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ ...note, count: 10.5 }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ ...note, count: '1' }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ ...note, count: 1e300 }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ ...note, count: null }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ denominationCents: 0, count: 1 }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ denominationCents: Number.MAX_SAFE_INTEGER + 2, count: 1 }] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: note }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [note], amountCents: 2_000 }, 'BAD_BODY'],
+    ['deposit.commit', { depositId: '../../etc', notes: [note] }, 'BAD_BODY'],
+    ['deposit.commit', { depositId, notes: [{ denominationCents: 2_500, count: 1 }] }, 'BAD_NOTES'],
+    ['deposit.commit', { depositId, notes: [{ ...note, count: 0 }] }, 'BAD_NOTES'],
+    ['deposit.commit', { depositId, notes: [note, note] }, 'BAD_NOTES'],
+    ['deposit.commit', { depositId: 'dep_nope', notes: [note] }, 'UNKNOWN_DEPOSIT'],
     ['withdraw.authorize', { accountId, amountCents: 200_000 }, 'LIMIT_EXCEEDED'],
     ['withdraw.complete', { authorizationId: 'auth_nope', dispensedCents: -1 }, 'BAD_AMOUNT'],
     ['transfer', { fromAccountId: accountId, toAccountId: 'acc_nope', amountCents: 100 }, 'UNKNOWN_ACCOUNT'],
     ['transfer', { fromAccountId: accountId, toAccountId: 'acc_nope', amountCents: -100 }, 'BAD_AMOUNT'],
-    ['deposit', { accountId: 'acc_nope', amountCents: 100 }, 'UNKNOWN_ACCOUNT'],
-    ['deposit', { accountId: '../../etc', amountCents: 100 }, 'BAD_BODY'],
+    // $10 and $30: the kiosk's $20 and $50 cassettes cannot pay either exactly.
     ['withdraw.authorize', { accountId, amountCents: 1_000 }, 'NOT_DISPENSABLE'],
+    ['withdraw.authorize', { accountId, amountCents: 3_000 }, 'NOT_DISPENSABLE'],
     ['withdraw.authorize', { accountId, amountCents: 20_000 }, 'INSUFFICIENT_FUNDS'],
     ['withdraw.complete', { authorizationId: 'auth_nope', dispensedCents: 0 }, 'UNKNOWN_AUTHORIZATION'],
     ['balance', { accountId, extra: true }, 'BAD_BODY'],
   ];
   for (const [type, body, code] of cases) {
-    await expectCode(t, kiosk.request(type as 'deposit', body as never), code);
+    await expectCode(t, kiosk.request(type as 'balance', body as never), code);
   }
   t.is((await kiosk.request('balance', { accountId })).balanceCents, 10_000);
+  // None of the refused commits closed the deposit: the notes stacked are credited once.
+  t.is((await kiosk.request('deposit.commit', { depositId, notes: [note] })).account.balanceCents, 12_000);
 
   // An error names the problem without quoting what the sender put where a name or a choice goes: the
   // message is logged and kept as the request's idempotent answer.
@@ -153,7 +167,7 @@ test.serial('two kiosks racing withdrawals on one account never overdraw it', as
   const kiosks = await Promise.all(['kiosk-race-1', 'kiosk-race-2', 'kiosk-race-3'].map((id) => h.connectedClient(id)));
   const sessions = await Promise.all(kiosks.map((k) => k.request('signin.password', { username: 'racer', password: 'a long enough password' })));
   const accountId = sessions[0]!.accounts[0]!.accountId;
-  await kiosks[0]!.request('deposit', { accountId, amountCents: 10_000 });
+  await clientDeposit(kiosks[0]!, accountId, 10_000);
   const attempts = kiosks.flatMap((k) => Array.from({ length: 4 }, () => k.request('withdraw.authorize', { accountId, amountCents: 2_000 }).catch((e: ProtocolError) => e)));
   const outcomes = await Promise.all(attempts);
   const granted = outcomes.filter((o) => !(o instanceof ProtocolError));
@@ -198,7 +212,7 @@ test.serial('completion and reversal are accepted after the session ended by sig
   const kiosk = await h.connectedClient('kiosk-settle-late');
   const { accounts } = await kiosk.request('register', { username: 'settlelate', password: 'a long enough password' });
   const accountId = accounts[0]!.accountId;
-  await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+  await clientDeposit(kiosk, accountId, 10_000);
   const first = await kiosk.request('withdraw.authorize', { accountId, amountCents: 4_000 });
   const second = await kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 });
   await kiosk.request('signout', {});
@@ -219,11 +233,11 @@ test.serial('every session operation before sign-in, after sign-out and after ex
   const kiosk = await h.connectedClient('kiosk-no-session');
   const { accounts } = await kiosk.request('register', { username: 'nosession', password: 'a long enough password' });
   const accountId = accounts[0]!.accountId;
-  await kiosk.request('deposit', { accountId, amountCents: 10_000 });
+  await clientDeposit(kiosk, accountId, 10_000);
   const { accountId: toAccountId } = await openAccount(h.host.state.services, 'nosession', 'savings');
   const attempts = [
     () => kiosk.request('balance', { accountId }),
-    () => kiosk.request('deposit', { accountId, amountCents: 500 }),
+    () => kiosk.request('deposit.open', { accountId }),
     () => kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 }),
     () => kiosk.request('history', { accountId }),
     () => kiosk.request('transfer', { fromAccountId: accountId, toAccountId, amountCents: 500 }),
@@ -232,10 +246,10 @@ test.serial('every session operation before sign-in, after sign-out and after ex
   await kiosk.request('signout', {});
   for (const attempt of attempts) await expectCode(t, attempt(), 'NOT_SIGNED_IN');
   const other = await h.connectedClient('kiosk-no-session-2');
-  await expectCode(t, other.request('deposit', { accountId, amountCents: 500 }), 'NOT_SIGNED_IN');
+  await expectCode(t, other.request('deposit.open', { accountId }), 'NOT_SIGNED_IN');
   await kiosk.request('signin.password', { username: 'nosession', password: 'a long enough password' });
   nowMs += 61_000;
-  await expectCode(t, kiosk.request('deposit', { accountId, amountCents: 500 }), 'SESSION_EXPIRED');
+  await expectCode(t, kiosk.request('deposit.open', { accountId }), 'SESSION_EXPIRED');
   for (const attempt of attempts) await expectCode(t, attempt(), 'NOT_SIGNED_IN');
   nowMs = Date.now();
   await kiosk.request('signin.password', { username: 'nosession', password: 'a long enough password' });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ProtocolError } from '../../protocol/errors.js';
-import type { SessionInfo } from '../../protocol/messages.js';
+import type { MessageType, SessionInfo } from '../../protocol/messages.js';
 import { addCustomer, blockCard, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { SCRYPT_COST_PRODUCTION } from '../../bank-host/customers/passwords.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
@@ -158,55 +158,78 @@ test('balance answers for the session’s own account and UNKNOWN_ACCOUNT for an
     t.like(await h.ok(alice.connection, 'balance', { accountId: alice.accountId }), { accountId: alice.accountId, balanceCents: 0 });
     isError(t, await h.call(alice.connection, 'balance', { accountId: bob.accountId }), 'UNKNOWN_ACCOUNT');
     isError(t, await h.call(alice.connection, 'balance', { accountId: 'acc_doesnotexist' }), 'UNKNOWN_ACCOUNT');
-    await h.ok(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 100 });
+    await h.deposit(alice.connection, alice.accountId, 100);
+    // The kiosk's cash accounts exist (the deposit made its cashbox's) but are no customer's.
+    isError(t, await h.call(alice.connection, 'balance', { accountId: 'cashbox-kiosk-01' }), 'UNKNOWN_ACCOUNT');
     isError(t, await h.call(alice.connection, 'balance', { accountId: 'cash-kiosk-01' }), 'UNKNOWN_ACCOUNT');
     isError(t, await h.call(await h.connect(), 'balance', { accountId: alice.accountId }), 'NOT_SIGNED_IN');
   }));
 
-test('a deposit moves money from the kiosk’s cash account into the customer’s account', (t) =>
+test('a deposit moves money from the kiosk’s cashbox account into the customer’s account', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    const result = await h.ok(connection, 'deposit', { accountId, amountCents: 12_345 });
-    t.like(result.account, { balanceCents: 12_345, availableCents: 12_345 });
-    t.like(await h.services.db.get('acct:cash-kiosk-01'), { kind: 'cash', deviceId: 'kiosk-01', balanceCents: -12_345 });
+    const result = await h.deposit(connection, accountId, 12_300);
+    t.like(result, { creditedCents: 12_300, availableNowCents: 12_300, heldCents: 0 });
+    t.like(result.account, { balanceCents: 12_300, availableCents: 12_300 });
+    t.like(await h.services.db.get('acct:cashbox-kiosk-01'), { kind: 'cash', deviceId: 'kiosk-01', container: 'cashbox', balanceCents: -12_300 });
+    // The cassettes' account is the other side of withdrawals only.
+    t.is(await h.services.db.get('acct:cash-kiosk-01'), undefined);
     const report = await checkLedger(h.services.db);
     t.true(report.ok, JSON.stringify(report.problems));
     t.is(report.totalBalanceCents, 0);
   }));
 
-test('a deposit with a bad amount or to another customer’s account changes no money', (t) =>
+test('a deposit with bad notes, of another kiosk, or into another customer’s account changes no money', (t) =>
   withHarness(async (h) => {
     const alice = await registered(h, 'alice');
     const bob = await registered(h, 'bob');
-    // Amounts the message schema refuses are BAD_AMOUNT too, so the kiosk shows "enter a valid amount".
-    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 0 }), 'BAD_AMOUNT');
-    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 1.5 }), 'BAD_AMOUNT');
-    isError(t, await h.call(alice.connection, 'deposit', { amountCents: 100 }), 'BAD_BODY');
-    isError(t, await h.call(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 1_000_001 }), 'BAD_AMOUNT');
-    isError(t, await h.call(alice.connection, 'deposit', { accountId: bob.accountId, amountCents: 100 }), 'UNKNOWN_ACCOUNT');
+    // There is no typed amount any more: a bare amount is not a message the host knows.
+    isError(t, await h.call(alice.connection, 'deposit' as MessageType, { accountId: alice.accountId, amountCents: 100 }), 'UNKNOWN_TYPE');
+    isError(t, await h.call(alice.connection, 'deposit.open', { accountId: bob.accountId }), 'UNKNOWN_ACCOUNT');
+    isError(t, await h.call(alice.connection, 'deposit.open', {}), 'BAD_BODY');
+    const { depositId } = await h.ok(alice.connection, 'deposit.open', { accountId: alice.accountId });
+    const commit = (connection: ConnectionState, notes: unknown) => h.call(connection, 'deposit.commit', { depositId, notes });
+    // Notes the acceptor does not take, a denomination listed twice, an empty count, more notes than a
+    // deposit holds: refused by the host's count.
+    isError(t, await commit(alice.connection, [{ denominationCents: 300, count: 1 }]), 'BAD_NOTES');
+    isError(t, await commit(alice.connection, [{ denominationCents: 2_000, count: 1 }, { denominationCents: 2_000, count: 1 }]), 'BAD_NOTES');
+    isError(t, await commit(alice.connection, [{ denominationCents: 2_000, count: 0 }]), 'BAD_NOTES');
+    isError(t, await commit(alice.connection, [{ denominationCents: 100, count: 300 }, { denominationCents: 500, count: 300 }]), 'BAD_NOTES');
+    // Counts and fields the message schema refuses.
+    isError(t, await commit(alice.connection, [{ denominationCents: 2_000, count: 1.5 }]), 'BAD_BODY');
+    isError(t, await commit(alice.connection, [{ denominationCents: 2_000, count: -1 }]), 'BAD_BODY');
+    isError(t, await h.call(alice.connection, 'deposit.commit', { depositId, notes: [], amountCents: 100 }), 'BAD_BODY');
+    // Only the kiosk holding the notes may commit: to another kiosk the deposit does not exist.
+    isError(t, await commit(await h.connect('kiosk-02'), [{ denominationCents: 2_000, count: 1 }]), 'UNKNOWN_DEPOSIT');
+    isError(t, await h.call(alice.connection, 'deposit.commit', { depositId: 'dep_nosuchthing', notes: [{ denominationCents: 2_000, count: 1 }] }), 'UNKNOWN_DEPOSIT');
     t.like(await h.ok(bob.connection, 'balance', { accountId: bob.accountId }), { balanceCents: 0 });
     t.like(await h.ok(alice.connection, 'balance', { accountId: alice.accountId }), { balanceCents: 0 });
-    const audited = h.events.find((e) => e.action === 'deposit' && e.reason === 'BAD_AMOUNT');
-    t.like(audited, { outcome: 'failed', customerId: alice.info.customerId, amountCents: 1_000_001, deviceId: 'kiosk-01' });
+    const audited = h.events.find((e) => e.action === 'deposit.commit' && e.reason === 'BAD_NOTES');
+    t.like(audited, { outcome: 'failed', customerId: alice.info.customerId, deviceId: 'kiosk-01', detail: { depositId, accountId: alice.accountId } });
+    // The refusals left the deposit open: the notes actually stacked are credited, once.
+    t.like(await commit(alice.connection, [{ denominationCents: 2_000, count: 1 }]), { creditedCents: 2_000, account: { balanceCents: 2_000 } });
+    t.true((await checkLedger(h.services.db)).ok);
   }));
 
 test('authorize holds the amount, complete posts it, and the hold counts toward the daily limit', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    await h.ok(connection, 'deposit', { accountId, amountCents: 50_000 });
+    await h.deposit(connection, accountId, 50_000);
     const authorized = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 20_000 });
     t.like(authorized.account, { balanceCents: 50_000, availableCents: 30_000 });
     const completed = await h.ok(connection, 'withdraw.complete', { authorizationId: authorized.authorizationId, dispensedCents: 20_000 });
     t.deepEqual(completed, { authorizationId: authorized.authorizationId, postedCents: 20_000, releasedCents: 0 });
     t.like(await h.ok(connection, 'balance', { accountId }), { balanceCents: 30_000, availableCents: 30_000 });
-    t.like(await h.services.db.get('acct:cash-kiosk-01'), { balanceCents: -30_000 });
+    // The notes left the cassettes; the deposit's went into the cashbox.
+    t.like(await h.services.db.get('acct:cash-kiosk-01'), { kind: 'cash', balanceCents: 20_000 });
+    t.like(await h.services.db.get('acct:cashbox-kiosk-01'), { kind: 'cash', container: 'cashbox', balanceCents: -50_000 });
     t.true((await checkLedger(h.services.db)).ok);
   }));
 
 test('a short dispense posts what came out and releases the rest; a zero dispense posts nothing', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    await h.ok(connection, 'deposit', { accountId, amountCents: 100_000 });
+    await h.deposit(connection, accountId, 100_000);
     const first = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 60_000 });
     t.deepEqual(await h.ok(connection, 'withdraw.complete', { authorizationId: first.authorizationId, dispensedCents: 40_000 }), {
       authorizationId: first.authorizationId,
@@ -227,7 +250,7 @@ test('a short dispense posts what came out and releases the rest; a zero dispens
 test('complete and reverse are idempotent by state and refuse a different settlement', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    await h.ok(connection, 'deposit', { accountId, amountCents: 100_000 });
+    await h.deposit(connection, accountId, 100_000);
     const a = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 20_000 });
     const done = await h.ok(connection, 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 });
     t.deepEqual(await h.ok(connection, 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 }), done);
@@ -246,7 +269,7 @@ test('complete and reverse are idempotent by state and refuse a different settle
 test('a rebooted kiosk completes without a session, but only the authorizing kiosk may settle', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    await h.ok(connection, 'deposit', { accountId, amountCents: 100_000 });
+    await h.deposit(connection, accountId, 100_000);
     const a = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 20_000 });
     isError(t, await h.call(await h.connect('kiosk-02'), 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 }), 'UNKNOWN_AUTHORIZATION');
     isError(t, await h.call(await h.connect('kiosk-02'), 'withdraw.reverse', { authorizationId: a.authorizationId }), 'UNKNOWN_AUTHORIZATION');
@@ -260,7 +283,7 @@ test('a rebooted kiosk completes without a session, but only the authorizing kio
 test('withdrawal amounts must be dispensable, within the maximum, the balance and the daily limit', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    await h.ok(connection, 'deposit', { accountId, amountCents: 500_000 });
+    await h.deposit(connection, accountId, 500_000);
     isError(t, await h.call(connection, 'withdraw.authorize', { accountId, amountCents: 2_500 }), 'NOT_DISPENSABLE');
     isError(t, await h.call(connection, 'withdraw.authorize', { accountId, amountCents: 102_000 }), 'LIMIT_EXCEEDED');
     const first = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 60_000 });
@@ -277,7 +300,7 @@ test('withdrawal amounts must be dispensable, within the maximum, the balance an
     await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 2_000 });
 
     const poor = await registered(h, 'bob');
-    await h.ok(poor.connection, 'deposit', { accountId: poor.accountId, amountCents: 3_000 });
+    await h.deposit(poor.connection, poor.accountId, 3_000);
     isError(t, await h.call(poor.connection, 'withdraw.authorize', { accountId: poor.accountId, amountCents: 4_000 }), 'INSUFFICIENT_FUNDS');
     const failed = h.events.findLast((e) => e.action === 'withdraw.authorize');
     t.like(failed, { outcome: 'failed', reason: 'INSUFFICIENT_FUNDS', amountCents: 4_000, customerId: poor.info.customerId });
@@ -287,7 +310,7 @@ test('withdrawal amounts must be dispensable, within the maximum, the balance an
 test('many concurrent withdrawals on one account never overdraw it', (t) =>
   withHarness(async (h) => {
     const { connection, accountId } = await registered(h, 'alice');
-    await h.ok(connection, 'deposit', { accountId, amountCents: 100_000 });
+    await h.deposit(connection, accountId, 100_000);
     const kiosks = await Promise.all(Array.from({ length: 20 }, (_, i) => h.connect(`kiosk-${String(i).padStart(2, '0')}`)));
     for (const kiosk of kiosks) kiosk.session = { ...connection.session! };
     const answers = await Promise.all(kiosks.map((kiosk) => h.call(kiosk, 'withdraw.authorize', { accountId, amountCents: 20_000 })));
@@ -310,7 +333,7 @@ test('a transfer moves money between two of the customer’s accounts and refuse
     const alice = await registered(h, 'alice');
     const bob = await registered(h, 'bob');
     const savings = await openAccount(h.services, 'alice', 'savings');
-    await h.ok(alice.connection, 'deposit', { accountId: alice.accountId, amountCents: 10_000 });
+    await h.deposit(alice.connection, alice.accountId, 10_000);
     const moved = await h.ok(alice.connection, 'transfer', { fromAccountId: alice.accountId, toAccountId: savings.accountId, amountCents: 4_000 });
     t.like(moved.from, { balanceCents: 6_000 });
     t.like(moved.to, { accountId: savings.accountId, kind: 'savings', balanceCents: 4_000 });
@@ -331,7 +354,7 @@ test('history pages newest first with the running balance, and filters by kind a
     const startMs = h.clock.nowMs;
     for (let i = 1; i <= 7; i++) {
       h.clock.nowMs = startMs + i * 60_000;
-      await h.ok(connection, 'deposit', { accountId, amountCents: i * 1_000 });
+      await h.deposit(connection, accountId, i * 1_000);
     }
     h.clock.nowMs = startMs + 8 * 60_000;
     await h.ok(connection, 'transfer', { fromAccountId: accountId, toAccountId: savings.accountId, amountCents: 500 });
@@ -370,10 +393,11 @@ test('a card session reaches only the card’s accounts, and stops when the card
     const info = await h.ok(connection, 'signin.card', { pan: card.pan, pinBlock: h.pinBlock('kiosk-01', card.pan, card.pin) });
     t.deepEqual(info.accounts.map((a) => a.accountId), [added.accountId]);
     isError(t, await h.call(connection, 'balance', { accountId: savings.accountId }), 'UNKNOWN_ACCOUNT');
-    await h.ok(connection, 'deposit', { accountId: added.accountId, amountCents: 50_000 });
+    await h.deposit(connection, added.accountId, 50_000);
     await h.ok(connection, 'withdraw.authorize', { accountId: added.accountId, amountCents: 20_000 });
-    // The daily total of a card sign-in is the card's.
+    // A card sign-in's withdrawal counts against the card's daily total and the customer's.
     t.like(await h.services.db.get(`wdday:card-${card.pan}:2025-06-15`), { usedCents: 20_000 });
+    t.like(await h.services.db.get(`wdday:cust-${added.customerId}:2025-06-15`), { usedCents: 20_000 });
     await blockCard(h.services, card.pan);
     isError(t, await h.call(connection, 'balance', { accountId: added.accountId }), 'CARD_BLOCKED');
   }));
@@ -393,7 +417,7 @@ test('every action leaves one audit event named after it, and no event holds a s
     await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, wrongPinFor(pin)) });
     const pinBlock = h.pinBlock('kiosk-01', pan, pin);
     await h.ok(connection, 'signin.card', { pan, pinBlock });
-    await h.ok(connection, 'deposit', { accountId, amountCents: 40_000 });
+    await h.deposit(connection, accountId, 40_000);
     const a = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 20_000 });
     await h.ok(connection, 'withdraw.complete', { authorizationId: a.authorizationId, dispensedCents: 20_000 });
     await h.ok(connection, 'history', { accountId });
@@ -401,14 +425,17 @@ test('every action leaves one audit event named after it, and no event holds a s
     await h.call(await h.connect(), 'signin.password', { username: 'alice', password: 'not the password' });
     t.deepEqual(
       h.events.filter((e) => e.actor === undefined).map((e) => `${e.action}:${e.outcome}`),
-      ['signin.card:failed', 'signin.card:ok', 'deposit:ok', 'withdraw.authorize:ok', 'withdraw.complete:ok', 'history:ok', 'signout:ok', 'signin.password:failed'],
+      // The kiosk's status report on connecting first, then the customer's actions.
+      ['kiosk.status:ok', 'signin.card:failed', 'signin.card:ok', 'deposit.open:ok', 'deposit.commit:ok', 'withdraw.authorize:ok', 'withdraw.complete:ok', 'history:ok', 'signout:ok', 'signin.password:failed'],
     );
     // Neither what the handlers recorded nor what the log holds once decrypted.
     for (const text of [JSON.stringify(h.events), JSON.stringify(await h.auditLog())]) {
       for (const secret of [pan, pinBlock, PASSWORD, 'not the password', h.services.keys.pinVerify.toString('hex')]) t.false(text.includes(secret));
       t.false(/"pin"/.test(text));
     }
-    const deposit = h.events.find((e) => e.action === 'deposit')!;
+    // The credit is on the commit's record: what the notes added up to.
+    const deposit = h.events.find((e) => e.action === 'deposit.commit')!;
     t.like(deposit, { deviceId: 'kiosk-01', amountCents: 40_000, detail: { cardLast4: pan.slice(-4), accountId } });
     t.truthy(deposit.requestId);
+    t.like(h.events.find((e) => e.action === 'deposit.open'), { deviceId: 'kiosk-01', detail: { cardLast4: pan.slice(-4), accountId, depositId: deposit.detail?.depositId } });
   }));

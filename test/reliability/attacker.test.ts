@@ -4,8 +4,9 @@
 // For every attempt: nothing it altered or injected is accepted (no request is processed from it, no money
 // moves), the connection it touched is closed, the attempt shows in the host's counters (`bank-host
 // status`, read over the admin socket as an operator would) and as exactly one refused record in the audit
-// log (`bank-host audit show`). The victim kiosk then resends its request with the same id over a clean
-// connection, and every deposit ends in the ledger exactly once.
+// log (`bank-host audit show`). The attacked request is a deposit's commit (the request that moves money;
+// the deposit is opened on the same connection before the attack). The victim kiosk then resends its
+// requests with the same ids over a clean connection, and every deposit ends in the ledger exactly once.
 import test from 'ava';
 import { newRequestId } from '../../protocol/envelope.js';
 import { ChannelClient } from '../../protocol/client.js';
@@ -17,7 +18,9 @@ import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import type { ChannelStats } from '../../bank-host/server/channel-server.js';
 import type { AuditEntry } from '../../bank-host/audit/record.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
+import { SETTING_CENTS_MAX } from '../../bank-host/config.js';
 import { eventually, startTestHost } from '../helpers/host.js';
+import { notesFor, testKioskStatus } from '../helpers/kiosk-cash.js';
 import { FAST_SCRYPT, PASSWORD } from '../kiosk/core/kiosk-rig.js';
 import { AttackerProxy, flipBit, passThrough, RECORD_TYPE, recordType, replayToHost, tlsRecord, type Tamper } from './attacker-proxy.js';
 import { inspectLedger } from './ledger-inspection.js';
@@ -51,10 +54,13 @@ interface AttackContext {
   readonly hostPort: number;
   readonly random: SeededRandom;
   readonly accountId: string;
-  /** A kiosk connected through the proxy and signed in (pass-through so far). */
+  /** A kiosk connected through the proxy, its status reported and a customer signed in (pass-through so far). */
   victim(): Promise<ChannelClient>;
-  /** Sends a deposit and logs it; the attacked send may fail any way, the clean retry settles it. */
-  deposit(client: ChannelClient): Promise<void>;
+  /** Opens a deposit (pass-through, logged) and takes the baseline again: the attack is on its commit. */
+  openDeposit(client: ChannelClient): Promise<string>;
+  /** Commits notes to an opened deposit and logs it; the attacked send may fail any way, the clean retry
+   *  settles it. */
+  deposit(client: ChannelClient, depositId: string): Promise<void>;
   /** Reads the counters and audit position the attempt is measured from (after any setup of its own). */
   takeBaseline(): Promise<void>;
   /** Requests sent by the attacked connection (retried later over a clean connection). */
@@ -82,9 +88,10 @@ const ATTACKS: readonly Attack[] = [
     genuineRequestsDelivered: 0,
     async run(ctx) {
       const client = await ctx.victim();
+      const depositId = await ctx.openDeposit(client);
       const bit = ctx.random.int(0, 10_000);
       ctx.proxy.setTamper(onFirstRequest((record) => [flipBit(record, bit)]));
-      await ctx.deposit(client);
+      await ctx.deposit(client, depositId);
       client.close();
     },
   },
@@ -95,6 +102,7 @@ const ATTACKS: readonly Attack[] = [
     genuineRequestsDelivered: 1,
     async run(ctx) {
       const client = await ctx.victim();
+      const depositId = await ctx.openDeposit(client);
       const bit = ctx.random.int(0, 10_000);
       let requestSeen = false;
       let done = false;
@@ -104,7 +112,7 @@ const ATTACKS: readonly Attack[] = [
         done = true;
         return [flipBit(record, bit)];
       });
-      await ctx.deposit(client);
+      await ctx.deposit(client, depositId);
       client.close();
     },
   },
@@ -116,8 +124,9 @@ const ATTACKS: readonly Attack[] = [
     answerMayArrive: true,
     async run(ctx) {
       const client = await ctx.victim();
+      const depositId = await ctx.openDeposit(client);
       ctx.proxy.setTamper(onFirstRequest((record) => [record, record]));
-      await ctx.deposit(client);
+      await ctx.deposit(client, depositId);
       client.close();
     },
   },
@@ -128,6 +137,8 @@ const ATTACKS: readonly Attack[] = [
     genuineRequestsDelivered: 0,
     async run(ctx) {
       const client = await ctx.victim();
+      const firstDeposit = await ctx.openDeposit(client);
+      const secondDeposit = await ctx.openDeposit(client);
       let requests = 0;
       ctx.proxy.setTamper((direction, record, tap) => {
         if (!isRequestRecord(direction, record, tap.appDataToHost) || ++requests > 2) return [record];
@@ -138,9 +149,9 @@ const ATTACKS: readonly Attack[] = [
         return [record, ...tap.held.splice(0)];
       });
       // Two requests, each in its own record: the second is written after the first has left.
-      const first = ctx.deposit(client);
+      const first = ctx.deposit(client, firstDeposit);
       await sleep(30);
-      await Promise.all([first, ctx.deposit(client)]);
+      await Promise.all([first, ctx.deposit(client, secondDeposit)]);
       client.close();
     },
   },
@@ -151,9 +162,10 @@ const ATTACKS: readonly Attack[] = [
     genuineRequestsDelivered: 0,
     async run(ctx) {
       const client = await ctx.victim();
+      const depositId = await ctx.openDeposit(client);
       const forged = tlsRecord(RECORD_TYPE.applicationData, ctx.random.bytes(ctx.random.int(24, 200)));
       ctx.proxy.setTamper(onFirstRequest((record) => [forged, record]));
-      await ctx.deposit(client);
+      await ctx.deposit(client, depositId);
       client.close();
     },
   },
@@ -164,10 +176,11 @@ const ATTACKS: readonly Attack[] = [
     genuineRequestsDelivered: 0,
     async run(ctx) {
       const client = await ctx.victim();
+      const depositId = await ctx.openDeposit(client);
       const type = ctx.random.pick([RECORD_TYPE.alert, RECORD_TYPE.handshake, RECORD_TYPE.changeCipherSpec]);
       const body = type === RECORD_TYPE.alert ? Buffer.from([1, 0]) : type === RECORD_TYPE.changeCipherSpec ? Buffer.from([1]) : ctx.random.bytes(ctx.random.int(4, 64));
       ctx.proxy.setTamper(onFirstRequest((record) => [tlsRecord(type, body), record]));
-      await ctx.deposit(client);
+      await ctx.deposit(client, depositId);
       client.close();
     },
   },
@@ -194,10 +207,10 @@ const ATTACKS: readonly Attack[] = [
     auditAction: 'handshake',
     genuineRequestsDelivered: 0,
     async run(ctx) {
-      // Recorded as it happens: sign-in and a deposit that the host applies once.
+      // Recorded as it happens: status, sign-in and a deposit (opened, committed) that the host applies once.
       ctx.proxy.setTamper(passThrough);
       const client = await ctx.victim();
-      await ctx.deposit(client);
+      await ctx.deposit(client, await ctx.openDeposit(client));
       client.close();
       await sleep(50);
       const recorded = ctx.proxy.connections.at(-1)!.recordsToHost;
@@ -261,7 +274,12 @@ test('an attacker on the path gets nothing accepted, moves no money, and every a
   const rounds = scaled(ROUNDS_AT_SCALE_1, params);
   t.timeout(60_000 + rounds * 30_000);
   const random = new SeededRandom(params.seed, 4);
-  const host = await startTestHost({ operations: createBankingOperations({ scryptCost: FAST_SCRYPT }), limits: { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS } });
+  // The deposit cap out of the way: the victim deposits many times on one day.
+  const host = await startTestHost({
+    operations: createBankingOperations({ scryptCost: FAST_SCRYPT }),
+    config: { depositDailyCapCents: SETTING_CENTS_MAX },
+    limits: { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
+  });
   const proxy = await AttackerProxy.start(host.port);
   const honest = host.client(VICTIM, (victimKey = await host.addDevice(VICTIM)));
   t.teardown(async () => {
@@ -288,18 +306,29 @@ test('an attacker on the path gets nothing accepted, moves no money, and every a
       open.push(client);
       client.start();
       await client.waitConnected(3_000);
+      await client.request('kiosk.status', testKioskStatus());
       await client.request('signin.password', { username: USERNAME, password: PASSWORD });
       await ctx.takeBaseline();
       return client;
     },
+    async openDeposit(client) {
+      const tx: Transaction = { requestId: newRequestId(), kind: 'deposit.open', deviceId: VICTIM, body: { accountId }, state: 'pending', resends: 0 };
+      sent.push(tx);
+      const opened = await client.request('deposit.open', { accountId }, { requestId: tx.requestId });
+      tx.state = 'ok';
+      tx.result = opened;
+      await ctx.takeBaseline();
+      return opened.depositId;
+    },
     async takeBaseline() {
       baseline = await readCounters(sent.length);
     },
-    async deposit(client) {
-      const tx: Transaction = { requestId: newRequestId(), kind: 'deposit', deviceId: VICTIM, body: { accountId, amountCents: random.int(1, 100_000) }, state: 'pending', resends: 0 };
+    async deposit(client, depositId) {
+      const body = { depositId, notes: notesFor(random.int(1, 1_000) * 100) };
+      const tx: Transaction = { requestId: newRequestId(), kind: 'deposit.commit', deviceId: VICTIM, body, state: 'pending', resends: 0 };
       sent.push(tx);
       try {
-        await client.request('deposit', tx.body as { accountId: string; amountCents: number }, { requestId: tx.requestId });
+        await client.request('deposit.commit', body, { requestId: tx.requestId });
         attackedAnswers.set(tx.requestId, 'ok');
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
@@ -364,13 +393,14 @@ test('an attacker on the path gets nothing accepted, moves no money, and every a
     }
   }
 
-  // The victim resends every deposit, same ids, over a clean connection: each ends exactly once.
+  // The victim resends every deposit request (each opening and each commit), same ids, over a clean
+  // connection: each ends exactly once.
   honest.start();
   await honest.waitConnected(5_000);
   await honest.request('signin.password', { username: USERNAME, password: PASSWORD });
   for (const tx of sent) {
     try {
-      tx.result = (await honest.request('deposit', tx.body as { accountId: string; amountCents: number }, { requestId: tx.requestId })) as Record<string, unknown>;
+      tx.result = (await honest.request(tx.kind, tx.body as never, { requestId: tx.requestId })) as Record<string, unknown>;
       tx.state = 'ok';
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
@@ -397,12 +427,13 @@ test('an attacker on the path gets nothing accepted, moves no money, and every a
     invariantViolations: violations.length - accepted,
     measurements: {
       'attempts counted by the host, by attack': Object.entries(byAttack).map(([k, n]) => `${k} ${n}`).join('; '),
-      'victim deposits, each retried over a clean connection': `${sent.length} sent, ${final.acknowledgedOk} in the ledger once`,
+      'victim deposit requests (opens and commits), each retried over a clean connection': `${sent.length} sent, ${final.acknowledgedOk} in the ledger once`,
     },
   });
   t.log(JSON.stringify(byAttack));
   t.deepEqual(violations, []);
   t.is(accepted, 0);
   t.deepEqual(final.details, [], 'lost or duplicated victim deposits');
-  t.is(final.acknowledgedOk, sent.length, 'every victim deposit ends in the ledger exactly once');
+  t.is(final.acknowledgedOk, sent.length, 'every victim deposit request ends in the ledger exactly once');
+  t.true(sent.some((tx) => tx.kind === 'deposit.commit'), 'the victim committed deposits');
 });

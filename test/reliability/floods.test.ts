@@ -108,7 +108,12 @@ test('floods of idle, slow, handshaking and abusive connections leave the limits
   t.timeout(180_000 + params.scale * 60_000);
   const random = new SeededRandom(params.seed, 7);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'reliability-floods-'));
-  const host = await BankHostChild.start({ dir, fresh: true, config: { dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000 } });
+  // A customer's limits out of the way, and deposits available at once so the withdrawals have money.
+  const host = await BankHostChild.start({
+    dir,
+    fresh: true,
+    config: { dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000, depositDailyCapCents: 1_000_000_000_000, depositHoldMs: 0 },
+  });
   const attackSockets = new Set<net.Socket>();
   const loads: KioskLoad[] = [];
   let sampler: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 // Fuzz: every parser and validator a kiosk's (or an attacker's) bytes reach, with random bytes and
 // structure-aware mutations of valid requests (mutations.ts), from the seeded random source.
 //  1. The pipeline, in process: bytes → FrameDecoder (in random chunks) → parseRequestEnvelope → the
-//     type's body schema → the host's amount rules; plus the PIN-block decoder, the password policy,
+//     type's body schema → the host's amount and note-count rules; plus the PIN-block decoder, the password policy,
 //     the username rule, the response envelope and every result schema (what the kiosk checks). Each input
 //     ends in a result that satisfies the documented rules, or in the module's own error type with a
 //     stable code and a message — never another exception, never a hang.
@@ -17,14 +17,15 @@ import { encodeFrame, FrameDecoder, FrameError } from '../../protocol/framing.js
 import { isRequestId, newRequestId, parseRequestEnvelope, parseResponseEnvelope } from '../../protocol/envelope.js';
 import { isErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { ERROR_MESSAGE_MAX_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/limits.js';
-import { MAX_MESSAGE_AMOUNT_CENTS, MESSAGES, isMessageType, type MessageType } from '../../protocol/messages.js';
+import { MAX_MESSAGE_AMOUNT_CENTS, MESSAGES, NOTES_PER_DEPOSIT_MAX, isMessageType, type MessageType, type NoteCount } from '../../protocol/messages.js';
 import { decodePinBlockFormat4, derivePinKey, encodePinBlockFormat4, PinBlockError } from '../../protocol/pin-block.js';
 import { defaultHostConfig } from '../../bank-host/config.js';
 import { addCustomer, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { checkPasswordPolicy } from '../../bank-host/customers/passwords.js';
 import { isValidUsername } from '../../bank-host/customers/customers.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
-import { validateDepositCents, validateTransferCents, validateWithdrawalCents } from '../../bank-host/ledger/amounts.js';
+import { validateTransferCents, validateWithdrawalCents } from '../../bank-host/ledger/amounts.js';
+import { sumNotes } from '../../bank-host/ledger/deposits.js';
 import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
 import { activityOperation } from '../../bank-host/operations/activity.js';
@@ -32,6 +33,7 @@ import type { ConnectionState } from '../../bank-host/operations/context.js';
 import { Dispatcher } from '../../bank-host/server/dispatcher.js';
 import type { AuditedChange } from '../../bank-host/audit/event.js';
 import { startTestHost } from '../helpers/host.js';
+import { TEST_ACCEPTED_CENTS, notesFor, testKioskStatus } from '../helpers/kiosk-cash.js';
 import { FAST_SCRYPT, PASSWORD } from '../kiosk/core/kiosk-rig.js';
 import { deeplyNested, mutateBytes, mutateDocument, randomChunks, randomJson, randomNumber, randomString } from './mutations.js';
 import { recordScenarioResult } from './results.js';
@@ -67,15 +69,28 @@ function violation(tally: Tally, text: string): void {
 }
 
 /** A valid body for each type (what a kiosk would send), for structure-aware mutation. */
-function validBodies(random: SeededRandom, ids: { accountId: string; otherAccountId: string; authorizationId: string; pan: string; pinBlock: string; username: string }): Record<MessageType, Record<string, unknown>> {
+function validBodies(
+  random: SeededRandom,
+  ids: { accountId: string; otherAccountId: string; authorizationId: string; depositId: string; pan: string; pinBlock: string; username: string },
+): Record<MessageType, Record<string, unknown>> {
   return {
     ping: {},
+    // The test kiosk's report, its cassettes' counts moving as a kiosk's do; sometimes without an acceptor.
+    'kiosk.status': testKioskStatus({
+      cassettes: [
+        { denominationCents: 2_000, count: random.int(0, 2_000) },
+        { denominationCents: 5_000, count: random.int(0, 2_000) },
+      ],
+      ...(random.chance(0.1) && { noteAcceptor: undefined }),
+      pendingTransactions: random.int(0, 3),
+    }),
     register: { username: `fuzz${random.int(0, 1e9)}`, password: 'a fine password 123' },
     'signin.password': { username: ids.username, password: random.chance(0.5) ? PASSWORD : 'not the password' },
     'signin.card': { pan: ids.pan, pinBlock: ids.pinBlock },
     signout: {},
     balance: { accountId: ids.accountId },
-    deposit: { accountId: ids.accountId, amountCents: random.int(1, 1_000_000) },
+    'deposit.open': { accountId: ids.accountId },
+    'deposit.commit': { depositId: ids.depositId, notes: notesFor(random.int(1, 1_000) * 100) },
     'withdraw.authorize': { accountId: ids.accountId, amountCents: 2_000 * random.int(1, 5) },
     'withdraw.complete': { authorizationId: ids.authorizationId, dispensedCents: 2_000 },
     'withdraw.reverse': { authorizationId: ids.authorizationId },
@@ -136,9 +151,10 @@ function checkDocument(tally: Tally, document: unknown): void {
     }
   }
   if (typeof body.amountCents === 'number') {
-    const rule = { deposit: validateDepositCents, transfer: validateTransferCents, 'withdraw.authorize': (c: number) => validateWithdrawalCents(c, HOST_CONFIG) }[envelope.type as string];
+    const rule = { transfer: validateTransferCents, 'withdraw.authorize': (c: number) => validateWithdrawalCents(c, HOST_CONFIG) }[envelope.type as string];
     if (rule) checkAmountRule(tally, rule, body.amountCents);
   }
+  if (envelope.type === 'deposit.commit') checkNotesRule(tally, body.notes as NoteCount[]);
   tally.accepted++;
   note(tally, 'accepted');
 }
@@ -152,6 +168,36 @@ function checkAmountRule(tally: Tally, rule: (cents: number) => void, cents: num
   } catch (error) {
     if (!(error instanceof ProtocolError) || !['BAD_AMOUNT', 'LIMIT_EXCEEDED', 'NOT_DISPENSABLE'].includes(error.code)) violation(tally, `amount rule threw ${String(error)} for ${cents}`);
   }
+}
+
+/** The host's count of a deposit's notes (after the schema): the sum of notes the kiosk accepts, each
+ *  denomination once, each count at least 1, at most NOTES_PER_DEPOSIT_MAX notes; or BAD_NOTES. Checked
+ *  against the same rules written out here. */
+function checkNotesRule(tally: Tally, notes: readonly NoteCount[]): void {
+  const accepted: readonly number[] = TEST_ACCEPTED_CENTS;
+  const denominations = notes.map((n) => n.denominationCents);
+  const valid =
+    notes.every((n) => accepted.includes(n.denominationCents) && n.count >= 1) &&
+    new Set(denominations).size === denominations.length &&
+    notes.reduce((sum, n) => sum + n.count, 0) <= NOTES_PER_DEPOSIT_MAX;
+  try {
+    const cents = sumNotes(notes, accepted);
+    const expected = notes.reduce((sum, n) => sum + n.denominationCents * n.count, 0);
+    if (!valid) violation(tally, `the notes rule accepted ${JSON.stringify(notes)}`);
+    else if (cents !== expected || !Number.isSafeInteger(cents)) violation(tally, `the notes rule counted ${cents} cents in ${JSON.stringify(notes)}`);
+  } catch (error) {
+    if (!(error instanceof ProtocolError) || error.code !== 'BAD_NOTES' || error.message.length === 0) violation(tally, `the notes rule threw ${String(error)}`);
+    else if (valid) violation(tally, `the notes rule refused ${JSON.stringify(notes)}: ${error.message}`);
+  }
+}
+
+/** Notes as the body schema admits them (denominations of 1..100,000 cents, counts of 0..500, up to 16
+ *  entries): mostly notes the kiosk takes, some it does not, some repeated, some empty or too many. */
+function schemaValidNotes(random: SeededRandom): NoteCount[] {
+  return Array.from({ length: random.int(0, 16) }, () => ({
+    denominationCents: random.chance(0.7) ? random.pick(TEST_ACCEPTED_CENTS) : random.int(1, 100_000),
+    count: random.chance(0.1) ? random.pick([0, NOTES_PER_DEPOSIT_MAX]) : random.int(1, 60),
+  }));
 }
 
 function fuzzFrames(tally: Tally, random: SeededRandom, bytes: Buffer): void {
@@ -177,9 +223,11 @@ function fuzzFrames(tally: Tally, random: SeededRandom, bytes: Buffer): void {
 /** One of the other validators, on hostile input. */
 function fuzzValidator(tally: Tally, random: SeededRandom, pinKey: Buffer): void {
   const roll = random.next();
-  if (roll < 0.2) {
-    const rule = random.pick([validateDepositCents, validateTransferCents, (c: number) => validateWithdrawalCents(c, HOST_CONFIG)]);
+  if (roll < 0.15) {
+    const rule = random.pick([validateTransferCents, (c: number) => validateWithdrawalCents(c, HOST_CONFIG)]);
     checkAmountRule(tally, rule, randomNumber(random));
+  } else if (roll < 0.2) {
+    checkNotesRule(tally, schemaValidNotes(random));
   } else if (roll < 0.4) {
     const block = random.chance(0.9) ? random.bytes(16) : random.bytes(random.int(0, 40));
     try {
@@ -223,7 +271,15 @@ test('the frame decoder, envelopes, bodies and validators answer every hostile i
   const random = new SeededRandom(params.seed, 5);
   const pinKey = derivePinKey(randomBytes(32));
   const pan = '9990011234567890';
-  const ids = { accountId: 'acc_0123456789abcdef', otherAccountId: 'acc_fedcba9876543210', authorizationId: 'auth_0123456789abcdef01234567', pan, pinBlock: encodePinBlockFormat4('4821', pan, pinKey).toString('hex'), username: 'fuzzer' };
+  const ids = {
+    accountId: 'acc_0123456789abcdef',
+    otherAccountId: 'acc_fedcba9876543210',
+    authorizationId: 'auth_0123456789abcdef01234567',
+    depositId: 'dep_0123456789abcdef01234567',
+    pan,
+    pinBlock: encodePinBlockFormat4('4821', pan, pinKey).toString('hex'),
+    username: 'fuzzer',
+  };
   const tally: Tally = { inputs: 0, accepted: 0, violations: [], slowestMs: 0, outcomes: {} };
   const started = Date.now();
   for (let i = 0; i < inputs; i++) {
@@ -283,6 +339,8 @@ test('the frame decoder, envelopes, bodies and validators answer every hostile i
 /** Keys a refused request may write: its idempotency record, and for a wrong password or PIN the failure
  *  counter (the whole point of counting failures). */
 const KEYS_A_REFUSAL_MAY_WRITE: Record<string, RegExp> = {
+  // A kiosk settling a hold an operator settled: what it reports is kept as a money exception.
+  SETTLED_BY_OPERATOR: /^(idem:|idemexp:|exc:|excopen:)/,
   BAD_CREDENTIALS: /^(idem:|idemexp:|pwfail:)/,
   LOCKED_OUT: /^(idem:|idemexp:|pwfail:)/,
   WRONG_PIN: /^(idem:|idemexp:|card:)/,
@@ -321,11 +379,21 @@ test('the dispatcher with the real handlers answers hostile requests with stable
     const body = how === 'password' ? { username: 'fuzzer', password: PASSWORD } : { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, derivePinKey(kShared)).toString('hex') };
     await dispatcher.dispatch(connection, { v: 1, id: newRequestId(), ts: Date.now(), type: how === 'password' ? 'signin.password' : 'signin.card', body });
   };
-  // A deposit so withdrawals and transfers have money to act on, and an authorization to settle.
+  const send = async (connection: ConnectionState, type: MessageType, body: unknown) => {
+    const response = await dispatcher.dispatch(connection, { v: 1, id: newRequestId(), ts: Date.now(), type, body });
+    if (!response.ok) throw new Error(`setup ${type} failed: ${response.error.code} ${response.error.message}`);
+    return response.result as Record<string, unknown>;
+  };
+  // The kiosk's status; a deposit so withdrawals and transfers have money to act on (well under the daily
+  // deposit cap, which the fuzzed deposits may reach), and an authorization to settle.
+  await send(connections[0]!, 'kiosk.status', testKioskStatus());
   await signIn(connections[1]!, 'password');
-  await dispatcher.dispatch(connections[1]!, { v: 1, id: newRequestId(), ts: Date.now(), type: 'deposit', body: { accountId: customer.accountId, amountCents: 500_000 } });
-  const authorized = await dispatcher.dispatch(connections[1]!, { v: 1, id: newRequestId(), ts: Date.now(), type: 'withdraw.authorize', body: { accountId: customer.accountId, amountCents: 2_000 } });
-  const authorizationId = authorized.ok ? (authorized.result as { authorizationId: string }).authorizationId : 'auth_000000000000000000000000';
+  const opened = await send(connections[1]!, 'deposit.open', { accountId: customer.accountId });
+  await send(connections[1]!, 'deposit.commit', { depositId: opened.depositId, notes: notesFor(100_000) });
+  const authorized = await send(connections[1]!, 'withdraw.authorize', { accountId: customer.accountId, amountCents: 2_000 });
+  const authorizationId = authorized.authorizationId as string;
+  // The deposit the fuzzed commits name: the latest one a fuzzed deposit.open opened (the setup's at first).
+  let depositId = opened.depositId as string;
 
   const tally: Tally = { inputs: 0, accepted: 0, violations: [], slowestMs: 0, outcomes: {} };
   for (let i = 0; i < inputs; i++) {
@@ -334,7 +402,7 @@ test('the dispatcher with the real handlers answers hostile requests with stable
     // card is not blocked by the fuzzer's wrong PINs), so mutated requests reach the handlers.
     if (connection === connections[1] && !connection.session) await signIn(connection, 'password');
     if (connection === connections[2] && !connection.session && random.chance(0.3)) await signIn(connection, 'card');
-    const bodies = validBodies(random, { accountId: customer.accountId, otherAccountId: savings.accountId, authorizationId, pan: card.pan, pinBlock: pinBlock(), username: 'fuzzer' });
+    const bodies = validBodies(random, { accountId: customer.accountId, otherAccountId: savings.accountId, authorizationId, depositId, pan: card.pan, pinBlock: pinBlock(), username: 'fuzzer' });
     const roll = random.next();
     const envelope = validEnvelope(random, bodies);
     // Mostly the body (so the handlers see the damage), sometimes the envelope, some untouched, some junk.
@@ -365,6 +433,8 @@ test('the dispatcher with the real handlers answers hostile requests with stable
     if (parsed.ok) {
       tally.accepted++;
       note(tally, 'accepted');
+      const opened = (parsed.result as { depositId?: unknown }).depositId;
+      if ((document as { type?: unknown }).type === 'deposit.open' && typeof opened === 'string') depositId = opened;
       continue;
     }
     const { code, message } = parsed.error;

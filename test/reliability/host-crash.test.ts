@@ -24,7 +24,9 @@ const KILLS_AT_SCALE_1 = 6;
 const KILL_AFTER_MS = { min: 150, max: 1_200 } as const;
 /** Each kill waits for at least this many new answers first, so it lands under load, not in a reconnect. */
 const ANSWERS_BEFORE_KILL = 10;
-const HOST_CONFIG = { dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000 } as const;
+/** A customer's limits out of the way (the load is about crashes, not limits), and deposits available at
+ *  once so the withdrawals have money to act on. */
+const HOST_CONFIG = { dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000, depositDailyCapCents: 1_000_000_000_000, depositHoldMs: 0 } as const;
 const CLI = path.resolve('bank-host/cli/main.ts');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,7 +94,8 @@ test('SIGKILLed under load, the bank host restarts with every acknowledged trans
     // In flight at the kill and already durable: the answer was lost with the process, so the resend
     // must be answered from the idempotency record, not applied again.
     const holdRequests = new Set(Object.values(inspection.holds).map((h) => h.requestId));
-    durableButUnanswered += inFlight.filter((tx) => inspection.postingsByRequest[tx.requestId] !== undefined || holdRequests.has(tx.requestId)).length;
+    const openRequests = new Set(Object.values(inspection.deposits).map((d) => d.openRequestId));
+    durableButUnanswered += inFlight.filter((tx) => inspection.postingsByRequest[tx.requestId] !== undefined || holdRequests.has(tx.requestId) || openRequests.has(tx.requestId)).length;
     comparison.lost.forEach((id) => lost.add(id));
     comparison.duplicated.forEach((id) => duplicated.add(id));
     comparison.violations.forEach((v) => violations.add(`after kill ${i + 1}: ${v}`));

@@ -1,13 +1,16 @@
 // What the bank host's database holds, summarized by request id, so a test can compare it with what each
-// client was told: which postings and holds every request produced, the balances, and how many audit
-// records each request left. Runs wherever the database is open (the host child process, or in-process).
+// client was told: which postings, holds and deposits every request produced, the balances, and how many
+// audit records each request left. Runs wherever the database is open (the host child process, or in-process).
 import type { Database } from '../../bank-host/store/database.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import {
   ACCOUNT_PREFIX,
+  DEPOSIT_PREFIX,
   HOLD_PREFIX,
   POSTING_PREFIX,
   type AccountRecord,
+  type DepositRecord,
+  type DepositStatus,
   type HoldRecord,
   type HoldStatus,
   type PostingLeg,
@@ -28,11 +31,22 @@ export interface HoldSummary {
   readonly postedCents?: number;
 }
 
+export interface DepositSummary {
+  readonly depositId: string;
+  readonly accountId: string;
+  readonly status: DepositStatus;
+  /** The `deposit.open` request that created it. */
+  readonly openRequestId?: string;
+  readonly creditedCents?: number;
+  readonly postingId?: string;
+}
+
 export interface LedgerInspection {
   readonly postingsByRequest: Record<string, PostingsOfRequest>;
   /** Postings written without a request id (none are expected from kiosks). */
   readonly postingsWithoutRequest: number;
   readonly holds: Record<string, HoldSummary>;
+  readonly deposits: Record<string, DepositSummary>;
   readonly balances: Record<string, { readonly balanceCents: number; readonly heldCents: number; readonly kind: string }>;
   /** `ok` audit records per request id, when the audit log was read. */
   readonly auditOkByRequest?: Record<string, number>;
@@ -65,15 +79,26 @@ export async function inspectLedger(db: Database, auditEncKey?: Buffer): Promise
       ...(hold.postedCents !== undefined && { postedCents: hold.postedCents }),
     };
   }
+  const deposits: Record<string, DepositSummary> = {};
+  for await (const [, deposit] of db.entries<DepositRecord>(DEPOSIT_PREFIX)) {
+    deposits[deposit.depositId] = {
+      depositId: deposit.depositId,
+      accountId: deposit.accountId,
+      status: deposit.status,
+      ...(deposit.openRequestId !== undefined && { openRequestId: deposit.openRequestId }),
+      ...(deposit.creditedCents !== undefined && { creditedCents: deposit.creditedCents }),
+      ...(deposit.postingId !== undefined && { postingId: deposit.postingId }),
+    };
+  }
   const balances: Record<string, { balanceCents: number; heldCents: number; kind: string }> = {};
   for await (const [, account] of db.entries<AccountRecord>(ACCOUNT_PREFIX)) {
     balances[account.accountId] = { balanceCents: account.balanceCents, heldCents: account.heldCents, kind: account.kind };
   }
-  if (auditEncKey === undefined) return { postingsByRequest, postingsWithoutRequest, holds, balances };
+  if (auditEncKey === undefined) return { postingsByRequest, postingsWithoutRequest, holds, deposits, balances };
   const page = await readAuditPage(db, auditEncKey, { order: 'asc', limit: AUDIT_RECORDS_READ_MAX, scanLimit: AUDIT_RECORDS_READ_MAX });
   const auditOkByRequest: Record<string, number> = {};
   for (const entry of page.entries) {
     if (entry.outcome === 'ok' && entry.requestId !== undefined) auditOkByRequest[entry.requestId] = (auditOkByRequest[entry.requestId] ?? 0) + 1;
   }
-  return { postingsByRequest, postingsWithoutRequest, holds, balances, auditOkByRequest, auditRecords: page.entries.length + page.undecryptableSeqs.length };
+  return { postingsByRequest, postingsWithoutRequest, holds, deposits, balances, auditOkByRequest, auditRecords: page.entries.length + page.undecryptableSeqs.length };
 }

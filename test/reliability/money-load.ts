@@ -1,19 +1,22 @@
-// Kiosks under load, as the reliability scenarios drive them: each is a real ChannelClient that signs a
-// customer in with a password and runs deposits, two-phase withdrawals (complete, short complete or
-// reverse) and transfers, one request at a time as a kiosk does. A request whose answer does not arrive
-// (connection lost, timeout, host restarting) is sent again with the SAME request id until an answer
-// comes; every answer is written to the load's transaction log. `compareWithLedger` then holds that log
-// against what the host's database says: every acknowledged transaction present exactly once, nothing
-// applied that was refused, no hold lost, and — when every request has its answer — balances that match.
+// Kiosks under load, as the reliability scenarios drive them: each is a real ChannelClient that reports its
+// status (cassettes, note acceptor) on every connection, signs a customer in with a password and runs
+// deposits of counted notes (deposit.open, then deposit.commit), two-phase withdrawals (complete, short
+// complete or reverse) and transfers, one request at a time as a kiosk does. A request whose answer does
+// not arrive (connection lost, timeout, host restarting) is sent again with the SAME request id until an
+// answer comes; every answer is written to the load's transaction log. `compareWithLedger` then holds that
+// log against what the host's database says: every acknowledged transaction present exactly once (each
+// deposit opened once and credited once), nothing applied that was refused, no hold lost, and — when every
+// request has its answer — balances that match.
 import { ChannelClient } from '../../protocol/client.js';
 import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientLimits } from '../../protocol/limits.js';
-import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages.js';
+import type { MessageType, NoteCount, RequestBody, ResultOf } from '../../protocol/messages.js';
+import { notesFor, testKioskStatus } from '../helpers/kiosk-cash.js';
 import type { LedgerInspection } from './ledger-inspection.js';
 import type { SeededRandom } from './seeded-random.js';
 
-export type MoneyKind = 'deposit' | 'withdraw.authorize' | 'withdraw.complete' | 'withdraw.reverse' | 'transfer';
+export type MoneyKind = 'deposit.open' | 'deposit.commit' | 'withdraw.authorize' | 'withdraw.complete' | 'withdraw.reverse' | 'transfer';
 
 export interface Transaction {
   readonly requestId: string;
@@ -44,20 +47,23 @@ export interface LoadOptions {
   readonly clientLimits?: Partial<ClientLimits>;
   /** Per-send timeout: a request with no answer after this is sent again. */
   readonly requestTimeoutMs?: number;
-  /** Money put in the chequing account before the mix starts. */
+  /** Money put in the chequing account before the mix starts (whole dollars: it is notes). */
   readonly openingDepositCents?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Amounts the host accepts as withdrawals: multiples of the $20 smallest note. */
+/** Withdrawals are multiples of $20, which the test kiosk's $20 and $50 cassettes always pay. */
 const NOTE_CENTS = 2_000;
+/** The largest deposit in the mix: $500 of notes. */
+const DEPOSIT_DOLLARS_MAX = 500;
 
 export class KioskLoad {
   readonly client: ChannelClient;
   readonly transactions: Transaction[] = [];
   private connectionGeneration = 0;
   private signedInGeneration = -1;
+  private statusReportedGeneration = -1;
   private stopping = false;
   private running: Promise<void> | undefined;
   /** Retryable failures seen, by code (DISCONNECTED, TIMEOUT, ...). */
@@ -96,11 +102,11 @@ export class KioskLoad {
   private async run(): Promise<void> {
     const random = this.options.random;
     const [chequing, savings] = this.identity.accountIds as [string, string];
-    await this.send('deposit', { accountId: chequing, amountCents: this.options.openingDepositCents ?? 500_000 });
+    await this.deposit(chequing, this.options.openingDepositCents ?? 500_000);
     while (!this.stopping) {
       const roll = random.next();
       if (roll < 0.35) {
-        await this.send('deposit', { accountId: chequing, amountCents: random.int(1, 50_000) });
+        await this.deposit(chequing, random.int(1, DEPOSIT_DOLLARS_MAX) * 100);
       } else if (roll < 0.8) {
         const amountCents = NOTE_CENTS * random.int(1, 5);
         const authorized = await this.send('withdraw.authorize', { accountId: chequing, amountCents });
@@ -117,6 +123,14 @@ export class KioskLoad {
     }
   }
 
+  /** A customer's deposit: opened while signed in, then the notes the acceptor counted committed. Each is its
+   *  own request, resent with its own id until answered. */
+  private async deposit(accountId: string, cents: number): Promise<void> {
+    const opened = await this.send('deposit.open', { accountId });
+    if (!opened.ok) return;
+    await this.send('deposit.commit', { depositId: opened.result.depositId, notes: notesFor(cents) });
+  }
+
   private sessionValid(): boolean {
     return this.client.connected && this.signedInGeneration === this.connectionGeneration;
   }
@@ -127,6 +141,26 @@ export class KioskLoad {
         await this.client.waitConnected(2_000);
       } catch {
         // Still down (a host restarting takes a while): keep waiting; the client reconnects by itself.
+      }
+    }
+  }
+
+  /** The kiosk's status, on every new connection before anything else: the host takes deposits and pays
+   *  withdrawals only as the notes a kiosk reported allow. A status report is not a money transaction and is
+   *  not logged; resending it with the same id reports the same again. */
+  private async reportStatus(): Promise<void> {
+    const requestId = newRequestId();
+    for (;;) {
+      await this.waitConnected();
+      const generation = this.connectionGeneration;
+      try {
+        await this.client.request('kiosk.status', testKioskStatus(), { requestId, timeoutMs: this.options.requestTimeoutMs ?? 3_000 });
+        this.statusReportedGeneration = generation;
+        return;
+      } catch (error) {
+        if (!(error instanceof ProtocolError) || !error.retryable) throw new Error(`status report failed: ${String(error)}`);
+        this.retriesByCode[error.code] = (this.retriesByCode[error.code] ?? 0) + 1;
+        await sleep(20);
       }
     }
   }
@@ -156,12 +190,13 @@ export class KioskLoad {
   async send<T extends MoneyKind>(kind: T, body: RequestBody<T>): Promise<{ ok: true; result: ResultOf<T> } | { ok: false; code: string }> {
     const transaction: Transaction = { requestId: newRequestId(), kind, deviceId: this.identity.deviceId, body: body as Record<string, unknown>, state: 'pending', resends: 0 };
     this.transactions.push(transaction);
-    const needsSession = kind !== 'withdraw.complete' && kind !== 'withdraw.reverse';
+    const needsSession = kind !== 'withdraw.complete' && kind !== 'withdraw.reverse' && kind !== 'deposit.commit';
     const sentAtMs = Date.now();
     const answered = () => this.latencies.push({ sentAtMs, ms: Date.now() - sentAtMs });
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) transaction.resends++;
       await this.waitConnected();
+      if (this.statusReportedGeneration !== this.connectionGeneration) await this.reportStatus();
       if (needsSession && !this.sessionValid()) await this.signIn();
       try {
         const result = await this.client.request(kind as MessageType, body as never, { requestId: transaction.requestId, timeoutMs: this.options.requestTimeoutMs ?? 3_000 });
@@ -213,6 +248,11 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
     if (hold.requestId === undefined) continue;
     holdsByRequest.set(hold.requestId, [...(holdsByRequest.get(hold.requestId) ?? []), hold.authorizationId]);
   }
+  const depositsByOpenRequest = new Map<string, string[]>();
+  for (const deposit of Object.values(ledger.deposits)) {
+    if (deposit.openRequestId === undefined) continue;
+    depositsByOpenRequest.set(deposit.openRequestId, [...(depositsByOpenRequest.get(deposit.openRequestId) ?? []), deposit.depositId]);
+  }
   const known = new Set(transactions.map((t) => t.requestId));
   let acknowledged = 0;
   let acknowledgedOk = 0;
@@ -221,6 +261,8 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
   const expectedHeld = new Map<string, number>();
   const add = (map: Map<string, number>, accountId: string, cents: number) => map.set(accountId, (map.get(accountId) ?? 0) + cents);
   const settledAuthorizations = new Set<string>();
+  /** Deposits whose credit has been counted: a deposit adds to the balance once, whatever answered it. */
+  const creditedDeposits = new Set<string>();
   for (const t of transactions) {
     if ((t.kind === 'withdraw.complete' || t.kind === 'withdraw.reverse') && t.state === 'ok') settledAuthorizations.add(t.body.authorizationId as string);
   }
@@ -229,9 +271,10 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
     const postings = ledger.postingsByRequest[t.requestId];
     const postingCount = postings?.postingIds.length ?? 0;
     const holds = holdsByRequest.get(t.requestId) ?? [];
-    if (postingCount > 1 || holds.length > 1) {
+    const opened = depositsByOpenRequest.get(t.requestId) ?? [];
+    if (postingCount > 1 || holds.length > 1 || opened.length > 1) {
       duplicated.push(t.requestId);
-      details.push(`${t.kind} ${t.requestId} applied ${Math.max(postingCount, holds.length)} times`);
+      details.push(`${t.kind} ${t.requestId} applied ${Math.max(postingCount, holds.length, opened.length)} times`);
       continue;
     }
     if (postings && postings.legs !== 2 * postingCount) violations.push(`${t.kind} ${t.requestId}: ${postings.legs} legs for ${postingCount} posting(s)`);
@@ -241,23 +284,53 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
     }
     acknowledged++;
     if (t.state === 'failed') {
-      if (postingCount > 0 || holds.length > 0) violations.push(`${t.kind} ${t.requestId} was refused (${t.errorCode}) but applied`);
+      if (postingCount > 0 || holds.length > 0 || opened.length > 0) violations.push(`${t.kind} ${t.requestId} was refused (${t.errorCode}) but applied`);
       continue;
     }
     acknowledgedOk++;
     switch (t.kind) {
-      case 'deposit':
       case 'transfer': {
         if (postingCount !== 1) {
           lost.push(t.requestId);
           details.push(`${t.kind} ${t.requestId} was acknowledged but is not in the ledger`);
         }
         const amount = t.body.amountCents as number;
-        if (t.kind === 'deposit') add(expectedBalance, t.body.accountId as string, amount);
-        else {
-          add(expectedBalance, t.body.fromAccountId as string, -amount);
-          add(expectedBalance, t.body.toAccountId as string, amount);
+        add(expectedBalance, t.body.fromAccountId as string, -amount);
+        add(expectedBalance, t.body.toAccountId as string, amount);
+        break;
+      }
+      case 'deposit.open': {
+        const depositId = t.result!.depositId as string;
+        const deposit = ledger.deposits[depositId];
+        if (deposit === undefined || deposit.openRequestId !== t.requestId || deposit.accountId !== t.body.accountId) {
+          lost.push(t.requestId);
+          details.push(`deposit ${depositId} was opened for the kiosk but is ${deposit === undefined ? 'not in the ledger' : 'not the one it asked for'}`);
         }
+        if (postingCount > 0) violations.push(`deposit.open ${t.requestId} posted money`);
+        break;
+      }
+      case 'deposit.commit': {
+        const depositId = t.body.depositId as string;
+        const deposit = ledger.deposits[depositId];
+        const notesCents = (t.body.notes as NoteCount[]).reduce((sum, note) => sum + note.denominationCents * note.count, 0);
+        const creditedCents = t.result!.creditedCents as number;
+        if (creditedCents !== notesCents) violations.push(`deposit.commit ${t.requestId} credited ${creditedCents} cents for notes worth ${notesCents}`);
+        const wanted = creditedCents > 0 ? 'committed' : 'cancelled';
+        if (deposit === undefined || deposit.status !== wanted || deposit.creditedCents !== creditedCents) {
+          lost.push(t.requestId);
+          details.push(`deposit.commit of ${depositId} was acknowledged but the deposit is ${deposit === undefined ? 'missing' : `${deposit.status} with ${deposit.creditedCents ?? 0} cents`}`);
+          break;
+        }
+        // The first acknowledged commit of a deposit posts its credit; a repeat (same notes, another id)
+        // answers the same and posts nothing.
+        const first = !creditedDeposits.has(depositId);
+        creditedDeposits.add(depositId);
+        const postingWanted = first && creditedCents > 0;
+        if (postingCount !== (postingWanted ? 1 : 0) || (postingWanted && !postings!.postingIds.includes(deposit.postingId ?? ''))) {
+          (postingCount > (postingWanted ? 1 : 0) ? duplicated : lost).push(t.requestId);
+          details.push(`deposit.commit ${t.requestId} of ${depositId} credited ${creditedCents} cents with ${postingCount} posting(s)`);
+        }
+        if (first) add(expectedBalance, deposit.accountId, creditedCents);
         break;
       }
       case 'withdraw.authorize': {
@@ -301,9 +374,16 @@ export function compareWithLedger(transactions: readonly Transaction[], ledger: 
   for (const requestId of holdsByRequest.keys()) {
     if (!known.has(requestId)) violations.push(`hold for unknown request ${requestId}`);
   }
+  for (const requestId of depositsByOpenRequest.keys()) {
+    if (!known.has(requestId)) violations.push(`deposit opened for unknown request ${requestId}`);
+  }
   if (ledger.postingsWithoutRequest > 0) violations.push(`${ledger.postingsWithoutRequest} posting legs carry no request id`);
   if (options.final) {
     if (pending > 0) violations.push(`${pending} requests never got an answer`);
+    // Every deposit the kiosks opened was committed: none is left for an operator to find.
+    for (const deposit of Object.values(ledger.deposits)) {
+      if (deposit.status === 'open') violations.push(`deposit ${deposit.depositId} (opened by request ${deposit.openRequestId}) was never committed`);
+    }
     for (const accountId of options.accounts ?? []) {
       const actual = ledger.balances[accountId];
       const balance = expectedBalance.get(accountId) ?? 0;

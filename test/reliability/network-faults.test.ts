@@ -26,7 +26,9 @@ const KIOSKS = 4;
 const TRANSACTIONS_AT_SCALE_1 = 500;
 /** Per chunk. Cuts and blackholes end a connection, so they are rarer than delays and duplicates. */
 const LOAD_FAULTS: FaultRates = { delay: 0.08, duplicate: 0.01, cut: 0.01, blackhole: 0.005 };
-const HOST_CONFIG = { dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000 } as const;
+/** A customer's limits out of the way (the load is about the network), and deposits available at once so
+ *  the withdrawals have money to act on. */
+const HOST_CONFIG = { dailyWithdrawalLimitCents: 1_000_000_000_000, maxWithdrawalCents: 100_000, depositDailyCapCents: 1_000_000_000_000, depositHoldMs: 0 } as const;
 /** The host's production limits: a blackholed connection is left open at the host until its idle timeout
  *  (60 s), but once a kiosk has four of them the silent ones give way to its new connection. */
 const HOST_LIMITS = {} as const;
