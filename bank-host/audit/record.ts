@@ -348,6 +348,11 @@ const ACTION_WORDS: Readonly<Record<string, string>> = {
   history: 'history viewed',
   activity: 'activity viewed',
   balance: 'balance viewed',
+  'deposit.open': 'deposit started',
+  'deposit.commit': 'deposit',
+  'deposit.hold.release': 'deposit hold released',
+  'kiosk.status': 'kiosk status',
+  'exception.resolve': 'money exception resolved',
 };
 
 /** `CustomerID | Action | Timestamp`, the seeds' format. Records without a customer name who acted instead. */

@@ -27,7 +27,7 @@ function checkValue(op: BatchOp): void {
 
 /** Small, hot records that every money operation reads: kept in a write-through cache. Large or
  *  append-only namespaces (postings, idempotency records, audit records) are always read from disk. */
-const CACHED_PREFIXES = ['acct:', 'cust:', 'card:', 'user:', 'dev:', 'hold:', 'wdday:'] as const;
+const CACHED_PREFIXES = ['acct:', 'cust:', 'card:', 'user:', 'dev:', 'devstat:', 'hold:', 'wdday:', 'dep:', 'depday:', 'dhold:'] as const;
 /** Bound on cached records; past it the oldest tenth is dropped. */
 export const READ_CACHE_MAX_ENTRIES = 200_000;
 
