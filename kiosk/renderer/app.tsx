@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AtmApi, KioskSnapshot, Language } from '../preload/api.js';
 import { send, type ScreenProps, type WorkKind } from './atm.js';
+import { Icon } from './components/icon.js';
 import { IdleWarning } from './components/idle-warning.js';
 import { stringsFor } from './i18n.js';
 import { BalanceScreen } from './screens/balance.js';
@@ -72,18 +73,32 @@ export function App({ atm }: { atm: AtmApi }) {
   // Not on the screens that already speak every language, nor while the kiosk is busy.
   const showLanguage = other !== undefined && snap.screen !== 'welcome' && snap.screen !== 'working' && snap.screen !== 'out-of-service';
 
+  const status =
+    snap.screen === 'out-of-service' ? t.statusOutOfService : snap.customer?.cardLast4 ? t.statusCard(snap.customer.cardLast4) : snap.customer ? t.statusSignedIn : t.statusReady;
+
   return (
     <div class="frame" data-screen={snap.screen} onPointerDown={onActivity} onKeyDown={onActivity}>
-      <header class="bar">
-        <span class="brand">{t.bank}</span>
+      {/* While the inactivity warning shows, everything but the dialog is inert (not only hidden behind
+          its backdrop: a keyboard or screen reader cannot reach it either). */}
+      <header class="bar" inert={snap.idleWarning}>
+        <Icon name="bank" class="icon logo" />
+        <span class="identity">
+          <span class="brand">{t.bank}</span>
+          <span class="status" data-testid="status">
+            <Icon name={snap.screen === 'out-of-service' ? 'alert' : 'lock'} class="icon small" />
+            {status}
+          </span>
+        </span>
         <span class="bar-actions">
           {showLanguage && (
-            <button type="button" class="small" lang={other} data-action="switch-language" onClick={() => send(atm.chooseLanguage(other))}>
+            <button type="button" class="on-bar" lang={other} data-action="switch-language" onClick={() => send(atm.chooseLanguage(other))}>
+              <Icon name="globe" />
               {t.switchLanguage}
             </button>
           )}
           {CANCELLABLE.has(snap.screen) && (
-            <button type="button" class="small danger" data-action="cancel" onClick={() => send(atm.cancel())}>
+            <button type="button" class="on-bar cancel" data-action="cancel" onClick={() => send(atm.cancel())}>
+              <Icon name="close" />
               {t.cancel}
             </button>
           )}
