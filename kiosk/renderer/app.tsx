@@ -29,6 +29,9 @@ export function App({ atm }: { atm: AtmApi }) {
   const [snap, setSnap] = useState<KioskSnapshot | undefined>(undefined);
   const [work, setWork] = useState<WorkKind | undefined>(undefined);
   const [historyUi, setHistoryUi] = useState<HistoryUi>(HISTORY_UI_START);
+  // The account a withdrawal or deposit is from: kept here because the screen unmounts while the host
+  // answers, and a refusal ("not enough money in this account") must come back on the account it was for.
+  const [accountId, setAccountId] = useState<string | undefined>(undefined);
   const lastTouchMs = useRef(0);
 
   useEffect(() => {
@@ -47,7 +50,10 @@ export function App({ atm }: { atm: AtmApi }) {
   const screen = snap?.screen;
   useEffect(() => {
     if (screen !== 'working') setWork(undefined);
-    if (screen === 'menu' || screen === 'welcome') setHistoryUi(HISTORY_UI_START);
+    if (screen === 'menu' || screen === 'welcome') {
+      setHistoryUi(HISTORY_UI_START);
+      setAccountId(undefined);
+    }
     if (screen) performance.mark(`screen:${screen}`);
   }, [screen]);
 
@@ -58,7 +64,7 @@ export function App({ atm }: { atm: AtmApi }) {
 
   if (!snap) return <main class="frame" aria-busy="true" />;
   const t = stringsFor(language);
-  const props: ScreenProps = { snap, t, atm, expectWork: setWork };
+  const props: ScreenProps = { snap, t, atm, expectWork: setWork, accountId, setAccountId };
   const onActivity = () => {
     // While the inactivity warning shows, only its own buttons answer it. A finger landing on "more time"
     // must not dismiss the dialog by itself: the dialog would vanish under the finger, and the tap's click

@@ -8,11 +8,10 @@ import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
 import { accountLabel, formatMoney } from '../i18n.js';
 
-export function DepositScreen({ snap, t, atm, expectWork }: ScreenProps) {
+export function DepositScreen({ snap, t, atm, expectWork, accountId, setAccountId }: ScreenProps) {
   const [digits, setDigits] = useState('');
   const [confirming, setConfirming] = useState(false);
   const accounts = snap.customer?.accounts ?? [];
-  const [accountId, setAccountId] = useState(accounts[0]?.accountId);
   const account = accounts.find((a) => a.accountId === accountId) ?? accounts[0];
   const cents = amountCentsFrom(digits, false);
   const money = (c: number) => formatMoney(c, snap.language, account?.currency);

@@ -12,10 +12,9 @@ type Step = { kind: 'choose' } | { kind: 'other'; digits: string } | { kind: 'co
 
 /** Fast cash (only amounts the cassettes can pay now, within the daily limit), another amount in whole
  *  dollars, then a confirmation: no money moves on a single touch. */
-export function WithdrawScreen({ snap, t, atm, expectWork }: ScreenProps) {
+export function WithdrawScreen({ snap, t, atm, expectWork, accountId, setAccountId }: ScreenProps) {
   const [step, setStep] = useState<Step>({ kind: 'choose' });
   const accounts = snap.customer?.accounts ?? [];
-  const [accountId, setAccountId] = useState(accounts[0]?.accountId);
   const account = accounts.find((a) => a.accountId === accountId) ?? accounts[0];
   const money = (cents: number) => formatMoney(cents, snap.language, account?.currency);
   const remaining = snap.customer?.dailyWithdrawalRemainingCents;

@@ -231,6 +231,7 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.tap('[data-action="amount-next"]');
   await ui.tap('[data-action="confirm"]');
   await ui.screen('withdraw', (s) => s.notice?.code === 'INSUFFICIENT_FUNDS');
+  if ((await ui.page.locator('[data-pick="account-savings-2"]').getAttribute('aria-pressed')) !== 'true') throw new Error('the refusal came back on another account than the one it was for');
   await visit('withdraw-refused');
   await toMenu();
   await ui.tap('[data-action="menu-history"]');
