@@ -1,9 +1,9 @@
-// The withdrawal journal: durable appends, a torn last line dropped, damage elsewhere refused, compaction.
+// The kiosk journal: durable appends, a torn last line dropped, damage elsewhere refused, compaction.
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { JOURNAL_FILE, JournalCorruptError, WithdrawalJournal, type WithdrawalRecord } from '../../../kiosk/core/journal.js';
+import { JOURNAL_FILE, JournalCorruptError, KioskJournal, type WithdrawalRecord } from '../../../kiosk/core/journal.js';
 
 function record(withdrawalId: string, changes: Partial<WithdrawalRecord> = {}): WithdrawalRecord {
   return {
@@ -29,50 +29,50 @@ async function tempDir(t: import('ava').ExecutionContext): Promise<string> {
 
 test('the last record of each withdrawal is its state, across reopen', async (t) => {
   const dir = await tempDir(t);
-  const journal = await WithdrawalJournal.open(dir);
+  const journal = await KioskJournal.open(dir);
   await journal.record(record('w1'));
   await journal.record(record('w1', { step: 'authorized', authorizationId: 'auth_1' }));
   await journal.record(record('w2'));
   await journal.record(record('w2', { step: 'declined', outcome: 'declined', declineCode: 'INSUFFICIENT_FUNDS' }));
   await journal.close();
-  const reopened = await WithdrawalJournal.open(dir);
+  const reopened = await KioskJournal.open(dir);
   t.teardown(() => reopened.close());
-  t.deepEqual(reopened.unfinished().map((r) => [r.withdrawalId, r.step]), [['w1', 'authorized']]);
+  t.deepEqual(reopened.unfinishedWithdrawals().map((r) => [r.withdrawalId, r.step]), [['w1', 'authorized']]);
 });
 
 test('a torn last line (power lost mid-write) is dropped and the file is cut back to the good prefix', async (t) => {
   const dir = await tempDir(t);
-  const journal = await WithdrawalJournal.open(dir);
+  const journal = await KioskJournal.open(dir);
   await journal.record(record('w1'));
   await journal.close();
   const file = path.join(dir, JOURNAL_FILE);
   const good = await readFile(file, 'utf8');
   await appendFile(file, good.slice(0, 40));
-  const reopened = await WithdrawalJournal.open(dir);
-  t.deepEqual(reopened.unfinished().map((r) => r.step), ['authorizing']);
+  const reopened = await KioskJournal.open(dir);
+  t.deepEqual(reopened.unfinishedWithdrawals().map((r) => r.step), ['authorizing']);
   t.is(await readFile(file, 'utf8'), good);
   await reopened.record(record('w1', { step: 'authorized', authorizationId: 'auth_1' }));
   await reopened.close();
-  const third = await WithdrawalJournal.open(dir);
+  const third = await KioskJournal.open(dir);
   t.teardown(() => third.close());
-  t.deepEqual(third.unfinished().map((r) => r.step), ['authorized']);
+  t.deepEqual(third.unfinishedWithdrawals().map((r) => r.step), ['authorized']);
 });
 
 test('a damaged line that is not the last stops the kiosk instead of guessing', async (t) => {
   const dir = await tempDir(t);
-  const journal = await WithdrawalJournal.open(dir);
+  const journal = await KioskJournal.open(dir);
   await journal.record(record('w1'));
   await journal.record(record('w1', { step: 'authorized', authorizationId: 'auth_1' }));
   await journal.close();
   const file = path.join(dir, JOURNAL_FILE);
   const text = await readFile(file, 'utf8');
   await writeFile(file, text.replace('"amountCents":6000', '"amountCents":9000'));
-  await t.throwsAsync(WithdrawalJournal.open(dir), { instanceOf: JournalCorruptError, message: /line 1 is damaged/ });
+  await t.throwsAsync(KioskJournal.open(dir), { instanceOf: JournalCorruptError, message: /line 1 is damaged/ });
 });
 
 test('records that break an invariant are refused before they are written', async (t) => {
   const dir = await tempDir(t);
-  const journal = await WithdrawalJournal.open(dir);
+  const journal = await KioskJournal.open(dir);
   t.teardown(() => journal.close());
   t.throws(() => void journal.record(record('w1', { plannedNotes: [2, 0] })), { message: /breaks an invariant/ });
   t.throws(() => void journal.record(record('w1', { step: 'dispensed', authorizationId: 'auth_1' })), { message: /breaks an invariant/ });
@@ -81,7 +81,7 @@ test('records that break an invariant are refused before they are written', asyn
 
 test('compaction keeps only unfinished withdrawals', async (t) => {
   const dir = await tempDir(t);
-  const journal = await WithdrawalJournal.open(dir);
+  const journal = await KioskJournal.open(dir);
   t.teardown(() => journal.close());
   for (let i = 0; i < 5; i++) {
     await journal.record(record(`done${i}`));
@@ -91,7 +91,7 @@ test('compaction keeps only unfinished withdrawals', async (t) => {
   await journal.compact();
   const lines = (await readFile(path.join(dir, JOURNAL_FILE), 'utf8')).trim().split('\n');
   t.is(lines.length, 1);
-  t.deepEqual(journal.unfinished().map((r) => r.withdrawalId), ['open']);
+  t.deepEqual(journal.unfinishedWithdrawals().map((r) => r.withdrawalId), ['open']);
   await journal.record(record('open', { step: 'authorized', authorizationId: 'auth_2' }));
-  t.is(journal.get('open')?.step, 'authorized');
+  t.is(journal.withdrawal('open')?.step, 'authorized');
 });
