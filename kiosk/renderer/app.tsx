@@ -102,7 +102,8 @@ export function App({ atm }: { atm: AtmApi }) {
               {t.switchLanguage}
             </button>
           )}
-          {CANCELLABLE.has(snap.screen) && (
+          {/* A deposit taking notes has its own Cancel (which gives back the note being read). */}
+          {CANCELLABLE.has(snap.screen) && snap.view?.kind !== 'deposit-counting' && (
             <button type="button" class="on-bar cancel" data-action="cancel" onClick={() => send(atm.cancel())}>
               <Icon name="close" />
               {t.cancel}

@@ -13,7 +13,8 @@ export function MenuScreen({ snap, t, atm, expectWork }: ScreenProps) {
   };
   const items: [MenuChoice, string, IconName][] = [
     ...(snap.withdrawalAvailable ? [['withdraw', t.menuWithdraw, 'cash'] as [MenuChoice, string, IconName]] : []),
-    ['deposit', t.menuDeposit, 'deposit'],
+    // Offered only while the note acceptor is ready and nothing is unfinished.
+    ...(snap.depositAvailable ? [['deposit', t.menuDeposit, 'deposit'] as [MenuChoice, string, IconName]] : []),
     ['balance', t.menuBalance, 'balance'],
     ['history', t.menuHistory, 'history'],
     ['transfer', t.menuTransfer, 'transfer'],

@@ -2,7 +2,7 @@ import { send, type ScreenProps } from '../atm.js';
 import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
-import { formatMoney } from '../i18n.js';
+import { formatDateTime, formatMoney } from '../i18n.js';
 
 /** After a transaction: "take your cash" for a withdrawal, the result otherwise, then the receipt
  *  question (only offered when the printer can print). */
@@ -12,11 +12,20 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const money = (cents: number) => formatMoney(cents, snap.language, currency);
   let title = t.receiptQuestion;
   let body = '';
+  let details: string[] = [];
   if (view?.kind === 'withdrawal') {
     title = t.takeCashTitle;
     body = t.takeCashBody(money(view.dispensedCents));
   } else if (view?.kind === 'deposit') {
-    body = t.depositDone(money(view.amountCents), money(view.account.balanceCents));
+    // The credit is the notes counted; what can be spent now and what is held until when are told apart.
+    body = t.depositCredited(money(view.creditedCents), view.notes.reduce((sum, n) => sum + n.count, 0));
+    details = [
+      t.depositAvailableNow(money(view.availableNowCents)),
+      ...(view.heldCents > 0
+        ? [view.releaseAtMs !== undefined ? t.depositHeld(money(view.heldCents), formatDateTime(view.releaseAtMs, snap.language)) : t.depositHeldNoDate(money(view.heldCents))]
+        : []),
+      t.depositNewBalance(money(view.account.balanceCents)),
+    ];
   } else if (view?.kind === 'transfer') {
     body = t.transferDone(money(view.amountCents), money(view.from.balanceCents));
   }
@@ -36,6 +45,15 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
         <p class="lead" data-testid="result">
           {body}
         </p>
+      )}
+      {details.length > 0 && (
+        <div class="deposit-result" data-testid="deposit-result">
+          {details.map((line) => (
+            <p class="body-text" key={line}>
+              {line}
+            </p>
+          ))}
+        </div>
       )}
       <NoticeBanner snap={snap} t={t} />
       {snap.receiptAvailable ? (

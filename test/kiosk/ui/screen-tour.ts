@@ -1,13 +1,15 @@
 // A walk through every screen of the kiosk UI, by touch where a customer would touch, calling `visit` on
 // each: the UI tests measure every screen with it at each screen size and in each language, and
 // `npm run screenshots` takes the docs' pictures with it. The data is the long kind a real bank has: a
-// 32-character username, one, two and three accounts, six-digit balances and amounts ($729,993.13,
-// $98,765.43), more than a page of history and of activity.
+// 32-character username, one, two and three accounts, six-digit balances and amounts ($729,993.00,
+// $98,765.43), a deposit of every note the acceptor takes, more than a page of history and of activity.
 // Card and PIN come from the HID card reader's real report bytes and the on-screen PIN pad.
 import { openAccount } from '../../../bank-host/customers/admin.js';
-import { DEPOSIT_MAX_CENTS, TRANSFER_MAX_CENTS } from '../../../bank-host/ledger/amounts.js';
+import { SETTING_CENTS_MAX } from '../../../bank-host/config.js';
+import { TRANSFER_MAX_CENTS } from '../../../bank-host/ledger/amounts.js';
 import type { SessionClock } from '../../../kiosk/core/session.js';
 import type { Language } from '../../../kiosk/preload/api.js';
+import { clientDeposit } from '../../helpers/host.js';
 import { PASSWORD } from '../core/kiosk-rig.js';
 import { startUiRig, type UiRig } from './browser-rig.js';
 
@@ -59,6 +61,8 @@ export async function startTourRig(options: { viewport: { width: number; height:
     dispenserNoteIntervalMs: TOUR_NOTE_INTERVAL_MS,
     config: { timeouts: TIMEOUTS },
     kioskOptions: { clock: timers },
+    // Six-digit balances are deposited as notes: the daily deposit cap out of the way.
+    hostConfig: { depositDailyCapCents: SETTING_CENTS_MAX },
     ...(options.log ? { log: options.log } : {}),
   });
   return { ui, timers, close: () => ui.close() };
@@ -67,7 +71,7 @@ export async function startTourRig(options: { viewport: { width: number; height:
 /** The screens `tourEveryScreen` visits, in order. */
 export const TOUR_SCREENS = [
   'welcome', 'identify', 'sign-in', 'register', 'swipe-card', 'pin', 'menu', 'balance-1-account', 'withdraw', 'withdraw-other-amount', 'withdraw-confirm', 'working', 'take-cash', 'goodbye',
-  'balance-2-accounts', 'balance-3-accounts', 'deposit', 'deposit-confirm', 'deposit-done', 'transfer', 'transfer-confirm', 'transfer-done',
+  'balance-2-accounts', 'balance-3-accounts', 'deposit', 'deposit-notes', 'deposit-done', 'transfer', 'transfer-confirm', 'transfer-done',
   'withdraw-refused', 'history', 'history-filters', 'activity', 'idle-warning', 'out-of-service',
 ] as const;
 export type TourScreen = (typeof TOUR_SCREENS)[number];
@@ -83,23 +87,23 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   const second = await rig.customer(SECOND_USERNAME, 0);
   const secondSavings = (await openAccount(services, SECOND_USERNAME, 'savings')).accountId;
   const teller = await rig.host.connectedClient('teller-tour');
-  // A deposit is at most $10,000.00, so six-digit balances take many; each a little different, as a
+  // A deposit holds at most 500 notes, so six-digit balances take many; each a little different, as a
   // page of real history is.
   const fund = async (accountId: string, cents: number) => {
     for (let n = 0; cents > 0; n++) {
-      const amountCents = Math.min(cents, DEPOSIT_MAX_CENTS - (n % 7) * 12_345);
-      await teller.request('deposit', { accountId, amountCents });
+      const amountCents = Math.min(cents, 4_000_000 - (n % 7) * 12_300);
+      await clientDeposit(teller, accountId, amountCents);
       cents -= amountCents;
     }
   };
   await teller.request('signin.password', { username: LONG_USERNAME, password: PASSWORD });
-  await fund(card.accountId, 92_999_313);
+  await fund(card.accountId, 92_999_300);
   await teller.request('transfer', { fromAccountId: card.accountId, toAccountId: savings, amountCents: TRANSFER_MAX_CENTS });
   await teller.request('transfer', { fromAccountId: card.accountId, toAccountId: savings, amountCents: 8_765_432 });
   await teller.request('transfer', { fromAccountId: card.accountId, toAccountId: smallSavings, amountCents: 1_234 });
   await teller.request('signout', {});
   await teller.request('signin.password', { username: SECOND_USERNAME, password: PASSWORD });
-  await fund(second.accountId, 45_678_901);
+  await fund(second.accountId, 45_678_900);
   await teller.request('transfer', { fromAccountId: second.accountId, toAccountId: secondSavings, amountCents: 9_999_999 });
   await teller.request('signout', {});
   teller.close();
@@ -188,7 +192,7 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.tap('[data-action="cancel"]');
   await done('goodbye');
 
-  // Three accounts: balance, then a six-digit deposit.
+  // Three accounts: balance, then a deposit of every note the acceptor takes, and a note it refuses.
   await signIn(LONG_USERNAME);
   await ui.tap('[data-action="menu-balance"]');
   await ui.screen('balance');
@@ -196,11 +200,15 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await toMenu();
   await ui.tap('[data-action="menu-deposit"]');
   await ui.screen('deposit');
-  await ui.typeOnKeypad('999999');
   await visit('deposit');
-  await ui.tap('[data-action="amount-next"]');
-  await visit('deposit-confirm');
-  await ui.tap('[data-action="confirm"]');
+  await ui.tap('[data-action="deposit-start"]');
+  await ui.screen('deposit', (s) => s.view?.kind === 'deposit-counting');
+  await rig.insertNotes([10_000, 10_000, 5_000, 2_000, 2_000, 2_000, 1_000, 500]);
+  rig.acceptor.insertCounterfeit();
+  await ui.screen('deposit', (s) => s.notice?.code === 'NOTE_REJECTED_INVALID');
+  await ui.page.waitForSelector('[data-notice="NOTE_REJECTED_INVALID"]');
+  await visit('deposit-notes');
+  await ui.tap('[data-action="deposit-done"]');
   await ui.screen('receipt');
   await visit('deposit-done');
   await ui.tap('[data-action="receipt-no"]');
@@ -220,8 +228,8 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.tap('[data-action="receipt-no"]');
   await done('goodbye');
 
-  // A withdrawal the bank refuses (from the small savings account): the notice on the withdraw screen,
-  // and later the failed attempt in the customer's activity.
+  // An amount the small savings account cannot pay: answered on the amount screen with what is available,
+  // before anything is sent.
   await signIn(LONG_USERNAME);
   await ui.tap('[data-action="menu-withdraw"]');
   await ui.screen('withdraw');
@@ -229,10 +237,10 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.tap('[data-action="other-amount"]');
   await ui.typeOnKeypad('900');
   await ui.tap('[data-action="amount-next"]');
-  await ui.tap('[data-action="confirm"]');
-  await ui.screen('withdraw', (s) => s.notice?.code === 'INSUFFICIENT_FUNDS');
-  if ((await ui.page.locator('[data-pick="account-savings-2"]').getAttribute('aria-pressed')) !== 'true') throw new Error('the refusal came back on another account than the one it was for');
+  await ui.page.waitForSelector('[data-notice="INSUFFICIENT_FUNDS"]');
   await visit('withdraw-refused');
+  await ui.tap('[data-action="back"]');
+  if ((await ui.page.locator('[data-pick="account-savings-2"]').getAttribute('aria-pressed')) !== 'true') throw new Error('the refusal came back on another account than the one it was for');
   await toMenu();
   await ui.tap('[data-action="menu-history"]');
   await ui.screen('history', (s) => s.view?.kind === 'history' && s.view.entries.length > 0 && s.view.nextCursor !== undefined);
