@@ -114,7 +114,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.session = new CustomerSession(this.config.languages, this.config.timeouts, options.clock ?? realClock, {
       onIdleEnd: () =>
         this.background(this.deposits.active ? this.deposits.endVisit({ code: 'TIMEOUT' }) : this.visit.end({ code: 'TIMEOUT' }), 'end session after inactivity'),
-      onGoodbyeDone: () => this.service.afterGoodbye(),
+      // The next customer is welcomed only once the last one is signed out at the host.
+      onGoodbyeDone: () => this.background(this.visit.whenSignedOut().then(() => this.service.afterGoodbye()), 'goodbye'),
       onChange: () => this.service.emitState(),
     });
     this.visit = new CustomerVisit({ session: this.session, log: this.log, client: () => this.client, refresh, background });
@@ -133,6 +134,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       dispenserAvailable: () => this.kioskDevices?.dispenser.availability === 'available',
       acceptorAvailable: () => this.supervisor.acceptorAnswering,
       mayRun: mayWork,
+      transactionLive: () => this.visit.busy || this.deposits.active,
       withdrawalDeps: () => this.withdrawalDeps(),
       depositDeps: () => this.depositRecoveryDeps(),
       log: this.log,

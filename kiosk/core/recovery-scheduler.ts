@@ -17,6 +17,8 @@ export interface RecoverySchedulerDeps {
   readonly acceptorAvailable: () => boolean;
   /** False while a customer's transaction is running or the kiosk is stopping. */
   readonly mayRun: () => boolean;
+  /** A customer's withdrawal or deposit is in progress: its journal record is not for recovery yet. */
+  readonly transactionLive: () => boolean;
   readonly withdrawalDeps: () => WithdrawalDeps;
   /** Undefined when the kiosk has no note acceptor configured (its journal then holds no deposit, or
    *  one from before the acceptor was removed, which needs no acceptor unless a note was being stacked). */
@@ -57,7 +59,7 @@ export class RecoveryScheduler {
   /** 'recovery-pending: …' while the journal holds an unfinished withdrawal: out of service. */
   reasons(): string[] {
     const unfinished = this.deps.journal()?.unfinishedWithdrawals().length ?? 0;
-    if (unfinished === 0) return [];
+    if (unfinished === 0 || this.deps.transactionLive()) return [];
     return [`recovery-pending: ${unfinished} unfinished withdrawal(s)${this.problem ? ` (${this.problem})` : ''}`];
   }
 
@@ -65,7 +67,7 @@ export class RecoveryScheduler {
    *  Not an out-of-service reason: the kiosk still serves every other transaction. */
   depositReasons(): string[] {
     const unfinished = this.deps.journal()?.unfinishedDeposits() ?? [];
-    if (unfinished.length === 0) return [];
+    if (unfinished.length === 0 || this.deps.transactionLive()) return [];
     const technician = unfinished.find((r) => r.needsTechnician);
     if (technician) return [`deposit-needs-technician: ${technician.needsTechnician ?? ''} (deposit ${technician.depositId ?? technician.journalId})`];
     return [`deposit-pending: ${unfinished.length} unfinished deposit(s)${this.depositProblem ? ` (${this.depositProblem})` : ''}`];
