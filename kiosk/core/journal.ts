@@ -130,12 +130,13 @@ export interface DepositRecord {
 }
 
 /** The note acceptor's cashbox: notes stacked since it was last emptied. Its count is `notes` plus the
- *  `stacked` notes of every deposit record still in the journal that is not in `foldedJournalIds`
- *  (compaction folds finished deposits into `notes`; emptying the cashbox folds the ones still here). */
+ *  `stacked` notes of every deposit record still in the journal, less what `counted` says of that deposit
+ *  (compaction folds finished deposits into `notes`; emptying the cashbox records every deposit's notes so
+ *  far as `counted`, so that only notes stacked after it count). */
 export interface CashboxRecord {
   readonly kind: 'cashbox';
   readonly notes: readonly NoteTally[];
-  readonly foldedJournalIds: readonly string[];
+  readonly counted: readonly { readonly journalId: string; readonly notes: readonly NoteTally[] }[];
   readonly emptiedMs?: number;
   readonly updatedMs: number;
 }
@@ -143,7 +144,7 @@ export interface CashboxRecord {
 export type JournalRecord = WithdrawalRecord | DepositRecord | CashboxRecord;
 
 const CASHBOX_KEY = 'cashbox';
-const EMPTY_CASHBOX: CashboxRecord = { kind: 'cashbox', notes: [], foldedJournalIds: [], updatedMs: 0 };
+const EMPTY_CASHBOX: CashboxRecord = { kind: 'cashbox', notes: [], counted: [], updatedMs: 0 };
 
 function keyOf(record: JournalRecord): string {
   if (record.kind === 'deposit') return `deposit:${record.journalId}`;
@@ -162,6 +163,14 @@ export function addNotes(notes: readonly NoteTally[], more: readonly NoteTally[]
   const byValue = new Map<number, number>();
   for (const n of [...notes, ...more]) byValue.set(n.denominationCents, (byValue.get(n.denominationCents) ?? 0) + n.count);
   return [...byValue].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([denominationCents, count]) => ({ denominationCents, count }));
+}
+
+/** `notes` less `less`, by denomination (never below zero). */
+export function subtractNotes(notes: readonly NoteTally[], less: readonly NoteTally[]): NoteTally[] {
+  return addNotes(
+    notes.map((n) => ({ denominationCents: n.denominationCents, count: Math.max(0, n.count - (less.find((l) => l.denominationCents === n.denominationCents)?.count ?? 0)) })),
+    [],
+  );
 }
 
 export function notesTotalCents(notes: readonly NoteTally[]): number {
@@ -243,11 +252,8 @@ export class KioskJournal {
   /** The notes in the cashbox: since it was last emptied, including deposits still in progress. */
   cashbox(): NoteTally[] {
     const base = this.cashboxRecord();
-    const folded = new Set(base.foldedJournalIds);
     let notes: NoteTally[] = [...base.notes];
-    for (const record of this.records.values()) {
-      if (record.kind === 'deposit' && !folded.has(record.journalId)) notes = addNotes(notes, record.stacked);
-    }
+    for (const record of this.records.values()) if (record.kind === 'deposit') notes = addNotes(notes, uncounted(base, record));
     return notes;
   }
 
@@ -260,8 +266,8 @@ export class KioskJournal {
 
   /** The cashbox was emptied: from now on it counts from zero (deposits in the journal included). */
   recordCashboxEmptied(nowMs: number): Promise<void> {
-    const ids = [...this.records.values()].filter((r): r is DepositRecord => r.kind === 'deposit').map((r) => r.journalId);
-    return this.record({ kind: 'cashbox', notes: [], foldedJournalIds: ids, emptiedMs: nowMs, updatedMs: nowMs });
+    const counted = [...this.records.values()].filter((r): r is DepositRecord => r.kind === 'deposit' && r.stacked.length > 0).map((r) => ({ journalId: r.journalId, notes: r.stacked }));
+    return this.record({ kind: 'cashbox', notes: [], counted, emptiedMs: nowMs, updatedMs: nowMs });
   }
 
   /** Appends the record and resolves only once it is on disk. Writes are serialized. */
@@ -316,13 +322,12 @@ export class KioskJournal {
   private async rewrite(): Promise<void> {
     const keep = [...this.records.values()].filter((r) => r.kind !== 'cashbox' && !isFinished(r));
     const base = this.cashboxRecord();
-    const folded = new Set(base.foldedJournalIds);
     let notes = [...base.notes];
     for (const record of this.records.values()) {
-      if (record.kind === 'deposit' && isFinished(record) && !folded.has(record.journalId)) notes = addNotes(notes, record.stacked);
+      if (record.kind === 'deposit' && isFinished(record)) notes = addNotes(notes, uncounted(base, record));
     }
     const keptIds = new Set(keep.filter((r): r is DepositRecord => r.kind === 'deposit').map((r) => r.journalId));
-    const cashbox: CashboxRecord = { ...base, notes, foldedJournalIds: base.foldedJournalIds.filter((id) => keptIds.has(id)) };
+    const cashbox: CashboxRecord = { ...base, notes, counted: base.counted.filter((c) => keptIds.has(c.journalId)) };
     const all: JournalRecord[] = [...(notes.length > 0 || cashbox.emptiedMs !== undefined ? [cashbox] : []), ...keep];
     const text = all.map(encodeLine).join('');
     const temporary = `${this.file}.compact`;
@@ -346,6 +351,12 @@ export class KioskJournal {
     await this.writing;
     await this.handle.close();
   }
+}
+
+/** The deposit's stacked notes the cashbox record does not already count. */
+function uncounted(cashbox: CashboxRecord, deposit: DepositRecord): NoteTally[] {
+  const counted = cashbox.counted.find((c) => c.journalId === deposit.journalId);
+  return counted ? subtractNotes(deposit.stacked, counted.notes) : [...deposit.stacked];
 }
 
 async function adoptLegacyFile(dir: string, file: string): Promise<void> {
@@ -478,9 +489,9 @@ function checkDeposit(record: DepositRecord): void {
 function checkCashbox(record: CashboxRecord): void {
   const ok =
     validTallies(record.notes, Number.MAX_SAFE_INTEGER) &&
-    Array.isArray(record.foldedJournalIds) &&
-    record.foldedJournalIds.length <= JOURNAL_UNFINISHED_MAX * 4 &&
-    record.foldedJournalIds.every((id) => typeof id === 'string');
+    Array.isArray(record.counted) &&
+    record.counted.length <= JOURNAL_UNFINISHED_MAX * 2 &&
+    record.counted.every((c) => typeof c.journalId === 'string' && validTallies(c.notes, DEPOSIT_NOTES_MAX));
   if (!ok) throw new Error('journal: the cashbox record breaks an invariant');
 }
 

@@ -215,3 +215,25 @@ test('a hold an operator settled after the notes were dispensed: the kiosk close
   t.is((await balanceOf(r, 'eve', customer.accountId)).balanceCents, 20_000, 'the operator reversed: the difference is the exception for the bank');
   t.true((await checkLedger(services.db)).ok);
 });
+
+test('an acceptor that does not know a configured note is a device problem with the reason: no deposits, the kiosk still in service', async (t) => {
+  const rig = await startKioskRig({ config: { noteAcceptorCents: [2_000, 5_000, 25_000] } });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const s = rig.kiosk.snapshot();
+  t.deepEqual(s.outOfServiceReasons, []);
+  t.false(s.depositAvailable);
+  const status = rig.kiosk.status();
+  t.true(status.reasons.some((r) => r.startsWith('note-acceptor: it does not know the configured notes 25000 cents (it knows 500, 1000, 2000, 5000, 10000)')), JSON.stringify(status.reasons));
+  t.like(status.devices.find((d) => d.device === 'note-acceptor'), { state: 'fault' });
+  t.false(rig.acceptor.masterEnabled);
+});
+
+test('a kiosk with no note acceptor offers no deposit and tells the host so', async (t) => {
+  const rig = await startKioskRig({ withoutNoteAcceptor: true });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  t.false(rig.kiosk.snapshot().depositAvailable);
+  t.is(rig.kiosk.status().noteAcceptor, undefined);
+  t.like(rig.kiosk.status().devices.find((d) => d.device === 'note-acceptor'), { state: 'absent' });
+});
