@@ -18,6 +18,7 @@ import { hostOperations } from '../bank-host/operations/table.js';
 import { KIOSK_CONFIG_FILE, type KioskConfigInput } from '../kiosk/core/config.js';
 import { KioskController } from '../kiosk/core/kiosk.js';
 import { SimulatedCardReader } from '../kiosk/devices/card-reader/card-reader-simulator.js';
+import { runSimulatorCommand } from '../kiosk/devices/note-acceptor/simulator-commands.js';
 import type { PrinterSimulator } from '../kiosk/devices/printer/simulator.js';
 import { buildRendererInto, displayName, electronBinary, findBrowser, openBrowserKiosk, type BrowserKiosk } from '../kiosk/browser/browser-kiosk.js';
 import { ensureDebianPackages } from './debian-packages.js';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(
       'usage: npm start\n\nRuns the demo: a bank host on 127.0.0.1:7443 with its data under ./demo, an enrolled demo kiosk with\n' +
-        'simulated card reader, PIN pad, cash dispenser and receipt printer, and the kiosk UI in a window.\n' +
+        'simulated card reader, PIN pad, cash dispenser, receipt printer and note acceptor, and the kiosk UI in a window.\n' +
         'Environment: ATM_DEMO_DIR (default ./demo), ATM_DEMO_PORT (7443), ATM_DEMO_UI=none|browser|electron,\n' +
         'ATM_LOG_LEVEL=debug. Delete the demo folder to start over.\n',
     );
@@ -133,7 +134,7 @@ async function writeDemoKioskConfig(kioskDir: string, port: number): Promise<str
     port,
     kSharedFile: 'k_shared.key',
     journalDir: 'journal',
-    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' }, noteAcceptor: { kind: 'simulated' } },
     cassettes: [
       { denominationCents: 2_000, count: 200 },
       { denominationCents: 5_000, count: 100 },
@@ -227,11 +228,13 @@ function startElectronKiosk(configFile: string): DemoKiosk {
   };
 }
 
-/** The demo's stand-in for hands at the kiosk: type `swipe` to swipe the demo card; printed receipts
- *  appear in the terminal. */
+/** The demo's stand-in for hands at the kiosk: type `swipe` to swipe the demo card, `insert $20` (and the
+ *  note acceptor simulator's other commands) to put notes in the acceptor during a deposit; printed
+ *  receipts appear in the terminal. */
 function deviceConsole(controller: KioskController, credentials: DemoCredentials): () => void {
   const reader = controller.devices.cardReader;
   const printer: PrinterSimulator | undefined = controller.simulators.printerSimulator;
+  const acceptor = controller.simulators.noteAcceptorSimulator;
   const expiry = credentials.expiresYm?.split('-').map(Number);
   say(expiry ? 'type `swipe` and Enter to swipe the demo card at the kiosk; `help` for more' : 'type `help` and Enter for the simulated devices');
   const input = readline.createInterface({ input: process.stdin, terminal: false });
@@ -242,7 +245,10 @@ function deviceConsole(controller: KioskController, credentials: DemoCredentials
       reader.swipe({ pan: credentials.pan, expiry: { year: expiry[0]!, month: expiry[1]! } });
       say(`swiped the card ending ${credentials.pan.slice(-4)}; enter PIN ${credentials.pin} on the screen`);
     } else if (command === 'help' || command === '') {
-      say('swipe: swipe the demo card · Ctrl-C: stop the demo');
+      say('swipe: swipe the demo card · insert $20: a note into the acceptor (during a deposit) · counterfeit · fault jam · clear · Ctrl-C: stop the demo');
+    } else if (acceptor && command !== 'quit' && command !== 'exit') {
+      // Everything else is the note acceptor simulator's own command set (insert, counterfeit, fault, …).
+      say(runSimulatorCommand(acceptor, command).output);
     } else {
       say(`unknown command "${command}"; try help`);
     }
