@@ -124,6 +124,8 @@ export class DeviceSupervisor {
         return;
       }
       if (this.acceptorVerified) return;
+      // Disabled first, whatever its notes: a kiosk that stopped mid-deposit left it taking notes.
+      await acceptor.disable();
       const table = await acceptor.denominations();
       const missing = this.deps.configuredAcceptorCents.filter((cents) => !table.some((d) => d.valueCents === cents));
       if (missing.length > 0) {
@@ -131,7 +133,6 @@ export class DeviceSupervisor {
         this.problems.set('note-acceptor', `it does not know the configured notes ${missing.join(', ')} cents (it knows ${known.join(', ') || 'none'}); check noteAcceptorCents and the validator's dataset`);
         return;
       }
-      await acceptor.disable();
       this.acceptorVerified = true;
       this.problems.delete('note-acceptor');
     } catch (error) {
