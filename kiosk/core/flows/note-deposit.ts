@@ -186,6 +186,9 @@ export class DepositFlow {
         this.finishSoon('visit-ended');
         return;
       }
+      // A fault or a cancel came while the acceptor was being enabled: the deposit is already ending, and
+      // its end shows the next screen.
+      if (live.finishing) return;
       session.view = this.countingView(live);
       session.go('deposit');
     });
