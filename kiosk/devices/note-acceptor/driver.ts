@@ -67,7 +67,8 @@ export const DEFAULT_NOTE_ACCEPTOR_LIMITS = {
   resetTimeoutMs: 5_000,
   writeTimeoutMs: 1_000,
   closeTimeoutMs: 1_000,
-  /** Commands waiting behind the one in progress (a poll, a route and an enable's steps fit). */
+  /** Commands waiting or in progress, the serial command queue's bound (a poll, a route and an enable's
+   *  steps fit). */
   maxQueuedCommands: 8,
 } as const;
 
