@@ -19,6 +19,7 @@ import {
   ROUTE_CODE,
   ROUTE_ERROR,
   billValueCents,
+  decodeAcceptCounter,
   decodeAscii,
   decodeBillId,
   decodeCommsRevision,
@@ -305,6 +306,12 @@ export class SerialNoteAcceptor implements NoteAcceptor {
       throw error;
     }
     this.refreshAvailability();
+  }
+
+  /** Header 225, a query (sent up to `queryAttempts` times): the notes the validator has accepted into
+   *  its stacker, 0 .. 2^24 - 1, kept across power cycles. What it is for: interrupted-stack.ts. */
+  acceptCounter(): Promise<number> {
+    return this.query(HEADER.REQUEST_ACCEPT_COUNTER, decodeAcceptCounter);
   }
 
   // --- route ---------------------------------------------------------------------------------------
