@@ -5,7 +5,8 @@
 //
 //   1. read `acceptCounter()` and journal it as `before`, then send ROUTE(stack);
 //   2. after a restart with that stacking still in the journal, read `acceptCounter()` again as `after`,
-//      BEFORE `enable()` — the validator comes up disabled, so no other note can reach the stacker first;
+//      BEFORE `enable()` and `reset()` — the validator comes up disabled, so no other note can reach the
+//      stacker first, and some validators clear their counters on a reset;
 //   3. `resolveInterruptedStack(before, after)`: 'stacked' → credit the note the escrow event named;
 //      'not-stacked' → credit nothing (the validator gave it back at power-up); 'ambiguous' → an operator.
 //
