@@ -209,10 +209,10 @@ test(`atm-kiosk.service keeps its GUI-compatible exposure of at most ${KIOSK_EXP
 
 // ---- contracts between the units and the code ----
 
-test('bank-host ExecStart runs the CLI as `serve --data --keys --listen --admin-socket` with absolute node', (t) => {
+test('bank-host ExecStart runs the CLI as `serve --data --keys --listen --admin-socket` with the Node installed beside it', (t) => {
   const unit = readUnit(BANK_HOST_UNIT);
   const argv = single(unit, 'Service', 'ExecStart').split(/\s+/);
-  t.deepEqual(argv.slice(0, 3), ['/usr/bin/node', '/usr/lib/atm-bank-host/dist/bank-host/cli/main.js', 'serve']);
+  t.deepEqual(argv.slice(0, 3), ['/usr/lib/atm-bank-host/node_modules/.bin/node', '/usr/lib/atm-bank-host/dist/bank-host/cli/main.js', 'serve']);
   const flags = new Map<string, string>();
   const rest = argv.slice(3);
   t.is(rest.length % 2, 0, `flags come in pairs: ${rest.join(' ')}`);
