@@ -377,6 +377,6 @@ test.serial('systemctl stop ends it with SIGTERM and a clean exit, and no key ev
     const key = (await readFile(path.join(booted!.scratch, 'keys', file), 'utf8')).trim();
     t.false(output.includes(key), file);
   }
-  const kShared = (await readFile(insidePath(`${KIOSK_ROOT}/etc/atm-kiosk/k_shared.key`), 'utf8')).trim();
+  const kShared = (await readFile(insidePath(`${KIOSK_ROOT}/etc/atm-kiosk/k_shared.staged`), 'utf8')).trim();
   t.false(output.includes(kShared), 'K_SHARED');
 });
