@@ -12,7 +12,7 @@ import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { ResultOf } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
-import { resolveInterruptedStack } from './interrupted-stack.js';
+import { resolveInterruptedStack } from '../devices/note-acceptor/interrupted-stack.js';
 import { addNotes, notesTotalCents, type DepositRecord, type KioskJournal, type NoteTally } from './journal.js';
 
 /** deposit.open retries (same request id) in the customer's presence. */
