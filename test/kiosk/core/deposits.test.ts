@@ -12,6 +12,7 @@ import { resolveHold } from '../../../bank-host/ledger/operator.js';
 import { createHostOperations } from '../../../bank-host/operations/table.js';
 import { JOURNAL_FILE, KioskJournal, parseJournal } from '../../../kiosk/core/journal.js';
 import type { SessionClock } from '../../../kiosk/core/session.js';
+import { HEADER } from '../../../kiosk/devices/note-acceptor/headers.js';
 import { createLogger } from '../../../protocol/log.js';
 import { eventually } from '../../helpers/host.js';
 import { FAST_SCRYPT, KIOSK_ID, PASSWORD, startKioskRig, type KioskRig } from './kiosk-rig.js';
@@ -236,4 +237,25 @@ test('a kiosk with no note acceptor offers no deposit and tells the host so', as
   t.false(rig.kiosk.snapshot().depositAvailable);
   t.is(rig.kiosk.status().noteAcceptor, undefined);
   t.like(rig.kiosk.status().devices.find((d) => d.device === 'note-acceptor'), { state: 'absent' });
+});
+
+test('a stack command lost on the line: the deposit stops, the accept counter says the note was not stacked, it goes back, and the notes counted are credited', async (t) => {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  const customer = await rig.customer('fay', 0);
+  await rig.waitFor((s) => s.screen === 'welcome' && s.depositAvailable);
+  await rig.kiosk.beginPasswordSignIn('fay', PASSWORD);
+  await rig.kiosk.selectMenu('deposit');
+  await rig.kiosk.beginDeposit();
+  await rig.insertNotes([2_000]);
+  rig.acceptor.loseNextCommand(HEADER.ROUTE_BILL);
+  t.is(rig.acceptor.insertNote(5_000), 'escrow');
+  // The driver waits for the events to say where the note went (10 s), then the deposit stops.
+  const s = await rig.waitFor((x) => x.screen === 'receipt', 30_000);
+  t.deepEqual(s.notice, { code: 'DEPOSIT_STOPPED', amountCents: 2_000 });
+  t.like(s.view, { kind: 'deposit', creditedCents: 2_000 });
+  t.true(await eventually(() => rig.acceptor.returnedNotes().some((n) => n.valueCents === 5_000)), 'the $50 went back');
+  t.is(stackedCents(rig), 2_000);
+  t.is((await balanceOf(rig, 'fay', customer.accountId)).balanceCents, 2_000);
+  await booksWhole(t, rig);
 });
