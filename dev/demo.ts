@@ -1,8 +1,8 @@
 // `npm start`: the whole product on this machine. Creates demo keys and a demo database under ./demo
 // (owner-only), starts the bank host on loopback, enrolls a demo kiosk, creates a demo customer with a card
 // and some money, prints how to sign in, and opens the kiosk UI with simulated devices: in Electron when
-// its binary is installed, otherwise in Chromium or Chrome as an app window through the same preload
-// bridge. With no display it says so and keeps the bank host running. Ctrl-C stops everything.
+// its binary is installed, otherwise in Chromium or Chrome as a fullscreen kiosk window through the same
+// preload bridge. With no display it says so and keeps the bank host running. Ctrl-C stops everything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { hostOperations } from '../bank-host/operations/table.js';
 import { KIOSK_CONFIG_FILE, type KioskConfigInput } from '../kiosk/core/config.js';
 import { KioskController } from '../kiosk/core/kiosk.js';
 import { SimulatedCardReader } from '../kiosk/devices/card-reader/card-reader-simulator.js';
+import { runSimulatorCommand } from '../kiosk/devices/note-acceptor/simulator-commands.js';
 import type { PrinterSimulator } from '../kiosk/devices/printer/simulator.js';
 import { buildRendererInto, displayName, electronBinary, findBrowser, openBrowserKiosk, type BrowserKiosk } from '../kiosk/browser/browser-kiosk.js';
 import { ensureDebianPackages } from './debian-packages.js';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(
       'usage: npm start\n\nRuns the demo: a bank host on 127.0.0.1:7443 with its data under ./demo, an enrolled demo kiosk with\n' +
-        'simulated card reader, PIN pad, cash dispenser and receipt printer, and the kiosk UI in a window.\n' +
+        'simulated card reader, PIN pad, cash dispenser, receipt printer and note acceptor, and the kiosk UI in a window.\n' +
         'Environment: ATM_DEMO_DIR (default ./demo), ATM_DEMO_PORT (7443), ATM_DEMO_UI=none|browser|electron,\n' +
         'ATM_LOG_LEVEL=debug. Delete the demo folder to start over.\n',
     );
@@ -156,7 +157,7 @@ async function writeDemoKioskConfig(kioskDir: string, port: number): Promise<str
     port,
     kSharedFile: 'k_shared.key',
     journalDir: 'journal',
-    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' }, noteAcceptor: { kind: 'simulated' } },
     cassettes: DEMO_CASSETTES.map((cassette) => ({ ...cassette })),
   };
   const file = path.join(kioskDir, KIOSK_CONFIG_FILE);
@@ -231,7 +232,7 @@ async function startDemoKiosk(configFile: string, credentials: DemoCredentials, 
   }
   let stopping = false;
   if (browser) {
-    say(`kiosk UI: ${window.browserPath} app window (Electron is not installed here), through the preload bridge`);
+    say(`kiosk UI: ${window.browserPath} kiosk window, fullscreen (Electron is not installed here), through the preload bridge; Alt+F4 closes it`);
     void browser.closed.then(() => stopping || say('the kiosk window was closed; the bank host keeps running (Ctrl-C to stop)'));
   }
   const stopConsole = deviceConsole(controller, credentials);
@@ -262,11 +263,13 @@ function startElectronKiosk(configFile: string): DemoKiosk {
   };
 }
 
-/** The demo's stand-in for hands at the kiosk: type `swipe` to swipe the demo card; printed receipts
- *  appear in the terminal. */
+/** The demo's stand-in for hands at the kiosk: type `swipe` to swipe the demo card, `insert $20` (and the
+ *  note acceptor simulator's other commands) to put notes in the acceptor during a deposit; printed
+ *  receipts appear in the terminal. */
 function deviceConsole(controller: KioskController, credentials: DemoCredentials): () => void {
   const reader = controller.devices.cardReader;
   const printer: PrinterSimulator | undefined = controller.simulators.printerSimulator;
+  const acceptor = controller.simulators.noteAcceptorSimulator;
   const expiry = credentials.expiresYm?.split('-').map(Number);
   say(expiry ? 'type `swipe` and Enter to swipe the demo card at the kiosk; `help` for more' : 'type `help` and Enter for the simulated devices');
   const input = readline.createInterface({ input: process.stdin, terminal: false });
@@ -277,7 +280,10 @@ function deviceConsole(controller: KioskController, credentials: DemoCredentials
       reader.swipe({ pan: credentials.pan, expiry: { year: expiry[0]!, month: expiry[1]! } });
       say(`swiped the card ending ${credentials.pan.slice(-4)}; enter PIN ${credentials.pin} on the screen`);
     } else if (command === 'help' || command === '') {
-      say('swipe: swipe the demo card · Ctrl-C: stop the demo');
+      say('swipe: swipe the demo card · insert $20: a note into the acceptor (during a deposit) · counterfeit · fault jam · clear · Ctrl-C: stop the demo');
+    } else if (acceptor && command !== 'quit' && command !== 'exit') {
+      // Everything else is the note acceptor simulator's own command set (insert, counterfeit, fault, …).
+      say(runSimulatorCommand(acceptor, command).output);
     } else {
       say(`unknown command "${command}"; try help`);
     }

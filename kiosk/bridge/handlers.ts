@@ -21,7 +21,7 @@ const none = z.undefined();
 /** The controller surface the UI may reach: the commands and the state it renders. */
 export type UiController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'deposit' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'cancel' | 'touch'
+  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'cancel' | 'touch'
 >;
 
 function commandTable(controller: UiController) {
@@ -39,10 +39,9 @@ function commandTable(controller: UiController) {
       argument: z.object({ amountCents, accountId: accountId.optional() }).strict(),
       run: (r: { amountCents: number; accountId?: string | undefined }) => controller.withdraw(r.amountCents, r.accountId),
     },
-    deposit: {
-      argument: z.object({ amountCents, accountId: accountId.optional() }).strict(),
-      run: (r: { amountCents: number; accountId?: string | undefined }) => controller.deposit(r.amountCents, r.accountId),
-    },
+    beginDeposit: { argument: z.object({ accountId: accountId.optional() }).strict(), run: (r: { accountId?: string | undefined }) => controller.beginDeposit(r.accountId) },
+    depositDone: { argument: none, run: () => controller.depositDone() },
+    depositCancel: { argument: none, run: () => controller.depositCancel() },
     transfer: {
       argument: z.object({ fromAccountId: accountId, toAccountId: accountId, amountCents }).strict(),
       run: (r: { fromAccountId: string; toAccountId: string; amountCents: number }) => controller.transfer(r),

@@ -15,7 +15,7 @@ export const KIOSK_ERROR_CODES = {
   // The kiosk's configuration and key file (KioskConfigError)
   CONFIG_INVALID: 'the kiosk configuration or its key file is missing or wrong',
   // The withdrawal journal (JournalCorruptError)
-  JOURNAL_CORRUPT: 'a line of the withdrawal journal other than the last is damaged',
+  JOURNAL_CORRUPT: 'a line of the kiosk journal other than the last is damaged',
   // HID boot-keyboard reports (HidReportError)
   BAD_REPORT_LENGTH: 'a HID report has the wrong length for a boot keyboard',
   BAD_REPORT_ID: 'a HID report carries a report id other than the configured one',

@@ -16,6 +16,14 @@ export const IDLE_TIMEOUT_MS_MAX = 600_000;
 export const IDLE_WARNING_MS_MIN = 5_000;
 export const GOODBYE_SCREEN_MS_MAX = 60_000;
 export const FAST_CASH_AMOUNTS_MAX = 8;
+/** The notes a Canadian kiosk's acceptor takes unless its configuration says otherwise. */
+export const DEFAULT_NOTE_ACCEPTOR_CENTS = [500, 1_000, 2_000, 5_000, 10_000] as const;
+/** Denominations one acceptor may take (the protocol's DENOMINATIONS_MAX). */
+export const NOTE_ACCEPTOR_DENOMINATIONS_MAX = 16;
+/** The largest note any kiosk handles: $1,000.00 (the protocol's DENOMINATION_MAX_CENTS). */
+export const NOTE_CENTS_MAX = 100_000;
+/** A cashbox holds a few thousand notes at most; the status report bounds it at 100,000. */
+export const CASHBOX_CAPACITY_NOTES_MAX = 100_000;
 export const KEY_FILE_HEX_CHARS = 64;
 export const KIOSK_CONFIG_FILE = 'kiosk.json';
 /** Every language the UI speaks (ui-contract.ts), in the default order of a kiosk that names none. */
@@ -48,6 +56,8 @@ export const kioskConfigSchema = z
         pinPad: z.union([hidDevice, z.object({ kind: z.literal('on-screen') }).strict()]),
         dispenser: serialDevice,
         printer: serialDevice,
+        /** Optional: a kiosk without a note acceptor takes no deposits. */
+        noteAcceptor: serialDevice.optional(),
       })
       .strict(),
     cassettes: z
@@ -55,6 +65,15 @@ export const kioskConfigSchema = z
       .min(1)
       .max(MAX_CASSETTES),
     fastCashCents: z.array(cents).max(FAST_CASH_AMOUNTS_MAX).default([2_000, 4_000, 6_000, 10_000, 20_000]),
+    /** The notes the acceptor takes (checked at start against the notes it reports it knows). */
+    noteAcceptorCents: z
+      .array(z.number().int().positive().max(NOTE_CENTS_MAX))
+      .min(1)
+      .max(NOTE_ACCEPTOR_DENOMINATIONS_MAX)
+      .refine((list) => new Set(list).size === list.length, 'each note once')
+      .default([...DEFAULT_NOTE_ACCEPTOR_CENTS]),
+    /** Notes the acceptor's cashbox holds when full (reported to the host with its count). */
+    cashboxCapacityNotes: z.number().int().positive().max(CASHBOX_CAPACITY_NOTES_MAX).default(1_000),
     timeouts: z
       .object({
         /** No touch or key for this long ends the customer's session. */

@@ -1,4 +1,4 @@
-// The kiosk's four devices, made from the configuration: real drivers for configured hardware, and for
+// The kiosk's devices, made from the configuration: real drivers for configured hardware, and for
 // `simulated` the same drivers over simulated sources (HID) or socat pty pairs with a device simulator on
 // the far end (serial), so development runs the exact driver code the kiosk runs.
 import type { Logger } from '../../protocol/log.js';
@@ -15,19 +15,30 @@ import { SerialReceiptPrinter } from '../devices/printer/driver.js';
 import { PrinterSimulator } from '../devices/printer/simulator.js';
 import type { ReceiptPrinter } from '../devices/printer/types.js';
 import { openPtyPair, type PtyPair } from '../devices/serial/pty-pair.js';
+import { SerialNoteAcceptor } from '../devices/note-acceptor/driver.js';
+import { NoteAcceptorSimulator } from '../devices/note-acceptor/simulator.js';
+import type { NoteAcceptor } from '../devices/note-acceptor/types.js';
 import type { KioskConfig } from './config.js';
+import type { AcceptCounterSource } from './deposit.js';
+
+/** The note acceptor as the kiosk uses it: the driver, and its accept counter when it keeps one (how an
+ *  interrupted stack is resolved after a power loss). */
+export type KioskNoteAcceptor = NoteAcceptor & AcceptCounterSource;
 
 export interface KioskDevices {
   readonly cardReader: CardReader;
   readonly pinPad: PinPad;
   readonly dispenser: CashDispenser;
   readonly printer: ReceiptPrinter;
+  /** Absent on a kiosk that takes no deposits. */
+  readonly noteAcceptor?: KioskNoteAcceptor;
 }
 
 export interface CreatedDevices extends KioskDevices {
   /** The simulators behind `simulated` serial devices, for development tools. */
   readonly dispenserSimulator?: DispenserSimulator;
   readonly printerSimulator?: PrinterSimulator;
+  readonly noteAcceptorSimulator?: NoteAcceptorSimulator;
   /** Stops simulators and pty pairs this module started (drivers are closed by the controller). */
   disposeSimulators(): Promise<void>;
 }
@@ -78,6 +89,24 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
       stops.push(() => printerSimulator!.stop());
       printerPath = pair.hostPath;
     }
+    let noteAcceptor: KioskNoteAcceptor | undefined;
+    let noteAcceptorSimulator: NoteAcceptorSimulator | undefined;
+    if (devices.noteAcceptor) {
+      let path: string;
+      let baudRate = 9600;
+      if (devices.noteAcceptor.kind === 'serial') {
+        path = devices.noteAcceptor.path;
+        baudRate = devices.noteAcceptor.baudRate;
+      } else {
+        const pair = await openPtyPair();
+        pairs.push(pair);
+        const simulator = await NoteAcceptorSimulator.start({ path: pair.devicePath, stackerCapacity: config.cashboxCapacityNotes, logger: log.child({ device: 'note-acceptor-simulator' }) });
+        noteAcceptorSimulator = simulator;
+        stops.push(() => simulator.stop());
+        path = pair.hostPath;
+      }
+      noteAcceptor = new SerialNoteAcceptor({ path, baudRate, logger: log.child({ device: 'note-acceptor' }) });
+    }
     return {
       cardReader,
       pinPad,
@@ -85,6 +114,8 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
       printer: new SerialReceiptPrinter({ path: printerPath, baudRate: printerBaud, logger: log.child({ device: 'printer' }) }),
       ...(dispenserSimulator ? { dispenserSimulator } : {}),
       ...(printerSimulator ? { printerSimulator } : {}),
+      ...(noteAcceptor ? { noteAcceptor } : {}),
+      ...(noteAcceptorSimulator ? { noteAcceptorSimulator } : {}),
       disposeSimulators,
     };
   } catch (error) {

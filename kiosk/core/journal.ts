@@ -1,28 +1,38 @@
-// The kiosk's durable withdrawal journal: what it knows about each withdrawal, written to disk and
-// fdatasync'd before the step it describes is taken, so that after a power loss the kiosk can finish
-// (complete or reverse) exactly what it started.
+// The kiosk's durable journal: what it knows about each withdrawal and each deposit, and the notes in the
+// note acceptor's cashbox, written to disk and fdatasync'd before the step it describes is taken, so that
+// after a power loss the kiosk can finish exactly what it started: complete or reverse a withdrawal,
+// credit a deposit for exactly the notes it stacked.
 //
 // Format: an append-only file of lines `<checksum> <json>\n`, where checksum is the first 16 hex digits
-// of SHA-256 over the JSON text. Each line is the whole current record of one withdrawal; the last line
-// of a withdrawal id is its state. Why a file and not LevelDB: one writer, a few lines per customer, and
-// the one property we need (this line is on disk before the next step) is a single fdatasync we can see,
-// with no background compaction that could be cut by the power loss we are guarding against.
+// of SHA-256 over the JSON text. Each line is the whole current record of one withdrawal, one deposit or
+// the cashbox; the last line of a record's id is its state. Why a file and not LevelDB: one writer, a few
+// lines per customer, and the one property we need (this line is on disk before the next step) is a
+// single fdatasync we can see, with no background compaction that could be cut by the power loss we are
+// guarding against.
 //
 // A torn last line (power lost mid-write) is expected and dropped: the step it described was not taken,
 // because every step waits for its line's fdatasync. A bad line anywhere else is corruption and stops
-// the kiosk (JournalCorruptError), because guessing would risk paying twice or not settling a hold.
+// the kiosk (JournalCorruptError), because guessing would risk paying twice, crediting twice, or not
+// settling a hold.
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, KioskError } from '../common/errors.js';
 
-export const JOURNAL_FILE = 'withdrawals.journal';
+export const JOURNAL_FILE = 'kiosk.journal';
+/** The name of the file before it held deposits too; renamed to JOURNAL_FILE when found. */
+export const LEGACY_JOURNAL_FILE = 'withdrawals.journal';
 /** One record is a few hundred bytes; a longer line is not ours. */
 export const JOURNAL_LINE_BYTES_MAX = 4_096;
-/** Rewrite the file with only unfinished withdrawals once it grows past this. */
+/** Rewrite the file with only unfinished records (and the cashbox) once it grows past this. */
 export const JOURNAL_COMPACT_AT_BYTES = 256 * 1_024;
-/** A kiosk runs one withdrawal at a time; more unfinished ones than this means something loops. */
+/** A kiosk runs one withdrawal or deposit at a time; more unfinished ones of a kind than this means
+ *  something loops. */
 export const JOURNAL_UNFINISHED_MAX = 16;
+/** Denominations one deposit may hold (the protocol's bound). */
+export const DEPOSIT_DENOMINATIONS_MAX = 16;
+/** Notes one deposit may hold (the protocol's NOTES_PER_DEPOSIT_MAX). */
+export const DEPOSIT_NOTES_MAX = 500;
 const CHECKSUM_HEX_CHARS = 16;
 
 /**
@@ -38,6 +48,8 @@ export type WithdrawalStep = 'authorizing' | 'authorized' | 'dispensing' | 'disp
 export const FINAL_STEPS: ReadonlySet<WithdrawalStep> = new Set(['settled', 'declined']);
 
 export interface WithdrawalRecord {
+  /** Absent in lines written before the journal held deposits. */
+  readonly kind?: 'withdrawal';
   readonly withdrawalId: string;
   readonly step: WithdrawalStep;
   readonly accountId: string;
@@ -54,9 +66,119 @@ export interface WithdrawalRecord {
   readonly dispensedNotes?: readonly number[];
   readonly dispensedCents?: number;
   readonly postedCents?: number;
-  readonly outcome?: 'completed' | 'reversed' | 'declined';
+  /** `settled-by-operator`: an operator settled the hold before the kiosk could; the host recorded the
+   *  kiosk's figure as an exception and this record keeps what the kiosk dispensed. */
+  readonly outcome?: 'completed' | 'reversed' | 'declined' | 'settled-by-operator';
   readonly declineCode?: string;
   readonly updatedMs: number;
+}
+
+/** Notes of one denomination. */
+export interface NoteTally {
+  readonly denominationCents: number;
+  readonly count: number;
+}
+
+/**
+ * Deposit steps. Each is written BEFORE the action that follows it:
+ *  - `opening`:    about to send deposit.open with `openRequestId`; no note is taken before `open`.
+ *  - `open`:       the host opened `depositId`; the acceptor takes notes. Every stacked note is in
+ *                  `stacked`, written before the screen or anything else hears of it; `stacking` names
+ *                  the note a ROUTE(stack) is about to be, or was, sent for, with the acceptor's accept
+ *                  counter read just before.
+ *  - `committing`: no more notes; about to send deposit.commit with `commitRequestId` and `stacked`.
+ *  - `done`:       the host answered the commit (a credit, or a closed deposit with no notes).
+ *  - `declined`:   the host refused the open (or never received it); nothing was taken.
+ */
+export type DepositStep = 'opening' | 'open' | 'committing' | 'done' | 'declined';
+export const FINAL_DEPOSIT_STEPS: ReadonlySet<DepositStep> = new Set(['done', 'declined']);
+
+export interface StackingNote {
+  readonly valueCents: number;
+  /** The acceptor's non-volatile count of notes stacked, read before ROUTE(stack); absent when the
+   *  driver cannot read one (then an interrupted stack cannot be resolved and goes to a technician). */
+  readonly acceptCounterBefore?: number;
+}
+
+export interface DepositRecord {
+  readonly kind: 'deposit';
+  /** The kiosk's own id for the deposit, known before the host's `depositId`. */
+  readonly journalId: string;
+  readonly step: DepositStep;
+  readonly accountId: string;
+  readonly openRequestId: string;
+  /** Chosen with the first line, so every commit, live or in recovery, is the same request. */
+  readonly commitRequestId: string;
+  readonly depositId?: string;
+  /** The notes the acceptor was enabled for: the host's list and the kiosk's, both. */
+  readonly denominationsCents?: readonly number[];
+  readonly remainingTodayCents?: number;
+  /** The notes stacked so far, by denomination (ascending), each count at least 1. */
+  readonly stacked: readonly NoteTally[];
+  readonly stacking?: StackingNote;
+  /** Recovery could not tell whether `stacking` reached the stacker: a technician decides; the kiosk
+   *  takes no deposit until then. */
+  readonly needsTechnician?: string;
+  readonly outcome?: 'credited' | 'closed-empty' | 'declined' | 'refused';
+  readonly declineCode?: string;
+  readonly creditedCents?: number;
+  readonly availableNowCents?: number;
+  readonly heldCents?: number;
+  readonly releaseAtMs?: number;
+  readonly postingId?: string;
+  readonly updatedMs: number;
+}
+
+/** The note acceptor's cashbox: notes stacked since it was last emptied. Its count is `notes` plus the
+ *  `stacked` notes of every deposit record still in the journal, less what `counted` says of that deposit
+ *  (compaction folds finished deposits into `notes`; emptying the cashbox records every deposit's notes so
+ *  far as `counted`, so that only notes stacked after it count). */
+export interface CashboxRecord {
+  readonly kind: 'cashbox';
+  readonly notes: readonly NoteTally[];
+  readonly counted: readonly { readonly journalId: string; readonly notes: readonly NoteTally[] }[];
+  readonly emptiedMs?: number;
+  readonly updatedMs: number;
+}
+
+export type JournalRecord = WithdrawalRecord | DepositRecord | CashboxRecord;
+
+const CASHBOX_KEY = 'cashbox';
+const EMPTY_CASHBOX: CashboxRecord = { kind: 'cashbox', notes: [], counted: [], updatedMs: 0 };
+
+function keyOf(record: JournalRecord): string {
+  if (record.kind === 'deposit') return `deposit:${record.journalId}`;
+  if (record.kind === 'cashbox') return CASHBOX_KEY;
+  return `withdrawal:${record.withdrawalId}`;
+}
+
+function isFinished(record: JournalRecord): boolean {
+  if (record.kind === 'deposit') return FINAL_DEPOSIT_STEPS.has(record.step);
+  if (record.kind === 'cashbox') return false;
+  return FINAL_STEPS.has(record.step);
+}
+
+/** `notes` plus `more`, by denomination ascending. */
+export function addNotes(notes: readonly NoteTally[], more: readonly NoteTally[]): NoteTally[] {
+  const byValue = new Map<number, number>();
+  for (const n of [...notes, ...more]) byValue.set(n.denominationCents, (byValue.get(n.denominationCents) ?? 0) + n.count);
+  return [...byValue].filter(([, count]) => count > 0).sort(([a], [b]) => a - b).map(([denominationCents, count]) => ({ denominationCents, count }));
+}
+
+/** `notes` less `less`, by denomination (never below zero). */
+export function subtractNotes(notes: readonly NoteTally[], less: readonly NoteTally[]): NoteTally[] {
+  return addNotes(
+    notes.map((n) => ({ denominationCents: n.denominationCents, count: Math.max(0, n.count - (less.find((l) => l.denominationCents === n.denominationCents)?.count ?? 0)) })),
+    [],
+  );
+}
+
+export function notesTotalCents(notes: readonly NoteTally[]): number {
+  return notes.reduce((sum, n) => sum + n.denominationCents * n.count, 0);
+}
+
+export function notesCount(notes: readonly NoteTally[]): number {
+  return notes.reduce((sum, n) => sum + n.count, 0);
 }
 
 export class JournalCorruptError extends KioskError<'JOURNAL_CORRUPT'> {
@@ -66,8 +188,8 @@ export class JournalCorruptError extends KioskError<'JOURNAL_CORRUPT'> {
   }
 }
 
-export class WithdrawalJournal {
-  private readonly records = new Map<string, WithdrawalRecord>();
+export class KioskJournal {
+  private readonly records = new Map<string, JournalRecord>();
   private sizeBytes = 0;
   private writing: Promise<void> = Promise.resolve();
 
@@ -76,10 +198,12 @@ export class WithdrawalJournal {
     private handle: FileHandle,
   ) {}
 
-  /** Opens (creating) the journal in `dir`, drops a torn last line, and loads every record. */
-  static async open(dir: string): Promise<WithdrawalJournal> {
+  /** Opens (creating) the journal in `dir`, drops a torn last line, and loads every record. A journal
+   *  left under its old name (withdrawals only) is renamed first. */
+  static async open(dir: string): Promise<KioskJournal> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, JOURNAL_FILE);
+    await adoptLegacyFile(dir, file);
     let text = '';
     try {
       text = await readFile(file, 'utf8');
@@ -94,34 +218,75 @@ export class WithdrawalJournal {
       await handle.datasync();
     }
     if (text === '') await syncDirectory(dir);
-    const journal = new WithdrawalJournal(file, handle);
-    for (const record of records) journal.records.set(record.withdrawalId, record);
+    const journal = new KioskJournal(file, handle);
+    for (const record of records) journal.records.set(keyOf(record), record);
     journal.sizeBytes = goodBytes;
     return journal;
   }
 
-  get(withdrawalId: string): WithdrawalRecord | undefined {
-    return this.records.get(withdrawalId);
+  withdrawal(withdrawalId: string): WithdrawalRecord | undefined {
+    const record = this.records.get(`withdrawal:${withdrawalId}`);
+    return record && record.kind !== 'deposit' && record.kind !== 'cashbox' ? record : undefined;
+  }
+
+  deposit(journalId: string): DepositRecord | undefined {
+    const record = this.records.get(`deposit:${journalId}`);
+    return record?.kind === 'deposit' ? record : undefined;
   }
 
   /** Withdrawals the kiosk started and has not settled or seen declined, oldest first. */
-  unfinished(): WithdrawalRecord[] {
-    return [...this.records.values()].filter((r) => !FINAL_STEPS.has(r.step));
+  unfinishedWithdrawals(): WithdrawalRecord[] {
+    return [...this.records.values()].filter((r): r is WithdrawalRecord => r.kind !== 'deposit' && r.kind !== 'cashbox' && !isFinished(r));
+  }
+
+  /** Deposits the kiosk opened (or began to) and has not finished with the host, oldest first. */
+  unfinishedDeposits(): DepositRecord[] {
+    return [...this.records.values()].filter((r): r is DepositRecord => r.kind === 'deposit' && !isFinished(r));
+  }
+
+  /** Withdrawals and deposits the host has yet to hear the end of. */
+  get pendingCount(): number {
+    return [...this.records.values()].filter((r) => r.kind !== 'cashbox' && !isFinished(r)).length;
+  }
+
+  /** The notes in the cashbox: since it was last emptied, including deposits still in progress. */
+  cashbox(): NoteTally[] {
+    const base = this.cashboxRecord();
+    let notes: NoteTally[] = [...base.notes];
+    for (const record of this.records.values()) if (record.kind === 'deposit') notes = addNotes(notes, uncounted(base, record));
+    return notes;
+  }
+
+  /** A note went into the cashbox outside any deposit (it should not: the acceptor is disabled then):
+   *  counted, so the cashbox count stays the count of what is in it. */
+  recordStrayNote(note: NoteTally, nowMs: number): Promise<void> {
+    const base = this.cashboxRecord();
+    return this.record({ ...base, notes: addNotes(base.notes, [note]), updatedMs: nowMs });
+  }
+
+  /** The cashbox was emptied: from now on it counts from zero (deposits in the journal included). */
+  recordCashboxEmptied(nowMs: number): Promise<void> {
+    const counted = [...this.records.values()].filter((r): r is DepositRecord => r.kind === 'deposit' && r.stacked.length > 0).map((r) => ({ journalId: r.journalId, notes: r.stacked }));
+    return this.record({ kind: 'cashbox', notes: [], counted, emptiedMs: nowMs, updatedMs: nowMs });
   }
 
   /** Appends the record and resolves only once it is on disk. Writes are serialized. */
-  record(record: WithdrawalRecord): Promise<void> {
+  record(record: JournalRecord): Promise<void> {
     checkRecord(record);
-    const previous = this.records.get(record.withdrawalId);
-    if (!previous && this.unfinished().length >= JOURNAL_UNFINISHED_MAX) {
-      return Promise.reject(new Error(`journal: ${JOURNAL_UNFINISHED_MAX} withdrawals are already unfinished; recover them first`));
+    const key = keyOf(record);
+    const previous = this.records.get(key);
+    if (!previous && record.kind !== 'cashbox') {
+      const unfinished = record.kind === 'deposit' ? this.unfinishedDeposits().length : this.unfinishedWithdrawals().length;
+      if (unfinished >= JOURNAL_UNFINISHED_MAX) {
+        return Promise.reject(new Error(`journal: ${JOURNAL_UNFINISHED_MAX} ${record.kind === 'deposit' ? 'deposits' : 'withdrawals'} are already unfinished; recover them first`));
+      }
     }
     const line = encodeLine(record);
     const write = this.writing.then(async () => {
       await this.handle.appendFile(line, { encoding: 'utf8' });
       await this.handle.datasync();
       this.sizeBytes += Buffer.byteLength(line, 'utf8');
-      this.records.set(record.withdrawalId, record);
+      this.records.set(key, record);
       if (this.sizeBytes > JOURNAL_COMPACT_AT_BYTES) {
         try {
           await this.rewrite();
@@ -141,16 +306,30 @@ export class WithdrawalJournal {
   /** Why the last compaction failed, if it did. */
   lastCompactionError: string | undefined;
 
-  /** Rewrites the file with only the unfinished records (write new, fsync, rename, fsync folder). */
+  /** Rewrites the file with only the unfinished records and the cashbox, finished deposits folded into
+   *  it (write new, fsync, rename, fsync folder). */
   compact(): Promise<void> {
     const run = this.writing.then(() => this.rewrite());
     this.writing = run.catch(() => {});
     return run;
   }
 
+  private cashboxRecord(): CashboxRecord {
+    const record = this.records.get(CASHBOX_KEY);
+    return record?.kind === 'cashbox' ? record : EMPTY_CASHBOX;
+  }
+
   private async rewrite(): Promise<void> {
-    const keep = this.unfinished();
-    const text = keep.map(encodeLine).join('');
+    const keep = [...this.records.values()].filter((r) => r.kind !== 'cashbox' && !isFinished(r));
+    const base = this.cashboxRecord();
+    let notes = [...base.notes];
+    for (const record of this.records.values()) {
+      if (record.kind === 'deposit' && isFinished(record)) notes = addNotes(notes, uncounted(base, record));
+    }
+    const keptIds = new Set(keep.filter((r): r is DepositRecord => r.kind === 'deposit').map((r) => r.journalId));
+    const cashbox: CashboxRecord = { ...base, notes, counted: base.counted.filter((c) => keptIds.has(c.journalId)) };
+    const all: JournalRecord[] = [...(notes.length > 0 || cashbox.emptiedMs !== undefined ? [cashbox] : []), ...keep];
+    const text = all.map(encodeLine).join('');
     const temporary = `${this.file}.compact`;
     const out = await open(temporary, 'w', 0o600);
     try {
@@ -164,7 +343,7 @@ export class WithdrawalJournal {
     await syncDirectory(path.dirname(this.file));
     this.handle = await open(this.file, 'a+', 0o600);
     this.records.clear();
-    for (const record of keep) this.records.set(record.withdrawalId, record);
+    for (const record of all) this.records.set(keyOf(record), record);
     this.sizeBytes = Buffer.byteLength(text, 'utf8');
   }
 
@@ -174,7 +353,24 @@ export class WithdrawalJournal {
   }
 }
 
-function encodeLine(record: WithdrawalRecord): string {
+/** The deposit's stacked notes the cashbox record does not already count. */
+function uncounted(cashbox: CashboxRecord, deposit: DepositRecord): NoteTally[] {
+  const counted = cashbox.counted.find((c) => c.journalId === deposit.journalId);
+  return counted ? subtractNotes(deposit.stacked, counted.notes) : [...deposit.stacked];
+}
+
+async function adoptLegacyFile(dir: string, file: string): Promise<void> {
+  const legacy = path.join(dir, LEGACY_JOURNAL_FILE);
+  try {
+    await rename(legacy, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await syncDirectory(dir);
+}
+
+function encodeLine(record: JournalRecord): string {
   const json = JSON.stringify(record);
   const line = `${checksum(json)} ${json}\n`;
   if (Buffer.byteLength(line, 'utf8') > JOURNAL_LINE_BYTES_MAX) throw new Error(`journal: a record of ${line.length} bytes exceeds ${JOURNAL_LINE_BYTES_MAX}`);
@@ -186,8 +382,8 @@ function checksum(json: string): string {
 }
 
 /** Parses the whole journal; returns the records and the byte length of the good prefix. */
-export function parseJournal(text: string, file: string): { records: WithdrawalRecord[]; goodBytes: number } {
-  const records: WithdrawalRecord[] = [];
+export function parseJournal(text: string, file: string): { records: JournalRecord[]; goodBytes: number } {
+  const records: JournalRecord[] = [];
   let offset = 0;
   let lineNumber = 0;
   while (offset < text.length) {
@@ -206,13 +402,13 @@ export function parseJournal(text: string, file: string): { records: WithdrawalR
   return { records, goodBytes: Buffer.byteLength(text.slice(0, offset), 'utf8') };
 }
 
-function decodeLine(line: string): WithdrawalRecord | undefined {
+function decodeLine(line: string): JournalRecord | undefined {
   const space = line.indexOf(' ');
   if (space !== CHECKSUM_HEX_CHARS) return undefined;
   const json = line.slice(space + 1);
   if (checksum(json) !== line.slice(0, space)) return undefined;
   try {
-    const record = JSON.parse(json) as WithdrawalRecord;
+    const record = JSON.parse(json) as JournalRecord;
     checkRecord(record);
     return record;
   } catch {
@@ -222,9 +418,18 @@ function decodeLine(line: string): WithdrawalRecord | undefined {
 
 const STEPS: readonly WithdrawalStep[] = ['authorizing', 'authorized', 'dispensing', 'dispensed', 'settled', 'declined'];
 
+const DEPOSIT_STEPS: readonly DepositStep[] = ['opening', 'open', 'committing', 'done', 'declined'];
+
 /** Checked before writing and after reading: money moves on these fields. */
-function checkRecord(record: WithdrawalRecord): void {
+function checkRecord(record: JournalRecord): void {
+  if (record.kind === 'deposit') return checkDeposit(record);
+  if (record.kind === 'cashbox') return checkCashbox(record);
+  checkWithdrawal(record);
+}
+
+function checkWithdrawal(record: WithdrawalRecord): void {
   const ok =
+    (record.kind === undefined || record.kind === 'withdrawal') &&
     typeof record.withdrawalId === 'string' &&
     record.withdrawalId.length > 0 &&
     STEPS.includes(record.step) &&
@@ -240,6 +445,54 @@ function checkRecord(record: WithdrawalRecord): void {
     ((record.step !== 'authorized' && record.step !== 'dispensing' && record.step !== 'dispensed') || typeof record.authorizationId === 'string') &&
     (record.step !== 'dispensed' || record.dispensedCents !== undefined);
   if (!ok) throw new Error(`journal: withdrawal record ${String(record.withdrawalId)} at step ${String(record.step)} breaks an invariant`);
+}
+
+/** Denominations ascending, each once, positive whole cents; counts whole and at least 1. */
+function validTallies(notes: unknown, maxNotes: number): boolean {
+  if (!Array.isArray(notes) || notes.length > DEPOSIT_DENOMINATIONS_MAX) return false;
+  let last = 0;
+  let total = 0;
+  for (const n of notes as NoteTally[]) {
+    if (!Number.isSafeInteger(n?.denominationCents) || n.denominationCents <= last || !Number.isSafeInteger(n.count) || n.count < 1) return false;
+    last = n.denominationCents;
+    total += n.count;
+  }
+  return total <= maxNotes;
+}
+
+function checkDeposit(record: DepositRecord): void {
+  const opened = record.step !== 'opening' && record.step !== 'declined';
+  const ok =
+    typeof record.journalId === 'string' &&
+    record.journalId.length > 0 &&
+    DEPOSIT_STEPS.includes(record.step) &&
+    typeof record.accountId === 'string' &&
+    typeof record.openRequestId === 'string' &&
+    typeof record.commitRequestId === 'string' &&
+    record.openRequestId !== record.commitRequestId &&
+    validTallies(record.stacked, DEPOSIT_NOTES_MAX) &&
+    // No note is taken before the host opened the deposit, and every note is one the acceptor was enabled for.
+    (opened ? typeof record.depositId === 'string' && Array.isArray(record.denominationsCents) : record.stacked.length === 0 && record.stacking === undefined) &&
+    record.stacked.every((n) => record.denominationsCents?.includes(n.denominationCents)) &&
+    (record.stacking === undefined ||
+      (record.step === 'open' &&
+        record.denominationsCents?.includes(record.stacking.valueCents) === true &&
+        (record.stacking.acceptCounterBefore === undefined || (Number.isSafeInteger(record.stacking.acceptCounterBefore) && record.stacking.acceptCounterBefore >= 0)))) &&
+    // A commit names the notes once and for all: nothing may be being stacked then.
+    (record.step !== 'committing' || record.stacking === undefined) &&
+    (record.step !== 'done' || record.stacking === undefined) &&
+    // What the host credited is exactly the notes stacked.
+    ((record.outcome !== 'credited' && record.outcome !== 'closed-empty') || record.creditedCents === notesTotalCents(record.stacked));
+  if (!ok) throw new Error(`journal: deposit record ${String(record.journalId)} at step ${String(record.step)} breaks an invariant`);
+}
+
+function checkCashbox(record: CashboxRecord): void {
+  const ok =
+    validTallies(record.notes, Number.MAX_SAFE_INTEGER) &&
+    Array.isArray(record.counted) &&
+    record.counted.length <= JOURNAL_UNFINISHED_MAX * 2 &&
+    record.counted.every((c) => typeof c.journalId === 'string' && validTallies(c.notes, DEPOSIT_NOTES_MAX));
+  if (!ok) throw new Error('journal: the cashbox record breaks an invariant');
 }
 
 async function syncDirectory(dir: string): Promise<void> {

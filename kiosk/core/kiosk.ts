@@ -5,12 +5,15 @@
 //   session.ts / visit.ts      the customer's screen, and their visit from first touch to goodbye
 //   flows/                     what the customer does: sign-in, the menu's views, withdraw, deposit, transfer, receipt
 //   device-supervisor.ts       which devices can serve, and their health checks
-//   recovery-scheduler.ts      when unfinished withdrawals are finished
+//   recovery-scheduler.ts      when unfinished withdrawals and deposits are finished
 //   service-state.ts           in or out of service, and why
+//   status-reporter.ts         what the host hears of the kiosk (kiosk.status)
 import { EventEmitter } from 'node:events';
 import { ChannelClient } from '../../protocol/client.js';
 import type { ClientLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
+import type { KioskStatus } from '../../protocol/messages.js';
+import { formatCents } from '../../protocol/money.js';
 import { describe } from '../common/errors.js';
 import { payableAmounts } from '../../protocol/note-plan.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
@@ -20,20 +23,26 @@ import { DeviceSupervisor } from './device-supervisor.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import type { FlowContext } from './flows/context.js';
 import { CUSTOMER_REQUEST_DEADLINE_MS } from './flows/customer-request.js';
-import { deposit } from './flows/deposit.js';
+import type { DepositCrashPoint, DepositDeadlines, DepositDeps } from './deposit.js';
 import { selectMenu, showActivity, showHistory } from './flows/menu.js';
+import { DepositFlow } from './flows/note-deposit.js';
 import { ReceiptChoice } from './flows/receipt-choice.js';
 import { SignInFlow } from './flows/sign-in.js';
 import { transfer } from './flows/transfer.js';
 import { withdraw, type WithdrawDeps } from './flows/withdraw.js';
-import { JournalCorruptError, WithdrawalJournal } from './journal.js';
+import { JournalCorruptError, KioskJournal } from './journal.js';
+import type { DepositRecoveryDeps } from './recovery.js';
 import { RecoveryScheduler } from './recovery-scheduler.js';
 import { ServiceState } from './service-state.js';
+import { KIOSK_SOFTWARE_VERSION, STATUS_REASONS_MAX, StatusReporter, statusText } from './status-reporter.js';
 import { CustomerSession, realClock, type SessionClock } from './session.js';
 import { KioskTimings, type KioskTiming } from './timings.js';
 import type { ActivityRequest, HistoryRequest, KioskSnapshot, MenuChoice, PinPadKey, TransferRequest } from './ui-contract.js';
 import { CustomerVisit } from './visit.js';
 import type { WithdrawalCrashPoint, WithdrawalDeadlines, WithdrawalDeps } from './withdrawal.js';
+
+/** The status report's bound on a count of notes (a cassette, or a cashbox denomination). */
+const STATUS_NOTE_COUNT_MAX = 100_000;
 
 export { KioskCommandError, type KioskCommandErrorCode } from './command-checks.js';
 export { PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX } from './flows/sign-in.js';
@@ -44,6 +53,9 @@ export type { KioskTiming, PinPadKey, TransferRequest };
 export const DEVICE_CHECK_INTERVAL_MS = 2_000;
 /** start() waits this long for the host so that recovery can run before the first customer. */
 export const START_CONNECT_WAIT_MS = 5_000;
+
+/** The kiosk's software version as its status report gives it. */
+export { KIOSK_SOFTWARE_VERSION };
 
 export interface KioskControllerOptions {
   readonly config: KioskConfig;
@@ -56,6 +68,10 @@ export interface KioskControllerOptions {
   readonly clientLimits?: Partial<ClientLimits>;
   /** Test-only: called at each withdrawal step (the power-loss tests SIGKILL the process there). */
   readonly onWithdrawalStep?: (point: WithdrawalCrashPoint) => void;
+  /** Test-only: called at each deposit step (the power-loss tests SIGKILL the process there). */
+  readonly onDepositStep?: (point: DepositCrashPoint) => void;
+  /** Shorter deposit retry budgets for tests; production uses the constants in deposit.ts. */
+  readonly depositDeadlines?: Partial<DepositDeadlines>;
   readonly deviceCheckIntervalMs?: number;
   /** Shorter withdrawal retry budgets for tests; production uses the constants in withdrawal.ts. */
   readonly withdrawalDeadlines?: Partial<WithdrawalDeadlines>;
@@ -75,10 +91,14 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly flows: FlowContext;
   private readonly signIn: SignInFlow;
   private readonly receipts: ReceiptChoice;
+  private readonly deposits: DepositFlow;
+  private readonly reporter: StatusReporter;
   private readonly withdrawDeps: WithdrawDeps;
   private readonly recordedTimings: KioskTimings;
   private client: ChannelClient | undefined;
-  private journal: WithdrawalJournal | undefined;
+  private journal: KioskJournal | undefined;
+  /** The status report and recovery that follow each connection, which start() waits for. */
+  private afterConnect: Promise<void> | undefined;
   private created: CreatedDevices | undefined;
   private kioskDevices: KioskDevices | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
@@ -92,19 +112,31 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     const refresh = () => this.service.refresh();
     const background = (work: Promise<unknown>, what: string) => this.background(work, what);
     this.session = new CustomerSession(this.config.languages, this.config.timeouts, options.clock ?? realClock, {
-      onIdleEnd: () => this.background(this.visit.end({ code: 'TIMEOUT' }), 'end session after inactivity'),
-      onGoodbyeDone: () => this.service.afterGoodbye(),
+      onIdleEnd: () =>
+        this.background(this.deposits.active ? this.deposits.endVisit({ code: 'TIMEOUT' }) : this.visit.end({ code: 'TIMEOUT' }), 'end session after inactivity'),
+      // The next customer is welcomed only once the last one is signed out at the host.
+      onGoodbyeDone: () => this.background(this.visit.whenSignedOut().then(() => this.service.afterGoodbye()), 'goodbye'),
       onChange: () => this.service.emitState(),
     });
     this.visit = new CustomerVisit({ session: this.session, log: this.log, client: () => this.client, refresh, background });
-    const mayWork = () => !this.visit.busy && !this.service.stopping;
-    this.supervisor = new DeviceSupervisor({ configuredCassettes: this.config.cassettes, mayCheck: mayWork, onChange: refresh });
+    // No device check and no recovery while a customer's transaction uses the lines, including an open
+    // deposit waiting for notes.
+    const mayWork = () => !this.visit.busy && !this.service.stopping && !this.deposits.active;
+    this.supervisor = new DeviceSupervisor({
+      configuredCassettes: this.config.cassettes,
+      configuredAcceptorCents: this.config.devices.noteAcceptor ? this.config.noteAcceptorCents : [],
+      mayCheck: mayWork,
+      onChange: refresh,
+    });
     this.recovery = new RecoveryScheduler({
       journal: () => this.journal,
       hostConnected: () => this.client?.connected === true,
       dispenserAvailable: () => this.kioskDevices?.dispenser.availability === 'available',
+      acceptorAvailable: () => this.supervisor.acceptorAnswering,
       mayRun: mayWork,
+      transactionLive: () => this.visit.busy || this.deposits.active,
       withdrawalDeps: () => this.withdrawalDeps(),
+      depositDeps: () => this.depositRecoveryDeps(),
       log: this.log,
       onChange: refresh,
     });
@@ -115,8 +147,12 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       devices: this.supervisor,
       recovery: this.recovery,
       snapshot: () => this.snapshot(),
-      emit: (snapshot) => this.emit('state', snapshot),
+      emit: (snapshot) => {
+        this.emit('state', snapshot);
+        this.reporter.changed();
+      },
     });
+    this.reporter = new StatusReporter({ client: () => this.client, status: () => this.status(), log: this.log.child({ component: 'status' }) });
     this.recordedTimings = new KioskTimings((timing) => this.emit('timing', timing));
     this.flows = {
       config: this.config,
@@ -134,10 +170,23 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     };
     this.signIn = new SignInFlow(this.flows, options.kShared);
     this.receipts = new ReceiptChoice(this.flows, this.supervisor);
+    this.deposits = new DepositFlow(this.flows, {
+      receipts: this.receipts,
+      depositDeps: () => this.depositDeps(),
+      depositAvailable: () => this.service.depositAvailable(),
+      noteUnfinished: (reason) => this.recovery.noteDepositUnfinished(reason),
+      noteDepositFault: (fault) => this.service.noteDepositFault(fault),
+      recheckAcceptor: (reason) => this.supervisor.recheckAcceptor(reason),
+      statusChanged: () => this.reporter.changed(),
+    });
     this.withdrawDeps = {
       receipts: this.receipts,
       withdrawalDeps: (onStep) => this.withdrawalDeps(onStep),
-      noteCassettes: (cassettes) => this.supervisor.noteCassettes(cassettes),
+      noteCassettes: (cassettes) => {
+        this.supervisor.noteCassettes(cassettes);
+        this.reporter.changed();
+      },
+      cassettes: () => this.supervisor.cassettes,
       noteUnfinished: (reason) => this.recovery.noteUnfinished(reason),
       noteWithdrawalFault: (fault) => this.service.noteWithdrawalFault(fault),
     };
@@ -157,8 +206,18 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     return this.kioskDevices;
   }
 
-  get simulators(): Pick<CreatedDevices, 'dispenserSimulator' | 'printerSimulator'> {
-    return { ...(this.created?.dispenserSimulator ? { dispenserSimulator: this.created.dispenserSimulator } : {}), ...(this.created?.printerSimulator ? { printerSimulator: this.created.printerSimulator } : {}) };
+  get simulators(): Pick<CreatedDevices, 'dispenserSimulator' | 'printerSimulator' | 'noteAcceptorSimulator'> {
+    const created = this.created;
+    return {
+      ...(created?.dispenserSimulator ? { dispenserSimulator: created.dispenserSimulator } : {}),
+      ...(created?.printerSimulator ? { printerSimulator: created.printerSimulator } : {}),
+      ...(created?.noteAcceptorSimulator ? { noteAcceptorSimulator: created.noteAcceptorSimulator } : {}),
+    };
+  }
+
+  /** Status reports the host answered since start (tests). */
+  get statusReportsSent(): number {
+    return this.reporter.sentCount;
   }
 
   /** How long customers waited at the steps that matter, oldest first (the latest TIMINGS_KEPT_MAX). */
@@ -172,12 +231,12 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     if (this.service.started) return;
     this.service.markStarted();
     try {
-      this.journal = await WithdrawalJournal.open(this.config.journalDir);
+      this.journal = await KioskJournal.open(this.config.journalDir);
     } catch (error) {
       // Without the journal no withdrawal may start and none can be recovered: out of service for good.
       const problem = error instanceof JournalCorruptError ? error.message : `cannot open: ${describe(error)}`;
       this.service.noteJournalProblem(problem);
-      this.log.error('withdrawal journal unusable', { error: problem });
+      this.log.error('journal unusable', { error: problem });
     }
     if (this.options.devices) {
       this.kioskDevices = this.options.devices;
@@ -187,7 +246,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     }
     // The supervisor listens first: a device lost mid-PIN is an out-of-service reason before the sign-in
     // flow ends the visit for it.
-    this.unsubscribes.push(...this.supervisor.watch(this.kioskDevices), ...this.signIn.watch(this.kioskDevices));
+    this.unsubscribes.push(...this.supervisor.watch(this.kioskDevices), ...this.signIn.watch(this.kioskDevices), ...this.deposits.watch(this.kioskDevices));
     this.kioskDevices.cardReader.start();
     this.kioskDevices.pinPad.start();
 
@@ -201,9 +260,17 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     });
     this.client = client;
     client.on('status', () => this.service.refresh());
-    client.on('connected', () => this.background(this.recovery.runIfNeeded(), 'recovery'));
+    client.on('connected', () => {
+      // The host hears the kiosk's whole status (its notes above all) before recovery and before any
+      // customer's request on this connection.
+      const work = this.reporter.connected().then(() => this.recovery.runIfNeeded());
+      this.afterConnect = work;
+      this.background(work, 'status report and recovery');
+    });
     client.on('disconnected', () => {
-      this.visit.hostLost();
+      // An open deposit finishes itself (its commit waits for the host); any other visit ends.
+      if (this.deposits.active) this.background(this.deposits.endVisit({ code: 'HOST_UNAVAILABLE' }), 'end a deposit on host loss');
+      else this.visit.hostLost();
       this.service.refresh();
     });
     client.start();
@@ -214,6 +281,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     } catch {
       // Out of service until the host answers; the client keeps reconnecting with backoff.
     }
+    await this.afterConnect;
     await this.recovery.runIfNeeded();
     this.checkTimer = setInterval(() => {
       this.background(this.supervisor.check(), 'device check');
@@ -226,6 +294,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     if (this.service.stopping) return;
     this.service.markStopping();
     clearInterval(this.checkTimer);
+    this.reporter.stop();
     this.session.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     this.client?.close();
@@ -235,6 +304,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       await devices.pinPad.stop();
       await devices.dispenser.close().catch((error: unknown) => this.log.warn('dispenser close failed', { error: describe(error) }));
       await devices.printer.close().catch((error: unknown) => this.log.warn('printer close failed', { error: describe(error) }));
+      await devices.noteAcceptor?.close().catch((error: unknown) => this.log.warn('note acceptor close failed', { error: describe(error) }));
     }
     await this.created?.disposeSimulators();
     await this.journal?.close();
@@ -267,7 +337,33 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       fastCashCents,
       receiptAvailable: this.supervisor.printerReady(),
       withdrawalAvailable: this.service.withdrawalAvailable(),
+      depositAvailable: this.service.depositAvailable(),
+      ...(s.customer ? { withdrawalLimits: { cassettes: this.supervisor.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: c.count })) } } : {}),
       ...(s.view ? { view: s.view } : {}),
+    };
+  }
+
+  /** What the host hears of this kiosk (kiosk.status). */
+  status(): KioskStatus {
+    const journal = this.journal;
+    const count = (n: number) => Math.min(n, STATUS_NOTE_COUNT_MAX);
+    return {
+      softwareVersion: KIOSK_SOFTWARE_VERSION,
+      inService: this.service.reasons().length === 0,
+      reasons: this.service.statusReasons().slice(0, STATUS_REASONS_MAX).map(statusText),
+      devices: this.supervisor.deviceStates().map((d) => ({ device: d.device, state: d.state, ...(d.detail !== undefined ? { detail: statusText(d.detail) } : {}) })),
+      cassettes: this.supervisor.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: count(c.count) })),
+      ...(this.config.devices.noteAcceptor
+        ? {
+            noteAcceptor: {
+              denominationsCents: [...this.config.noteAcceptorCents].sort((a, b) => a - b),
+              cashbox: (journal?.cashbox() ?? []).map((n) => ({ denominationCents: n.denominationCents, count: count(n.count) })),
+              cashboxCapacityNotes: this.config.cashboxCapacityNotes,
+            },
+          }
+        : {}),
+      receiptPaper: this.supervisor.receiptPaper,
+      pendingTransactions: journal?.pendingCount ?? 0,
     };
   }
 
@@ -313,8 +409,20 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     return withdraw(this.flows, this.withdrawDeps, amountCents, accountId);
   }
 
-  deposit(amountCents: number, accountId?: string): Promise<void> {
-    return deposit(this.flows, this.receipts, amountCents, accountId);
+  /** On the deposit screen: open a deposit into the account (the customer's first by default) and take
+   *  notes. */
+  beginDeposit(accountId?: string): Promise<void> {
+    return this.deposits.begin(accountId);
+  }
+
+  /** The customer has inserted all their notes: credit exactly the notes stacked. */
+  depositDone(): Promise<void> {
+    return this.deposits.done();
+  }
+
+  /** The deposit screen's Cancel: the note in escrow goes back; notes already stacked are credited. */
+  depositCancel(): Promise<void> {
+    return this.deposits.cancel();
   }
 
   transfer(request: TransferRequest): Promise<void> {
@@ -326,7 +434,9 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   }
 
   cancel(): void {
-    this.visit.cancel();
+    // During a deposit the notes already stacked are credited before the visit ends.
+    if (this.deposits.active) this.background(this.deposits.endVisit({ code: 'CANCELLED' }), 'cancel during a deposit');
+    else this.visit.cancel();
   }
 
   /** Customer activity (any touch): restarts the inactivity timer. */
@@ -355,10 +465,33 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       log: this.log.child({ component: 'withdrawal' }),
       now: this.now,
       deadlines: this.options.withdrawalDeadlines,
+      onSettledByOperator: (record) => {
+        this.service.noteSettledByOperator(
+          `settled-by-operator: withdrawal ${record.authorizationId ?? record.withdrawalId}, ${formatCents(record.dispensedCents ?? 0)} dispensed; recorded at the host as an exception`,
+        );
+        this.service.emitState();
+      },
       onStep: (point) => {
         onStep?.(point);
         testHook?.(point);
       },
     };
+  }
+
+  private depositDeps(): DepositDeps {
+    const testHook = this.options.onDepositStep;
+    return {
+      client: this.requireClient(),
+      journal: this.journal!,
+      log: this.log.child({ component: 'deposit' }),
+      now: this.now,
+      acceptedCents: this.config.noteAcceptorCents,
+      deadlines: this.options.depositDeadlines,
+      onStep: testHook,
+    };
+  }
+
+  private depositRecoveryDeps(): DepositRecoveryDeps {
+    return { ...this.depositDeps(), acceptor: this.kioskDevices?.noteAcceptor };
   }
 }

@@ -15,6 +15,11 @@ export interface ReceiptFacts {
   readonly postingId?: string;
   readonly accountId?: string;
   readonly balanceAfterCents?: number;
+  /** For deposits: the notes counted, by denomination, and how much of the credit is available now. */
+  readonly notes?: readonly { readonly denominationCents: number; readonly count: number }[];
+  readonly availableNowCents?: number;
+  readonly heldCents?: number;
+  readonly releaseAtMs?: number;
 }
 
 export function composeReceipt(facts: ReceiptFacts): string[] {
@@ -37,6 +42,12 @@ export function composeReceipt(facts: ReceiptFacts): string[] {
     }
     case 'deposit':
       lines.push(`DEPOSIT ${formatCents(facts.amountCents)}`);
+      for (const n of facts.notes ?? []) lines.push(`  ${n.count} x ${formatCents(n.denominationCents)} = ${formatCents(n.count * n.denominationCents)}`);
+      if (facts.availableNowCents !== undefined) lines.push(`Available now: ${formatCents(facts.availableNowCents)}`);
+      if (facts.heldCents !== undefined && facts.heldCents > 0) {
+        const until = facts.releaseAtMs !== undefined ? new Date(facts.releaseAtMs).toISOString() : undefined;
+        lines.push(`On hold: ${formatCents(facts.heldCents)}${until ? ` until ${until.slice(0, 10)} ${until.slice(11, 16)} UTC` : ''}`);
+      }
       break;
     case 'transfer':
       lines.push(`TRANSFER ${formatCents(facts.amountCents)}`);

@@ -30,7 +30,19 @@ export type IdentifyMethod = 'card' | 'password' | 'register';
  *  code, or one of the kiosk's own: docs/kiosk-core.md lists them). Never holds a secret. */
 export interface Notice {
   readonly code: string;
+  /** The figure the sentence names: a limit ("at most $1,000.00 at once"), what is available, what was
+   *  dispensed or credited. */
   readonly amountCents?: number;
+  /** The amount the customer asked for, when the notice refuses it (the amount screen shows it again). */
+  readonly requestedCents?: number;
+  /** The notes the sentence names ("$20 and $50 notes"), smallest first. */
+  readonly notesCents?: readonly number[];
+}
+
+/** Notes of one denomination. */
+export interface NoteCountView {
+  readonly denominationCents: number;
+  readonly count: number;
 }
 
 export type SessionView =
@@ -39,7 +51,29 @@ export type SessionView =
   /** The customer's own audit records (sign-ins, refused and failed operations too), on the history screen. */
   | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
   | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
-  | { readonly kind: 'deposit'; readonly amountCents: number; readonly account: AccountSummary }
+  /** A deposit in progress: the notes counted so far, by denomination, and what may still be deposited. */
+  | {
+      readonly kind: 'deposit-counting';
+      readonly accountId: string;
+      /** The notes the acceptor takes for this deposit, smallest first. */
+      readonly denominationsCents: readonly number[];
+      readonly notes: readonly NoteCountView[];
+      readonly totalCents: number;
+      /** What the customer may still deposit today, after the notes counted so far. */
+      readonly remainingTodayCents: number;
+      /** A note is being checked or stacked: the screen says "counting". */
+      readonly counting: boolean;
+    }
+  /** A deposit credited: exactly the counted notes; what is available now and what is held until when. */
+  | {
+      readonly kind: 'deposit';
+      readonly notes: readonly NoteCountView[];
+      readonly creditedCents: number;
+      readonly availableNowCents: number;
+      readonly heldCents: number;
+      readonly releaseAtMs?: number;
+      readonly account: AccountSummary;
+    }
   | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
 
 export interface CustomerView {
@@ -47,6 +81,16 @@ export interface CustomerView {
   readonly cardLast4?: string;
   readonly accounts: readonly AccountSummary[];
   readonly dailyWithdrawalRemainingCents?: number;
+  /** The most one withdrawal may be, whatever the balance. */
+  readonly withdrawalMaxCents?: number;
+  /** What the customer may still deposit today. */
+  readonly depositRemainingTodayCents?: number;
+}
+
+/** What the amount screen checks a typed withdrawal against before anything is sent. */
+export interface WithdrawalLimits {
+  /** The notes in the cassettes now (an amount they cannot make is refused, naming the notes). */
+  readonly cassettes: readonly NoteCountView[];
 }
 
 /** What the UI renders; see docs/kiosk-core.md. */
@@ -70,6 +114,11 @@ export interface KioskSnapshot {
   /** The dispenser is answering and ready, so the menu may offer cash (a dispenser lost mid-session
    *  does not end the session: balance, deposit and transfer still work). */
   readonly withdrawalAvailable: boolean;
+  /** The note acceptor is ready and nothing is unfinished, so the menu may offer a deposit. */
+  readonly depositAvailable: boolean;
+  /** While a customer is present: what a typed withdrawal is checked against (with `customer`'s limits
+   *  and the account's available balance). */
+  readonly withdrawalLimits?: WithdrawalLimits;
   readonly view?: SessionView;
 }
 

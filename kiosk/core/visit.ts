@@ -26,6 +26,8 @@ export class CustomerVisit {
   private busyNow = false;
   private cancelRequested = false;
   private hostSignedIn = false;
+  /** The sign-out of the visit that just ended, while the host has not answered it. */
+  private signingOut: Promise<void> | undefined;
   private readonly endHooks = new Set<() => void>();
 
   constructor(private readonly deps: CustomerVisitDeps) {}
@@ -68,12 +70,20 @@ export class CustomerVisit {
     session.end(notice);
     const host = client();
     if (signedIn && host?.connected) {
-      try {
-        await host.request('signout', {}, { timeoutMs: SIGNOUT_TIMEOUT_MS });
-      } catch (error) {
-        log.info('sign-out not confirmed', { error: describe(error) });
-      }
+      const signOut = host.request('signout', {}, { timeoutMs: SIGNOUT_TIMEOUT_MS }).then(
+        () => undefined,
+        (error: unknown) => log.info('sign-out not confirmed', { error: describe(error) }),
+      );
+      this.signingOut = signOut;
+      await signOut;
+      if (this.signingOut === signOut) this.signingOut = undefined;
     }
+  }
+
+  /** Resolves once the last visit's sign-out is answered (or has timed out): the next customer's sign-in
+   *  on the same connection must not reach the host before it. */
+  whenSignedOut(): Promise<void> {
+    return this.signingOut ?? Promise.resolve();
   }
 
   /** Cancel from any step. During a host request or a dispense it takes effect when that returns (notes

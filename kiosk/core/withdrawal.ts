@@ -12,7 +12,7 @@ import { describe } from '../common/errors.js';
 import { MAX_TRANSACTION_ID } from '../devices/dispenser/messages.js';
 import { planNotes, type CassetteStock } from '../../protocol/note-plan.js';
 import type { CashDispenser, DispenseErrorCode } from '../devices/dispenser/types.js';
-import type { WithdrawalJournal, WithdrawalRecord } from './journal.js';
+import type { KioskJournal, WithdrawalRecord } from './journal.js';
 
 /** Authorization retries (same request id) until this long after the customer confirmed; past it the
  *  customer has waited long enough and recovery finishes whatever the host did. */
@@ -48,9 +48,12 @@ export const WITHDRAWAL_CRASH_POINTS: readonly WithdrawalCrashPoint[] = [
 export interface WithdrawalDeps {
   readonly client: ChannelClient;
   readonly dispenser: CashDispenser;
-  readonly journal: WithdrawalJournal;
+  readonly journal: KioskJournal;
   readonly log: Logger;
   readonly now: () => number;
+  /** An operator settled this withdrawal's hold before the kiosk could (the host answered
+   *  SETTLED_BY_OPERATOR): the journal record is closed, and the kiosk says so in its status. */
+  readonly onSettledByOperator?: ((record: WithdrawalRecord) => void) | undefined;
   /** Test-only: called at each crash point (the power-loss tests SIGKILL the process there). */
   readonly onStep?: ((point: WithdrawalCrashPoint) => void) | undefined;
   /** Overrides of the retry budgets (tests shorten them); the named constants above otherwise. */
@@ -219,7 +222,7 @@ function checkDispensed(dispensed: readonly number[], planned: readonly number[]
   }
 }
 
-type Settlement = { kind: 'settled'; outcome: 'completed' | 'reversed'; postedCents: number } | { kind: 'unfinished'; reason: string };
+type Settlement = { kind: 'settled'; outcome: 'completed' | 'reversed' | 'settled-by-operator'; postedCents: number } | { kind: 'unfinished'; reason: string };
 
 /** Completes for the dispensed amount, or reverses when nothing left the dispenser; one request id. */
 async function settleWithdrawal(deps: WithdrawalDeps, record: WithdrawalRecord): Promise<Settlement> {
@@ -236,9 +239,20 @@ async function settleWithdrawal(deps: WithdrawalDeps, record: WithdrawalRecord):
     await deps.client.requestWithRetry('withdraw.reverse', { authorizationId }, options);
     return { kind: 'settled', outcome: 'reversed', postedCents: 0 };
   } catch (error) {
+    if (error instanceof ProtocolError && error.code === 'SETTLED_BY_OPERATOR') {
+      // An operator settled the hold before the kiosk could. The host recorded what the kiosk dispensed as
+      // an exception for the bank; the kiosk closes its record (keeping dispensedNotes) and says so.
+      deps.log.warn('withdrawal settled by an operator before the kiosk; the host recorded the dispense as an exception', {
+        withdrawalId: record.withdrawalId,
+        authorizationId,
+        dispensedCents,
+      });
+      deps.onSettledByOperator?.(record);
+      return { kind: 'settled', outcome: 'settled-by-operator', postedCents: 0 };
+    }
     if (error instanceof ProtocolError && (error.code === 'AUTHORIZATION_SETTLED' || error.code === 'UNKNOWN_AUTHORIZATION')) {
-      // An operator settled the hold by hand (or it is not ours): retrying can never succeed. The log line
-      // is the operator's cue to compare with this kiosk's cash count.
+      // Settled elsewhere (or not ours): retrying can never succeed. The log line is the operator's cue
+      // to compare with this kiosk's cash count.
       deps.log.error('withdrawal settled elsewhere; operator must reconcile', {
         withdrawalId: record.withdrawalId,
         authorizationId,

@@ -18,10 +18,12 @@ export type {
   Language,
   MenuChoice,
   Notice,
+  NoteCountView,
   PinPadKey,
   Screen,
   SessionView,
   TransferRequest,
+  WithdrawalLimits,
 } from '../core/ui-contract.js';
 
 export interface Credentials {
@@ -31,6 +33,10 @@ export interface Credentials {
 
 export interface AmountRequest {
   readonly amountCents: number;
+  readonly accountId?: string;
+}
+
+export interface DepositRequest {
   readonly accountId?: string;
 }
 
@@ -48,7 +54,12 @@ export interface AtmCommands {
   pinPadPress(key: PinPadKey): Promise<CommandResult>;
   selectMenu(choice: MenuChoice | 'menu'): Promise<CommandResult>;
   withdraw(request: AmountRequest): Promise<CommandResult>;
-  deposit(request: AmountRequest): Promise<CommandResult>;
+  /** Opens a deposit into the account and starts taking notes. */
+  beginDeposit(request: DepositRequest): Promise<CommandResult>;
+  /** All notes are in: credit the notes counted. */
+  depositDone(): Promise<CommandResult>;
+  /** Hands back the note in escrow; notes already counted are credited. */
+  depositCancel(): Promise<CommandResult>;
   transfer(request: TransferRequest): Promise<CommandResult>;
   history(request: HistoryRequest): Promise<CommandResult>;
   activity(request: ActivityRequest): Promise<CommandResult>;
@@ -68,7 +79,9 @@ export const ATM_COMMAND_NAMES = [
   'pinPadPress',
   'selectMenu',
   'withdraw',
-  'deposit',
+  'beginDeposit',
+  'depositDone',
+  'depositCancel',
   'transfer',
   'history',
   'activity',

@@ -1,10 +1,14 @@
 // Every word the customer reads, in English and French. Notice codes come from the controller
 // (docs/kiosk-core.md lists them); a code without its own text falls back to a generic message, so a
 // new code never shows a raw key.
-import type { Language, PostingKind } from '../preload/api.js';
+import type { AccountSummary, Language, PostingKind } from '../preload/api.js';
 
 const en = {
   bank: 'Northbank ATM',
+  statusReady: 'Secure ATM',
+  statusCard: (last4: string) => `Card ••${last4} · Secure session`,
+  statusSignedIn: 'Signed in · Secure session',
+  statusOutOfService: 'Out of service',
   switchLanguage: 'Français',
   switchLanguageLang: 'fr' as Language,
   cancel: 'Cancel',
@@ -70,13 +74,10 @@ const en = {
   amount: 'Amount',
   amountPad: 'Amount keypad',
   amountClear: 'Clear',
-  dailyRemaining: (amount: string) => `You can withdraw up to ${amount} more today.`,
   confirmTitle: 'Please confirm',
   confirmWithdraw: (amount: string, account: string) => `Withdraw ${amount} from ${account}?`,
-  confirmDeposit: (amount: string, account: string) => `Deposit ${amount} to ${account}?`,
   confirmTransfer: (amount: string, from: string, to: string) => `Transfer ${amount} from ${from} to ${to}?`,
   depositTitle: 'Deposit',
-  depositHint: 'Enter the amount you are depositing.',
   transferTitle: 'Transfer between your accounts',
   transferFrom: 'From',
   transferTo: 'To',
@@ -85,6 +86,9 @@ const en = {
   account: 'Account',
   historyTitle: 'History',
   filters: 'Filters',
+  filterKind: 'Type',
+  filterPeriod: 'Period',
+  showResults: 'Show',
   kindAll: 'All',
   kindNames: { deposit: 'Deposit', withdrawal: 'Withdrawal', 'transfer-in': 'Transfer in', 'transfer-out': 'Transfer out' } as Record<PostingKind, string>,
   kindFilters: { all: 'All', deposit: 'Deposits', withdrawal: 'Withdrawals', transfer: 'Transfers' },
@@ -107,6 +111,8 @@ const en = {
     'session.end': 'Session ended',
     balance: 'Balance viewed',
     deposit: 'Deposit',
+    'deposit.open': 'Deposit started',
+    'deposit.commit': 'Deposit',
     'withdraw.authorize': 'Withdrawal',
     'withdraw.complete': 'Cash dispensed',
     'withdraw.reverse': 'Withdrawal cancelled',
@@ -121,7 +127,6 @@ const en = {
   page: (n: number) => `Page ${n}`,
   takeCashTitle: 'Please take your cash',
   takeCashBody: (amount: string) => `${amount} has been dispensed.`,
-  depositDone: (amount: string, balance: string) => `${amount} deposited. New balance: ${balance}.`,
   transferDone: (amount: string, balance: string) => `${amount} transferred. Balance left: ${balance}.`,
   receiptQuestion: 'Would you like a receipt?',
   receiptYes: 'Yes, print a receipt',
@@ -134,6 +139,26 @@ const en = {
   idleBody: 'Your session will end soon for your security.',
   idleMore: 'Yes, I need more time',
   idleEnd: 'End session',
+  depositChooseHint: 'Choose the account, then insert your notes one at a time.',
+  depositStart: 'Insert notes',
+  depositInsertTitle: 'Insert your notes',
+  depositInsertHint: (notes: string) => `One note at a time: ${notes}.`,
+  depositCountedTitle: 'Notes counted',
+  depositNone: 'No notes counted yet.',
+  depositNoteRow: (count: number, note: string) => `${count} × ${note}`,
+  depositTotal: 'Total',
+  depositCounting: 'Counting your note…',
+  depositRemaining: (amount: string) => `You can deposit up to ${amount} more today.`,
+  depositFinish: 'Done',
+  depositCancel: 'Cancel deposit',
+  depositCancelHint: 'Notes already counted stay in the machine and are credited to you.',
+  depositCredited: (amount: string, notes: number) => `${amount} deposited (${notes === 1 ? '1 note' : `${notes} notes`}).`,
+  depositAvailableNow: (amount: string) => `Available now: ${amount}.`,
+  depositHeld: (amount: string, date: string) => `${amount} on hold until ${date}${date.endsWith('.') ? '' : '.'}`,
+  depositHeldNoDate: (amount: string) => `${amount} on hold.`,
+  depositNewBalance: (amount: string) => `New balance: ${amount}.`,
+  withdrawRemaining: (amount: string) => `You can withdraw up to ${amount} today.`,
+  and: 'and',
   notices: {
     WRONG_PIN: 'That PIN is wrong. Please try again.',
     CARD_BLOCKED: 'This card is blocked. Please contact your bank.',
@@ -170,7 +195,46 @@ const en = {
     PRINTER_OUT_OF_PAPER: 'Sorry, the printer is out of paper.',
     PIN_TOO_SHORT: 'A PIN has at least 4 digits.',
     PIN_PAD_UNAVAILABLE: 'The PIN pad stopped working. Please try again later.',
+    DEPOSIT_UNAVAILABLE: 'Deposits are not available at this machine right now.',
+    DEPOSITS_UNAVAILABLE: 'Deposits are not available at this machine right now.',
+    DEPOSIT_LIMIT_EXCEEDED: 'You have reached your deposit limit for today.',
+    DEPOSIT_LIMIT_REACHED: "That note would take you over today's deposit limit. Please take it back.",
+    DEPOSIT_NOTES_MAX: 'This deposit holds as many notes as it can. Press Done, then make another deposit.',
+    DEPOSIT_STOPPED: 'The note reader stopped. You were credited for the notes it counted.',
+    DEPOSIT_REVIEW: 'Your deposit is being checked by the bank. The notes counted will be credited once it is.',
+    DEPOSIT_UNCONFIRMED: 'The bank has not confirmed your deposit yet. The notes counted will be credited automatically, never twice.',
+    DEPOSIT_INCOMPLETE: 'Your deposit could not be finished here. The notes counted will be credited; please check your balance later.',
+    DEPOSIT_CANCELLED: 'Deposit cancelled. Nothing was deposited.',
+    DEPOSIT_CANCELLED_CREDITED: 'Deposit cancelled. Notes already counted cannot be given back, so they were credited.',
+    DEPOSIT_NO_NOTES: 'No notes were counted, so nothing was deposited.',
+    DEPOSIT_CREDITED: 'Your deposit was credited.',
+    DEPOSIT_CREDITED_TIMEOUT: 'Your session ended because there was no activity. Your deposit was credited.',
+    NOTE_RETURNED: 'Please take back your note.',
+    NOTE_ACCEPTOR_JAM: 'A note jammed in the reader. You were credited for the notes counted. If a note stayed in the machine, please contact your bank.',
+    NOTE_ACCEPTOR_FULL: 'This machine cannot take more notes. You were credited for the notes counted.',
+    NOTE_REJECTED_INVALID: 'That note could not be accepted. Please take it back.',
+    NOTE_REJECTED_TRANSPORT: 'That note could not be read. Please take it back and try again.',
+    NOTE_REJECTED_NOT_TAKEN: 'This machine does not take that note. Please take it back.',
+    NOTE_REJECTED_BARCODE: 'This machine takes bank notes only. Please take back your ticket.',
   } as Record<string, string>,
+  /** Notices whose sentence holds the figure itself (a limit, what is available, the notes): undefined
+   *  when the notice does not carry it, and then the plain text above is used. */
+  noticeSentences: {
+    LIMIT_EXCEEDED: ({ amount }) => amount && `The most you can withdraw at one time is ${amount}.`,
+    DAILY_LIMIT_EXCEEDED: ({ amount }) => amount && `That is above your daily limit: you can withdraw up to ${amount} more today.`,
+    INSUFFICIENT_FUNDS: ({ amount }) => amount && `There is not enough money in this account: ${amount} is available.`,
+    NOT_PAYABLE: ({ notes }) => notes && `This machine pays in ${notes} notes. Choose an amount it can make.`,
+    DEPOSIT_LIMIT_REACHED: ({ amount }) => amount && `That note would take you over today's deposit limit. Please take it back; you can deposit up to ${amount} more today.`,
+    DEPOSIT_STOPPED: ({ amount }) => amount && `The note reader stopped. You were credited ${amount} for the notes it counted.`,
+    NOTE_ACCEPTOR_JAM: ({ amount }) => amount && `A note jammed in the reader. You were credited ${amount} for the notes counted. If a note stayed in the machine, please contact your bank.`,
+    NOTE_ACCEPTOR_FULL: ({ amount }) => amount && `This machine cannot take more notes. You were credited ${amount} for the notes counted.`,
+    DEPOSIT_REVIEW: ({ amount }) => amount && `Your deposit is being checked by the bank. The notes counted (${amount}) will be credited once it is.`,
+    DEPOSIT_UNCONFIRMED: ({ amount }) => amount && `The bank has not confirmed your deposit yet. The notes counted (${amount}) will be credited automatically, never twice.`,
+    DEPOSIT_INCOMPLETE: ({ amount }) => amount && `Your deposit could not be finished here. The notes counted (${amount}) will be credited; please check your balance later.`,
+    DEPOSIT_CANCELLED_CREDITED: ({ amount }) => amount && `Deposit cancelled. Notes already counted cannot be given back, so ${amount} was credited.`,
+    DEPOSIT_CREDITED: ({ amount }) => amount && `Your deposit of ${amount} was credited.`,
+    DEPOSIT_CREDITED_TIMEOUT: ({ amount }) => amount && `Your session ended because there was no activity. Your deposit of ${amount} was credited.`,
+  } as Record<string, (figures: NoticeFigures) => string | undefined>,
   noticeFallback: 'Sorry, something went wrong. Please try again.',
 };
 
@@ -178,6 +242,10 @@ export type Strings = typeof en;
 
 const fr: Strings = {
   bank: 'GAB Northbank',
+  statusReady: 'Guichet sécurisé',
+  statusCard: (last4: string) => `Carte ••${last4} · Session sécurisée`,
+  statusSignedIn: 'Connecté · Session sécurisée',
+  statusOutOfService: 'Hors service',
   switchLanguage: 'English',
   switchLanguageLang: 'en',
   cancel: 'Annuler',
@@ -243,13 +311,10 @@ const fr: Strings = {
   amount: 'Montant',
   amountPad: 'Clavier du montant',
   amountClear: 'Effacer',
-  dailyRemaining: (amount: string) => `Vous pouvez encore retirer ${amount} aujourd'hui.`,
   confirmTitle: 'Veuillez confirmer',
   confirmWithdraw: (amount: string, account: string) => `Retirer ${amount} du compte ${account}?`,
-  confirmDeposit: (amount: string, account: string) => `Déposer ${amount} au compte ${account}?`,
   confirmTransfer: (amount: string, from: string, to: string) => `Virer ${amount} du compte ${from} au compte ${to}?`,
   depositTitle: 'Dépôt',
-  depositHint: 'Entrez le montant que vous déposez.',
   transferTitle: 'Virement entre vos comptes',
   transferFrom: 'De',
   transferTo: 'Vers',
@@ -258,6 +323,9 @@ const fr: Strings = {
   account: 'Compte',
   historyTitle: 'Historique',
   filters: 'Filtres',
+  filterKind: 'Type',
+  filterPeriod: 'Période',
+  showResults: 'Afficher',
   kindAll: 'Tout',
   kindNames: { deposit: 'Dépôt', withdrawal: 'Retrait', 'transfer-in': 'Virement reçu', 'transfer-out': 'Virement envoyé' },
   kindFilters: { all: 'Tout', deposit: 'Dépôts', withdrawal: 'Retraits', transfer: 'Virements' },
@@ -280,6 +348,8 @@ const fr: Strings = {
     'session.end': 'Session terminée',
     balance: 'Solde consulté',
     deposit: 'Dépôt',
+    'deposit.open': 'Dépôt commencé',
+    'deposit.commit': 'Dépôt',
     'withdraw.authorize': 'Retrait',
     'withdraw.complete': 'Argent remis',
     'withdraw.reverse': 'Retrait annulé',
@@ -294,7 +364,6 @@ const fr: Strings = {
   page: (n: number) => `Page ${n}`,
   takeCashTitle: 'Veuillez prendre vos billets',
   takeCashBody: (amount: string) => `${amount} ont été distribués.`,
-  depositDone: (amount: string, balance: string) => `${amount} déposés. Nouveau solde : ${balance}.`,
   transferDone: (amount: string, balance: string) => `${amount} virés. Solde restant : ${balance}.`,
   receiptQuestion: 'Voulez-vous un reçu?',
   receiptYes: 'Oui, imprimer un reçu',
@@ -307,6 +376,26 @@ const fr: Strings = {
   idleBody: 'Votre session prendra bientôt fin pour votre sécurité.',
   idleMore: "Oui, j'ai besoin de plus de temps",
   idleEnd: 'Terminer la session',
+  depositChooseHint: 'Choisissez le compte, puis insérez vos billets un à la fois.',
+  depositStart: 'Insérer les billets',
+  depositInsertTitle: 'Insérez vos billets',
+  depositInsertHint: (notes: string) => `Un billet à la fois : ${notes}.`,
+  depositCountedTitle: 'Billets comptés',
+  depositNone: 'Aucun billet compté pour le moment.',
+  depositNoteRow: (count: number, note: string) => `${count} × ${note}`,
+  depositTotal: 'Total',
+  depositCounting: 'Nous comptons votre billet…',
+  depositRemaining: (amount: string) => `Vous pouvez encore déposer ${amount} aujourd'hui.`,
+  depositFinish: 'Terminé',
+  depositCancel: 'Annuler le dépôt',
+  depositCancelHint: 'Les billets déjà comptés restent dans le guichet et vous sont crédités.',
+  depositCredited: (amount: string, notes: number) => `${amount} déposés (${notes === 1 ? '1 billet' : `${notes} billets`}).`,
+  depositAvailableNow: (amount: string) => `Disponible maintenant : ${amount}.`,
+  depositHeld: (amount: string, date: string) => `${amount} retenus jusqu'au ${date}${date.endsWith('.') ? '' : '.'}`,
+  depositHeldNoDate: (amount: string) => `${amount} retenus.`,
+  depositNewBalance: (amount: string) => `Nouveau solde : ${amount}.`,
+  withdrawRemaining: (amount: string) => `Vous pouvez retirer jusqu'à ${amount} aujourd'hui.`,
+  and: 'et',
   notices: {
     WRONG_PIN: 'Ce NIP est erroné. Veuillez réessayer.',
     CARD_BLOCKED: 'Cette carte est bloquée. Veuillez communiquer avec votre banque.',
@@ -343,6 +432,43 @@ const fr: Strings = {
     PRINTER_OUT_OF_PAPER: "Désolé, l'imprimante n'a plus de papier.",
     PIN_TOO_SHORT: 'Un NIP compte au moins 4 chiffres.',
     PIN_PAD_UNAVAILABLE: 'Le clavier du NIP ne fonctionne plus. Veuillez réessayer plus tard.',
+    DEPOSIT_UNAVAILABLE: 'Les dépôts ne sont pas offerts à ce guichet pour le moment.',
+    DEPOSITS_UNAVAILABLE: 'Les dépôts ne sont pas offerts à ce guichet pour le moment.',
+    DEPOSIT_LIMIT_EXCEEDED: "Vous avez atteint votre limite de dépôt pour aujourd'hui.",
+    DEPOSIT_LIMIT_REACHED: "Ce billet dépasserait votre limite de dépôt d'aujourd'hui. Veuillez le reprendre.",
+    DEPOSIT_NOTES_MAX: 'Ce dépôt contient autant de billets que possible. Appuyez sur Terminé, puis faites un autre dépôt.',
+    DEPOSIT_STOPPED: 'Le lecteur de billets s’est arrêté. Les billets comptés vous ont été crédités.',
+    DEPOSIT_REVIEW: 'Votre dépôt est vérifié par la banque. Les billets comptés seront crédités ensuite.',
+    DEPOSIT_UNCONFIRMED: "La banque n'a pas encore confirmé votre dépôt. Les billets comptés seront crédités automatiquement, jamais deux fois.",
+    DEPOSIT_INCOMPLETE: "Votre dépôt n'a pas pu être terminé ici. Les billets comptés seront crédités; consultez votre solde plus tard.",
+    DEPOSIT_CANCELLED: "Dépôt annulé. Rien n'a été déposé.",
+    DEPOSIT_CANCELLED_CREDITED: 'Dépôt annulé. Les billets déjà comptés ne peuvent pas être rendus : ils ont été crédités.',
+    DEPOSIT_NO_NOTES: "Aucun billet n'a été compté : rien n'a été déposé.",
+    DEPOSIT_CREDITED: 'Votre dépôt a été crédité.',
+    DEPOSIT_CREDITED_TIMEOUT: "Votre session a pris fin faute d'activité. Votre dépôt a été crédité.",
+    NOTE_RETURNED: 'Veuillez reprendre votre billet.',
+    NOTE_ACCEPTOR_JAM: "Un billet est coincé dans le lecteur. Les billets comptés vous ont été crédités. Si un billet est resté dans le guichet, communiquez avec votre banque.",
+    NOTE_ACCEPTOR_FULL: 'Ce guichet ne peut plus prendre de billets. Les billets comptés vous ont été crédités.',
+    NOTE_REJECTED_INVALID: "Ce billet n'a pas pu être accepté. Veuillez le reprendre.",
+    NOTE_REJECTED_TRANSPORT: "Ce billet n'a pas pu être lu. Reprenez-le et réessayez.",
+    NOTE_REJECTED_NOT_TAKEN: 'Ce guichet ne prend pas ce billet. Veuillez le reprendre.',
+    NOTE_REJECTED_BARCODE: 'Ce guichet ne prend que des billets de banque. Veuillez reprendre votre ticket.',
+  },
+  noticeSentences: {
+    LIMIT_EXCEEDED: ({ amount }) => amount && `Vous pouvez retirer au plus ${amount} à la fois.`,
+    DAILY_LIMIT_EXCEEDED: ({ amount }) => amount && `Ce montant dépasse votre limite quotidienne : vous pouvez encore retirer ${amount} aujourd'hui.`,
+    INSUFFICIENT_FUNDS: ({ amount }) => amount && `Il n'y a pas assez d'argent dans ce compte : ${amount} est disponible.`,
+    NOT_PAYABLE: ({ notes }) => notes && `Ce guichet paie en billets de ${notes}. Choisissez un montant qu'il peut former.`,
+    DEPOSIT_LIMIT_REACHED: ({ amount }) => amount && `Ce billet dépasserait votre limite de dépôt d'aujourd'hui. Veuillez le reprendre; vous pouvez encore déposer ${amount} aujourd'hui.`,
+    DEPOSIT_STOPPED: ({ amount }) => amount && `Le lecteur de billets s’est arrêté. ${amount} vous ont été crédités pour les billets comptés.`,
+    NOTE_ACCEPTOR_JAM: ({ amount }) => amount && `Un billet est coincé dans le lecteur. ${amount} vous ont été crédités pour les billets comptés. Si un billet est resté dans le guichet, communiquez avec votre banque.`,
+    NOTE_ACCEPTOR_FULL: ({ amount }) => amount && `Ce guichet ne peut plus prendre de billets. ${amount} vous ont été crédités pour les billets comptés.`,
+    DEPOSIT_REVIEW: ({ amount }) => amount && `Votre dépôt est vérifié par la banque. Les billets comptés (${amount}) seront crédités ensuite.`,
+    DEPOSIT_UNCONFIRMED: ({ amount }) => amount && `La banque n'a pas encore confirmé votre dépôt. Les billets comptés (${amount}) seront crédités automatiquement, jamais deux fois.`,
+    DEPOSIT_INCOMPLETE: ({ amount }) => amount && `Votre dépôt n'a pas pu être terminé ici. Les billets comptés (${amount}) seront crédités; consultez votre solde plus tard.`,
+    DEPOSIT_CANCELLED_CREDITED: ({ amount }) => amount && `Dépôt annulé. Les billets déjà comptés ne peuvent pas être rendus : ${amount} ont été crédités.`,
+    DEPOSIT_CREDITED: ({ amount }) => amount && `Votre dépôt de ${amount} a été crédité.`,
+    DEPOSIT_CREDITED_TIMEOUT: ({ amount }) => amount && `Votre session a pris fin faute d'activité. Votre dépôt de ${amount} a été crédité.`,
   },
   noticeFallback: 'Désolé, une erreur est survenue. Veuillez réessayer.',
 };
@@ -363,8 +489,38 @@ export function formatDateTime(ms: number, language: Language): string {
   return new Intl.DateTimeFormat(LOCALES[language], { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
 }
 
-export function noticeText(strings: Strings, code: string): string {
-  return Object.hasOwn(strings.notices, code) ? strings.notices[code]! : strings.noticeFallback;
+/** "Savings", or "Savings ••3f9a" when the customer has another account of the same kind. */
+export function accountLabel(t: Strings, account: AccountSummary, accounts: readonly AccountSummary[]): string {
+  const kind = t.accountKind(account.kind);
+  return accounts.some((a) => a.kind === account.kind && a.accountId !== account.accountId) ? `${kind} ••${account.accountId.slice(-4)}` : kind;
+}
+
+/** The figures a notice's sentence may name, already formatted for the customer's language. */
+export interface NoticeFigures {
+  readonly amount?: string | undefined;
+  readonly notes?: string | undefined;
+}
+
+/** The notice's words: its own sentence with the figure in it when it has one and the figure is there,
+ *  otherwise its plain text (with the amount after it), or a generic apology for a code with no text. */
+export function noticeText(strings: Strings, code: string, figures: NoticeFigures = {}): string {
+  const sentence = Object.hasOwn(strings.noticeSentences, code) ? strings.noticeSentences[code]!(figures) : undefined;
+  if (sentence) return sentence;
+  const plain = Object.hasOwn(strings.notices, code) ? strings.notices[code]! : strings.noticeFallback;
+  return figures.amount ? `${plain} (${figures.amount})` : plain;
+}
+
+/** A note's value as people name it: "$20", "20 $" (cents only when it has them). */
+export function formatNote(cents: number, language: Language, currency = 'CAD'): string {
+  const whole = cents % 100 === 0;
+  return new Intl.NumberFormat(LOCALES[language], { style: 'currency', currency, minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: whole ? 0 : 2 }).format(cents / 100);
+}
+
+/** "$20 and $50", "$5, $10 and $20"; "20 $ et 50 $". */
+export function listNotes(t: Strings, notesCents: readonly number[], language: Language, currency = 'CAD'): string {
+  const names = [...notesCents].sort((a, b) => a - b).map((cents) => formatNote(cents, language, currency));
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} ${t.and} ${names.at(-1)!}`;
 }
 
 /** The notice codes with their own text, for the test that both languages cover the same set. */

@@ -6,7 +6,7 @@ import type { ChannelClient } from '../../../protocol/client.js';
 import type { Logger } from '../../../protocol/log.js';
 import type { KioskConfig } from '../config.js';
 import type { KioskDevices } from '../devices.js';
-import type { WithdrawalJournal } from '../journal.js';
+import type { KioskJournal } from '../journal.js';
 import type { CustomerSession } from '../session.js';
 import type { KioskTiming } from '../timings.js';
 import type { CustomerVisit } from '../visit.js';
@@ -24,7 +24,7 @@ export interface FlowContext {
   /** The devices in use; a KioskCommandError (WRONG_STATE) before the kiosk has started. */
   devices(): KioskDevices;
   /** The withdrawal journal; undefined when it could not be opened (the kiosk is then out of service). */
-  journal(): WithdrawalJournal | undefined;
+  journal(): KioskJournal | undefined;
   /** Sends the UI a snapshot after a change the session does not announce itself (a language, PIN dots). */
   emitState(): void;
   recordTiming(name: KioskTiming['name'], ms: number): void;

@@ -147,6 +147,8 @@ export class SignInFlow {
         accounts: info.accounts,
         ...(info.cardLast4 ? { cardLast4: info.cardLast4 } : {}),
         ...(info.dailyWithdrawalRemainingCents !== undefined ? { dailyWithdrawalRemainingCents: info.dailyWithdrawalRemainingCents } : {}),
+        ...(info.withdrawalMaxCents !== undefined ? { withdrawalMaxCents: info.withdrawalMaxCents } : {}),
+        ...(info.depositRemainingTodayCents !== undefined ? { depositRemainingTodayCents: info.depositRemainingTodayCents } : {}),
       };
       session.go('menu');
       if (kind === 'card' && this.pinEnteredAtMs !== undefined) this.ctx.recordTiming('pin-enter-to-menu', this.ctx.now() - this.pinEnteredAtMs);

@@ -1,12 +1,17 @@
-// A cash withdrawal in the customer's presence: the dispenser's current cassettes, then the journalled
-// two-phase withdrawal (withdrawal.ts: authorize, dispense, complete or reverse), then what the customer is
-// told about its outcome. Whatever the withdrawal leaves unfinished, recovery finishes later.
+// A cash withdrawal in the customer's presence: the limits checked before anything is sent (an amount
+// outside one is answered on the amount screen with the limit), the dispenser's current cassettes, then the
+// journalled two-phase withdrawal (withdrawal.ts: authorize, dispense, complete or reverse), then what the
+// customer is told about its outcome. Whatever the withdrawal leaves unfinished, recovery finishes later.
 import { describe } from '../../common/errors.js';
+import type { ErrorCode } from '../../../protocol/errors.js';
 import type { CassetteStock } from '../../../protocol/note-plan.js';
 import { checkCents, requireScreen } from '../command-checks.js';
+import type { Notice } from '../ui-contract.js';
 import { runWithdrawal, type WithdrawalCrashPoint, type WithdrawalDeps, type WithdrawalOutcome } from '../withdrawal.js';
-import { accountOrDefault } from './accounts.js';
+import { payingNotesCents, withdrawalLimitNotice } from '../withdrawal-limits.js';
+import { accountOrDefault, updateAccounts } from './accounts.js';
 import type { FlowContext } from './context.js';
+import { customerRequestOptions } from './customer-request.js';
 import type { ReceiptChoice } from './receipt-choice.js';
 
 export interface WithdrawDeps {
@@ -15,6 +20,8 @@ export interface WithdrawDeps {
   withdrawalDeps(onStep?: (point: WithdrawalCrashPoint) => void): WithdrawalDeps;
   /** The dispenser reported its cassettes (the fast-cash offers follow them). */
   noteCassettes(cassettes: CassetteStock[]): void;
+  /** What the dispenser last reported it holds. */
+  cassettes(): readonly CassetteStock[];
   /** The withdrawal stopped half-way; recovery will finish it and says why it could not yet. */
   noteUnfinished(reason: string): void;
   /** A journal write failed or a money invariant broke: no withdrawal until a technician has looked. */
@@ -30,6 +37,13 @@ export async function withdraw(ctx: FlowContext, deps: WithdrawDeps, amountCents
   const devices = ctx.devices();
   if (!journal) {
     session.setNotice({ code: 'WITHDRAWAL_UNAVAILABLE' });
+    return;
+  }
+  // Nothing is sent for an amount outside a limit: the amount screen says which, in the customer's words.
+  const refusal = withdrawalLimitNotice(amountCents, limitFacts(ctx, deps, account));
+  if (refusal) {
+    log.info('withdrawal refused at the kiosk for a limit', { code: refusal.code, amountCents, limitCents: refusal.amountCents ?? null });
+    session.setNotice(refusal);
     return;
   }
   const confirmedAtMs = ctx.now();
@@ -74,13 +88,13 @@ async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: Withdr
   const { session, visit } = ctx;
   switch (outcome.kind) {
     case 'not-payable':
-      session.go('withdraw', { code: 'NOT_PAYABLE', amountCents });
+      session.go('withdraw', { code: 'NOT_PAYABLE', notesCents: payingNotesCents(deps.cassettes()), requestedCents: amountCents });
       return;
     case 'declined':
       if (outcome.code === 'NOT_SIGNED_IN' || outcome.code === 'SESSION_EXPIRED') {
         await visit.end({ code: outcome.code });
       } else {
-        session.go('withdraw', { code: outcome.code, amountCents });
+        session.go('withdraw', await refusalNotice(ctx, deps, outcome.code, account, amountCents));
       }
       return;
     case 'dispense-failed':
@@ -109,5 +123,43 @@ async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: Withdr
       session.go('receipt', outcome.short ? { code: 'SHORT_DISPENSE', amountCents: dispensedCents } : undefined);
       return;
     }
+  }
+}
+
+function limitFacts(ctx: FlowContext, deps: WithdrawDeps, accountId: string) {
+  const customer = ctx.session.customer;
+  return {
+    withdrawalMaxCents: customer?.withdrawalMaxCents,
+    dailyWithdrawalRemainingCents: customer?.dailyWithdrawalRemainingCents,
+    availableCents: customer?.accounts.find((a) => a.accountId === accountId)?.availableCents,
+    cassettes: deps.cassettes(),
+  };
+}
+
+/** A refusal from the host (a race the kiosk's own check could not see: another kiosk spent the money, the
+ *  daily total moved) in the same words as the kiosk's own check, with the limit as the kiosk now knows it. */
+async function refusalNotice(ctx: FlowContext, deps: WithdrawDeps, code: ErrorCode, accountId: string, amountCents: number): Promise<Notice> {
+  const requested = { requestedCents: amountCents };
+  const customer = ctx.session.customer;
+  switch (code) {
+    case 'LIMIT_EXCEEDED':
+      return { code, ...(customer?.withdrawalMaxCents !== undefined ? { amountCents: customer.withdrawalMaxCents } : {}), ...requested };
+    case 'DAILY_LIMIT_EXCEEDED':
+      return { code, ...(customer?.dailyWithdrawalRemainingCents !== undefined ? { amountCents: customer.dailyWithdrawalRemainingCents } : {}), ...requested };
+    case 'NOT_DISPENSABLE':
+      return { code: 'NOT_PAYABLE', notesCents: payingNotesCents(deps.cassettes()), ...requested };
+    case 'INSUFFICIENT_FUNDS': {
+      // The balance the customer saw is out of date: ask, so the notice names what is available now.
+      try {
+        const account = await ctx.client().requestWithRetry('balance', { accountId }, customerRequestOptions(ctx));
+        updateAccounts(ctx.session, [account]);
+        return { code, amountCents: Math.max(0, account.availableCents), ...requested };
+      } catch (error) {
+        ctx.log.info('balance after a refusal not fetched', { error: describe(error) });
+        return { code, ...requested };
+      }
+    }
+    default:
+      return { code, ...requested };
   }
 }

@@ -1,19 +1,26 @@
-import type { KioskSnapshot } from '../../preload/api.js';
-import { formatMoney, noticeText, type Strings } from '../i18n.js';
+import type { KioskSnapshot, Notice } from '../../preload/api.js';
+import { Icon } from './icon.js';
+import { formatMoney, listNotes, noticeText, type Strings } from '../i18n.js';
 
-/** Notices that tell the customer what to do next rather than that something went wrong. */
-const INFORMATION_NOTICES: ReadonlySet<string> = new Set(['RECEIPT_PRINTED']);
+/** Notices that tell the customer what to do next, or that something went well, rather than that
+ *  something went wrong. */
+const INFORMATION_NOTICES: ReadonlySet<string> = new Set(['RECEIPT_PRINTED', 'DEPOSIT_CREDITED', 'NOTE_RETURNED']);
 
-/** The controller's notice on this screen: a problem is announced at once (role="alert"), information
- *  politely (role="status") and drawn without the error colours. */
-export function NoticeBanner({ snap, t }: { snap: KioskSnapshot; t: Strings }) {
-  if (!snap.notice) return null;
-  const amount = snap.notice.amountCents !== undefined ? ` (${formatMoney(snap.notice.amountCents, snap.language)})` : '';
-  const information = INFORMATION_NOTICES.has(snap.notice.code);
+/** A notice on this screen: the controller's (`snap.notice`), or one the screen found itself (`notice`,
+ *  null for none). A problem is announced at once (role="alert"), information politely (role="status")
+ *  and drawn without the error colours. */
+export function NoticeBanner({ snap, t, notice = snap.notice }: { snap: KioskSnapshot; t: Strings; notice?: Notice | null | undefined }) {
+  if (!notice) return null;
+  const currency = snap.customer?.accounts[0]?.currency;
+  const figures = {
+    amount: notice.amountCents !== undefined ? formatMoney(notice.amountCents, snap.language, currency) : undefined,
+    notes: notice.notesCents !== undefined && notice.notesCents.length > 0 ? listNotes(t, notice.notesCents, snap.language, currency) : undefined,
+  };
+  const information = INFORMATION_NOTICES.has(notice.code);
   return (
-    <p class={information ? 'notice information' : 'notice'} role={information ? 'status' : 'alert'} data-notice={snap.notice.code}>
-      {noticeText(t, snap.notice.code)}
-      {amount}
+    <p class={information ? 'notice information' : 'notice'} role={information ? 'status' : 'alert'} data-notice={notice.code}>
+      <Icon name={information ? 'receipt' : 'alert'} />
+      <span>{noticeText(t, notice.code, figures)}</span>
     </p>
   );
 }

@@ -30,6 +30,17 @@ test('a complete configuration parses, with defaults for timeouts, languages, fa
   t.deepEqual(config.languages, ['en', 'fr']);
   t.deepEqual(config.fastCashCents, [2_000, 4_000, 6_000, 10_000, 20_000]);
   t.deepEqual(config.devices.printer, { kind: 'serial', path: '/dev/atm/printer', baudRate: 9600 });
+  t.is(config.devices.noteAcceptor, undefined, 'a kiosk without a note acceptor takes no deposits');
+});
+
+test('a note acceptor: its port, the notes it takes (the five Canadian notes unless said) and its cashbox size', (t) => {
+  const config = parseKioskConfig({ ...valid, devices: { ...valid.devices, noteAcceptor: { kind: 'serial', path: '/dev/atm/note-acceptor' } } });
+  t.deepEqual(config.devices.noteAcceptor, { kind: 'serial', path: '/dev/atm/note-acceptor', baudRate: 9600 });
+  t.deepEqual(config.noteAcceptorCents, [500, 1_000, 2_000, 5_000, 10_000]);
+  t.is(config.cashboxCapacityNotes, 1_000);
+  const simulated = parseKioskConfig({ ...valid, devices: { ...valid.devices, noteAcceptor: { kind: 'simulated' } }, noteAcceptorCents: [2_000, 5_000], cashboxCapacityNotes: 600 });
+  t.deepEqual(simulated.noteAcceptorCents, [2_000, 5_000]);
+  t.is(simulated.cashboxCapacityNotes, 600);
 });
 
 test('errors name the field that is wrong', (t) => {
@@ -42,6 +53,10 @@ test('errors name the field that is wrong', (t) => {
     [{ ...valid, cassettes: [{ denominationCents: 20.5, count: 1 }] }, /cassettes\.0\.denominationCents/],
     [{ ...valid, timeouts: { idleMs: 30_000, idleWarningMs: 30_000 } }, /timeouts\.idleWarningMs: must be shorter/],
     [{ ...valid, extra: true }, /Unrecognized key/],
+    [{ ...valid, noteAcceptorCents: [2_000, 2_000] }, /noteAcceptorCents: each note once/],
+    [{ ...valid, noteAcceptorCents: [] }, /noteAcceptorCents:/],
+    [{ ...valid, noteAcceptorCents: [150_000] }, /noteAcceptorCents\.0/],
+    [{ ...valid, devices: { ...valid.devices, noteAcceptor: { kind: 'serial' } } }, /devices\.noteAcceptor\.path/],
   ];
   for (const [document, message] of cases) {
     const error = t.throws(() => parseKioskConfig(document, 'kiosk.json'), { instanceOf: KioskConfigError });

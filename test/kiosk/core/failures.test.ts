@@ -152,8 +152,7 @@ test('a printer out of paper: no receipt is offered, and one that runs out at pr
   await rig.waitFor((s) => s.screen === 'welcome' && !s.receiptAvailable);
   t.deepEqual(rig.kiosk.snapshot().outOfServiceReasons, [], 'the printer is not required to serve customers');
   await rig.kiosk.beginPasswordSignIn('kate', PASSWORD);
-  await rig.kiosk.selectMenu('deposit');
-  await rig.kiosk.deposit(1_000);
+  await rig.depositNotes([1_000]);
   t.false(rig.kiosk.snapshot().receiptAvailable);
   await rig.kiosk.chooseReceipt(true);
   t.is(rig.lastGoodbye()?.notice?.code, 'RECEIPT_UNAVAILABLE');
@@ -161,8 +160,7 @@ test('a printer out of paper: no receipt is offered, and one that runs out at pr
   rig.printer.setPaper('ok');
   await rig.waitFor((s) => s.screen === 'welcome' && s.receiptAvailable);
   await rig.kiosk.beginPasswordSignIn('kate', PASSWORD);
-  await rig.kiosk.selectMenu('deposit');
-  await rig.kiosk.deposit(1_000);
+  await rig.depositNotes([1_000]);
   rig.printer.setPaper('out');
   await rig.kiosk.chooseReceipt(true);
   t.is(rig.lastGoodbye()?.notice?.code, 'PRINTER_OUT_OF_PAPER');
@@ -278,7 +276,8 @@ test('inactivity warns, a touch keeps the session, and more inactivity ends it a
   t.is(ended.notice?.code, 'TIMEOUT');
   t.is(ended.customer, undefined);
   clock.advance(50);
-  t.is(rig.kiosk.snapshot().screen, 'welcome');
+  // Welcome follows goodbye once the host has answered the sign-out (at most SIGNOUT_TIMEOUT_MS).
+  await rig.waitFor((s) => s.screen === 'welcome', 5_000);
 });
 
 test('cancel at the PIN step disarms the PIN pad and ends the session', async (t) => {
@@ -343,21 +342,23 @@ test('a dispense response lost on the line: the kiosk learns from the dispenser 
   await ledgerWhole(t, rig.host);
 });
 
-test('a deposit the host never answers ends the session as unconfirmed, not as failed, and is never made twice', async (t) => {
-  // The host takes the deposit and never answers (it hangs, or the answer is lost on the way back). Stopping
-  // the host instead raced the kiosk: seeing the connection drop first, it ends the session before the
-  // deposit is asked for (that case has its own test above).
+test('a deposit commit the host never answers: the customer is told it will be credited, and recovery credits it once with the same request id', async (t) => {
+  // The host takes the commit and does not answer until the kiosk has given up (a host stalled on its disk).
   const operations = createHostOperations({ scryptCost: FAST_SCRYPT });
-  const depositRequestIds: string[] = [];
+  const commitRequestIds: string[] = [];
   let hang = false;
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
   const rig = await startKioskRig({
-    kioskOptions: { customerRequestDeadlineMs: 1_500 },
+    kioskOptions: { depositDeadlines: { commitDeadlineMs: 1_500 } },
     operations: {
       ...operations,
-      deposit: (ctx, body) => {
-        if (!hang) return operations.deposit!(ctx, body);
-        depositRequestIds.push(ctx.requestId);
-        return new Promise(() => {});
+      'deposit.commit': async (ctx, body) => {
+        if (hang) {
+          commitRequestIds.push(ctx.requestId);
+          await released;
+        }
+        return operations['deposit.commit']!(ctx, body);
       },
     },
   });
@@ -365,12 +366,20 @@ test('a deposit the host never answers ends the session as unconfirmed, not as f
   const customer = await rig.customer('ursula', 10_000);
   await signInWithPassword(rig, 'ursula');
   await rig.kiosk.selectMenu('deposit');
+  await rig.kiosk.beginDeposit();
+  await rig.insertNotes([2_000, 500]);
   hang = true;
-  await rig.kiosk.deposit(2_500);
-  t.is(rig.lastGoodbye()?.notice?.code, 'UNCONFIRMED');
+  await rig.kiosk.depositDone();
+  t.deepEqual(rig.lastGoodbye()?.notice, { code: 'DEPOSIT_UNCONFIRMED', amountCents: 2_500 });
   t.is(rig.lastGoodbye()?.customer, undefined);
-  await rig.waitFor((s) => s.screen === 'welcome', 15_000);
-  t.true(depositRequestIds.length >= 1, 'the host received the deposit');
-  t.is(new Set(depositRequestIds).size, 1, 'every send of it carried the one request id, so a host can make it at most once');
-  t.is(await balanceOf(rig, 'ursula', customer.accountId), 10_000, 'the host never answered, so nothing was made');
+  t.true(commitRequestIds.length >= 1, 'the host received the commit');
+  t.is(await balanceOf(rig, 'ursula', customer.accountId), 10_000, 'the host never answered, so nothing was credited');
+  t.false(rig.kiosk.snapshot().depositAvailable, 'no deposit while one is unfinished');
+  // The host answers again: recovery commits the same notes with the same request id, once.
+  hang = false;
+  release();
+  await rig.waitFor((s) => s.depositAvailable && s.screen === 'welcome', 15_000);
+  t.is(await balanceOf(rig, 'ursula', customer.accountId), 12_500);
+  t.is(new Set(commitRequestIds).size, 1, 'every send of the commit carried the one request id');
+  await ledgerWhole(t, rig.host);
 });

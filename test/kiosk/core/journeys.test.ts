@@ -8,7 +8,7 @@ import { addCustomer, openAccount } from '../../../bank-host/customers/admin.js'
 import { createBankingOperations } from '../../../bank-host/operations/banking.js';
 import { parseKioskConfig } from '../../../kiosk/core/config.js';
 import { KioskCommandError, KioskController } from '../../../kiosk/core/kiosk.js';
-import { startTestHost } from '../../helpers/host.js';
+import { eventually, startTestHost } from '../../helpers/host.js';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
 import { startKioskRig, CASSETTES, FAST_SCRYPT, PASSWORD, KIOSK_ID, type KioskRig } from './kiosk-rig.js';
@@ -84,11 +84,10 @@ test('username and password: balance, deposit, history, transfer between own acc
   t.is(s.view?.kind === 'balance' ? s.view.account.balanceCents : -1, 10_000);
   await rig.kiosk.selectMenu('menu');
 
-  await rig.kiosk.selectMenu('deposit');
-  await rig.kiosk.deposit(2_500);
-  s = rig.kiosk.snapshot();
+  s = await rig.depositNotes([2_000, 500]);
   t.is(s.screen, 'receipt');
   t.is(s.view?.kind === 'deposit' ? s.view.account.balanceCents : -1, 12_500);
+  t.is(s.view?.kind === 'deposit' ? s.view.creditedCents : -1, 2_500);
   await rig.kiosk.chooseReceipt(false);
   t.is(rig.lastGoodbye()?.customer, undefined);
   t.is(rig.printer.receipts.length, 0);
@@ -143,7 +142,7 @@ test('a kiosk configured with simulated devices runs the real drivers over its o
     port: host.port,
     kSharedFile: 'unused',
     journalDir,
-    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' }, noteAcceptor: { kind: 'simulated' } },
     cassettes: CASSETTES,
   });
   const kiosk = new KioskController({ config, kShared, deviceCheckIntervalMs: 200 });
@@ -158,7 +157,10 @@ test('a kiosk configured with simulated devices runs the real drivers over its o
   t.true(kiosk.snapshot().onScreenPinPad);
   await kiosk.beginPasswordSignIn('demo', PASSWORD);
   await kiosk.selectMenu('deposit');
-  await kiosk.deposit(10_000, added.accountId);
+  await kiosk.beginDeposit(added.accountId);
+  t.is(kiosk.simulators.noteAcceptorSimulator?.insertNote(10_000), 'escrow');
+  t.true(await eventually(() => { const view = kiosk.snapshot().view; return view?.kind === 'deposit-counting' && view.totalCents === 10_000 && !view.counting; }, 10_000));
+  await kiosk.depositDone();
   await kiosk.chooseReceipt(true);
   t.true((kiosk.simulators.printerSimulator?.receipts.at(-1) ?? []).join('\n').includes('DEPOSIT $100.00'));
   t.throws(() => kiosk.pinPadPress(1), { message: /not possible on the goodbye screen/ });
@@ -194,8 +196,15 @@ test("the history screen's activity view lists the customer's own actions, failu
 
   await rig.kiosk.beginPasswordSignIn('una', PASSWORD);
   await rig.kiosk.selectMenu('withdraw');
-  await rig.kiosk.withdraw(4_000); // more than she has
-  t.is(rig.kiosk.snapshot().notice?.code, 'INSUFFICIENT_FUNDS');
+  await rig.kiosk.withdraw(4_000); // more than she has: refused at the kiosk, nothing sent
+  t.deepEqual(rig.kiosk.snapshot().notice, { code: 'INSUFFICIENT_FUNDS', amountCents: 3_000, requestedCents: 4_000 });
+  // Meanwhile another kiosk holds $20 of her $30: the kiosk's figure is out of date, and the host refuses.
+  const elsewhere = await rig.host.connectedClient('kiosk-elsewhere');
+  await elsewhere.request('signin.password', { username: 'una', password: PASSWORD });
+  await elsewhere.request('withdraw.authorize', { accountId: una.accountId, amountCents: 2_000 });
+  elsewhere.close();
+  await rig.kiosk.withdraw(2_000);
+  t.deepEqual(rig.kiosk.snapshot().notice, { code: 'INSUFFICIENT_FUNDS', amountCents: 1_000, requestedCents: 2_000 }, 'the refusal names what is available now');
   await rig.kiosk.selectMenu('menu');
   await rig.kiosk.selectMenu('history');
   await rig.kiosk.activity({});
@@ -203,10 +212,13 @@ test("the history screen's activity view lists the customer's own actions, failu
   t.is(s.screen, 'history');
   if (s.view?.kind !== 'activity') return t.fail(JSON.stringify(s.view));
   const actions = s.view.entries.map((e) => `${e.action}:${e.outcome}${e.reason ? `:${e.reason}` : ''}`);
-  t.deepEqual(actions.slice(0, 3), ['history:ok', 'withdraw.authorize:failed:INSUFFICIENT_FUNDS', 'signin.password:ok'], actions.join(', '));
-  const failed = s.view.entries[1]!;
-  t.is(failed.amountCents, 4_000);
-  t.is(failed.line.split(' | ')[1], 'withdraw $40.00 failed - insufficient funds');
+  t.is(actions[0], 'history:ok', actions.join(', '));
+  const failed = s.view.entries.find((e) => e.action === 'withdraw.authorize' && e.outcome === 'failed');
+  if (!failed) return t.fail(actions.join(', '));
+  t.is(failed.reason, 'INSUFFICIENT_FUNDS');
+  t.is(failed.amountCents, 2_000);
+  t.is(failed.line.split(' | ')[1], 'withdraw $20.00 failed - insufficient funds');
+  t.false(s.view.entries.some((e) => e.amountCents === 4_000), 'the amount refused at the kiosk never reached the host');
   t.true(s.view.entries.every((e) => e.line.startsWith(`${una.customerId} | `)), 'only her own records');
   t.true(s.view.entries.length <= 6, 'one screen-sized page');
 

@@ -1,5 +1,5 @@
-// A kiosk under test: a real bank host on loopback, the dispenser and printer simulators on socat pty
-// pairs driven by the real serial drivers, the HID simulators (real report bytes) for card and PIN, and
+// A kiosk under test: a real bank host on loopback, the dispenser, printer and note acceptor simulators
+// on socat pty pairs driven by the real serial drivers, the HID simulators (real report bytes) for card and PIN, and
 // a KioskController assembled from a validated configuration.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,13 +11,14 @@ import { createHostOperations } from '../../../bank-host/operations/table.js';
 import type { OperationTable } from '../../../bank-host/operations/context.js';
 import { SimulatedCardReader } from '../../../kiosk/devices/card-reader/card-reader-simulator.js';
 import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.js';
+import { NoteAcceptorSimulator } from '../../../kiosk/devices/note-acceptor/simulator.js';
 import { SimulatedPinPad, type PinPadKey } from '../../../kiosk/devices/pin-pad/pin-pad-simulator.js';
 import { PrinterSimulator } from '../../../kiosk/devices/printer/simulator.js';
 import { openPtyPair, type PtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
 import { parseKioskConfig, type KioskConfigInput } from '../../../kiosk/core/config.js';
 import { KioskController, type KioskControllerOptions } from '../../../kiosk/core/kiosk.js';
 import type { KioskSnapshot } from '../../../kiosk/core/ui-contract.js';
-import { startTestHost, type TestHost } from '../../helpers/host.js';
+import { clientDeposit, startTestHost, type TestHost } from '../../helpers/host.js';
 import { createLogger, silentLogger } from '../../../protocol/log.js';
 
 /** KIOSK_TEST_LOG=1 prints host and kiosk logs while debugging a test. */
@@ -37,14 +38,22 @@ export interface KioskRig {
   readonly kiosk: KioskController;
   readonly dispenser: DispenserSimulator;
   readonly printer: PrinterSimulator;
+  /** The note acceptor's simulator (the kiosk's acceptor is the real driver on its pty). */
+  readonly acceptor: NoteAcceptorSimulator;
   readonly journalDir: string;
   readonly cardReader: SimulatedCardReader;
   readonly pinPad: SimulatedPinPad;
-  /** A customer with a card and `fundedCents` in their account. */
+  /** A customer with a card and `fundedCents` (whole dollars, deposited as notes by a teller kiosk) in
+   *  their account. */
   customer(username: string, fundedCents: number, scryptCost?: ScryptCost): Promise<IssuedCard & { username: string; accountId: string }>;
   waitFor(predicate: (s: KioskSnapshot) => boolean, timeoutMs?: number): Promise<KioskSnapshot>;
   /** The last goodbye screen shown (it lasts only `goodbyeMs`, so tests read it from here). */
   lastGoodbye(): KioskSnapshot | undefined;
+  /** On the deposit screen with a deposit open: inserts each note into the acceptor simulator and waits
+   *  until the kiosk has counted it. */
+  insertNotes(valuesCents: readonly number[]): Promise<KioskSnapshot>;
+  /** From the menu: deposit these notes into the customer's first account (or `accountId`) and press Done. */
+  depositNotes(valuesCents: readonly number[], accountId?: string): Promise<KioskSnapshot>;
   swipe(card: { pan: string; expiresYm: string }): void;
   typePin(pin: string, ...extra: PinPadKey[]): void;
   /** A fresh controller on the same host, devices and journal (a restarted kiosk). */
@@ -68,9 +77,20 @@ export interface KioskRigOptions {
   readonly pinPad?: 'simulated' | 'on-screen';
   /** Time the dispenser simulator takes per note (default 0: instant). */
   readonly dispenserNoteIntervalMs?: number;
+  /** A kiosk with no note acceptor configured (the simulator still runs, unconnected). */
+  readonly withoutNoteAcceptor?: boolean;
 }
 
-export function kioskConfigFor(port: number, journalDir: string, dispenserPath: string, printerPath: string, overrides: Partial<KioskConfigInput> = {}, baudRate = 115_200, pinPad: 'simulated' | 'on-screen' = 'simulated') {
+export function kioskConfigFor(
+  port: number,
+  journalDir: string,
+  dispenserPath: string,
+  printerPath: string,
+  overrides: Partial<KioskConfigInput> = {},
+  baudRate = 115_200,
+  pinPad: 'simulated' | 'on-screen' = 'simulated',
+  noteAcceptorPath?: string,
+) {
   return parseKioskConfig({
     deviceId: KIOSK_ID,
     host: '127.0.0.1',
@@ -82,6 +102,7 @@ export function kioskConfigFor(port: number, journalDir: string, dispenserPath: 
       pinPad: { kind: pinPad },
       dispenser: { kind: 'serial', path: dispenserPath, baudRate },
       printer: { kind: 'serial', path: printerPath, baudRate },
+      ...(noteAcceptorPath ? { noteAcceptor: { kind: 'serial', path: noteAcceptorPath, baudRate } } : {}),
     },
     cassettes: CASSETTES,
     timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: 50 },
@@ -95,7 +116,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     (await startTestHost({ log: testLog.child({ side: 'host' }), operations: options.operations ?? createHostOperations({ scryptCost: FAST_SCRYPT }), config: { registrationEnabled: true, ...options.hostConfig } }));
   const kShared = options.kShared ?? (await host.addDevice(KIOSK_ID));
   const journalDir = options.journalDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kiosk-journal-')));
-  const pairs: PtyPair[] = [await openPtyPair(), await openPtyPair()];
+  const pairs: PtyPair[] = [await openPtyPair(), await openPtyPair(), await openPtyPair()];
   const dispenser = await DispenserSimulator.start({
     path: pairs[0]!.devicePath,
     cassettes: CASSETTES.map((c) => ({ ...c })),
@@ -103,7 +124,17 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     ...(options.dispenserNoteIntervalMs !== undefined ? { noteIntervalMs: options.dispenserNoteIntervalMs } : {}),
   });
   const printer = await PrinterSimulator.start({ path: pairs[1]!.devicePath, baudRate: options.baudRate ?? 115_200 });
-  const config = kioskConfigFor(host.port, journalDir, pairs[0]!.hostPath, pairs[1]!.hostPath, options.config, options.baudRate, options.pinPad);
+  const acceptor = await NoteAcceptorSimulator.start({ path: pairs[2]!.devicePath, baudRate: options.baudRate ?? 115_200 });
+  const config = kioskConfigFor(
+    host.port,
+    journalDir,
+    pairs[0]!.hostPath,
+    pairs[1]!.hostPath,
+    options.config,
+    options.baudRate,
+    options.pinPad,
+    options.withoutNoteAcceptor ? undefined : pairs[2]!.hostPath,
+  );
   const makeKiosk = (extra: Partial<KioskControllerOptions> = {}) =>
     new KioskController({
       config,
@@ -131,6 +162,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     },
     dispenser,
     printer,
+    acceptor,
     journalDir,
     get cardReader() {
       return kiosk.devices.cardReader as SimulatedCardReader;
@@ -145,7 +177,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       if (fundedCents > 0) {
         const teller = await host.connectedClient(`teller-${username}`);
         await teller.request('signin.password', { username, password: PASSWORD });
-        await teller.request('deposit', { accountId: added.accountId, amountCents: fundedCents });
+        await clientDeposit(teller, added.accountId, fundedCents);
         teller.close();
       }
       return { ...card, username, accountId: added.accountId };
@@ -168,6 +200,24 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       });
     },
     lastGoodbye: () => lastGoodbye,
+    async insertNotes(valuesCents) {
+      let snapshot = kiosk.snapshot();
+      for (const valueCents of valuesCents) {
+        const before = snapshot.view?.kind === 'deposit-counting' ? snapshot.view.totalCents : 0;
+        const taken = acceptor.insertNote(valueCents);
+        if (taken !== 'escrow') throw new Error(`the acceptor did not hold the ${valueCents}-cent note: ${taken}`);
+        snapshot = await rig.waitFor((s) => s.view?.kind === 'deposit-counting' && s.view.totalCents === before + valueCents && !s.view.counting);
+      }
+      return snapshot;
+    },
+    async depositNotes(valuesCents, accountId) {
+      await kiosk.selectMenu('deposit');
+      await kiosk.beginDeposit(accountId);
+      if (kiosk.snapshot().view?.kind !== 'deposit-counting') throw new Error(`no deposit opened: ${JSON.stringify(kiosk.snapshot())}`);
+      await rig.insertNotes(valuesCents);
+      await kiosk.depositDone();
+      return kiosk.snapshot();
+    },
     swipe(card) {
       const [year, month] = card.expiresYm.split('-').map(Number) as [number, number];
       rig.cardReader.swipe({ pan: card.pan, expiry: { year, month } });
@@ -185,6 +235,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       await kiosk.stop();
       await dispenser.stop();
       await printer.stop();
+      await acceptor.stop();
       for (const pair of pairs) await pair.close();
       if (!options.host) await host.close();
       if (!options.journalDir) await rm(journalDir, { recursive: true, force: true });

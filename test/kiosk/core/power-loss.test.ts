@@ -12,12 +12,12 @@ import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
 import { createBankingOperations } from '../../../bank-host/operations/banking.js';
 import { KioskController } from '../../../kiosk/core/kiosk.js';
-import { WithdrawalJournal } from '../../../kiosk/core/journal.js';
+import { KioskJournal } from '../../../kiosk/core/journal.js';
 import { WITHDRAWAL_CRASH_POINTS, type WithdrawalCrashPoint } from '../../../kiosk/core/withdrawal.js';
 import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.js';
 import { PrinterSimulator } from '../../../kiosk/devices/printer/simulator.js';
 import { openPtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
-import { startTestHost } from '../../helpers/host.js';
+import { clientDeposit, startTestHost } from '../../helpers/host.js';
 import { recordScenarioResult } from '../../reliability/results.js';
 import { CASSETTES, FAST_SCRYPT, KIOSK_ID, PASSWORD, kioskConfigFor } from './kiosk-rig.js';
 import { POWER_LOSS_PARAMS_ENV, type PowerLossParams } from './power-loss-kiosk.js';
@@ -66,7 +66,7 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
     const customer = await addCustomer(services, 'dana', PASSWORD, { scryptCost: FAST_SCRYPT });
     const teller = await host.connectedClient('teller-dana');
     await teller.request('signin.password', { username: 'dana', password: PASSWORD });
-    await teller.request('deposit', { accountId: customer.accountId, amountCents: FUNDED_CENTS });
+    await clientDeposit(teller, customer.accountId, FUNDED_CENTS);
 
     const config = kioskConfigFor(host.port, journalDir, dispenserPair.hostPath, printerPair.hostPath);
     const run = await runUntilKilled({ config, kSharedHex: kShared.toString('hex'), username: 'dana', password: PASSWORD, amountCents: AMOUNT_CENTS, crashAt });
@@ -74,8 +74,8 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
 
     const dispensedCents = dispenser.lifetimeDispensed.reduce((sum, n, i) => sum + n * CASSETTES[i]!.denominationCents, 0);
     t.is(dispensedCents, NOTES_OUT.has(crashAt) ? AMOUNT_CENTS : 0);
-    const before = await WithdrawalJournal.open(journalDir);
-    const unfinishedBefore = before.unfinished().length;
+    const before = await KioskJournal.open(journalDir);
+    const unfinishedBefore = before.unfinishedWithdrawals().length;
     await before.close();
     t.is(unfinishedBefore, 1, 'the killed kiosk left its withdrawal unfinished in the journal');
 

@@ -1,6 +1,6 @@
 // What the customer sees when things go wrong, in Debian's Chromium against a real bank host: card and
-// PIN from the HID simulators' report bytes, three wrong PINs, insufficient funds, the bank host going
-// away and coming back, and a customer who walks off.
+// PIN from the HID simulators' report bytes, three wrong PINs, the withdrawal limits on the amount screen,
+// the bank host going away and coming back, and a customer who walks off.
 import test from 'ava';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
@@ -97,10 +97,15 @@ test('three wrong PINs block the card and the screen says to contact the bank', 
   t.deepEqual(ui.consoleProblems, []);
 });
 
-test('insufficient funds: the withdraw screen says so and no cash moves', async (t) => {
-  const ui = await startUiRig({ prefix: 'funds', pinPad: 'on-screen', log: (line) => t.log(line) });
+test('every amount outside a limit is answered on the amount screen with the limit, before anything is sent; a refusal after a race too', async (t) => {
+  const ui = await startUiRig({
+    prefix: 'limits',
+    pinPad: 'on-screen',
+    hostConfig: { maxWithdrawalCents: 100_000, dailyWithdrawalLimitCents: 60_000 },
+    log: (line) => t.log(line),
+  });
   t.teardown(() => ui.close());
-  const customer = await ui.kiosk.customer('fiona', 3_000);
+  const customer = await ui.kiosk.customer('fiona', 50_000);
   await ui.screen('welcome');
   await ui.tap('[data-action="language-en"]');
   await ui.tap('[data-action="use-card"]');
@@ -112,16 +117,47 @@ test('insufficient funds: the withdraw screen says so and no cash moves', async 
   await ui.screen('menu');
   await ui.tap('[data-action="menu-withdraw"]');
   await ui.screen('withdraw');
-  await ui.tap('[data-fast-cash="4000"]');
+  await ui.tap('[data-action="other-amount"]');
+  // What may be taken today: the smaller of the daily limit left ($600) and what is available ($500).
+  t.is(await ui.page.getByTestId('withdraw-remaining').innerText(), 'You can withdraw up to $500.00 today.');
+  const answer = async (digits: string, expected: string) => {
+    await ui.tap('.keypad .key-word'); // Clear
+    await ui.typeOnKeypad(digits);
+    await ui.tap('[data-action="amount-next"]');
+    t.is(await noticeText(ui), expected, `$${digits}`);
+    t.is(await ui.page.locator('[data-action="confirm"]').count(), 0, 'no confirmation for an amount outside a limit');
+  };
+  await answer('9999999', 'The most you can withdraw at one time is $1,000.00.');
+  await answer('700', 'That is above your daily limit: you can withdraw up to $600.00 more today.');
+  await answer('550', 'There is not enough money in this account: $500.00 is available.');
+  await answer('30', 'This machine pays in $20 and $50 notes. Choose an amount it can make.');
+  await ui.check(t, 'limit-not-payable');
+  // Changing the amount takes the answer away: no stale error from the last try.
+  await ui.typeOnKeypad('0');
+  t.is(await ui.page.locator('[data-notice]').count(), 0);
+  t.deepEqual(ui.kiosk.dispenser.lifetimeDispensed, [0, 0]);
+
+  // Another kiosk holds $200 of her $500 while she types: the host refuses, and she is back on the amount
+  // she typed with what is available now.
+  const elsewhere = await ui.kiosk.host.connectedClient('kiosk-elsewhere');
+  await elsewhere.request('signin.password', { username: 'fiona', password: PASSWORD });
+  await elsewhere.request('withdraw.authorize', { accountId: customer.accountId, amountCents: 20_000 });
+  elsewhere.close();
+  await ui.tap('.keypad .key-word');
+  await ui.typeOnKeypad('400');
+  await ui.tap('[data-action="amount-next"]');
   await ui.tap('[data-action="confirm"]');
   await ui.screen('withdraw', (s) => s.notice?.code === 'INSUFFICIENT_FUNDS');
-  t.is(await noticeText(ui), 'There is not enough money in this account. ($40.00)');
-  await ui.check(t, 'insufficient-funds');
+  await ui.page.waitForSelector('[data-notice="INSUFFICIENT_FUNDS"]');
+  t.is(await noticeText(ui), 'There is not enough money in this account: $300.00 is available.');
+  t.regex(await ui.page.locator('.amount-display').innerText(), /\$400\.00/);
+  await ui.check(t, 'limit-after-race');
+  await ui.tap('[data-action="back"]');
+  t.is(await ui.page.locator('[data-notice]').count(), 0, 'the refusal stays with the amount it was for');
   t.deepEqual(ui.kiosk.dispenser.lifetimeDispensed, [0, 0]);
   await ui.tap('[data-action="cancel"]');
   await ui.screen('goodbye');
-  t.is(await balanceOf(ui.kiosk.host, 'fiona', customer.accountId), 3_000);
-  await assertBooksBalance(t, ui);
+  t.is(await balanceOf(ui.kiosk.host, 'fiona', customer.accountId), 50_000);
   t.deepEqual(ui.consoleProblems, []);
 });
 
