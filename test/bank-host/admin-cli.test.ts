@@ -9,6 +9,7 @@ import { ChannelClient } from '../../protocol/client.js';
 import { createLogger } from '../../protocol/log.js';
 import { clientDeposit, startTestHost, type TestHost } from '../helpers/host.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
+import { parseKeyTransport } from '../../protocol/key-transport.js';
 
 interface Run {
   code: number;
@@ -85,11 +86,14 @@ async function runEveryOperatorCommand(
   const secondKey = path.join(dir, `${device}-2.key`);
   t.regex(await ok(['device', 'add', device, '--key-out', firstKey]), new RegExp(`added ${device}\tactive\tkey v1`));
   t.is((await stat(firstKey)).mode & 0o777, 0o600);
-  const firstHex = (await readFile(firstKey, 'utf8')).trim();
-  t.regex(firstHex, /^[0-9a-f]{64}$/);
+  const firstTransport = await parseKeyTransport(await readFile(firstKey, 'utf8'));
+  t.like(firstTransport, { deviceId: device, keyVersion: 1 });
+  const firstHex = firstTransport.key.toString('hex');
   t.regex(await ok(['device', 'list']), new RegExp(`${device}\tactive`));
   t.regex(await ok(['device', 'rotate', device, '--key-out', secondKey]), new RegExp(`rotated ${device}\tactive\tkey v2`));
-  const secondHex = (await readFile(secondKey, 'utf8')).trim();
+  const secondTransport = await parseKeyTransport(await readFile(secondKey, 'utf8'));
+  t.like(secondTransport, { deviceId: device, keyVersion: 2 });
+  const secondHex = secondTransport.key.toString('hex');
   t.not(secondHex, firstHex);
   t.regex(await ok(['device', 'revoke', device]), new RegExp(`revoked ${device}\trevoked`));
   const devices = JSON.parse(await ok(['device', 'list', '--json'])).devices as { deviceId: string; status: string }[];
@@ -173,8 +177,9 @@ test('a device added through the admin socket connects with the key file at once
     const keyFile = path.join(dir, 'live-kiosk.key');
     const added = await cli(['device', 'add', 'kiosk-live-key', '--key-out', keyFile, '--admin-socket', h.adminSocket]);
     t.is(added.code, 0, added.err);
-    t.false(added.out.includes((await readFile(keyFile, 'utf8')).trim()), 'the key is never printed');
-    const client = h.client('kiosk-live-key', Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'hex'));
+    const transported = await parseKeyTransport(await readFile(keyFile, 'utf8'));
+    t.false(added.out.includes(transported.key.toString('hex')), 'the key is never printed');
+    const client = h.client('kiosk-live-key', transported.key);
     client.start();
     await client.waitConnected(3_000);
     t.truthy(await client.request('ping', {}));

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ChannelClient } from '../../protocol/client.js';
+import { parseKeyTransport } from '../../protocol/key-transport.js';
 
 let dir: string;
 let cli: string;
@@ -47,7 +48,7 @@ test('the compiled host serves kiosks from systemd-style directories and stops c
     const serving = stdout.split('\n').map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === 'bank host serving');
     t.truthy(serving, `no serving line; stdout: ${stdout} stderr: ${stderr}`);
     const port = Number(String(serving.listen).split(':').pop());
-    const kShared = Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'hex');
+    const kShared = (await parseKeyTransport(await readFile(keyFile, 'utf8'))).key;
     const client = new ChannelClient({ host: '127.0.0.1', port, deviceId: 'kiosk-proc', kShared });
     client.start();
     await client.waitConnected(5_000);
