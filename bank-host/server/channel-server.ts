@@ -377,7 +377,8 @@ function classifyHandshakeFailure(error: Error & { code?: string }, attempt: Psk
 
 function classifyRecordFailure(error: Error & { code?: string }): RecordFailureReason | undefined {
   const code = error.code ?? '';
-  if (/^ERR_SSL_(SSLV3|TLSV1)_ALERT_/.test(code)) return 'peer-alert';
+  // OpenSSL 3.5 (Node 24) names alerts ERR_SSL_SSL/TLS_ALERT_…, 3.0 ERR_SSL_SSLV3_ALERT_… or TLSV1_ALERT_….
+  if (/^ERR_SSL_(SSLV3|TLSV1|SSL\/TLS)_ALERT_/.test(code)) return 'peer-alert';
   if (/DECRYPTION_FAILED|BAD_RECORD_MAC/.test(code)) return 'bad-record';
   if (code.startsWith('ERR_SSL_')) return 'tls-error';
   return undefined;

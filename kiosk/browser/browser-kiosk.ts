@@ -4,7 +4,7 @@
 // IPC layer calls). Playwright only launches the window and injects `window.atm`; nothing here is part of
 // the packaged kiosk.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,10 +58,14 @@ export function displayName(env: NodeJS.ProcessEnv = process.env): string | unde
 /** The Electron binary the `electron` package downloaded, when it could (it cannot where there is no
  *  route to its download site). */
 export async function electronBinary(): Promise<string | undefined> {
+  // Not `require('electron')`: since Electron 45 that starts a blocking download of the binary when it is
+  // missing. The package's own record of its binary (path.txt, written by its install) is read instead.
   try {
     const { createRequire } = await import('node:module');
-    const binary = createRequire(import.meta.url)('electron') as unknown;
-    return typeof binary === 'string' && existsSync(binary) ? binary : undefined;
+    const packageDir = path.dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+    const relative = (await readFile(path.join(packageDir, 'path.txt'), 'utf8')).trim();
+    const binary = path.join(packageDir, 'dist', relative);
+    return relative !== '' && existsSync(binary) ? binary : undefined;
   } catch {
     return undefined;
   }

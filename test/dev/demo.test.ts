@@ -82,7 +82,7 @@ test('npm start: demo host, customer and card, the kiosk UI in Chromium, Ctrl-C,
   t.is(username, 'demo');
   t.regex(pan, /^\d{16}$/);
   t.regex(pin, /^\d{4,12}$/);
-  await first.waitFor(/kiosk UI: \/usr\/bin\/chromium app window \(Electron is not installed here\), through the preload bridge/, 60_000);
+  await first.waitFor(/kiosk UI: \/usr\/bin\/chromium kiosk window, fullscreen \(Electron is not installed here\), through the preload bridge/, 60_000);
   await first.waitFor(/"msg":"device connected","deviceId":"demo-kiosk"/);
 
   // Secrets on disk are owner-only; the demo kiosk's key works over the real channel.
