@@ -1,8 +1,8 @@
 // `npm start`: the whole product on this machine. Creates demo keys and a demo database under ./demo
 // (owner-only), starts the bank host on loopback, enrolls a demo kiosk, creates a demo customer with a card
 // and some money, prints how to sign in, and opens the kiosk UI with simulated devices: in Electron when
-// its binary is installed, otherwise in Chromium or Chrome as an app window through the same preload
-// bridge. With no display it says so and keeps the bank host running. Ctrl-C stops everything.
+// its binary is installed, otherwise in Chromium or Chrome as a fullscreen kiosk window through the same
+// preload bridge. With no display it says so and keeps the bank host running. Ctrl-C stops everything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -231,7 +231,7 @@ async function startDemoKiosk(configFile: string, credentials: DemoCredentials, 
   }
   let stopping = false;
   if (browser) {
-    say(`kiosk UI: ${window.browserPath} app window (Electron is not installed here), through the preload bridge`);
+    say(`kiosk UI: ${window.browserPath} kiosk window, fullscreen (Electron is not installed here), through the preload bridge; Alt+F4 closes it`);
     void browser.closed.then(() => stopping || say('the kiosk window was closed; the bank host keeps running (Ctrl-C to stop)'));
   }
   const stopConsole = deviceConsole(controller, credentials);

@@ -13,8 +13,9 @@ import { buildRendererInto, displayName, findBrowser, openBrowserKiosk } from '.
 const USAGE = `usage: npm run kiosk:browser -- --config FILE [--browser PATH]
 
 Runs the kiosk described by FILE (kiosk.json: device id, bank host, K_SHARED file, devices) with its UI
-in a Chromium or Chrome app window instead of Electron. Devices of kind "simulated" are simulated (the
-serial ones need socat); real ones are opened as configured. Ctrl-C stops the kiosk.
+in a Chromium or Chrome kiosk window (fullscreen, no browser controls) instead of Electron. Devices of
+kind "simulated" are simulated (the serial ones need socat); real ones are opened as configured. Ctrl-C
+here, or Alt+F4 on the kiosk window, stops the kiosk.
 
   --config FILE    the kiosk configuration (required)
   --browser PATH   the browser to use (default: the first of chromium, chromium-browser, google-chrome)

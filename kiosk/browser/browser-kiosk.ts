@@ -1,4 +1,4 @@
-// The kiosk UI in a Chromium or Chrome app window instead of Electron: for `npm start` on a machine
+// The kiosk UI in a Chromium or Chrome kiosk window instead of Electron: for `npm start` on a machine
 // without the Electron binary, and for a technician's laptop. The renderer is built with Vite, served on
 // loopback, and bound to the kiosk controller through the browser bridge (the same handlers the Electron
 // IPC layer calls). Playwright only launches the window and injects `window.atm`; nothing here is part of
@@ -18,8 +18,33 @@ const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Where Debian, Ubuntu and Google install their browsers, in the order we prefer them. */
 export const BROWSER_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome-stable', '/usr/bin/google-chrome'] as const;
 
-/** The kiosk's own screen size; the window opens at this size so the layout is the kiosk's. */
-export const KIOSK_WINDOW_SIZE = { width: 800, height: 480 } as const;
+/** How the browser is started: a kiosk window, as the customer would see it. Each switch is here for
+ *  what the screen shows (test/kiosk/ui/kiosk-window.test.ts proves it with a capture of the X screen):
+ *  - `--kiosk`: fullscreen with no tab strip, address bar, window frame or menu. On X11 the window
+ *    manager makes it exactly the screen (Chromium never sizes a window to the screen by itself: it keeps
+ *    it a pixel smaller so a window manager does not mistake it for fullscreen, so an X server without a
+ *    window manager leaves a kiosk window short of the screen's edges);
+ *  - `--window-position=0,0`: the top-left corner, where fullscreen puts it anyway;
+ *  - `--test-type`: Chromium adds none of its startup infobars, among them "You are using an unsupported
+ *    command-line flag: --no-sandbox", which it shows to whoever stands at the screen otherwise;
+ *    `--disable-infobars` (which Playwright passes) no longer does this in Chromium;
+ *  - `--overscroll-history-navigation=0`, `--disable-pinch`: a swipe or a pinch on the touchscreen
+ *    neither goes back a page nor zooms the kiosk;
+ *  - the rest: no first-run, default-browser or translate prompts, no background traffic.
+ *  Playwright adds `about:blank` as the start page; the bridge navigates that page to the renderer. */
+export const KIOSK_BROWSER_ARGS = [
+  '--kiosk',
+  '--window-position=0,0',
+  '--test-type',
+  '--overscroll-history-navigation=0',
+  '--disable-pinch',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-features=Translate',
+] as const;
 
 export function findBrowser(candidates: readonly string[] = BROWSER_CANDIDATES): string | undefined {
   return candidates.find((candidate) => existsSync(candidate));
@@ -61,32 +86,24 @@ export interface BrowserKioskOptions {
   /** A renderer build (see buildRendererInto). */
   readonly rendererDir: string;
   readonly log: Logger;
-  readonly windowSize?: { width: number; height: number };
 }
 
-/** Opens the kiosk UI in an app window (no tabs, no address bar) driven by `controller`. */
+/** Opens the kiosk UI fullscreen in a kiosk window (no tabs, address bar, frame or infobar) driven by
+ *  `controller`. */
 export async function openBrowserKiosk(options: BrowserKioskOptions): Promise<BrowserKiosk> {
   const { chromium } = await import('playwright-core');
-  const size = options.windowSize ?? KIOSK_WINDOW_SIZE;
   const server = await serveRenderer(options.rendererDir);
   const profileDir = await mkdtemp(path.join(os.tmpdir(), 'atm-kiosk-browser-'));
-  const args = [
-    '--app=about:blank',
-    `--window-size=${size.width},${size.height}`,
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-features=Translate',
-  ];
-  // Chromium refuses to start as root unless its sandbox is off; the page is our own renderer on loopback.
-  if (process.getuid?.() === 0) args.push('--no-sandbox');
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: options.browserPath,
     headless: false,
+    // The page takes the window's size, which is the screen's.
     viewport: null,
-    args,
+    args: [...KIOSK_BROWSER_ARGS],
+    // Chromium refuses to start as root with its sandbox on, so root runs it with --no-sandbox (the page
+    // is our own renderer on loopback); everyone else keeps the sandbox. Playwright's default is off.
+    chromiumSandbox: process.getuid?.() !== 0,
+    // --enable-automation would add the "controlled by automated test software" infobar.
     ignoreDefaultArgs: ['--enable-automation'],
     // The caller owns shutdown (it stops the kiosk, then closes the window); Playwright's own handlers
     // would exit the process on Ctrl-C before that.

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AtmApi, KioskSnapshot, Language } from '../preload/api.js';
 import { send, type ScreenProps, type WorkKind } from './atm.js';
+import { Icon } from './components/icon.js';
 import { IdleWarning } from './components/idle-warning.js';
 import { stringsFor } from './i18n.js';
 import { BalanceScreen } from './screens/balance.js';
@@ -28,6 +29,9 @@ export function App({ atm }: { atm: AtmApi }) {
   const [snap, setSnap] = useState<KioskSnapshot | undefined>(undefined);
   const [work, setWork] = useState<WorkKind | undefined>(undefined);
   const [historyUi, setHistoryUi] = useState<HistoryUi>(HISTORY_UI_START);
+  // The account a withdrawal or deposit is from: kept here because the screen unmounts while the host
+  // answers, and a refusal ("not enough money in this account") must come back on the account it was for.
+  const [accountId, setAccountId] = useState<string | undefined>(undefined);
   const lastTouchMs = useRef(0);
 
   useEffect(() => {
@@ -46,7 +50,10 @@ export function App({ atm }: { atm: AtmApi }) {
   const screen = snap?.screen;
   useEffect(() => {
     if (screen !== 'working') setWork(undefined);
-    if (screen === 'menu' || screen === 'welcome') setHistoryUi(HISTORY_UI_START);
+    if (screen === 'menu' || screen === 'welcome') {
+      setHistoryUi(HISTORY_UI_START);
+      setAccountId(undefined);
+    }
     if (screen) performance.mark(`screen:${screen}`);
   }, [screen]);
 
@@ -57,7 +64,7 @@ export function App({ atm }: { atm: AtmApi }) {
 
   if (!snap) return <main class="frame" aria-busy="true" />;
   const t = stringsFor(language);
-  const props: ScreenProps = { snap, t, atm, expectWork: setWork };
+  const props: ScreenProps = { snap, t, atm, expectWork: setWork, accountId, setAccountId };
   const onActivity = () => {
     // While the inactivity warning shows, only its own buttons answer it. A finger landing on "more time"
     // must not dismiss the dialog by itself: the dialog would vanish under the finger, and the tap's click
@@ -72,18 +79,32 @@ export function App({ atm }: { atm: AtmApi }) {
   // Not on the screens that already speak every language, nor while the kiosk is busy.
   const showLanguage = other !== undefined && snap.screen !== 'welcome' && snap.screen !== 'working' && snap.screen !== 'out-of-service';
 
+  const status =
+    snap.screen === 'out-of-service' ? t.statusOutOfService : snap.customer?.cardLast4 ? t.statusCard(snap.customer.cardLast4) : snap.customer ? t.statusSignedIn : t.statusReady;
+
   return (
     <div class="frame" data-screen={snap.screen} onPointerDown={onActivity} onKeyDown={onActivity}>
-      <header class="bar">
-        <span class="brand">{t.bank}</span>
+      {/* While the inactivity warning shows, everything but the dialog is inert (not only hidden behind
+          its backdrop: a keyboard or screen reader cannot reach it either). */}
+      <header class="bar" inert={snap.idleWarning}>
+        <Icon name="bank" class="icon logo" />
+        <span class="identity">
+          <span class="brand">{t.bank}</span>
+          <span class="status" data-testid="status">
+            <Icon name={snap.screen === 'out-of-service' ? 'alert' : 'lock'} class="icon small" />
+            {status}
+          </span>
+        </span>
         <span class="bar-actions">
           {showLanguage && (
-            <button type="button" class="small" lang={other} data-action="switch-language" onClick={() => send(atm.chooseLanguage(other))}>
+            <button type="button" class="on-bar" lang={other} data-action="switch-language" onClick={() => send(atm.chooseLanguage(other))}>
+              <Icon name="globe" />
               {t.switchLanguage}
             </button>
           )}
           {CANCELLABLE.has(snap.screen) && (
-            <button type="button" class="small danger" data-action="cancel" onClick={() => send(atm.cancel())}>
+            <button type="button" class="on-bar cancel" data-action="cancel" onClick={() => send(atm.cancel())}>
+              <Icon name="close" />
               {t.cancel}
             </button>
           )}

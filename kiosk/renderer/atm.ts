@@ -17,6 +17,10 @@ export interface ScreenProps {
   readonly atm: AtmApi;
   /** Says what the next "working" screen is doing (the controller only says that it is working). */
   readonly expectWork: (kind: WorkKind) => void;
+  /** The account the customer chose for this withdrawal or deposit (undefined: their first), kept
+   *  across the working screen. */
+  readonly accountId: string | undefined;
+  readonly setAccountId: (accountId: string) => void;
 }
 
 /** Sends a command; a refusal is a UI bug or a race (a double tap) and changes nothing the customer

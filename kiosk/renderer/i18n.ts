@@ -1,10 +1,14 @@
 // Every word the customer reads, in English and French. Notice codes come from the controller
 // (docs/kiosk-core.md lists them); a code without its own text falls back to a generic message, so a
 // new code never shows a raw key.
-import type { Language, PostingKind } from '../preload/api.js';
+import type { AccountSummary, Language, PostingKind } from '../preload/api.js';
 
 const en = {
   bank: 'Northbank ATM',
+  statusReady: 'Secure ATM',
+  statusCard: (last4: string) => `Card ••${last4} · Secure session`,
+  statusSignedIn: 'Signed in · Secure session',
+  statusOutOfService: 'Out of service',
   switchLanguage: 'Français',
   switchLanguageLang: 'fr' as Language,
   cancel: 'Cancel',
@@ -85,6 +89,9 @@ const en = {
   account: 'Account',
   historyTitle: 'History',
   filters: 'Filters',
+  filterKind: 'Type',
+  filterPeriod: 'Period',
+  showResults: 'Show',
   kindAll: 'All',
   kindNames: { deposit: 'Deposit', withdrawal: 'Withdrawal', 'transfer-in': 'Transfer in', 'transfer-out': 'Transfer out' } as Record<PostingKind, string>,
   kindFilters: { all: 'All', deposit: 'Deposits', withdrawal: 'Withdrawals', transfer: 'Transfers' },
@@ -178,6 +185,10 @@ export type Strings = typeof en;
 
 const fr: Strings = {
   bank: 'GAB Northbank',
+  statusReady: 'Guichet sécurisé',
+  statusCard: (last4: string) => `Carte ••${last4} · Session sécurisée`,
+  statusSignedIn: 'Connecté · Session sécurisée',
+  statusOutOfService: 'Hors service',
   switchLanguage: 'English',
   switchLanguageLang: 'en',
   cancel: 'Annuler',
@@ -258,6 +269,9 @@ const fr: Strings = {
   account: 'Compte',
   historyTitle: 'Historique',
   filters: 'Filtres',
+  filterKind: 'Type',
+  filterPeriod: 'Période',
+  showResults: 'Afficher',
   kindAll: 'Tout',
   kindNames: { deposit: 'Dépôt', withdrawal: 'Retrait', 'transfer-in': 'Virement reçu', 'transfer-out': 'Virement envoyé' },
   kindFilters: { all: 'Tout', deposit: 'Dépôts', withdrawal: 'Retraits', transfer: 'Virements' },
@@ -361,6 +375,12 @@ export function formatMoney(cents: number, language: Language, currency = 'CAD')
 
 export function formatDateTime(ms: number, language: Language): string {
   return new Intl.DateTimeFormat(LOCALES[language], { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+}
+
+/** "Savings", or "Savings ••3f9a" when the customer has another account of the same kind. */
+export function accountLabel(t: Strings, account: AccountSummary, accounts: readonly AccountSummary[]): string {
+  const kind = t.accountKind(account.kind);
+  return accounts.some((a) => a.kind === account.kind && a.accountId !== account.accountId) ? `${kind} ••${account.accountId.slice(-4)}` : kind;
 }
 
 export function noticeText(strings: Strings, code: string): string {

@@ -1,8 +1,10 @@
-// One ccTalk command at a time: write a frame, wait for the reply, retry within a budget. Kept on its
-// own, with nothing of the note acceptor in it, so that it can be swapped for the serial command queue
-// shared with the dispenser and printer drivers. ccTalk has no sequence numbers: the next frame from
-// the device after our command is its reply, and a reply that arrives with no command waiting is stale.
+// What is ccTalk's own in sending a command: write a frame, take the next frame from the device as its
+// reply, bound the wait, and resend within a budget. The order, the one-at-a-time rule, the BUSY bound and
+// the NOT_OPEN refusal are the serial command queue's (serial/command-queue.ts), the one queue of every
+// serial driver. ccTalk has no sequence numbers: the next frame from the device after our command is its
+// reply, and a reply that arrives with no command waiting is stale.
 
+import { SerialCommandQueue } from '../serial/command-queue.js';
 import { DeviceError } from '../serial/device-error.js';
 import { createDeferred, waitAtMost, type Deferred } from '../serial/deferred.js';
 import type { CcTalkFrame } from './cctalk-frame.js';
@@ -10,7 +12,7 @@ import type { CcTalkFrame } from './cctalk-frame.js';
 export interface CommandExchangeLimits {
   /** Wait for the reply to one send. */
   replyTimeoutMs: number;
-  /** Commands waiting behind the one in progress; more means something upstream is looping. */
+  /** Commands waiting or in progress; more means something upstream is looping. */
   maxQueuedCommands: number;
 }
 
@@ -34,8 +36,7 @@ export interface CommandExchangeStats {
 }
 
 export class CcTalkCommandExchange {
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private readonly queue: SerialCommandQueue;
   private waiting: Deferred<CcTalkFrame | 'closed'> | undefined;
   private closed = false;
   readonly stats: CommandExchangeStats = { sends: 0, retransmissions: 0, replyTimeouts: 0, unparsableReplies: 0, staleReplies: 0 };
@@ -43,22 +44,19 @@ export class CcTalkCommandExchange {
   constructor(
     private readonly write: (frame: Uint8Array) => Promise<void>,
     private readonly limits: CommandExchangeLimits,
-  ) {}
+  ) {
+    this.queue = new SerialCommandQueue({ device: 'note acceptor', commandNoun: 'commands', maxQueued: limits.maxQueuedCommands, isOpen: () => !this.closed });
+  }
 
-  /** Runs the command after those queued before it. Throws DeviceError: BUSY, NOT_OPEN,
-   *  NOTE_ACCEPTOR_NO_REPLY, NOTE_ACCEPTOR_BAD_REPLY, or the write's own error. */
+  /** Commands waiting or in progress. */
+  get queued(): number {
+    return this.queue.queued;
+  }
+
+  /** Runs the command after those given before it. Throws DeviceError: BUSY, NOT_OPEN,
+   *  NOTE_ACCEPTOR_NO_REPLY, NOTE_ACCEPTOR_BAD_REPLY, a DeviceError thrown by `parse`, or the write's own. */
   run<T>(request: CommandRequest<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new DeviceError('NOT_OPEN', 'the note acceptor driver is not open'));
-    if (this.queued >= this.limits.maxQueuedCommands) {
-      return Promise.reject(new DeviceError('BUSY', `${this.queued} note acceptor commands already queued`));
-    }
-    this.queued += 1;
-    const result = this.queue.then(() => this.exchange(request)).finally(() => {
-      this.queued -= 1;
-    });
-    // The chain must survive a failed command; its caller gets the failure through `result`.
-    this.queue = result.catch(() => {});
-    return result;
+    return this.queue.run(() => this.exchange(request));
   }
 
   /** A frame for us from the device. */
@@ -71,7 +69,9 @@ export class CcTalkCommandExchange {
     waiting.resolve(frame);
   }
 
-  /** Fails the command in progress and every later one with NOT_OPEN. */
+  /** Fails the command in progress and every later one with NOT_OPEN. Unlike the queue, which lets a
+   *  running command finish, this cuts the wait for a reply short: nothing more will be read from a
+   *  closed port, and nothing follows on this exchange. */
   close(): void {
     this.closed = true;
     this.waiting?.resolve('closed');

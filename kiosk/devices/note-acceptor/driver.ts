@@ -19,6 +19,7 @@ import {
   ROUTE_CODE,
   ROUTE_ERROR,
   billValueCents,
+  decodeAcceptCounter,
   decodeAscii,
   decodeBillId,
   decodeCommsRevision,
@@ -67,7 +68,8 @@ export const DEFAULT_NOTE_ACCEPTOR_LIMITS = {
   resetTimeoutMs: 5_000,
   writeTimeoutMs: 1_000,
   closeTimeoutMs: 1_000,
-  /** Commands waiting behind the one in progress (a poll, a route and an enable's steps fit). */
+  /** Commands waiting or in progress, the serial command queue's bound (a poll, a route and an enable's
+   *  steps fit). */
   maxQueuedCommands: 8,
 } as const;
 
@@ -304,6 +306,12 @@ export class SerialNoteAcceptor implements NoteAcceptor {
       throw error;
     }
     this.refreshAvailability();
+  }
+
+  /** Header 225, a query (sent up to `queryAttempts` times): the notes the validator has accepted into
+   *  its stacker, 0 .. 2^24 - 1, kept across power cycles. What it is for: interrupted-stack.ts. */
+  acceptCounter(): Promise<number> {
+    return this.query(HEADER.REQUEST_ACCEPT_COUNTER, decodeAcceptCounter);
   }
 
   // --- route ---------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ export const HEADER = {
   REQUEST_COUNTRY_SCALING_FACTOR: 156,
   REQUEST_BILL_ID: 157,
   READ_BUFFERED_BILL_EVENTS: 159,
+  /** Reply: 3 bytes, LSB first, the notes the validator has accepted into its stacker. */
+  REQUEST_ACCEPT_COUNTER: 225,
   REQUEST_MASTER_INHIBIT_STATUS: 227,
   MODIFY_MASTER_INHIBIT_STATUS: 228,
   REQUEST_INHIBIT_STATUS: 230,
@@ -69,15 +71,40 @@ export function encodeAscii(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text, 'latin1'));
 }
 
-/** Header 242: three bytes, least significant first. */
-export function decodeSerialNumber(data: Uint8Array): number {
-  expectLength(data, 3, 'serial number');
+/** ccTalk's 3-byte numbers (headers 242, 225) run 0 .. 2^24 - 1. */
+export const THREE_BYTE_MODULUS = 0x1000000;
+
+function decodeThreeBytes(data: Uint8Array, what: string): number {
+  expectLength(data, 3, what);
   return (data[0] ?? 0) + (data[1] ?? 0) * 0x100 + (data[2] ?? 0) * 0x10000;
 }
 
+function encodeThreeBytes(value: number, what: string): Uint8Array {
+  if (!isThreeByteNumber(value)) throw new RangeError(`${what} is 3 bytes`);
+  return Uint8Array.of(value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff);
+}
+
+export function isThreeByteNumber(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value < THREE_BYTE_MODULUS;
+}
+
+/** Header 242: three bytes, least significant first. */
+export function decodeSerialNumber(data: Uint8Array): number {
+  return decodeThreeBytes(data, 'serial number');
+}
+
 export function encodeSerialNumber(serialNumber: number): Uint8Array {
-  if (!Number.isInteger(serialNumber) || serialNumber < 0 || serialNumber > 0xffffff) throw new RangeError('a serial number is 3 bytes');
-  return Uint8Array.of(serialNumber & 0xff, (serialNumber >> 8) & 0xff, (serialNumber >> 16) & 0xff);
+  return encodeThreeBytes(serialNumber, 'a serial number');
+}
+
+/** Header 225: the notes accepted into the stacker, three bytes, least significant first. The count
+ *  wraps from 2^24 - 1 to 0; see interrupted-stack.ts for what the kiosk reads in it. */
+export function decodeAcceptCounter(data: Uint8Array): number {
+  return decodeThreeBytes(data, 'accept counter');
+}
+
+export function encodeAcceptCounter(acceptCounter: number): Uint8Array {
+  return encodeThreeBytes(acceptCounter, 'the accept counter');
 }
 
 export interface CommsRevision {

@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { openPtyPair, type PtyPair } from '../serial/pty-pair.js';
-import { encodeBillId } from './headers.js';
+import { THREE_BYTE_MODULUS, encodeBillId } from './headers.js';
 import { SIMULATOR_HELP, runSimulatorCommand } from './simulator-commands.js';
 import { CAD_BILL_IDS, CAD_SCALING, NoteAcceptorSimulator } from './simulator.js';
 
@@ -32,12 +32,14 @@ async function main(): Promise<void> {
       'escrow-timeout-ms': { type: 'string', default: '30000' },
       'stacker-capacity': { type: 'string', default: '1000' },
       'line-echoes': { type: 'boolean', default: false },
+      'accept-counter': { type: 'string', default: '0' },
     },
     strict: true,
   });
   if (values.pty === (values.path !== undefined)) throw new Error('give exactly one of --pty or --path PATH');
   const escrowTimeoutMs = parseBoundedInteger(values['escrow-timeout-ms'], '--escrow-timeout-ms', 600_000);
   const stackerCapacity = parseBoundedInteger(values['stacker-capacity'], '--stacker-capacity', 100_000);
+  const acceptCounter = parseBoundedInteger(values['accept-counter'], '--accept-counter', THREE_BYTE_MODULUS - 1);
 
   let pair: PtyPair | undefined;
   let path = values.path ?? '';
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     countries: [CAD_SCALING],
     escrowTimeoutMs,
     stackerCapacity,
+    acceptCounter,
     lineEchoes: values['line-echoes'],
   });
   process.stdout.write(`${JSON.stringify({ noteAcceptorPath: pair?.hostPath ?? path })}\n`);

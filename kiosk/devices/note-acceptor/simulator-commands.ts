@@ -94,6 +94,7 @@ function describeStatus(sim: NoteAcceptorSimulator): string {
     `escrow: ${sim.noteInEscrow ? `${sim.noteInEscrow.billId} (${formatCents(sim.noteInEscrow.valueCents)})` : 'empty'}`,
     `event counter: ${sim.eventCounter}; faults: ${sim.faults.join(', ') || 'none'}`,
     `stacker: ${describeNotes(sim.stackedNotes())}`,
+    `accept counter: ${sim.acceptCounter} (notes into the stacker, kept across power cycles)`,
   ].join('\n');
 }
 

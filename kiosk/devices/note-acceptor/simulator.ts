@@ -1,7 +1,8 @@
 // The validator side of ccTalk, on the far end of a pty pair (or any serial port): a bill table with
 // scaling, inhibits, master inhibit, single-note escrow with its timeout, a stacker with a capacity,
-// and the 5-event buffer with its counter. Tests drive it in-process; developers through
-// simulator-cli.ts. Faults are injected on purpose; see simulator-faults.ts.
+// the 5-event buffer with its counter, and the accept counter that outlives a power cycle. Tests drive
+// it in-process; developers through simulator-cli.ts. Faults are injected on purpose; see
+// simulator-faults.ts.
 
 import type { Logger } from '../../../protocol/log.js';
 import { SerialLink } from '../serial/serial-link.js';
@@ -13,11 +14,13 @@ import {
   MAX_BILL_TYPES,
   ROUTE_CODE,
   ROUTE_ERROR,
+  THREE_BYTE_MODULUS,
   billValueCents,
   decodeCountryCode,
   decodeInhibitMask,
   decodeMasterEnabled,
   decodeOperatingMode,
+  encodeAcceptCounter,
   encodeAscii,
   encodeBillId,
   encodeEventBuffer,
@@ -27,6 +30,7 @@ import {
   encodeScalingFactor,
   encodeSerialNumber,
   isBillType,
+  isThreeByteNumber,
   type EventBuffer,
   type OperatingMode,
   type RawBillEvent,
@@ -52,6 +56,8 @@ export interface NoteAcceptorSimulatorOptions {
   /** A held note goes back to the customer after this long without a route command (0 = never). */
   escrowTimeoutMs?: number;
   stackerCapacity?: number;
+  /** The accept counter (header 225) at start: a validator that has been in service. Default 0. */
+  acceptCounter?: number;
   /** Echo every byte the host sends, as a single-wire ccTalk bus does. */
   lineEchoes?: boolean;
   serialNumber?: number;
@@ -100,15 +106,21 @@ export class NoteAcceptorSimulator {
   private escrow: SimulatedNote | undefined;
   private escrowTimer: NodeJS.Timeout | undefined;
   private readonly stacker: SimulatedNote[] = [];
+  /** Notes into the stacker over the validator's life, mod 2^24: non-volatile, so powerCycle() and
+   *  emptyStacker() leave it alone. */
+  private acceptCount: number;
   private readonly returned: SimulatedNote[] = [];
   private readonly latched = new Set<SimulatorFault>();
   private silent = false;
   private readonly naked = new Set<number>();
   private readonly repliesToLose = new Set<number>();
+  private readonly commandsToLose = new Set<number>();
   readonly received: ReceivedFrame[] = [];
 
   private constructor(private readonly options: NoteAcceptorSimulatorOptions) {
     this.address = options.address ?? BILL_VALIDATOR_ADDRESS;
+    this.acceptCount = options.acceptCounter ?? 0;
+    if (!isThreeByteNumber(this.acceptCount)) throw new RangeError(`accept counter ${this.acceptCount} is not 3 bytes`);
     this.countries = (options.countries ?? [CAD_SCALING]).map((c) => ({ ...c }));
     const billIds = options.billIds ?? CAD_BILL_IDS;
     if (billIds.length > MAX_BILL_TYPES) throw new RangeError(`a validator has at most ${MAX_BILL_TYPES} bill types`);
@@ -175,8 +187,9 @@ export class NoteAcceptorSimulator {
   injectFault(fault: SimulatorFault): void {
     const spec = SIMULATOR_FAULTS[fault];
     if (spec.latched) this.latched.add(fault);
-    // The note in escrow went into the stacker as a bill type the validator could not name.
-    if (fault === 'unknown-bill-stacked' && this.escrow) this.stacker.push(this.escrow);
+    // The note in escrow went into the stacker as a bill type the validator could not name. It is in
+    // the cashbox, so it counts as accepted (see intoStacker).
+    if (fault === 'unknown-bill-stacked' && this.escrow) this.intoStacker(this.escrow);
     // A jam (or that) takes the note in escrow: it is neither stacked nor returned as far as the
     // events go, until someone clears the path.
     if (spec.blocksNotes || fault === 'unknown-bill-stacked') this.dropEscrow();
@@ -200,8 +213,9 @@ export class NoteAcceptorSimulator {
     return removed;
   }
 
-  /** Power lost and back: a note in escrow goes back to the customer, the counter restarts at 0,
-   *  the validator comes up disabled, and faults still present are reported again. */
+  /** Power lost and back: a note in escrow goes back to the customer, the event counter restarts at 0
+   *  (the buffer is cleared), the validator comes up disabled, and faults still present are reported
+   *  again. The accept counter and the stacker's notes stay. */
   powerCycle(): void {
     if (this.escrow) this.returned.push(this.escrow);
     this.dropEscrow();
@@ -241,6 +255,12 @@ export class NoteAcceptorSimulator {
     this.repliesToLose.add(header);
   }
 
+  /** Lose the next command with this header before the validator acts on it: not carried out, not
+   *  answered (the power went as it arrived). It is still logged in `received`, unanswered. */
+  loseNextCommand(header: number): void {
+    this.commandsToLose.add(header);
+  }
+
   async injectBytes(bytes: Uint8Array): Promise<void> {
     await this.link?.write(bytes);
   }
@@ -275,6 +295,11 @@ export class NoteAcceptorSimulator {
     return this.counter;
   }
 
+  /** What header 225 answers. */
+  get acceptCounter(): number {
+    return this.acceptCount;
+  }
+
   get faults(): SimulatorFault[] {
     return SIMULATOR_FAULT_NAMES.filter((f) => this.latched.has(f));
   }
@@ -306,13 +331,21 @@ export class NoteAcceptorSimulator {
 
   private stackNote(note: SimulatedNote): boolean {
     if (this.blocked()) return false;
-    this.stacker.push(note);
+    this.intoStacker(note);
     this.pushEvent(note.billType, 0);
     if (this.stacker.length >= (this.options.stackerCapacity ?? 1_000)) {
       this.latched.add('stacker-full');
       this.pushEvent(0, SIMULATOR_FAULTS['stacker-full'].resultB);
     }
     return true;
+  }
+
+  /** The one way a note reaches the stacker, so the accept counter counts exactly the notes in it: a
+   *  genuine note stacked (B 0 event) and a note stacked as an unknown bill type (B 21) alike, since both
+   *  are in the cashbox. A 3-byte counter wraps from 2^24 - 1 to 0. */
+  private intoStacker(note: SimulatedNote): void {
+    this.stacker.push(note);
+    this.acceptCount = (this.acceptCount + 1) % THREE_BYTE_MODULUS;
   }
 
   private pushEvent(resultA: number, resultB: number): void {
@@ -351,7 +384,7 @@ export class NoteAcceptorSimulator {
     const entry: ReceivedFrame = { header: frame.header, data: [...frame.data], answered: false };
     this.received.push(entry);
     if (this.received.length > (this.options.maxReceivedLogEntries ?? 1_024)) this.received.shift();
-    if (this.silent) return;
+    if (this.silent || this.commandsToLose.delete(frame.header)) return;
     const reply = this.naked.has(frame.header) ? ({ nak: true } as const) : this.execute(frame);
     if (reply === undefined) return;
     if (!this.repliesToLose.delete(frame.header)) {
@@ -405,6 +438,8 @@ export class NoteAcceptorSimulator {
         return ok();
       case HEADER.REQUEST_BILL_OPERATING_MODE:
         return ok(encodeOperatingMode(this.mode));
+      case HEADER.REQUEST_ACCEPT_COUNTER:
+        return noData ? ok(encodeAcceptCounter(this.acceptCount)) : nak;
       case HEADER.READ_BUFFERED_BILL_EVENTS:
         return ok(encodeEventBuffer(this.heldBuffer ?? { eventCounter: this.counter, events: this.buffer }));
       case HEADER.REQUEST_BILL_ID: {

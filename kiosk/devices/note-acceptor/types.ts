@@ -125,6 +125,10 @@ export interface NoteAcceptor {
   /** Resets the device (header 1): clears latched faults the device no longer reports. The acceptor
    *  comes back disabled. */
   reset(): Promise<void>;
+  /** Header 225: the notes accepted into the stacker over the validator's life (0 .. 2^24 - 1, wrapping
+   *  to 0), kept across power cycles. Read before ROUTE(stack) and again after a restart, it says where a
+   *  note whose `stacked` event was lost went: `resolveInterruptedStack` in interrupted-stack.ts. */
+  acceptCounter(): Promise<number>;
   /** The note held in escrow as the events last reported it. */
   readonly noteInEscrow: NoteRef | undefined;
   readonly activeFaults: ReadonlySet<LatchedFaultCode>;

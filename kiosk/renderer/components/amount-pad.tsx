@@ -1,4 +1,5 @@
 import type { Strings } from '../i18n.js';
+import { Icon } from './icon.js';
 
 /** Most digits an amount may have: $99,999 in whole dollars, $99,999.99 in cents. */
 export const AMOUNT_DIGITS_MAX = 7;
@@ -22,14 +23,14 @@ export function AmountPad({ digits, onDigits, t, wholeDollars, display }: { digi
             {d}
           </button>
         ))}
-        <button type="button" class="key key-secondary" onClick={() => press('clear')}>
+        <button type="button" class="key key-word" onClick={() => press('clear')}>
           {t.amountClear}
         </button>
         <button type="button" class="key" onClick={() => press('0')}>
           0
         </button>
-        <button type="button" class="key key-secondary" aria-label={t.backspace} onClick={() => press('back')}>
-          ⌫
+        <button type="button" class="key" aria-label={t.backspace} onClick={() => press('back')}>
+          <Icon name="backspace" />
         </button>
       </div>
     </div>

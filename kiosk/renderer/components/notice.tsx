@@ -1,4 +1,5 @@
 import type { KioskSnapshot } from '../../preload/api.js';
+import { Icon } from './icon.js';
 import { formatMoney, noticeText, type Strings } from '../i18n.js';
 
 /** Notices that tell the customer what to do next rather than that something went wrong. */
@@ -12,8 +13,11 @@ export function NoticeBanner({ snap, t }: { snap: KioskSnapshot; t: Strings }) {
   const information = INFORMATION_NOTICES.has(snap.notice.code);
   return (
     <p class={information ? 'notice information' : 'notice'} role={information ? 'status' : 'alert'} data-notice={snap.notice.code}>
-      {noticeText(t, snap.notice.code)}
-      {amount}
+      <Icon name={information ? 'receipt' : 'alert'} />
+      <span>
+        {noticeText(t, snap.notice.code)}
+        {amount}
+      </span>
     </p>
   );
 }

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import type { Credentials } from '../../preload/api.js';
 import type { ScreenProps } from '../atm.js';
+import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { OnScreenKeyboard } from '../components/on-screen-keyboard.js';
 import { ScreenTitle } from '../components/screen-title.js';
@@ -34,12 +35,25 @@ export function CredentialsForm({ snap, t, mode, onBack, onSubmit }: ScreenProps
     onSubmit({ username, password });
   };
   return (
-    <form class="credentials" onSubmit={submit} autocomplete="off">
-      <ScreenTitle text={mode === 'register' ? t.registerTitle : t.signInTitle} step={mode} />
-      {mode === 'register' && <p class="hint">{t.registerBody}</p>}
-      <NoticeBanner snap={snap} t={t} />
+    <form class="screen credentials" onSubmit={submit} autocomplete="off">
+      <div class="title-row">
+        <ScreenTitle text={mode === 'register' ? t.registerTitle : t.signInTitle} step={mode} />
+        {/* Beside the title rather than under the keyboard: on a 480-pixel-high screen there is no room below it. */}
+        <span class="actions">
+          <button type="button" data-action="back" onClick={onBack}>
+            <Icon name="back" />
+            {t.back}
+          </button>
+          <button type="submit" class="primary" disabled={!canSubmit} data-action="submit-credentials">
+            {mode === 'register' ? t.registerSubmit : t.signIn}
+            <Icon name="next" />
+          </button>
+        </span>
+      </div>
+      {/* A refusal says what to fix, so it takes the place of the rules rather than adding a line. */}
+      {snap.notice ? <NoticeBanner snap={snap} t={t} /> : mode === 'register' && <p class="hint">{t.registerBody}</p>}
       <div class="fields">
-        <label class={active === 'username' ? 'field active' : 'field'}>
+        <label class={active === 'username' ? 'field username active' : 'field username'}>
           <span>{t.username}</span>
           <input
             ref={usernameRef}
@@ -53,7 +67,7 @@ export function CredentialsForm({ snap, t, mode, onBack, onSubmit }: ScreenProps
             onInput={(e) => setUsername((e.currentTarget as HTMLInputElement).value.toLowerCase())}
           />
         </label>
-        <label class={active === 'password' ? 'field active' : 'field'}>
+        <label class={active === 'password' ? 'field password active' : 'field password'}>
           <span>{t.password}</span>
           <input
             ref={passwordRef}
@@ -66,18 +80,9 @@ export function CredentialsForm({ snap, t, mode, onBack, onSubmit }: ScreenProps
             onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
           />
         </label>
-        <button type="button" class="small" aria-pressed={reveal} onClick={() => setReveal(!reveal)}>
-          {reveal ? t.hidePassword : t.showPassword}
+        <button type="button" class="reveal" aria-pressed={reveal} aria-label={reveal ? t.hidePassword : t.showPassword} onClick={() => setReveal(!reveal)}>
+          <Icon name="eye" />
         </button>
-        {/* Beside the fields rather than under the keyboard: on a 480-pixel-high screen there is no room below it. */}
-        <span class="actions">
-          <button type="button" data-action="back" onClick={onBack}>
-            {t.back}
-          </button>
-          <button type="submit" class="primary" disabled={!canSubmit} data-action="submit-credentials">
-            {mode === 'register' ? t.registerSubmit : t.signIn}
-          </button>
-        </span>
       </div>
       <OnScreenKeyboard t={t} onKey={typeKey} />
     </form>

@@ -1,9 +1,12 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import type { ActivityEntry, HistoryEntry, PostingKind } from '../../preload/api.js';
 import { send, type ScreenProps } from '../atm.js';
 import { AccountPicker } from '../components/account-picker.js';
+import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
-import { formatDateTime, formatMoney, noticeText, type Strings } from '../i18n.js';
+import { accountLabel, formatDateTime, formatMoney, noticeText, type Strings } from '../i18n.js';
 
 const DAY_MS = 86_400_000;
 type Mode = 'transactions' | 'activity';
@@ -28,11 +31,12 @@ export const HISTORY_UI_START: HistoryUi = { mode: 'transactions', kind: 'all', 
  *  included). The host pages forward only, so "previous" replays the cursor that led to the page before. */
 export function HistoryScreen({ snap, t, atm, expectWork, ui, setUi }: ScreenProps & { ui: HistoryUi; setUi: (ui: HistoryUi) => void }) {
   const { mode, kind, period, trail } = ui;
+  const [filtering, setFiltering] = useState(false);
   const accounts = snap.customer?.accounts ?? [];
   const transactions = snap.view?.kind === 'history' ? snap.view : undefined;
   const activity = snap.view?.kind === 'activity' ? snap.view : undefined;
   const accountId = transactions?.accountId ?? accounts[0]?.accountId;
-  const currency = accounts.find((a) => a.accountId === accountId)?.currency;
+  const account = accounts.find((a) => a.accountId === accountId);
   const nextCursor = mode === 'activity' ? activity?.nextCursor : transactions?.nextCursor;
 
   const load = (next: HistoryUi, nextAccountId = accountId) => {
@@ -49,41 +53,94 @@ export function HistoryScreen({ snap, t, atm, expectWork, ui, setUi }: ScreenPro
     const kinds = KINDS[next.kind];
     send(atm.history({ ...(nextAccountId ? { accountId: nextAccountId } : {}), ...(kinds ? { kinds } : {}), ...sinceMs, ...at }));
   };
-  const toggles = <K extends string>(label: string, options: Record<K, string>, selected: K, choose: (k: K) => void, attribute: string) => (
-    <div class="toggle-group compact" role="group" aria-label={label}>
+  const first = [undefined];
+  const summary = [...(mode === 'transactions' ? [t.kindFilters[kind]] : []), t.periodFilters[period], ...(mode === 'transactions' && account && accounts.length > 1 ? [accountLabel(t, account, accounts)] : [])].join(' · ');
+  if (filtering) {
+    return (
+      <FiltersSheet
+        {...{ t, snap, ui, accountId }}
+        onCancel={() => setFiltering(false)}
+        onApply={(chosen, chosenAccountId) => {
+          setFiltering(false);
+          load({ ...chosen, trail: first }, chosenAccountId);
+        }}
+      />
+    );
+  }
+  return (
+    <section class="screen history">
+      <div class="title-row">
+        <ScreenTitle text={t.historyTitle} step="history" />
+        <Toggles label={t.historyTitle} options={t.historyModes} selected={mode} choose={(m) => load({ ...ui, mode: m, trail: first })} attribute="data-mode" />
+        <button type="button" class="push-right" data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
+          <Icon name="back" />
+          {t.backToMenu}
+        </button>
+      </div>
+      <div class="title-row">
+        <button type="button" data-action="filters" onClick={() => setFiltering(true)}>
+          <Icon name="filter" />
+          {t.filters}
+        </button>
+        <p class="hint filter-summary" data-testid="filter-summary">
+          {summary}
+        </p>
+        <span class="pager push-right">
+          <button type="button" data-action="previous-page" aria-label={t.previousPage} disabled={trail.length <= 1} onClick={() => load({ ...ui, trail: trail.slice(0, -1) })}>
+            <Icon name="left" />
+          </button>
+          <span class="page-number">{t.page(trail.length)}</span>
+          <button type="button" data-action="next-page" aria-label={t.nextPage} disabled={!nextCursor} onClick={() => nextCursor && load({ ...ui, trail: [...trail, nextCursor] })}>
+            <Icon name="right" />
+          </button>
+        </span>
+      </div>
+      <NoticeBanner snap={snap} t={t} />
+      {mode === 'transactions' ? <TransactionsTable entries={transactions?.entries ?? []} t={t} snap={snap} currency={account?.currency} page={trail.length} /> : <ActivityTable entries={activity?.entries ?? []} t={t} snap={snap} page={trail.length} />}
+    </section>
+  );
+}
+
+function Toggles<K extends string>({ label, options, selected, choose, attribute }: { label: string; options: Record<K, string>; selected: K; choose: (k: K) => void; attribute: string }) {
+  return (
+    <div class="toggles" role="group" aria-label={label}>
       {(Object.keys(options) as K[]).map((key) => (
-        <button type="button" key={key} aria-pressed={key === selected} {...{ [attribute]: key }} onClick={() => choose(key)}>
+        <button type="button" class="toggle" key={key} aria-pressed={key === selected} {...{ [attribute]: key }} onClick={() => choose(key)}>
           {options[key]}
         </button>
       ))}
     </div>
   );
-  const first = [undefined];
+}
+
+/** The filters on a sheet of their own: on a 480-pixel-high screen, a full page of six rows leaves no
+ *  room for eleven toggle buttons above it. Nothing loads until "Show". */
+function FiltersSheet({ t, snap, ui, accountId, onCancel, onApply }: Pick<ScreenProps, 't' | 'snap'> & { ui: HistoryUi; accountId: string | undefined; onCancel: () => void; onApply: (ui: HistoryUi, accountId: string | undefined) => void }) {
+  const [chosen, setChosen] = useState(ui);
+  const [chosenAccountId, setChosenAccountId] = useState(accountId);
+  const accounts = snap.customer?.accounts ?? [];
+  const group = (label: string, body: ComponentChildren) => (
+    <div class="picker">
+      <span class="picker-label" aria-hidden="true">
+        {label}
+      </span>
+      {body}
+    </div>
+  );
   return (
-    <section class="history">
-      <div class="title-row">
-        <ScreenTitle text={t.historyTitle} />
-        {toggles(t.historyTitle, t.historyModes, mode, (m) => load({ ...ui, mode: m, trail: first }), 'data-mode')}
-      </div>
-      <NoticeBanner snap={snap} t={t} />
-      <div class="filter-row">
-        {mode === 'transactions' && toggles(t.filters, t.kindFilters, kind, (k) => load({ ...ui, kind: k, trail: first }), 'data-filter')}
-        {toggles(t.filters, t.periodFilters, period, (p) => load({ ...ui, period: p, trail: first }), 'data-filter')}
-      </div>
-      {mode === 'transactions' && (
-        <AccountPicker accounts={accounts} selected={accountId} choose={(id) => load({ ...ui, trail: first }, id)} t={t} language={snap.language} />
-      )}
-      {mode === 'transactions' ? <TransactionsTable entries={transactions?.entries ?? []} t={t} snap={snap} currency={currency} page={trail.length} /> : <ActivityTable entries={activity?.entries ?? []} t={t} snap={snap} page={trail.length} />}
-      <div class="actions">
-        <button type="button" data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
-          {t.backToMenu}
+    <section class="screen filters">
+      <ScreenTitle text={t.filters} step="filters" />
+      {chosen.mode === 'transactions' && group(t.filterKind, <Toggles label={t.filterKind} options={t.kindFilters} selected={chosen.kind} choose={(kind) => setChosen({ ...chosen, kind })} attribute="data-filter" />)}
+      {group(t.filterPeriod, <Toggles label={t.filterPeriod} options={t.periodFilters} selected={chosen.period} choose={(period) => setChosen({ ...chosen, period })} attribute="data-filter" />)}
+      {chosen.mode === 'transactions' && <AccountPicker accounts={accounts} selected={chosenAccountId} choose={setChosenAccountId} t={t} language={snap.language} showAvailable={false} />}
+      <div class="actions end push-down">
+        <button type="button" data-action="cancel-filters" onClick={onCancel}>
+          <Icon name="back" />
+          {t.back}
         </button>
-        <button type="button" data-action="previous-page" disabled={trail.length <= 1} onClick={() => load({ ...ui, trail: trail.slice(0, -1) })}>
-          {t.previousPage}
-        </button>
-        <span class="page-number">{t.page(trail.length)}</span>
-        <button type="button" data-action="next-page" disabled={!nextCursor} onClick={() => nextCursor && load({ ...ui, trail: [...trail, nextCursor] })}>
-          {t.nextPage}
+        <button type="button" class="primary" data-action="apply-filters" onClick={() => onApply(chosen, chosenAccountId)}>
+          <Icon name="check" />
+          {t.showResults}
         </button>
       </div>
     </section>
@@ -101,7 +158,7 @@ function TransactionsTable({ entries, t, snap, currency, page }: TableProps & { 
       </caption>
       <thead>
         <tr>
-          <th scope="col">{t.historyDate}</th>
+          <th scope="col" class="when">{t.historyDate}</th>
           <th scope="col">{t.historyType}</th>
           <th scope="col" class="num">
             {t.historyAmount}
@@ -114,7 +171,7 @@ function TransactionsTable({ entries, t, snap, currency, page }: TableProps & { 
       <tbody>
         {entries.map((e) => (
           <tr key={e.postingId} data-kind={e.kind}>
-            <td>{formatDateTime(e.timestampMs, snap.language)}</td>
+            <td class="when">{formatDateTime(e.timestampMs, snap.language)}</td>
             <td>{t.kindNames[e.kind]}</td>
             <td class="num">{formatMoney(e.amountCents, snap.language, currency)}</td>
             <td class="num">{formatMoney(e.balanceAfterCents, snap.language, currency)}</td>
@@ -134,7 +191,7 @@ function ActivityTable({ entries, t, snap, page }: TableProps & { entries: reado
       </caption>
       <thead>
         <tr>
-          <th scope="col">{t.historyDate}</th>
+          <th scope="col" class="when">{t.historyDate}</th>
           <th scope="col">{t.activityWhat}</th>
           <th scope="col">{t.activityResult}</th>
         </tr>
@@ -142,7 +199,7 @@ function ActivityTable({ entries, t, snap, page }: TableProps & { entries: reado
       <tbody>
         {entries.map((e) => (
           <tr key={e.seq} data-action={e.action} data-outcome={e.outcome}>
-            <td>{formatDateTime(e.timestampMs, snap.language)}</td>
+            <td class="when">{formatDateTime(e.timestampMs, snap.language)}</td>
             <td>
               {actionName(t, e.action)}
               {e.amountCents !== undefined && ` ${formatMoney(e.amountCents, snap.language)}`}

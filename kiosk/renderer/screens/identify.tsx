@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { send, type ScreenProps } from '../atm.js';
+import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
 import { CredentialsForm } from './credentials-form.js';
@@ -14,9 +15,9 @@ export function IdentifyScreen(props: ScreenProps) {
   const [step, setStep] = useState<Step>(initial);
   if (snap.identifyMethod === 'card') {
     return (
-      <section class="center">
+      <section class="screen center">
         <ScreenTitle text={t.swipeTitle} />
-        <div class="card-slot" aria-hidden="true" />
+        <SwipePicture />
         <p class="lead">{t.swipeBody}</p>
         <NoticeBanner snap={snap} t={t} />
       </section>
@@ -36,20 +37,37 @@ export function IdentifyScreen(props: ScreenProps) {
     );
   }
   return (
-    <section>
+    <section class="screen">
       <ScreenTitle text={t.identifyTitle} />
       <NoticeBanner snap={snap} t={t} />
-      <div class="choices">
-        <button type="button" class="primary" data-action="use-card" onClick={() => send(atm.beginCardSignIn())}>
+      <div class="tiles three">
+        <button type="button" class="tile primary" data-action="use-card" onClick={() => send(atm.beginCardSignIn())}>
+          <Icon name="card" />
           {t.useCard}
         </button>
-        <button type="button" class="primary" data-action="use-username" onClick={() => setStep('password')}>
+        <button type="button" class="tile" data-action="use-username" onClick={() => setStep('password')}>
+          <Icon name="user" />
           {t.useUsername}
         </button>
-        <button type="button" data-action="register" onClick={() => setStep('register')}>
+        <button type="button" class="tile" data-action="register" onClick={() => setStep('register')}>
+          <Icon name="plus" />
           {t.registerChoice}
         </button>
       </div>
     </section>
+  );
+}
+
+/** A card going down through a reader, drawn in its own box so it never covers the words around it (the
+ *  card moves inside the picture; still when the system asks for reduced motion). */
+function SwipePicture() {
+  return (
+    <svg class="picture swipe" viewBox="0 0 160 110" aria-hidden="true" focusable="false">
+      <rect class="reader" x="10" y="44" width="140" height="22" rx="11" />
+      <g class="moving-card">
+        <rect class="card-body" x="40" y="6" width="80" height="52" rx="6" />
+        <rect class="card-stripe" x="40" y="16" width="80" height="9" />
+      </g>
+    </svg>
   );
 }

@@ -1,34 +1,43 @@
 import type { MenuChoice } from '../../preload/api.js';
 import { send, type ScreenProps } from '../atm.js';
+import { Icon, type IconName } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
 
+/** The transactions as tiles; cash, what most customers come for, is the one filled tile. Finish is a
+ *  plain button: it ends the visit rather than starting a transaction. */
 export function MenuScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const choose = (choice: MenuChoice) => {
     if (choice === 'balance' || choice === 'history') expectWork('request');
     send(atm.selectMenu(choice));
   };
-  const items: [MenuChoice, string][] = [
-    ...(snap.withdrawalAvailable ? [['withdraw', t.menuWithdraw] as [MenuChoice, string]] : []),
-    ['deposit', t.menuDeposit],
-    ['balance', t.menuBalance],
-    ['history', t.menuHistory],
-    ['transfer', t.menuTransfer],
+  const items: [MenuChoice, string, IconName][] = [
+    ...(snap.withdrawalAvailable ? [['withdraw', t.menuWithdraw, 'cash'] as [MenuChoice, string, IconName]] : []),
+    ['deposit', t.menuDeposit, 'deposit'],
+    ['balance', t.menuBalance, 'balance'],
+    ['history', t.menuHistory, 'history'],
+    ['transfer', t.menuTransfer, 'transfer'],
   ];
   return (
-    <section>
-      <p class="greeting">{snap.customer ? t.hello(snap.customer.username) : ''}</p>
-      <ScreenTitle text={t.menuTitle} />
+    <section class="screen">
+      <div class="title-row">
+        <div>
+          <p class="greeting">{snap.customer ? t.hello(snap.customer.username) : ''}</p>
+          <ScreenTitle text={t.menuTitle} />
+        </div>
+        <button type="button" data-action="finish" onClick={() => send(atm.cancel())}>
+          <Icon name="exit" />
+          {t.finish}
+        </button>
+      </div>
       <NoticeBanner snap={snap} t={t} />
-      <div class="choices menu-grid">
-        {items.map(([choice, label]) => (
-          <button type="button" class="primary" key={choice} data-action={`menu-${choice}`} onClick={() => choose(choice)}>
+      <div class="tiles menu">
+        {items.map(([choice, label, icon]) => (
+          <button type="button" class={choice === 'withdraw' ? 'tile primary' : 'tile'} key={choice} data-action={`menu-${choice}`} onClick={() => choose(choice)}>
+            <Icon name={icon} />
             {label}
           </button>
         ))}
-        <button type="button" data-action="finish" onClick={() => send(atm.cancel())}>
-          {t.finish}
-        </button>
       </div>
     </section>
   );

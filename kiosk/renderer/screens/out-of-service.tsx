@@ -1,4 +1,5 @@
 import type { ScreenProps } from '../atm.js';
+import { Icon } from '../components/icon.js';
 import { ScreenTitle } from '../components/screen-title.js';
 import { stringsFor } from '../i18n.js';
 
@@ -7,7 +8,8 @@ import { stringsFor } from '../i18n.js';
 export function OutOfServiceScreen({ snap, t }: ScreenProps) {
   const languages = snap.languages.length > 0 ? snap.languages : [snap.language];
   return (
-    <section class="center">
+    <section class="screen center">
+      <Icon name="alert" class="icon hero" />
       <ScreenTitle text={languages.map((l) => stringsFor(l).outOfServiceTitle).join(' · ')} />
       {languages.map((l) => (
         <p class="lead" lang={l} key={l}>

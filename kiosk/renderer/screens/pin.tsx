@@ -7,17 +7,18 @@ import { ScreenTitle } from '../components/screen-title.js';
 const PIN_DOTS_SHOWN_MIN = 4;
 
 /** The snapshot carries only how many digits were typed; the digits stay in the main process (on-screen
- *  pad) or never leave the hardware keypad. */
+ *  pad) or never leave the hardware keypad. With the pad on the screen, the words sit beside it, so its
+ *  bottom row (Correct, 0, Enter) is on a 480-pixel-high screen too. */
 export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const dots = Math.max(PIN_DOTS_SHOWN_MIN, snap.pinDigits);
   const press = (key: PinPadKey) => {
     if (key === 'enter') expectWork('sign-in');
     send(atm.pinPadPress(key));
   };
-  return (
-    <section class="pin">
+  const words = (
+    <div class="pin-words">
       <ScreenTitle text={t.pinTitle} />
-      <p class="hint">{snap.onScreenPinPad ? t.pinBodyScreen : t.pinBodyKeypad}</p>
+      <p class="body-text">{snap.onScreenPinPad ? t.pinBodyScreen : t.pinBodyKeypad}</p>
       <div class="pin-dots" aria-hidden="true">
         {Array.from({ length: dots }, (_, i) => (
           <span class={i < snap.pinDigits ? 'dot filled' : 'dot'} key={i} />
@@ -27,24 +28,28 @@ export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
         {t.pinProgress(snap.pinDigits)}
       </p>
       <NoticeBanner snap={snap} t={t} />
-      {snap.onScreenPinPad ? (
-        <div class="keypad pin-pad" role="group" aria-label={t.pinPad}>
-          {([1, 2, 3, 4, 5, 6, 7, 8, 9] as const).map((d) => (
-            <button type="button" class="key" key={d} data-pin-key={d} onClick={() => press(d)}>
-              {d}
-            </button>
-          ))}
-          <button type="button" class="key key-secondary" data-pin-key="backspace" onClick={() => press('backspace')}>
-            {t.pinCorrect}
+    </div>
+  );
+  if (!snap.onScreenPinPad) return <section class="screen center pin">{words}</section>;
+  return (
+    <section class="screen with-pad pin">
+      {words}
+      <div class="keypad pin-pad" role="group" aria-label={t.pinPad}>
+        {([1, 2, 3, 4, 5, 6, 7, 8, 9] as const).map((d) => (
+          <button type="button" class="key" key={d} data-pin-key={d} onClick={() => press(d)}>
+            {d}
           </button>
-          <button type="button" class="key" data-pin-key={0} onClick={() => press(0)}>
-            0
-          </button>
-          <button type="button" class="key primary" data-pin-key="enter" onClick={() => press('enter')}>
-            {t.pinEnter}
-          </button>
-        </div>
-      ) : null}
+        ))}
+        <button type="button" class="key key-word" data-pin-key="backspace" onClick={() => press('backspace')}>
+          {t.pinCorrect}
+        </button>
+        <button type="button" class="key" data-pin-key={0} onClick={() => press(0)}>
+          0
+        </button>
+        <button type="button" class="key key-word primary" data-pin-key="enter" onClick={() => press('enter')}>
+          {t.pinEnter}
+        </button>
+      </div>
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { send, type ScreenProps } from '../atm.js';
+import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
 import { formatMoney } from '../i18n.js';
@@ -20,8 +21,16 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
     body = t.transferDone(money(view.amountCents), money(view.from.balanceCents));
   }
   return (
-    <section class="center">
-      {view?.kind === 'withdrawal' && <div class="cash-slot" aria-hidden="true" />}
+    <section class="screen center">
+      {view?.kind === 'withdrawal' && (
+        <svg class="picture cash" viewBox="0 0 160 70" aria-hidden="true" focusable="false">
+          <rect class="reader" x="10" y="6" width="140" height="18" rx="9" />
+          <g class="moving-cash">
+            <rect class="note" x="45" y="14" width="70" height="44" rx="3" />
+            <circle class="note-mark" cx="80" cy="36" r="9" />
+          </g>
+        </svg>
+      )}
       <ScreenTitle text={title} />
       {body && (
         <p class="lead" data-testid="result">
@@ -34,6 +43,7 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
           {title !== t.receiptQuestion && <p class="question">{t.receiptQuestion}</p>}
           <div class="actions big">
             <button type="button" data-action="receipt-no" onClick={() => send(atm.chooseReceipt(false))}>
+              <Icon name="close" />
               {t.receiptNo}
             </button>
             <button
@@ -45,15 +55,17 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
                 send(atm.chooseReceipt(true));
               }}
             >
+              <Icon name="receipt" />
               {t.receiptYes}
             </button>
           </div>
         </>
       ) : (
         <>
-          <p class="hint">{t.receiptUnavailable}</p>
+          <p class="body-text">{t.receiptUnavailable}</p>
           <div class="actions big">
             <button type="button" class="primary" data-action="receipt-no" onClick={() => send(atm.chooseReceipt(false))}>
+              <Icon name="check" />
               {t.done}
             </button>
           </div>

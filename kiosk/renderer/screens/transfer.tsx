@@ -2,9 +2,11 @@ import { useState } from 'preact/hooks';
 import { send, type ScreenProps } from '../atm.js';
 import { AccountPicker } from '../components/account-picker.js';
 import { AmountPad, amountCentsFrom } from '../components/amount-pad.js';
+import { ConfirmStep } from '../components/confirm-step.js';
+import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
-import { formatMoney } from '../i18n.js';
+import { accountLabel, formatMoney } from '../i18n.js';
 
 /** Between the customer's own accounts: choose from and to (toggle buttons), an amount, then confirm. */
 export function TransferScreen({ snap, t, atm, expectWork }: ScreenProps) {
@@ -17,59 +19,47 @@ export function TransferScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const from = accounts.find((a) => a.accountId === fromId);
   const to = accounts.find((a) => a.accountId === toId);
   const money = (c: number) => formatMoney(c, snap.language, from?.currency);
+  const backToMenu = (primary: boolean) => (
+    <button type="button" class={primary ? 'primary' : ''} data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
+      <Icon name="back" />
+      {t.backToMenu}
+    </button>
+  );
 
   if (accounts.length < 2) {
     return (
-      <section>
+      <section class="screen center">
         <ScreenTitle text={t.transferTitle} />
         <p class="lead">{t.transferNeedsTwo}</p>
-        <div class="actions">
-          <button type="button" class="primary" data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
-            {t.backToMenu}
-          </button>
-        </div>
+        <div class="actions big">{backToMenu(true)}</div>
       </section>
     );
   }
   if (confirming && from && to) {
     return (
-      <section>
-        <ScreenTitle text={t.confirmTitle} step="confirm" />
-        <p class="lead" data-testid="confirm-text">
-          {t.confirmTransfer(money(cents), t.accountKind(from.kind), t.accountKind(to.kind))}
-        </p>
-        <div class="actions big">
-          <button type="button" onClick={() => setConfirming(false)}>
-            {t.change}
-          </button>
-          <button
-            type="button"
-            class="primary"
-            data-action="confirm"
-            onClick={() => {
-              expectWork('request');
-              send(atm.transfer({ fromAccountId: from.accountId, toAccountId: to.accountId, amountCents: cents }));
-            }}
-          >
-            {t.confirm}
-          </button>
-        </div>
-      </section>
+      <ConfirmStep
+        t={t}
+        text={t.confirmTransfer(money(cents), accountLabel(t, from, accounts), accountLabel(t, to, accounts))}
+        onChange={() => setConfirming(false)}
+        onConfirm={() => {
+          expectWork('request');
+          send(atm.transfer({ fromAccountId: from.accountId, toAccountId: to.accountId, amountCents: cents }));
+        }}
+      />
     );
   }
   return (
-    <section class="with-pad">
-      <div>
+    <section class="screen with-pad">
+      <div class="pad-words">
         <ScreenTitle text={t.transferTitle} step="amount" />
         <NoticeBanner snap={snap} t={t} />
         <AccountPicker accounts={accounts} selected={fromId} choose={setFromId} t={t} language={snap.language} label={t.transferFrom} name="from" />
-        <AccountPicker accounts={accounts} selected={toId} choose={setToId} t={t} language={snap.language} label={t.transferTo} name="to" />
-        <div class="actions">
-          <button type="button" data-action="back-to-menu" onClick={() => send(atm.selectMenu('menu'))}>
-            {t.backToMenu}
-          </button>
+        <AccountPicker accounts={accounts} selected={toId} choose={setToId} t={t} language={snap.language} label={t.transferTo} name="to" showAvailable={false} />
+        <div class="actions push-down">
+          {backToMenu(false)}
           <button type="button" class="primary" disabled={cents === 0 || fromId === toId} data-action="amount-next" onClick={() => setConfirming(true)}>
             {t.next}
+            <Icon name="next" />
           </button>
         </div>
       </div>

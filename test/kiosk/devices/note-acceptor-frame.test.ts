@@ -16,11 +16,13 @@ import {
   HEADER,
   MessageFormatError,
   billValueCents,
+  decodeAcceptCounter,
   decodeBillId,
   decodeEventBuffer,
   decodeInhibitMask,
   decodeScalingFactor,
   decodeSerialNumber,
+  encodeAcceptCounter,
   encodeAscii,
   encodeInhibitMask,
 } from '../../../kiosk/devices/note-acceptor/headers.js';
@@ -65,6 +67,11 @@ const KNOWN_ANSWERS: [string, CcTalkFrame, string][] = [
   ['route: extend escrow', hostToValidator(HEADER.ROUTE_BILL, [255]), '28 01 01 9a ff 3d'],
   ['route error: escrow empty', validatorToHost([254]), '01 01 28 00 fe d8'],
   ['route error: failed to route', validatorToHost([255]), '01 01 28 00 ff d7'],
+  ['request accept counter', hostToValidator(HEADER.REQUEST_ACCEPT_COUNTER), '28 00 01 e1 f6'],
+  ['accept counter 1234', validatorToHost([0xd2, 0x04, 0x00]), '01 03 28 00 d2 04 00 fe'],
+  ['accept counter 1235', validatorToHost([0xd3, 0x04, 0x00]), '01 03 28 00 d3 04 00 fd'],
+  ['accept counter 16777215, the last before the wrap', validatorToHost([0xff, 0xff, 0xff]), '01 03 28 00 ff ff ff d7'],
+  ['accept counter 0', validatorToHost([0, 0, 0]), '01 03 28 00 00 00 00 d4'],
 ];
 
 function fromHex(hex: string): Uint8Array {
@@ -217,6 +224,15 @@ test('a bill value in cents is value x scaling x 10^(2 - decimal places), in who
 test('the serial number is three bytes, least significant first', (t) => {
   t.is(decodeSerialNumber(Uint8Array.of(0x56, 0x34, 0x12)), 0x123456);
   t.throws(() => decodeSerialNumber(Uint8Array.of(1, 2)), { instanceOf: MessageFormatError });
+});
+
+test('the accept counter is three bytes, least significant first, 0 .. 2^24 - 1', (t) => {
+  t.is(decodeAcceptCounter(fromHex('d2 04 00')), 1234);
+  t.is(decodeAcceptCounter(fromHex('ff ff ff')), 0xffffff);
+  t.is(toHex(encodeAcceptCounter(1235)), 'd3 04 00');
+  t.throws(() => decodeAcceptCounter(fromHex('d2 04')), { instanceOf: MessageFormatError });
+  t.throws(() => decodeAcceptCounter(fromHex('d2 04 00 00')), { instanceOf: MessageFormatError });
+  for (const impossible of [-1, 0x1000000, 1.5]) t.throws(() => encodeAcceptCounter(impossible), { instanceOf: RangeError }, String(impossible));
 });
 
 test('the event buffer is the counter then five A/B pairs, newest first, and nothing else', (t) => {

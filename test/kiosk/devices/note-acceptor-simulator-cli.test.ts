@@ -39,6 +39,7 @@ test('typed commands insert notes and faults, and mistakes are answered, not thr
   t.deepEqual(sim.faults, ['stacker-removed']);
   t.is(run('clear'), 'cleared all faults; still active: none');
   t.regex(run('status'), /event counter: 4; faults: none/);
+  t.regex(run('status'), /accept counter: 0 \(notes into the stacker, kept across power cycles\)/, 'nothing has been stacked');
   t.regex(run('insert 2500'), /^refused: no bill type is worth 2500 cents/);
   t.regex(run('unsupported $25'), /rejected$/);
   t.regex(run('fault bogus'), /^fault NAME, one of: jam,/);

@@ -1,4 +1,4 @@
-// The one command queue of the serial drivers (dispenser and printer): one command on the line at a time,
+// The one command queue of the serial drivers (dispenser, printer and note acceptor): one command on the line at a time,
 // in the order given, bounded, and never started on a closed driver.
 import test from 'ava';
 import { createDeferred } from '../../../kiosk/devices/serial/deferred.js';

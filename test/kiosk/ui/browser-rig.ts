@@ -1,9 +1,10 @@
 // The UI under test: the renderer built with Vite, served over loopback by the browser bridge and opened
 // in Debian's Chromium through playwright-core, with `window.atm` bound to the main-process handlers of
 // a kiosk from the core's rig (a real bank host, HID simulators, dispenser and printer simulators on
-// socat ptys). Every screen the tests reach is checked the same way: axe-core (no serious or critical
-// violations), touch targets, no sideways scrolling, no CSP violation, and a screenshot under
-// test-artifacts/ui/ (gitignored) for a person to look at.
+// socat ptys). Every screen the tests reach is checked the same way (layout-audit.ts): nothing off
+// screen, overlapping, cut off or scrolling, text of 16 px and more, touch targets of 44 px and more,
+// axe-core with no finding, no CSP violation, and a screenshot under test-artifacts/ui/ (gitignored)
+// for a person to look at.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,14 +18,17 @@ import { buildRendererInto } from '../../../kiosk/browser/browser-kiosk.js';
 import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
 import type { KioskSnapshot } from '../../../kiosk/preload/api.js';
 import { startKioskRig, type KioskRig, type KioskRigOptions } from '../core/kiosk-rig.js';
+import { auditLayout, TEXT_PX_MIN, TOUCH_TARGET_PX_MIN, type LayoutAudit } from './layout-audit.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const ARTIFACTS_DIR = path.join(root, 'test-artifacts/ui');
-/** Smallest touch target we accept: 44 CSS px is WCAG 2.5.5's; ours are meant to be 56. */
-export const TOUCH_TARGET_PX_MIN = 44;
 export const SMALL_SCREEN = { width: 800, height: 480 } as const;
+export const MEDIUM_SCREEN = { width: 1024, height: 600 } as const;
 export const LARGE_SCREEN = { width: 1280, height: 800 } as const;
+/** The screens the kiosk ships with: a 7-inch 800×480 panel, a 7-inch 1024×600 one, a 10-inch 1280×800. */
+export const KIOSK_SCREENS = [SMALL_SCREEN, MEDIUM_SCREEN, LARGE_SCREEN] as const;
+export const sizeName = (size: { width: number; height: number }) => `${size.width}x${size.height}`;
 
 export interface RendererBuild {
   readonly dir: string;
@@ -100,7 +104,9 @@ export interface UiRig {
   settle(): Promise<void>;
   /** A screenshot of the page as it is, to `<dir>/<prefix>-<name>.png`. */
   shot(name: string, dir?: string): Promise<void>;
-  /** axe-core, touch targets, everything on screen, and a screenshot named `name`. */
+  /** A screenshot named `name`, then the layout and axe-core as measured (layout-audit.ts). */
+  audit(name: string): Promise<LayoutAudit>;
+  /** `audit`, each list asserted empty. */
   check(t: ExecutionContext, name: string): Promise<void>;
   tap(selector: string): Promise<void>;
   /** Taps the on-screen keyboard keys for `text`. */
@@ -168,40 +174,20 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
       await mkdir(dir, { recursive: true });
       await page.screenshot({ path: path.join(dir, `${options.prefix}-${name}.png`) });
     },
-    async check(tt, name) {
+    async audit(name) {
       await rig.shot(name);
-      // Evaluated rather than added as a script tag: the page's CSP (rightly) refuses inline scripts, and
-      // the test must not loosen it.
-      const hasAxe = await page.evaluate(`'axe' in globalThis`);
-      if (!hasAxe) await page.evaluate((axeScript ??= await readFile(axeSource, 'utf8')));
-      // Page-side code is written as strings: the test program has no DOM types.
-      const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-        result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) })))`)) as { id: string; impact: string | null }[];
-      const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      tt.deepEqual(serious, [], `${name}: axe-core serious/critical violations`);
-      const layout = (await page.evaluate(`(() => {
-        const small = [];
-        const hidden = [];
-        for (const element of document.querySelectorAll('button, input, [role="button"]')) {
-          const box = element.getBoundingClientRect();
-          if (box.width === 0 && box.height === 0) continue;
-          const label = element.outerHTML.slice(0, 60);
-          if (box.height < ${TOUCH_TARGET_PX_MIN} || box.width < ${TOUCH_TARGET_PX_MIN}) small.push(label + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
-          if (box.top < 0 || box.left < 0 || box.bottom > window.innerHeight + 0.5 || box.right > window.innerWidth + 0.5) hidden.push(label + ' at ' + Math.round(box.left) + ',' + Math.round(box.top));
-        }
-        const content = document.querySelector('.content');
-        return {
-          small,
-          hidden,
-          overflow: document.documentElement.scrollWidth > window.innerWidth,
-          scrolls: content ? content.scrollHeight > content.clientHeight + 1 : false,
-        };
-      })()`)) as { small: string[]; hidden: string[]; overflow: boolean; scrolls: boolean };
-      tt.deepEqual(layout.small, [], `${name}: touch targets smaller than ${TOUCH_TARGET_PX_MIN}px`);
-      // A customer at a kiosk does not know to scroll: every control must be on screen as drawn.
-      tt.deepEqual(layout.hidden, [], `${name}: controls outside the screen`);
-      tt.false(layout.scrolls, `${name}: the screen's content is taller than the screen`);
-      tt.false(layout.overflow, `${name}: the page scrolls sideways`);
+      return auditLayout(page, async () => (axeScript ??= await readFile(axeSource, 'utf8')));
+    },
+    async check(tt, name) {
+      const audit = await rig.audit(name);
+      tt.deepEqual(audit.axe, [], `${name}: axe-core findings`);
+      tt.deepEqual(audit.smallTargets, [], `${name}: touch targets smaller than ${TOUCH_TARGET_PX_MIN} px`);
+      tt.deepEqual(audit.smallText, [], `${name}: text smaller than ${TEXT_PX_MIN} px`);
+      // A customer at a kiosk does not know to scroll: everything must be on screen as drawn.
+      tt.deepEqual(audit.outside, [], `${name}: outside the screen`);
+      tt.deepEqual(audit.overlaps, [], `${name}: on top of each other`);
+      tt.deepEqual(audit.clipped, [], `${name}: cut off or scrolling`);
+      tt.false(audit.documentScrolls, `${name}: the page scrolls`);
     },
     async tap(selector) {
       await page.locator(selector).tap({ timeout: 10_000 });

@@ -108,12 +108,20 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   s = await ui.screen('history');
   t.is(await ui.page.locator('.history-table tbody tr').count(), 2);
   await ui.check(t, '14-history');
+  // The filters are on a sheet of their own; nothing loads until "Show".
+  await ui.tap('[data-action="filters"]');
   await ui.tap('[data-filter="withdrawal"]');
+  t.is(await ui.page.locator('[data-filter="withdrawal"]').getAttribute('aria-pressed'), 'true');
+  await ui.check(t, '15-history-filters');
+  await ui.tap('[data-action="apply-filters"]');
   await ui.screen('history', () => true);
   await ui.page.waitForFunction('document.querySelectorAll(".history-table tbody tr").length === 1');
   t.is(await ui.page.locator('.history-table tbody tr[data-kind="withdrawal"]').count(), 1);
-  t.is(await ui.page.locator('[data-filter="withdrawal"]').getAttribute('aria-pressed'), 'true');
-  await ui.check(t, '15-history-filtered');
+  t.regex(await ui.page.locator('[data-testid="filter-summary"]').innerText(), /^Withdrawals · Any time$/);
+  await ui.tap('[data-action="filters"]');
+  t.is(await ui.page.locator('[data-filter="withdrawal"]').getAttribute('aria-pressed'), 'true', 'the sheet opens on the filter in force');
+  await ui.tap('[data-action="cancel-filters"]');
+  await ui.check(t, '16-history-filtered');
   await ui.tap('[data-action="cancel"]');
   s = await ui.screen('goodbye');
   t.is(s.customer, undefined);
