@@ -88,6 +88,7 @@ export function hostDispatcher(state: HostState, operations: OperationTable): Di
       const lookup = state.registry.lookupPsk(deviceId);
       return lookup.outcome === 'ok' ? lookup.key : undefined;
     },
+    isKeyCurrent: (deviceId, keyVersion) => state.registry.isKeyCurrent(deviceId, keyVersion),
   });
 }
 

@@ -35,12 +35,16 @@ export const DEVICE_KEY_PREFIX = 'dev:';
 /** Bounds the registry that lives in memory. */
 export const MAX_DEVICES = 100_000;
 
-export type PskLookup = { readonly outcome: 'ok'; readonly key: Buffer } | { readonly outcome: 'unknown' | 'revoked' };
+export type PskLookup = { readonly outcome: 'ok'; readonly key: Buffer; readonly keyVersion: number } | { readonly outcome: 'unknown' | 'revoked' };
 
 export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; rotated: [deviceId: string] }> {
   private readonly devices = new Map<string, DeviceRecord>();
   // Changes to one device are serialized so two concurrent `add`s of one id cannot both pass the check.
   private readonly locks = new KeyedLocks();
+  // Devices whose revocation or rotation is being written. From the moment the change is handed to the
+  // committer, no key of the device counts as current: a request's change handed to the committer after
+  // that could land in a batch after the command's, that is after the command returned.
+  private readonly changing = new Set<string>();
 
   private constructor(
     private readonly db: Database,
@@ -66,11 +70,21 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     const record = this.devices.get(deviceId);
     if (!record) return { outcome: 'unknown' };
     if (record.status !== 'active') return { outcome: 'revoked' };
-    return { outcome: 'ok', key: unwrapDeviceKey(this.masterKey, record.deviceId, record.keyVersion, record.wrappedKey) };
+    return { outcome: 'ok', key: unwrapDeviceKey(this.masterKey, record.deviceId, record.keyVersion, record.wrappedKey), keyVersion: record.keyVersion };
   }
 
   isActive(deviceId: string): boolean {
     return this.devices.get(deviceId)?.status === 'active';
+  }
+
+  /** Whether a connection whose handshake used key `keyVersion` of the device may still be served: the
+   *  device is active, that version is its current key, and no revocation or rotation of it is being
+   *  written. Synchronous, so a caller can check it in the same turn as it hands a change to the committer.
+   *  Without a version (callers that never saw a handshake) only the device's state is checked. */
+  isKeyCurrent(deviceId: string, keyVersion: number | undefined): boolean {
+    const record = this.devices.get(deviceId);
+    if (record === undefined || record.status !== 'active' || this.changing.has(deviceId)) return false;
+    return keyVersion === undefined || record.keyVersion === keyVersion;
   }
 
   list(): DeviceSummary[] {
@@ -116,7 +130,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     const record = this.require(deviceId);
     if (record.status === 'revoked') return summarize(record);
     const revoked: DeviceRecord = { ...record, status: 'revoked', updatedAtMs: this.now() };
-    await this.write(revoked, { action: 'device.revoke', actor });
+    await this.writeKeyChange(revoked, { action: 'device.revoke', actor });
     this.emit('revoked', deviceId);
     return summarize(revoked);
   }
@@ -137,7 +151,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
       wrappedKey: wrapDeviceKey(this.masterKey, deviceId, keyVersion, kShared),
       updatedAtMs: this.now(),
     };
-    await this.write(rotated, { action: 'device.rotate', actor });
+    await this.writeKeyChange(rotated, { action: 'device.rotate', actor });
     this.emit('rotated', deviceId);
     return kShared;
   }
@@ -159,6 +173,17 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     const record = this.devices.get(deviceId);
     if (!record) throw new DeviceRegistryError('DEVICE_UNKNOWN', `no device ${JSON.stringify(deviceId)} is registered`);
     return record;
+  }
+
+  /** A revocation or rotation: the device's current key stops counting as current before the change is
+   *  handed to the committer (if the change fails, the old key is current again). */
+  private async writeKeyChange(record: DeviceRecord, audit: { action: string; actor: string }): Promise<void> {
+    this.changing.add(record.deviceId);
+    try {
+      await this.write(record, audit);
+    } finally {
+      this.changing.delete(record.deviceId);
+    }
   }
 
   private async write(record: DeviceRecord, audit: { action: string; actor: string }): Promise<void> {

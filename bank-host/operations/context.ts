@@ -39,6 +39,12 @@ export interface CustomerSession {
 export interface ConnectionState {
   readonly connectionId: string;
   readonly deviceId: string;
+  /** The version of the device's key the connection's handshake used (the channel sets it). A request on
+   *  a connection whose key was revoked or replaced since is never applied. */
+  readonly keyVersion?: number;
+  /** Set once a request was refused because the connection's key is no longer current: the channel
+   *  closes the connection without answering. */
+  keyRefused?: boolean;
   session: CustomerSession | undefined;
   /** A customer signed in on this connection at some point; a replayed sign-in never re-opens a session here. */
   hadSession?: boolean;
