@@ -17,6 +17,7 @@ export const HOST_ERROR_CODES = {
   UNKNOWN_DEPOSIT_HOLD: 'no deposit hold has that id',
   DEPOSIT_HOLD_RELEASED: 'the deposit hold was already released',
   UNKNOWN_EXCEPTION: 'no money exception has that id',
+  CARD_AMBIGUOUS: 'the customer has more than one card ending in those four digits; name the card by its PAN',
   // The admin socket itself
   UNKNOWN_COMMAND: 'the admin command is not known',
   BAD_ARGUMENTS: 'the admin command’s arguments failed validation',
@@ -38,6 +39,7 @@ export const HOST_ERROR_CODES = {
   // Keys and the database
   KEY_ERROR: 'a key file is missing, malformed, not owner-only, or does not verify',
   DATABASE_LOCKED: 'another process has the database open',
+  NOT_INITIALIZED: 'the data folder holds no bank-host database (`bank-host init` never ran there)',
   // The command line
   USAGE: 'the command line is not one the CLI understands',
 } as const;
@@ -62,7 +64,7 @@ export class HostError<C extends string = HostErrorCode> extends Error {
 
 export type AdminErrorCode =
   | ReusedChannelCode
-  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
+  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'CARD_AMBIGUOUS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
 
 /** An operator command refused, whether it ran in the host (through the admin socket) or on a stopped
  *  host's database. An operator function that throws one leaves a `failed` audit record. A code that

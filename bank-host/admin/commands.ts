@@ -34,7 +34,11 @@ function command<S extends z.ZodTypeAny>(args: S, run: (ctx: AdminContext, args:
 
 const deviceId = z.object({ deviceId: z.string().min(1).max(64) }).strict();
 const username = z.object({ username: z.string().min(1).max(64) }).strict();
-const pan = z.object({ pan: z.string().regex(/^[0-9]{12,19}$/, 'a PAN is 12-19 digits') }).strict();
+// A card is named by its PAN, or by its customer and last four digits (a lost card the customer cannot read).
+const card = z.union([
+  z.object({ pan: z.string().regex(/^[0-9]{12,19}$/, 'a PAN is 12-19 digits') }).strict(),
+  z.object({ username: z.string().min(1).max(64), last4: z.string().regex(/^[0-9]{4}$/, 'the last four digits of the card') }).strict(),
+]);
 const cents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const authorizationId = z.string().min(1).max(64);
 
@@ -82,8 +86,8 @@ export const ADMIN_COMMANDS = {
   'card.issue': command(z.object({ username: z.string().min(1).max(64), accountId: z.string().min(1).max(64).optional() }).strict(), async (ctx, a) =>
     issueCard(ctx.services, a.username, a.accountId),
   ),
-  'card.block': command(pan, async (ctx, a) => blockCard(ctx.services, a.pan)),
-  'card.unblock': command(pan, async (ctx, a) => unblockCard(ctx.services, a.pan)),
+  'card.block': command(card, async (ctx, a) => blockCard(ctx.services, a)),
+  'card.unblock': command(card, async (ctx, a) => unblockCard(ctx.services, a)),
   'holds.list': command(
     z
       .object({ olderThanMs: cents.optional(), all: z.boolean().optional() })

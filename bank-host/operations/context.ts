@@ -31,8 +31,10 @@ export interface CustomerSession {
   readonly sessionId: string;
   readonly customerId: string;
   readonly username: string;
-  /** Set when the customer signed in with a card: the card's PAN (kept in host memory only). */
-  readonly cardPan?: string;
+  /** Set when the customer signed in with a card: the card's id (a keyed hash of its PAN) and its last
+   *  four digits. The host keeps no PAN once the sign-in is answered. */
+  readonly cardId?: string;
+  readonly cardLast4?: string;
   lastActivityMs: number;
 }
 

@@ -7,6 +7,8 @@ import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
 import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
 import { derivePinKey } from '../../protocol/pin-block.js';
 import type { AuditedChange, AuditEvent } from '../audit/event.js';
+import { cardIdOf } from '../customers/card-protection.js';
+import { panLast4 } from '../customers/records.js';
 import { describe } from '../errors.js';
 import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
 import {
@@ -158,7 +160,7 @@ export class Dispatcher {
         type,
         outcome,
         storedAtMs: nowMs,
-        ...(outcome.ok && SIGN_IN_TYPES.has(type) ? { session: sessionToStore(type, body, outcome.result) } : {}),
+        ...(outcome.ok && SIGN_IN_TYPES.has(type) ? { session: sessionToStore(services.keys.master, type, body, outcome.result) } : {}),
       };
       // A retryable failure is not an answer to keep: the retry must run again.
       const keep = !UNRECORDED_TYPES.has(type) && !(!outcome.ok && outcome.error.retryable);
@@ -243,9 +245,11 @@ export class Dispatcher {
 
 /** What a replayed sign-in needs to bind its session to a new connection. Taken from the answer and the
  *  request (the handler binds the live session only after its change is durable). */
-function sessionToStore(type: MessageType, body: unknown, result: unknown): StoredSession {
+function sessionToStore(master: Buffer, type: MessageType, body: unknown, result: unknown): StoredSession {
   const { customerId, username } = result as { customerId: string; username: string };
-  return { customerId, username, ...(type === 'signin.card' ? { cardPan: (body as { pan: string }).pan } : {}) };
+  if (type !== 'signin.card') return { customerId, username };
+  const { pan } = body as { pan: string };
+  return { customerId, username, cardId: cardIdOf(master, pan), cardLast4: panLast4(pan) };
 }
 
 function parseBody(type: MessageType, body: unknown): unknown {
