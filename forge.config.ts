@@ -42,7 +42,8 @@ const config: ForgeConfig = {
           section: 'misc',
           priority: 'optional',
           categories: ['Utility'],
-          depends: ['cage', 'udev', 'libusb-1.0-0', 'libudev1'],
+          // usbguard enforces the USB allowlist `provision enroll` writes (docs/technician-guide.md).
+          depends: ['cage', 'udev', 'usbguard', 'libusb-1.0-0', 'libudev1'],
           scripts: { postinst: 'kiosk/build/packaging/postinst.sh', prerm: 'kiosk/build/packaging/prerm.sh' },
         },
       },

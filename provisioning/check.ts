@@ -1,12 +1,13 @@
 // `provision check`: what a prepared root lacks or has wrong, each finding with what to do about it. It
 // reads only; it never prints the key.
-import { existsSync } from 'node:fs';
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sendAdminCommand } from '../bank-host/admin/socket.js';
 import { KEY_FILE_HEX_CHARS } from '../kiosk/core/config.js';
 import { probeHost } from './reachability.js';
-import { inRoot, KIOSK_PATHS, kioskUserInRoot, readRootIdentity } from './target-root.js';
+import { kcvOfHex, KEY_CREDENTIAL_NAME, KEY_PATHS, unsealOnThisKiosk } from './kiosk-key.js';
+import { checkLockdown } from './lockdown.js';
+import { inRoot, KIOSK_PATHS, readRootIdentity, type RootIdentity } from './target-root.js';
 import { activeUnitPath, defaultTargetLink, enableLinks, KIOSK_DEFAULT_TARGET, KIOSK_UNIT, linkIsRight, PACKAGED_FILES, SITE_UDEV_RULES } from './units.js';
 
 export interface Finding {
@@ -38,32 +39,10 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
 
   const config = identity.config;
   if (config && config.kSharedFile !== KIOSK_PATHS.kShared) {
-    problem(KIOSK_PATHS.config, `kSharedFile is ${config.kSharedFile}, but the kiosk's tmpfiles entry protects ${KIOSK_PATHS.kShared}`);
+    problem(KIOSK_PATHS.config, `kSharedFile is ${config.kSharedFile}, but the kiosk's key is the credential ${KIOSK_PATHS.kShared} that atm-kiosk.service loads sealed: run \`provision enroll\` again`);
   }
 
-  const kioskUser = await kioskUserInRoot(root);
-  const tmpfilesPresent = PACKAGED_FILES.filter((f) => f.source.endsWith('.tmpfiles.conf')).every((f) => existsSync(inRoot(root, f.target)));
-  const keyInfo = await lstat(inRoot(root, KIOSK_PATHS.kShared)).catch(() => undefined);
-  if (!keyInfo) {
-    problem(KIOSK_PATHS.kShared, 'missing: the kiosk cannot connect without K_SHARED (run `provision enroll` or `provision rotate`)');
-  } else if (!keyInfo.isFile()) {
-    problem(KIOSK_PATHS.kShared, 'not a regular file');
-  } else {
-    const mode = keyInfo.mode & 0o777;
-    if ((mode & 0o077) !== 0) problem(KIOSK_PATHS.kShared, `mode ${mode.toString(8).padStart(4, '0')} lets others read or change the key; it must be owner-only (0400): run \`chmod 400\` on it, or \`provision enroll\` again`);
-    else if (identity.keyUnreadable) problem(KIOSK_PATHS.kShared, 'this user may not read the key; run the check as root (sudo)');
-    else if (identity.keyHex === undefined) problem(KIOSK_PATHS.kShared, `must hold exactly ${KEY_FILE_HEX_CHARS} hex characters`);
-    else if (kioskUser && keyInfo.uid !== kioskUser.uid && !tmpfilesPresent) problem(KIOSK_PATHS.kShared, `owned by uid ${keyInfo.uid}, not by atm-kiosk (uid ${kioskUser.uid}), and no tmpfiles entry fixes it at boot: the kiosk cannot read it (run \`provision enroll\` again as root)`);
-    else {
-      const owner = kioskUser && keyInfo.uid === kioskUser.uid
-        ? ', owned by atm-kiosk'
-        : kioskUser
-          ? ', systemd-tmpfiles gives it to atm-kiosk at every boot'
-          : ', root-owned until the atm-kiosk package creates the atm-kiosk user and gives it the key';
-      ok(KIOSK_PATHS.kShared, `owner-only (${mode.toString(8).padStart(4, '0')})${owner}`);
-    }
-  }
-
+  const clearHex = await checkKey(root, identity, ok, problem);
   const configInfo = await stat(inRoot(root, KIOSK_PATHS.config)).catch(() => undefined);
   if (configInfo && (configInfo.mode & 0o022) !== 0) {
     problem(KIOSK_PATHS.config, `mode ${(configInfo.mode & 0o777).toString(8).padStart(4, '0')} lets others change the configuration; it must be 0640`);
@@ -87,6 +66,8 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
     else problem(defaultTarget.link, `the default target is not ${KIOSK_DEFAULT_TARGET}, which starts the kiosk: \`systemctl --root=ROOT set-default ${KIOSK_DEFAULT_TARGET}\``);
   }
 
+  findings.push(...(await checkLockdown(root, config, activeUnitPath(root, KIOSK_UNIT))));
+
   if (options.adminSocket && identity.deviceId) {
     try {
       const { devices } = (await sendAdminCommand(options.adminSocket, 'device.list', {})) as { devices: { deviceId: string; status: string; keyVersion: number }[] };
@@ -101,8 +82,8 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
 
   if (options.offline) {
     ok('host', 'not contacted (--offline)');
-  } else if (config && identity.keyHex) {
-    const kShared = Buffer.from(identity.keyHex, 'hex');
+  } else if (config && clearHex) {
+    const kShared = Buffer.from(clearHex, 'hex');
     try {
       const result = await probeHost({ host: config.host, port: config.port, deviceId: config.deviceId, kShared, ...(options.stepTimeoutMs ? { stepTimeoutMs: options.stepTimeoutMs } : {}) });
       const where = `${config.host}:${config.port}`;
@@ -113,10 +94,65 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
     } finally {
       kShared.fill(0);
     }
+  } else if (config && identity.key.sealedPresent) {
+    ok('host', 'not contacted: the key is sealed for this kiosk alone; run `provision check --root /` as root on the kiosk, where systemd-creds unseals it');
   } else {
     problem('host', 'not contacted: needs a valid kiosk.json and key first');
   }
   return findings;
+}
+
+type Report = (subject: string, message: string) => void;
+
+/** The key in every form the root may hold it; returns the clear key when there is one to test against
+ *  the bank host (staged, from before sealing, or unsealed on the kiosk itself). */
+async function checkKey(root: string, identity: RootIdentity, ok: Report, problem: Report): Promise<string | undefined> {
+  const { key } = identity;
+  const live = path.resolve(root) === '/';
+  let clearHex: string | undefined;
+  if (key.legacyPresent) {
+    problem(KEY_PATHS.legacy, 'K_SHARED lies in clear where kiosks read it before keys were sealed: run `provision enroll` again, which stages it for sealing and removes this file');
+    clearHex = key.legacyHex;
+  }
+  if (key.stagedPresent) {
+    const info = await lstat(inRoot(root, KEY_PATHS.staged));
+    const mode = info.mode & 0o777;
+    if (!info.isFile()) problem(KEY_PATHS.staged, 'not a regular file');
+    else if ((mode & 0o077) !== 0) problem(KEY_PATHS.staged, `mode ${mode.toString(8).padStart(4, '0')} lets others read or change the key; it must be root-only (0400): run \`chmod 400\` on it, or \`provision enroll\` again`);
+    else if (key.stagedUnreadable) problem(KEY_PATHS.staged, 'this user may not read the key; run the check as root (sudo)');
+    else if (key.stagedHex === undefined) problem(KEY_PATHS.staged, `must hold exactly ${KEY_FILE_HEX_CHARS} hex characters`);
+    else if (live) problem(KEY_PATHS.staged, 'K_SHARED lies in clear on this running kiosk: `systemctl restart atm-kiosk.service` seals it (atm-kiosk-seal-key.service) and removes this file');
+    else ok(KEY_PATHS.staged, `root-only (${mode.toString(8).padStart(4, '0')}); the kiosk seals it with systemd-creds at its next start and then shreds it`);
+    clearHex = key.stagedHex ?? clearHex;
+  }
+  if (key.sealedPresent) {
+    ok(KEY_PATHS.sealed, 'sealed with systemd-creds; atm-kiosk.service loads it with LoadCredentialEncrypted=');
+    if (clearHex === undefined) {
+      const unsealed = unsealOnThisKiosk(root);
+      if (unsealed.error) problem(KEY_PATHS.sealed, `cannot be unsealed on this kiosk: ${unsealed.error}`);
+      clearHex = unsealed.hex;
+    }
+  }
+  if (!key.stagedPresent && !key.sealedPresent && !key.legacyPresent) {
+    problem(KEY_PATHS.sealed, 'missing: the kiosk cannot connect without K_SHARED (run `provision enroll` or `provision rotate`)');
+  }
+  if (key.infoError) {
+    problem(KEY_PATHS.info, `${key.infoError}: run \`provision enroll\` or \`provision rotate\` again`);
+  } else if (key.info) {
+    const kcv = clearHex === undefined ? undefined : await kcvOfHex(clearHex);
+    if (identity.deviceId !== undefined && key.info.deviceId !== identity.deviceId) problem(KEY_PATHS.info, `the key was installed for ${key.info.deviceId}, but kiosk.json names ${identity.deviceId}: enroll or rotate again`);
+    else if (kcv !== undefined && kcv !== key.info.kcv) problem(KEY_PATHS.info, `the key's check value is ${kcv}, not the KCV ${key.info.kcv} recorded for key version ${key.info.keyVersion}: the key was changed; rotate it`);
+    else ok(KEY_PATHS.info, `device ${key.info.deviceId}, key version ${key.info.keyVersion}, check value (KCV) ${key.info.kcv}${kcv === undefined ? '' : ' (matches the key)'}`);
+  } else if (key.stagedPresent || key.sealedPresent) {
+    problem(KEY_PATHS.info, 'missing: the key\'s version and check value are not recorded; run `provision enroll` or `provision rotate` again');
+  }
+  const unitPath = activeUnitPath(root, KIOSK_UNIT);
+  if (unitPath) {
+    const unitText = await readFile(inRoot(root, unitPath), 'utf8');
+    if (unitText.includes(`\nLoadCredentialEncrypted=${KEY_CREDENTIAL_NAME}:${KEY_PATHS.sealed}\n`)) ok(unitPath, `loads the sealed key as credential ${KEY_CREDENTIAL_NAME}`);
+    else problem(unitPath, `has no LoadCredentialEncrypted=${KEY_CREDENTIAL_NAME}:${KEY_PATHS.sealed}: the kiosk would not find its key; install the current atm-kiosk package`);
+  }
+  return clearHex;
 }
 
 export function formatFindings(findings: readonly Finding[], root: string): string {

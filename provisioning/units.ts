@@ -22,6 +22,7 @@ export const SITE_UDEV_RULES = '/etc/udev/rules.d/70-atm-kiosk.rules';
 /** Each packaged file: its name in the repository's systemd/ folder and its path on the kiosk. */
 export const PACKAGED_FILES = [
   { source: 'atm-kiosk.service', target: `${SYSTEM_UNIT_DIR}/atm-kiosk.service` },
+  { source: 'atm-kiosk-seal-key.service', target: `${SYSTEM_UNIT_DIR}/atm-kiosk-seal-key.service` },
   { source: 'atm-kiosk.sysusers.conf', target: '/usr/lib/sysusers.d/atm-kiosk.conf' },
   { source: 'atm-kiosk.tmpfiles.conf', target: '/usr/lib/tmpfiles.d/atm-kiosk.conf' },
   { source: '70-atm-kiosk.rules', target: '/usr/lib/udev/rules.d/70-atm-kiosk.rules' },

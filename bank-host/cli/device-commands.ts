@@ -1,15 +1,27 @@
 // `bank-host device ...`: registering, listing, revoking and rotating kiosks. A new K_SHARED is written to
 // an owner-only file, never printed.
 import { existsSync } from 'node:fs';
+import { keyCheckValue } from '../../protocol/key-block.js';
+import { formatKeyTransport } from '../../protocol/key-transport.js';
 import { UsageError } from '../errors.js';
 import { writeSecretFile } from '../keys.js';
 import type { AdminCliCommand } from './admin-command.js';
 
+/** Writes the new K_SHARED as a transport file (protocol/key-transport.ts: device id, key version, key and
+ *  its check value), which `provision enroll|rotate --key-file` checks against the kiosk it installs it on.
+ *  The result keeps the check value (shown with --json) and loses the key. */
 async function writeKeyOut(result: unknown, values: Record<string, unknown>): Promise<void> {
   const file = values['key-out'] as string;
-  const { kSharedHex } = result as { kSharedHex: string };
-  await writeSecretFile(file, kSharedHex + '\n');
-  delete (result as { kSharedHex?: string }).kSharedHex;
+  const answer = result as { device: { deviceId: string; keyVersion: number }; kSharedHex?: string; kcv?: string };
+  const key = Buffer.from(answer.kSharedHex ?? '', 'hex');
+  delete answer.kSharedHex;
+  try {
+    const transport = await formatKeyTransport(answer.device.deviceId, answer.device.keyVersion, key);
+    await writeSecretFile(file, transport);
+    answer.kcv = await keyCheckValue(key);
+  } finally {
+    key.fill(0);
+  }
 }
 
 function requireKeyOut(values: Record<string, unknown>): void {

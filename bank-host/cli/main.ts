@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `bank-host`: the operator's command line. Admin commands go through the running host's admin socket when
 // it answers, and open the database directly when the host is stopped; the same command works either way.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, UsageError } from '../errors.js';
 import { runAdminCommandLine, type AdminCliCommand } from './admin-command.js';
@@ -18,10 +19,25 @@ const COMMANDS: readonly AdminCliCommand[] = [...HOST_CLI, ...DEVICE_CLI, ...CUS
 
 const MAIN_HELP = mainHelp(COMMANDS.map((c) => c.usage));
 
+/** The project's version, from the package.json beside the sources (bank-host/cli/) or the build
+ *  (dist/bank-host/cli/). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'atm-kiosk' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not this one; try the next
+    }
+  }
+  return 'unknown';
+}
+
 export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter = process): Promise<number> {
   try {
     const [first, second] = argv;
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') return io.out(MAIN_HELP), first === undefined ? 2 : 0;
+    if (first === '--version') return io.out(`bank-host ${packageVersion()}`), 0;
     if (first === 'init') return await runInit(argv.slice(1), io);
     if (first === 'serve') return await runServe(argv.slice(1), io, signals);
     const spec = COMMANDS.find((c) => c.words[0] === first && (c.words.length === 1 || c.words[1] === second));

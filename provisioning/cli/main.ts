@@ -11,23 +11,22 @@ import { sendAdminCommand } from '../../bank-host/admin/socket.js';
 import { parseKioskConfig, type KioskConfig, type KioskConfigInput } from '../../kiosk/core/config.js';
 import { parseDeviceId, parseHostAddress, parsePositiveMs, requirePath, UsageError, type HostAddress } from '../arguments.js';
 import { checkRoot, formatFindings } from '../check.js';
+import { checkKeyForRoot, destroyKey, ensureCredstoreDir, installKey, kcvOfHex, readKeyTransportFile, type KeyToInstall } from '../kiosk-key.js';
+import { parseUsbId, usbExtrasFor, usbguardRulesText, writeLockdown, type UsbExtras, type UsbId } from '../lockdown.js';
 import {
   assertRootFolder,
-  destroyKey,
   ensureConfigDir,
   inRoot,
   KIOSK_PATHS,
   ProvisionError,
-  readOperatorKeyFile,
   readRootIdentity,
   runningAsRoot,
   targetOwners,
   writeConfig,
-  writeKey,
-  type Change,
   type RootIdentity,
 } from '../target-root.js';
 import { enableKiosk, installPackagedFiles, installSiteUdevRules, packagedUnitsDir, writeHostAddressDropIn, type FileChange } from '../units.js';
+import { CHECK_HELP, COMMAND_HELP, ENROLL_HELP, MAIN_HELP, packageVersion, REVOKE_HELP, ROTATE_HELP } from './help.js';
 
 export { UsageError } from '../arguments.js';
 
@@ -60,68 +59,6 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
 const IDENTITY_FIELDS = ['deviceId', 'host', 'port', 'kSharedFile'] as const;
 type SiteSettings = Omit<KioskConfigInput, (typeof IDENTITY_FIELDS)[number] | 'journalDir'> & { journalDir?: string };
 
-const MAIN_HELP = `provision: prepare an ATM kiosk's root filesystem (a mounted SD card or a folder)
-
-Usage:
-  provision enroll --device-id ID --host HOST:PORT --root DIR (--key-file FILE | --admin-socket PATH)
-  provision rotate --root DIR (--key-file FILE | --admin-socket PATH)
-  provision revoke (--root DIR | --device-id ID) (--admin-socket PATH | --local-only)
-  provision check --root DIR [--offline] [--admin-socket PATH]
-
-Run \`provision COMMAND --help\` for a command's options. The key (K_SHARED) is never printed.`;
-
-const ENROLL_HELP = `Usage: provision enroll --device-id ID --host HOST:PORT --root DIR (--key-file FILE | --admin-socket PATH)
-
-Writes the kiosk's identity onto its root filesystem: /etc/atm-kiosk/kiosk.json, the K_SHARED key
-/etc/atm-kiosk/k_shared.key (mode 0400, owned by atm-kiosk when the root has that user), the kiosk's
-systemd unit, sysusers and tmpfiles entries and udev rules (where the package has not installed them),
-and enables atm-kiosk.service with graphical.target as the default target. Safe to run again.
-
-  --device-id ID       the kiosk's id on the bank host (3-63 of a-z 0-9 -)
-  --host HOST:PORT     where the bank host listens for kiosks, e.g. bank.example:7443 or [2001:db8::5]:7443
-  --root DIR           the kiosk's root filesystem (the SD card's mounted root partition, or any folder)
-  --key-file FILE      a key made by \`bank-host device add ID --key-out FILE\` (exactly one of these two)
-  --admin-socket PATH  the bank host's admin socket: registers the device on the host and takes its new key
-  --settings FILE      JSON with the site's part of kiosk.json (devices, cassettes, fastCashCents, timeouts,
-                       languages, journalDir); default: what the root's kiosk.json has, else the packaged
-                       hardware (the devices 70-atm-kiosk.rules names, one $20 cassette)
-  --udev-rules FILE    the site's own udev rules, written to /etc/udev/rules.d/70-atm-kiosk.rules
-  --restrict-network   let the kiosk reach only the bank host (needs --host as an IP address): a drop-in
-                       /etc/systemd/system/atm-kiosk.service.d/host-address.conf with IPAddressAllow=
-  --force              replace another device's identity already in the root`;
-
-const ROTATE_HELP = `Usage: provision rotate --root DIR (--key-file FILE | --admin-socket PATH)
-
-Gives the kiosk in DIR a new K_SHARED. With --admin-socket the bank host makes the new key (the old one
-stops working at once); with --key-file, install a key made by \`bank-host device rotate ID --key-out FILE\`.
-
-  --root DIR           the kiosk's root filesystem; its kiosk.json names the device
-  --key-file FILE      the new key, from \`bank-host device rotate\`
-  --admin-socket PATH  the bank host's admin socket`;
-
-const REVOKE_HELP = `Usage: provision revoke (--root DIR | --device-id ID) (--admin-socket PATH | --local-only)
-
-Revokes a kiosk: the bank host refuses its handshakes and closes its connections, and the key is wiped
-from the root. Without a root (a stolen or dead kiosk), --device-id alone revokes it on the host.
-
-  --root DIR           the kiosk's root filesystem: its device id is read there and its key destroyed
-  --device-id ID       the device to revoke (must match the root's, if both are given)
-  --admin-socket PATH  the bank host's admin socket: revoke it on the host
-  --local-only         only wipe the key from the root; then revoke it on the host with
-                       \`bank-host device revoke ID\``;
-
-const CHECK_HELP = `Usage: provision check --root DIR [--offline] [--admin-socket PATH] [--timeout-ms N]
-
-Reports what the prepared root lacks or has wrong: kiosk.json, the key (present, owner-only, well formed),
-units, sysusers/tmpfiles entries, udev rules, the enabled unit and default target, and whether the bank
-host accepts the kiosk (a real TLS 1.3-PSK handshake with the root's device id and key, then a ping).
-Exits 1 when anything is wrong.
-
-  --root DIR           the kiosk's root filesystem
-  --offline            do not contact the bank host
-  --admin-socket PATH  also ask the bank host whether it knows the device (a refused handshake does not say)
-  --timeout-ms N       the most to wait at each step of the connection (default 5000)`;
-
 function parse(argv: string[], options: Options, help: string): { values: Record<string, unknown>; positionals: string[] } {
   let parsed;
   try {
@@ -134,7 +71,7 @@ function parse(argv: string[], options: Options, help: string): { values: Record
   // are a mistake to point out, not a choice to make silently.
   const seen = new Set<string>();
   for (const token of parsed.tokens ?? []) {
-    if (token.kind !== 'option') continue;
+    if (token.kind !== 'option' || (options[token.name] as { multiple?: boolean } | undefined)?.multiple) continue;
     if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once\n\n${help}`);
     seen.add(token.name);
   }
@@ -228,15 +165,26 @@ interface DeviceView {
   keyVersion: number;
 }
 
+/** A key the bank host just made, as the root will record it. */
+async function keyFromHostAnswer(deviceId: string, answer: { device: DeviceView; kSharedHex: string }): Promise<KeyToInstall> {
+  return { hex: answer.kSharedHex, deviceId, keyVersion: answer.device.keyVersion, kcv: await kcvOfHex(answer.kSharedHex) };
+}
+
 /** With the admin socket: registers the device and returns its new key; or, when the root already holds
- *  this device's key and the host knows the device as active, keeps that key (a re-run changes nothing). */
-async function keyFromHost(adminSocket: string, deviceId: string, existing: RootIdentity, io: Io): Promise<string> {
-  if (existing.deviceId === deviceId && existing.keyHex !== undefined) {
+ *  this device's current key and the host knows the device as active, keeps that key (a re-run changes
+ *  nothing; undefined when the key is sealed and there is nothing to rewrite). */
+async function keyFromHost(adminSocket: string, deviceId: string, existing: RootIdentity, io: Io): Promise<KeyToInstall | undefined> {
+  if (existing.deviceId === deviceId && existing.keyPresent) {
     const { devices } = (await sendAdminCommand(adminSocket, 'device.list', {})) as { devices: DeviceView[] };
     const device = devices.find((d) => d.deviceId === deviceId);
     if (device?.status === 'active') {
+      const info = existing.key.info;
+      if (info && info.deviceId === deviceId && info.keyVersion !== device.keyVersion) {
+        throw new ProvisionError('HOST_REFUSED', `the bank host has key version ${device.keyVersion} for ${deviceId}, but this root holds version ${info.keyVersion} (KCV ${info.kcv}): give it the current key with \`provision rotate\``);
+      }
       io.out(`device ${deviceId} is registered on the bank host (key version ${device.keyVersion}); keeping the key in the root`);
-      return existing.keyHex;
+      if (existing.keyHex === undefined) return undefined;
+      return { hex: existing.keyHex, deviceId, keyVersion: device.keyVersion, kcv: await kcvOfHex(existing.keyHex) };
     }
     if (device) throw new ProvisionError('HOST_REFUSED', `device ${deviceId} is ${device.status} on the bank host; enroll this kiosk under a new device id`);
   }
@@ -254,8 +202,20 @@ async function keyFromHost(adminSocket: string, deviceId: string, existing: Root
     throw error;
   }
   io.out(`registered device ${deviceId} on the bank host (key version ${result.device.keyVersion})`);
-  return result.kSharedHex;
+  return keyFromHostAnswer(deviceId, result);
 }
+
+function parseUsbIds(value: unknown, flag: string, help: string): UsbId[] | undefined {
+  if (value === undefined) return undefined;
+  return (value as string[]).map((text) => {
+    const id = parseUsbId(text);
+    if (!id) throw new UsageError(`${flag} must be VID:PID, four hex digits each as lsusb shows them (e.g. 0403:6001), got ${JSON.stringify(text)}\n\n${help}`);
+    return id;
+  });
+}
+
+const kcvLine = (key: { deviceId: string; keyVersion: number; kcv: string }) =>
+  `K_SHARED of ${key.deviceId}: key version ${key.keyVersion}, check value (KCV) ${key.kcv}; the operator sees the same KCV on the bank host`;
 
 async function runEnroll(argv: string[], io: Io): Promise<number> {
   const { values } = parse(
@@ -268,6 +228,8 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
       'admin-socket': { type: 'string' },
       settings: { type: 'string' },
       'udev-rules': { type: 'string' },
+      'serial-adapter': { type: 'string', multiple: true },
+      touchscreen: { type: 'string', multiple: true },
       'restrict-network': { type: 'boolean' },
       force: { type: 'boolean' },
     },
@@ -280,57 +242,74 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   const source = keySource(values, ENROLL_HELP);
   const settingsFile = values.settings === undefined ? undefined : path.resolve(requirePath(values.settings, '--settings', 'FILE'));
   const udevRules = values['udev-rules'] === undefined ? undefined : path.resolve(requirePath(values['udev-rules'], '--udev-rules', 'FILE'));
+  const serialAdapters = parseUsbIds(values['serial-adapter'], '--serial-adapter', ENROLL_HELP);
+  const touchscreens = parseUsbIds(values.touchscreen, '--touchscreen', ENROLL_HELP);
   const force = values.force === true;
   const restrictNetwork = values['restrict-network'] === true;
   if (restrictNetwork && isIP(address.host) === 0) {
     throw new UsageError(`--restrict-network needs --host as an IP address: with a name (${address.host}) the kiosk would also need its DNS servers, which provisioning cannot know\n\n${ENROLL_HELP}`);
   }
 
-  // Everything that can be checked is checked before the bank host is asked to register anything.
+  // Everything that can be checked is checked before the bank host is asked to register anything, and
+  // before anything is written.
   await assertRootFolder(root);
   const unitsDir = packagedUnitsDir();
   const existing = await readRootIdentity(root);
   refuseOtherIdentity(root, existing, deviceId, force, io);
   const site = settingsFile ? await readSettings(settingsFile) : existing.config ? siteSettingsOf(existing.config) : DEFAULT_SITE_SETTINGS;
   const config = buildConfig(deviceId, address, site, settingsFile ? `--settings ${settingsFile}` : KIOSK_PATHS.config);
-  const operatorKey = 'keyFile' in source ? await readOperatorKeyFile(source.keyFile) : undefined;
+  const transported = 'keyFile' in source ? await readKeyTransportFile(source.keyFile) : undefined;
+  if (transported) {
+    const installed = existing.deviceId === deviceId ? existing.key.info : undefined;
+    checkKeyForRoot(transported, deviceId, installed, `--key-file ${(source as { keyFile: string }).keyFile}`);
+  }
   if (udevRules) await assertUdevRulesFile(udevRules);
+  const extras: UsbExtras = await usbExtrasFor(root, config, { ...(serialAdapters ? { serialAdapters } : {}), ...(touchscreens ? { touchscreens } : {}) });
+  usbguardRulesText(config, extras);
   if (force && existing.deviceId !== undefined && existing.deviceId !== deviceId) await warnAboutJournal(root, config.journalDir, io);
 
   const owners = await targetOwners(root);
   await ensureConfigDir(root, owners.config);
-  const keyHex = operatorKey ?? (await keyFromHost((source as { adminSocket: string }).adminSocket, deviceId, existing, io));
-  let keyChange: Change;
-  try {
-    keyChange = await writeKey(root, keyHex, owners.key);
-  } catch (error) {
-    if (operatorKey) throw error;
-    // The host has the new key and nothing else does: say how to recover rather than leave a dead device.
-    throw new Error(`the bank host registered ${deviceId}, but its key could not be written to ${root} (${(error as Error).message}); fix that, then run \`provision rotate --root ${root} --admin-socket …\``);
+  await ensureCredstoreDir(root);
+  let key: KeyToInstall | undefined;
+  if (transported) {
+    key = { hex: transported.key.toString('hex'), deviceId, keyVersion: transported.keyVersion, kcv: transported.kcv };
+    transported.key.fill(0);
+  } else {
+    key = await keyFromHost((source as { adminSocket: string }).adminSocket, deviceId, existing, io);
   }
-  const configChange = await writeConfig(root, config, owners.config);
-  reportChanges(io, root, [
-    { path: KIOSK_PATHS.kShared, change: keyChange },
-    { path: KIOSK_PATHS.config, change: configChange },
-  ]);
+  if (key) {
+    try {
+      reportChanges(io, root, await installKey(root, key, owners.config));
+    } catch (error) {
+      if (transported) throw error;
+      // The host has the new key and nothing else does: say how to recover rather than leave a dead device.
+      throw new Error(`the bank host registered ${deviceId}, but its key could not be written to ${root} (${(error as Error).message}); fix that, then run \`provision rotate --root ${root} --admin-socket …\``);
+    }
+  }
+  reportChanges(io, root, [{ path: KIOSK_PATHS.config, change: await writeConfig(root, config, owners.config) }]);
   reportChanges(io, root, await installPackagedFiles(root, unitsDir));
   if (udevRules) reportChanges(io, root, [await installSiteUdevRules(root, udevRules)]);
   if (restrictNetwork) reportChanges(io, root, [await writeHostAddressDropIn(root, address.host)]);
   reportChanges(io, root, await enableKiosk(root));
+  reportChanges(io, root, await writeLockdown(root, config, extras));
+  const shown = key ?? existing.key.info;
+  if (shown) io.out(kcvLine(shown));
   if (!owners.kioskUserExists) {
-    io.out(`note: ${root} has no atm-kiosk user yet; the key stays root-owned 0400 until the atm-kiosk package is installed on the kiosk, whose postinst creates the user and gives it the key`);
+    io.out(`note: ${root} has no atm-kiosk user yet; the atm-kiosk package creates it when it is installed on the kiosk`);
   } else if (!runningAsRoot()) {
-    io.out('note: not running as root, so the files are owned by you; at every boot systemd-tmpfiles gives the key to atm-kiosk');
+    io.out('note: not running as root, so the files are owned by you; at every boot systemd-tmpfiles gives kiosk.json to the atm-kiosk group');
   }
-  if (operatorKey) io.out(`the key is installed; delete ${(source as { keyFile: string }).keyFile} now (\`shred -u\` it): no other copy is needed`);
+  io.out('the key waits root-only until the kiosk\'s next start, which seals it with systemd-creds (TPM2 where present) and shreds the clear copy');
+  if (transported) io.out(`the key is installed; delete ${(source as { keyFile: string }).keyFile} now (\`shred -u\` it): no other copy is needed`);
   io.out(`kiosk ${deviceId} is enrolled in ${root}; check it with \`provision check --root ${root}\``);
   return 0;
 }
 
-async function enrolledDeviceId(root: string): Promise<string> {
+async function enrolledIdentity(root: string): Promise<RootIdentity & { deviceId: string }> {
   const identity = await readRootIdentity(root);
   if (identity.deviceId === undefined) throw new ProvisionError('NOT_ENROLLED', `${inRoot(root, KIOSK_PATHS.config)} names no device: enroll the kiosk first (\`provision enroll\`)`);
-  return identity.deviceId;
+  return identity as RootIdentity & { deviceId: string };
 }
 
 async function runRotate(argv: string[], io: Io): Promise<number> {
@@ -339,22 +318,41 @@ async function runRotate(argv: string[], io: Io): Promise<number> {
   const root = path.resolve(requirePath(values.root, '--root', 'DIR'));
   const source = keySource(values, ROTATE_HELP);
   await assertRootFolder(root);
-  const deviceId = await enrolledDeviceId(root);
+  const identity = await enrolledIdentity(root);
+  const { deviceId } = identity;
+  let key: KeyToInstall;
+  if ('keyFile' in source) {
+    const transported = await readKeyTransportFile(source.keyFile);
+    try {
+      if (checkKeyForRoot(transported, deviceId, identity.key.info, `--key-file ${source.keyFile}`) === 'installed') {
+        io.out(kcvLine(transported));
+        io.out(`that key is already installed for ${deviceId}; nothing changed`);
+        return 0;
+      }
+      key = { hex: transported.key.toString('hex'), deviceId, keyVersion: transported.keyVersion, kcv: transported.kcv };
+    } finally {
+      transported.key.fill(0);
+    }
+  }
   const owners = await targetOwners(root);
   await ensureConfigDir(root, owners.config);
+  await ensureCredstoreDir(root);
   if ('keyFile' in source) {
-    const change = await writeKey(root, await readOperatorKeyFile(source.keyFile), owners.key);
-    reportChanges(io, root, [{ path: KIOSK_PATHS.kShared, change }]);
-    io.out(change === 'unchanged' ? `that key is already installed for ${deviceId}` : `installed the new key for ${deviceId}; delete ${source.keyFile} now (\`shred -u\` it)`);
-    return 0;
+    reportChanges(io, root, await installKey(root, key!, owners.config));
+    io.out(kcvLine(key!));
+    io.out(`installed the new key for ${deviceId}; delete ${source.keyFile} now (\`shred -u\` it)`);
+  } else {
+    const result = (await sendAdminCommand(source.adminSocket, 'device.rotate', { deviceId })) as { device: DeviceView; kSharedHex: string };
+    key = await keyFromHostAnswer(deviceId, result);
+    try {
+      reportChanges(io, root, await installKey(root, key, owners.config));
+    } catch (error) {
+      throw new Error(`the bank host rotated ${deviceId}'s key, but the new key could not be written to ${root} (${(error as Error).message}); fix that and rotate again`);
+    }
+    io.out(kcvLine(key));
+    io.out(`rotated ${deviceId}'s key (now version ${result.device.keyVersion}); the old key no longer works`);
   }
-  const result = (await sendAdminCommand(source.adminSocket, 'device.rotate', { deviceId })) as { device: DeviceView; kSharedHex: string };
-  try {
-    reportChanges(io, root, [{ path: KIOSK_PATHS.kShared, change: await writeKey(root, result.kSharedHex, owners.key) }]);
-  } catch (error) {
-    throw new Error(`the bank host rotated ${deviceId}'s key, but the new key could not be written to ${root} (${(error as Error).message}); fix that and rotate again`);
-  }
-  io.out(`rotated ${deviceId}'s key (now version ${result.device.keyVersion}); the old key no longer works`);
+  io.out(path.resolve(root) === '/' ? 'restart the kiosk to seal it and use it: `systemctl restart atm-kiosk.service`' : 'the kiosk seals the new key at its next start');
   return 0;
 }
 
@@ -385,7 +383,8 @@ async function runRevoke(argv: string[], io: Io): Promise<number> {
   }
   if (root) {
     const removed = await destroyKey(root);
-    io.out(removed ? `wiped and removed ${inRoot(root, KIOSK_PATHS.kShared)}` : `no key in ${root} to remove`);
+    for (const file of removed) io.out(`wiped and removed ${inRoot(root, file)}`);
+    if (removed.length === 0) io.out(`no key in ${root} to remove`);
   }
   if (values['local-only']) io.err(`provision: the bank host still accepts ${deviceId}'s key until you run \`bank-host device revoke ${deviceId}\``);
   return 0;
@@ -413,7 +412,16 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
     const [first] = argv;
-    if (first === undefined || first === '--help' || first === '-h' || first === 'help') return io.out(MAIN_HELP), first === undefined ? 2 : 0;
+    if (first === undefined || first === '--help' || first === '-h') return io.out(MAIN_HELP), first === undefined ? 2 : 0;
+    if (first === '--version' || first === '-V') return io.out(`provision ${packageVersion()}`), 0;
+    if (first === 'help') {
+      const [, topic, ...rest] = argv;
+      if (rest.length > 0) throw new UsageError(`help takes at most one command\n\n${MAIN_HELP}`);
+      if (topic === undefined) return io.out(MAIN_HELP), 0;
+      const help = COMMAND_HELP[topic];
+      if (!help) throw new UsageError(`unknown command ${JSON.stringify(topic)}\n\n${MAIN_HELP}`);
+      return io.out(help), 0;
+    }
     const command = COMMANDS[first];
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}\n\n${MAIN_HELP}`);
     return await command(argv.slice(1), io);

@@ -3,15 +3,18 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sendAdminCommand } from '../../bank-host/admin/socket.js';
 import { main as bankHostCli } from '../../bank-host/cli/main.js';
 import { writeSecretFile } from '../../bank-host/keys.js';
+import { formatKeyTransport } from '../../protocol/key-transport.js';
+import { keyCheckValue } from '../../protocol/key-block.js';
 import { loadKShared, parseKioskConfig } from '../../kiosk/core/config.js';
 import { main, type Io } from '../../provisioning/cli/main.js';
+import { MASKED_UNITS } from '../../provisioning/lockdown.js';
 import { probeHost } from '../../provisioning/reachability.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 
@@ -34,7 +37,9 @@ async function provision(...argv: string[]): Promise<Run> {
   return { code, out, err };
 }
 
-const KEY = 'etc/atm-kiosk/k_shared.key';
+/** The clear key provisioning stages, root-only, for the kiosk to seal at its next start. */
+const KEY = 'etc/atm-kiosk/k_shared.staged';
+const KEY_INFO = 'etc/atm-kiosk/k_shared.info';
 const CONFIG = 'etc/atm-kiosk/kiosk.json';
 const UNIT_LINK = 'etc/systemd/system/graphical.target.wants/atm-kiosk.service';
 
@@ -119,6 +124,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** The operator's key file, as `bank-host device add|rotate --key-out` writes it. */
+async function transportFile(name: string, deviceId: string, keyVersion: number, key: Buffer): Promise<string> {
+  const file = path.join(scratch, name);
+  await writeSecretFile(file, await formatKeyTransport(deviceId, keyVersion, key));
+  return file;
+}
+
 test.serial('enroll with --admin-socket registers the device and writes an owner-only key the host accepts', async (t) => {
   const root = await newRoot({ kioskUid: 4242 });
   const run = await enroll(t, root, 'kiosk-lobby-1');
@@ -127,8 +139,8 @@ test.serial('enroll with --admin-socket registers the device and writes an owner
 
   const keyInfo = await stat(path.join(root, KEY));
   t.is(keyInfo.mode & 0o777, 0o400);
-  t.is(keyInfo.uid, 4242, 'owned by the target root\'s atm-kiosk user');
-  t.is(keyInfo.gid, 4243);
+  t.is(keyInfo.uid, 0, 'root\'s alone: only the seal unit (root) reads it, never the kiosk user');
+  t.is(keyInfo.gid, 0);
   const configInfo = await stat(path.join(root, CONFIG));
   t.is(configInfo.mode & 0o777, 0o640);
   t.is(configInfo.uid, 0);
@@ -136,7 +148,12 @@ test.serial('enroll with --admin-socket registers the device and writes an owner
   t.is((await stat(path.join(root, 'etc/atm-kiosk'))).mode & 0o777, 0o750);
   t.is((await stat(path.join(root, 'etc'))).mode & 0o777, 0o755, 'only the kiosk folder is closed');
 
-  t.true(await hostAcceptsKey('kiosk-lobby-1', await keyOf(root)), 'a real handshake and ping with the written key');
+  const key = await keyOf(root);
+  t.true(await hostAcceptsKey('kiosk-lobby-1', key), 'a real handshake and ping with the written key');
+  // What the root records of it: device, version and check value, no secret; the same KCV is shown.
+  const info = JSON.parse(await readFile(path.join(root, KEY_INFO), 'utf8')) as { deviceId: string; keyVersion: number; kcv: string };
+  t.deepEqual(info, { deviceId: 'kiosk-lobby-1', keyVersion: 1, kcv: await keyCheckValue(key) });
+  t.regex(run.out, new RegExp(`K_SHARED of kiosk-lobby-1: key version 1, check value \\(KCV\\) ${info.kcv}`));
 });
 
 test.serial("the config parses with the kiosk's own schema and points at the key the units protect", async (t) => {
@@ -146,18 +163,21 @@ test.serial("the config parses with the kiosk's own schema and points at the key
   t.is(config.deviceId, 'kiosk-schema-1');
   t.is(config.host, '127.0.0.1');
   t.is(config.port, h.port);
-  t.is(config.kSharedFile, '/etc/atm-kiosk/k_shared.key');
+  t.is(config.kSharedFile, '/run/credentials/atm-kiosk.service/k_shared', "the credential atm-kiosk.service's LoadCredentialEncrypted= makes");
   t.is(config.journalDir, '/var/lib/atm-kiosk/journal');
   // The tmpfiles entry we rely on for the owner at first boot names the same file.
   const tmpfiles = await readFile(path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf'), 'utf8');
-  t.regex(tmpfiles, /^z \/etc\/atm-kiosk\/k_shared\.key 0400 atm-kiosk atm-kiosk -$/m);
+  t.regex(tmpfiles, /^z \/etc\/atm-kiosk\/k_shared\.staged 0400 root root -$/m);
+  t.regex(tmpfiles, /^d \/etc\/credstore\.encrypted 0700 root root -$/m);
+  const unit = await readFile(path.join(root, 'usr/lib/systemd/system/atm-kiosk.service'), 'utf8');
+  t.regex(unit, /^LoadCredentialEncrypted=k_shared:\/etc\/credstore\.encrypted\/atm-kiosk\.k_shared$/m);
   t.regex(tmpfiles, /^z \/etc\/atm-kiosk\/kiosk\.json 0640 root atm-kiosk -$/m);
 });
 
 test.serial('enroll installs the units where absent and enables the kiosk like systemctl --root', async (t) => {
   const root = await newRoot();
   await enroll(t, root, 'kiosk-units-1');
-  for (const file of ['usr/lib/systemd/system/atm-kiosk.service', 'usr/lib/sysusers.d/atm-kiosk.conf', 'usr/lib/tmpfiles.d/atm-kiosk.conf', 'usr/lib/udev/rules.d/70-atm-kiosk.rules']) {
+  for (const file of ['usr/lib/systemd/system/atm-kiosk.service', 'usr/lib/systemd/system/atm-kiosk-seal-key.service', 'usr/lib/sysusers.d/atm-kiosk.conf', 'usr/lib/tmpfiles.d/atm-kiosk.conf', 'usr/lib/udev/rules.d/70-atm-kiosk.rules']) {
     const info = await stat(path.join(root, file));
     t.is(info.mode & 0o777, 0o644, file);
   }
@@ -194,10 +214,26 @@ test.serial('systemctl --root agrees: the enrolled unit is enabled and graphical
   t.is(enable.status, 0, enable.stderr);
   const setDefault = systemdTool('systemctl', [`--root=${reference}`, 'set-default', 'graphical.target']);
   t.is(setDefault.status, 0, setDefault.stderr);
-  for (const link of [UNIT_LINK, 'etc/systemd/system/default.target']) {
+  // The lock-down's links: the masks, and USBGuard enabled (its unit from this machine's usbguard package).
+  const mask = systemdTool('systemctl', [`--root=${reference}`, 'mask', ...MASKED_UNITS]);
+  t.is(mask.status, 0, mask.stderr);
+  const usbguardUnit = ['/usr/lib/systemd/system/usbguard.service', '/lib/systemd/system/usbguard.service'].find((file) => existsSync(file));
+  if (!usbguardUnit) throw new Error('no usbguard.service on this machine; install it with: apt-get install -y usbguard');
+  await writeFile(path.join(reference, 'usr/lib/systemd/system/usbguard.service'), await readFile(usbguardUnit));
+  const enableUsbguard = systemdTool('systemctl', [`--root=${reference}`, 'enable', 'usbguard.service']);
+  t.is(enableUsbguard.status, 0, enableUsbguard.stderr);
+  for (const link of [UNIT_LINK, 'etc/systemd/system/default.target', ...MASKED_UNITS.map((unit) => `etc/systemd/system/${unit}`)]) {
     t.is(await readlink(path.join(root, link)), await readlink(path.join(reference, link)), link);
   }
-  const linksIn = async (r: string) => (await readdir(path.join(r, 'etc/systemd/system'), { recursive: true })).map(String).sort();
+  const usbguardLink = 'etc/systemd/system/basic.target.wants/usbguard.service';
+  t.is(path.basename(await readlink(path.join(root, usbguardLink))), path.basename(await readlink(path.join(reference, usbguardLink))));
+  const linksIn = async (r: string) => {
+    const links: string[] = [];
+    for (const entry of (await readdir(path.join(r, 'etc/systemd/system'), { recursive: true })).map(String)) {
+      if ((await lstat(path.join(r, 'etc/systemd/system', entry))).isSymbolicLink()) links.push(entry);
+    }
+    return links.sort();
+  };
   t.deepEqual(await linksIn(root), await linksIn(reference), 'no link more or less than systemctl makes');
 });
 
@@ -223,7 +259,9 @@ test.serial('enroll again changes nothing: same key, same files, no new key on t
 
   const again = await enroll(t, root, 'kiosk-rerun-1');
   const fileLines = again.out.split('\n').filter((l) => /^(created|updated|unchanged|kept)\s/.test(l));
-  t.is(fileLines.length, 8, again.out);
+  // The key and its record, kiosk.json, 5 packaged files, 2 enable links, and the lock-down: 5 masks,
+  // 5 files and USBGuard's enable link.
+  t.is(fileLines.length, 21, again.out);
   for (const line of fileLines) t.regex(line, /^(unchanged|kept) /, line);
   const after = await Promise.all([KEY, CONFIG].map((f) => stat(path.join(root, f))));
   t.deepEqual(after.map((s) => s.mtimeMs), before.map((s) => s.mtimeMs));
@@ -256,30 +294,55 @@ test.serial('enroll with --key-file installs the key an operator made with bank-
   const root = await newRoot();
   const key = await h.addDevice('kiosk-keyfile-1');
   keysSeen.add(key.toString('hex'));
-  const keyFile = path.join(scratch, 'kiosk-keyfile-1.key');
-  await writeSecretFile(keyFile, key.toString('hex') + '\n');
+  const keyFile = await transportFile('kiosk-keyfile-1.key', 'kiosk-keyfile-1', 1, key);
 
   const run = await provision('enroll', '--device-id', 'kiosk-keyfile-1', '--host', host(), '--root', root, '--key-file', keyFile);
   t.is(run.code, 0, run.err);
   t.regex(run.out, /delete .*kiosk-keyfile-1\.key now/);
   t.is((await stat(path.join(root, KEY))).mode & 0o777, 0o400);
-  t.is((await stat(path.join(root, KEY))).uid, 0, 'no atm-kiosk user in this root: root-owned until tmpfiles runs at boot');
+  t.is((await stat(path.join(root, KEY))).uid, 0, 'root-owned');
   t.regex(run.out, /no atm-kiosk user yet/);
   t.true((await keyOf(root)).equals(key));
   const check = await provision('check', '--root', root);
   t.is(check.code, 0, check.out);
   t.regex(check.out, /accepted device kiosk-keyfile-1 with this key and answered ping/);
+  t.regex(check.out, new RegExp(`ok +\\S+k_shared\\.info: device kiosk-keyfile-1, key version 1, check value \\(KCV\\) ${await keyCheckValue(key)} \\(matches the key\\)`));
 });
 
-test.serial('a key file that is not 64 hex characters is refused without quoting it', async (t) => {
+test.serial('a key file that is not a transport file, a bare key, or a damaged one is refused without quoting it', async (t) => {
   const root = await newRoot();
   const keyFile = path.join(scratch, 'bad.key');
   await writeSecretFile(keyFile, 'secret-looking-text-that-is-not-a-key\n');
-  const run = await provision('enroll', '--device-id', 'kiosk-badkey-1', '--host', host(), '--root', root, '--key-file', keyFile);
+  let run = await provision('enroll', '--device-id', 'kiosk-badkey-1', '--host', host(), '--root', root, '--key-file', keyFile);
   t.is(run.code, 1);
-  t.regex(run.err, /must hold exactly 64 hex characters/);
+  t.regex(run.err, /not a K_SHARED transport file/);
   t.false(run.err.includes('secret-looking'));
-  t.false(existsSync(path.join(root, CONFIG)), 'nothing written');
+
+  const bare = path.join(scratch, 'bare.key');
+  await writeSecretFile(bare, 'cd'.repeat(32) + '\n');
+  run = await provision('enroll', '--device-id', 'kiosk-badkey-1', '--host', host(), '--root', root, '--key-file', bare);
+  t.is(run.code, 1);
+  t.regex(run.err, /a bare key without its device and check value/);
+
+  const good = await formatKeyTransport('kiosk-badkey-1', 1, Buffer.alloc(32, 0xcd));
+  const damaged = path.join(scratch, 'damaged.key');
+  await writeSecretFile(damaged, good.replace(/ (\S+) (\S+)\n$/, (_all, hex: string, kcv: string) => ` ${hex.slice(0, -1)}${hex.endsWith('0') ? '1' : '0'} ${kcv}\n`));
+  run = await provision('enroll', '--device-id', 'kiosk-badkey-1', '--host', host(), '--root', root, '--key-file', damaged);
+  t.is(run.code, 1);
+  t.regex(run.err, /does not match its check value: the file was changed or damaged/);
+  t.false(existsSync(path.join(root, 'etc')) && existsSync(path.join(root, CONFIG)), 'nothing written');
+  t.false(existsSync(path.join(root, KEY)));
+});
+
+test.serial("enroll --key-file refuses another kiosk's key and writes nothing", async (t) => {
+  const root = await newRoot();
+  const otherKey = await h.addDevice('kiosk-neighbour-1');
+  keysSeen.add(otherKey.toString('hex'));
+  const keyFile = await transportFile('neighbour.key', 'kiosk-neighbour-1', 1, otherKey);
+  const run = await provision('enroll', '--device-id', 'kiosk-self-1', '--host', host(), '--root', root, '--key-file', keyFile);
+  t.is(run.code, 1);
+  t.regex(run.err, /holds the key of kiosk kiosk-neighbour-1, not of kiosk-self-1/);
+  t.false(existsSync(path.join(root, 'etc/atm-kiosk')), 'nothing written');
 });
 
 test.serial('rotate through the admin socket: the old key is refused, the new one accepted', async (t) => {
@@ -292,7 +355,8 @@ test.serial('rotate through the admin socket: the old key is refused, the new on
   const newKey = await keyOf(root);
   t.false(newKey.equals(oldKey));
   t.is((await stat(path.join(root, KEY))).mode & 0o777, 0o400);
-  t.is((await stat(path.join(root, KEY))).uid, 4242);
+  t.is((await stat(path.join(root, KEY))).uid, 0);
+  t.regex(run.out, new RegExp(`key version 2, check value \\(KCV\\) ${await keyCheckValue(newKey)}`));
   t.false(await hostAcceptsKey('kiosk-rotate-1', oldKey));
   t.true(await hostAcceptsKey('kiosk-rotate-1', newKey));
   t.is((await probeHost({ host: '127.0.0.1', port: h.port, deviceId: 'kiosk-rotate-1', kShared: oldKey })).outcome, 'handshake-refused');
@@ -302,10 +366,9 @@ test.serial('rotate with --key-file installs a key from bank-host device rotate'
   const root = await newRoot();
   await enroll(t, root, 'kiosk-rotate-2');
   const oldKey = await keyOf(root);
-  const { kSharedHex } = (await sendAdminCommand(h.adminSocket, 'device.rotate', { deviceId: 'kiosk-rotate-2' })) as { kSharedHex: string };
+  const { kSharedHex, device } = (await sendAdminCommand(h.adminSocket, 'device.rotate', { deviceId: 'kiosk-rotate-2' })) as { kSharedHex: string; device: { keyVersion: number } };
   keysSeen.add(kSharedHex);
-  const keyFile = path.join(scratch, 'rotate-2.key');
-  await writeSecretFile(keyFile, kSharedHex + '\n');
+  const keyFile = await transportFile('rotate-2.key', 'kiosk-rotate-2', device.keyVersion, Buffer.from(kSharedHex, 'hex'));
   const run = await provision('rotate', '--root', root, '--key-file', keyFile);
   t.is(run.code, 0, run.err);
   t.regex(run.out, /installed the new key for kiosk-rotate-2/);
@@ -330,7 +393,8 @@ test.serial('revoke: the host refuses the handshake and the local key is wiped',
   t.false(await hostAcceptsKey('kiosk-revoke-1', key));
   const check = await provision('check', '--root', root, '--admin-socket', h.adminSocket);
   t.is(check.code, 1);
-  t.regex(check.out, /k_shared\.key: missing/);
+  t.regex(check.out, /atm-kiosk\.k_shared: missing/);
+  t.false(existsSync(path.join(root, KEY_INFO)), 'the record of the key goes with it');
   t.regex(check.out, /device kiosk-revoke-1 is revoked on the bank host/);
 
   const again = await provision('enroll', '--device-id', 'kiosk-revoke-1', '--host', host(), '--root', root, '--admin-socket', h.adminSocket);
@@ -363,6 +427,7 @@ test.serial("the operator's flow with the bank-host CLI: device add, then enroll
   const added = await bankHost('device', 'add', 'kiosk-operator-1', '--key-out', firstKeyFile);
   t.is(added.code, 0, added.err);
   t.is((await stat(firstKeyFile)).mode & 0o777, 0o600, 'the operator gets an owner-only key file');
+  t.regex(await readFile(firstKeyFile, 'utf8'), /^atm-k-shared v1 kiosk-operator-1 1 [0-9a-f]{64} [0-9A-F]{10}\n$/, 'the transport format, naming the device and key version');
   const enrolled = await provision('enroll', '--device-id', 'kiosk-operator-1', '--host', host(), '--root', root, '--key-file', firstKeyFile);
   t.is(enrolled.code, 0, enrolled.err);
   const firstKey = await keyOf(root);
@@ -378,7 +443,8 @@ test.serial("the operator's flow with the bank-host CLI: device add, then enroll
   t.is(rotated.code, 0, rotated.err);
   const secondKey = await keyOf(root);
   t.false(secondKey.equals(firstKey));
-  t.is((await stat(path.join(root, KEY))).uid, 4242);
+  t.is((await stat(path.join(root, KEY))).uid, 0);
+  t.regex(rotated.out, new RegExp(`key version 2, check value \\(KCV\\) ${await keyCheckValue(secondKey)}`));
   check = await provision('check', '--root', root);
   t.is(check.code, 0, check.out);
 
@@ -398,7 +464,7 @@ test.serial('check passes on a freshly enrolled root', async (t) => {
   const check = await provision('check', '--root', root, '--admin-socket', h.adminSocket);
   t.is(check.code, 0, check.out);
   t.regex(check.out, /ready: nothing missing or wrong/);
-  t.regex(check.out, /owned by atm-kiosk/);
+  t.regex(check.out, new RegExp(`k_shared\\.info: device kiosk-check-ok, key version 1, check value \\(KCV\\) ${await keyCheckValue(await keyOf(root))}`));
 });
 
 test.serial('check reports a missing key, a loose mode, a missing unit link and a wrong default target', async (t) => {
@@ -407,7 +473,7 @@ test.serial('check reports a missing key, a loose mode, a missing unit link and 
   await chmod(path.join(root, KEY), 0o644);
   let check = await provision('check', '--root', root, '--offline');
   t.is(check.code, 1);
-  t.regex(check.out, /PROBLEM \S+k_shared\.key: mode 0644 lets others read or change the key; it must be owner-only/);
+  t.regex(check.out, /PROBLEM \S+k_shared\.staged: mode 0644 lets others read or change the key; it must be root-only/);
 
   await rm(path.join(root, KEY));
   await rm(path.join(root, UNIT_LINK));
@@ -416,7 +482,7 @@ test.serial('check reports a missing key, a loose mode, a missing unit link and 
   await rm(path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf'));
   check = await provision('check', '--root', root, '--offline');
   t.is(check.code, 1);
-  t.regex(check.out, /PROBLEM \S+k_shared\.key: missing/);
+  t.regex(check.out, /PROBLEM \S+atm-kiosk\.k_shared: missing/);
   t.regex(check.out, /PROBLEM \S+graphical\.target\.wants\/atm-kiosk\.service: atm-kiosk\.service is not enabled/);
   t.regex(check.out, /PROBLEM \S+default\.target: the default target is not graphical\.target/);
   t.regex(check.out, /PROBLEM \S+tmpfiles\.d\/atm-kiosk\.conf: missing/);
@@ -445,8 +511,8 @@ test.serial('check reports a missing config', async (t) => {
 test.serial('check tells an unknown device or wrong key (handshake refused) from an unreachable host', async (t) => {
   // A root prepared for a device the host never registered.
   const unknown = await newRoot();
-  const keyFile = path.join(scratch, 'unregistered.key');
-  await writeSecretFile(keyFile, 'ab'.repeat(32) + '\n');
+  const key = Buffer.alloc(32, 0xab);
+  const keyFile = await transportFile('unregistered.key', 'kiosk-unknown-1', 1, key);
   t.is((await provision('enroll', '--device-id', 'kiosk-unknown-1', '--host', host(), '--root', unknown, '--key-file', keyFile)).code, 0);
   let check = await provision('check', '--root', unknown);
   t.is(check.code, 1);
@@ -457,7 +523,7 @@ test.serial('check tells an unknown device or wrong key (handshake refused) from
   // A registered device with the wrong key.
   const wrong = await newRoot();
   await h.addDevice('kiosk-wrongkey-1');
-  t.is((await provision('enroll', '--device-id', 'kiosk-wrongkey-1', '--host', host(), '--root', wrong, '--key-file', keyFile)).code, 0);
+  t.is((await provision('enroll', '--device-id', 'kiosk-wrongkey-1', '--host', host(), '--root', wrong, '--key-file', await transportFile('wrongkey.key', 'kiosk-wrongkey-1', 1, key))).code, 0);
   check = await provision('check', '--root', wrong);
   t.is(check.code, 1);
   t.regex(check.out, /handshake refused/);
@@ -465,7 +531,7 @@ test.serial('check tells an unknown device or wrong key (handshake refused) from
   // The host address is a closed port.
   const closed = await newRoot();
   const port = await closedPort();
-  t.is((await provision('enroll', '--device-id', 'kiosk-closed-1', '--host', `127.0.0.1:${port}`, '--root', closed, '--key-file', keyFile)).code, 0);
+  t.is((await provision('enroll', '--device-id', 'kiosk-closed-1', '--host', `127.0.0.1:${port}`, '--root', closed, '--key-file', await transportFile('closed.key', 'kiosk-closed-1', 1, key))).code, 0);
   check = await provision('check', '--root', closed, '--timeout-ms', '2000');
   t.is(check.code, 1);
   t.regex(check.out, new RegExp(`PROBLEM host: host unreachable: 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
@@ -520,7 +586,7 @@ test.serial('--restrict-network limits the kiosk to the bank host, and only for 
 });
 
 test.serial(
-  "on a root without the kiosk user, the package's postinst (sysusers, then tmpfiles) gives the key to atm-kiosk",
+  "on a root without the kiosk user, the package's postinst (sysusers, then tmpfiles) gives kiosk.json to atm-kiosk and leaves the key root's",
   async (t) => {
     if (process.getuid?.() !== 0) throw new Error('systemd-tmpfiles must change file owners here: run this test as root');
     const root = await newRoot();
@@ -531,26 +597,40 @@ test.serial(
     t.is(sysusers.status, 0, sysusers.stderr);
     const tmpfiles = systemdTool('systemd-tmpfiles', [`--root=${root}`, '--create', path.join(root, 'usr/lib/tmpfiles.d/atm-kiosk.conf')]);
     t.is(tmpfiles.status, 0, tmpfiles.stderr);
-    const uid = Number(/^atm-kiosk:x:(\d+):/m.exec(await readFile(path.join(root, 'etc/passwd'), 'utf8'))?.[1]);
+    const gid = Number(/^atm-kiosk:x:(\d+):/m.exec(await readFile(path.join(root, 'etc/group'), 'utf8'))?.[1]);
+    t.is((await stat(path.join(root, CONFIG))).gid, gid, 'the kiosk may read its configuration');
     const key = await stat(path.join(root, KEY));
-    t.is(key.uid, uid);
+    t.is(key.uid, 0, 'but never the clear key: only the seal unit, as root, reads it');
     t.is(key.mode & 0o777, 0o400);
-    // Enrolling again now that the user exists keeps that owner, and check sees it.
+    t.is((await stat(path.join(root, 'etc/credstore.encrypted'))).mode & 0o777, 0o700);
+    // Enrolling again now that the user exists changes nothing of that, and check agrees.
     await enroll(t, root, 'kiosk-firstboot-1');
-    t.is((await stat(path.join(root, KEY))).uid, uid);
+    t.is((await stat(path.join(root, KEY))).uid, 0);
     const check = await provision('check', '--root', root, '--offline');
-    t.regex(check.out, /k_shared\.key: owner-only \(0400\), owned by atm-kiosk/);
+    t.is(check.code, 0, check.out);
+    t.regex(check.out, /k_shared\.staged: root-only \(0400\); the kiosk seals it with systemd-creds at its next start/);
   },
 );
 
 test.serial('--help works for every command', async (t) => {
-  for (const argv of [['--help'], ['enroll', '--help'], ['rotate', '--help'], ['revoke', '--help'], ['check', '--help'], ['enroll', '-h']]) {
+  for (const argv of [['--help'], ['help'], ['enroll', '--help'], ['rotate', '--help'], ['revoke', '--help'], ['check', '--help'], ['enroll', '-h'], ['help', 'enroll'], ['help', 'rotate'], ['help', 'revoke'], ['help', 'check']]) {
     const run = await provision(...argv);
     t.is(run.code, 0, argv.join(' '));
     t.regex(run.out, /Usage/, argv.join(' '));
     t.is(run.err, '');
   }
   t.is((await provision()).code, 2, 'no command at all is a usage error');
+  t.is((await provision('help', 'frobnicate')).code, 2);
+});
+
+test.serial('--version prints the package version, on both CLIs', async (t) => {
+  const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+  const run = await provision('--version');
+  t.is(run.code, 0);
+  t.is(run.out, `provision ${version}\n`);
+  let out = '';
+  t.is(await bankHostCli(['--version'], { out: (text) => (out += text + '\n'), err: () => {}, env: {}, readSecret: async () => '' }), 0);
+  t.is(out, `bank-host ${version}\n`);
 });
 
 test.serial('bad arguments exit 2 with a clear message', async (t) => {
@@ -600,6 +680,8 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['revoke', '--device-id', 'Bad_Id', '--admin-socket', h.adminSocket], /--device-id "Bad_Id" is not a device id/],
     [['revoke', '--device-id', 'kiosk-args-1', '--admin-socket', h.adminSocket, '--local-only'], /either --admin-socket PATH .* or --local-only/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--serial-adapter', '403:6001'], /--serial-adapter must be VID:PID/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--touchscreen', 'touch'], /--touchscreen must be VID:PID/],
   ];
   for (const [argv, message] of cases) {
     const run = await provision(...argv);

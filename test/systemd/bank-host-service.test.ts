@@ -244,6 +244,12 @@ test.serial('systemd runs the host as the bank-host system user, without capabil
   t.is(readFileSync(`/proc/${booted!.systemdPid}/comm`, 'utf8').trim(), 'systemd');
 });
 
+test.serial('the host runs on the Node 24 that npm ci installed beside it, the one its unit names', (t) => {
+  const exe = mustInside(['readlink', '-f', `/proc/${unitProperty('MainPID')}/exe`]).trim();
+  t.is(exe, `/usr/lib/atm-bank-host/node_modules/node-linux-${process.arch}/bin/node`);
+  t.regex(mustInside([exe, '--version']).trim(), /^v24\./);
+});
+
 test.serial('systemd loaded every hardening setting the unit asks for, as it reads them', (t) => {
   // `systemctl show` is systemd's own parse of the unit file: a setting it ignored or read differently
   // shows up here, not only as a lower security score.
@@ -371,6 +377,6 @@ test.serial('systemctl stop ends it with SIGTERM and a clean exit, and no key ev
     const key = (await readFile(path.join(booted!.scratch, 'keys', file), 'utf8')).trim();
     t.false(output.includes(key), file);
   }
-  const kShared = (await readFile(insidePath(`${KIOSK_ROOT}/etc/atm-kiosk/k_shared.key`), 'utf8')).trim();
+  const kShared = (await readFile(insidePath(`${KIOSK_ROOT}/etc/atm-kiosk/k_shared.staged`), 'utf8')).trim();
   t.false(output.includes(kShared), 'K_SHARED');
 });

@@ -31,6 +31,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const systemdDir = path.join(repoRoot, 'systemd');
 const BANK_HOST_UNIT = 'bank-host.service';
 const KIOSK_UNIT = 'atm-kiosk.service';
+const SEAL_UNIT = 'atm-kiosk-seal-key.service';
 const UDEV_RULES = '70-atm-kiosk.rules';
 const BANK_HOST_EXPOSURE_MAX = 2.0;
 // The kiosk is a GUI with a JIT, a namespace sandbox and device access; 2.7 measured. The bound catches a
@@ -166,7 +167,7 @@ function unitText(name: string): string {
   return readFileSync(path.join(systemdDir, name), 'utf8');
 }
 
-for (const unit of [BANK_HOST_UNIT, KIOSK_UNIT]) {
+for (const unit of [BANK_HOST_UNIT, KIOSK_UNIT, SEAL_UNIT]) {
   test(`${unit} passes systemd-analyze verify with no warnings`, async (t) => {
     const result = await verifyUnits(t, { [unit]: unitText(unit) });
     t.deepEqual(outputLines(result), [], 'systemd-analyze verify printed warnings or errors');
@@ -209,10 +210,10 @@ test(`atm-kiosk.service keeps its GUI-compatible exposure of at most ${KIOSK_EXP
 
 // ---- contracts between the units and the code ----
 
-test('bank-host ExecStart runs the CLI as `serve --data --keys --listen --admin-socket` with absolute node', (t) => {
+test('bank-host ExecStart runs the CLI as `serve --data --keys --listen --admin-socket` with the Node installed beside it', (t) => {
   const unit = readUnit(BANK_HOST_UNIT);
   const argv = single(unit, 'Service', 'ExecStart').split(/\s+/);
-  t.deepEqual(argv.slice(0, 3), ['/usr/bin/node', '/usr/lib/atm-bank-host/dist/bank-host/cli/main.js', 'serve']);
+  t.deepEqual(argv.slice(0, 3), ['/usr/lib/atm-bank-host/node_modules/.bin/node', '/usr/lib/atm-bank-host/dist/bank-host/cli/main.js', 'serve']);
   const flags = new Map<string, string>();
   const rest = argv.slice(3);
   t.is(rest.length % 2, 0, `flags come in pairs: ${rest.join(' ')}`);
@@ -259,7 +260,12 @@ test('neither unit enables MemoryDenyWriteExecute, which V8 JIT cannot run under
 
 test('atm-kiosk runs the packaged Electron app under cage on tty1 in a logind session as atm-kiosk', (t) => {
   const unit = readUnit(KIOSK_UNIT);
-  t.is(single(unit, 'Service', 'ExecStart'), '/usr/bin/cage -s -- /usr/lib/atm-kiosk/atm-kiosk --kiosk');
+  // No -s: cage ignores Ctrl+Alt+F<n>, so no keyboard switches the kiosk's VT away.
+  t.is(single(unit, 'Service', 'ExecStart'), '/usr/bin/cage -- /usr/lib/atm-kiosk/atm-kiosk --kiosk');
+  // K_SHARED arrives sealed, after the seal unit has sealed what provisioning staged.
+  t.deepEqual(values(unit, 'Service', 'LoadCredentialEncrypted'), ['k_shared:/etc/credstore.encrypted/atm-kiosk.k_shared']);
+  t.true(values(unit, 'Unit', 'Wants').join(' ').split(/\s+/).includes(SEAL_UNIT));
+  t.true(values(unit, 'Unit', 'After').join(' ').split(/\s+/).includes(SEAL_UNIT));
   t.is(single(unit, 'Service', 'User'), 'atm-kiosk');
   t.is(single(unit, 'Service', 'PAMName'), 'login');
   t.is(single(unit, 'Service', 'TTYPath'), '/dev/tty1');
@@ -352,7 +358,7 @@ test('atm-kiosk.sysusers.conf puts atm-kiosk in the GPU, input, serial and plugd
 
 const isRoot = process.getuid?.() === 0;
 test(
-  'atm-kiosk.tmpfiles.conf makes K_SHARED owner-only for atm-kiosk and turns console blanking off',
+  'atm-kiosk.tmpfiles.conf keeps the staged K_SHARED root-only, makes the sealed-key folder and turns console blanking off',
   async (t) => {
     // tmpfiles gives files to another user, which only root may do.
     if (!isRoot) throw new Error('this check runs systemd-tmpfiles, which must change file owners: run the suite as root');
@@ -362,7 +368,7 @@ test(
     // What provisioning leaves on the SD card: files owned by whoever ran it, with loose modes.
     mkdirSync(path.join(root, 'etc/atm-kiosk'), { recursive: true, mode: 0o755 });
     writeFileSync(path.join(root, 'etc/atm-kiosk/kiosk.json'), '{}\n', { mode: 0o644 });
-    writeFileSync(path.join(root, 'etc/atm-kiosk/k_shared.key'), '00'.repeat(32) + '\n', { mode: 0o644 });
+    writeFileSync(path.join(root, 'etc/atm-kiosk/k_shared.staged'), '00'.repeat(32) + '\n', { mode: 0o644 });
     mkdirSync(path.join(root, 'sys/module/kernel/parameters'), { recursive: true });
     writeFileSync(path.join(root, 'sys/module/kernel/parameters/consoleblank'), '');
 
@@ -372,9 +378,12 @@ test(
 
     const passwd = readFileSync(path.join(root, 'etc/passwd'), 'utf8');
     const [, uid, gid] = /^atm-kiosk:x:(\d+):(\d+):/m.exec(passwd) ?? [];
-    const key = statSync(path.join(root, 'etc/atm-kiosk/k_shared.key'));
+    const key = statSync(path.join(root, 'etc/atm-kiosk/k_shared.staged'));
     t.is(key.mode & 0o777, 0o400);
-    t.is(key.uid, Number(uid));
+    t.is(key.uid, 0, `root's alone, not atm-kiosk's (uid ${uid}): only the seal unit reads it`);
+    const credstore = statSync(path.join(root, 'etc/credstore.encrypted'));
+    t.is(credstore.mode & 0o777, 0o700);
+    t.is(credstore.uid, 0);
     const config = statSync(path.join(root, 'etc/atm-kiosk/kiosk.json'));
     t.is(config.mode & 0o777, 0o640);
     t.is(config.uid, 0);

@@ -3,8 +3,25 @@
 // its scanner directly and reads the findings. Anything above LOW fails.
 import test from 'ava';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
+
+// Its i18n module fetches translations from the internet on every run, and on Node 24 the failed lookup
+// escapes as an uncaught exception. Tests use no network: the scanner gets its bundled English texts, set up
+// as its own module does, without the download.
+const i18nModule = require.resolve('@doyensec/electronegativity/dist/locales/i18n.js');
+const i18n = createRequire(i18nModule)('i18n') as { configure(options: object): void; setLocale(locale: string): void };
+require.cache[i18nModule] = {
+  id: i18nModule,
+  filename: i18nModule,
+  loaded: true,
+  exports: async () => {
+    i18n.configure({ locales: ['en-US'], defaultLocale: 'en-US', directory: path.dirname(i18nModule), updateFiles: false, objectNotation: true, retryInDefaultLocale: true, register: global });
+    i18n.setLocale('en-US');
+  },
+} as unknown as NodeJS.Module;
+
 type Run = (options: object, forCli: boolean) => Promise<Scan>;
 const loaded = require('@doyensec/electronegativity/dist/runner.js') as { default?: Run } | Run;
 // Babel-compiled CommonJS: the function is `default`, unless a loader already unwrapped it.

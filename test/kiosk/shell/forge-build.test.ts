@@ -295,7 +295,7 @@ test.serial('electron-forge make builds a .deb for arm64 and armhf and a zip, wi
   }
 });
 
-test.serial('each .deb is for its architecture and depends on cage, udev and the USB libraries', async (t) => {
+test.serial('each .deb is for its architecture and depends on cage, udev, usbguard and the USB libraries', async (t) => {
   t.timeout(180_000);
   const { project } = await makeOnce();
   for (const target of TARGETS) {
@@ -303,7 +303,7 @@ test.serial('each .deb is for its architecture and depends on cage, udev and the
     t.regex(fields, /^Package: atm-kiosk$/m);
     t.regex(fields, new RegExp(`^Architecture: ${target.debArch}$`, 'm'));
     const depends = /^Depends: (.*)$/m.exec(fields)?.[1]?.split(/,\s*/) ?? [];
-    for (const dependency of ['cage', 'udev', 'libusb-1.0-0', 'libudev1']) t.true(depends.includes(dependency), `${target.debArch} depends on ${dependency}: ${depends.join(', ')}`);
+    for (const dependency of ['cage', 'udev', 'usbguard', 'libusb-1.0-0', 'libudev1']) t.true(depends.includes(dependency), `${target.debArch} depends on ${dependency}: ${depends.join(', ')}`);
   }
 });
 
@@ -314,7 +314,7 @@ test.serial('each .deb installs the app at the path the unit runs, with the unit
     const { dataRoot, app } = await unpackDeb(project, target);
     const binary = await stat(path.join(dataRoot, 'usr/lib/atm-kiosk/atm-kiosk'));
     t.true(binary.isFile() && (binary.mode & 0o111) !== 0, 'ExecStart= of atm-kiosk.service: /usr/lib/atm-kiosk/atm-kiosk');
-    for (const file of ['atm-kiosk.service', 'atm-kiosk.sysusers.conf', 'atm-kiosk.tmpfiles.conf', '70-atm-kiosk.rules']) {
+    for (const file of ['atm-kiosk.service', 'atm-kiosk-seal-key.service', 'atm-kiosk.sysusers.conf', 'atm-kiosk.tmpfiles.conf', '70-atm-kiosk.rules']) {
       t.is(await readFile(path.join(dataRoot, 'usr/lib/atm-kiosk/resources/systemd', file), 'utf8'), await readFile(path.join(root, 'systemd', file), 'utf8'), file);
     }
     const manifest = JSON.parse(await readFile(path.join(app, 'package.json'), 'utf8')) as { main: string };
@@ -411,6 +411,7 @@ test.serial("the package's postinst installs the unit, sysusers, tmpfiles and ud
   t.is(result.status, 0, `${result.stdout}\n${result.stderr}`);
   const installed: Record<string, string> = {
     'lib/systemd/system/atm-kiosk.service': 'atm-kiosk.service',
+    'lib/systemd/system/atm-kiosk-seal-key.service': 'atm-kiosk-seal-key.service',
     'lib/sysusers.d/atm-kiosk.conf': 'atm-kiosk.sysusers.conf',
     'lib/tmpfiles.d/atm-kiosk.conf': 'atm-kiosk.tmpfiles.conf',
     'lib/udev/rules.d/70-atm-kiosk.rules': '70-atm-kiosk.rules',
@@ -422,5 +423,6 @@ test.serial("the package's postinst installs the unit, sysusers, tmpfiles and ud
   }
   t.regex(await readFile(path.join(layer, 'etc-upper/passwd'), 'utf8'), /^atm-kiosk:x:\d+:\d+:ATM kiosk:\/var\/lib\/atm-kiosk:\/usr\/sbin\/nologin$/m, 'systemd-sysusers created the kiosk user');
   t.is((await stat(path.join(layer, 'etc-upper/atm-kiosk'))).mode & 0o777, 0o750, 'systemd-tmpfiles made /etc/atm-kiosk');
+  t.is((await stat(path.join(layer, 'etc-upper/credstore.encrypted'))).mode & 0o777, 0o700, 'and the root-only folder the sealed key goes in');
   t.is((await readFile(path.join(layer, 'sysparams/consoleblank'), 'utf8')).trim(), '0', 'console blanking off');
 });
