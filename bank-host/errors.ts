@@ -30,6 +30,8 @@ export const HOST_ERROR_CODES = {
   DEVICE_EXISTS: 'the device is already registered',
   DEVICE_UNKNOWN: 'no device is registered under that id',
   DEVICE_REVOKED: 'the device is revoked',
+  KEY_VERSION_CONFLICT: "the new key was made for a key version that is not the device's next one (another rotation came first)",
+  KEY_OUT_FAILED: 'the key file (--key-out) could not be written, so the host was not changed',
   // Audit log
   AUDIT_INVALID: 'the audit log does not verify, so the command did nothing',
   AUDIT_CHAIN: 'the audit chain refuses new records (wrong keys, malformed head, exhausted sequence numbers)',
@@ -72,7 +74,7 @@ export type AdminErrorCode =
  *  field also takes codes this class does not raise itself. */
 export class AdminError extends HostError<AdminErrorCode | (string & {})> {}
 
-export class DeviceRegistryError extends HostError<'BAD_DEVICE_ID' | 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED'> {}
+export class DeviceRegistryError extends HostError<'BAD_DEVICE_ID' | 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED' | 'KEY_VERSION_CONFLICT' | 'KEY_OUT_FAILED'> {}
 
 export class AuditError extends HostError<'AUDIT_INVALID' | 'AUDIT_CHAIN' | 'AUDIT_DECRYPT_FAILED'> {}
 

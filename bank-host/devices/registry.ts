@@ -96,18 +96,20 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     return record && summarize(record);
   }
 
-  /** Registers a device and returns its new K_SHARED (the only time the key leaves the host in clear). */
-  async add(deviceId: string, actor = 'operator'): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.add', deviceId, actor, () => this.addLocked(deviceId, actor)));
+  /** Registers a device and returns its K_SHARED: `supplied`, when the operator's tool made the key and
+   *  wrote it to its file before asking (bank-host device add --key-out), or a new one (the only time a key
+   *  leaves the host in clear). */
+  async add(deviceId: string, actor = 'operator', supplied?: Buffer): Promise<Buffer> {
+    return this.locks.withLocks([deviceId], () => this.audited('device.add', deviceId, actor, () => this.addLocked(deviceId, actor, supplied)));
   }
 
-  private async addLocked(deviceId: string, actor: string): Promise<Buffer> {
+  private async addLocked(deviceId: string, actor: string, supplied: Buffer | undefined): Promise<Buffer> {
     if (!isDeviceId(deviceId)) {
       throw new DeviceRegistryError('BAD_DEVICE_ID', `device id ${JSON.stringify(deviceId)} must be 3-63 of a-z 0-9 and -, starting with a letter or digit`);
     }
     if (this.devices.has(deviceId)) throw new DeviceRegistryError('DEVICE_EXISTS', `device ${deviceId} already exists (rotate its key instead)`);
     if (this.devices.size >= MAX_DEVICES) throw new Error(`the registry is full (${MAX_DEVICES} devices)`);
-    const kShared = randomBytes(PSK_BYTES);
+    const kShared = suppliedKey(supplied);
     const nowMs = this.now();
     const record: DeviceRecord = {
       deviceId,
@@ -135,16 +137,21 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     return summarize(revoked);
   }
 
-  /** Gives an active device a new K_SHARED; connections made with the old key are closed. */
-  async rotate(deviceId: string, actor = 'operator'): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.rotate', deviceId, actor, () => this.rotateLocked(deviceId, actor)));
+  /** Gives an active device a new K_SHARED; connections made with the old key are closed. `supplied` is a
+   *  key the operator's tool made and wrote to its file for version `keyVersion` before asking: refused
+   *  (KEY_VERSION_CONFLICT) unless that is the device's next version. */
+  async rotate(deviceId: string, actor = 'operator', supplied?: { readonly kShared: Buffer; readonly keyVersion: number }): Promise<Buffer> {
+    return this.locks.withLocks([deviceId], () => this.audited('device.rotate', deviceId, actor, () => this.rotateLocked(deviceId, actor, supplied)));
   }
 
-  private async rotateLocked(deviceId: string, actor: string): Promise<Buffer> {
+  private async rotateLocked(deviceId: string, actor: string, supplied: { readonly kShared: Buffer; readonly keyVersion: number } | undefined): Promise<Buffer> {
     const record = this.require(deviceId);
     if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked; add it again under a new id`);
-    const kShared = randomBytes(PSK_BYTES);
     const keyVersion = record.keyVersion + 1;
+    if (supplied !== undefined && supplied.keyVersion !== keyVersion) {
+      throw new DeviceRegistryError('KEY_VERSION_CONFLICT', `the new key is for key version ${supplied.keyVersion}, but device ${deviceId} is at version ${record.keyVersion}`);
+    }
+    const kShared = suppliedKey(supplied?.kShared);
     const rotated: DeviceRecord = {
       ...record,
       keyVersion,
@@ -154,6 +161,15 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     await this.writeKeyChange(rotated, { action: 'device.rotate', actor });
     this.emit('rotated', deviceId);
     return kShared;
+  }
+
+  /** Records that an operator's add or rotation of `deviceId` failed before it reached the registry: its
+   *  key file could not be written (`error`, a system error code), so nothing was changed. */
+  async recordKeyOutFailure(action: 'device.add' | 'device.rotate', deviceId: string, error: string, actor = 'operator'): Promise<void> {
+    await this.committer.commit({
+      ops: [],
+      events: [{ action, outcome: 'failed', actor, reason: 'KEY_OUT_FAILED', detail: { error }, ...(isDeviceId(deviceId) && { deviceId }) }],
+    });
   }
 
   /** A refused change (a DeviceRegistryError) leaves its audit record too, as every operator action does. The id is
@@ -193,6 +209,13 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     });
     this.devices.set(record.deviceId, record);
   }
+}
+
+/** The key an operator's tool supplied (checked), or a new random one. */
+function suppliedKey(supplied: Buffer | undefined): Buffer {
+  if (supplied === undefined) return randomBytes(PSK_BYTES);
+  if (supplied.length !== PSK_BYTES) throw new Error(`a supplied K_SHARED must be ${PSK_BYTES} bytes`);
+  return Buffer.from(supplied);
 }
 
 function summarize(record: DeviceRecord): DeviceSummary {
