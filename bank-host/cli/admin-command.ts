@@ -24,6 +24,8 @@ export interface AdminCliCommand {
   readonly usage: string;
   readonly summary: string;
   readonly positionals: readonly string[];
+  /** How many of `positionals` must be given (default: all of them); the rest may be left out. */
+  readonly positionalsRequired?: number;
   readonly options?: Options;
   readonly optionsHelp?: string;
   readonly admin: AdminCommandName;
@@ -48,7 +50,7 @@ export async function runAdminCommandLine(spec: AdminCliCommand, argv: string[],
   const help = `Usage: ${spec.usage}\n\n${spec.summary}\n${spec.optionsHelp ? `\n${spec.optionsHelp}\n` : ''}\n${CONNECTION_HELP}`;
   const { values, positionals } = parse(argv, { ...CONNECTION_OPTIONS, ...spec.options }, help);
   if (values.help) return io.out(help), 0;
-  if (positionals.length !== spec.positionals.length) {
+  if (positionals.length < (spec.positionalsRequired ?? spec.positionals.length) || positionals.length > spec.positionals.length) {
     throw new UsageError(`${spec.words.join(' ')} takes ${spec.positionals.length === 0 ? 'no arguments' : spec.positionals.join(' ')}\n\n${help}`);
   }
   const args = spec.args(positionals, values);
