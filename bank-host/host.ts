@@ -154,6 +154,8 @@ export interface ServeOptions {
   readonly adminSocketPath?: string;
   readonly limits?: Partial<HostLimits>;
   readonly operations: OperationTable;
+  /** Per reason, at most one audit record of refused handshakes per this long (tests shorten it). */
+  readonly refusalSummaryIntervalMs?: number;
 }
 
 export class BankHost {
@@ -177,7 +179,7 @@ export class BankHost {
       services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
     };
     const dispatcher = hostDispatcher(state, options.operations);
-    const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits);
+    const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits, options.refusalSummaryIntervalMs);
     const address = await channel.listen(options.listenHost, options.listenPort);
     let admin: AdminSocketServer | undefined;
     if (options.adminSocketPath) {

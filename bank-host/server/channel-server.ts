@@ -13,6 +13,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { ConnectionState } from '../operations/context.js';
 import { describe } from '../errors.js';
 import type { Dispatcher } from './dispatcher.js';
+import { REFUSAL_SUMMARY_INTERVAL_MS, RefusalSummaries } from './refusal-summaries.js';
 
 /** `stale-key`: the handshake completed with a key the device no longer has: its key was rotated (or the
  *  device revoked, counted as `revoked-device`) while the handshake was in flight. */
@@ -80,6 +81,7 @@ export class ChannelServer {
   private readonly decoyKey = randomBytes(PSK_BYTES);
   private accepting = true;
   private connectionCounter = 0;
+  private readonly refusals: RefusalSummaries<HandshakeFailureReason>;
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -87,7 +89,10 @@ export class ChannelServer {
     private readonly log: Logger,
     private readonly recordSecurityEvent: (event: AuditEvent) => void,
     limits: Partial<HostLimits> = {},
+    /** Per reason, at most one audit record of refused handshakes per this long (refusal-summaries.ts). */
+    refusalSummaryIntervalMs = REFUSAL_SUMMARY_INTERVAL_MS,
   ) {
+    this.refusals = new RefusalSummaries(recordSecurityEvent, log, refusalSummaryIntervalMs);
     this.limits = { ...DEFAULT_HOST_LIMITS, ...limits };
     this.server = tls.createServer(serverTlsOptions((socket, identity) => this.pskFor(socket, identity), this.limits.handshakeTimeoutMs));
     this.server.on('connection', (raw: Socket) => this.onRawConnection(raw));
@@ -121,6 +126,7 @@ export class ChannelServer {
     while (Date.now() < deadline && this.totalPending() > 0) await new Promise((r) => setTimeout(r, 20));
     for (const raw of this.rawSockets) raw.destroy();
     await closed;
+    this.refusals.flush();
   }
 
   private totalPending(): number {
@@ -201,10 +207,11 @@ export class ChannelServer {
     socket.destroy();
     // A peer that hung up mid-handshake proved nothing and was refused nothing: counted, not audited.
     if (reason === 'aborted') return;
-    // The claimed identity is attacker-controlled: record it only when it is a well-formed device id.
+    // The claimed identity is attacker-controlled and proved nothing: it is never recorded as the device's
+    // own (a replayed ClientHello carries a real kiosk's id). The audit log gets rate-limited summaries.
     const claimed = attempt && isDeviceId(attempt.identity) ? attempt.identity : undefined;
-    this.log.warn('handshake refused', { reason, claimedDeviceId: claimed ?? null, remote: socket.remoteAddress ?? null });
-    this.recordSecurityEvent({ action: 'handshake', outcome: 'refused', reason, ...(claimed ? { deviceId: claimed } : {}) });
+    this.log.debug('handshake refused', { reason, claimedDeviceId: claimed ?? null, remote: socket.remoteAddress ?? null });
+    this.refusals.refused(reason, claimed !== undefined && this.registry.get(claimed) !== undefined ? claimed : undefined, socket.remoteAddress);
   }
 
   private onSecureConnection(socket: TLSSocket): void {
