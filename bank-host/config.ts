@@ -1,7 +1,7 @@
 // Host settings that shape customer operations. Loaded from `host.json` in the data folder (or defaults);
 // every field is validated against documented bounds (docs/ledger.md, "Host settings"), and money is in
 // cents.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -56,10 +56,26 @@ export interface LoadedHostConfig {
   readonly notices: readonly string[];
 }
 
+/** host.json sets the host's limits (withdrawals, deposits, PIN tries): whoever may write it may raise them.
+ *  So it must be a regular file, owned by the host's user (or root), and writable by no one else. */
+async function requireTrustedConfigFile(file: string): Promise<void> {
+  const info = await stat(file);
+  if (!info.isFile()) throw new Error(`${file} is not a regular file`);
+  if ((info.mode & 0o022) !== 0) {
+    const who = [(info.mode & 0o020) !== 0 && 'its group', (info.mode & 0o002) !== 0 && 'others'].filter(Boolean).join(' and ');
+    throw new Error(`${file} is writable by ${who} (mode ${(info.mode & 0o777).toString(8)}), who could change the host's limits; run \`chmod go-w ${file}\``);
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid && info.uid !== 0) {
+    throw new Error(`${file} belongs to uid ${info.uid}, not to the host's user (uid ${uid}) or root; run \`chown ${uid} ${file}\``);
+  }
+}
+
 export async function loadHostConfig(dataDir: string): Promise<LoadedHostConfig> {
   const file = path.join(dataDir, HOST_CONFIG_FILE);
   let text: string;
   try {
+    await requireTrustedConfigFile(file);
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaultHostConfig(), notices: [] };

@@ -17,6 +17,7 @@ export const HOST_ERROR_CODES = {
   UNKNOWN_DEPOSIT_HOLD: 'no deposit hold has that id',
   DEPOSIT_HOLD_RELEASED: 'the deposit hold was already released',
   UNKNOWN_EXCEPTION: 'no money exception has that id',
+  CARD_AMBIGUOUS: 'the customer has more than one card ending in those four digits; name the card by its PAN',
   // The admin socket itself
   UNKNOWN_COMMAND: 'the admin command is not known',
   BAD_ARGUMENTS: 'the admin command’s arguments failed validation',
@@ -29,6 +30,8 @@ export const HOST_ERROR_CODES = {
   DEVICE_EXISTS: 'the device is already registered',
   DEVICE_UNKNOWN: 'no device is registered under that id',
   DEVICE_REVOKED: 'the device is revoked',
+  KEY_VERSION_CONFLICT: "the new key was made for a key version that is not the device's next one (another rotation came first)",
+  KEY_OUT_FAILED: 'the key file (--key-out) could not be written, so the host was not changed',
   // Audit log
   AUDIT_INVALID: 'the audit log does not verify, so the command did nothing',
   AUDIT_CHAIN: 'the audit chain refuses new records (wrong keys, malformed head, exhausted sequence numbers)',
@@ -38,6 +41,7 @@ export const HOST_ERROR_CODES = {
   // Keys and the database
   KEY_ERROR: 'a key file is missing, malformed, not owner-only, or does not verify',
   DATABASE_LOCKED: 'another process has the database open',
+  NOT_INITIALIZED: 'the data folder holds no bank-host database (`bank-host init` never ran there)',
   // The command line
   USAGE: 'the command line is not one the CLI understands',
 } as const;
@@ -62,7 +66,7 @@ export class HostError<C extends string = HostErrorCode> extends Error {
 
 export type AdminErrorCode =
   | ReusedChannelCode
-  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
+  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'CARD_AMBIGUOUS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
 
 /** An operator command refused, whether it ran in the host (through the admin socket) or on a stopped
  *  host's database. An operator function that throws one leaves a `failed` audit record. A code that
@@ -70,7 +74,7 @@ export type AdminErrorCode =
  *  field also takes codes this class does not raise itself. */
 export class AdminError extends HostError<AdminErrorCode | (string & {})> {}
 
-export class DeviceRegistryError extends HostError<'BAD_DEVICE_ID' | 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED'> {}
+export class DeviceRegistryError extends HostError<'BAD_DEVICE_ID' | 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED' | 'KEY_VERSION_CONFLICT' | 'KEY_OUT_FAILED'> {}
 
 export class AuditError extends HostError<'AUDIT_INVALID' | 'AUDIT_CHAIN' | 'AUDIT_DECRYPT_FAILED'> {}
 

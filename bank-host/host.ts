@@ -1,5 +1,6 @@
 // Assembles the bank host: database, keys, committer, device registry, the kiosk channel and the admin
 // socket. `openHostState` is also what the CLI uses on a stopped host, so both paths run the same code.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { HostLimits } from '../protocol/limits.js';
@@ -9,8 +10,9 @@ import type { AdminContext } from './admin/commands.js';
 import { AuditChain } from './audit/chain.js';
 import type { AuditEvent } from './audit/event.js';
 import { loadHostConfig, type HostConfig } from './config.js';
+import { migrateStore, STORE_FORMAT, type MigrationCounts } from './customers/store-format.js';
 import { DeviceRegistry } from './devices/registry.js';
-import { describe } from './errors.js';
+import { describe, HostError } from './errors.js';
 import { loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
@@ -46,7 +48,55 @@ export interface HostState {
   close(): Promise<void>;
 }
 
-export async function openHostState(paths: HostPaths, log: Logger, options: { config?: HostConfig; now?: () => number } = {}): Promise<HostState> {
+export interface OpenOptions {
+  readonly config?: HostConfig;
+  readonly now?: () => number;
+  /** Refuse a data folder without a database (`serve` and the CLI on a stopped host: a mistyped --data
+   *  must not become an empty bank). Only `init` and tests create one. */
+  readonly mustExist?: boolean;
+}
+
+/** The database's own files: LevelDB writes CURRENT when it creates a database, so a folder `init` made
+ *  (by any version) has it. */
+const DATABASE_MARKER_FILE = 'CURRENT';
+
+async function requireDatabase(dataDir: string): Promise<void> {
+  try {
+    await stat(path.join(dataDir, DATABASE_FOLDER, DATABASE_MARKER_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new HostError(
+      'NOT_INITIALIZED',
+      `${dataDir} holds no bank-host database; run \`bank-host init --data ${dataDir} --keys KEYS\` to create one, or check --data for a typo`,
+    );
+  }
+}
+
+/** Opens the database, bringing a store of an earlier format to the current one first. A migration that
+ *  rewrote anything is followed by a reopen: LevelDB then writes a fresh manifest, and the old key ranges
+ *  it named (card numbers among them) leave the disk with the compacted files. */
+async function openCurrentDatabase(location: string, master: Buffer, now: () => number, log: Logger): Promise<{ db: Database; migrated?: MigrationCounts }> {
+  const db = await Database.open(location);
+  let migrated;
+  try {
+    const committer = new GroupCommitter<AuditEvent>(db);
+    try {
+      migrated = await migrateStore(db, committer, master, now());
+    } finally {
+      await committer.close();
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  if (migrated === undefined || !Object.values(migrated).some((n) => n > 0)) return { db };
+  log.info('the database was brought to the current format: no full card number is kept', { format: STORE_FORMAT, ...migrated });
+  await db.close();
+  return { db: await Database.open(location), migrated };
+}
+
+export async function openHostState(paths: HostPaths, log: Logger, options: OpenOptions = {}): Promise<HostState> {
+  if (options.mustExist) await requireDatabase(paths.dataDir);
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
   let config = options.config;
   if (config === undefined) {
@@ -54,13 +104,19 @@ export async function openHostState(paths: HostPaths, log: Logger, options: { co
     for (const notice of loaded.notices) log.warn(notice);
     config = loaded.config;
   }
-  const db = await Database.open(path.join(paths.dataDir, DATABASE_FOLDER));
   const now = options.now ?? Date.now;
+  const { db, migrated } = await openCurrentDatabase(path.join(paths.dataDir, DATABASE_FOLDER), keys.master, now, log);
   try {
     // Loaded at open, so the serving host and the CLI on a stopped host both continue the same chain.
     const audit = await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac });
     if (audit.refusal !== undefined) log.error('the audit log refuses new records; state changes will fail', { reason: audit.refusal });
     const committer = new GroupCommitter(db, audit, now);
+    if (migrated !== undefined) {
+      // The rewrite itself is in the store, not the log; the log says when it happened and what it touched.
+      await committer
+        .commit({ ops: [], events: [{ action: 'store.migrate', outcome: 'ok', actor: 'host', detail: { format: STORE_FORMAT, ...migrated } }] })
+        .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
+    }
     const services: HostServices = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
     const registry = await DeviceRegistry.load(db, committer, keys.master, now);
     return {
@@ -88,6 +144,7 @@ export function hostDispatcher(state: HostState, operations: OperationTable): Di
       const lookup = state.registry.lookupPsk(deviceId);
       return lookup.outcome === 'ok' ? lookup.key : undefined;
     },
+    isKeyCurrent: (deviceId, keyVersion) => state.registry.isKeyCurrent(deviceId, keyVersion),
   });
 }
 
@@ -97,6 +154,8 @@ export interface ServeOptions {
   readonly adminSocketPath?: string;
   readonly limits?: Partial<HostLimits>;
   readonly operations: OperationTable;
+  /** Per reason, at most one audit record of refused handshakes per this long (tests shorten it). */
+  readonly refusalSummaryIntervalMs?: number;
 }
 
 export class BankHost {
@@ -120,7 +179,7 @@ export class BankHost {
       services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
     };
     const dispatcher = hostDispatcher(state, options.operations);
-    const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits);
+    const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits, options.refusalSummaryIntervalMs);
     const address = await channel.listen(options.listenHost, options.listenPort);
     let admin: AdminSocketServer | undefined;
     if (options.adminSocketPath) {

@@ -2,7 +2,7 @@
 // the systemd credentials directory (`LoadCredential=`) in production, or a folder given with --keys.
 // Files must be owner-only; a key is never logged or put in an error message.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyError } from './errors.js';
 
@@ -54,18 +54,31 @@ export async function createHostKeys(dir: string): Promise<void> {
   for (const file of Object.values(KEY_FILES)) await writeSecretFile(path.join(dir, file), randomBytes(KEY_BYTES).toString('hex') + '\n');
 }
 
-/** Writes a new owner-only file; fails if it exists, so a key is never silently replaced. */
+/** Writes a new owner-only file and makes it durable (the file, then its folder's entry): fails if it
+ *  exists, so a key is never silently replaced. A file it created but could not finish is removed. When it
+ *  returns, the file is on disk, so a caller may then commit state that relies on it. */
 export async function writeSecretFile(file: string, content: string, options: { overwrite?: boolean } = {}): Promise<void> {
   const handle = await open(file, options.overwrite ? 'w' : 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') throw new KeyError(`${file} already exists; refusing to overwrite it`);
+    if (error.code === 'EEXIST') throw Object.assign(new KeyError(`${file} already exists; refusing to overwrite it`), { systemCode: 'EEXIST' });
     throw error;
   });
   try {
-    await handle.chmod(0o600);
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      await handle.chmod(0o600);
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const folder = await open(path.dirname(file), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  } catch (error) {
+    if (!options.overwrite) await unlink(file).catch(() => undefined);
+    throw error;
   }
 }
 

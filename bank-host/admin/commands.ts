@@ -33,8 +33,31 @@ function command<S extends z.ZodTypeAny>(args: S, run: (ctx: AdminContext, args:
 }
 
 const deviceId = z.object({ deviceId: z.string().min(1).max(64) }).strict();
+/** A key the operator's CLI made and wrote to its --key-out file before asking the host to take it. Without
+ *  one the host makes the key and answers it (the provisioning tool's enroll over the admin socket). */
+const suppliedKey = {
+  kSharedHex: z.string().regex(/^[0-9a-f]{64}$/, 'K_SHARED is 64 lowercase hex digits').optional(),
+  keyVersion: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+};
+const deviceKeyChange = z
+  .object({ deviceId: z.string().min(1).max(64), ...suppliedKey })
+  .strict()
+  .refine((a) => (a.kSharedHex === undefined) === (a.keyVersion === undefined), 'kSharedHex and keyVersion go together');
+
+/** The answer of an add or rotation: the device, and the key only when the host made it. */
+async function keyChangeAnswer(ctx: AdminContext, deviceId: string, key: Buffer, supplied: boolean): Promise<unknown> {
+  try {
+    return { device: ctx.registry.get(deviceId), ...(supplied ? {} : { kSharedHex: key.toString('hex') }) };
+  } finally {
+    key.fill(0);
+  }
+}
 const username = z.object({ username: z.string().min(1).max(64) }).strict();
-const pan = z.object({ pan: z.string().regex(/^[0-9]{12,19}$/, 'a PAN is 12-19 digits') }).strict();
+// A card is named by its PAN, or by its customer and last four digits (a lost card the customer cannot read).
+const card = z.union([
+  z.object({ pan: z.string().regex(/^[0-9]{12,19}$/, 'a PAN is 12-19 digits') }).strict(),
+  z.object({ username: z.string().min(1).max(64), last4: z.string().regex(/^[0-9]{4}$/, 'the last four digits of the card') }).strict(),
+]);
 const cents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const authorizationId = z.string().min(1).max(64);
 
@@ -44,22 +67,31 @@ export const ADMIN_COMMANDS = {
     devices: ctx.registry.list().length,
     ...(ctx.liveStatus ? ctx.liveStatus() : {}),
   })),
-  'device.add': command(deviceId, async (ctx, { deviceId }) => {
-    const key = await ctx.registry.add(deviceId);
+  'device.add': command(deviceKeyChange, async (ctx, a) => {
+    if (a.kSharedHex !== undefined && a.keyVersion !== 1) throw new AdminError('BAD_ARGUMENTS', 'device.add: a new device starts at key version 1');
+    const supplied = a.kSharedHex !== undefined ? Buffer.from(a.kSharedHex, 'hex') : undefined;
     try {
-      return { device: ctx.registry.get(deviceId), kSharedHex: key.toString('hex') };
+      return await keyChangeAnswer(ctx, a.deviceId, await ctx.registry.add(a.deviceId, 'operator', supplied), supplied !== undefined);
     } finally {
-      key.fill(0);
+      supplied?.fill(0);
     }
   }),
+  /** An add or rotation whose key file the CLI could not write: nothing changes, and the log says it failed. */
+  'device.key-out-failed': command(
+    z.object({ action: z.enum(['device.add', 'device.rotate']), deviceId: z.string().min(1).max(64), error: z.string().regex(/^[A-Z0-9_]{1,32}$/, 'a system error code') }).strict(),
+    async (ctx, a) => {
+      await ctx.registry.recordKeyOutFailure(a.action, a.deviceId, a.error);
+      return { recorded: true };
+    },
+  ),
   'device.list': command(z.object({}).strict(), async (ctx) => ({ devices: ctx.registry.list() })),
   'device.revoke': command(deviceId, async (ctx, { deviceId }) => ({ device: await ctx.registry.revoke(deviceId) })),
-  'device.rotate': command(deviceId, async (ctx, { deviceId }) => {
-    const key = await ctx.registry.rotate(deviceId);
+  'device.rotate': command(deviceKeyChange, async (ctx, a) => {
+    const supplied = a.kSharedHex !== undefined ? { kShared: Buffer.from(a.kSharedHex, 'hex'), keyVersion: a.keyVersion! } : undefined;
     try {
-      return { device: ctx.registry.get(deviceId), kSharedHex: key.toString('hex') };
+      return await keyChangeAnswer(ctx, a.deviceId, await ctx.registry.rotate(a.deviceId, 'operator', supplied), supplied !== undefined);
     } finally {
-      key.fill(0);
+      supplied?.kShared.fill(0);
     }
   }),
   'customer.add': command(z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) }).strict(), async (ctx, a) =>
@@ -82,8 +114,8 @@ export const ADMIN_COMMANDS = {
   'card.issue': command(z.object({ username: z.string().min(1).max(64), accountId: z.string().min(1).max(64).optional() }).strict(), async (ctx, a) =>
     issueCard(ctx.services, a.username, a.accountId),
   ),
-  'card.block': command(pan, async (ctx, a) => blockCard(ctx.services, a.pan)),
-  'card.unblock': command(pan, async (ctx, a) => unblockCard(ctx.services, a.pan)),
+  'card.block': command(card, async (ctx, a) => blockCard(ctx.services, a)),
+  'card.unblock': command(card, async (ctx, a) => unblockCard(ctx.services, a)),
   'holds.list': command(
     z
       .object({ olderThanMs: cents.optional(), all: z.boolean().optional() })

@@ -4,6 +4,25 @@ import { formatCents } from '../../protocol/money.js';
 import { UsageError } from '../errors.js';
 import type { AdminCliCommand } from './admin-command.js';
 
+const CARD_CHOICE_OPTIONS = { customer: { type: 'string' }, last4: { type: 'string' } } as const;
+const CARD_CHOICE_HELP = [
+  '  PAN                the card number',
+  '  --customer NAME    with --last4: the customer whose card it is (a lost card: the customer knows',
+  '  --last4 DIGITS     its last four digits); refused when two of their cards end in them',
+].join('\n');
+
+/** A card by its PAN, or by its customer and last four digits: one or the other. */
+function cardChoice([pan]: string[], values: Record<string, unknown>): Record<string, unknown> {
+  const { customer, last4 } = values as { customer?: string; last4?: string };
+  if (pan !== undefined) {
+    if (customer !== undefined || last4 !== undefined) throw new UsageError('name the card by its PAN or by --customer and --last4, not both');
+    return { pan };
+  }
+  if (customer === undefined || last4 === undefined) throw new UsageError('name the card by its PAN, or by --customer USERNAME and --last4 DIGITS');
+  if (!/^[0-9]{4}$/.test(last4)) throw new UsageError('--last4 takes the last four digits of the card');
+  return { username: customer, last4 };
+}
+
 export const CUSTOMER_CLI: readonly AdminCliCommand[] = [
   {
     words: ['customer', 'add'],
@@ -64,20 +83,26 @@ export const CUSTOMER_CLI: readonly AdminCliCommand[] = [
   },
   {
     words: ['card', 'block'],
-    usage: 'bank-host card block PAN',
-    summary: 'block a card',
+    usage: 'bank-host card block PAN | --customer USERNAME --last4 DIGITS',
+    summary: 'block a card, named by its number or (a lost card) by its customer and last four digits',
     positionals: ['PAN'],
+    positionalsRequired: 0,
+    options: CARD_CHOICE_OPTIONS,
+    optionsHelp: CARD_CHOICE_HELP,
     admin: 'card.block',
-    args: ([pan]) => ({ pan }),
+    args: cardChoice,
     print: (r) => `card •••• ${(r as { cardLast4: string }).cardLast4} is blocked`,
   },
   {
     words: ['card', 'unblock'],
-    usage: 'bank-host card unblock PAN',
+    usage: 'bank-host card unblock PAN | --customer USERNAME --last4 DIGITS',
     summary: 'unblock a card and reset its failed PIN tries',
     positionals: ['PAN'],
+    positionalsRequired: 0,
+    options: CARD_CHOICE_OPTIONS,
+    optionsHelp: CARD_CHOICE_HELP,
     admin: 'card.unblock',
-    args: ([pan]) => ({ pan }),
+    args: cardChoice,
     print: (r) => `card •••• ${(r as { cardLast4: string }).cardLast4} is active`,
   },
 ];

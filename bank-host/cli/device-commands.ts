@@ -1,24 +1,58 @@
 // `bank-host device ...`: registering, listing, revoking and rotating kiosks. A new K_SHARED is written to
 // an owner-only file, never printed.
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { isDeviceId } from '../../protocol/channel.js';
 import { keyCheckValue } from '../../protocol/key-block.js';
 import { formatKeyTransport } from '../../protocol/key-transport.js';
-import { UsageError } from '../errors.js';
+import { PSK_BYTES } from '../../protocol/limits.js';
+import { AdminError, errorCode, UsageError } from '../errors.js';
 import { writeSecretFile } from '../keys.js';
-import type { AdminCliCommand } from './admin-command.js';
+import type { AdminCliCommand, SendAdminCommand } from './admin-command.js';
 
-/** Writes the new K_SHARED as a transport file (protocol/key-transport.ts: device id, key version, key and
- *  its check value), which `provision enroll|rotate --key-file` checks against the kiosk it installs it on.
- *  The result keeps the check value (shown with --json) and loses the key. */
-async function writeKeyOut(result: unknown, values: Record<string, unknown>): Promise<void> {
-  const file = values['key-out'] as string;
-  const answer = result as { device: { deviceId: string; keyVersion: number }; kSharedHex?: string; kcv?: string };
-  const key = Buffer.from(answer.kSharedHex ?? '', 'hex');
-  delete answer.kSharedHex;
+/** The host's answers that say it refused the change before writing anything: the key it was offered
+ *  exists nowhere else, so its file is removed. After any other failure (no answer, a failed write) the
+ *  host may hold the key, and the file stays. */
+const REFUSED_BEFORE_WRITING = new Set<string>(['BAD_DEVICE_ID', 'DEVICE_EXISTS', 'DEVICE_UNKNOWN', 'DEVICE_REVOKED', 'KEY_VERSION_CONFLICT', 'BAD_ARGUMENTS']);
+
+/** A new K_SHARED for a device, made here and written to FILE before the host is asked to take it, so that
+ *  at every step either the host has nothing new or the file holds the key the host has:
+ *   1. the transport file (protocol/key-transport.ts: device id, key version, key and check value, which
+ *      `provision enroll|rotate --key-file` checks) is created exclusively, owner-only, and synced: an
+ *      existing file, a missing folder or a folder we may not write fails here, the host is told the
+ *      command failed (its audit record says so), and nothing changes;
+ *   2. the host takes the key (in one synced batch, audited);
+ *   3. if the host refused before writing, the file is removed; if its answer was lost, the file stays and
+ *      the operator is told how to tell whether the host took it.
+ *  The answer carries the key's check value (shown with --json), never the key. */
+async function changeKeyWithFile(send: SendAdminCommand, action: 'device.add' | 'device.rotate', deviceId: string, keyVersion: number, file: string): Promise<unknown> {
+  const key = randomBytes(PSK_BYTES);
   try {
-    const transport = await formatKeyTransport(answer.device.deviceId, answer.device.keyVersion, key);
-    await writeSecretFile(file, transport);
-    answer.kcv = await keyCheckValue(key);
+    // A malformed id is the host's to refuse (and audit); it names no file to write.
+    if (!isDeviceId(deviceId)) return await send(action, { deviceId, kSharedHex: key.toString('hex'), keyVersion });
+    try {
+      await writeSecretFile(file, await formatKeyTransport(deviceId, keyVersion, key));
+    } catch (error) {
+      // The system's word for it (ENOENT, EACCES, EEXIST, ENOSPC, ...) is what the audit record keeps.
+      const code = (error as { systemCode?: string }).systemCode ?? errorCode(error) ?? 'EIO';
+      await send('device.key-out-failed', { action, deviceId, error: /^[A-Z0-9_]{1,32}$/.test(code) ? code : 'EIO' });
+      throw new AdminError('KEY_OUT_FAILED', `cannot write --key-out ${file} (${(error as Error).message}); the host was not changed`);
+    }
+    let answer: { device: unknown };
+    try {
+      answer = (await send(action, { deviceId, kSharedHex: key.toString('hex'), keyVersion })) as { device: unknown };
+    } catch (error) {
+      if (REFUSED_BEFORE_WRITING.has(errorCode(error) ?? '')) {
+        await rm(file, { force: true });
+        throw error;
+      }
+      throw new AdminError(
+        errorCode(error) ?? 'FAILED',
+        `${(error as Error).message}; it is not known whether the host took the new key: ${file} holds key version ${keyVersion} of ${deviceId}. ` +
+          `If \`bank-host device list\` shows ${deviceId} at key v${keyVersion}, that file is its key; otherwise delete the file and run the command again`,
+      );
+    }
+    return { ...answer, kcv: await keyCheckValue(key) };
   } finally {
     key.fill(0);
   }
@@ -27,7 +61,13 @@ async function writeKeyOut(result: unknown, values: Record<string, unknown>): Pr
 function requireKeyOut(values: Record<string, unknown>): void {
   const file = values['key-out'];
   if (typeof file !== 'string' || file === '') throw new UsageError('--key-out FILE is required: the new K_SHARED is written there (owner-only), never printed');
-  if (existsSync(file)) throw new UsageError(`--key-out ${file} already exists; refusing to overwrite a key file`);
+}
+
+/** The key version a rotation of `deviceId` makes: the one after the host's current one (the host refuses
+ *  the key if another rotation came first). An unknown device gets version 1 and the host's refusal. */
+async function nextKeyVersion(send: SendAdminCommand, deviceId: string): Promise<number> {
+  const { devices } = (await send('device.list', {})) as { devices: { deviceId: string; keyVersion: number }[] };
+  return (devices.find((device) => device.deviceId === deviceId)?.keyVersion ?? 0) + 1;
 }
 
 const deviceLine = (d: { deviceId: string; status: string; keyVersion: number; updatedAt: string }) =>
@@ -43,7 +83,7 @@ export const DEVICE_CLI: readonly AdminCliCommand[] = [
     optionsHelp: '  --key-out FILE  where to write the new key (must not exist)',
     admin: 'device.add',
     args: ([id], values) => (requireKeyOut(values), { deviceId: id }),
-    after: writeKeyOut,
+    run: (args, values, send) => changeKeyWithFile(send, 'device.add', args.deviceId as string, 1, values['key-out'] as string),
     print: (r) => `added ${deviceLine((r as { device: Parameters<typeof deviceLine>[0] }).device)}`,
   },
   {
@@ -76,7 +116,10 @@ export const DEVICE_CLI: readonly AdminCliCommand[] = [
     optionsHelp: '  --key-out FILE  where to write the new key (must not exist)',
     admin: 'device.rotate',
     args: ([id], values) => (requireKeyOut(values), { deviceId: id }),
-    after: writeKeyOut,
+    run: async (args, values, send) => {
+      const deviceId = args.deviceId as string;
+      return changeKeyWithFile(send, 'device.rotate', deviceId, await nextKeyVersion(send, deviceId), values['key-out'] as string);
+    },
     print: (r) => `rotated ${deviceLine((r as { device: Parameters<typeof deviceLine>[0] }).device)}`,
   },
 ];

@@ -31,6 +31,17 @@ Serves kiosks over TLS 1.3-PSK until SIGTERM or SIGINT, then stops gracefully.
   --admin-socket PATH   the owner-only admin socket (default: DATA/admin.sock)
   --log-level LEVEL     debug, info, warn or error (default: info)`;
 
+/** `bank-host GROUP --help`: the group's commands, one line each, and where the host is. */
+export function groupHelp(group: string, commands: readonly { readonly usage: string; readonly summary: string }[]): string {
+  return `Usage: bank-host ${group} COMMAND …
+
+${commands.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}
+
+Run \`bank-host ${group} COMMAND --help\` for a command's options.
+
+${CONNECTION_HELP}`;
+}
+
 /** Printed under every admin command's own help. */
 export const CONNECTION_HELP = `Where the host is:
   --admin-socket PATH  the serving host's admin socket (default: $BANK_HOST_ADMIN_SOCKET, or DATA/admin.sock)

@@ -45,7 +45,11 @@ export async function runServe(argv: string[], io: Io, signals: NodeJS.EventEmit
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
   const listen = parseListen((values.listen as string | undefined) ?? '127.0.0.1:7443');
   const log = createLogger({ level: level as 'info', write: io.out });
-  const state = await openHostState(paths as HostPaths, log);
+  // `serve` never makes a bank of a folder `init` did not: a mistyped --data is refused. The one folder it
+  // may start empty is the one systemd made for the service (StateDirectory=, given as $STATE_DIRECTORY),
+  // which cannot be a typo: the unit's first start creates the database there.
+  const systemdStateDirectory = io.env.STATE_DIRECTORY !== undefined && path.resolve(io.env.STATE_DIRECTORY) === paths.dataDir;
+  const state = await openHostState(paths as HostPaths, log, { mustExist: !systemdStateDirectory });
   let host: BankHost;
   try {
     host = await BankHost.serve(state, { listenHost: listen.host, listenPort: listen.port, adminSocketPath: paths.adminSocket, operations: hostOperations });

@@ -9,7 +9,7 @@ import { AUDIT_CLI } from './audit-commands.js';
 import { CUSTOMER_CLI } from './customer-commands.js';
 import { DEPOSIT_CLI } from './deposit-commands.js';
 import { DEVICE_CLI } from './device-commands.js';
-import { mainHelp } from './help.js';
+import { groupHelp, mainHelp } from './help.js';
 import { HOST_CLI, runInit, runServe } from './host-commands.js';
 import { readSecretLine, type Io } from './io.js';
 import { LEDGER_CLI } from './ledger-commands.js';
@@ -43,6 +43,7 @@ export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter 
     const spec = COMMANDS.find((c) => c.words[0] === first && (c.words.length === 1 || c.words[1] === second));
     if (!spec) {
       const group = COMMANDS.filter((c) => c.words[0] === first);
+      if (group.length > 0 && (second === '--help' || second === '-h')) return io.out(groupHelp(first, group)), 0;
       if (group.length > 0) throw new UsageError(`${first} needs one of: ${group.map((c) => c.words[1]).join(', ')}\n\n${group.map((c) => `  ${c.usage}\t${c.summary}`).join('\n')}`);
       throw new UsageError(`unknown command ${JSON.stringify(first)}\n\n${MAIN_HELP}`);
     }

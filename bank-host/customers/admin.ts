@@ -5,9 +5,10 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { readAccount, summarizeAccount } from '../ledger/accounts.js';
 import { putAccount } from '../ledger/journal.js';
 import { AdminError } from '../errors.js';
-import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
+import { type OperatorFacts, type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import type { AccountSummary } from '../../protocol/messages.js';
 import { type CustomerAccountKind, accountKey } from '../ledger/records.js';
+import { cardIdOf, sealPan } from './card-protection.js';
 import { expiryFor, generatePan } from './cards.js';
 import {
   ACCOUNTS_PER_CUSTOMER_MAX,
@@ -115,20 +116,23 @@ export async function issueCard(services: OperatorServices, username: string, ac
     run.facts.customerId = found.customerId;
     for (let draw = 0; draw < PAN_DRAWS_MAX; draw++) {
       const pan = generatePan();
-      const issued = await services.locks.withLocks([customerKey(found.customerId), cardKey(pan)], async () => {
+      const cardId = cardIdOf(services.keys.master, pan);
+      const issued = await services.locks.withLocks([customerKey(found.customerId), cardKey(cardId)], async () => {
         const customer = await readCustomer(services.db, found.customerId);
         if (customer === undefined) throw new AdminError('UNKNOWN_CUSTOMER', `no customer is named ${username}`);
         if (accountId !== undefined && !customer.accountIds.includes(accountId)) {
           throw new AdminError('UNKNOWN_ACCOUNT', `${username} has no account ${accountId}`);
         }
-        if (customer.cardPans.length >= CARDS_PER_CUSTOMER_MAX) {
+        if (customer.cards.length >= CARDS_PER_CUSTOMER_MAX) {
           throw new AdminError('TOO_MANY_CARDS', `a customer has at most ${CARDS_PER_CUSTOMER_MAX} cards`);
         }
-        if ((await readCard(services.db, pan)) !== undefined) return undefined;
+        if ((await readCard(services.db, cardId)) !== undefined) return undefined;
         const nowMs = services.now();
         const pin = generatePin();
         const card: CardRecord = {
-          pan,
+          cardId,
+          panLast4: panLast4(pan),
+          panSealed: sealPan(services.keys.master, cardId, pan),
           customerId: customer.customerId,
           accountIds: accountId !== undefined ? [accountId] : [...customer.accountIds],
           expiresYm: expiryFor(nowMs),
@@ -137,10 +141,10 @@ export async function issueCard(services: OperatorServices, username: string, ac
           pinTriesFailed: 0,
           issuedMs: nowMs,
         };
-        const updated: CustomerRecord = { ...customer, cardPans: [...customer.cardPans, pan] };
-        run.facts.detail = { cardLast4: panLast4(pan), accountIds: card.accountIds.join(',') };
+        const updated: CustomerRecord = { ...customer, cards: [...customer.cards, { cardId, last4: card.panLast4 }] };
+        run.facts.detail = { cardLast4: card.panLast4, accountIds: card.accountIds.join(',') };
         await run.commit([
-          { type: 'put', key: cardKey(pan), value: card },
+          { type: 'put', key: cardKey(cardId), value: card },
           { type: 'put', key: customerKey(customer.customerId), value: updated },
         ]);
         return { customerId: customer.customerId, pan, pin, expiresYm: card.expiresYm, accountIds: card.accountIds };
@@ -158,25 +162,51 @@ export interface CardState {
   readonly pinTriesFailed: number;
 }
 
-async function setCardStatus(services: OperatorServices, pan: string, status: CardStatus): Promise<CardState> {
+/** How an operator names a card: by its PAN (the card in hand, or the number on file at the bank), or by
+ *  its customer and last four digits (a customer on the phone who lost it). */
+export type CardChoice = { readonly pan: string } | { readonly username: string; readonly last4: string };
+
+/** The card id the operator means. By customer and last four digits, exactly one of the customer's cards
+ *  must end so: with two, the PAN is needed (CARD_AMBIGUOUS). */
+async function chooseCard(services: OperatorServices, choice: CardChoice, facts: OperatorFacts): Promise<string> {
+  if ('pan' in choice) {
+    facts.detail = { cardLast4: panLast4(choice.pan) };
+    return cardIdOf(services.keys.master, choice.pan);
+  }
+  facts.detail = { cardLast4: choice.last4, username: choice.username };
+  const customer = await requireCustomer(services, choice.username);
+  facts.customerId = customer.customerId;
+  const matching = customer.cards.filter((card) => card.last4 === choice.last4);
+  if (matching.length === 0) throw new AdminError('CARD_UNKNOWN', `${choice.username} has no card ending in ${choice.last4}`);
+  if (matching.length > 1) {
+    throw new AdminError('CARD_AMBIGUOUS', `${choice.username} has ${matching.length} cards ending in ${choice.last4}; name the card by its PAN`);
+  }
+  return matching[0]!.cardId;
+}
+
+async function setCardStatus(services: OperatorServices, choice: CardChoice, status: CardStatus): Promise<CardState> {
   return runOperatorAction(services, status === 'blocked' ? 'card.block' : 'card.unblock', async (run) => {
-    run.facts.detail = { cardLast4: panLast4(pan) };
-    return services.locks.withLocks([cardKey(pan)], async () => {
-      const card = await readCard(services.db, pan);
-      if (card === undefined) throw new AdminError('CARD_UNKNOWN', `no card ends in ${panLast4(pan)}`);
+    const cardId = await chooseCard(services, choice, run.facts);
+    const last4 = 'pan' in choice ? panLast4(choice.pan) : choice.last4;
+    return services.locks.withLocks([cardKey(cardId)], async () => {
+      const card = await readCard(services.db, cardId);
+      if (card === undefined) throw new AdminError('CARD_UNKNOWN', `no card ends in ${last4}`);
       run.facts.customerId = card.customerId;
       // Unblocking also forgets failed PIN tries: the customer proved who they are to the operator.
       const { blockedReason: _previousReason, ...rest } = card;
       const updated: CardRecord =
         status === 'blocked' ? { ...card, status, blockedReason: 'operator' } : { ...rest, status, pinTriesFailed: 0 };
-      await run.commit([{ type: 'put', key: cardKey(pan), value: updated }]);
-      return { customerId: card.customerId, cardLast4: panLast4(pan), status, pinTriesFailed: updated.pinTriesFailed };
+      await run.commit([{ type: 'put', key: cardKey(cardId), value: updated }]);
+      return { customerId: card.customerId, cardLast4: card.panLast4, status, pinTriesFailed: updated.pinTriesFailed };
     });
   });
 }
 
-export const blockCard = (services: OperatorServices, pan: string): Promise<CardState> => setCardStatus(services, pan, 'blocked');
-export const unblockCard = (services: OperatorServices, pan: string): Promise<CardState> => setCardStatus(services, pan, 'active');
+/** Blocks a card, named by its PAN or by its customer and last four digits. */
+export const blockCard = (services: OperatorServices, card: string | CardChoice): Promise<CardState> =>
+  setCardStatus(services, typeof card === 'string' ? { pan: card } : card, 'blocked');
+export const unblockCard = (services: OperatorServices, card: string | CardChoice): Promise<CardState> =>
+  setCardStatus(services, typeof card === 'string' ? { pan: card } : card, 'active');
 
 export interface CustomerView {
   readonly customerId: string;
@@ -199,7 +229,7 @@ export async function showCustomer(services: Pick<OperatorServices, 'db'>, usern
   const customer = await readCustomerByUsername(services.db, username);
   if (customer === undefined) throw new AdminError('UNKNOWN_CUSTOMER', `no customer is named ${username}`);
   const accounts = await Promise.all(customer.accountIds.map((id) => readAccount(services.db, id)));
-  const cards = await Promise.all(customer.cardPans.map((pan) => readCard(services.db, pan)));
+  const cards = await Promise.all(customer.cards.map((ref) => readCard(services.db, ref.cardId)));
   const failures = await readPasswordFailures(services.db, username);
   return {
     customerId: customer.customerId,
@@ -212,7 +242,7 @@ export async function showCustomer(services: Pick<OperatorServices, 'db'>, usern
     cards: cards.map((card) => {
       if (card === undefined) throw new Error(`a card of ${username} is missing`);
       return {
-        cardLast4: panLast4(card.pan),
+        cardLast4: card.panLast4,
         status: card.status,
         expiresYm: card.expiresYm,
         accountIds: card.accountIds,

@@ -45,7 +45,7 @@ export function planNewCustomer(username: string, password: PasswordHash, curren
   invariant(isValidUsername(username), 'username was not validated');
   const customerId = newCustomerId();
   const account = newCustomerAccount(customerId, 'chequing', currency, nowMs);
-  const customer: CustomerRecord = { customerId, username, password, accountIds: [account.accountId], cardPans: [], createdMs: nowMs };
+  const customer: CustomerRecord = { customerId, username, password, accountIds: [account.accountId], cards: [], createdMs: nowMs };
   const index: UsernameRecord = { customerId };
   return {
     customer,
@@ -72,9 +72,10 @@ export async function readCustomerByUsername(db: Database, username: string): Pr
   return customer;
 }
 
-export async function readCard(db: Database, pan: string): Promise<CardRecord | undefined> {
-  const card = await db.get<CardRecord>(cardKey(pan));
-  if (card !== undefined) invariant(card.pan === pan, 'card record is misfiled');
+/** The card filed under `cardId` (card-protection.ts: `cardIdOf` turns a PAN into it). */
+export async function readCard(db: Database, cardId: string): Promise<CardRecord | undefined> {
+  const card = await db.get<CardRecord>(cardKey(cardId));
+  if (card !== undefined) invariant(card.cardId === cardId, 'card record is misfiled');
   return card;
 }
 

@@ -1,5 +1,6 @@
 // Customers, usernames, cards and sign-in counters as stored. Secrets are stored only in verifier form:
-// a scrypt hash for the password, a keyed PIN verification value for the PIN.
+// a scrypt hash for the password, a keyed PIN verification value for the PIN; a card's number only sealed,
+// the card filed under a keyed hash of it (card-protection.ts).
 import type { PasswordHash } from './passwords.js';
 
 export interface CustomerRecord {
@@ -8,8 +9,15 @@ export interface CustomerRecord {
   readonly password: PasswordHash;
   /** In the order they were opened; the first is the default. */
   readonly accountIds: readonly string[];
-  readonly cardPans: readonly string[];
+  /** The customer's cards, in the order they were issued. */
+  readonly cards: readonly CardRef[];
   readonly createdMs: number;
+}
+
+/** A card as its customer's record names it: never the PAN. */
+export interface CardRef {
+  readonly cardId: string;
+  readonly last4: string;
 }
 
 /** `user:<username>` → the customer: the index sign-in looks names up in. */
@@ -20,7 +28,11 @@ export interface UsernameRecord {
 export type CardStatus = 'active' | 'blocked';
 
 export interface CardRecord {
-  readonly pan: string;
+  /** `crd_` and 32 hex digits: a keyed hash of the PAN (card-protection.ts), and the record's key. */
+  readonly cardId: string;
+  readonly panLast4: string;
+  /** The PAN, sealed under a key derived from the master key and bound to `cardId`. */
+  readonly panSealed: string;
   readonly customerId: string;
   /** The accounts a card sign-in may use. */
   readonly accountIds: readonly string[];
@@ -47,7 +59,7 @@ export const PASSWORD_FAILURE_PREFIX = 'pwfail:';
 
 export const customerKey = (customerId: string): string => `${CUSTOMER_PREFIX}${customerId}`;
 export const usernameKey = (username: string): string => `${USERNAME_PREFIX}${username}`;
-export const cardKey = (pan: string): string => `${CARD_PREFIX}${pan}`;
+export const cardKey = (cardId: string): string => `${CARD_PREFIX}${cardId}`;
 export const passwordFailureKey = (username: string): string => `${PASSWORD_FAILURE_PREFIX}${username}`;
 
 export { panLast4 } from '../../protocol/pan.js';

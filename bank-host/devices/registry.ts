@@ -35,12 +35,16 @@ export const DEVICE_KEY_PREFIX = 'dev:';
 /** Bounds the registry that lives in memory. */
 export const MAX_DEVICES = 100_000;
 
-export type PskLookup = { readonly outcome: 'ok'; readonly key: Buffer } | { readonly outcome: 'unknown' | 'revoked' };
+export type PskLookup = { readonly outcome: 'ok'; readonly key: Buffer; readonly keyVersion: number } | { readonly outcome: 'unknown' | 'revoked' };
 
 export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; rotated: [deviceId: string] }> {
   private readonly devices = new Map<string, DeviceRecord>();
   // Changes to one device are serialized so two concurrent `add`s of one id cannot both pass the check.
   private readonly locks = new KeyedLocks();
+  // Devices whose revocation or rotation is being written. From the moment the change is handed to the
+  // committer, no key of the device counts as current: a request's change handed to the committer after
+  // that could land in a batch after the command's, that is after the command returned.
+  private readonly changing = new Set<string>();
 
   private constructor(
     private readonly db: Database,
@@ -66,11 +70,21 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     const record = this.devices.get(deviceId);
     if (!record) return { outcome: 'unknown' };
     if (record.status !== 'active') return { outcome: 'revoked' };
-    return { outcome: 'ok', key: unwrapDeviceKey(this.masterKey, record.deviceId, record.keyVersion, record.wrappedKey) };
+    return { outcome: 'ok', key: unwrapDeviceKey(this.masterKey, record.deviceId, record.keyVersion, record.wrappedKey), keyVersion: record.keyVersion };
   }
 
   isActive(deviceId: string): boolean {
     return this.devices.get(deviceId)?.status === 'active';
+  }
+
+  /** Whether a connection whose handshake used key `keyVersion` of the device may still be served: the
+   *  device is active, that version is its current key, and no revocation or rotation of it is being
+   *  written. Synchronous, so a caller can check it in the same turn as it hands a change to the committer.
+   *  Without a version (callers that never saw a handshake) only the device's state is checked. */
+  isKeyCurrent(deviceId: string, keyVersion: number | undefined): boolean {
+    const record = this.devices.get(deviceId);
+    if (record === undefined || record.status !== 'active' || this.changing.has(deviceId)) return false;
+    return keyVersion === undefined || record.keyVersion === keyVersion;
   }
 
   list(): DeviceSummary[] {
@@ -82,18 +96,20 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     return record && summarize(record);
   }
 
-  /** Registers a device and returns its new K_SHARED (the only time the key leaves the host in clear). */
-  async add(deviceId: string, actor = 'operator'): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.add', deviceId, actor, () => this.addLocked(deviceId, actor)));
+  /** Registers a device and returns its K_SHARED: `supplied`, when the operator's tool made the key and
+   *  wrote it to its file before asking (bank-host device add --key-out), or a new one (the only time a key
+   *  leaves the host in clear). */
+  async add(deviceId: string, actor = 'operator', supplied?: Buffer): Promise<Buffer> {
+    return this.locks.withLocks([deviceId], () => this.audited('device.add', deviceId, actor, () => this.addLocked(deviceId, actor, supplied)));
   }
 
-  private async addLocked(deviceId: string, actor: string): Promise<Buffer> {
+  private async addLocked(deviceId: string, actor: string, supplied: Buffer | undefined): Promise<Buffer> {
     if (!isDeviceId(deviceId)) {
       throw new DeviceRegistryError('BAD_DEVICE_ID', `device id ${JSON.stringify(deviceId)} must be 3-63 of a-z 0-9 and -, starting with a letter or digit`);
     }
     if (this.devices.has(deviceId)) throw new DeviceRegistryError('DEVICE_EXISTS', `device ${deviceId} already exists (rotate its key instead)`);
     if (this.devices.size >= MAX_DEVICES) throw new Error(`the registry is full (${MAX_DEVICES} devices)`);
-    const kShared = randomBytes(PSK_BYTES);
+    const kShared = suppliedKey(supplied);
     const nowMs = this.now();
     const record: DeviceRecord = {
       deviceId,
@@ -116,30 +132,44 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     const record = this.require(deviceId);
     if (record.status === 'revoked') return summarize(record);
     const revoked: DeviceRecord = { ...record, status: 'revoked', updatedAtMs: this.now() };
-    await this.write(revoked, { action: 'device.revoke', actor });
+    await this.writeKeyChange(revoked, { action: 'device.revoke', actor });
     this.emit('revoked', deviceId);
     return summarize(revoked);
   }
 
-  /** Gives an active device a new K_SHARED; connections made with the old key are closed. */
-  async rotate(deviceId: string, actor = 'operator'): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.rotate', deviceId, actor, () => this.rotateLocked(deviceId, actor)));
+  /** Gives an active device a new K_SHARED; connections made with the old key are closed. `supplied` is a
+   *  key the operator's tool made and wrote to its file for version `keyVersion` before asking: refused
+   *  (KEY_VERSION_CONFLICT) unless that is the device's next version. */
+  async rotate(deviceId: string, actor = 'operator', supplied?: { readonly kShared: Buffer; readonly keyVersion: number }): Promise<Buffer> {
+    return this.locks.withLocks([deviceId], () => this.audited('device.rotate', deviceId, actor, () => this.rotateLocked(deviceId, actor, supplied)));
   }
 
-  private async rotateLocked(deviceId: string, actor: string): Promise<Buffer> {
+  private async rotateLocked(deviceId: string, actor: string, supplied: { readonly kShared: Buffer; readonly keyVersion: number } | undefined): Promise<Buffer> {
     const record = this.require(deviceId);
     if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked; add it again under a new id`);
-    const kShared = randomBytes(PSK_BYTES);
     const keyVersion = record.keyVersion + 1;
+    if (supplied !== undefined && supplied.keyVersion !== keyVersion) {
+      throw new DeviceRegistryError('KEY_VERSION_CONFLICT', `the new key is for key version ${supplied.keyVersion}, but device ${deviceId} is at version ${record.keyVersion}`);
+    }
+    const kShared = suppliedKey(supplied?.kShared);
     const rotated: DeviceRecord = {
       ...record,
       keyVersion,
       wrappedKey: wrapDeviceKey(this.masterKey, deviceId, keyVersion, kShared),
       updatedAtMs: this.now(),
     };
-    await this.write(rotated, { action: 'device.rotate', actor });
+    await this.writeKeyChange(rotated, { action: 'device.rotate', actor });
     this.emit('rotated', deviceId);
     return kShared;
+  }
+
+  /** Records that an operator's add or rotation of `deviceId` failed before it reached the registry: its
+   *  key file could not be written (`error`, a system error code), so nothing was changed. */
+  async recordKeyOutFailure(action: 'device.add' | 'device.rotate', deviceId: string, error: string, actor = 'operator'): Promise<void> {
+    await this.committer.commit({
+      ops: [],
+      events: [{ action, outcome: 'failed', actor, reason: 'KEY_OUT_FAILED', detail: { error }, ...(isDeviceId(deviceId) && { deviceId }) }],
+    });
   }
 
   /** A refused change (a DeviceRegistryError) leaves its audit record too, as every operator action does. The id is
@@ -161,6 +191,17 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     return record;
   }
 
+  /** A revocation or rotation: the device's current key stops counting as current before the change is
+   *  handed to the committer (if the change fails, the old key is current again). */
+  private async writeKeyChange(record: DeviceRecord, audit: { action: string; actor: string }): Promise<void> {
+    this.changing.add(record.deviceId);
+    try {
+      await this.write(record, audit);
+    } finally {
+      this.changing.delete(record.deviceId);
+    }
+  }
+
   private async write(record: DeviceRecord, audit: { action: string; actor: string }): Promise<void> {
     await this.committer.commit({
       ops: [{ type: 'put', key: DEVICE_KEY_PREFIX + record.deviceId, value: record }],
@@ -168,6 +209,13 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     });
     this.devices.set(record.deviceId, record);
   }
+}
+
+/** The key an operator's tool supplied (checked), or a new random one. */
+function suppliedKey(supplied: Buffer | undefined): Buffer {
+  if (supplied === undefined) return randomBytes(PSK_BYTES);
+  if (supplied.length !== PSK_BYTES) throw new Error(`a supplied K_SHARED must be ${PSK_BYTES} bytes`);
+  return Buffer.from(supplied);
 }
 
 function summarize(record: DeviceRecord): DeviceSummary {

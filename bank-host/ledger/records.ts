@@ -181,7 +181,8 @@ export const utcDay = (nowMs: number): string => new Date(nowMs).toISOString().s
 
 /** Daily withdrawal totals: one per customer (every credential counts against it) and one per card. */
 export const customerDailyWithdrawalKey = (customerId: string, nowMs: number): string => `${DAILY_WITHDRAWAL_PREFIX}cust-${customerId}:${utcDay(nowMs)}`;
-export const cardDailyWithdrawalKey = (cardPan: string, nowMs: number): string => `${DAILY_WITHDRAWAL_PREFIX}card-${cardPan}:${utcDay(nowMs)}`;
+/** Per card, by its card id (a keyed hash of the PAN: no PAN in any key). */
+export const cardDailyWithdrawalKey = (cardId: string, nowMs: number): string => `${DAILY_WITHDRAWAL_PREFIX}card-${cardId}:${utcDay(nowMs)}`;
 export const dailyDepositKey = (customerId: string, nowMs: number): string => `${DAILY_DEPOSIT_PREFIX}${customerId}:${utcDay(nowMs)}`;
 
 /** The daily counters a hold was charged to, whichever record format it was written in. */

@@ -31,14 +31,22 @@ export interface CustomerSession {
   readonly sessionId: string;
   readonly customerId: string;
   readonly username: string;
-  /** Set when the customer signed in with a card: the card's PAN (kept in host memory only). */
-  readonly cardPan?: string;
+  /** Set when the customer signed in with a card: the card's id (a keyed hash of its PAN) and its last
+   *  four digits. The host keeps no PAN once the sign-in is answered. */
+  readonly cardId?: string;
+  readonly cardLast4?: string;
   lastActivityMs: number;
 }
 
 export interface ConnectionState {
   readonly connectionId: string;
   readonly deviceId: string;
+  /** The version of the device's key the connection's handshake used (the channel sets it). A request on
+   *  a connection whose key was revoked or replaced since is never applied. */
+  readonly keyVersion?: number;
+  /** Set once a request was refused because the connection's key is no longer current: the channel
+   *  closes the connection without answering. */
+  keyRefused?: boolean;
   session: CustomerSession | undefined;
   /** A customer signed in on this connection at some point; a replayed sign-in never re-opens a session here. */
   hadSession?: boolean;

@@ -2,7 +2,6 @@
 // their own accounts, and history. Deposits are in deposits.ts.
 import { ProtocolError } from '../../protocol/errors.js';
 import { HISTORY_PAGE_SIZE_MAX, type ResultOf } from '../../protocol/messages.js';
-import { panLast4 } from '../customers/records.js';
 import { readKioskStatus } from '../devices/kiosk-status.js';
 import { readAccount, summarizeAccount } from '../ledger/accounts.js';
 import { requirePayable, validateTransferCents, validateWithdrawalCents } from '../ledger/amounts.js';
@@ -47,7 +46,7 @@ const authorizeWithdrawal: Work<'withdraw.authorize'> = async (run, { accountId,
       deviceId: connection.deviceId,
       nowMs,
       requestId: run.ctx.requestId,
-      ...(session.cardPan !== undefined && { cardLast4: panLast4(session.cardPan) }),
+      ...(session.cardLast4 !== undefined && { cardLast4: session.cardLast4 }),
     });
     run.detail.authorizationId = planned.hold.authorizationId;
     return run.succeed(

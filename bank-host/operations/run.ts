@@ -4,7 +4,6 @@
 import { ProtocolError } from '../../protocol/errors.js';
 import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages.js';
 import type { AuditEvent } from '../audit/event.js';
-import { panLast4 } from '../customers/records.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
 import type { CustomerSession, OperationHandler, RequestContext } from './context.js';
@@ -20,7 +19,7 @@ export class OperationRun<T extends MessageType> {
   constructor(readonly ctx: RequestContext<T>) {
     const session = ctx.connection.session;
     this.customerId = session?.customerId;
-    if (session?.cardPan !== undefined) this.detail.cardLast4 = panLast4(session.cardPan);
+    if (session?.cardLast4 !== undefined) this.detail.cardLast4 = session.cardLast4;
   }
 
   get services() {

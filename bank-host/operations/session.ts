@@ -10,7 +10,7 @@ import { type AccountRecord, type DailyWithdrawalRecord, cardDailyWithdrawalKey,
 import type { DailyLimit } from '../ledger/withdrawals.js';
 import { requireUsableCard } from '../customers/cards.js';
 import { readCard, readCustomer } from '../customers/customers.js';
-import { type CardRecord, type CustomerRecord, panLast4 } from '../customers/records.js';
+import type { CardRecord, CustomerRecord } from '../customers/records.js';
 import type { CustomerSession, HostServices } from './context.js';
 
 const SESSION_ID_RANDOM_BYTES = 16;
@@ -20,7 +20,7 @@ export function newSession(customer: CustomerRecord, nowMs: number, card?: CardR
     sessionId: randomBytes(SESSION_ID_RANDOM_BYTES).toString('hex'),
     customerId: customer.customerId,
     username: customer.username,
-    ...(card !== undefined && { cardPan: card.pan }),
+    ...(card !== undefined && { cardId: card.cardId, cardLast4: card.panLast4 }),
     lastActivityMs: nowMs,
   };
 }
@@ -29,11 +29,11 @@ export function newSession(customer: CustomerRecord, nowMs: number, card?: CardR
  *  credential they used), and the card's as well when they signed in with a card. */
 export function dailyWithdrawalLimitKeys(
   config: Pick<HostServices['config'], 'dailyWithdrawalLimitCents' | 'cardDailyWithdrawalLimitCents'>,
-  who: Pick<CustomerSession, 'customerId' | 'cardPan'>,
+  who: Pick<CustomerSession, 'customerId' | 'cardId'>,
   nowMs: number,
 ): { readonly key: string; readonly limitCents: number }[] {
   const limits = [{ key: customerDailyWithdrawalKey(who.customerId, nowMs), limitCents: config.dailyWithdrawalLimitCents }];
-  if (who.cardPan !== undefined) limits.push({ key: cardDailyWithdrawalKey(who.cardPan, nowMs), limitCents: config.cardDailyWithdrawalLimitCents });
+  if (who.cardId !== undefined) limits.push({ key: cardDailyWithdrawalKey(who.cardId, nowMs), limitCents: config.cardDailyWithdrawalLimitCents });
   return limits;
 }
 
@@ -44,7 +44,7 @@ export async function readDailyLimits(services: Pick<HostServices, 'db'>, limits
 
 export async function dailyWithdrawalLimits(
   services: Pick<HostServices, 'db' | 'config'>,
-  who: Pick<CustomerSession, 'customerId' | 'cardPan'>,
+  who: Pick<CustomerSession, 'customerId' | 'cardId'>,
   nowMs: number,
 ): Promise<DailyLimit[]> {
   return readDailyLimits(services, dailyWithdrawalLimitKeys(services.config, who, nowMs));
@@ -66,8 +66,8 @@ export async function accountAsSeen(services: Pick<HostServices, 'db'>, account:
 /** The account ids this session may use. Throws CARD_BLOCKED/CARD_EXPIRED when the session's card can no
  *  longer be used. */
 export async function reachableAccountIds(services: Pick<HostServices, 'db'>, session: CustomerSession, nowMs: number): Promise<readonly string[]> {
-  if (session.cardPan !== undefined) {
-    const card = requireUsableCard(await readCard(services.db, session.cardPan), nowMs);
+  if (session.cardId !== undefined) {
+    const card = requireUsableCard(await readCard(services.db, session.cardId), nowMs);
     return card.customerId === session.customerId ? card.accountIds : [];
   }
   const customer = await readCustomer(services.db, session.customerId);
@@ -102,13 +102,13 @@ export async function describeSession(
   const ids = card !== undefined ? card.accountIds : customer.accountIds;
   const records = accounts ?? (await Promise.all(ids.map((id) => readAccount(services.db, id))));
   const seen = await Promise.all(records.filter((account): account is AccountRecord => account !== undefined).map((account) => accountAsSeen(services, account, nowMs)));
-  const limits = await dailyWithdrawalLimits(services, { customerId: customer.customerId, ...(card !== undefined && { cardPan: card.pan }) }, nowMs);
+  const limits = await dailyWithdrawalLimits(services, { customerId: customer.customerId, ...(card !== undefined && { cardId: card.cardId }) }, nowMs);
   const deposits = await readDailyDeposits(services.db, customer.customerId, nowMs);
   return {
     customerId: customer.customerId,
     username: customer.username,
     accounts: seen.map(summarizeAccount),
-    ...(card !== undefined && { cardLast4: panLast4(card.pan) }),
+    ...(card !== undefined && { cardLast4: card.panLast4 }),
     dailyWithdrawalRemainingCents: remainingTodayCents(limits),
     withdrawalMaxCents: services.config.maxWithdrawalCents,
     depositRemainingTodayCents: depositRemainingTodayCents(deposits, services.config),

@@ -2,6 +2,7 @@
 // A session is bound only after the change that records the sign-in is durable.
 import { ProtocolError } from '../../protocol/errors.js';
 import { PinBlockError, decodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { cardIdOf } from '../customers/card-protection.js';
 import { requireUsableCard } from '../customers/cards.js';
 import { planNewCustomer, readCard, readCustomer, readCustomerByUsername, readPasswordFailures } from '../customers/customers.js';
 import { NO_FAILURES, isLockedOut, recordFailure } from '../customers/lockout.js';
@@ -83,8 +84,9 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
   const nowMs = run.ctx.nowMs;
   run.requireNoSession();
   run.detail.cardLast4 = panLast4(pan);
-  return locks.withLocks([cardKey(pan)], async () => {
-    const stored = await readCard(db, pan);
+  const cardId = cardIdOf(keys.master, pan);
+  return locks.withLocks([cardKey(cardId)], async () => {
+    const stored = await readCard(db, cardId);
     if (stored !== undefined) run.customerId = stored.customerId;
     const card = requireUsableCard(stored, nowMs);
     const pin = decodePin(pinBlock, pan, run.ctx.devicePinKey());
@@ -95,11 +97,11 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
         ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
         : { ...card, pinTriesFailed: triesFailed };
       run.detail.pinTriesFailed = triesFailed;
-      return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(pan), value: updated }]);
+      return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(cardId), value: updated }]);
     }
     const customer = await readCustomer(db, card.customerId);
     invariant(customer !== undefined, `card ending ${panLast4(pan)} names a missing customer`);
-    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(pan), value: { ...card, pinTriesFailed: 0 } }] : [];
+    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }] : [];
     const info = await describeSession(run.services, customer, nowMs, card);
     await run.succeed(info, ops);
     run.ctx.connection.session = newSession(customer, nowMs, card);

@@ -13,8 +13,11 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { ConnectionState } from '../operations/context.js';
 import { describe } from '../errors.js';
 import type { Dispatcher } from './dispatcher.js';
+import { REFUSAL_SUMMARY_INTERVAL_MS, RefusalSummaries } from './refusal-summaries.js';
 
-export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'wrong-key' | 'tampered' | 'timeout' | 'protocol' | 'aborted';
+/** `stale-key`: the handshake completed with a key the device no longer has: its key was rotated (or the
+ *  device revoked, counted as `revoked-device`) while the handshake was in flight. */
+export type HandshakeFailureReason = 'unknown-device' | 'revoked-device' | 'stale-key' | 'wrong-key' | 'tampered' | 'timeout' | 'protocol' | 'aborted';
 /** Why an established connection's TLS layer failed: a record from the kiosk that did not authenticate
  *  (altered, replayed, reordered or forged on the way), an alert from the kiosk refusing one of ours, or
  *  another TLS violation (a record of the wrong type or size). Network resets are not counted here. */
@@ -43,6 +46,8 @@ const MAX_QUEUED_WRITE_BYTES = 4 * MAX_FRAME_BYTES;
 interface PskAttempt {
   identity: string;
   outcome: 'ok' | 'unknown' | 'revoked';
+  /** The version of the key handed to TLS, when the identity was an active device. */
+  keyVersion?: number;
 }
 
 export class ChannelServer {
@@ -52,7 +57,7 @@ export class ChannelServer {
     connectionsEvicted: 0,
     connectionsReplaced: 0,
     handshakesCompleted: 0,
-    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'wrong-key': 0, tampered: 0, timeout: 0, protocol: 0, aborted: 0 },
+    handshakeFailures: { 'unknown-device': 0, 'revoked-device': 0, 'stale-key': 0, 'wrong-key': 0, tampered: 0, timeout: 0, protocol: 0, aborted: 0 },
     recordFailures: { 'bad-record': 0, 'peer-alert': 0, 'tls-error': 0 },
     requests: 0,
     protocolErrors: 0,
@@ -76,6 +81,7 @@ export class ChannelServer {
   private readonly decoyKey = randomBytes(PSK_BYTES);
   private accepting = true;
   private connectionCounter = 0;
+  private readonly refusals: RefusalSummaries<HandshakeFailureReason>;
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -83,7 +89,10 @@ export class ChannelServer {
     private readonly log: Logger,
     private readonly recordSecurityEvent: (event: AuditEvent) => void,
     limits: Partial<HostLimits> = {},
+    /** Per reason, at most one audit record of refused handshakes per this long (refusal-summaries.ts). */
+    refusalSummaryIntervalMs = REFUSAL_SUMMARY_INTERVAL_MS,
   ) {
+    this.refusals = new RefusalSummaries(recordSecurityEvent, log, refusalSummaryIntervalMs);
     this.limits = { ...DEFAULT_HOST_LIMITS, ...limits };
     this.server = tls.createServer(serverTlsOptions((socket, identity) => this.pskFor(socket, identity), this.limits.handshakeTimeoutMs));
     this.server.on('connection', (raw: Socket) => this.onRawConnection(raw));
@@ -117,6 +126,7 @@ export class ChannelServer {
     while (Date.now() < deadline && this.totalPending() > 0) await new Promise((r) => setTimeout(r, 20));
     for (const raw of this.rawSockets) raw.destroy();
     await closed;
+    this.refusals.flush();
   }
 
   private totalPending(): number {
@@ -127,7 +137,7 @@ export class ChannelServer {
 
   private pskFor(socket: TLSSocket, identity: string): Buffer {
     const lookup = isDeviceId(identity) ? this.registry.lookupPsk(identity) : ({ outcome: 'unknown' } as const);
-    this.pskAttempts.set(socket, { identity, outcome: lookup.outcome });
+    this.pskAttempts.set(socket, { identity, outcome: lookup.outcome, ...(lookup.outcome === 'ok' && { keyVersion: lookup.keyVersion }) });
     return lookup.outcome === 'ok' ? lookup.key : this.decoyKey;
   }
 
@@ -189,15 +199,19 @@ export class ChannelServer {
   private onHandshakeFailure(error: Error & { code?: string }, socket: TLSSocket): void {
     this.handshaking.delete(endpointOf(socket));
     const attempt = this.pskAttempts.get(socket);
-    const reason = classifyHandshakeFailure(error, attempt);
+    this.refuseHandshake(socket, classifyHandshakeFailure(error, attempt), attempt);
+  }
+
+  private refuseHandshake(socket: TLSSocket, reason: HandshakeFailureReason, attempt: PskAttempt | undefined): void {
     this.stats.handshakeFailures[reason]++;
     socket.destroy();
     // A peer that hung up mid-handshake proved nothing and was refused nothing: counted, not audited.
     if (reason === 'aborted') return;
-    // The claimed identity is attacker-controlled: record it only when it is a well-formed device id.
+    // The claimed identity is attacker-controlled and proved nothing: it is never recorded as the device's
+    // own (a replayed ClientHello carries a real kiosk's id). The audit log gets rate-limited summaries.
     const claimed = attempt && isDeviceId(attempt.identity) ? attempt.identity : undefined;
-    this.log.warn('handshake refused', { reason, claimedDeviceId: claimed ?? null, remote: socket.remoteAddress ?? null });
-    this.recordSecurityEvent({ action: 'handshake', outcome: 'refused', reason, ...(claimed ? { deviceId: claimed } : {}) });
+    this.log.debug('handshake refused', { reason, claimedDeviceId: claimed ?? null, remote: socket.remoteAddress ?? null });
+    this.refusals.refused(reason, claimed !== undefined && this.registry.get(claimed) !== undefined ? claimed : undefined, socket.remoteAddress);
   }
 
   private onSecureConnection(socket: TLSSocket): void {
@@ -209,6 +223,13 @@ export class ChannelServer {
       return;
     }
     const deviceId = attempt.identity;
+    // The key was looked up when the ClientHello arrived; the device may have been revoked, or its key
+    // rotated, while the handshake was in flight (the command closed the device's connections before this
+    // one existed). Such a connection is never served.
+    if (!this.registry.isKeyCurrent(deviceId, attempt.keyVersion)) {
+      this.refuseHandshake(socket, this.registry.isActive(deviceId) ? 'stale-key' : 'revoked-device', attempt);
+      return;
+    }
     const sockets = this.byDevice.get(deviceId) ?? new Set<TLSSocket>();
     if (sockets.size >= this.limits.maxConnectionsPerDevice) this.replaceSilentConnection(deviceId, sockets);
     if (sockets.size >= this.limits.maxConnectionsPerDevice) {
@@ -222,7 +243,7 @@ export class ChannelServer {
     this.byDevice.set(deviceId, sockets);
     this.stats.handshakesCompleted++;
     this.stats.connectionsOpen++;
-    const state: ConnectionState = { connectionId: `c${++this.connectionCounter}`, deviceId, session: undefined };
+    const state: ConnectionState = { connectionId: `c${++this.connectionCounter}`, deviceId, keyVersion: attempt.keyVersion, session: undefined };
     this.states.set(socket, state);
     this.lastHeardMs.set(socket, Date.now());
     this.pendingByConnection.set(socket, 0);
@@ -309,6 +330,12 @@ export class ChannelServer {
     void this.dispatcher
       .dispatch(state, document)
       .then((response) => {
+        // An answer for a connection whose key was revoked or replaced meanwhile is not sent: the
+        // connection closes, and the kiosk retries the same id once it connects with its current key.
+        if (state.keyRefused || !this.registry.isKeyCurrent(state.deviceId, state.keyVersion)) {
+          socket.destroy();
+          return;
+        }
         if (!response.ok) this.stats.protocolErrors++;
         this.send(socket, response);
       })

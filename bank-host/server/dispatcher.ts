@@ -7,6 +7,8 @@ import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
 import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
 import { derivePinKey } from '../../protocol/pin-block.js';
 import type { AuditedChange, AuditEvent } from '../audit/event.js';
+import { cardIdOf } from '../customers/card-protection.js';
+import { panLast4 } from '../customers/records.js';
 import { describe } from '../errors.js';
 import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
 import {
@@ -32,6 +34,18 @@ export interface DispatcherDeps {
   readonly operations: OperationTable;
   /** K_SHARED of an active device, for its PIN key. */
   readonly deviceKey: (deviceId: string) => Buffer | undefined;
+  /** Whether the key the connection's handshake used is still the device's current key (the device
+   *  registry's `isKeyCurrent`). Synchronous: it is asked in the same turn as a change is handed to the
+   *  committer. The host always gives it; a dispatcher without a device registry (a benchmark's) serves
+   *  every connection. */
+  readonly isKeyCurrent?: (deviceId: string, keyVersion: number | undefined) => boolean;
+}
+
+/** A request on a connection whose key was revoked or replaced: nothing of it is applied or recorded. */
+class StaleKeyRefusal extends Error {
+  constructor() {
+    super('the key this connection was made with was revoked or replaced');
+  }
 }
 
 export class Dispatcher {
@@ -43,6 +57,10 @@ export class Dispatcher {
   async dispatch(connection: ConnectionState, document: unknown): Promise<ResponseEnvelope> {
     let requestId = requestIdOf(document) ?? '';
     try {
+      // Revocation is absolute: after `device revoke` or `rotate` returns, nothing is answered or applied
+      // for a connection made with the old key, whatever it had in flight (checked again before a replayed
+      // sign-in binds and as the change is handed to the committer).
+      this.requireCurrentKey(connection);
       const envelope = parseRequestEnvelope(document);
       requestId = envelope.id;
       const nowMs = this.deps.services.now();
@@ -74,15 +92,45 @@ export class Dispatcher {
         if (this.inFlight.get(flightKey) === work) this.inFlight.delete(flightKey);
       }
     } catch (error) {
+      if (error instanceof StaleKeyRefusal) return this.refuseStaleKey(connection, requestId);
       if (error instanceof ProtocolError) return errorResponse(requestId, error);
       this.deps.services.log.error('request failed', { requestId, deviceId: connection.deviceId, error: describe(error) });
       return errorResponse(requestId, new ProtocolError('INTERNAL', undefined, true));
     }
   }
 
+  private requireCurrentKey(connection: ConnectionState): void {
+    if (connection.keyRefused || this.deps.isKeyCurrent?.(connection.deviceId, connection.keyVersion) === false) throw new StaleKeyRefusal();
+  }
+
+  /** The answer to a request refused for its connection's key. The channel never sends it: it closes the
+   *  connection, so the kiosk sees DISCONNECTED, as for every request in flight when its key was revoked,
+   *  and may retry with the same id once it connects with its current key. The first refusal on a
+   *  connection is audited (the connection did prove the key before it was revoked). */
+  private refuseStaleKey(connection: ConnectionState, requestId: string): ResponseEnvelope {
+    const { services } = this.deps;
+    if (!connection.keyRefused) {
+      connection.keyRefused = true;
+      const event: AuditEvent = {
+        action: 'request',
+        outcome: 'refused',
+        // The device was revoked, or its key replaced, after this connection's handshake.
+        reason: 'stale-key',
+        deviceId: connection.deviceId,
+        ...(requestId !== '' && { requestId }),
+        ...(connection.keyVersion !== undefined && { detail: { keyVersion: connection.keyVersion } }),
+      };
+      services.log.warn('request refused: the connection\'s key was revoked or replaced', { deviceId: connection.deviceId, connectionId: connection.connectionId, reason: event.reason });
+      services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
+    }
+    return errorResponse(requestId, new ProtocolError('DISCONNECTED', 'the key this connection was made with was revoked or replaced; nothing was applied', true));
+  }
+
   /** The stored answer of a request already applied, for a retry of it. */
   private replay(connection: ConnectionState, type: MessageType, requestId: string, body: unknown, stored: IdempotencyRecord): ResponseEnvelope {
     if (stored.bodyHash !== bodyHash(type, body)) throw new ProtocolError('REQUEST_ID_REUSED');
+    // The lookup awaited the disk: the key may have been revoked meanwhile, and a session must not bind.
+    this.requireCurrentKey(connection);
     const nowMs = this.deps.services.now();
     if (stored.session && !connection.session && !connection.hadSession && nowMs - stored.storedAtMs <= SIGN_IN_REPLAY_WINDOW_MS) {
       connection.session = { ...stored.session, sessionId: requestId, lastActivityMs: nowMs };
@@ -112,10 +160,13 @@ export class Dispatcher {
         type,
         outcome,
         storedAtMs: nowMs,
-        ...(outcome.ok && SIGN_IN_TYPES.has(type) ? { session: sessionToStore(type, body, outcome.result) } : {}),
+        ...(outcome.ok && SIGN_IN_TYPES.has(type) ? { session: sessionToStore(services.keys.master, type, body, outcome.result) } : {}),
       };
       // A retryable failure is not an answer to keep: the retry must run again.
       const keep = !UNRECORDED_TYPES.has(type) && !(!outcome.ok && outcome.error.retryable);
+      // In the same turn as the change is handed to the committer: a revocation handed over before it is in
+      // the same batch or an earlier one, so once `revoke` returns no change of this connection is applied.
+      this.requireCurrentKey(connection);
       await services.committer.commit({
         ops: [...change.ops, ...(keep ? idempotencyOps(connection.deviceId, requestId, idem) : [])],
         ...(change.events ? { events: change.events } : {}),
@@ -155,8 +206,10 @@ export class Dispatcher {
       nowMs,
       sentAtMs,
       devicePinKey: () => {
+        // The PIN key comes from the device's current key: a connection made with another is refused.
+        this.requireCurrentKey(connection);
         const key = this.deps.deviceKey(connection.deviceId);
-        if (!key) throw new ProtocolError('INTERNAL', 'the device is no longer active', false);
+        if (!key) throw new StaleKeyRefusal();
         try {
           return derivePinKey(key);
         } finally {
@@ -192,9 +245,11 @@ export class Dispatcher {
 
 /** What a replayed sign-in needs to bind its session to a new connection. Taken from the answer and the
  *  request (the handler binds the live session only after its change is durable). */
-function sessionToStore(type: MessageType, body: unknown, result: unknown): StoredSession {
+function sessionToStore(master: Buffer, type: MessageType, body: unknown, result: unknown): StoredSession {
   const { customerId, username } = result as { customerId: string; username: string };
-  return { customerId, username, ...(type === 'signin.card' ? { cardPan: (body as { pan: string }).pan } : {}) };
+  if (type !== 'signin.card') return { customerId, username };
+  const { pan } = body as { pan: string };
+  return { customerId, username, cardId: cardIdOf(master, pan), cardLast4: panLast4(pan) };
 }
 
 function parseBody(type: MessageType, body: unknown): unknown {

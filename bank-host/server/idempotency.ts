@@ -13,11 +13,13 @@ export const IDEMPOTENCY_SWEEP_BATCH = 1_000;
 
 export type StoredOutcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: Extract<ResponseEnvelope, { ok: false }>['error'] };
 
-/** A sign-in's session, so that replaying a sign-in on a new connection binds the session again. */
+/** A sign-in's session, so that replaying a sign-in on a new connection binds the session again. A card
+ *  sign-in's is named by its card id and last four digits, never its PAN. */
 export interface StoredSession {
   readonly customerId: string;
   readonly username: string;
-  readonly cardPan?: string;
+  readonly cardId?: string;
+  readonly cardLast4?: string;
 }
 
 export interface IdempotencyRecord {

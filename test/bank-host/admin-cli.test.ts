@@ -6,6 +6,7 @@ import type { Io } from '../../bank-host/cli/io.js';
 import { main } from '../../bank-host/cli/main.js';
 import { Database } from '../../bank-host/store/database.js';
 import { ChannelClient } from '../../protocol/client.js';
+import { parseKeyTransport } from '../../protocol/key-transport.js';
 import { createLogger } from '../../protocol/log.js';
 import { clientDeposit, startTestHost, type TestHost } from '../helpers/host.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
@@ -86,15 +87,14 @@ async function runEveryOperatorCommand(
   const secondKey = path.join(dir, `${device}-2.key`);
   t.regex(await ok(['device', 'add', device, '--key-out', firstKey]), new RegExp(`added ${device}\tactive\tkey v1`));
   t.is((await stat(firstKey)).mode & 0o777, 0o600);
-  const firstTransport = await parseKeyTransport(await readFile(firstKey, 'utf8'));
-  t.like(firstTransport, { deviceId: device, keyVersion: 1 });
-  const firstHex = firstTransport.key.toString('hex');
+  // The transport file: the device, its key version, the key and its check value.
+  const firstFile = await parseKeyTransport(await readFile(firstKey, 'utf8'));
+  t.like(firstFile, { deviceId: device, keyVersion: 1 });
   t.regex(await ok(['device', 'list']), new RegExp(`${device}\tactive`));
   t.regex(await ok(['device', 'rotate', device, '--key-out', secondKey]), new RegExp(`rotated ${device}\tactive\tkey v2`));
-  const secondTransport = await parseKeyTransport(await readFile(secondKey, 'utf8'));
-  t.like(secondTransport, { deviceId: device, keyVersion: 2 });
-  const secondHex = secondTransport.key.toString('hex');
-  t.not(secondHex, firstHex);
+  const secondFile = await parseKeyTransport(await readFile(secondKey, 'utf8'));
+  t.like(secondFile, { deviceId: device, keyVersion: 2 });
+  t.false(secondFile.key.equals(firstFile.key));
   t.regex(await ok(['device', 'revoke', device]), new RegExp(`revoked ${device}\trevoked`));
   const devices = JSON.parse(await ok(['device', 'list', '--json'])).devices as { deviceId: string; status: string }[];
   t.like(devices.find((d) => d.deviceId === device), { status: 'revoked' });
@@ -177,9 +177,9 @@ test('a device added through the admin socket connects with the key file at once
     const keyFile = path.join(dir, 'live-kiosk.key');
     const added = await cli(['device', 'add', 'kiosk-live-key', '--key-out', keyFile, '--admin-socket', h.adminSocket]);
     t.is(added.code, 0, added.err);
-    const transported = await parseKeyTransport(await readFile(keyFile, 'utf8'));
-    t.false(added.out.includes(transported.key.toString('hex')), 'the key is never printed');
-    const client = h.client('kiosk-live-key', transported.key);
+    const { key } = await parseKeyTransport(await readFile(keyFile, 'utf8'));
+    t.false(added.out.includes(key.toString('hex')), 'the key is never printed');
+    const client = h.client('kiosk-live-key', key);
     client.start();
     await client.waitConnected(3_000);
     t.truthy(await client.request('ping', {}));
@@ -301,12 +301,16 @@ test('every command in the main help has its own --help, and bad arguments get a
 });
 
 test('an existing --key-out file is never overwritten', async (t) => {
+  const data = path.join(dir, 'existing-data');
+  const keys = path.join(dir, 'existing-keys');
+  t.is((await cli(['init', '--data', data, '--keys', keys])).code, 0);
   const existing = path.join(dir, 'existing.key');
   await writeFile(existing, 'keep me\n');
-  const run = await cli(['device', 'add', 'kiosk-y', '--key-out', existing, '--data', dir, '--keys', dir]);
-  t.is(run.code, 2);
+  const run = await cli(['device', 'add', 'kiosk-y', '--key-out', existing, '--data', data, '--keys', keys]);
+  t.is(run.code, 1);
   t.regex(run.err, /already exists/);
   t.is(await readFile(existing, 'utf8'), 'keep me\n');
+  t.regex((await cli(['device', 'list', '--data', data, '--keys', keys])).out, /no devices/);
 });
 
 test('a key folder with loose permissions is refused', async (t) => {

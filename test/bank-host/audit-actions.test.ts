@@ -2,6 +2,7 @@
 // serves and every admin command either leaves its record (success and failure) or is named here as a read
 // that does not. A new operation or command without a record fails this test.
 import test from 'ava';
+import { parseKeyTransport } from '../../protocol/key-transport.js';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtocolError } from '../../protocol/errors.js';
@@ -36,6 +37,8 @@ const ADMIN_ACTION_NAMES: Readonly<Record<string, string>> = {
   'holds.reverse': 'hold.resolve',
   'deposits.release': 'deposit.hold.release',
   'exceptions.resolve': 'exception.resolve',
+  // The CLI's report that an add (or rotation) failed at its key file: the record is the add's, failed.
+  'device.key-out-failed': 'device.add',
 };
 /** Operations that cannot fail once their body parses (a body that does not parse is refused before any
  *  operation runs, and is no action), and why. */
@@ -78,8 +81,9 @@ test('every customer action and outcome, device event and operator action leaves
     const keyFile = (name: string) => path.join(h.dataDir, '..', `${name}.key`);
     await run(['device', 'add', 'kiosk-a', '--key-out', keyFile('kiosk-a')], 0);
     await run(['device', 'add', 'kiosk-a', '--key-out', keyFile('kiosk-a-again')], 1);
+    await run(['device', 'add', 'kiosk-c', '--key-out', path.join(h.dataDir, '..', 'no-such-folder', 'kiosk-c.key')], 1);
     await run(['device', 'rotate', 'kiosk-a', '--key-out', keyFile('kiosk-a-rotated')], 0);
-    for (const name of ['kiosk-a', 'kiosk-a-rotated']) secrets.push((await readFile(keyFile(name), 'utf8')).trim());
+    for (const name of ['kiosk-a', 'kiosk-a-rotated']) secrets.push((await parseKeyTransport(await readFile(keyFile(name), 'utf8'))).key.toString('hex'));
     await run(['device', 'revoke', 'kiosk-a'], 0);
     await run(['device', 'rotate', 'kiosk-a', '--key-out', keyFile('kiosk-a-revoked')], 1);
     await run(['device', 'revoke', 'kiosk-nobody'], 1);
@@ -190,7 +194,7 @@ test('every customer action and outcome, device event and operator action leaves
     const seen = new Set(entries.flatMap((e) => [`${e.action}:${e.outcome}`, `${e.action}:${e.outcome}:${e.reason ?? ''}`]));
 
     const expected = [
-      'device.add:ok', 'device.add:failed:DEVICE_EXISTS', 'device.rotate:ok', 'device.rotate:failed:DEVICE_REVOKED',
+      'device.add:ok', 'device.add:failed:DEVICE_EXISTS', 'device.add:failed:KEY_OUT_FAILED', 'device.rotate:ok', 'device.rotate:failed:DEVICE_REVOKED',
       'device.revoke:ok', 'device.revoke:failed:DEVICE_UNKNOWN',
       'handshake:refused:revoked-device', 'handshake:refused:unknown-device', 'handshake:refused:wrong-key',
       'customer.add:ok', 'customer.add:failed:USERNAME_TAKEN', 'customer.show:ok', 'customer.show:failed:UNKNOWN_CUSTOMER',

@@ -171,8 +171,11 @@ test.serial('while serving: customer, device and refused actions are recorded; a
 
     const onlyBob = await cli(['audit', 'show', '--customer', bobInfo.customerId, ...where]);
     t.true(onlyBob.out.trim().split('\n').every((line) => line.startsWith(`${bobInfo.customerId} | `)), onlyBob.out);
-    const handshakes = await cli(['audit', 'show', '--action', 'handshake', '--device', 'kiosk-live-1', ...where]);
-    t.regex(handshakes.out, /device:kiosk-live-1 \| handshake refused/);
+    // The impostor proved nothing: its refusal is not filed under kiosk-live-1, which it only claimed.
+    const underDevice = await cli(['audit', 'show', '--action', 'handshake', '--device', 'kiosk-live-1', ...where]);
+    t.regex(underDevice.out, /no matching audit records/);
+    const handshakes = JSON.parse((await cli(['audit', 'show', '--action', 'handshake', '--json', ...where])).out).entries as { line: string; reason?: string; deviceId?: string; detail?: { claimed?: string } }[];
+    t.true(handshakes.some((e) => e.reason === 'wrong-key' && e.deviceId === undefined && e.detail?.claimed === 'kiosk-live-1' && / \| handshake refused - wrong-key \| /.test(e.line)), JSON.stringify(handshakes));
 
     // The customer's own activity, over the channel: newest first, only theirs, paged.
     const activity = await alice.request('activity', { limit: 3 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { cardIdOf } from '../../bank-host/customers/card-protection.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { addCustomer, blockCard, issueCard, openAccount, showCustomer, unblockCard } from '../../bank-host/customers/admin.js';
 import { DEMO_IIN, expiryFor, generatePan, isExpired, isLuhnValid, luhnCheckDigit } from '../../bank-host/customers/cards.js';
@@ -159,8 +160,9 @@ test('an operator adds a customer, opens accounts and issues a card; show reveal
     const text = JSON.stringify(view);
     t.false(text.includes(card.pan));
     t.false(/hash|salt|pinVerification/i.test(text));
-    const stored = JSON.stringify(await h.services.db.get(`card:${card.pan}`));
+    const stored = JSON.stringify(await h.services.db.get(`card:${cardIdOf(h.services.keys.master, card.pan)}`));
     t.false(stored.includes(`"${card.pin}"`));
+    t.false(stored.includes(card.pan), 'the card record holds no full PAN');
   }));
 
 test('operator errors have stable codes and are audited as failed actions', (t) =>
@@ -196,7 +198,7 @@ test('blocking a card refuses sign-in; unblocking restores it and forgets failed
     t.like(await signIn(card.pin), { code: 'CARD_BLOCKED' });
     t.like(await unblockCard(h.services, card.pan), { status: 'active', pinTriesFailed: 0 });
     t.like(await signIn(wrong), { code: 'WRONG_PIN' });
-    t.like(await h.services.db.get(`card:${card.pan}`), { pinTriesFailed: 1 });
+    t.like(await h.services.db.get(`card:${cardIdOf(h.services.keys.master, card.pan)}`), { pinTriesFailed: 1 });
     await h.ok(connection, 'signin.card', { pan: card.pan, pinBlock: h.pinBlock('kiosk-01', card.pan, card.pin) });
     const blocked = h.events.find((e) => e.action === 'card.block');
     t.like(blocked, { actor: 'operator', outcome: 'ok', detail: { cardLast4: card.pan.slice(-4) } });

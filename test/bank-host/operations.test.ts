@@ -1,4 +1,5 @@
 import test from 'ava';
+import { cardIdOf } from '../../bank-host/customers/card-protection.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { MessageType, SessionInfo } from '../../protocol/messages.js';
 import { addCustomer, blockCard, issueCard, openAccount } from '../../bank-host/customers/admin.js';
@@ -46,7 +47,7 @@ test('register creates a customer with one empty chequing account and signs in',
     t.like(info.accounts[0], { kind: 'chequing', currency: 'CAD', balanceCents: 0, availableCents: 0 });
     t.is(info.dailyWithdrawalRemainingCents, h.services.config.dailyWithdrawalLimitCents);
     t.is(connection.session?.customerId, info.customerId);
-    t.is(connection.session?.cardPan, undefined);
+    t.is(connection.session?.cardId, undefined);
   }));
 
 test('at the production scrypt cost a customer registers and signs in again with the same password', (t) =>
@@ -116,11 +117,12 @@ test('card sign-in with the right PIN opens a session on the card and resets fai
     const { pan, pin } = await withCard(h, 'alice');
     const connection = await h.connect();
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, wrongPinFor(pin)) }), 'WRONG_PIN');
-    t.like(await h.services.db.get(`card:${pan}`), { pinTriesFailed: 1 });
+    const cardKey = `card:${cardIdOf(h.services.keys.master, pan)}`;
+    t.like(await h.services.db.get(cardKey), { pinTriesFailed: 1 });
     const info = await h.ok(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, pin) });
     t.is(info.cardLast4, pan.slice(-4));
-    t.is(connection.session?.cardPan, pan);
-    t.like(await h.services.db.get(`card:${pan}`), { pinTriesFailed: 0, status: 'active' });
+    t.like(connection.session, { cardId: cardIdOf(h.services.keys.master, pan), cardLast4: pan.slice(-4) });
+    t.like(await h.services.db.get(cardKey), { pinTriesFailed: 0, status: 'active' });
   }));
 
 test('three wrong PINs block the card, and then even the right PIN is refused', (t) =>
@@ -132,7 +134,7 @@ test('three wrong PINs block the card, and then even the right PIN is refused', 
     isError(t, await attempt(wrongPinFor(pin)), 'WRONG_PIN');
     isError(t, await attempt(wrongPinFor(pin)), 'CARD_BLOCKED');
     isError(t, await attempt(pin), 'CARD_BLOCKED');
-    t.like(await h.services.db.get(`card:${pan}`), { status: 'blocked', blockedReason: 'pin-tries', pinTriesFailed: 3 });
+    t.like(await h.services.db.get(`card:${cardIdOf(h.services.keys.master, pan)}`), { status: 'blocked', blockedReason: 'pin-tries', pinTriesFailed: 3 });
     t.is(connection.session, undefined);
   }));
 
@@ -146,7 +148,7 @@ test('card sign-in refuses unknown and expired cards and PIN blocks for another 
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-02', pan, pin) }), 'BAD_PIN_BLOCK');
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', other.pan, pin) }), 'BAD_PIN_BLOCK');
     // A bad block is not a PIN try: it proves nothing about the PIN.
-    t.like(await h.services.db.get(`card:${pan}`), { pinTriesFailed: 0 });
+    t.like(await h.services.db.get(`card:${cardIdOf(h.services.keys.master, pan)}`), { pinTriesFailed: 0 });
     h.clock.nowMs += 5 * 366 * DAY_MS;
     isError(t, await h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, pin) }), 'CARD_EXPIRED');
   }));
@@ -396,7 +398,7 @@ test('a card session reaches only the card’s accounts, and stops when the card
     await h.deposit(connection, added.accountId, 50_000);
     await h.ok(connection, 'withdraw.authorize', { accountId: added.accountId, amountCents: 20_000 });
     // A card sign-in's withdrawal counts against the card's daily total and the customer's.
-    t.like(await h.services.db.get(`wdday:card-${card.pan}:2025-06-15`), { usedCents: 20_000 });
+    t.like(await h.services.db.get(`wdday:card-${cardIdOf(h.services.keys.master, card.pan)}:2025-06-15`), { usedCents: 20_000 });
     t.like(await h.services.db.get(`wdday:cust-${added.customerId}:2025-06-15`), { usedCents: 20_000 });
     await blockCard(h.services, card.pan);
     isError(t, await h.call(connection, 'balance', { accountId: added.accountId }), 'CARD_BLOCKED');

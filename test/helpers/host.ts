@@ -42,6 +42,8 @@ export interface TestHostOptions {
   readonly now?: () => number;
   readonly dir?: string;
   readonly port?: number;
+  /** Per reason, at most one audit record of refused handshakes per this long (default 60 s). */
+  readonly refusalSummaryIntervalMs?: number;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -61,6 +63,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     adminSocketPath: adminSocket,
     operations: options.operations ?? hostOperations,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.refusalSummaryIntervalMs !== undefined && { refusalSummaryIntervalMs: options.refusalSummaryIntervalMs }),
   });
   const clients = new Set<ChannelClient>();
   const port = host.address.port;

@@ -21,6 +21,7 @@ export const EXPECTED_SCENARIOS = [
   'floods (idle, slow, handshake, oversized, wrong-key)',
   'brute force: PIN guessing across kiosks',
   'brute force: password guessing with lockout',
+  'revoke and rotate with a handshake or request in flight',
 ];
 
 const COLUMNS = [
