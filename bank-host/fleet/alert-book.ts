@@ -77,11 +77,22 @@ export class AlertBook {
     const events: AuditEvent[] = [];
     const raised: { deviceId: string; name: string; alert: AlertView }[] = [];
     const cleared: { deviceId: string; name: string; alert: AlertView }[] = [];
+    const restated: { deviceId: string; name: string; alert: AlertView }[] = [];
     for (const [deviceId, holding] of conditions) {
       const current = this.byDevice.get(deviceId) ?? new Map<string, AlertView>();
       const wanted = new Map(holding.map((condition) => [alertName(condition), condition]));
       for (const [name, condition] of wanted) {
-        if (current.has(name)) continue;
+        const standing = current.get(name);
+        if (standing !== undefined) {
+          // Still raised, with new facts (fewer notes, another reason): the record says what holds now,
+          // without a second audit record.
+          if (standing.detail !== condition.detail) {
+            const alert = { ...standing, detail: condition.detail };
+            restated.push({ deviceId, name, alert });
+            ops.push({ type: 'put', key: alertKey(deviceId, name), value: alert });
+          }
+          continue;
+        }
         const alert: AlertView = {
           deviceId,
           kind: condition.kind,
@@ -103,7 +114,7 @@ export class AlertBook {
     }
     if (ops.length === 0) return { raised: [], cleared: [] };
     await this.committer.commit({ ops, events });
-    for (const { deviceId, name, alert } of raised) this.remember(deviceId, name, alert);
+    for (const { deviceId, name, alert } of [...raised, ...restated]) this.remember(deviceId, name, alert);
     for (const { deviceId, name } of cleared) {
       const alerts = this.byDevice.get(deviceId);
       alerts?.delete(name);

@@ -30,7 +30,7 @@ export interface AlertView {
   readonly subject?: string;
   readonly severity: AlertSeverity;
   readonly raisedMs: number;
-  /** The facts at the time it was raised, in words (the kiosk's own reasons, counts), never a secret. */
+  /** The facts as they stand (the kiosk's own reasons, counts), in words, never a secret. */
   readonly detail: string;
 }
 
