@@ -22,7 +22,7 @@ export const FLEET_CHECK_INTERVAL_MS = 5_000;
 /** ...and through the ledger's open items this often. */
 export const FLEET_SCAN_INTERVAL_MS = 30_000;
 /** The fleet-wide transactions chart is computed at most this often. */
-const ACTIVITY_CACHE_MS = 60_000;
+const ACTIVITY_CACHE_MS = 30_000;
 /** The cash chart of one kiosk covers this long. */
 export const CASH_CHART_MS = 48 * HOUR_MS;
 
