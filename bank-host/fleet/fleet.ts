@@ -146,7 +146,7 @@ export class Fleet {
   /** The last pass over the ledger's open items, taken again when older than `maxAgeMs`. */
   async refreshScan(maxAgeMs: number): Promise<StoreScan> {
     const nowMs = this.services.now();
-    if (this.lastScan !== undefined && nowMs - this.lastScan.scannedMs <= maxAgeMs && maxAgeMs > 0) return this.lastScan;
+    if (this.lastScan !== undefined && maxAgeMs > 0 && nowMs - this.lastScan.scannedMs <= maxAgeMs) return this.lastScan;
     this.scanning ??= scanStore(this.services.db, this.services.config, this.activeDeviceIds(), nowMs)
       .then((scan) => {
         if (scan.truncated) this.services.log.warn('fleet: more open items than one pass reads; alerts may be missing', {});
