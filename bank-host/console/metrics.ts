@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ResponseEnvelope } from '../../protocol/envelope.js';
 import { isMessageType } from '../../protocol/messages.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { KIOSK_STATES } from '../fleet/views.js';
+import { KIOSK_STATES, type FleetOverview } from '../fleet/views.js';
 import type { ConnectionState } from '../operations/context.js';
 import type { ChannelStats } from '../server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from '../server/dispatcher.js';
@@ -33,8 +33,12 @@ export class HostMetrics {
   /** Children by `type outcome`: prom-client hashes labels on every call otherwise. */
   private readonly children = new Map<string, { count: Counter.Internal; seconds: Histogram.Internal<'type' | 'outcome'> }>();
 
-  constructor(sources: MetricSources) {
+  /** The fleet as one scrape sees it: taken once at its start, read by every fleet gauge. */
+  private scrapeOverview: FleetOverview | undefined;
+
+  constructor(private readonly sources: MetricSources) {
     const registers = [this.registry];
+    const overview = () => this.scrapeOverview ?? sources.fleet.overview();
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool check metrics
     // refuses them); the process's handles and requests are not worth a lint exception.
@@ -106,7 +110,7 @@ export class HostMetrics {
       labelNames: ['state'],
       registers,
       collect() {
-        const { counts } = fleet.overview();
+        const { counts } = overview();
         for (const state of KIOSK_STATES) this.set({ state }, counts[state]);
       },
     });
@@ -118,7 +122,7 @@ export class HostMetrics {
       collect() {
         this.reset();
         const counts = new Map<string, { kind: string; severity: string; n: number }>();
-        for (const a of fleet.overview().alerts) {
+        for (const a of overview().alerts) {
           const key = `${a.kind} ${a.severity}`;
           const entry = counts.get(key) ?? { kind: a.kind, severity: a.severity, n: 0 };
           entry.n++;
@@ -135,7 +139,7 @@ export class HostMetrics {
         registers,
         collect() {
           this.reset();
-          fill(this, fleet.overview().kiosks);
+          fill(this, overview().kiosks);
         },
       });
     perKiosk('bankhost_kiosk_in_service', '1 when the kiosk last reported itself in service and is not offline', ['kiosk'], (g, ks) => ks.forEach((k) => g.set({ kiosk: k.deviceId }, k.state === 'in-service' ? 1 : 0)));
@@ -168,8 +172,13 @@ export class HostMetrics {
     child.seconds.observe(seconds);
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    this.scrapeOverview = this.sources.fleet.overview();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrapeOverview = undefined;
+    }
   }
 
   get contentType(): string {
