@@ -33,6 +33,21 @@ export const hostConfigSchema = z
     maxPinTries: z.number().int().min(1).max(10).default(3),
     /** Idempotency records are kept this long; a retry after that is a new request. */
     idempotencyRetentionMs: z.number().int().min(60_000).max(365 * DAY_MS).default(7 * DAY_MS),
+    // The fleet (docs/operations.md). A kiosk reports at least every 30 s (its heartbeat); with no report
+    // for this long it is offline. Never below two heartbeats, so one late report does not flap it.
+    kioskOfflineAfterMs: z.number().int().min(60_000).max(DAY_MS).default(90_000),
+    /** Low cash: a cassette holding fewer notes than this (0: not by notes)... */
+    lowCashNotesPerCassette: z.number().int().min(0).max(100_000).default(100),
+    /** ...or the cassettes holding less than this in all (0: not by value). A kiosk may have its own. */
+    lowCashCents: z.number().int().min(0).max(SETTING_CENTS_MAX).default(0),
+    /** A cashbox holding at least this share of its capacity is nearly full. */
+    cashboxNearlyFullPercent: z.number().int().min(50).max(100).default(90),
+    /** A deposit a kiosk opened and has not committed after this long needs a person. */
+    openDepositAttentionAfterMs: z.number().int().min(60_000).max(30 * DAY_MS).default(30 * 60_000),
+    /** The operator console: a session ends this long after sign-in... */
+    consoleSessionMaxMs: z.number().int().min(5 * 60_000).max(DAY_MS).default(8 * 3_600_000),
+    /** ...or after this long without a request. */
+    consoleSessionIdleMs: z.number().int().min(60_000).max(8 * 3_600_000).default(30 * 60_000),
   })
   .strict();
 

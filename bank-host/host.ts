@@ -13,10 +13,15 @@ import { loadHostConfig, type HostConfig } from './config.js';
 import { migrateStore, STORE_FORMAT, type MigrationCounts } from './customers/store-format.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { describe, HostError } from './errors.js';
+import { Fleet } from './fleet/fleet.js';
+import { OperatorTokens } from './fleet/operator-tokens.js';
 import { loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
-import { Dispatcher } from './server/dispatcher.js';
+import { Dispatcher, type DispatcherDeps } from './server/dispatcher.js';
+import { OperatorConsole, type ConsoleOptions } from './console/console-server.js';
+import { HostMetrics, MeteredDispatcher } from './console/metrics.js';
+import { defaultConsoleUiDir } from './console/static-files.js';
 import { expiredIdempotencyOps } from './server/idempotency.js';
 import { listHolds } from './ledger/operator.js';
 import { DEPOSIT_HOLD_SWEEP_BATCH, sweepDueDepositHolds } from './ledger/deposit-operator.js';
@@ -117,8 +122,9 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
         .commit({ ops: [], events: [{ action: 'store.migrate', outcome: 'ok', actor: 'host', detail: { format: STORE_FORMAT, ...migrated } }] })
         .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
     }
-    const services: HostServices = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
+    const base = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
     const registry = await DeviceRegistry.load(db, committer, keys.master, now);
+    const services: HostServices = { ...base, fleet: await Fleet.load(base, registry), operators: await OperatorTokens.load(base) };
     return {
       services,
       registry,
@@ -137,7 +143,11 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
 /** The dispatcher of a host's kiosk requests: its services, the operations it serves, and each active
  *  device's K_SHARED, from which a request's PIN key is derived. */
 export function hostDispatcher(state: HostState, operations: OperationTable): Dispatcher {
-  return new Dispatcher({
+  return new Dispatcher(hostDispatcherDeps(state, operations));
+}
+
+function hostDispatcherDeps(state: HostState, operations: OperationTable): DispatcherDeps {
+  return {
     services: state.services,
     operations,
     deviceKey: (deviceId) => {
@@ -145,7 +155,7 @@ export function hostDispatcher(state: HostState, operations: OperationTable): Di
       return lookup.outcome === 'ok' ? lookup.key : undefined;
     },
     isKeyCurrent: (deviceId, keyVersion) => state.registry.isKeyCurrent(deviceId, keyVersion),
-  });
+  };
 }
 
 export interface ServeOptions {
@@ -156,6 +166,8 @@ export interface ServeOptions {
   readonly operations: OperationTable;
   /** Per reason, at most one audit record of refused handshakes per this long (tests shorten it). */
   readonly refusalSummaryIntervalMs?: number;
+  /** The operator console and /metrics (docs/operations.md); absent: no console listener. */
+  readonly console?: Omit<ConsoleOptions, 'uiDir'> & { readonly uiDir?: string };
 }
 
 export class BankHost {
@@ -165,28 +177,42 @@ export class BankHost {
   private depositSweepTimer: NodeJS.Timeout | undefined;
   private depositSweep: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
+  /** The operator console, when it was asked for and could listen. */
+  console: OperatorConsole | undefined;
 
   private constructor(
     readonly state: HostState,
     readonly channel: ChannelServer,
     readonly address: AddressInfo,
     private readonly admin: AdminSocketServer | undefined,
+    readonly metrics: HostMetrics,
   ) {}
 
   static async serve(state: HostState, options: ServeOptions): Promise<BankHost> {
     const { services, registry } = state;
+    const fleet = services.fleet!;
     const recordSecurityEvent = (event: AuditEvent) => {
       services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
     };
-    const dispatcher = hostDispatcher(state, options.operations);
+    let channelStats: ChannelServer['stats'] | undefined;
+    const metrics = new HostMetrics({ channel: () => channelStats, commits: () => services.committer.stats, fleet });
+    const dispatcher = new MeteredDispatcher(hostDispatcherDeps(state, options.operations), metrics);
     const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits, options.refusalSummaryIntervalMs);
+    channelStats = channel.stats;
     const address = await channel.listen(options.listenHost, options.listenPort);
+    let host: BankHost | undefined;
     let admin: AdminSocketServer | undefined;
     if (options.adminSocketPath) {
       const ctx: AdminContext = {
         services,
         registry,
-        liveStatus: () => ({ listening: `${address.address}:${address.port}`, channel: channel.stats, commits: services.committer.stats}),
+        liveStatus: () => ({
+          listening: `${address.address}:${address.port}`,
+          console: host?.console ? `${host.console.address.address}:${host.console.address.port}` : null,
+          kiosks: fleet.overview().counts,
+          channel: channel.stats,
+          commits: services.committer.stats,
+        }),
       };
       admin = new AdminSocketServer(ctx, services.log);
       try {
@@ -196,7 +222,29 @@ export class BankHost {
         throw error;
       }
     }
-    const host = new BankHost(state, channel, address, admin);
+    host = new BankHost(state, channel, address, admin, metrics);
+    fleet.setConnectionProbe((deviceId) => channel.connectionCount(deviceId) > 0);
+    fleet.startMonitoring();
+    if (options.console) {
+      // The console watches; the bank serves. A console that cannot listen (its port taken, no TLS for a
+      // remote address) is an error in the log and in `bank-host status`, and kiosks are served anyway.
+      try {
+        host.console = await OperatorConsole.start(
+          {
+            fleet,
+            operators: services.operators!,
+            metrics,
+            sessionLimits: { maxMs: services.config.consoleSessionMaxMs, idleMs: services.config.consoleSessionIdleMs },
+            record: recordSecurityEvent,
+            log: services.log,
+            now: services.now,
+          },
+          { ...options.console, uiDir: options.console.uiDir ?? defaultConsoleUiDir() },
+        );
+      } catch (error) {
+        services.log.error('operator console not started', { listen: `${options.console.host}:${options.console.port}`, error: describe(error) });
+      }
+    }
     host.sweepTimer = setInterval(() => void host.sweepIdempotency(), IDEMPOTENCY_SWEEP_INTERVAL_MS);
     host.sweepTimer.unref();
     host.holdCheckTimer = setInterval(() => void host.reportHoldsNeedingAttention(), HOLD_ATTENTION_CHECK_INTERVAL_MS);
@@ -207,7 +255,12 @@ export class BankHost {
     // deposit holds whose time came while it was down.
     void host.reportHoldsNeedingAttention();
     void host.releaseDueDepositHolds();
-    services.log.info('bank host serving', { listen: `${address.address}:${address.port}`, adminSocket: options.adminSocketPath ?? null, devices: registry.list().length });
+    services.log.info('bank host serving', {
+      listen: `${address.address}:${address.port}`,
+      adminSocket: options.adminSocketPath ?? null,
+      console: host.console ? `${host.console.address.address}:${host.console.address.port}` : null,
+      devices: registry.list().length,
+    });
     return host;
   }
 
@@ -281,6 +334,8 @@ export class BankHost {
       clearInterval(this.sweepTimer);
       clearInterval(this.holdCheckTimer);
       clearInterval(this.depositSweepTimer);
+      await this.console?.close();
+      await this.state.services.fleet?.stopMonitoring();
       await this.holdCheck;
       await this.depositSweep;
       await this.admin?.close();

@@ -16,7 +16,7 @@ import { BankHost, openHostState } from '../bank-host/host.js';
 import { checkLedger } from '../bank-host/ledger/check.js';
 import { hostOperations } from '../bank-host/operations/table.js';
 
-type Command = { type: 'setup'; kiosks: number } | { type: 'audit'; enabled: boolean } | { type: 'check' } | { type: 'verify' } | { type: 'stats' } | { type: 'stop' };
+type Command = { type: 'setup'; kiosks: number } | { type: 'fleet'; kiosks: number } | { type: 'audit'; enabled: boolean } | { type: 'check' } | { type: 'verify' } | { type: 'stats' } | { type: 'stop' };
 
 /** For the "without audit" phases only: records nothing. A real host never runs without its audit chain. */
 const NO_AUDIT: AuditSink = { prepare: () => [], committed: () => {}, failed: () => {} };
@@ -57,6 +57,15 @@ async function handle(command: Command): Promise<unknown> {
       }
       return { port: host.address.port, kiosks };
     }
+    case 'fleet': {
+      // Kiosks that only report their status (the fleet's heartbeat load): enrolled, no customers.
+      const kiosks = [];
+      for (let i = 0; i < command.kiosks; i++) {
+        const deviceId = `bench-fleet-${i}`;
+        kiosks.push({ deviceId, kSharedHex: (await state.registry.add(deviceId)).toString('hex') });
+      }
+      return { port: host.address.port, kiosks };
+    }
     case 'audit':
       // Switched only between load phases, when no batch is in flight; the chain reopens at the durable head.
       services.committer.setSink(command.enabled ? await AuditChain.open(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac }) : NO_AUDIT);
@@ -68,6 +77,7 @@ async function handle(command: Command): Promise<unknown> {
     case 'stats':
       return {
         commits: services.committer.stats,
+        fleet: services.fleet!.overview().counts,
         channel: host.channel.stats,
         auditHeadSeq: (await services.db.get<{ seq: number }>(AUDIT_HEAD_KEY))?.seq ?? 0,
         // User + system time of the whole host process, LevelDB's own threads included.

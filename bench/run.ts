@@ -2,8 +2,10 @@
 // in its own process, then what the audit log costs that ledger load (bench/audit.ts adds its verify speed).
 // Parameters: BENCH_SECONDS (default 5) per phase, BENCH_KIOSKS (64), BENCH_AUDIT_ROUNDS (8 pairs of
 // ledger load phases without and with the audit log: single pairs on the 2-core VM scatter by ±8 points),
-// BENCH_ONLY=ledger (only the ledger load), audit (only the audit measurements) or kiosk (only
-// bench/kiosk.ts: the customer's waits at the kiosk, and the UI's size and time to first screen).
+// BENCH_ONLY=ledger (only the ledger load), audit (only the audit measurements), kiosk (only
+// bench/kiosk.ts: the customer's waits at the kiosk, and the UI's size and time to first screen) or fleet
+// (only bench/fleet-heartbeats.ts: the host's cost of BENCH_FLEET_KIOSKS kiosks heartbeating, which the full
+// run measures after the money load, for BENCH_HEARTBEAT_SECONDS).
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
@@ -12,6 +14,7 @@ import { ChannelClient } from '../protocol/client.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { derivePinKey, encodePinBlockFormat4 } from '../protocol/pin-block.js';
 import { notesFor, testKioskStatus } from '../test/helpers/kiosk-cash.js';
+import { FLEET_KIOSKS, HEARTBEAT_SECONDS, heartbeatCost } from './fleet-heartbeats.js';
 import { median } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -194,6 +197,16 @@ async function main(): Promise<void> {
     await runScript('./kiosk.ts');
     return;
   }
+  if (ONLY === 'fleet') {
+    console.log(`bench: ${FLEET_KIOSKS} kiosks heartbeating for ${HEARTBEAT_SECONDS} s, host in its own process, TLS 1.3-PSK on loopback`);
+    const host = await HostProcess.start();
+    const rows = await heartbeatCost(host.call.bind(host), progress);
+    await host.call({ type: 'stop' });
+    const width = Math.max(...rows.map(([k]) => k.length));
+    console.log('');
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+    return;
+  }
   console.log(`bench: ${KIOSKS} kiosks, ${SECONDS} s per phase, host in its own process, TLS 1.3-PSK on loopback`);
   const host = await HostProcess.start();
   const done = progress(`enrolling ${KIOSKS} kiosks and customers`, 0);
@@ -241,6 +254,8 @@ async function main(): Promise<void> {
       `${fmt((after.cpuMicros - before.cpuMicros) / load.moneyTransactions)} µs CPU (all threads), event loop busy ${fmt(((after.eventLoopActiveMs - before.eventLoopActiveMs) * 1000) / load.moneyTransactions)} µs`,
     ]);
   }
+  // What the fleet's reports cost the host, beside the money load.
+  if (ONLY === undefined) rows.push(...(await heartbeatCost(host.call.bind(host), progress)));
   if (ONLY === 'audit') {
     // Without the ledger load above, the first phase of the pairs would run on an empty database and a cold
     // JIT, 10-15 % faster than any later phase; one unmeasured phase puts every measured one on equal terms.

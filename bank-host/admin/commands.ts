@@ -166,11 +166,45 @@ export const ADMIN_COMMANDS = {
   'exceptions.resolve': command(z.object({ exceptionId: z.string().regex(/^exc_[a-z]+_[A-Za-z0-9_-]{1,64}$/, 'not an exception id'), resolution: z.string().min(1).max(500) }).strict(), async (ctx, a) => ({
     exception: await resolveMoneyException(ctx.services, a.exceptionId, a.resolution),
   })),
+  // The fleet (docs/operations.md). Its state and alerts name kiosks, never customers: read without a
+  // record. `fleet show` lists the kiosk's recent transactions (cards by their last four digits), so it is
+  // recorded like the other reads of customers' activity.
+  'fleet.list': command(z.object({}).strict(), async (ctx) => fleetOf(ctx).overview()),
+  'fleet.show': command(deviceId, async (ctx, a) =>
+    runOperatorAction(ctx.services, 'fleet.show', async (run) => {
+      run.facts.detail = { deviceId: a.deviceId };
+      const detail = await fleetOf(ctx).detail(a.deviceId);
+      await run.commit([]);
+      return detail;
+    }),
+  ),
+  'fleet.alerts': command(z.object({}).strict(), async (ctx) => ({ nowMs: ctx.services.now(), alerts: fleetOf(ctx).overview().alerts })),
+  'fleet.threshold': command(
+    z
+      .object({ deviceId: deviceId.shape.deviceId, lowCashNotesPerCassette: z.number().int().min(0).max(100_000).optional(), lowCashCents: cents.optional(), reset: z.boolean().optional() })
+      .strict()
+      .refine((a) => (a.reset === true) !== (a.lowCashNotesPerCassette !== undefined || a.lowCashCents !== undefined), 'give a low-cash threshold in notes or cents, or reset'),
+    async (ctx, a) => ({ kiosk: await fleetOf(ctx).setThreshold(a.deviceId, a) }),
+  ),
+  'operator.add': command(z.object({ name: z.string().min(1).max(64) }).strict(), async (ctx, a) => operatorsOf(ctx).add(a.name)),
+  'operator.list': command(z.object({}).strict(), async (ctx) => ({ operators: operatorsOf(ctx).list() })),
+  'operator.revoke': command(z.object({ name: z.string().min(1).max(64) }).strict(), async (ctx, a) => ({ operator: await operatorsOf(ctx).revoke(a.name) })),
   'ledger.check': command(z.object({}).strict(), async (ctx) => checkLedger(ctx.services.db)),
   'audit.verify': command(auditVerifyArgs, async (ctx, a) => runAuditVerify(ctx, a)),
   'audit.checkpoint': command(auditCheckpointArgs, async (ctx) => runAuditCheckpoint(ctx)),
   'audit.show': command(auditShowArgs, async (ctx, a) => runAuditShow(ctx, a)),
 } satisfies Record<string, AdminCommand<z.ZodTypeAny>>;
+
+/** The host's state always carries the fleet and the operators (host.ts); a bare services bundle does not. */
+function fleetOf(ctx: AdminContext) {
+  if (ctx.services.fleet === undefined) throw new Error('this host state has no fleet');
+  return ctx.services.fleet;
+}
+
+function operatorsOf(ctx: AdminContext) {
+  if (ctx.services.operators === undefined) throw new Error('this host state has no operator tokens');
+  return ctx.services.operators;
+}
 
 export type AdminCommandName = keyof typeof ADMIN_COMMANDS;
 

@@ -32,10 +32,10 @@ export function resolvePaths(values: Record<string, unknown>, env: NodeJS.Proces
 }
 
 /** `--listen HOST:PORT` (an IPv6 host in brackets). */
-export function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 0 || port > 65535) throw new UsageError(`--listen must be HOST:PORT (port 0-65535), got ${JSON.stringify(value)}`);
+  if (!match || port < 0 || port > 65535) throw new UsageError(`${flag} must be HOST:PORT (port 0-65535), got ${JSON.stringify(value)}`);
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 

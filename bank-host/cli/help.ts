@@ -29,7 +29,11 @@ Serves kiosks over TLS 1.3-PSK until SIGTERM or SIGINT, then stops gracefully.
   --keys DIR            the key folder (default: $CREDENTIALS_DIRECTORY)
   --listen HOST:PORT    where kiosks connect (default: 127.0.0.1:7443)
   --admin-socket PATH   the owner-only admin socket (default: DATA/admin.sock)
-  --log-level LEVEL     debug, info, warn or error (default: info)`;
+  --log-level LEVEL     debug, info, warn or error (default: info)
+  --console-listen HOST:PORT  the operator console and /metrics (default: 127.0.0.1:7444; a
+                        non-loopback address needs --console-tls-cert and --console-tls-key)
+  --console-tls-cert FILE, --console-tls-key FILE  serve the console over HTTPS (PEM files)
+  --no-console          no console listener (and no /metrics)`;
 
 /** `bank-host GROUP --help`: the group's commands, one line each, and where the host is. */
 export function groupHelp(group: string, commands: readonly { readonly usage: string; readonly summary: string }[]): string {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createLogger } from '../../protocol/log.js';
 import { defaultHostConfig, HOST_CONFIG_FILE } from '../config.js';
 import { UsageError } from '../errors.js';
-import { BankHost, openHostState, type HostPaths } from '../host.js';
+import { CONSOLE_DEFAULT_LISTEN } from '../console/console-server.js';
+import { BankHost, openHostState, type HostPaths, type ServeOptions } from '../host.js';
 import { createHostKeys } from '../keys.js';
 import { hostOperations } from '../operations/table.js';
 import type { AdminCliCommand } from './admin-command.js';
@@ -34,7 +35,17 @@ export async function runInit(argv: string[], io: Io): Promise<number> {
 export async function runServe(argv: string[], io: Io, signals: NodeJS.EventEmitter): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { data: { type: 'string' }, keys: { type: 'string' }, listen: { type: 'string' }, 'admin-socket': { type: 'string' }, 'log-level': { type: 'string' } },
+    {
+      data: { type: 'string' },
+      keys: { type: 'string' },
+      listen: { type: 'string' },
+      'admin-socket': { type: 'string' },
+      'log-level': { type: 'string' },
+      'console-listen': { type: 'string' },
+      'no-console': { type: 'boolean' },
+      'console-tls-cert': { type: 'string' },
+      'console-tls-key': { type: 'string' },
+    },
     SERVE_HELP,
   );
   if (values.help) return io.out(SERVE_HELP), 0;
@@ -44,6 +55,7 @@ export async function runServe(argv: string[], io: Io, signals: NodeJS.EventEmit
   const level = (values['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
   const listen = parseListen((values.listen as string | undefined) ?? '127.0.0.1:7443');
+  const operatorConsole = consoleOptions(values);
   const log = createLogger({ level: level as 'info', write: io.out });
   // `serve` never makes a bank of a folder `init` did not: a mistyped --data is refused. The one folder it
   // may start empty is the one systemd made for the service (StateDirectory=, given as $STATE_DIRECTORY),
@@ -52,7 +64,7 @@ export async function runServe(argv: string[], io: Io, signals: NodeJS.EventEmit
   const state = await openHostState(paths as HostPaths, log, { mustExist: !systemdStateDirectory });
   let host: BankHost;
   try {
-    host = await BankHost.serve(state, { listenHost: listen.host, listenPort: listen.port, adminSocketPath: paths.adminSocket, operations: hostOperations });
+    host = await BankHost.serve(state, { listenHost: listen.host, listenPort: listen.port, adminSocketPath: paths.adminSocket, operations: hostOperations, ...(operatorConsole && { console: operatorConsole }) });
   } catch (error) {
     await state.close();
     throw error;
@@ -67,6 +79,19 @@ export async function runServe(argv: string[], io: Io, signals: NodeJS.EventEmit
   });
   await host.close();
   return 0;
+}
+
+/** The console's listener from `serve`'s flags: on by default, on loopback. */
+function consoleOptions(values: Record<string, unknown>): ServeOptions['console'] {
+  const cert = values['console-tls-cert'] as string | undefined;
+  const key = values['console-tls-key'] as string | undefined;
+  if (values['no-console']) {
+    if (values['console-listen'] !== undefined || cert !== undefined || key !== undefined) throw new UsageError('--no-console takes no other --console option');
+    return undefined;
+  }
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--console-tls-cert and --console-tls-key go together');
+  const listen = parseListen((values['console-listen'] as string | undefined) ?? CONSOLE_DEFAULT_LISTEN, '--console-listen');
+  return { host: listen.host, port: listen.port, ...(cert !== undefined && key !== undefined && { tls: { certFile: path.resolve(cert), keyFile: path.resolve(key) } }) };
 }
 
 export const HOST_CLI: readonly AdminCliCommand[] = [

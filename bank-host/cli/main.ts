@@ -9,13 +9,14 @@ import { AUDIT_CLI } from './audit-commands.js';
 import { CUSTOMER_CLI } from './customer-commands.js';
 import { DEPOSIT_CLI } from './deposit-commands.js';
 import { DEVICE_CLI } from './device-commands.js';
+import { FLEET_CLI, OPERATOR_CLI } from './fleet-commands.js';
 import { groupHelp, mainHelp } from './help.js';
 import { HOST_CLI, runInit, runServe } from './host-commands.js';
 import { readSecretLine, type Io } from './io.js';
 import { LEDGER_CLI } from './ledger-commands.js';
 
 /** Every admin command line, in the order the main help lists them. */
-const COMMANDS: readonly AdminCliCommand[] = [...HOST_CLI, ...DEVICE_CLI, ...CUSTOMER_CLI, ...LEDGER_CLI, ...DEPOSIT_CLI, ...AUDIT_CLI];
+const COMMANDS: readonly AdminCliCommand[] = [...HOST_CLI, ...DEVICE_CLI, ...CUSTOMER_CLI, ...LEDGER_CLI, ...DEPOSIT_CLI, ...FLEET_CLI, ...OPERATOR_CLI, ...AUDIT_CLI];
 
 const MAIN_HELP = mainHelp(COMMANDS.map((c) => c.usage));
 

@@ -15,6 +15,8 @@ import type { Database } from '../store/database.js';
 import type { KeyedLocks } from '../store/locks.js';
 import type { HostConfig } from '../config.js';
 import type { HostKeys } from '../keys.js';
+import type { Fleet } from '../fleet/fleet.js';
+import type { OperatorTokens } from '../fleet/operator-tokens.js';
 
 export interface HostServices {
   readonly db: Database;
@@ -24,6 +26,10 @@ export interface HostServices {
   readonly keys: HostKeys;
   readonly log: Logger;
   readonly now: () => number;
+  /** The fleet's state and alerts, fed every kiosk report (the host's state always has one). */
+  readonly fleet?: Fleet;
+  /** Who may watch the fleet (console and metrics). */
+  readonly operators?: OperatorTokens;
 }
 
 /** A signed-in customer, bound to one connection; it never outlives the connection. */

@@ -15,10 +15,13 @@ const reportStatus: Work<'kiosk.status'> = async (run, status) => {
   if (before !== undefined && before.reportedMs > sentAtMs) return run.succeedUnaudited({ heartbeatMs: KIOSK_HEARTBEAT_MS });
   const changes = auditedStatusChanges(before?.status, status);
   if (changes !== undefined) Object.assign(run.detail, changes);
-  const ops = kioskStatusOps({ deviceId: connection.deviceId, status, reportedMs: sentAtMs, receivedMs: nowMs });
+  const stored = { deviceId: connection.deviceId, status, reportedMs: sentAtMs, receivedMs: nowMs };
+  const ops = kioskStatusOps(stored);
   // Only a change the audit log should show writes a record; a heartbeat is stored without one.
-  if (changes === undefined) return run.succeedUnaudited({ heartbeatMs: KIOSK_HEARTBEAT_MS }, ops);
-  return run.succeed({ heartbeatMs: KIOSK_HEARTBEAT_MS }, ops);
+  const result = changes === undefined ? await run.succeedUnaudited({ heartbeatMs: KIOSK_HEARTBEAT_MS }, ops) : await run.succeed({ heartbeatMs: KIOSK_HEARTBEAT_MS }, ops);
+  // Once durable, the fleet learns of it (its alerts and cash samples follow on their own).
+  run.services.fleet?.statusStored(stored);
+  return result;
 };
 
 export const kioskStatusOperations: OperationTable = {

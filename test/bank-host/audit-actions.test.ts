@@ -27,6 +27,9 @@ const UNRECORDED_ADMIN_COMMANDS: Readonly<Record<string, string>> = {
   'audit.verify': 'must not change the log it vouches for',
   'audit.checkpoint': 'signs the head it just verified; a record would move the head past it',
   'audit.show': 'reads the log; it must also work on a copy of the store',
+  'fleet.list': "kiosks' states, cash and alerts: no customer's data",
+  'fleet.alerts': "the alerts raised: kiosks' facts, no customer's data",
+  'operator.list': 'names and dates, never a token or its hash',
 };
 /** Admin commands whose work cannot fail once their arguments parse (malformed arguments are refused before
  *  any command runs, and are no action). */
@@ -163,6 +166,15 @@ test('every customer action and outcome, device event and operator action leaves
     const [, exception] = /^(exc_opset_\S+)\t/m.exec(await run(['exceptions', 'list'], 0))!;
     await run(['exceptions', 'resolve', exception!, '--note', 'counted the cassettes: nothing missing'], 0);
     await run(['exceptions', 'resolve', 'exc_opset_nothing', '--note', 'no such exception'], 1);
+    // The fleet (a kiosk's detail lists its customers' transactions) and who may watch it.
+    await run(['fleet', 'show', 'kiosk-b'], 0);
+    await run(['fleet', 'show', 'kiosk-nobody'], 1);
+    await run(['fleet', 'threshold', 'kiosk-b', '--low-cash-notes', '10'], 0);
+    await run(['fleet', 'threshold', 'kiosk-nobody', '--default'], 1);
+    secrets.push((await run(['operator', 'add', 'carol'], 0)).split('\n')[0]!);
+    await run(['operator', 'add', 'carol'], 1);
+    await run(['operator', 'revoke', 'carol'], 0);
+    await run(['operator', 'revoke', 'carol'], 1);
     await kiosk.request('signout', {});
     t.is(await refusal(kiosk.request('activity', {})), 'NOT_SIGNED_IN');
     t.is(await refusal(kiosk.request('signout', {})), 'NOT_SIGNED_IN');
@@ -214,6 +226,8 @@ test('every customer action and outcome, device event and operator action leaves
       'activity:ok', 'activity:failed:NOT_SIGNED_IN', 'signout:ok', 'signout:failed:NOT_SIGNED_IN',
       'register:ok', 'register:failed:USERNAME_TAKEN', 'signin.password:failed:BAD_CREDENTIALS', 'signin.password:ok',
       'session.expire:ok', 'session.end:ok:disconnected',
+      'fleet.show:ok', 'fleet.show:failed:DEVICE_UNKNOWN', 'fleet.threshold:ok', 'fleet.threshold:failed:DEVICE_UNKNOWN',
+      'operator.add:ok', 'operator.add:failed:OPERATOR_EXISTS', 'operator.revoke:ok', 'operator.revoke:failed:UNKNOWN_OPERATOR',
     ];
     const missing = expected.filter((key) => !seen.has(key));
     t.deepEqual(missing, [], `not recorded: ${missing.join(', ')}`);

@@ -7,11 +7,13 @@
 //               audit < ledger, devices < customers: every action leaves an audit record, so the ledger,
 //               the device registry and the customers' operator functions use audit/ (its event type and
 //               audit/operator-action.ts); customers open accounts, so they use ledger/. audit/ uses none
-//               of them, and ledger/ and devices/ do not use each other.
+//               of them, and ledger/ and devices/ do not use each other. fleet/ (the fleet's state, alerts
+//               and operator tokens) sits beside customers/, above ledger/ and devices/.
 //   operations  bank-host/operations/: the handlers of kiosk requests, and HostServices, the bundle of store,
 //               settings and keys the layers above hand around (the domain takes narrow parameters instead)
 //   server      bank-host/server/ (the kiosk channel and its dispatcher) and admin/ (the admin socket and
 //               its commands), side by side: neither uses the other
+//   console     bank-host/console/: the operator console's HTTP listener and the metrics, above both
 //   host        bank-host/host.ts: assembles a host from all of the above
 //   cli         bank-host/cli/: the operator's command line
 //
@@ -41,9 +43,16 @@ const LAYERS: readonly Layer[] = [
   { name: 'ledger', rank: 3, paths: ['bank-host/ledger/'] },
   { name: 'devices', rank: 3, paths: ['bank-host/devices/'] },
   { name: 'customers', rank: 4, paths: ['bank-host/customers/'] },
+  // The fleet's state, its alerts and the operators who may watch it: it reads the ledger's open items and
+  // the kiosks' reports (devices/), and records through audit/; beside customers/, which it does not use.
+  { name: 'fleet', rank: 4, paths: ['bank-host/fleet/'] },
   { name: 'operations', rank: 5, paths: ['bank-host/operations/'] },
   { name: 'server', rank: 6, paths: ['bank-host/server/'] },
   { name: 'admin', rank: 6, paths: ['bank-host/admin/'] },
+  // The operator console's HTTP listener and the Prometheus metrics: they read the fleet and the kiosk
+  // channel's counters (server/), so they sit above server/ and admin/, below the host that starts them.
+  // Its browser code (console/ui/) imports only Preact and the fleet's plain view types.
+  { name: 'console', rank: 6.5, paths: ['bank-host/console/'] },
   { name: 'host', rank: 7, paths: ['bank-host/host.ts'] },
   { name: 'cli', rank: 8, paths: ['bank-host/cli/'] },
 ];

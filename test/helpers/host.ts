@@ -11,7 +11,7 @@ import type { ClientLimits, HostLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import { defaultHostConfig, type HostConfig } from '../../bank-host/config.js';
 import { createHostKeys } from '../../bank-host/keys.js';
-import { BankHost, openHostState } from '../../bank-host/host.js';
+import { BankHost, openHostState, type ServeOptions } from '../../bank-host/host.js';
 import { hostOperations } from '../../bank-host/operations/table.js';
 import type { OperationTable } from '../../bank-host/operations/context.js';
 import { depositNotes, testKioskStatus } from './kiosk-cash.js';
@@ -44,6 +44,8 @@ export interface TestHostOptions {
   readonly port?: number;
   /** Per reason, at most one audit record of refused handshakes per this long (default 60 s). */
   readonly refusalSummaryIntervalMs?: number;
+  /** The operator console's listener (off unless asked for). */
+  readonly console?: ServeOptions['console'];
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -64,6 +66,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     operations: options.operations ?? hostOperations,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.refusalSummaryIntervalMs !== undefined && { refusalSummaryIntervalMs: options.refusalSummaryIntervalMs }),
+    ...(options.console ? { console: options.console } : {}),
   });
   const clients = new Set<ChannelClient>();
   const port = host.address.port;
