@@ -523,6 +523,10 @@ function patroniConfig(input: {
             max_wal_senders: 10,
             max_replication_slots: 10,
             wal_keep_size: '256MB',
+            // A standby whose primary went away retries streaming after this long (5 s by default). In strict
+            // synchronous mode the promoted primary's commits wait until the remaining standby streams from
+            // it, so this wait is part of the time the cluster takes to serve again.
+            wal_retrieve_retry_interval: '500ms',
             ...input.parameters,
           },
         },
