@@ -75,6 +75,8 @@ const AWKWARD_KEYS = [
   'a\xfe', 'a\xff', 'a\xffz', 'a\xff\xff', 'a\u0100', 'aé', 'aè', 'a中', 'a😀', 'a\uE000', 'a\uFFFD', 'a\uFFFF',
   '\xff', '\xff\xff', '\xff\u0100', 'é', '中', '😀', 'post:acct-1:000000000001', 'post:acct-1:000000000002',
   'post:acct-10:000000000001', 'post:acct-1', 'post:acct-', 'audit:rec:000000000000001',
+  // Written into SQL text by the store's writes and prefetches: quotes and backslashes must stay data.
+  "user:it's", "user:''", 'user:back\\slash', "user:x'); DROP TABLE kv; --", "user:E'\\x00'", 'user:$1', 'user:"q"',
 ];
 
 const SCANS: [string, { reverse?: boolean; limit?: number; gte?: string; lte?: string }][] = [
@@ -208,11 +210,18 @@ test('two units of work on overlapping keys serialize: the second starts after t
   });
   await firstHasLocks.promise;
   let secondSaw: number | undefined;
-  const second = store.unitOfWork(['acct:2', 'acct:3'], async () => {
-    events.push('second runs');
-    secondSaw = (await store.get<{ balanceCents: number }>('acct:2'))!.balanceCents;
-    await store.commit([put('acct:2', { balanceCents: secondSaw + 1 })]);
-  });
+  let secondPrefetched: unknown;
+  const second = store.unitOfWork(
+    ['acct:2', 'acct:3'],
+    async (unit) => {
+      events.push('second runs');
+      secondPrefetched = unit.known.get('acct:2');
+      secondSaw = (await store.get<{ balanceCents: number }>('acct:2'))!.balanceCents;
+      await store.commit([put('acct:2', { balanceCents: secondSaw + 1 })]);
+    },
+    // Read with its BEGIN, in the same message as the lock statement: PostgreSQL reads it once the lock is held.
+    { prefetch: ['acct:2'] },
+  );
   // A unit on other keys is not held up meanwhile.
   await store.unitOfWork(['acct:9'], async () => events.push('disjoint unit runs'));
   await sleep(300);
@@ -221,6 +230,7 @@ test('two units of work on overlapping keys serialize: the second starts after t
   await Promise.all([first, second]);
   t.deepEqual(events, ['disjoint unit runs', 'first commits', 'second runs']);
   t.is(secondSaw, 40, 'the second unit read what the first one committed');
+  t.deepEqual(secondPrefetched, { balanceCents: 40 }, 'its prefetch was read after the lock');
   t.deepEqual(await store.get('acct:2'), { balanceCents: 41 });
 });
 
@@ -287,6 +297,28 @@ test('shared locks admit each other and keep exclusive holders out', async (t) =
   await Promise.all([...readers, writer]);
   t.true(writerRan);
   t.is(maxInside, 3, 'the shared holders were inside at once');
+});
+
+test('prefetched keys are answered inside the unit from its BEGIN, absent ones too, frozen like cached records', async (t) => {
+  const store = await openStore(t);
+  const quoted = "acct:it's \\ 'quoted'";
+  await store.commit([put('acct:1', { balanceCents: 1 }), put(quoted, 2)]);
+  await store.unitOfWork(
+    ['acct:1'],
+    async (unit) => {
+      t.deepEqual([...unit.known.entries()], [['acct:1', { balanceCents: 1 }], ['idem:none', undefined], [quoted, 2]]);
+      t.deepEqual(await store.getMany(['acct:1', 'idem:none', quoted]), [{ balanceCents: 1 }, undefined, 2]);
+      const account = await store.get<{ balanceCents: number }>('acct:1');
+      t.true(Object.isFrozen(account));
+      // A key not prefetched is read through the unit's connection as usual.
+      t.is(await store.get('acct:2'), undefined);
+      await store.commit([put('acct:1', { balanceCents: account!.balanceCents + 1 })]);
+    },
+    { prefetch: ['acct:1', 'idem:none', quoted] },
+  );
+  t.deepEqual(await store.get('acct:1'), { balanceCents: 2 });
+  await t.throwsAsync(store.unitOfWork([], async () => 1, { prefetch: ['bad\u0000key'] }), { instanceOf: TypeError });
+  t.is(store.connections.busy, 0);
 });
 
 test('a unit of work that throws changes nothing, passes its error on, and releases its locks', async (t) => {

@@ -1,7 +1,7 @@
 // The PostgreSQL store's public surface (docs/scale-out.md): the store, its unit of work, its errors and
 // its named bounds.
-export { PostgresStore, GET_MANY_KEYS_MAX, SCAN_IDLE_TIMEOUT_MS, type EntriesOptions, type PostgresStoreOptions, type PostgresStoreStats } from './store.js';
-export { UnitOfWork, LOCKS_PER_UNIT_MAX, lockId, type LockRequest } from './unit-of-work.js';
+export { PostgresStore, GET_MANY_KEYS_MAX, SCAN_IDLE_TIMEOUT_MS, type EntriesOptions, type PostgresStoreOptions, type PostgresStoreStats, type UnitOfWorkOptions } from './store.js';
+export { UnitOfWork, LOCKS_PER_UNIT_MAX, PREFETCH_KEYS_MAX, lockId, type LockRequest } from './unit-of-work.js';
 export { PostgresStoreError, POSTGRES_STORE_ERROR_CODES, isRetryableStoreError, type PostgresStoreErrorCode } from './errors.js';
 export {
   ACQUIRE_TIMEOUT_MS_DEFAULT,

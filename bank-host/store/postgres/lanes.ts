@@ -25,8 +25,11 @@ export const QUERY_TIMEOUT_MS_DEFAULT = 5_000;
 /** PostgreSQL's lock_timeout: the longest a unit of work waits for another's locks. */
 export const LOCK_TIMEOUT_MS_DEFAULT = 2_000;
 /** PostgreSQL's idle_in_transaction_session_timeout: a host that stops mid-transaction (its machine died,
- *  its network went) holds its locks at most this long before PostgreSQL ends its session. */
-export const IDLE_IN_TRANSACTION_TIMEOUT_MS_DEFAULT = 2_000;
+ *  its network went) holds its locks at most this long before PostgreSQL ends its session, so the kiosks
+ *  that move to another host wait at most this long for their accounts (a host process that dies frees
+ *  them at once: its sockets close). A live host is never idle that long inside a unit of work: it sends
+ *  the next statement as soon as its event loop gets to it. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS_DEFAULT = 1_000;
 /** How long close() waits for lanes in use before closing their connections under them. */
 export const CLOSE_GRACE_MS = 5_000;
 
@@ -173,10 +176,11 @@ export class LanePool {
       // the client-side query timeout ends a stuck statement by closing the connection instead.
       lock_timeout: this.lockTimeoutMs,
       idle_in_transaction_session_timeout: this.idleInTransactionTimeoutMs,
-      options: '-c synchronous_commit=on',
+      // Explicit, so a server default cannot change what the store relies on (its written-in literals mean
+      // the same either way, but nothing should depend on that alone).
+      options: '-c synchronous_commit=on -c standard_conforming_strings=on',
       query_timeout: this.queryTimeoutMs,
-      // Statements a unit of work sends back to back (BEGIN and its locks; its writes and COMMIT) share a
-      // round trip; each still gets its own answer or error.
+      // Reads a unit of work sends at once (Promise.all) go out back to back instead of queueing in `pg`.
       pipeline: true,
     });
     // A connection that fails or ends: forget it at once (a unit of work holding it then knows that

@@ -1,5 +1,5 @@
 // The store's statements, each prepared once per connection (named), and how their rows become values.
-import type pg from 'pg';
+import pg from 'pg';
 import { KV_TABLE } from './schema.js';
 import { decodeValue, type EncodedBatch } from './rows.js';
 
@@ -22,16 +22,6 @@ const SCAN = {
   reverse: { name: 'kv_scan_rev', text: `SELECT k, v, json FROM ${KV_TABLE} WHERE k >= $1 AND k <= $2 ORDER BY k DESC LIMIT $3` },
   reverseBefore: { name: 'kv_scan_rev_before', text: `SELECT k, v, json FROM ${KV_TABLE} WHERE k >= $1 AND k < $2 ORDER BY k DESC LIMIT $3` },
 };
-// One statement for the whole batch: the deletes in a data-modifying WITH, the puts as one multi-row
-// upsert. The batch's puts and deletes touch disjoint keys (encodeBatch), so their order does not matter.
-const WRITE = {
-  name: 'kv_write',
-  text:
-    `WITH deleted AS (DELETE FROM ${KV_TABLE} WHERE k = ANY($4::text[])) ` +
-    `INSERT INTO ${KV_TABLE} (k, v, json) SELECT * FROM unnest($1::text[], $2::bytea[], $3::boolean[]) ` +
-    `ON CONFLICT (k) DO UPDATE SET v = excluded.v, json = excluded.json`,
-};
-
 export async function selectOne<T>(client: pg.Client, key: string): Promise<T | undefined> {
   const { rows } = await client.query<Omit<Row, 'k'>>({ ...GET, values: [key] });
   const row = rows[0];
@@ -68,8 +58,29 @@ export async function selectPage<T>(client: pg.Client, range: ScanRange, after: 
   return result.rows.map((row) => [row.k, decodeValue<T>(row.v, row.json)]);
 }
 
-/** Sends the batch's one write statement (without waiting for it, so a COMMIT can follow it in the same
- *  round trip). */
-export function sendWrite(client: pg.Client, batch: EncodedBatch): Promise<pg.QueryResult> {
-  return client.query({ ...WRITE, values: [batch.putKeys, batch.putValues, batch.putJson, batch.delKeys] });
+/** A batch's write as SQL text, its values written in: the deletes, then the puts as one multi-row
+ *  upsert (the two touch disjoint keys: encodeBatch). Keys are quoted by `pg`'s escapeLiteral (an E'' string
+ *  when they hold a backslash, so the text means the same whatever standard_conforming_strings says; the
+ *  store refuses NUL), values are hex bytea literals. As text, the write and the COMMIT after it travel as
+ *  one simple-protocol message: one write on each side and one answer instead of one per statement, which
+ *  measured ~15-25 % more money transactions per second than a prepared statement plus COMMIT (docs/
+ *  scale-out.md). Undefined for an empty batch. */
+export function writeText(batch: EncodedBatch): string | undefined {
+  const statements: string[] = [];
+  if (batch.delKeys.length > 0) statements.push(`DELETE FROM ${KV_TABLE} WHERE k IN (${batch.delKeys.map(pg.escapeLiteral).join(', ')})`);
+  if (batch.putKeys.length > 0) {
+    const rows = batch.putKeys.map((key, i) => `(${pg.escapeLiteral(key)}, E'\\\\x${batch.putValues[i]!.toString('hex')}'::bytea, ${batch.putJson[i] ? 'true' : 'false'})`);
+    statements.push(`INSERT INTO ${KV_TABLE} (k, v, json) VALUES ${rows.join(', ')} ON CONFLICT (k) DO UPDATE SET v = excluded.v, json = excluded.json`);
+  }
+  return statements.length === 0 ? undefined : statements.join('; ');
+}
+
+/** The last statement's result of a simple-protocol message (`pg` answers an array for several). */
+export function lastResult(results: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(results) ? results[results.length - 1]! : results;
+}
+
+/** The read a unit of work sends with its BEGIN and locks, as SQL text (keys escaped by escapeLiteral). */
+export function prefetchText(keys: readonly string[]): string {
+  return `SELECT k, v, json FROM ${KV_TABLE} WHERE k IN (${keys.map(pg.escapeLiteral).join(', ')})`;
 }

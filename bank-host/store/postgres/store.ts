@@ -12,13 +12,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import type { BatchOp } from '../database.js';
-import { PostgresStoreError, storeErrorFrom, type PostgresStoreErrorCode } from './errors.js';
+import { PostgresStoreError, hasSqlState, storeErrorFrom, type PostgresStoreErrorCode } from './errors.js';
 import { LanePool, type Lane, type LanePoolOptions } from './lanes.js';
 import { addressText } from './primary.js';
-import { SCAN_PAGE_ROWS, selectMany, selectOne, selectPage, sendWrite, type ScanRange } from './queries.js';
+import { SCAN_PAGE_ROWS, selectMany, selectOne, selectPage, writeText, type ScanRange } from './queries.js';
 import { checkKey, encodeBatch } from './rows.js';
 import { ensureSchema, type SchemaFacts } from './schema.js';
-import { UnitOfWork, type LockRequest } from './unit-of-work.js';
+import { UnitOfWork, openingStatement, type LockRequest } from './unit-of-work.js';
 
 /** Keys one getMany reads in one statement. */
 export const GET_MANY_KEYS_MAX = 10_000;
@@ -37,6 +37,12 @@ export interface EntriesOptions {
   readonly limit?: number;
   readonly gte?: string;
   readonly lte?: string;
+}
+
+export interface UnitOfWorkOptions {
+  /** Keys the work will read, read with the unit's BEGIN and locks in the same round trip (after the locks
+   *  are held); `get` and `getMany` inside the unit answer them without asking PostgreSQL again. */
+  readonly prefetch?: readonly string[];
 }
 
 export interface PostgresStoreStats {
@@ -100,6 +106,8 @@ export class PostgresStore {
 
   async get<T>(key: string): Promise<T | undefined> {
     checkKey(key);
+    const known = this.currentUnit()?.known;
+    if (known !== undefined && known.has(key)) return known.get(key) as T | undefined;
     return this.read((client) => selectOne<T>(client, key), `reading ${key}`);
   }
 
@@ -107,6 +115,8 @@ export class PostgresStore {
     if (keys.length === 0) return [];
     if (keys.length > GET_MANY_KEYS_MAX) throw new RangeError(`getMany reads at most ${GET_MANY_KEYS_MAX} keys, got ${keys.length}`);
     for (const key of keys) checkKey(key);
+    const known = this.currentUnit()?.known;
+    if (known !== undefined && known.size > 0 && keys.every((key) => known.has(key))) return keys.map((key) => known.get(key) as T | undefined);
     return this.read((client) => selectMany<T>(client, keys), `reading ${keys.length} keys`);
   }
 
@@ -138,14 +148,15 @@ export class PostgresStore {
    *  after its commit if it made one (a unit that does not commit is rolled back: it changed nothing).
    *  Errors from `work` pass through unchanged; the store's own are PostgresStoreErrors, `retryable` when
    *  nothing was applied (or, for STORE_OUTCOME_UNKNOWN, when a retry with the same request id is safe). */
-  async unitOfWork<T>(locks: LockRequest, work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+  async unitOfWork<T>(locks: LockRequest, work: (unit: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     if (this.currentUnit() !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'a unit of work cannot start another: it would wait on its own locks or lanes');
+    const opening = openingStatement(locks, options.prefetch);
     const lane = await this.counted(this.pool.acquire());
     let unit: UnitOfWork | undefined;
     try {
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
-      await this.counted(unit.begin(locks));
+      await this.counted(unit.begin(opening));
       const result = await this.current.run(unit, () => work(unit!));
       if (unit.state === 'open') await unit.rollback();
       if (unit.state === 'committed') this.stats.unitsCommitted++;
@@ -171,17 +182,18 @@ export class PostgresStore {
       await this.counted(unit.commit(ops));
       return;
     }
-    const batch = encodeBatch(ops);
-    if (batch.putKeys.length + batch.delKeys.length === 0) return;
+    const write = writeText(encodeBatch(ops));
+    if (write === undefined) return;
     const lane = await this.counted(this.pool.acquire());
     let broken = false;
     try {
-      const client = await this.counted(this.pool.connected(lane));
+      const client = await this.pool.connected(lane);
       lane.syncWaitCancelled = false;
       try {
-        await sendWrite(client, batch);
+        // One message: its statements run as one implicit transaction (all or nothing).
+        await client.query(write);
       } catch (error) {
-        broken = true;
+        broken = !hasSqlState(error);
         throw storeErrorFrom(error, 'commit', `writing a batch on ${lane.id}`);
       }
       if (lane.syncWaitCancelled) {
@@ -245,11 +257,8 @@ export class PostgresStore {
     try {
       const client = await this.counted(this.pool.connected(lane));
       try {
-        await Promise.all([
-          client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
-          // The consumer may work between pages; the session's short idle-in-transaction bound is for units of work.
-          client.query(`SET LOCAL idle_in_transaction_session_timeout = ${SCAN_IDLE_TIMEOUT_MS}`),
-        ]);
+        // The consumer may work between pages; the session's short idle-in-transaction bound is for units of work.
+        await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL idle_in_transaction_session_timeout = ${SCAN_IDLE_TIMEOUT_MS}`);
       } catch (error) {
         throw this.count(storeErrorFrom(error, 'statement', `starting a scan of ${prefix} on ${lane.id}`));
       }

@@ -7,9 +7,12 @@ import type pg from 'pg';
 import type { BatchOp } from '../database.js';
 import { PostgresStoreError, hasSqlState, storeErrorFrom } from './errors.js';
 import type { Lane } from './lanes.js';
-import { encodeBatch } from './rows.js';
-import { sendWrite } from './queries.js';
+import { checkKey, decodeValue, encodeBatch } from './rows.js';
+import { lastResult, prefetchText, writeText } from './queries.js';
 
+/** Lock keys one unit of work may take: the host's requests take a handful. */
+/** Keys a unit of work may read with its BEGIN. */
+export const PREFETCH_KEYS_MAX = 64;
 /** Lock keys one unit of work may take: the host's requests take a handful. */
 export const LOCKS_PER_UNIT_MAX = 64;
 
@@ -41,6 +44,24 @@ export function lockStatement(request: LockRequest): string | undefined {
   return `SELECT ${calls.join(', ')}`;
 }
 
+/** BEGIN, the lock statement and the prefetched keys' read, as one simple-protocol message (one write on
+ *  each side, one answer), so starting a unit costs one round trip; PostgreSQL runs the statements in
+ *  order, so it reads the keys once the locks are held. Made (and checked) before a lane is taken. */
+export interface OpeningStatement {
+  readonly text: string;
+  readonly prefetch: readonly string[];
+}
+
+export function openingStatement(locks: LockRequest, prefetch: readonly string[] = []): OpeningStatement {
+  if (prefetch.length > PREFETCH_KEYS_MAX) throw new RangeError(`a unit of work prefetches at most ${PREFETCH_KEYS_MAX} keys, got ${prefetch.length}`);
+  for (const key of prefetch) checkKey(key);
+  const statements = ['BEGIN'];
+  const lock = lockStatement(locks);
+  if (lock !== undefined) statements.push(lock);
+  if (prefetch.length > 0) statements.push(prefetchText(prefetch));
+  return { text: statements.join('; '), prefetch };
+}
+
 export type UnitState = 'open' | 'committed' | 'rolled-back' | 'failed';
 
 export class UnitOfWork {
@@ -60,23 +81,34 @@ export class UnitOfWork {
     return this.lane.id;
   }
 
-  /** BEGIN and the locks in one round trip; resolves once every lock is held. */
-  async begin(locks: LockRequest): Promise<void> {
-    const statement = lockStatement(locks);
-    const begin = this.client.query('BEGIN');
-    const lock = statement === undefined ? undefined : this.client.query(statement);
+  /** Sends the unit's opening message (see openingStatement) and waits until PostgreSQL has run it: the
+   *  transaction begun, the locks held, the prefetched keys read. */
+  async begin(opening: OpeningStatement): Promise<void> {
+    const prefetch = opening.prefetch;
+    let results: pg.QueryResult | pg.QueryResult[];
     try {
-      await Promise.all([begin, lock]);
+      results = (await this.client.query(opening.text)) as unknown as pg.QueryResult | pg.QueryResult[];
     } catch (error) {
-      // Both were sent: wait for the second to settle before the connection is reused or closed.
-      await Promise.allSettled([begin, lock]);
       this.state = 'failed';
       throw storeErrorFrom(error, 'statement', `starting a unit of work on ${this.lane.id}`);
     }
+    if (prefetch.length === 0) return;
+    const rows = lastResult(results).rows as { k: string; v: Buffer; json: boolean }[];
+    for (const key of prefetch) this.known.set(key, undefined);
+    for (const row of rows) {
+      const value = decodeValue<unknown>(row.v, row.json);
+      // Frozen, as the LevelDB database's cached values are: work that changed a record in place instead of
+      // writing a new one would otherwise see its own change on the next read.
+      this.known.set(row.k, value !== null && typeof value === 'object' ? Object.freeze(value) : value);
+    }
   }
 
-  /** Writes the batch and commits, in one round trip. Resolves only when PostgreSQL has acknowledged the
-   *  COMMIT, which with synchronous_commit=on and a synchronous standby means the standby has it too. */
+  /** What the unit read with its BEGIN: the value (undefined for an absent key) of each prefetched key. */
+  readonly known = new Map<string, unknown>();
+
+  /** Writes the batch and commits, as one simple-protocol message (the write statement and COMMIT: one
+   *  write on each side, one answer). Resolves only when PostgreSQL has acknowledged the COMMIT, which with
+   *  synchronous_commit=on and a synchronous standby means the standby has it too. */
   async commit(ops: readonly BatchOp[]): Promise<void> {
     if (this.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `a unit of work commits once; this one is ${this.state}`);
     const batch = encodeBatch(ops);
@@ -87,26 +119,21 @@ export class UnitOfWork {
       throw new PostgresStoreError('STORE_UNAVAILABLE', `the connection of ${this.lane.id} was lost before the commit was sent; nothing was applied`);
     }
     this.lane.syncWaitCancelled = false;
-    const write = batch.putKeys.length + batch.delKeys.length > 0 ? sendWrite(this.client, batch) : undefined;
-    const commit = this.client.query('COMMIT');
-    const [written, committed] = await Promise.allSettled([write, commit]);
-    if (committed.status === 'rejected') {
+    const write = writeText(batch);
+    let results: pg.QueryResult | pg.QueryResult[];
+    try {
+      results = (await this.client.query(write === undefined ? 'COMMIT' : `${write}; COMMIT`)) as unknown as pg.QueryResult | pg.QueryResult[];
+    } catch (error) {
       this.state = 'failed';
+      // An error answer means the message's statements stopped there and nothing was applied (the
+      // transaction is aborted and is rolled back next); a lost connection leaves the COMMIT's fate unknown.
+      if (hasSqlState(error)) throw storeErrorFrom(error, 'statement', `writing the batch of ${this.lane.id}`);
       this.broken = true;
-      // An error answer to the write means nothing was applied, whatever became of the COMMIT.
-      if (written.status === 'rejected' && hasSqlState(written.reason)) {
-        throw storeErrorFrom(written.reason, 'statement', `writing the batch of ${this.lane.id}`);
-      }
-      throw storeErrorFrom(committed.reason, 'commit', `committing on ${this.lane.id}`);
+      throw storeErrorFrom(error, 'commit', `committing on ${this.lane.id}`);
     }
-    if (written.status === 'rejected') {
-      // PostgreSQL answered the COMMIT of the aborted transaction with a rollback.
-      this.state = 'rolled-back';
-      throw storeErrorFrom(written.reason, 'statement', `writing the batch of ${this.lane.id}`);
-    }
-    if (committed.value.command !== 'COMMIT') {
-      // An earlier statement of this unit failed (and its error was caught by the work): PostgreSQL rolled
-      // the transaction back instead.
+    if (lastResult(results).command !== 'COMMIT') {
+      // An earlier statement of this unit failed (and its error was caught by the work): PostgreSQL answered
+      // the COMMIT with a rollback.
       this.state = 'rolled-back';
       throw new PostgresStoreError('STORE_REFUSED', `the transaction of ${this.lane.id} had failed before its commit and was rolled back`);
     }
