@@ -65,31 +65,37 @@ export class PrimaryFinder {
 
   private async find(): Promise<PostgresAddress> {
     this.stats.searches++;
-    const answers = await Promise.all(
-      this.addresses.map(async (address) => {
-        try {
-          return { address, writable: await this.probe(address), why: '' };
-        } catch (error) {
-          return { address, writable: false, why: error instanceof Error ? error.message : String(error) };
-        }
-      }),
-    );
-    // In the order given: during a failover two nodes may briefly both accept connections as primary (the
-    // old one not yet demoted); in strict synchronous mode the old one cannot acknowledge a commit, so a
-    // unit of work sent there fails by its timeout and is retried.
-    const found = answers.find((a) => a.writable);
-    const stale = answers.filter((a) => a !== found).map((a) => a.address);
-    if (stale.length > 0) this.onNotPrimary(stale);
-    const description = answers.map((a) => `${addressText(a.address)} ${a.writable ? 'primary' : a.why === '' ? 'standby' : `unreachable (${a.why})`}`).join(', ');
+    const probes = this.addresses.map(async (address) => {
+      try {
+        return { address, writable: await this.probe(address), why: '' };
+      } catch (error) {
+        return { address, writable: false, why: error instanceof Error ? error.message : String(error) };
+      }
+    });
+    // The first node to answer as primary ends the search: a dead node (whose probe waits for the connect
+    // timeout) must not hold up a failover. During a failover two nodes may briefly both answer so (the old
+    // one not yet demoted); in strict synchronous mode the old one cannot acknowledge a commit, so a unit of
+    // work sent there fails by its timeout and is retried.
+    const found = await new Promise<PostgresAddress | undefined>((resolve) => {
+      for (const probe of probes) void probe.then((answer) => answer.writable && resolve(answer.address));
+      void Promise.all(probes).then(() => resolve(undefined));
+    });
+    // Once every node has answered: connections to the ones that are not the primary are stale.
+    void Promise.all(probes).then((answers) => {
+      const stale = answers.filter((a) => found === undefined || addressText(a.address) !== addressText(found)).map((a) => a.address);
+      if (stale.length > 0) this.onNotPrimary(stale);
+    });
     if (found === undefined) {
+      const answers = await Promise.all(probes);
+      const description = answers.map((a) => `${addressText(a.address)} ${a.why === '' ? 'standby' : `unreachable (${a.why})`}`).join(', ');
       const error = new PostgresStoreError('STORE_UNAVAILABLE', `no PostgreSQL primary among ${this.addresses.length} nodes: ${description}`);
       this.lastFailure = { atMs: this.now(), error };
       throw error;
     }
     this.lastFailure = undefined;
-    if (this.primary === undefined || addressText(this.primary) !== addressText(found.address)) this.stats.changes++;
-    this.primary = found.address;
-    return found.address;
+    if (this.primary === undefined || addressText(this.primary) !== addressText(found)) this.stats.changes++;
+    this.primary = found;
+    return found;
   }
 }
 

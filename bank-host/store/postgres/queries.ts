@@ -58,6 +58,13 @@ export async function selectPage<T>(client: pg.Client, range: ScanRange, after: 
   return result.rows.map((row) => [row.k, decodeValue<T>(row.v, row.json)]);
 }
 
+/** A string as an SQL literal: `pg`'s escapeLiteral (which doubles quotes and, when there is a backslash,
+ *  writes an E'' string with it doubled), skipped for the common key that holds neither. */
+export function quoteLiteral(text: string): string {
+  return QUOTE_OR_BACKSLASH.test(text) ? pg.escapeLiteral(text) : `'${text}'`;
+}
+const QUOTE_OR_BACKSLASH = /['\\]/;
+
 /** A batch's write as SQL text, its values written in: the deletes, then the puts as one multi-row
  *  upsert (the two touch disjoint keys: encodeBatch). Keys are quoted by `pg`'s escapeLiteral (an E'' string
  *  when they hold a backslash, so the text means the same whatever standard_conforming_strings says; the
@@ -67,9 +74,9 @@ export async function selectPage<T>(client: pg.Client, range: ScanRange, after: 
  *  scale-out.md). Undefined for an empty batch. */
 export function writeText(batch: EncodedBatch): string | undefined {
   const statements: string[] = [];
-  if (batch.delKeys.length > 0) statements.push(`DELETE FROM ${KV_TABLE} WHERE k IN (${batch.delKeys.map(pg.escapeLiteral).join(', ')})`);
+  if (batch.delKeys.length > 0) statements.push(`DELETE FROM ${KV_TABLE} WHERE k IN (${batch.delKeys.map(quoteLiteral).join(', ')})`);
   if (batch.putKeys.length > 0) {
-    const rows = batch.putKeys.map((key, i) => `(${pg.escapeLiteral(key)}, E'\\\\x${batch.putValues[i]!.toString('hex')}'::bytea, ${batch.putJson[i] ? 'true' : 'false'})`);
+    const rows = batch.putKeys.map((key, i) => `(${quoteLiteral(key)}, E'\\\\x${batch.putValues[i]!.toString('hex')}'::bytea, ${batch.putJson[i] ? 'true' : 'false'})`);
     statements.push(`INSERT INTO ${KV_TABLE} (k, v, json) VALUES ${rows.join(', ')} ON CONFLICT (k) DO UPDATE SET v = excluded.v, json = excluded.json`);
   }
   return statements.length === 0 ? undefined : statements.join('; ');
@@ -82,5 +89,5 @@ export function lastResult(results: pg.QueryResult | pg.QueryResult[]): pg.Query
 
 /** The read a unit of work sends with its BEGIN and locks, as SQL text (keys escaped by escapeLiteral). */
 export function prefetchText(keys: readonly string[]): string {
-  return `SELECT k, v, json FROM ${KV_TABLE} WHERE k IN (${keys.map(pg.escapeLiteral).join(', ')})`;
+  return `SELECT k, v, json FROM ${KV_TABLE} WHERE k IN (${keys.map(quoteLiteral).join(', ')})`;
 }

@@ -24,8 +24,19 @@ export type LockRequest = readonly string[] | { readonly exclusive: readonly str
 /** A lock key's advisory lock id: the first 64 bits of a SHA-256 of the key. Two keys that collide only
  *  serialize units of work that need not be; never the reverse. */
 export function lockId(key: string): bigint {
-  return createHash('sha256').update('atm-kv-lock\u0000').update(key, 'utf8').digest().readBigInt64BE(0);
+  let id = lockIds.get(key);
+  if (id === undefined) {
+    id = createHash('sha256').update('atm-kv-lock\u0000').update(key, 'utf8').digest().readBigInt64BE(0);
+    if (lockIds.size >= LOCK_ID_CACHE_MAX) lockIds.clear();
+    lockIds.set(key, id);
+  }
+  return id;
 }
+
+/** Lock ids remembered (the same accounts are locked again and again); past the bound the memory starts
+ *  afresh. */
+const LOCK_ID_CACHE_MAX = 100_000;
+const lockIds = new Map<string, bigint>();
 
 /** The one statement that takes a unit's locks, in ascending id order; undefined when there are none.
  *  PostgreSQL evaluates a select list from left to right, so the locks are taken in that order. */
