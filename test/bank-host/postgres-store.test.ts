@@ -236,8 +236,11 @@ test('two units of work on overlapping keys serialize: the second starts after t
 
 test('units of work of two stores (two hosts) serialize on the same keys: no increment is lost', async (t) => {
   const database = await newDatabase();
-  const hostA = await openStore(t, { hostId: 'host-a', database });
-  const hostB = await openStore(t, { hostId: 'host-b', database });
+  // Fifty increments queue on one lock: the last waits for all the others, which on a loaded machine can
+  // exceed the default lock timeout. What is tested here is that they serialize, so the bound is generous.
+  const bounds = { lockTimeoutMs: 60_000, queryTimeoutMs: 90_000 };
+  const hostA = await openStore(t, { hostId: 'host-a', database, ...bounds });
+  const hostB = await openStore(t, { hostId: 'host-b', database, ...bounds });
   await hostA.commit([put('counter', 0)]);
   const increment = (store: PostgresStore) =>
     store.unitOfWork(['counter'], async (unit) => {
