@@ -163,7 +163,20 @@ export class PostgresCluster {
   startMs = 0;
   private etcd: ChildProcess | undefined;
   private stopped = false;
-  private readonly exitHook = () => this.killEverythingNow();
+  /** When the process ends without stop() (a test run that died, or was told to stop): nothing of the
+   *  cluster outlives it. Synchronous, as an 'exit' listener must be. */
+  private readonly exitHook = () => {
+    this.killEverythingNow();
+    rmSync(this.dir, { recursive: true, force: true });
+  };
+  /** A SIGINT or SIGTERM would end the process without 'exit' listeners: clean up, then end as the signal
+   *  would have (the listener is removed first, so the signal's default action applies). */
+  private readonly signalHook = (signal: NodeJS.Signals) => {
+    this.exitHook();
+    process.removeListener('SIGINT', this.signalHook);
+    process.removeListener('SIGTERM', this.signalHook);
+    process.kill(process.pid, signal);
+  };
 
   private constructor(
     readonly dir: string,
@@ -229,6 +242,8 @@ export class PostgresCluster {
     }
     const cluster = new PostgresCluster(dir, states, etcdPort, user);
     process.once('exit', cluster.exitHook);
+    process.once('SIGINT', cluster.signalHook);
+    process.once('SIGTERM', cluster.signalHook);
     try {
       await cluster.startEtcd(etcdPeerPort);
       for (const state of states) cluster.startPatroni(state);
@@ -447,6 +462,8 @@ export class PostgresCluster {
     this.killEverythingNow();
     for (const state of this.states) await state.node.proxy.close();
     process.removeListener('exit', this.exitHook);
+    process.removeListener('SIGINT', this.signalHook);
+    process.removeListener('SIGTERM', this.signalHook);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
