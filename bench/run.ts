@@ -193,6 +193,7 @@ async function ledgerLoad(clients: ChannelClient[], accountIds: string[]): Promi
 }
 
 async function main(): Promise<void> {
+  if (ONLY === 'postgres') return runScript('./postgres.ts');
   if (ONLY === 'kiosk') {
     await runScript('./kiosk.ts');
     return;

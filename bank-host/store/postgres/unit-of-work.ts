@@ -1,0 +1,172 @@
+// A unit of work: one request's transaction on one lane. It begins by taking transaction-scoped advisory
+// locks on its lock keys (hashed to 64 bits, in one global order, so units of work of every host that need
+// overlapping keys queue behind each other and never deadlock), reads through its own connection, and ends
+// with one commit that writes its batch; PostgreSQL releases the locks with the commit or the rollback.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { BatchOp } from '../database.js';
+import { PostgresStoreError, hasSqlState, storeErrorFrom } from './errors.js';
+import type { Lane } from './lanes.js';
+import { checkKey, decodeValue, encodeBatch } from './rows.js';
+import { lastResult, prefetchText, writeText } from './queries.js';
+
+/** Lock keys one unit of work may take: the host's requests take a handful. */
+/** Keys a unit of work may read with its BEGIN. */
+export const PREFETCH_KEYS_MAX = 64;
+/** Lock keys one unit of work may take: the host's requests take a handful. */
+export const LOCKS_PER_UNIT_MAX = 64;
+
+/** Keys a unit of work locks: exclusive ones (the default) serialize every unit of work naming the key; a
+ *  shared one admits other shared holders and waits only for exclusive ones. A key named both ways is
+ *  locked exclusively. */
+export type LockRequest = readonly string[] | { readonly exclusive: readonly string[]; readonly shared?: readonly string[] };
+
+/** A lock key's advisory lock id: the first 64 bits of a SHA-256 of the key. Two keys that collide only
+ *  serialize units of work that need not be; never the reverse. */
+export function lockId(key: string): bigint {
+  let id = lockIds.get(key);
+  if (id === undefined) {
+    id = createHash('sha256').update('atm-kv-lock\u0000').update(key, 'utf8').digest().readBigInt64BE(0);
+    if (lockIds.size >= LOCK_ID_CACHE_MAX) lockIds.clear();
+    lockIds.set(key, id);
+  }
+  return id;
+}
+
+/** Lock ids remembered (the same accounts are locked again and again); past the bound the memory starts
+ *  afresh. */
+const LOCK_ID_CACHE_MAX = 100_000;
+const lockIds = new Map<string, bigint>();
+
+/** The one statement that takes a unit's locks, in ascending id order; undefined when there are none.
+ *  PostgreSQL evaluates a select list from left to right, so the locks are taken in that order. */
+export function lockStatement(request: LockRequest): string | undefined {
+  const exclusive = Array.isArray(request) ? (request as readonly string[]) : (request as { exclusive: readonly string[] }).exclusive;
+  const shared = Array.isArray(request) ? [] : ((request as { shared?: readonly string[] }).shared ?? []);
+  const modes = new Map<bigint, 'shared' | 'exclusive'>();
+  for (const key of shared) modes.set(lockId(key), 'shared');
+  for (const key of exclusive) modes.set(lockId(key), 'exclusive');
+  if (modes.size > LOCKS_PER_UNIT_MAX) throw new RangeError(`a unit of work takes at most ${LOCKS_PER_UNIT_MAX} locks, got ${modes.size}`);
+  if (modes.size === 0) return undefined;
+  const calls = [...modes.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    // The ids are numbers we made, not input: safe to write into the statement.
+    .map(([id, mode]) => `pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${id.toString()})`);
+  return `SELECT ${calls.join(', ')}`;
+}
+
+/** BEGIN, the lock statement and the prefetched keys' read, as one simple-protocol message (one write on
+ *  each side, one answer), so starting a unit costs one round trip; PostgreSQL runs the statements in
+ *  order, so it reads the keys once the locks are held. Made (and checked) before a lane is taken. */
+export interface OpeningStatement {
+  readonly text: string;
+  readonly prefetch: readonly string[];
+}
+
+export function openingStatement(locks: LockRequest, prefetch: readonly string[] = []): OpeningStatement {
+  if (prefetch.length > PREFETCH_KEYS_MAX) throw new RangeError(`a unit of work prefetches at most ${PREFETCH_KEYS_MAX} keys, got ${prefetch.length}`);
+  for (const key of prefetch) checkKey(key);
+  const statements = ['BEGIN'];
+  const lock = lockStatement(locks);
+  if (lock !== undefined) statements.push(lock);
+  if (prefetch.length > 0) statements.push(prefetchText(prefetch));
+  return { text: statements.join('; '), prefetch };
+}
+
+export type UnitState = 'open' | 'committed' | 'rolled-back' | 'failed';
+
+export class UnitOfWork {
+  state: UnitState = 'open';
+  /** The connection cannot be trusted after this unit (a failure left it in an unknown state). */
+  broken = false;
+
+  constructor(
+    readonly lane: Lane,
+    /** The lane's connection, in a transaction while the unit is open. */
+    readonly client: pg.Client,
+  ) {}
+
+  /** The lane this unit runs on: `<hostId>/<index>`. One lane runs one transaction at a time, so a chain
+   *  kept per lane (the audit log's) is written in sequence without a lock shared with other lanes. */
+  get laneId(): string {
+    return this.lane.id;
+  }
+
+  /** Sends the unit's opening message (see openingStatement) and waits until PostgreSQL has run it: the
+   *  transaction begun, the locks held, the prefetched keys read. */
+  async begin(opening: OpeningStatement): Promise<void> {
+    const prefetch = opening.prefetch;
+    let results: pg.QueryResult | pg.QueryResult[];
+    try {
+      results = (await this.client.query(opening.text)) as unknown as pg.QueryResult | pg.QueryResult[];
+    } catch (error) {
+      this.state = 'failed';
+      throw storeErrorFrom(error, 'statement', `starting a unit of work on ${this.lane.id}`);
+    }
+    if (prefetch.length === 0) return;
+    const rows = lastResult(results).rows as { k: string; v: Buffer; json: boolean }[];
+    for (const key of prefetch) this.known.set(key, undefined);
+    for (const row of rows) {
+      const value = decodeValue<unknown>(row.v, row.json);
+      // Frozen, as the LevelDB database's cached values are: work that changed a record in place instead of
+      // writing a new one would otherwise see its own change on the next read.
+      this.known.set(row.k, value !== null && typeof value === 'object' ? Object.freeze(value) : value);
+    }
+  }
+
+  /** What the unit read with its BEGIN: the value (undefined for an absent key) of each prefetched key. */
+  readonly known = new Map<string, unknown>();
+
+  /** Writes the batch and commits, as one simple-protocol message (the write statement and COMMIT: one
+   *  write on each side, one answer). Resolves only when PostgreSQL has acknowledged the COMMIT, which with
+   *  synchronous_commit=on and a synchronous standby means the standby has it too. */
+  async commit(ops: readonly BatchOp[]): Promise<void> {
+    if (this.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `a unit of work commits once; this one is ${this.state}`);
+    const batch = encodeBatch(ops);
+    if (this.lane.client !== this.client) {
+      // The connection failed or was dropped before anything of the commit was sent.
+      this.state = 'failed';
+      this.broken = true;
+      throw new PostgresStoreError('STORE_UNAVAILABLE', `the connection of ${this.lane.id} was lost before the commit was sent; nothing was applied`);
+    }
+    this.lane.syncWaitCancelled = false;
+    const write = writeText(batch);
+    let results: pg.QueryResult | pg.QueryResult[];
+    try {
+      results = (await this.client.query(write === undefined ? 'COMMIT' : `${write}; COMMIT`)) as unknown as pg.QueryResult | pg.QueryResult[];
+    } catch (error) {
+      this.state = 'failed';
+      // An error answer means the message's statements stopped there and nothing was applied (the
+      // transaction is aborted and is rolled back next); a lost connection leaves the COMMIT's fate unknown.
+      if (hasSqlState(error)) throw storeErrorFrom(error, 'statement', `writing the batch of ${this.lane.id}`);
+      this.broken = true;
+      throw storeErrorFrom(error, 'commit', `committing on ${this.lane.id}`);
+    }
+    if (lastResult(results).command !== 'COMMIT') {
+      // An earlier statement of this unit failed (and its error was caught by the work): PostgreSQL answered
+      // the COMMIT with a rollback.
+      this.state = 'rolled-back';
+      throw new PostgresStoreError('STORE_REFUSED', `the transaction of ${this.lane.id} had failed before its commit and was rolled back`);
+    }
+    if (this.lane.syncWaitCancelled) {
+      // PostgreSQL stopped waiting for the synchronous standby: the commit is local only and would be lost
+      // with the primary. Not acknowledged; the retry (same request id) finds it or applies it.
+      this.state = 'failed';
+      this.broken = true;
+      throw new PostgresStoreError('STORE_OUTCOME_UNKNOWN', `the commit on ${this.lane.id} was not confirmed by the synchronous standby`);
+    }
+    this.state = 'committed';
+  }
+
+  /** Ends a unit that did not commit (read-only, or its work failed). */
+  async rollback(): Promise<void> {
+    if (this.state === 'committed' || this.state === 'rolled-back' || this.broken) return;
+    if (this.state === 'open') this.state = 'rolled-back';
+    try {
+      await this.client.query('ROLLBACK');
+    } catch {
+      // The connection failed: PostgreSQL rolls the transaction back itself when the session ends.
+      this.broken = true;
+    }
+  }
+}
