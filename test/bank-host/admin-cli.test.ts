@@ -10,7 +10,6 @@ import { parseKeyTransport } from '../../protocol/key-transport.js';
 import { createLogger } from '../../protocol/log.js';
 import { clientDeposit, startTestHost, type TestHost } from '../helpers/host.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
-import { parseKeyTransport } from '../../protocol/key-transport.js';
 
 interface Run {
   code: number;
