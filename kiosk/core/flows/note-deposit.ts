@@ -12,7 +12,6 @@
 // note held) is handed back, and a note stacked (it should not be: the acceptor is disabled) is counted
 // in the cashbox and logged.
 import { describe } from '../../common/errors.js';
-import type { ErrorCode } from '../../../protocol/errors.js';
 import { isDeviceError } from '../../devices/serial/device-error.js';
 import type { NoteAcceptorEvent, NoteAcceptorFaultCode, NoteRef, RejectReason } from '../../devices/note-acceptor/types.js';
 import { KioskCommandError, requireScreen } from '../command-checks.js';
@@ -40,18 +39,7 @@ export interface DepositFlowDeps {
   statusChanged(): void;
 }
 
-/** Why a deposit stops taking notes. */
-type FinishReason =
-  /** The customer pressed Done. */
-  | 'done'
-  /** The deposit screen's Cancel: back to the menu, or to the receipt if notes were stacked. */
-  | 'cancel-deposit'
-  /** The visit ends (the header's Cancel, inactivity, the host lost): credit what was stacked, then goodbye. */
-  | 'end-visit'
-  /** The acceptor reported a fault or stopped answering. */
-  | 'fault'
-  /** The visit already ended some other way: finish without the customer. */
-  | 'visit-ended';
+import { FAULT_NOTICES, REJECT_NOTICES, tellOutcome, type FinishReason } from './deposit-outcome.js';
 
 interface LiveDeposit {
   record: DepositRecord;
@@ -65,20 +53,6 @@ interface LiveDeposit {
   /** A stack resolved by the accept counter before its event came: that late event is not a second note. */
   absorbStacked: number | undefined;
 }
-
-const FAULT_NOTICES: Partial<Record<NoteAcceptorFaultCode, string>> = {
-  jam: 'NOTE_ACCEPTOR_JAM',
-  'stacker-full': 'NOTE_ACCEPTOR_FULL',
-};
-
-const REJECT_NOTICES: Record<RejectReason, string> = {
-  invalid: 'NOTE_REJECTED_INVALID',
-  transport: 'NOTE_REJECTED_TRANSPORT',
-  inhibited: 'NOTE_REJECTED_NOT_TAKEN',
-  'inhibited-by-switch': 'NOTE_REJECTED_NOT_TAKEN',
-  disabled: 'NOTE_REJECTED_NOT_TAKEN',
-  barcode: 'NOTE_REJECTED_BARCODE',
-};
 
 export class DepositFlow {
   private live: LiveDeposit | undefined;
@@ -459,59 +433,7 @@ export class DepositFlow {
       this.live = undefined;
       this.deps.statusChanged();
     }
-    const countedCents = notesTotalCents(committed.record.stacked);
-    if (committed.kind === 'unfinished') {
-      this.deps.noteUnfinished(committed.reason);
-      if (present) await visit.end({ code: 'DEPOSIT_UNCONFIRMED', amountCents: countedCents });
-      return;
-    }
-    if (committed.kind === 'refused') {
-      if (present) await visit.end({ code: 'DEPOSIT_REVIEW', amountCents: countedCents });
-      return;
-    }
-    const { result } = committed;
-    log.info('deposit committed', { depositId: committed.record.depositId, creditedCents: result.creditedCents, heldCents: result.heldCents });
-    if (!present) return;
-    updateAccounts(session, [result.account]);
-    const customer = session.customer;
-    if (customer?.depositRemainingTodayCents !== undefined) {
-      session.customer = { ...customer, depositRemainingTodayCents: Math.max(0, customer.depositRemainingTodayCents - result.creditedCents) };
-    }
-    if (result.creditedCents === 0) {
-      if (reason === 'end-visit') await visit.end(faultNotice);
-      else if (reason === 'fault') await visit.end(faultNotice ?? { code: 'DEPOSIT_STOPPED' });
-      else {
-        session.view = undefined;
-        session.go('menu', { code: reason === 'cancel-deposit' ? 'DEPOSIT_CANCELLED' : 'DEPOSIT_NO_NOTES' });
-      }
-      return;
-    }
-    session.view = {
-      kind: 'deposit',
-      notes: committed.record.stacked,
-      creditedCents: result.creditedCents,
-      availableNowCents: result.availableNowCents,
-      heldCents: result.heldCents,
-      ...(result.releaseAtMs !== undefined ? { releaseAtMs: result.releaseAtMs } : {}),
-      account: result.account,
-    };
-    this.deps.receipts.offer('deposit', result.creditedCents, {
-      accountId: live.record.accountId,
-      notes: committed.record.stacked,
-      availableNowCents: result.availableNowCents,
-      heldCents: result.heldCents,
-      ...(result.releaseAtMs !== undefined ? { releaseAtMs: result.releaseAtMs } : {}),
-      ...(result.postingId !== undefined ? { postingId: result.postingId } : {}),
-      balanceAfterCents: result.account.balanceCents,
-    });
-    if (reason === 'end-visit') {
-      // The customer is gone (or leaving): the goodbye says what was credited.
-      await visit.end({ code: faultNotice?.code === 'TIMEOUT' ? 'DEPOSIT_CREDITED_TIMEOUT' : 'DEPOSIT_CREDITED', amountCents: result.creditedCents });
-      return;
-    }
-    const notice: Notice | undefined =
-      reason === 'cancel-deposit' ? { code: 'DEPOSIT_CANCELLED_CREDITED', amountCents: result.creditedCents } : reason === 'fault' ? { ...(faultNotice ?? { code: 'DEPOSIT_STOPPED' }), amountCents: result.creditedCents } : undefined;
-    session.go('receipt', notice);
+    await tellOutcome(ctx, this.deps, committed, { accountId: live.record.accountId, reason, faultNotice, present });
   }
 
   // --- the screen ----------------------------------------------------------------------------------
@@ -541,26 +463,3 @@ export class DepositFlow {
     this.ctx.emitState();
   }
 }
-
-/** For the docs and tests: the notice codes this flow may show. */
-export const DEPOSIT_NOTICE_CODES: readonly string[] = [
-  'DEPOSIT_UNAVAILABLE',
-  'DEPOSIT_LIMIT_EXCEEDED',
-  'DEPOSIT_LIMIT_REACHED',
-  'DEPOSIT_NOTES_MAX',
-  'DEPOSIT_STOPPED',
-  'DEPOSIT_REVIEW',
-  'DEPOSIT_UNCONFIRMED',
-  'DEPOSIT_INCOMPLETE',
-  'DEPOSIT_CANCELLED',
-  'DEPOSIT_CANCELLED_CREDITED',
-  'DEPOSIT_NO_NOTES',
-  'DEPOSIT_CREDITED',
-  'DEPOSIT_CREDITED_TIMEOUT',
-  'NOTE_RETURNED',
-  'NOTE_ACCEPTOR_JAM',
-  'NOTE_ACCEPTOR_FULL',
-  ...new Set(Object.values(REJECT_NOTICES)),
-];
-
-export type { ErrorCode };

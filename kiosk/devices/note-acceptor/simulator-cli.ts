@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { openPtyPair, type PtyPair } from '../serial/pty-pair.js';
 import { THREE_BYTE_MODULUS, encodeBillId } from './headers.js';
 import { SIMULATOR_HELP, runSimulatorCommand } from './simulator-commands.js';
-import { CAD_BILL_IDS, CAD_SCALING, NoteAcceptorSimulator } from './simulator.js';
+import { NoteAcceptorSimulator } from './simulator.js';
+import { CAD_BILL_IDS, CAD_SCALING } from './simulator-types.js';
 
 function parseBillIds(spec: string): string[] {
   const ids = spec.split(',').map((id) => id.trim());

@@ -3,7 +3,8 @@
 
 import { formatCents } from '../../../protocol/money.js';
 import { SIMULATOR_FAULT_NAMES, isSimulatorFault } from './simulator-faults.js';
-import type { NoteAcceptorSimulator, SimulatedNote } from './simulator.js';
+import type { NoteAcceptorSimulator } from './simulator.js';
+import type { SimulatedNote } from './simulator-types.js';
 
 export const SIMULATOR_HELP = [
   'commands:',

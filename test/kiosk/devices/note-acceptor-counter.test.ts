@@ -4,7 +4,8 @@ import test, { type ExecutionContext } from 'ava';
 import { openPtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
 import { SerialNoteAcceptor, type NoteAcceptorLimits } from '../../../kiosk/devices/note-acceptor/driver.js';
 import { HEADER } from '../../../kiosk/devices/note-acceptor/headers.js';
-import { NoteAcceptorSimulator, type NoteAcceptorSimulatorOptions } from '../../../kiosk/devices/note-acceptor/simulator.js';
+import { NoteAcceptorSimulator } from '../../../kiosk/devices/note-acceptor/simulator.js';
+import type { NoteAcceptorSimulatorOptions } from '../../../kiosk/devices/note-acceptor/simulator-types.js';
 
 /** Polls often so tests run quickly; every wait is a generous bound for a loaded 2-core machine. */
 const TEST_LIMITS: Partial<NoteAcceptorLimits> = { replyTimeoutMs: 1_000, pollIntervalMs: 20, unavailablePollIntervalMs: 100 };

@@ -5,7 +5,8 @@ import { isDeviceError } from '../../../kiosk/devices/serial/device-error.js';
 import { openPtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
 import { SerialNoteAcceptor, type NoteAcceptorLimits, type SerialNoteAcceptorOptions } from '../../../kiosk/devices/note-acceptor/driver.js';
 import { HEADER } from '../../../kiosk/devices/note-acceptor/headers.js';
-import { NoteAcceptorSimulator, type NoteAcceptorSimulatorOptions } from '../../../kiosk/devices/note-acceptor/simulator.js';
+import { NoteAcceptorSimulator } from '../../../kiosk/devices/note-acceptor/simulator.js';
+import type { NoteAcceptorSimulatorOptions } from '../../../kiosk/devices/note-acceptor/simulator-types.js';
 import type { AvailabilityChange, NoteAcceptorEvent } from '../../../kiosk/devices/note-acceptor/types.js';
 
 /** Polls often so tests run quickly; every wait is a generous bound for a loaded 2-core machine. */
