@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { HOST_ADDRESSES_MAX, type HostEndpoint } from '../../protocol/client.js';
 import { DEVICE_ID_PATTERN } from '../../protocol/limits.js';
 import { KioskError } from '../common/errors.js';
 import type { Language } from './ui-contract.js';
@@ -40,12 +41,17 @@ const serialDevice = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('simulated') }).strict(),
 ]);
 const cents = z.number().int().positive().max(100_000_000);
+const hostName = z.string().min(1).max(253);
+const portNumber = z.number().int().min(1).max(65_535);
 
 export const kioskConfigSchema = z
   .object({
     deviceId: z.string().regex(DEVICE_ID_PATTERN, '3-63 of a-z 0-9 and -, starting with a letter or digit (the id the bank host enrolled)'),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65_535),
+    /** One bank host… */
+    host: hostName.optional(),
+    port: portNumber.optional(),
+    /** …or several, tried in order: the kiosk stays with the host it reached until that host fails. */
+    hosts: z.array(z.object({ host: hostName, port: portNumber }).strict()).min(1).max(HOST_ADDRESSES_MAX).optional(),
     /** Path of the K_SHARED file: 64 hex characters, owner-only. Relative paths are from the config file. */
     kSharedFile: z.string().min(1),
     /** Folder of the withdrawal journal; on the kiosk a persistent, fsync-honouring filesystem. */
@@ -88,12 +94,29 @@ export const kioskConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const single = config.host !== undefined || config.port !== undefined;
+    if (single && config.hosts) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'give either host and port, or hosts, not both' });
+    } else if (!config.hosts && (config.host === undefined || config.port === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [config.host === undefined ? 'host' : 'port'], message: 'required (or hosts: a list of { host, port })' });
+    } else if (config.hosts && new Set(config.hosts.map(endpointText)).size !== config.hosts.length) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'each host address once' });
+    }
     if (config.timeouts.idleWarningMs >= config.timeouts.idleMs) {
       ctx.addIssue({ code: 'custom', path: ['timeouts', 'idleWarningMs'], message: 'must be shorter than timeouts.idleMs' });
     }
   });
 
 export type KioskConfig = z.infer<typeof kioskConfigSchema>;
+
+/** `host:port`, with an IPv6 address in brackets. */
+export const endpointText = (endpoint: HostEndpoint): string => (endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`);
+
+/** The bank hosts this kiosk may use, in the order it tries them. */
+export function hostEndpoints(config: Pick<KioskConfig, 'host' | 'port' | 'hosts'>): HostEndpoint[] {
+  if (config.hosts) return config.hosts.map(({ host, port }) => ({ host, port }));
+  return [{ host: config.host!, port: config.port! }];
+}
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
 export type { Language };
 

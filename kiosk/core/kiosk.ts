@@ -18,7 +18,7 @@ import { describe } from '../common/errors.js';
 import { payableAmounts } from '../../protocol/note-plan.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import { KioskCommandError } from './command-checks.js';
-import { loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
+import { hostEndpoints, loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import type { FlowContext } from './flows/context.js';
@@ -251,8 +251,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.kioskDevices.pinPad.start();
 
     const client = new ChannelClient({
-      host: this.config.host,
-      port: this.config.port,
+      addresses: hostEndpoints(this.config),
       deviceId: this.config.deviceId,
       kShared: this.options.kShared,
       log: this.log.child({ component: 'channel' }),

@@ -22,7 +22,8 @@ export interface TestHost {
   readonly dataDir: string;
   readonly keysDir: string;
   readonly adminSocket: string;
-  addDevice(deviceId: string): Promise<Buffer>;
+  /** Enrolls a device, with a fresh key or `key` (the same kiosk on several hosts). */
+  addDevice(deviceId: string, key?: Buffer): Promise<Buffer>;
   client(deviceId: string, kShared: Buffer, limits?: Partial<ClientLimits>): ChannelClient;
   /** A connected client for a freshly enrolled device, which has reported the test kiosk's status
    *  (test/helpers/kiosk-cash.ts) as a kiosk does before it serves anyone. */
@@ -77,7 +78,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     dataDir,
     keysDir,
     adminSocket,
-    addDevice: (deviceId) => state.registry.add(deviceId),
+    addDevice: (deviceId, key) => state.registry.add(deviceId, 'operator', key),
     client(deviceId, kShared, limits) {
       const client = new ChannelClient({ host: '127.0.0.1', port, deviceId, kShared, limits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200, ...limits } });
       clients.add(client);

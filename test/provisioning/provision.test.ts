@@ -582,7 +582,7 @@ test.serial('--restrict-network limits the kiosk to the bank host, and only for 
   t.regex(dropIn, /^IPAddressAllow=127\.0\.0\.1 localhost$/m);
   const named = await provision('enroll', '--device-id', 'kiosk-net-2', '--host', 'bank.example:7443', '--root', await newRoot(), '--admin-socket', h.adminSocket, '--restrict-network');
   t.is(named.code, 2);
-  t.regex(named.err, /--restrict-network needs --host as an IP address/);
+  t.regex(named.err, /--restrict-network needs every --host as an IP address/);
 });
 
 test.serial(
@@ -663,7 +663,7 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['check', '--root', root, '--offline=yes'], /--offline/],
     [['check', '--root', ''], /--root DIR is required/],
     [['enroll', '--device-id', 'kiosk-args-1', '--device-id', 'kiosk-args-2', '--host', host(), ...base], /--device-id is given more than once/],
-    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--host', '10.0.0.9:7443', ...base], /--host is given more than once/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--host', host(), ...base], /--host 127\.0\.0\.1:\d+ is given twice/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--force', '--force'], /--force is given more than once/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--force=yes'], /--force/],
     [['enroll', '--device-id', '-kiosk', '--host', host(), ...base], /Option '--device-id' argument is ambiguous/],
@@ -674,7 +674,7 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', path.join(scratch, 'no-such.rules')], /--udev-rules .*no-such\.rules: cannot read it \(ENOENT\)/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', scratch], /--udev-rules .*: cannot read it \(EISDIR\)/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', '/dev/null'], /--udev-rules \/dev\/null is empty/],
-    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:7443', ...base, '--restrict-network'], /--restrict-network needs --host as an IP address/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:7443', ...base, '--restrict-network'], /--restrict-network needs every --host as an IP address/],
     [['rotate', '--root', root, '--key-file', '/nonexistent', '--admin-socket', h.adminSocket], /either --key-file or --admin-socket, not both/],
     [['rotate', '--root', root, '--admin-socket', h.adminSocket, 'extra'], /unexpected argument "extra"/],
     [['revoke', '--device-id', 'Bad_Id', '--admin-socket', h.adminSocket], /--device-id "Bad_Id" is not a device id/],
