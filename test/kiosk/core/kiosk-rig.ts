@@ -182,7 +182,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       }
       return { ...card, username, accountId: added.accountId };
     },
-    waitFor(predicate, timeoutMs = 10_000) {
+    waitFor(predicate, timeoutMs = 30_000) {
       const current = kiosk.snapshot();
       if (predicate(current)) return Promise.resolve(current);
       return new Promise((resolve, reject) => {
