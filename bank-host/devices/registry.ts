@@ -7,7 +7,7 @@ import { isDeviceId } from '../../protocol/channel.js';
 import { PSK_BYTES } from '../../protocol/limits.js';
 import type { AuditedCommitter } from '../audit/event.js';
 import { DeviceRegistryError } from '../errors.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import { unwrapDeviceKey, wrapDeviceKey } from '../keys.js';
 import { KeyedLocks } from '../store/locks.js';
 
@@ -47,7 +47,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
   private readonly changing = new Set<string>();
 
   private constructor(
-    private readonly db: Database,
+    private readonly db: KeyValueStore,
     private readonly committer: AuditedCommitter,
     private readonly masterKey: Buffer,
     private readonly now: () => number,
@@ -55,7 +55,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     super();
   }
 
-  static async load(db: Database, committer: AuditedCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
+  static async load(db: KeyValueStore, committer: AuditedCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
     const registry = new DeviceRegistry(db, committer, masterKey, now);
     for await (const [, record] of db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) {
       // Fail at start, not at a kiosk's handshake, if the master key is not the one the records were wrapped with.

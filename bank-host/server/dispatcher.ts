@@ -13,6 +13,7 @@ import { describe } from '../errors.js';
 import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
+  idempotencyKey,
   idempotencyOps,
   readIdempotencyRecord,
   type IdempotencyRecord,
@@ -84,7 +85,13 @@ export class Dispatcher {
         await running.catch(() => undefined);
       }
       // No await between the check above and this: the copy is the only one in flight from here.
-      const work = this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
+      // On PostgreSQL the copy runs as one unit of work holding the request's idempotency key, so copies
+      // on other hosts take turns with it too (store/host-store.ts, RequestScope).
+      const requests = this.deps.services.requests;
+      const work =
+        requests === undefined || UNRECORDED_TYPES.has(type)
+          ? this.runOnce(connection, type, requestId, body, nowMs, envelope.ts)
+          : requests.run(idempotencyKey(connection.deviceId, requestId), () => this.runOnce(connection, type, requestId, body, nowMs, envelope.ts));
       this.inFlight.set(flightKey, work);
       try {
         return await work;

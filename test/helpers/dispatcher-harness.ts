@@ -23,6 +23,7 @@ import { createHostKeys } from '../../bank-host/keys.js';
 import type { ConnectionState, HostServices } from '../../bank-host/operations/context.js';
 import { createHostOperations } from '../../bank-host/operations/table.js';
 import { depositNotes, testKioskStatus } from './kiosk-cash.js';
+import { testStoreConfig } from './store-backend.js';
 
 /** scrypt at N = 2^10: about a millisecond, so tests can sign in hundreds of times. */
 export const TEST_SCRYPT_COST: ScryptCost = { log2N: 10, r: 8, p: 1 };
@@ -78,33 +79,18 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       loggedErrors.push(`${message} ${JSON.stringify(fields ?? {})}`);
     },
   };
+  const store = await testStoreConfig(keysDir);
   const state = await openHostState({ dataDir: path.join(dir, 'data'), keysDir }, log, {
     // Deposits are available at once unless a test sets an availability policy.
-    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config }),
+    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, store, ...options.config }),
     now: () => clock.nowMs,
   });
-  const { services, registry, audit } = state;
+  const { services, registry } = state;
 
-  // Observes what reaches the log: the real chain seals and writes every record; the events of a batch are
-  // kept once it is durable.
+  // Observes what reaches the log: the real chain seals and writes every record; the events of a change
+  // are kept once it is durable.
   const events: AuditEvent[] = [];
-  let preparing: readonly AuditEvent[] = [];
-  services.committer.setSink({
-    prepare(batch, timestampMs) {
-      const ops = audit.prepare(batch, timestampMs);
-      preparing = batch;
-      return ops;
-    },
-    committed() {
-      audit.committed();
-      events.push(...preparing);
-      preparing = [];
-    },
-    failed() {
-      audit.failed();
-      preparing = [];
-    },
-  });
+  services.committer.observe((batch) => events.push(...batch));
 
   const dispatcher = hostDispatcher(state, createHostOperations({ scryptCost: options.scryptCost ?? TEST_SCRYPT_COST }));
   const sharedKeys = new Map<string, Promise<Buffer>>();
