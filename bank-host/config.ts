@@ -16,6 +16,9 @@ const cents = z.number().int().positive().max(SETTING_CENTS_MAX);
 // `passwordCredential` names a file in the key folder (systemd's credentials directory under systemd).
 /** Nodes a host may be given: a Patroni cluster has three or five. */
 export const STORE_ADDRESSES_MAX = 16;
+/** The host's default for idleInTransactionTimeoutMs: the store's (a live host keeps its units from looking
+ *  idle however long their work takes, so this bounds only how long a lost machine's locks outlive it). */
+export const STORE_IDLE_IN_TRANSACTION_MS_DEFAULT = 1_000;
 const credentialName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a file name of letters, digits, ".", "_" and "-" (at most 64)');
 /** PostgreSQL identifiers the host connects with: plain ones only, so they need no quoting anywhere. */
 const postgresName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL name (letters, digits, "_"; at most 63)');
@@ -44,6 +47,9 @@ export const postgresStoreConfigSchema = z
     connectTimeoutMs: z.number().int().min(500).max(60_000).optional(),
     queryTimeoutMs: z.number().int().min(1_000).max(120_000).optional(),
     lockTimeoutMs: z.number().int().min(100).max(60_000).optional(),
+    /** How long a unit of work may sit idle inside its transaction before PostgreSQL ends it: how long a
+     *  lost host machine's locks outlive it (a live host keeps its units alive while their work runs). */
+    idleInTransactionTimeoutMs: z.number().int().min(1_000).max(60_000).default(STORE_IDLE_IN_TRANSACTION_MS_DEFAULT),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -116,6 +116,7 @@ export async function postgresStoreOptions(paths: StorePaths, settings: Postgres
     ...(settings.connectTimeoutMs !== undefined && { connectTimeoutMs: settings.connectTimeoutMs }),
     ...(settings.queryTimeoutMs !== undefined && { queryTimeoutMs: settings.queryTimeoutMs }),
     ...(settings.lockTimeoutMs !== undefined && { lockTimeoutMs: settings.lockTimeoutMs }),
+    idleInTransactionTimeoutMs: settings.idleInTransactionTimeoutMs,
   };
 }
 

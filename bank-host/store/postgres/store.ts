@@ -177,7 +177,13 @@ export class PostgresStore implements KeyValueStore {
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
       await this.counted(unit.begin(opening));
-      const result = await this.current.run(unit, () => work(unit!));
+      const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
+      let result: T;
+      try {
+        result = await this.current.run(unit, () => work(unit!));
+      } finally {
+        clearInterval(keepAlive);
+      }
       if (unit.state === 'open') await unit.rollback();
       if (unit.state === 'committed') this.stats.unitsCommitted++;
       else this.stats.unitsRolledBack++;
@@ -329,6 +335,19 @@ export class PostgresStore implements KeyValueStore {
       throw this.count(error);
     }
   }
+}
+
+/** While a unit's work runs (a password check at the production scrypt cost can take seconds on a loaded
+ *  machine), a statement every third of PostgreSQL's idle-in-transaction bound keeps the live host's unit
+ *  from being ended as idle; a lost machine sends none, so its locks still free within the bound. */
+function keepUnitAlive(unit: UnitOfWork, idleMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (unit.state !== 'open' || unit.broken) return;
+    // pg queues it behind the unit's own statement, if one is in flight; it cannot fail but with the connection.
+    unit.client.query('SELECT 1').catch(() => {});
+  }, Math.max(100, Math.floor(idleMs / 3)));
+  timer.unref();
+  return timer;
 }
 
 /** Runs `query` on a lane of its own and gives the lane back. */

@@ -1,4 +1,0 @@
-// The retry-race suite on PostgreSQL: the same tests, each host on a fresh database of a three-node Patroni
-// cluster (test/helpers/store-backend.ts).
-import '../helpers/use-postgres.js';
-import './retry-race.test.js';
