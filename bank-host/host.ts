@@ -35,6 +35,10 @@ export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
 export const DEPOSIT_HOLD_SWEEP_INTERVAL_MS = 60_000;
 /** How often the serving host looks for withdrawal holds that wait for an operator. */
 export const HOLD_ATTENTION_CHECK_INTERVAL_MS = 10 * 60_000;
+/** On a store shared by several hosts, how often a host takes in the devices other hosts added, revoked or
+ *  rotated: a new kiosk's first handshake at this host waits at most this long, and its connections here
+ *  close this soon after a revocation elsewhere (no request of them is applied after it: see dispatcher.ts). */
+export const DEVICE_REFRESH_INTERVAL_MS = 1_000;
 
 export interface HostPaths {
   readonly dataDir: string;
@@ -80,7 +84,7 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
         .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
     }
     const base = { db: store.db, committer, locks: store.locks, requests: store.requests, backend: store.backend, config, keys, log, now };
-    const registry = await DeviceRegistry.load(store.db, committer, keys.master, now);
+    const registry = await DeviceRegistry.load(store.db, committer, keys.master, now, store.backend === 'postgresql' ? store.locks : undefined);
     const services: HostServices = { ...base, fleet: await Fleet.load(base, registry), operators: await OperatorTokens.load(base) };
     return {
       services,
@@ -140,6 +144,8 @@ export class BankHost {
   private holdCheckTimer: NodeJS.Timeout | undefined;
   private holdCheck: Promise<number> | undefined;
   private depositSweepTimer: NodeJS.Timeout | undefined;
+  private deviceRefreshTimer: NodeJS.Timeout | undefined;
+  private deviceRefresh: Promise<unknown> | undefined;
   private depositSweep: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
   /** The operator console, when it was asked for and could listen. */
@@ -216,6 +222,15 @@ export class BankHost {
     host.holdCheckTimer.unref();
     host.depositSweepTimer = setInterval(() => void host.releaseDueDepositHolds(), DEPOSIT_HOLD_SWEEP_INTERVAL_MS);
     host.depositSweepTimer.unref();
+    if (services.backend === 'postgresql') {
+      host.deviceRefreshTimer = setInterval(() => {
+        host.deviceRefresh ??= registry
+          .refresh()
+          .catch((error) => services.log.warn('could not take in the devices of other hosts', { error: describe(error) }))
+          .finally(() => (host.deviceRefresh = undefined));
+      }, DEVICE_REFRESH_INTERVAL_MS);
+      host.deviceRefreshTimer.unref();
+    }
     // At start too: a host that comes back after a crash may find holds its kiosks never settled, and
     // deposit holds whose time came while it was down.
     void host.reportHoldsNeedingAttention();
@@ -299,6 +314,8 @@ export class BankHost {
       clearInterval(this.sweepTimer);
       clearInterval(this.holdCheckTimer);
       clearInterval(this.depositSweepTimer);
+      clearInterval(this.deviceRefreshTimer);
+      await this.deviceRefresh;
       await this.console?.close();
       await this.state.services.fleet?.stopMonitoring();
       await this.holdCheck;

@@ -72,7 +72,9 @@ export interface StoreCommitter<E> {
  *  copy's answer); on LevelDB `work` as it is (the dispatcher's in-flight map does the same in the one
  *  process). */
 export interface RequestScope {
-  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** `sharedKeys` are locked shared (and read with the unit's BEGIN): the request's device, whose
+   *  revocation locks it exclusively. */
+  run<T>(key: string, work: () => Promise<T>, sharedKeys?: readonly string[]): Promise<T>;
 }
 
 export type StoreBackend = 'leveldb' | 'postgresql';
