@@ -46,6 +46,7 @@ export const HOST_ERROR_CODES = {
   KEY_ERROR: 'a key file is missing, malformed, not owner-only, or does not verify',
   DATABASE_LOCKED: 'another process has the database open',
   NOT_INITIALIZED: 'the data folder holds no bank-host database (`bank-host init` never ran there)',
+  STORE_CONFIG: "host.json's store setting or the store connection string is not valid",
   // The command line
   USAGE: 'the command line is not one the CLI understands',
 } as const;
@@ -90,6 +91,12 @@ export class LedgerInvariantError extends HostError<'LEDGER_INVARIANT'> {
 }
 
 /** Never put a key in the message. */
+export class ConfigError extends HostError<'STORE_CONFIG'> {
+  constructor(message: string) {
+    super('STORE_CONFIG', message);
+  }
+}
+
 export class KeyError extends HostError<'KEY_ERROR'> {
   constructor(message: string) {
     super('KEY_ERROR', message);

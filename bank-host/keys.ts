@@ -47,6 +47,28 @@ export async function loadHostKeys(dir: string, options: { fromCredentials?: boo
   return Object.fromEntries(entries) as HostKeys;
 }
 
+/** Passwords a credential file may hold. */
+export const CREDENTIAL_TEXT_BYTES_MAX = 1_024;
+
+/** A secret that is text (the store's database password): one line from a file of the key folder, with the
+ *  key files' rules (owner-only unless it is a systemd credential). The error never quotes the content. */
+export async function loadSecretText(dir: string, name: string, options: { fromCredentials?: boolean } = {}): Promise<string> {
+  const file = path.join(dir, name);
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyError(`credential file ${file} is missing (LoadCredential=${name}:… in the unit, or a file of that name in the key folder)`);
+    throw new KeyError(`cannot read credential file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!info.isFile()) throw new KeyError(`credential file ${file} is not a regular file`);
+  if (!options.fromCredentials && (info.mode & 0o077) !== 0) throw new KeyError(`credential file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run \`chmod 600 ${file}\``);
+  if (info.size > CREDENTIAL_TEXT_BYTES_MAX) throw new KeyError(`credential file ${file} is over ${CREDENTIAL_TEXT_BYTES_MAX} bytes`);
+  const text = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  if (text.length === 0 || /[\r\n\u0000]/.test(text)) throw new KeyError(`credential file ${file} must hold one non-empty line`);
+  return text;
+}
+
 /** Creates a key folder with fresh random keys, owner-only. Refuses to overwrite an existing key. */
 export async function createHostKeys(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -7,7 +7,7 @@ import { isDeviceId } from '../../protocol/channel.js';
 import { PSK_BYTES } from '../../protocol/limits.js';
 import type { AuditedCommitter } from '../audit/event.js';
 import { DeviceRegistryError } from '../errors.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore, StoreLocks } from '../store/host-store.js';
 import { unwrapDeviceKey, wrapDeviceKey } from '../keys.js';
 import { KeyedLocks } from '../store/locks.js';
 
@@ -39,30 +39,66 @@ export type PskLookup = { readonly outcome: 'ok'; readonly key: Buffer; readonly
 
 export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; rotated: [deviceId: string] }> {
   private readonly devices = new Map<string, DeviceRecord>();
-  // Changes to one device are serialized so two concurrent `add`s of one id cannot both pass the check.
-  private readonly locks = new KeyedLocks();
+  // Changes to one device are serialized so two concurrent `add`s of one id cannot both pass the check. On
+  // LevelDB, in this process; on a store shared by several hosts, by the store's lock on the device's
+  // record, which every request of the device holds shared while it runs (server/dispatcher.ts), so a
+  // revocation waits for the requests in flight on every host and every later one sees it.
+  private readonly locks: StoreLocks;
+  private readonly lockKey: (deviceId: string) => string;
   // Devices whose revocation or rotation is being written. From the moment the change is handed to the
   // committer, no key of the device counts as current: a request's change handed to the committer after
   // that could land in a batch after the command's, that is after the command returned.
   private readonly changing = new Set<string>();
 
   private constructor(
-    private readonly db: Database,
+    private readonly db: KeyValueStore,
     private readonly committer: AuditedCommitter,
     private readonly masterKey: Buffer,
     private readonly now: () => number,
+    /** The store's locks when the store is shared by several hosts; undefined: this process is the only one. */
+    private readonly sharedLocks: StoreLocks | undefined,
   ) {
     super();
+    this.locks = sharedLocks ?? new KeyedLocks();
+    this.lockKey = sharedLocks === undefined ? (deviceId) => deviceId : (deviceId) => DEVICE_KEY_PREFIX + deviceId;
   }
 
-  static async load(db: Database, committer: AuditedCommitter, masterKey: Buffer, now: () => number = Date.now): Promise<DeviceRegistry> {
-    const registry = new DeviceRegistry(db, committer, masterKey, now);
+  static async load(db: KeyValueStore, committer: AuditedCommitter, masterKey: Buffer, now: () => number = Date.now, sharedLocks?: StoreLocks): Promise<DeviceRegistry> {
+    const registry = new DeviceRegistry(db, committer, masterKey, now, sharedLocks);
     for await (const [, record] of db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) {
       // Fail at start, not at a kiosk's handshake, if the master key is not the one the records were wrapped with.
       unwrapDeviceKey(masterKey, record.deviceId, record.keyVersion, record.wrappedKey).fill(0);
       registry.devices.set(record.deviceId, record);
     }
     return registry;
+  }
+
+  /** On a store shared by several hosts: takes in the device records other hosts wrote (a device added,
+   *  revoked or rotated there), emitting `revoked` and `rotated` as for a change made here, so this host's
+   *  connections of the device close. Returns how many records changed. */
+  async refresh(): Promise<number> {
+    let changed = 0;
+    for await (const [, record] of this.db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) if (this.takeIn(record)) changed++;
+    return changed;
+  }
+
+  /** Takes in one stored record if it is newer than the one in memory; true when it was. */
+  takeIn(record: DeviceRecord): boolean {
+    const known = this.devices.get(record.deviceId);
+    if (known !== undefined && known.updatedAtMs >= record.updatedAtMs && known.keyVersion >= record.keyVersion && (known.status === record.status || known.status === 'revoked')) return false;
+    if (known === undefined && this.devices.size >= MAX_DEVICES) return false;
+    this.devices.set(record.deviceId, record);
+    if (known !== undefined && record.status === 'revoked' && known.status !== 'revoked') this.emit('revoked', record.deviceId);
+    else if (known !== undefined && record.keyVersion !== known.keyVersion) this.emit('rotated', record.deviceId);
+    return true;
+  }
+
+  /** Inside the device's lock on a shared store: the record as stored, taken in first (another host may have
+   *  changed it). */
+  private async current(deviceId: string): Promise<void> {
+    if (this.sharedLocks === undefined || !isDeviceId(deviceId)) return;
+    const stored = await this.db.get<DeviceRecord>(DEVICE_KEY_PREFIX + deviceId);
+    if (stored !== undefined) this.takeIn(stored);
   }
 
   /** Synchronous, for `pskCallback`. */
@@ -100,7 +136,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
    *  wrote it to its file before asking (bank-host device add --key-out), or a new one (the only time a key
    *  leaves the host in clear). */
   async add(deviceId: string, actor = 'operator', supplied?: Buffer): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.add', deviceId, actor, () => this.addLocked(deviceId, actor, supplied)));
+    return this.locks.withLocks([this.lockKey(deviceId)], () => this.audited('device.add', deviceId, actor, async () => (await this.current(deviceId), this.addLocked(deviceId, actor, supplied))));
   }
 
   private async addLocked(deviceId: string, actor: string, supplied: Buffer | undefined): Promise<Buffer> {
@@ -125,7 +161,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
 
   /** Revokes a device: its handshakes fail from now on and its open connections are closed. */
   async revoke(deviceId: string, actor = 'operator'): Promise<DeviceSummary> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.revoke', deviceId, actor, () => this.revokeLocked(deviceId, actor)));
+    return this.locks.withLocks([this.lockKey(deviceId)], () => this.audited('device.revoke', deviceId, actor, async () => (await this.current(deviceId), this.revokeLocked(deviceId, actor))));
   }
 
   private async revokeLocked(deviceId: string, actor: string): Promise<DeviceSummary> {
@@ -141,7 +177,9 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
    *  key the operator's tool made and wrote to its file for version `keyVersion` before asking: refused
    *  (KEY_VERSION_CONFLICT) unless that is the device's next version. */
   async rotate(deviceId: string, actor = 'operator', supplied?: { readonly kShared: Buffer; readonly keyVersion: number }): Promise<Buffer> {
-    return this.locks.withLocks([deviceId], () => this.audited('device.rotate', deviceId, actor, () => this.rotateLocked(deviceId, actor, supplied)));
+    return this.locks.withLocks([this.lockKey(deviceId)], () =>
+      this.audited('device.rotate', deviceId, actor, async () => (await this.current(deviceId), this.rotateLocked(deviceId, actor, supplied))),
+    );
   }
 
   private async rotateLocked(deviceId: string, actor: string, supplied: { readonly kShared: Buffer; readonly keyVersion: number } | undefined): Promise<Buffer> {

@@ -11,17 +11,21 @@ import type { ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages.js';
 import type { AuditedChange, AuditedCommitter } from '../audit/event.js';
-import type { Database } from '../store/database.js';
-import type { KeyedLocks } from '../store/locks.js';
+import type { KeyValueStore, RequestScope, StoreBackend, StoreLocks } from '../store/host-store.js';
 import type { HostConfig } from '../config.js';
 import type { HostKeys } from '../keys.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { OperatorTokens } from '../fleet/operator-tokens.js';
 
 export interface HostServices {
-  readonly db: Database;
+  readonly db: KeyValueStore;
   readonly committer: AuditedCommitter;
-  readonly locks: KeyedLocks;
+  readonly locks: StoreLocks;
+  /** How a request's work runs so that copies of it on every host take turns (store/host-store.ts); absent:
+   *  as it is (one process). */
+  readonly requests?: RequestScope;
+  /** The store's backend (absent: LevelDB). */
+  readonly backend?: StoreBackend;
   readonly config: HostConfig;
   readonly keys: HostKeys;
   readonly log: Logger;

@@ -9,10 +9,12 @@ import { derivePinKey } from '../../protocol/pin-block.js';
 import type { AuditedChange, AuditEvent } from '../audit/event.js';
 import { cardIdOf } from '../customers/card-protection.js';
 import { panLast4 } from '../customers/records.js';
+import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
 import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
+  idempotencyKey,
   idempotencyOps,
   readIdempotencyRecord,
   type IdempotencyRecord,
@@ -84,7 +86,20 @@ export class Dispatcher {
         await running.catch(() => undefined);
       }
       // No await between the check above and this: the copy is the only one in flight from here.
-      const work = this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
+      // On PostgreSQL the copy runs as one unit of work holding the request's idempotency key, so copies
+      // on other hosts take turns with it too (store/host-store.ts, RequestScope).
+      const requests = this.deps.services.requests;
+      const work =
+        requests === undefined || UNRECORDED_TYPES.has(type)
+          ? this.runOnce(connection, type, requestId, body, nowMs, envelope.ts)
+          : requests.run(
+              idempotencyKey(connection.deviceId, requestId),
+              async () => {
+                await this.requireStoredKeyCurrent(connection);
+                return this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
+              },
+              [DEVICE_KEY_PREFIX + connection.deviceId],
+            );
       this.inFlight.set(flightKey, work);
       try {
         return await work;
@@ -97,6 +112,14 @@ export class Dispatcher {
       this.deps.services.log.error('request failed', { requestId, deviceId: connection.deviceId, error: describe(error) });
       return errorResponse(requestId, new ProtocolError('INTERNAL', undefined, true));
     }
+  }
+
+  /** On a store shared by several hosts, inside the request's unit (which holds the device's record locked
+   *  shared, so a revocation or rotation on any host waits for it): the device's record as stored must
+   *  still name the connection's key. What this host holds in memory may be a second old. */
+  private async requireStoredKeyCurrent(connection: ConnectionState): Promise<void> {
+    const stored = await this.deps.services.db.get<DeviceRecord>(DEVICE_KEY_PREFIX + connection.deviceId);
+    if (stored === undefined || stored.status !== 'active' || (connection.keyVersion !== undefined && stored.keyVersion !== connection.keyVersion)) throw new StaleKeyRefusal();
   }
 
   private requireCurrentKey(connection: ConnectionState): void {

@@ -15,6 +15,7 @@ import { BankHost, openHostState, type ServeOptions } from '../../bank-host/host
 import { hostOperations } from '../../bank-host/operations/table.js';
 import type { OperationTable } from '../../bank-host/operations/context.js';
 import { depositNotes, testKioskStatus } from './kiosk-cash.js';
+import { testStoreConfig } from './store-backend.js';
 
 export interface TestHost {
   readonly host: BankHost;
@@ -55,9 +56,11 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const keysDir = path.join(dir, 'keys');
   if (!options.dir) await createHostKeys(keysDir);
   const adminSocket = path.join(dir, 'admin.sock');
+  // A restarted host keeps its store: the same database on PostgreSQL (its password file is in keysDir).
+  const store = options.dir && options.config?.store ? options.config.store : await testStoreConfig(keysDir);
   const state = await openHostState({ dataDir, keysDir }, options.log ?? silentLogger, {
     // Deposits are available at once unless a test sets an availability policy.
-    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config }),
+    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config, store }),
     ...(options.now ? { now: options.now } : {}),
   });
   const host = await BankHost.serve(state, {
@@ -99,7 +102,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
     async restart() {
       await self.stop();
-      return startTestHost({ ...options, dir, port });
+      return startTestHost({ ...options, dir, port, config: { ...options.config, store } });
     },
     async close() {
       await self.stop();
