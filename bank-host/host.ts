@@ -15,7 +15,7 @@ import { DeviceRegistry } from './devices/registry.js';
 import { describe, HostError } from './errors.js';
 import { Fleet } from './fleet/fleet.js';
 import { OperatorTokens } from './fleet/operator-tokens.js';
-import { loadHostKeys } from './keys.js';
+import { loadEppVendorCas, loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from './server/dispatcher.js';
@@ -103,6 +103,7 @@ async function openCurrentDatabase(location: string, master: Buffer, now: () => 
 export async function openHostState(paths: HostPaths, log: Logger, options: OpenOptions = {}): Promise<HostState> {
   if (options.mustExist) await requireDatabase(paths.dataDir);
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
+  const eppVendorCas = await loadEppVendorCas(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
   let config = options.config;
   if (config === undefined) {
     const loaded = await loadHostConfig(paths.dataDir);
@@ -122,7 +123,7 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
         .commit({ ops: [], events: [{ action: 'store.migrate', outcome: 'ok', actor: 'host', detail: { format: STORE_FORMAT, ...migrated } }] })
         .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
     }
-    const base = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
+    const base = { db, committer, locks: new KeyedLocks(), config, keys, log, now, eppVendorCas };
     const registry = await DeviceRegistry.load(db, committer, keys.master, now);
     const services: HostServices = { ...base, fleet: await Fleet.load(base, registry), operators: await OperatorTokens.load(base) };
     return {
@@ -140,8 +141,8 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
   }
 }
 
-/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and each active
- *  device's K_SHARED, from which a request's PIN key is derived. */
+/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and the device
+ *  registry (whose keys are current, each device's PIN key and PIN pad). */
 export function hostDispatcher(state: HostState, operations: OperationTable): Dispatcher {
   return new Dispatcher(hostDispatcherDeps(state, operations));
 }
@@ -150,10 +151,7 @@ function hostDispatcherDeps(state: HostState, operations: OperationTable): Dispa
   return {
     services: state.services,
     operations,
-    deviceKey: (deviceId) => {
-      const lookup = state.registry.lookupPsk(deviceId);
-      return lookup.outcome === 'ok' ? lookup.key : undefined;
-    },
+    pinKeys: state.registry,
     isKeyCurrent: (deviceId, keyVersion) => state.registry.isKeyCurrent(deviceId, keyVersion),
   };
 }

@@ -161,11 +161,39 @@ export interface ReceivedPinKey {
   readonly kbpkKcv: string;
 }
 
-/** The EPP's side: derives the KBPK from its private key and the host's ephemeral public key, verifies
- *  the block (MAC, usage P0, AES, mode E, not exportable), and checks it is for `deviceId` and that the
- *  key inside matches the check value the block states. Every refusal is a PinKeyDeliveryError. */
-export async function receivePinKey(eppPrivateKey: KeyObject, serial: string, deviceId: string, ephemeralPublicKey: Buffer, keyBlock: string): Promise<ReceivedPinKey> {
+/** The EPP's side of the key agreement: the KBPK from its private key and the host's ephemeral public key,
+ *  bound to `deviceId` and its serial. The caller keeps it for the key block and zeroes it. */
+export function deriveEppKbpk(eppPrivateKey: KeyObject, serial: string, deviceId: string, ephemeralPublicKey: Buffer): Buffer {
   if (ephemeralPublicKey.length !== 32) throw new PinKeyDeliveryError('BAD_KEY_BLOCK', 'the host ephemeral key is 32 bytes');
+  if (!DEVICE_ID_PATTERN.test(deviceId)) throw new PinKeyDeliveryError('WRONG_DEVICE', 'not a device id');
+  const eppPublic = rawPublicKey(createPublicKey(eppPrivateKey));
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({ privateKey: eppPrivateKey, publicKey: x25519Public(ephemeralPublicKey) });
+  } catch {
+    throw new PinKeyDeliveryError('BAD_KEY_BLOCK', 'the host ephemeral key is not an X25519 public key');
+  }
+  try {
+    return deriveKbpk(shared, ephemeralPublicKey, eppPublic, deviceId, serial);
+  } finally {
+    shared.fill(0);
+  }
+}
+
+/** The EPP's side: derives the KBPK (deriveEppKbpk) and opens the block (openPinKeyBlock). */
+export async function receivePinKey(eppPrivateKey: KeyObject, serial: string, deviceId: string, ephemeralPublicKey: Buffer, keyBlock: string): Promise<ReceivedPinKey> {
+  const kbpk = deriveEppKbpk(eppPrivateKey, serial, deviceId, ephemeralPublicKey);
+  try {
+    return await openPinKeyBlock(kbpk, deviceId, keyBlock);
+  } finally {
+    kbpk.fill(0);
+  }
+}
+
+/** Verifies a PEK key block under `kbpk` (MAC, usage P0, AES, mode E, not exportable), checks it is for
+ *  `deviceId` and that the key inside matches the check value the block states. Every refusal is a
+ *  PinKeyDeliveryError. */
+export async function openPinKeyBlock(kbpk: Buffer, deviceId: string, keyBlock: string): Promise<ReceivedPinKey> {
   if (typeof keyBlock !== 'string' || keyBlock.length > PEK_KEY_BLOCK_MAX_CHARS) throw new PinKeyDeliveryError('BAD_KEY_BLOCK', 'the key block is too long');
   let header;
   try {
@@ -176,15 +204,6 @@ export async function receivePinKey(eppPrivateKey: KeyObject, serial: string, de
   const label = header.optionalBlocks.find((b) => b.id === 'LB')?.data ?? '';
   const labelMatch = /^atm:([a-z0-9-]+):pek:([1-9][0-9]{0,8})$/.exec(label);
   if (!labelMatch || labelMatch[1] !== deviceId) throw new PinKeyDeliveryError('WRONG_DEVICE', `the key block is not for device ${deviceId}`);
-  const eppPublic = rawPublicKey(createPublicKey(eppPrivateKey));
-  let shared: Buffer;
-  try {
-    shared = diffieHellman({ privateKey: eppPrivateKey, publicKey: x25519Public(ephemeralPublicKey) });
-  } catch {
-    throw new PinKeyDeliveryError('BAD_KEY_BLOCK', 'the host ephemeral key is not an X25519 public key');
-  }
-  const kbpk = deriveKbpk(shared, ephemeralPublicKey, eppPublic, deviceId, serial);
-  shared.fill(0);
   let key: Buffer | undefined;
   try {
     let unwrapped;
@@ -207,6 +226,5 @@ export async function receivePinKey(eppPrivateKey: KeyObject, serial: string, de
     return { pek, pinKeyVersion: Number(labelMatch[2]), kcv, kbpkKcv: await keyCheckValue(kbpk) };
   } finally {
     key?.fill(0);
-    kbpk.fill(0);
   }
 }

@@ -36,7 +36,7 @@ test('a PEK delivered for an EPP and device opens in that EPP with the same key 
   t.true(received.pek.equals(pek));
   t.is(received.pinKeyVersion, 3);
   t.is(received.kcv, delivery.kcv);
-  t.is(`01${received.kbpkKcv}`, header.optionalBlocks.find((b) => b.id === 'KP')?.data);
+  t.is(header.optionalBlocks.find((b) => b.id === 'KP')?.data, `01${received.kbpkKcv}`);
 });
 
 test('a block for another device, another EPP, or a changed block is refused', async (t) => {

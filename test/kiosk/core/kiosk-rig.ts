@@ -20,6 +20,7 @@ import { KioskController, type KioskControllerOptions } from '../../../kiosk/cor
 import type { KioskSnapshot } from '../../../kiosk/core/ui-contract.js';
 import { clientDeposit, startTestHost, type TestHost } from '../../helpers/host.js';
 import { createLogger, silentLogger } from '../../../protocol/log.js';
+import { writeTestEppIdentityFile } from '../../helpers/epp-vendor.js';
 
 /** KIOSK_TEST_LOG=1 prints host and kiosk logs while debugging a test. */
 const testLog = process.env.KIOSK_TEST_LOG ? createLogger({ level: 'debug', write: (line) => process.stderr.write(line + '\n') }) : silentLogger;
@@ -81,6 +82,10 @@ export interface KioskRigOptions {
   readonly withoutNoteAcceptor?: boolean;
 }
 
+/** The identity of the rig's software PIN pad (the demo setting's), certified by the test vendor every
+ *  test host trusts; one file for the test process, removed at its exit. */
+export const TEST_EPP_IDENTITY_FILE = await writeTestEppIdentityFile();
+
 export function kioskConfigFor(
   port: number,
   journalDir: string,
@@ -92,6 +97,8 @@ export function kioskConfigFor(
   noteAcceptorPath?: string,
 ) {
   return parseKioskConfig({
+    // The demo setting: the rig's PIN pads are the HID keypad's simulation or the on-screen keypad.
+    demoPinEntry: { identityFile: TEST_EPP_IDENTITY_FILE },
     deviceId: KIOSK_ID,
     host: '127.0.0.1',
     port,
