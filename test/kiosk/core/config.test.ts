@@ -50,7 +50,7 @@ test('an encrypting PIN pad is the production PIN pad; a demo pad needs the expl
     const error = t.throws(() => parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad } }, 'kiosk.json'), { instanceOf: KioskConfigError });
     t.regex(error?.message ?? '', new RegExp(`devices\\.pinPad: kind ${pinPad.kind} puts the PIN's digits in the kiosk's software`));
     const demo = parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad }, demoPinEntry: { identityFile: 'epp-identity' } });
-    t.is(demo.devices.pinPad.kind, pinPad.kind);
+    t.is(demo.devices.pinPad.kind as string, pinPad.kind);
   }
   t.throws(() => parseKioskConfig({ ...valid, demoPinEntry: {} }), { message: /demoPinEntry\.identityFile/ });
   t.throws(() => parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad: { kind: 'epp' } } }), { message: /devices\.pinPad/ });
