@@ -15,7 +15,7 @@ import { DeviceRegistry } from './devices/registry.js';
 import { describe } from './errors.js';
 import { Fleet } from './fleet/fleet.js';
 import { OperatorTokens } from './fleet/operator-tokens.js';
-import { loadHostKeys } from './keys.js';
+import { loadEppVendorCas, loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from './server/dispatcher.js';
@@ -66,6 +66,7 @@ export interface OpenOptions {
 export async function openHostState(paths: HostPaths, log: Logger, options: OpenOptions = {}): Promise<HostState> {
   if (options.mustExist) await requireDataFolder(paths.dataDir);
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
+  const eppVendorCas = await loadEppVendorCas(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
   let config = options.config;
   if (config === undefined) {
     const loaded = await loadHostConfig(paths.dataDir);
@@ -83,7 +84,7 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
         .commit({ ops: [], events: [{ action: 'store.migrate', outcome: 'ok', actor: 'host', detail: { format: STORE_FORMAT, ...migrated } }] })
         .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
     }
-    const base = { db: store.db, committer, locks: store.locks, requests: store.requests, backend: store.backend, config, keys, log, now };
+    const base = { db: store.db, committer, locks: store.locks, requests: store.requests, backend: store.backend, config, keys, log, now, eppVendorCas };
     const registry = await DeviceRegistry.load(store.db, committer, keys.master, now, store.backend === 'postgresql' ? store.locks : undefined);
     const services: HostServices = { ...base, fleet: await Fleet.load(base, registry), operators: await OperatorTokens.load(base) };
     return {
@@ -109,8 +110,8 @@ async function requireDataFolder(dataDir: string): Promise<void> {
   }
 }
 
-/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and each active
- *  device's K_SHARED, from which a request's PIN key is derived. */
+/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and the device
+ *  registry (whose keys are current, each device's PIN key and PIN pad). */
 export function hostDispatcher(state: HostState, operations: OperationTable): Dispatcher {
   return new Dispatcher(hostDispatcherDeps(state, operations));
 }
@@ -119,10 +120,7 @@ function hostDispatcherDeps(state: HostState, operations: OperationTable): Dispa
   return {
     services: state.services,
     operations,
-    deviceKey: (deviceId) => {
-      const lookup = state.registry.lookupPsk(deviceId);
-      return lookup.outcome === 'ok' ? lookup.key : undefined;
-    },
+    pinKeys: state.registry,
     isKeyCurrent: (deviceId, keyVersion) => state.registry.isKeyCurrent(deviceId, keyVersion),
   };
 }

@@ -54,7 +54,7 @@ async function handle(command: Command): Promise<unknown> {
         const username = `bench-user-${i}`;
         await addCustomer(services, username, 'bench password 1234', { scryptCost: { log2N: 10, r: 8, p: 1 } });
         const card = await issueCard(services, username);
-        kiosks.push({ deviceId, kSharedHex: kShared.toString('hex'), pan: card.pan, pin: card.pin });
+        kiosks.push({ deviceId, kSharedHex: kShared.toString('hex'), pinKeyHex: state.registry.pinKeyOf(deviceId)!.key.toString('hex'), pan: card.pan, pin: card.pin });
       }
       return { port: host.address.port, kiosks };
     }

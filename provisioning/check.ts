@@ -42,6 +42,16 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
     problem(KIOSK_PATHS.config, `kSharedFile is ${config.kSharedFile}, but the kiosk's key is the credential ${KIOSK_PATHS.kShared} that atm-kiosk.service loads sealed: run \`provision enroll\` again`);
   }
 
+  if (config) {
+    const pinPad = config.devices.pinPad;
+    // The demo setting, a demo pad or the EPP simulator: the PIN's digits are not kept inside a PIN pad.
+    if (pinPad.kind !== 'epp' || config.demoPinEntry) {
+      problem(KIOSK_PATHS.config, `the PIN pad is ${pinPad.kind}${config.demoPinEntry ? ' with the demo setting demoPinEntry' : ''}: a kiosk in service has an encrypting PIN pad ({ "kind": "epp", "path": … }) and no demoPinEntry, so no digit of a PIN passes through its software`);
+    } else {
+      ok(KIOSK_PATHS.config, `PIN pad: an encrypting PIN pad on ${pinPad.path}`);
+    }
+  }
+
   const clearHex = await checkKey(root, identity, ok, problem);
   const configInfo = await stat(inRoot(root, KIOSK_PATHS.config)).catch(() => undefined);
   if (configInfo && (configInfo.mode & 0o022) !== 0) {

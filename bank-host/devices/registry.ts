@@ -1,10 +1,13 @@
-// Kiosks known to the host: id, status and K_SHARED wrapped under the master key. The TLS `pskCallback`
+// Kiosks known to the host: id, status, K_SHARED and the PIN encryption key (PEK) wrapped under the master
+// key, and the EPP enrolled to receive the PEK (docs/keys.md: one key, one job). The TLS `pskCallback`
 // is synchronous, so the registry keeps every record in memory and writes each change through the group
 // committer (with its audit record) before the in-memory view changes.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isDeviceId } from '../../protocol/channel.js';
+import { keyCheckValue } from '../../protocol/key-block.js';
 import { PSK_BYTES } from '../../protocol/limits.js';
+import { PEK_BYTES } from '../../protocol/pin-key-delivery.js';
 import type { AuditedCommitter } from '../audit/event.js';
 import { DeviceRegistryError } from '../errors.js';
 import type { KeyValueStore, StoreLocks } from '../store/host-store.js';
@@ -18,6 +21,11 @@ export interface DeviceRecord {
   readonly status: DeviceStatus;
   readonly keyVersion: number;
   readonly wrappedKey: string;
+  /** The PEK (AES-256), random, never derived from K_SHARED; rotated on its own. Absent on records written
+   *  before PEKs existed until `device rotate-pin-key` gives one. */
+  readonly pinKey?: { readonly version: number; readonly wrapped: string; readonly kcv: string };
+  /** The PIN pad the PEK is delivered to: pinned by the first delivery, changed only by an operator. */
+  readonly epp?: { readonly vendor: string; readonly serial: string; readonly publicKey: string };
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
 }
@@ -27,6 +35,10 @@ export interface DeviceSummary {
   readonly deviceId: string;
   readonly status: DeviceStatus;
   readonly keyVersion: number;
+  readonly pinKeyVersion?: number;
+  /** The PEK's AES-CMAC check value: compared with the one the kiosk's EPP reports. */
+  readonly pinKeyKcv?: string;
+  readonly eppSerial?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -68,6 +80,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     for await (const [, record] of db.entries<DeviceRecord>(DEVICE_KEY_PREFIX)) {
       // Fail at start, not at a kiosk's handshake, if the master key is not the one the records were wrapped with.
       unwrapDeviceKey(masterKey, record.deviceId, record.keyVersion, record.wrappedKey).fill(0);
+      if (record.pinKey) unwrapDeviceKey(masterKey, record.deviceId, record.pinKey.version, record.pinKey.wrapped, 'pek').fill(0);
       registry.devices.set(record.deviceId, record);
     }
     return registry;
@@ -152,6 +165,7 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
       status: 'active',
       keyVersion: 1,
       wrappedKey: wrapDeviceKey(this.masterKey, deviceId, 1, kShared),
+      pinKey: await this.newPinKey(deviceId, 1),
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     };
@@ -201,6 +215,60 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     return kShared;
   }
 
+  /** The device's current PEK, for deciphering its PIN blocks and delivering it to its EPP; undefined for
+   *  an unknown or revoked device or one without a PEK. The caller zeroes `key`. */
+  pinKeyOf(deviceId: string): { readonly key: Buffer; readonly version: number; readonly kcv: string } | undefined {
+    const record = this.devices.get(deviceId);
+    if (!record || record.status !== 'active' || !record.pinKey) return undefined;
+    const { version, wrapped, kcv } = record.pinKey;
+    return { key: unwrapDeviceKey(this.masterKey, deviceId, version, wrapped, 'pek'), version, kcv };
+  }
+
+  /** Gives an active device a new PEK (K_SHARED untouched): one synced, audited write, so it either
+   *  happened or nothing changed. The kiosk loads it at its next `pinkey.fetch`. With `replaceEpp` the
+   *  enrolled PIN pad is forgotten too: the next one to ask (with a trusted certificate) is enrolled. */
+  async rotatePinKey(deviceId: string, actor = 'operator', options: { readonly replaceEpp?: boolean } = {}): Promise<DeviceSummary> {
+    return this.locks.withLocks([deviceId], () =>
+      this.audited('device.rotate-pin-key', deviceId, actor, async () => {
+        const record = this.require(deviceId);
+        if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked`);
+        const { epp: _, ...rest } = record;
+        const rotated: DeviceRecord = {
+          ...(options.replaceEpp ? rest : record),
+          pinKey: await this.newPinKey(deviceId, (record.pinKey?.version ?? 0) + 1),
+          updatedAtMs: this.now(),
+        };
+        await this.write(rotated, { action: 'device.rotate-pin-key', actor, detail: { pinKeyVersion: rotated.pinKey!.version, pinKeyKcv: rotated.pinKey!.kcv, ...(options.replaceEpp && { eppReplaced: true }) } });
+        return summarize(rotated);
+      }),
+    );
+  }
+
+  /** Pins the EPP `certificate` (already verified under a trusted vendor CA) to the device, the first
+   *  time; afterwards only the same EPP is accepted (EPP_MISMATCH) until an operator replaces it. */
+  async enrollEpp(deviceId: string, epp: { readonly vendor: string; readonly serial: string; readonly publicKey: string }): Promise<void> {
+    return this.locks.withLocks([deviceId], async () => {
+      const record = this.require(deviceId);
+      if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked`);
+      if (record.epp) {
+        if (record.epp.vendor === epp.vendor && record.epp.serial === epp.serial && record.epp.publicKey === epp.publicKey) return;
+        await this.committer.commit({ ops: [], events: [{ action: 'device.epp-enroll', outcome: 'refused', actor: 'kiosk', deviceId, reason: 'EPP_MISMATCH', detail: { eppSerial: epp.serial } }] });
+        throw new DeviceRegistryError('EPP_MISMATCH', `device ${deviceId} has PIN pad ${record.epp.serial} enrolled, not ${epp.serial}`);
+      }
+      const enrolled: DeviceRecord = { ...record, epp: { vendor: epp.vendor, serial: epp.serial, publicKey: epp.publicKey }, updatedAtMs: this.now() };
+      await this.write(enrolled, { action: 'device.epp-enroll', actor: 'kiosk', detail: { eppVendor: epp.vendor, eppSerial: epp.serial } });
+    });
+  }
+
+  private async newPinKey(deviceId: string, version: number): Promise<NonNullable<DeviceRecord['pinKey']>> {
+    const pek = randomBytes(PEK_BYTES);
+    try {
+      return { version, wrapped: wrapDeviceKey(this.masterKey, deviceId, version, pek, 'pek'), kcv: await keyCheckValue(pek) };
+    } finally {
+      pek.fill(0);
+    }
+  }
+
   /** Records that an operator's add or rotation of `deviceId` failed before it reached the registry: its
    *  key file could not be written (`error`, a system error code), so nothing was changed. */
   async recordKeyOutFailure(action: 'device.add' | 'device.rotate', deviceId: string, error: string, actor = 'operator'): Promise<void> {
@@ -240,10 +308,10 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
     }
   }
 
-  private async write(record: DeviceRecord, audit: { action: string; actor: string }): Promise<void> {
+  private async write(record: DeviceRecord, audit: { action: string; actor: string; detail?: Readonly<Record<string, string | number | boolean>> }): Promise<void> {
     await this.committer.commit({
       ops: [{ type: 'put', key: DEVICE_KEY_PREFIX + record.deviceId, value: record }],
-      events: [{ action: audit.action, outcome: 'ok', actor: audit.actor, deviceId: record.deviceId, detail: { keyVersion: record.keyVersion } }],
+      events: [{ action: audit.action, outcome: 'ok', actor: audit.actor, deviceId: record.deviceId, detail: audit.detail ?? { keyVersion: record.keyVersion, ...(record.pinKey && { pinKeyVersion: record.pinKey.version, pinKeyKcv: record.pinKey.kcv }) } }],
     });
     this.devices.set(record.deviceId, record);
   }
@@ -261,6 +329,8 @@ function summarize(record: DeviceRecord): DeviceSummary {
     deviceId: record.deviceId,
     status: record.status,
     keyVersion: record.keyVersion,
+    ...(record.pinKey && { pinKeyVersion: record.pinKey.version, pinKeyKcv: record.pinKey.kcv }),
+    ...(record.epp && { eppSerial: record.epp.serial }),
     createdAt: new Date(record.createdAtMs).toISOString(),
     updatedAt: new Date(record.updatedAtMs).toISOString(),
   };

@@ -52,6 +52,9 @@ export const KIOSK_ERROR_CODES = {
   NOTE_ESCROW_EMPTY: 'no note is held in escrow',
   NOTE_ROUTE_FAILED: 'the note acceptor could not route the note in escrow',
   NOTE_ROUTE_OUTCOME_UNKNOWN: 'a route command may have moved the note, and no event has said where it went',
+  PIN_PAD_NO_REPLY: 'the encrypting PIN pad did not answer a command in time',
+  PIN_PAD_BAD_REPLY: 'the encrypting PIN pad answered something that is not a reply to the command',
+  PIN_PAD_REFUSED: 'the encrypting PIN pad refused the command (its status says why: no key, a key block it rejects, wrong state)',
 } as const;
 
 export type KioskErrorCode = keyof typeof KIOSK_ERROR_CODES;

@@ -43,6 +43,17 @@ const serialDevice = z.discriminatedUnion('kind', [
 const cents = z.number().int().positive().max(100_000_000);
 const hostName = z.string().min(1).max(253);
 const portNumber = z.number().int().min(1).max(65_535);
+/** The PIN pad: an encrypting PIN pad on a serial line (production), its simulator behind a pty, or one of
+ *  the demo pads (a HID keypad, its simulation, the on-screen keypad), which put the PIN's digits in the
+ *  kiosk's own process and so need the explicit `demoPinEntry` setting. */
+const pinPadDevice = z.union([
+  hidDevice,
+  z.object({ kind: z.literal('on-screen') }).strict(),
+  z.object({ kind: z.literal('epp'), path: z.string().min(1), baudRate: z.number().int().positive().max(921_600).default(9600) }).strict(),
+  z.object({ kind: z.literal('epp-simulated'), identityFile: z.string().min(1) }).strict(),
+]);
+/** PIN pad kinds whose digits pass through the kiosk's software: demo only. */
+export const DEMO_PIN_PAD_KINDS: ReadonlySet<string> = new Set(['hid', 'hid-path', 'simulated', 'on-screen']);
 
 export const kioskConfigSchema = z
   .object({
@@ -59,7 +70,7 @@ export const kioskConfigSchema = z
     devices: z
       .object({
         cardReader: hidDevice,
-        pinPad: z.union([hidDevice, z.object({ kind: z.literal('on-screen') }).strict()]),
+        pinPad: pinPadDevice,
         dispenser: serialDevice,
         printer: serialDevice,
         /** Optional: a kiosk without a note acceptor takes no deposits. */
@@ -91,6 +102,10 @@ export const kioskConfigSchema = z
       .strict()
       .default({}),
     languages: z.array(z.enum(LANGUAGES)).min(1).max(LANGUAGES.length).default([...LANGUAGES]),
+    /** The explicit demo setting: a demo PIN pad (HID keypad, on-screen keypad) with a software secure
+     *  module whose identity (its X25519 key and vendor certificate) is this file. Refused by
+     *  `provision check`: the digits pass through the kiosk's process. */
+    demoPinEntry: z.object({ identityFile: z.string().min(1) }).strict().optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -101,6 +116,13 @@ export const kioskConfigSchema = z
       ctx.addIssue({ code: 'custom', path: [config.host === undefined ? 'host' : 'port'], message: 'required (or hosts: a list of { host, port })' });
     } else if (config.hosts && new Set(config.hosts.map(endpointText)).size !== config.hosts.length) {
       ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'each host address once' });
+    }
+    if (DEMO_PIN_PAD_KINDS.has(config.devices.pinPad.kind) && !config.demoPinEntry) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['devices', 'pinPad'],
+        message: `kind ${config.devices.pinPad.kind} puts the PIN's digits in the kiosk's software: use an encrypting PIN pad ({ "kind": "epp", "path": … }), or set demoPinEntry for a demonstration`,
+      });
     }
     if (config.timeouts.idleWarningMs >= config.timeouts.idleMs) {
       ctx.addIssue({ code: 'custom', path: ['timeouts', 'idleWarningMs'], message: 'must be shorter than timeouts.idleMs' });
@@ -154,7 +176,14 @@ export async function loadKioskConfig(file: string): Promise<KioskConfig> {
   }
   const config = parseKioskConfig(document, file);
   const base = path.dirname(file);
-  return { ...config, kSharedFile: path.resolve(base, config.kSharedFile), journalDir: path.resolve(base, config.journalDir) };
+  const pinPad = config.devices.pinPad.kind === 'epp-simulated' ? { ...config.devices.pinPad, identityFile: path.resolve(base, config.devices.pinPad.identityFile) } : config.devices.pinPad;
+  return {
+    ...config,
+    kSharedFile: path.resolve(base, config.kSharedFile),
+    journalDir: path.resolve(base, config.journalDir),
+    devices: { ...config.devices, pinPad },
+    ...(config.demoPinEntry && { demoPinEntry: { identityFile: path.resolve(base, config.demoPinEntry.identityFile) } }),
+  };
 }
 
 /** Reads K_SHARED: exactly 64 hex characters (a trailing newline allowed), in a file no one but its

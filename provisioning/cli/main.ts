@@ -48,7 +48,8 @@ const UDEV_RULES_BYTES_MAX = 64 * 1024;
 export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   devices: {
     cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0001 },
-    pinPad: { kind: 'hid', vendorId: 0x04d9, productId: 0x1203 },
+    // An encrypting PIN pad on a USB serial adapter (the site's udev rules name it /dev/atm/pin-pad).
+    pinPad: { kind: 'epp', path: '/dev/atm/pin-pad', baudRate: 9600 },
     dispenser: { kind: 'serial', path: '/dev/atm/dispenser', baudRate: 9600 },
     printer: { kind: 'serial', path: '/dev/atm/printer', baudRate: 9600 },
   },

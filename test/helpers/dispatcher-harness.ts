@@ -12,7 +12,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import { MESSAGES, type MessageType, type ResultOf } from '../../protocol/messages.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import type { AuditEvent } from '../../bank-host/audit/event.js';
 import type { AuditEntry } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
@@ -162,9 +162,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return depositNotes((type, body) => ok(connection, type, body), accountId, cents);
     },
     pinBlock(deviceId, pan, pin) {
-      const kShared = keyOf.get(deviceId);
-      if (kShared === undefined) throw new Error(`connect ${deviceId} first`);
-      return encodePinBlockFormat4(pin, pan, derivePinKey(kShared)).toString('hex');
+      const pinKey = registry.pinKeyOf(deviceId);
+      if (pinKey === undefined) throw new Error(`connect ${deviceId} first`);
+      return encodePinBlockFormat4(pin, pan, pinKey.key).toString('hex');
     },
     async auditLog() {
       const entries: AuditEntry[] = [];

@@ -15,6 +15,7 @@ import { BankHost, openHostState, type ServeOptions } from '../../bank-host/host
 import { hostOperations } from '../../bank-host/operations/table.js';
 import type { OperationTable } from '../../bank-host/operations/context.js';
 import { depositNotes, testKioskStatus } from './kiosk-cash.js';
+import { trustTestEppVendor } from './epp-vendor.js';
 import { testStoreConfig } from './store-backend.js';
 
 export interface TestHost {
@@ -25,6 +26,8 @@ export interface TestHost {
   readonly adminSocket: string;
   /** Enrolls a device, with a fresh key or `key` (the same kiosk on several hosts). */
   addDevice(deviceId: string, key?: Buffer): Promise<Buffer>;
+  /** The device's current PIN encryption key, as its EPP would hold it (tests build PIN blocks with it). */
+  pinKey(deviceId: string): Buffer;
   client(deviceId: string, kShared: Buffer, limits?: Partial<ClientLimits>): ChannelClient;
   /** A connected client for a freshly enrolled device, which has reported the test kiosk's status
    *  (test/helpers/kiosk-cash.ts) as a kiosk does before it serves anyone. */
@@ -54,7 +57,10 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'bank-host-test-')));
   const dataDir = path.join(dir, 'data');
   const keysDir = path.join(dir, 'keys');
-  if (!options.dir) await createHostKeys(keysDir);
+  if (!options.dir) {
+    await createHostKeys(keysDir);
+    await trustTestEppVendor(keysDir);
+  }
   const adminSocket = path.join(dir, 'admin.sock');
   // A restarted host keeps its store: the same database on PostgreSQL (its password file is in keysDir).
   const store = options.dir && options.config?.store ? options.config.store : await testStoreConfig(keysDir);
@@ -82,6 +88,11 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     keysDir,
     adminSocket,
     addDevice: (deviceId, key) => state.registry.add(deviceId, 'operator', key),
+    pinKey(deviceId) {
+      const pinKey = state.registry.pinKeyOf(deviceId);
+      if (!pinKey) throw new Error(`device ${deviceId} has no PIN key`);
+      return pinKey.key;
+    },
     client(deviceId, kShared, limits) {
       const client = new ChannelClient({ host: '127.0.0.1', port, deviceId, kShared, limits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200, ...limits } });
       clients.add(client);

@@ -542,17 +542,29 @@ test.serial('--settings supplies the site hardware; identity fields and invalid 
   const root = await newRoot();
   const settings = path.join(scratch, 'site.json');
   await writeFile(settings, JSON.stringify({
-    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'epp', path: '/dev/ttyUSB7' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
     cassettes: [{ denominationCents: 2000, count: 100 }, { denominationCents: 5000, count: 40 }],
     languages: ['fr', 'en'],
   }));
   await enroll(t, root, 'kiosk-site-1', '--settings', settings);
   const config = parseKioskConfig(JSON.parse(await readFile(path.join(root, CONFIG), 'utf8')));
   t.deepEqual(config.cassettes.map((c) => c.denominationCents), [2000, 5000]);
-  t.is(config.devices.pinPad.kind, 'on-screen');
+  t.deepEqual(config.devices.pinPad, { kind: 'epp', path: '/dev/ttyUSB7', baudRate: 9600 });
   // A later run without --settings keeps what the root has.
   const again = await enroll(t, root, 'kiosk-site-1');
   t.regex(again.out, /unchanged\s+\S+kiosk\.json/);
+
+  // The PIN typed on screen is refused without the demo setting, and `check` refuses the demo setting.
+  await writeFile(settings, JSON.stringify({ devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2000, count: 100 }] }));
+  const onScreen = await provision('enroll', '--device-id', 'kiosk-site-3', '--host', host(), '--root', await newRoot(), '--admin-socket', h.adminSocket, '--settings', settings);
+  t.is(onScreen.code, 1);
+  t.regex(onScreen.err, /devices\.pinPad: kind on-screen puts the PIN's digits in the kiosk's software/);
+  const demoRoot = await newRoot();
+  await writeFile(settings, JSON.stringify({ devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2000, count: 100 }], demoPinEntry: { identityFile: 'epp-identity' } }));
+  await enroll(t, demoRoot, 'kiosk-site-4', '--settings', settings);
+  const demoCheck = await provision('check', '--root', demoRoot, '--timeout-ms', '2000');
+  t.is(demoCheck.code, 1);
+  t.regex(demoCheck.out, /PROBLEM \S*kiosk\.json: the PIN pad is on-screen with the demo setting demoPinEntry: a kiosk in service has an encrypting PIN pad/);
 
   await writeFile(settings, JSON.stringify({ deviceId: 'sneaky-1' }));
   let bad = await provision('enroll', '--device-id', 'kiosk-site-2', '--host', host(), '--root', await newRoot(), '--admin-socket', h.adminSocket, '--settings', settings);

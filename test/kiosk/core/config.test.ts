@@ -14,7 +14,7 @@ const valid = {
   journalDir: 'journal',
   devices: {
     cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0002 },
-    pinPad: { kind: 'hid', vendorId: 0x05a4, productId: 0x9759 },
+    pinPad: { kind: 'epp', path: '/dev/atm/pin-pad' },
     dispenser: { kind: 'serial', path: '/dev/atm/dispenser', baudRate: 9600 },
     printer: { kind: 'serial', path: '/dev/atm/printer' },
   },
@@ -41,6 +41,19 @@ test('a note acceptor: its port, the notes it takes (the five Canadian notes unl
   const simulated = parseKioskConfig({ ...valid, devices: { ...valid.devices, noteAcceptor: { kind: 'simulated' } }, noteAcceptorCents: [2_000, 5_000], cashboxCapacityNotes: 600 });
   t.deepEqual(simulated.noteAcceptorCents, [2_000, 5_000]);
   t.is(simulated.cashboxCapacityNotes, 600);
+});
+
+test('an encrypting PIN pad is the production PIN pad; a demo pad needs the explicit demo setting', (t) => {
+  t.deepEqual(parseKioskConfig(valid).devices.pinPad, { kind: 'epp', path: '/dev/atm/pin-pad', baudRate: 9600 });
+  t.is(parseKioskConfig(valid).demoPinEntry, undefined);
+  for (const pinPad of [{ kind: 'hid', vendorId: 0x05a4, productId: 0x9759 }, { kind: 'hid-path', path: '/dev/hidraw3' }, { kind: 'simulated' }, { kind: 'on-screen' }]) {
+    const error = t.throws(() => parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad } }, 'kiosk.json'), { instanceOf: KioskConfigError });
+    t.regex(error?.message ?? '', new RegExp(`devices\\.pinPad: kind ${pinPad.kind} puts the PIN's digits in the kiosk's software`));
+    const demo = parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad }, demoPinEntry: { identityFile: 'epp-identity' } });
+    t.is(demo.devices.pinPad.kind as string, pinPad.kind);
+  }
+  t.throws(() => parseKioskConfig({ ...valid, demoPinEntry: {} }), { message: /demoPinEntry\.identityFile/ });
+  t.throws(() => parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad: { kind: 'epp' } } }), { message: /devices\.pinPad/ });
 });
 
 test('errors name the field that is wrong', (t) => {
