@@ -437,7 +437,8 @@ test('the schema is created once, a newer one is refused, and the primary is fou
 
 test('a cut network fails units of work retryably within the bounds; a commit cut in flight is all or nothing; the store serves again when it returns', async (t) => {
   const database = await newDatabase();
-  const bounds = { connectTimeoutMs: 2_000, lockTimeoutMs: 500, queryTimeoutMs: 1_500, idleInTransactionTimeoutMs: 1_000 };
+  // Connecting (TCP, SCRAM, the primary check) took seconds on a loaded 2-core machine: a generous connect bound.
+  const bounds = { connectTimeoutMs: 10_000, lockTimeoutMs: 500, queryTimeoutMs: 1_500, idleInTransactionTimeoutMs: 1_000 };
   const store = await openStore(t, { database, addresses: cluster.proxiedAddresses(), ...bounds });
   await store.commit([put('before', 1)]);
   const proxies = cluster.nodes.map((n) => n.proxy);
