@@ -35,7 +35,8 @@ async function openStore(
   options: Partial<PostgresStoreOptions> = {},
 ): Promise<PostgresStore> {
   const database = options.database ?? (await newDatabase());
-  const store = await PostgresStore.open({ addresses: cluster.addresses(), ...cluster.app, hostId: 'host-a', ...options, database });
+  // Connect bound for a loaded machine (the store's default is 2 s); tests of the bounds set their own.
+  const store = await PostgresStore.open({ addresses: cluster.addresses(), ...cluster.app, hostId: 'host-a', connectTimeoutMs: 10_000, ...options, database });
   t.teardown(() => store.close());
   return store;
 }
