@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   CARD_EXPIRED: 'the card has expired',
   WRONG_PIN: 'the PIN is wrong',
   BAD_PIN_BLOCK: 'the PIN block could not be decoded',
+  ROLE_NOT_ALLOWED: "the signed-in card's role may not do this: a technician's card does no customer transactions, a customer's card no supervisor operations",
   // Money
   BAD_AMOUNT: 'the amount is not a positive whole number of cents within limits',
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',
@@ -47,6 +48,10 @@ export const ERROR_CODES = {
   DEPOSIT_SETTLED: 'the deposit was already committed with other notes',
   BAD_NOTES: 'the notes are not denominations this kiosk accepts, or their counts are out of range',
   SETTLED_BY_OPERATOR: 'an operator settled the withdrawal before the kiosk did; the difference is recorded for the bank',
+  // Replenishment
+  UNKNOWN_REPLENISHMENT: 'the replenishment does not exist for this device, or is closed',
+  REPLENISHMENT_STEP_DONE: 'that step of the replenishment was already done with other counts',
+  REPLENISHMENT_ORDER: 'the cassettes must be unloaded before new ones are loaded',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
