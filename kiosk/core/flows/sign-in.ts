@@ -28,6 +28,8 @@ export class SignInFlow {
   constructor(
     private readonly ctx: FlowContext,
     kShared: Buffer,
+    /** A technician's card signed in (the host's `supervisor` role): supervisor mode, never the menu. */
+    private readonly onSupervisor: (info: SessionInfo) => Promise<void>,
   ) {
     this.pinKey = derivePinKey(kShared);
     ctx.visit.onEnd(() => {
@@ -142,6 +144,7 @@ export class SignInFlow {
       }
       if (!visit.isCurrent(epoch)) return;
       visit.signedInAtHost();
+      if (info.role === 'supervisor') return this.onSupervisor(info);
       session.customer = {
         username: info.username,
         accounts: info.accounts,
