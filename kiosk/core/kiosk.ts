@@ -222,6 +222,11 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     };
   }
 
+  /** The replenishment in the kiosk's journal (open, or the last closed), for tests and diagnostics. */
+  get lastReplenishment() {
+    return this.replenisher?.latest;
+  }
+
   /** Status reports the host answered since start (tests). */
   get statusReportsSent(): number {
     return this.reporter.sentCount;
