@@ -2,7 +2,9 @@
 // French, and the notices it adds. Beside i18n.ts, which holds the customer's words and is at its size
 // limit; i18n.ts merges the notices below into its own, so one NoticeBanner speaks both.
 import type { Language, SupervisorCount } from '../preload/api.js';
-import type { NoticeFigures } from './i18n.js';
+
+/** The figures a notice's sentence may name (i18n.ts's NoticeFigures; not imported, so neither module needs the other first). */
+type NoticeFigures = { readonly amount?: string | undefined; readonly notes?: string | undefined };
 
 const en = {
   supervisorTitle: 'Supervisor mode',
