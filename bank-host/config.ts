@@ -96,6 +96,9 @@ export const hostConfigSchema = z
     cashboxNearlyFullPercent: z.number().int().min(50).max(100).default(90),
     /** A deposit a kiosk opened and has not committed after this long needs a person. */
     openDepositAttentionAfterMs: z.number().int().min(60_000).max(30 * DAY_MS).default(30 * 60_000),
+    /** The branch whose vault replenishes this host's kiosks, and whose over/short account takes the
+     *  differences their counts find (docs/ledger.md): accounts `vault-<branchId>`, `overshort-<branchId>`. */
+    branchId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a branch id is 1-32 of a-z 0-9 -, starting with a letter or digit').default('main'),
     /** The operator console: a session ends this long after sign-in... */
     consoleSessionMaxMs: z.number().int().min(5 * 60_000).max(DAY_MS).default(8 * 3_600_000),
     /** ...or after this long without a request. */

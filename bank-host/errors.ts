@@ -22,6 +22,7 @@ export const HOST_ERROR_CODES = {
   OPERATOR_EXISTS: 'an operator with that name holds a token already (revoke it first)',
   UNKNOWN_OPERATOR: 'no operator with a live token has that name',
   TOO_MANY_OPERATORS: 'the host holds the most operator tokens it keeps',
+  NOTHING_TO_RESOLVE: 'the kiosk has no balancing difference waiting for an operator',
   // The admin socket itself
   UNKNOWN_COMMAND: 'the admin command is not known',
   BAD_ARGUMENTS: 'the admin command’s arguments failed validation',
@@ -72,7 +73,7 @@ export class HostError<C extends string = HostErrorCode> extends Error {
 
 export type AdminErrorCode =
   | ReusedChannelCode
-  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'CARD_AMBIGUOUS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'BAD_OPERATOR_NAME' | 'OPERATOR_EXISTS' | 'UNKNOWN_OPERATOR' | 'TOO_MANY_OPERATORS' | 'DEVICE_UNKNOWN' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
+  | Extract<HostErrorCode, 'UNKNOWN_CUSTOMER' | 'BAD_USERNAME' | 'TOO_MANY_ACCOUNTS' | 'TOO_MANY_CARDS' | 'CARD_AMBIGUOUS' | 'UNKNOWN_DEPOSIT_HOLD' | 'DEPOSIT_HOLD_RELEASED' | 'UNKNOWN_EXCEPTION' | 'BAD_OPERATOR_NAME' | 'OPERATOR_EXISTS' | 'UNKNOWN_OPERATOR' | 'TOO_MANY_OPERATORS' | 'NOTHING_TO_RESOLVE' | 'DEVICE_UNKNOWN' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS' | 'BAD_REQUEST' | 'ADMIN_SOCKET_UNAVAILABLE' | 'ADMIN_SOCKET_DENIED'>;
 
 /** An operator command refused, whether it ran in the host (through the admin socket) or on a stopped
  *  host's database. An operator function that throws one leaves a `failed` audit record. A code that

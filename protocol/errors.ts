@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   NO_PIN_KEY: 'the device has no PIN encryption key (an operator gives one with `device rotate-pin-key`)',
   EPP_UNTRUSTED: "the PIN pad's certificate is malformed or not signed by a vendor CA the host trusts",
   EPP_MISMATCH: 'the PIN pad is not the one enrolled for this device',
+  ROLE_NOT_ALLOWED: "the signed-in card's role may not do this: a technician's card does no customer transactions, a customer's card no supervisor operations",
   // Money
   BAD_AMOUNT: 'the amount is not a positive whole number of cents within limits',
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',
@@ -50,6 +51,10 @@ export const ERROR_CODES = {
   DEPOSIT_SETTLED: 'the deposit was already committed with other notes',
   BAD_NOTES: 'the notes are not denominations this kiosk accepts, or their counts are out of range',
   SETTLED_BY_OPERATOR: 'an operator settled the withdrawal before the kiosk did; the difference is recorded for the bank',
+  // Replenishment
+  UNKNOWN_REPLENISHMENT: 'the replenishment does not exist for this device, or is closed',
+  REPLENISHMENT_STEP_DONE: 'that step of the replenishment was already done with other counts',
+  REPLENISHMENT_ORDER: 'the cassettes must be unloaded before new ones are loaded',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

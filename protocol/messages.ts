@@ -49,6 +49,9 @@ export const sessionInfo = z.object({
   /** What this customer may still deposit today. */
   depositRemainingTodayCents: nonNegativeCents.optional(),
   idleTimeoutMs: z.number().int().positive(),
+  /** What the card opens: the customer menu (absent means customer), or a technician's supervisor mode
+   *  (no accounts; replenishment and balancing only). */
+  role: z.enum(['customer', 'supervisor']).optional(),
 });
 export type SessionInfo = z.infer<typeof sessionInfo>;
 
@@ -60,6 +63,32 @@ export const noteCount = z.object({ denominationCents, count: z.number().int().m
 export type NoteCount = z.infer<typeof noteCount>;
 const deviceName = z.enum(['card-reader', 'pin-pad', 'dispenser', 'printer', 'note-acceptor']);
 export type KioskDeviceName = z.infer<typeof deviceName>;
+/** The most notes a technician may count in one container of one denomination (a cassette holds a few
+ *  thousand; the kiosk's status report has the same bound). */
+export const NOTES_PER_CONTAINER_MAX = 100_000;
+/** Notes of one denomination counted in (or loaded into) a kiosk's container by a technician. */
+export const containerNoteCount = z.object({ denominationCents, count: z.number().int().min(0).max(NOTES_PER_CONTAINER_MAX) }).strict();
+export const replenishmentContainer = z.enum(['cassettes', 'cashbox']);
+export type ReplenishmentContainer = z.infer<typeof replenishmentContainer>;
+/** One container's balancing: what the technician counted, what its ledger account said it held, and the
+ *  difference (counted − ledger), all in cents. */
+export const containerBalance = z
+  .object({ container: replenishmentContainer, countedCents: nonNegativeCents, ledgerCents: signedCents, differenceCents: signedCents, postingIds: z.array(id).max(2) })
+  .strict();
+export type ContainerBalance = z.infer<typeof containerBalance>;
+const replenishmentState = z
+  .object({
+    replenishmentId: id,
+    /** The notes each container may be counted in: the cassettes' and the acceptor's, as the kiosk last reported. */
+    cassetteDenominationsCents: z.array(denominationCents).max(DENOMINATIONS_MAX),
+    cashboxDenominationsCents: z.array(denominationCents).max(DENOMINATIONS_MAX),
+    /** Containers already unloaded in this replenishment, with their balancing. */
+    unloaded: z.array(containerBalance).max(2),
+    loadedCents: nonNegativeCents.optional(),
+    openedMs: timestampMs,
+  })
+  .strict();
+export type ReplenishmentState = z.infer<typeof replenishmentState>;
 
 /** What a kiosk reports of itself: on connect, on every change and on a heartbeat. Nothing in it is
  *  secret; reasons are the kiosk's own out-of-service lines for technicians. */
@@ -215,6 +244,25 @@ export const MESSAGES = {
       .strict(),
     result: z.object({ entries: z.array(activityEntry), nextCursor: z.string().optional() }),
   },
+  /** A technician (supervisor session) starts a replenishment of this kiosk, or resumes the one open. */
+  'replenish.open': { body: empty, result: replenishmentState },
+  /** The technician counted what one container held: the host moves the counted notes to the branch vault,
+   *  posts any difference to over/short and writes the balancing report (sessionless, like deposit.commit:
+   *  a rebooted kiosk finishes it; only for a replenishment this kiosk opened). */
+  'replenish.unload': {
+    body: z.object({ replenishmentId: id, container: replenishmentContainer, notes: z.array(containerNoteCount).max(DENOMINATIONS_MAX) }).strict(),
+    result: containerBalance,
+  },
+  /** New cassettes loaded with these notes, from the branch vault (after the cassettes were unloaded). */
+  'replenish.load': {
+    body: z.object({ replenishmentId: id, notes: z.array(containerNoteCount).max(DENOMINATIONS_MAX) }).strict(),
+    result: z.object({ loadedCents: nonNegativeCents, postingId: id.optional(), ledgerCents: signedCents }).strict(),
+  },
+  /** The replenishment is over: what was unloaded, balanced and loaded. */
+  'replenish.close': {
+    body: z.object({ replenishmentId: id }).strict(),
+    result: z.object({ replenishmentId: id, unloaded: z.array(containerBalance).max(2), loadedCents: nonNegativeCents, closedMs: timestampMs, balanced: z.boolean() }).strict(),
+  },
   transfer: {
     body: z.object({ fromAccountId: id, toAccountId: id, amountCents }).strict(),
     result: z.object({ postingId: id, from: accountSummary, to: accountSummary }),
@@ -240,4 +288,7 @@ export const SESSIONLESS_TYPES: ReadonlySet<MessageType> = new Set([
   'signin.card',
   'withdraw.complete',
   'withdraw.reverse',
+  'replenish.unload',
+  'replenish.load',
+  'replenish.close',
 ]);

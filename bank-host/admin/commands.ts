@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { AdminError } from '../errors.js';
 import { auditCheckpointArgs, auditShowArgs, auditVerifyArgs, runAuditCheckpoint, runAuditShow, runAuditVerify } from '../audit/operator-commands.js';
 import { addCustomer, blockCard, issueCard, openAccount, showCustomer, unblockCard } from '../customers/admin.js';
+import { addTechnician } from '../customers/technicians.js';
+import { RESOLUTION_CHARS_MAX } from '../fleet/balancing.js';
 import type { ScryptCost } from '../customers/passwords.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { checkLedger } from '../ledger/check.js';
@@ -118,6 +120,7 @@ export const ADMIN_COMMANDS = {
   'card.issue': command(z.object({ username: z.string().min(1).max(64), accountId: z.string().min(1).max(64).optional() }).strict(), async (ctx, a) =>
     issueCard(ctx.services, a.username, a.accountId),
   ),
+  'technician.add': command(z.object({ name: z.string().min(1).max(64) }).strict(), async (ctx, a) => addTechnician(ctx.services, a.name)),
   'card.block': command(card, async (ctx, a) => blockCard(ctx.services, a)),
   'card.unblock': command(card, async (ctx, a) => unblockCard(ctx.services, a)),
   'holds.list': command(
@@ -189,6 +192,9 @@ export const ADMIN_COMMANDS = {
       .strict()
       .refine((a) => (a.reset === true) !== (a.lowCashNotesPerCassette !== undefined || a.lowCashCents !== undefined), 'give a low-cash threshold in notes or cents, or reset'),
     async (ctx, a) => ({ kiosk: await fleetOf(ctx).setThreshold(a.deviceId, a) }),
+  ),
+  'fleet.resolve': command(z.object({ deviceId: deviceId.shape.deviceId, resolution: z.string().min(1).max(RESOLUTION_CHARS_MAX) }).strict(), async (ctx, a) =>
+    fleetOf(ctx).resolveBalancing(a.deviceId, a.resolution),
   ),
   'operator.add': command(z.object({ name: z.string().min(1).max(64) }).strict(), async (ctx, a) => operatorsOf(ctx).add(a.name)),
   'operator.list': command(z.object({}).strict(), async (ctx) => ({ operators: operatorsOf(ctx).list() })),

@@ -359,6 +359,11 @@ const ACTION_WORDS: Readonly<Record<string, string>> = {
   'deposit.hold.release': 'deposit hold released',
   'kiosk.status': 'kiosk status',
   'exception.resolve': 'money exception resolved',
+  'replenish.open': 'replenishment started',
+  'replenish.unload': 'container unloaded and counted',
+  'replenish.load': 'cassettes loaded',
+  'replenish.close': 'replenishment closed',
+  'fleet.resolve': 'balancing difference resolved',
 };
 
 /** `CustomerID | Action | Timestamp`, the seeds' format. Records without a customer name who acted instead. */

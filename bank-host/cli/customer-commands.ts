@@ -82,6 +82,18 @@ export const CUSTOMER_CLI: readonly AdminCliCommand[] = [
     },
   },
   {
+    words: ['technician', 'add'],
+    usage: 'bank-host technician add NAME',
+    summary: "issue a technician's card (supervisor role: its PIN opens the kiosk's supervisor mode for replenishment, never a customer's menu); prints its PAN and a random PIN once",
+    positionals: ['NAME'],
+    admin: 'technician.add',
+    args: ([name]) => ({ name }),
+    print: (r) => {
+      const c = r as { name: string; technicianId: string; pan: string; pin: string; expiresYm: string };
+      return `technician ${c.name} (${c.technicianId}): supervisor card ${c.pan} expiring ${c.expiresYm}\nPIN ${c.pin}\n(shown once; it is not stored in clear anywhere; bank-host card block PAN if it is lost)`;
+    },
+  },
+  {
     words: ['card', 'block'],
     usage: 'bank-host card block PAN | --customer USERNAME --last4 DIGITS',
     summary: 'block a card, named by its number or (a lost card) by its customer and last four digits',

@@ -1,7 +1,7 @@
 // `bank-host fleet ...` (the kiosks' state and alerts, and a kiosk's low-cash threshold) and
 // `bank-host operator ...` (the tokens of the operator console and the metrics endpoint).
 import { formatCents } from '../../protocol/money.js';
-import type { AlertView, FleetOverview, KioskDetail, KioskView } from '../fleet/views.js';
+import type { AlertView, BalancingView, FleetOverview, KioskDetail, KioskView } from '../fleet/views.js';
 import type { OperatorSummary } from '../fleet/operator-tokens.js';
 import { UsageError } from '../errors.js';
 import type { AdminCliCommand } from './admin-command.js';
@@ -49,7 +49,10 @@ function printDetail(d: KioskDetail): string {
     ...(d.recentTransactions.length === 0
       ? ['  none']
       : d.recentTransactions.map((t) => `  ${when(t.timestampMs)}\t${t.kind}\t${formatCents(t.amountCents)}${t.cardLast4 ? `\tcard …${t.cardLast4}` : ''}`)),
-    `last balancing: ${d.lastBalancing === null ? 'none yet' : `${when(d.lastBalancing.balancedMs)} ${d.lastBalancing.unbalanced ? 'UNBALANCED' : 'balanced'}`}`,
+    `last balancing: ${d.lastBalancing === null ? 'none yet' : `${when(d.lastBalancing.balancedMs)} ${d.lastBalancing.unbalanced ? 'UNBALANCED' : d.lastBalancing.resolvedMs !== undefined ? `resolved: ${d.lastBalancing.resolution ?? ''}` : 'balanced'}`}`,
+    ...(d.lastBalancing === null
+      ? []
+      : d.lastBalancing.containers.map((c) => `  ${c.container}\tcounted ${formatCents(c.countedCents)}\tledger ${formatCents(c.ledgerCents)}\tdifference ${c.differenceCents > 0 ? '+' : ''}${formatCents(c.differenceCents)}`)),
   ];
   return lines.join('\n');
 }
@@ -87,6 +90,25 @@ export const FLEET_CLI: readonly AdminCliCommand[] = [
     print: (r) => {
       const { nowMs, alerts } = r as { nowMs: number; alerts: AlertView[] };
       return alerts.length === 0 ? 'no alerts' : alerts.map((a) => alertLine(a, nowMs)).join('\n');
+    },
+  },
+  {
+    words: ['fleet', 'resolve'],
+    usage: 'bank-host fleet resolve ID --note TEXT',
+    summary: "record why a kiosk's balancing differences happened (a recount, a note in the reject bin, a loss reported): its unbalanced alert clears",
+    positionals: ['ID'],
+    options: { note: { type: 'string' } },
+    optionsHelp: '  --note TEXT  what was found or done about the difference; required (the postings to over/short stay)',
+    admin: 'fleet.resolve',
+    args: ([deviceId], values) => {
+      if (typeof values.note !== 'string' || values.note.trim() === '') throw new UsageError('fleet resolve needs --note TEXT: why the count differed');
+      return { deviceId, resolution: values.note.trim() };
+    },
+    print: (r) => {
+      const { resolved, kiosk } = r as { resolved: BalancingView[]; kiosk: KioskView };
+      return resolved
+        .map((b) => `${kiosk.deviceId}: balancing of ${when(b.balancedMs)} resolved (${b.containers.map((c) => `${c.container} ${c.differenceCents > 0 ? '+' : ''}${formatCents(c.differenceCents)}`).join(', ')})`)
+        .join('\n');
     },
   },
   {

@@ -33,7 +33,11 @@ export interface CardRecord {
   readonly panLast4: string;
   /** The PAN, sealed under a key derived from the master key and bound to `cardId`. */
   readonly panSealed: string;
+  /** The card's holder: a customer, or for a supervisor card the technician (`tch_…`, technicians.ts). */
   readonly customerId: string;
+  /** `supervisor`: a technician's card, whose PIN opens the kiosk's supervisor mode (replenishment and
+   *  balancing) and nothing a customer does. Absent: a customer's card. */
+  readonly role?: 'supervisor';
   /** The accounts a card sign-in may use. */
   readonly accountIds: readonly string[];
   /** Valid through the last day of this month (UTC), `YYYY-MM`. */

@@ -11,11 +11,11 @@ import { KIOSK_STATUS_PREFIX, type StoredKioskStatus } from '../devices/kiosk-st
 import { AdminError, describe } from '../errors.js';
 import { AlertBook, type AlertChanges } from './alert-book.js';
 import { type AlertCondition, type LowCashThreshold, cashboxOf, cassettesValueCents, offlineCondition, statusConditions, thresholdInForce } from './alert-rules.js';
-import { readLatestBalancing } from './balancing.js';
+import { RESOLUTION_CHARS_MAX, readBalancing, readLatestBalancing, readUnresolvedBalancings, resolvedBalancingOps, unresolvedBalancingPrefix } from './balancing.js';
 import { cashPointOf, cashPointOps, readCashHistory, readLatestCashPoint, sampleDue } from './cash-history.js';
 import { type HoldTotals, type StoreScan, scanStore } from './store-scan.js';
 import { HourlyTransactions, recentTransactions, HOUR_MS } from './transactions.js';
-import { KIOSK_STATES, type CashPointView, type FleetActivity, type FleetOverview, type KioskDetail, type KioskState, type KioskView } from './views.js';
+import { KIOSK_STATES, type BalancingView, type CashPointView, type FleetActivity, type FleetOverview, type KioskDetail, type KioskState, type KioskView } from './views.js';
 
 /** The serving host looks at every kiosk's report age this often (offline detection)... */
 export const FLEET_CHECK_INTERVAL_MS = 5_000;
@@ -250,6 +250,41 @@ export class Fleet {
     if (this.activityCache !== undefined && nowMs - this.activityCache.nowMs < ACTIVITY_CACHE_MS) return this.activityCache;
     this.activityCache = { nowMs, transactionsPerHour: await this.hourly.perHour(this.activeDeviceIds(), nowMs) };
     return this.activityCache;
+  }
+
+  /** A balancing report of the kiosk was written (a replenishment counted a container): its alert is
+   *  decided now, not at the next timed pass. */
+  balancingChanged(): void {
+    if (this.monitoring) this.track(this.checkNow());
+  }
+
+  /** An operator explains the kiosk's balancing differences (`bank-host fleet resolve`): every report with
+   *  an unresolved difference gets the note and the time, in one batch audited as `fleet.resolve`, and the
+   *  `unbalanced` alert clears. The postings stay as they are: the difference is in over/short for good. */
+  async resolveBalancing(deviceId: string, resolution: string): Promise<{ readonly resolved: readonly BalancingView[]; readonly kiosk: KioskView }> {
+    return runOperatorAction(this.services, 'fleet.resolve', async (run) => {
+      run.facts.detail = { deviceId: deviceId.slice(0, 64) };
+      if (!this.devices.isActive(deviceId)) throw new AdminError('DEVICE_UNKNOWN', `no active kiosk ${JSON.stringify(deviceId)}`);
+      const note = resolution.trim();
+      if (note === '' || note.length > RESOLUTION_CHARS_MAX) throw new AdminError('BAD_ARGUMENTS', `a resolution note is 1-${RESOLUTION_CHARS_MAX} characters`);
+      return this.services.locks.withLocks([unresolvedBalancingPrefix(deviceId)], async () => {
+        const nowMs = this.services.now();
+        const unresolved = await readUnresolvedBalancings(this.services.db, deviceId);
+        if (unresolved.length === 0) throw new AdminError('NOTHING_TO_RESOLVE', `${deviceId} has no balancing difference waiting for an operator`);
+        const ops = [];
+        let differenceCents = 0;
+        for (const view of unresolved) {
+          const record = (await readBalancing(this.services.db, deviceId, view.balancedMs)) ?? { deviceId, balancedMs: view.balancedMs, containers: [] };
+          differenceCents += record.containers.reduce((sum, c) => sum + c.differenceCents, 0);
+          ops.push(...resolvedBalancingOps(record, note, nowMs));
+        }
+        run.facts.amountCents = Math.abs(differenceCents);
+        run.facts.detail = { deviceId, reports: unresolved.length, differenceCents, resolution: note };
+        await run.commit(ops);
+        if (this.monitoring) await this.checkNow();
+        return { resolved: unresolved.map((v) => ({ ...v, unbalanced: false, resolvedMs: nowMs, resolution: note })), kiosk: this.view(deviceId) };
+      });
+    });
   }
 
   /** An operator sets a kiosk's own low-cash rule (a field left out keeps the host's), or with `reset`

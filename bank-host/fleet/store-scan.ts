@@ -9,7 +9,7 @@ import { DEPOSIT_HOLD_DUE_PREFIX, OPEN_DEPOSIT_PREFIX, OPEN_HOLD_PREFIX, deposit
 import { readHold } from '../ledger/withdrawals.js';
 import type { KeyValueStore } from '../store/host-store.js';
 import type { AlertCondition } from './alert-rules.js';
-import { readLatestBalancing } from './balancing.js';
+import { readUnresolvedBalancings } from './balancing.js';
 
 /** Open items one pass looks at per index; past it the pass stops and says so in the log. */
 export const SCAN_ITEMS_MAX = 100_000;
@@ -114,10 +114,13 @@ export async function scanStore(db: KeyValueStore, config: HostConfig, deviceIds
   for (const [deviceId, t] of openDeposits) add(deviceId, { kind: 'open-deposits', detail: `${t.count} deposit(s) opened and not committed, the oldest for ${minutes(nowMs - t.oldestMs)}` });
   for (const [deviceId, t] of exceptions) add(deviceId, { kind: 'money-exceptions', detail: `${t.count} open money exception(s): bank-host exceptions list` });
   for (const deviceId of deviceIds) {
-    const balancing = await readLatestBalancing(db, deviceId);
-    if (balancing?.unbalanced) {
-      const differences = balancing.containers.filter((c) => c.differenceCents !== 0).map((c) => `${c.container} ${c.differenceCents > 0 ? '+' : ''}${c.differenceCents} cents`);
-      add(deviceId, { kind: 'unbalanced', detail: `balancing of ${new Date(balancing.balancedMs).toISOString()}: ${differences.join(', ') || 'unreadable report'}` });
+    const unresolved = await readUnresolvedBalancings(db, deviceId);
+    if (unresolved.length > 0) {
+      const described = unresolved.map((balancing) => {
+        const differences = balancing.containers.filter((c) => c.differenceCents !== 0).map((c) => `${c.container} ${c.differenceCents > 0 ? '+' : ''}${c.differenceCents} cents`);
+        return `balancing of ${new Date(balancing.balancedMs).toISOString()}: ${differences.join(', ') || 'unreadable report'}`;
+      });
+      add(deviceId, { kind: 'unbalanced', detail: `${described.join('; ')}: bank-host fleet resolve ${deviceId} --note TEXT once explained` });
     }
   }
   return {

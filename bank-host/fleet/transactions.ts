@@ -96,6 +96,8 @@ export class HourlyTransactions {
 }
 
 function countLeg(counts: AccountCounts, leg: PostingLeg): void {
+  // A replenishment's movements (cash-load, cash-unload, over-short) are not customers' transactions.
+  if (leg.kind !== 'withdrawal' && leg.kind !== 'deposit') return;
   const hourMs = Math.floor(leg.timestampMs / HOUR_MS) * HOUR_MS;
   counts.hours.set(hourMs, (counts.hours.get(hourMs) ?? 0) + 1);
 }

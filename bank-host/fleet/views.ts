@@ -115,7 +115,11 @@ export interface BalancingView {
   readonly deviceId: string;
   readonly balancedMs: number;
   readonly containers: readonly { readonly container: 'cassettes' | 'cashbox'; readonly countedCents: number; readonly ledgerCents: number; readonly differenceCents: number }[];
+  /** It has a difference (or is unreadable) and no operator resolved it. */
   readonly unbalanced: boolean;
+  /** An operator resolved its difference (`bank-host fleet resolve`): when, and their note. */
+  readonly resolvedMs?: number;
+  readonly resolution?: string;
 }
 
 export interface KioskDetail {

@@ -57,10 +57,13 @@ export async function readHistory(db: KeyValueStore, query: HistoryQuery, pageSi
     lastSeq = leg.seq;
     if (query.untilMs !== undefined && leg.timestampMs > query.untilMs) continue;
     if (query.sinceMs !== undefined && leg.timestampMs < query.sinceMs) continue;
-    if (kinds !== undefined && !kinds.has(leg.kind)) continue;
+    const kind = leg.kind;
+    // Cash movements between a kiosk and its branch never touch a customer's account.
+    invariant(kind === 'deposit' || kind === 'withdrawal' || kind === 'transfer-in' || kind === 'transfer-out', `posting ${key} is not a customer's`);
+    if (kinds !== undefined && !kinds.has(kind)) continue;
     entries.push({
       postingId: leg.postingId,
-      kind: leg.kind,
+      kind,
       amountCents: leg.amountCents,
       balanceAfterCents: leg.balanceAfterCents,
       timestampMs: leg.timestampMs,

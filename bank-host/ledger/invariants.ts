@@ -28,7 +28,8 @@ export function assertAccountSound(account: AccountRecord): void {
   invariant(Number.isSafeInteger(account.nextSeq) && account.nextSeq >= 1, `next sequence of ${account.accountId}`);
   if (account.kind === 'cash') {
     invariant(account.heldCents === 0 && depositHeldCents === 0, `cash account ${account.accountId} carries a hold`);
-    invariant(account.deviceId !== undefined && account.customerId === undefined, `cash account ${account.accountId} owner`);
+    // A kiosk's container, or a branch's vault or over/short account: one owner, never a customer.
+    invariant((account.deviceId !== undefined) !== (account.branchId !== undefined) && account.customerId === undefined, `cash account ${account.accountId} owner`);
   } else {
     invariant(account.balanceCents >= 0, `customer account ${account.accountId} is overdrawn`);
     invariant(account.heldCents + depositHeldCents <= account.balanceCents, `customer account ${account.accountId} holds more than its balance`);

@@ -2,10 +2,9 @@
 // module computes the records and batch operations of a posting from accounts already read under their
 // locks; it performs no I/O, so the caller writes everything in its one batch.
 import { randomBytes } from 'node:crypto';
-import type { PostingKind } from '../../protocol/messages.js';
 import type { BatchOp } from '../store/database.js';
 import { assertAccountSound, assertPositiveCents, invariant } from './invariants.js';
-import { type AccountRecord, type PostingLeg, SEQ_MAX, accountKey, postingKey } from './records.js';
+import { type AccountRecord, type LedgerPostingKind, type PostingLeg, SEQ_MAX, accountKey, postingKey } from './records.js';
 
 const POSTING_ID_RANDOM_BYTES = 12;
 const AUTHORIZATION_ID_RANDOM_BYTES = 12;
@@ -19,8 +18,8 @@ export interface Move {
   readonly from: AccountRecord;
   readonly to: AccountRecord;
   readonly amountCents: number;
-  readonly fromKind: PostingKind;
-  readonly toKind: PostingKind;
+  readonly fromKind: LedgerPostingKind;
+  readonly toKind: LedgerPostingKind;
   readonly postingId: string;
   readonly timestampMs: number;
   readonly deviceId?: string;

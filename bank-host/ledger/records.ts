@@ -8,9 +8,13 @@ export type CustomerAccountKind = 'chequing' | 'savings';
  *  ledger says its container took in or paid out (money is conserved: a deposit credits the customer and
  *  debits the cashbox). */
 export type AccountKind = CustomerAccountKind | 'cash';
-/** Which container of a kiosk a cash account counts. Records written before deposits were counted have
- *  no container: they are the cassettes' account. */
-export type CashContainer = 'cassettes' | 'cashbox';
+/** Which container a cash account counts: a kiosk's cassettes or cashbox, or its branch's vault (where
+ *  replenishment takes notes from and brings them back) and over/short account (where a container's counted
+ *  difference goes). Records written before deposits were counted have no container: they are the
+ *  cassettes' account. */
+export type CashContainer = 'cassettes' | 'cashbox' | 'vault' | 'over-short';
+/** A leg's kind: a customer's (the protocol's), or a movement of cash between a kiosk and its branch. */
+export type LedgerPostingKind = PostingKind | 'cash-unload' | 'cash-load' | 'over-short';
 
 export interface AccountRecord {
   readonly accountId: string;
@@ -18,8 +22,10 @@ export interface AccountRecord {
   readonly currency: string;
   /** Owner of a customer account; absent on cash accounts. */
   readonly customerId?: string;
-  /** The kiosk whose cash a cash account counts; absent on customer accounts. */
+  /** The kiosk whose cash a cash account counts; absent on customer accounts and on a branch's. */
   readonly deviceId?: string;
+  /** The branch whose vault or over/short account this is; only on those. */
+  readonly branchId?: string;
   /** Cash accounts only: which container; absent means cassettes. */
   readonly container?: CashContainer;
   readonly balanceCents: number;
@@ -40,7 +46,7 @@ export interface PostingLeg {
   readonly postingId: string;
   readonly accountId: string;
   readonly seq: number;
-  readonly kind: PostingKind;
+  readonly kind: LedgerPostingKind;
   /** Signed: positive adds to this account. */
   readonly amountCents: number;
   readonly balanceAfterCents: number;
@@ -166,6 +172,48 @@ export const openHoldKey = (authorizationId: string): string => `${OPEN_HOLD_PRE
  *  `acc_`, so the two can never collide; nor can `cash-X` and `cashbox-Y` (the fifth character differs). */
 export const cashAccountId = (deviceId: string): string => `cash-${deviceId}`;
 export const cashboxAccountId = (deviceId: string): string => `cashbox-${deviceId}`;
+/** A branch's vault and over/short accounts. Branch ids are `[a-z0-9-]` like device ids; `vault-` and
+ *  `overshort-` collide with neither `cash-` nor `cashbox-` nor `acc_`. */
+export const vaultAccountId = (branchId: string): string => `vault-${branchId}`;
+export const overShortAccountId = (branchId: string): string => `overshort-${branchId}`;
+
+export type ReplenishmentStatus = 'open' | 'closed';
+
+/** One container's unload: the notes counted, what the ledger said, and the postings made. */
+export interface ContainerUnload {
+  readonly container: 'cassettes' | 'cashbox';
+  readonly notes: readonly { readonly denominationCents: number; readonly count: number }[];
+  readonly countedCents: number;
+  readonly ledgerCents: number;
+  readonly differenceCents: number;
+  readonly postingIds: readonly string[];
+  readonly requestId?: string;
+}
+
+/** A technician's replenishment of one kiosk: opened with a supervisor card, each container unloaded and
+ *  counted, new cassettes loaded, closed. */
+export interface ReplenishmentRecord {
+  readonly replenishmentId: string;
+  readonly deviceId: string;
+  readonly branchId: string;
+  /** The technician whose card opened it. */
+  readonly technicianId: string;
+  readonly status: ReplenishmentStatus;
+  readonly openedMs: number;
+  /** The time its balancing report is filed under (`balance:<deviceId>:<balancedMs>`), unique per kiosk. */
+  readonly balancedMs: number;
+  readonly cassetteDenominationsCents: readonly number[];
+  readonly cashboxDenominationsCents: readonly number[];
+  readonly unloaded: readonly ContainerUnload[];
+  readonly loaded?: { readonly notes: readonly { readonly denominationCents: number; readonly count: number }[]; readonly loadedCents: number; readonly postingId?: string; readonly requestId?: string };
+  readonly closedMs?: number;
+}
+
+export const REPLENISHMENT_PREFIX = 'repl:';
+/** The replenishment open at a kiosk (at most one). */
+export const OPEN_REPLENISHMENT_PREFIX = 'replopen:';
+export const replenishmentKey = (replenishmentId: string): string => `${REPLENISHMENT_PREFIX}${replenishmentId}`;
+export const openReplenishmentKey = (deviceId: string): string => `${OPEN_REPLENISHMENT_PREFIX}${deviceId}`;
 
 export const depositKey = (depositId: string): string => `${DEPOSIT_PREFIX}${depositId}`;
 export const openDepositKey = (deviceId: string, depositId: string): string => `${OPEN_DEPOSIT_PREFIX}${deviceId}:${depositId}`;

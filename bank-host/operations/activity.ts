@@ -13,6 +13,7 @@ export const ACTIVITY_SCAN_MAX = 2_000;
 export const activityOperation: OperationHandler<'activity'> = async (ctx, body) => {
   const session = ctx.connection.session;
   if (session === undefined) throw new ProtocolError('NOT_SIGNED_IN');
+  if (session.role === 'supervisor') throw new ProtocolError('ROLE_NOT_ALLOWED');
   const { db, keys } = ctx.services;
   const page = await readAuditPage(db, keys.auditEnc, {
     customerId: session.customerId,

@@ -1,6 +1,6 @@
 // The bank host's customer operations, as handlers for the dispatcher: sign-in and registration
 // (sign-in.ts), money (money.ts), deposits of counted notes (deposits.ts) and kiosk status reports
-// (kiosk-status.ts). Each handler validates what the schema cannot (amount rules, ownership), takes the
+// (kiosk-status.ts) and a technician's replenishment and balancing (replenishment.ts). Each handler validates what the schema cannot (amount rules, ownership), takes the
 // locks of what it reads and writes, and ends with exactly one `ctx.finish` carrying its change and one
 // audit event named after the message type, failures included (run.ts).
 import { SCRYPT_COST_PRODUCTION, type ScryptCost } from '../customers/passwords.js';
@@ -9,6 +9,7 @@ import { depositOperations } from './deposits.js';
 import { kioskStatusOperations } from './kiosk-status.js';
 import { moneyOperations } from './money.js';
 import { pinKeyOperations } from './pin-key.js';
+import { replenishmentOperations } from './replenishment.js';
 import { createSignInOperations } from './sign-in.js';
 
 export interface BankingOptions {
@@ -24,6 +25,7 @@ export function createBankingOperations(options: BankingOptions = {}): Operation
     ...depositOperations,
     ...kioskStatusOperations,
     ...pinKeyOperations,
+    ...replenishmentOperations,
   };
 }
 

@@ -48,6 +48,9 @@ export interface CustomerSession {
    *  four digits. The host keeps no PAN once the sign-in is answered. */
   readonly cardId?: string;
   readonly cardLast4?: string;
+  /** `supervisor`: a technician signed in with a supervisor card (`customerId` is then the technician's
+   *  id): only replenishment operations; absent: a customer, who may do none of them. */
+  readonly role?: 'supervisor';
   lastActivityMs: number;
 }
 

@@ -66,9 +66,19 @@ export class OperationRun<T extends MessageType> {
     throw error;
   }
 
+  /** The signed-in customer; a technician's supervisor session does no customer operation. */
   requireSession(): CustomerSession {
     const session = this.ctx.connection.session;
     if (session === undefined) throw new ProtocolError('NOT_SIGNED_IN');
+    if (session.role === 'supervisor') throw new ProtocolError('ROLE_NOT_ALLOWED');
+    return session;
+  }
+
+  /** The signed-in technician (a supervisor card's session); a customer's session is refused. */
+  requireSupervisor(): CustomerSession {
+    const session = this.ctx.connection.session;
+    if (session === undefined) throw new ProtocolError('NOT_SIGNED_IN');
+    if (session.role !== 'supervisor') throw new ProtocolError('ROLE_NOT_ALLOWED');
     return session;
   }
 

@@ -11,9 +11,36 @@ import type { DailyLimit } from '../ledger/withdrawals.js';
 import { requireUsableCard } from '../customers/cards.js';
 import { readCard, readCustomer } from '../customers/customers.js';
 import type { CardRecord, CustomerRecord } from '../customers/records.js';
+import type { TechnicianRecord } from '../customers/technicians.js';
 import type { CustomerSession, HostServices } from './context.js';
 
 const SESSION_ID_RANDOM_BYTES = 16;
+
+/** A technician's session, opened by their supervisor card. */
+export function newSupervisorSession(technician: TechnicianRecord, card: CardRecord, nowMs: number): CustomerSession {
+  return {
+    sessionId: randomBytes(SESSION_ID_RANDOM_BYTES).toString('hex'),
+    customerId: technician.technicianId,
+    username: technician.name,
+    cardId: card.cardId,
+    cardLast4: card.panLast4,
+    role: 'supervisor',
+    lastActivityMs: nowMs,
+  };
+}
+
+/** What a supervisor card's sign-in answers: no accounts, and the role that sends the kiosk to its
+ *  supervisor mode. */
+export function describeSupervisorSession(services: Pick<HostServices, 'config'>, technician: TechnicianRecord, card: CardRecord): SessionInfo {
+  return {
+    customerId: technician.technicianId,
+    username: technician.name,
+    accounts: [],
+    cardLast4: card.panLast4,
+    idleTimeoutMs: services.config.sessionIdleTimeoutMs,
+    role: 'supervisor',
+  };
+}
 
 export function newSession(customer: CustomerRecord, nowMs: number, card?: CardRecord): CustomerSession {
   return {

@@ -13,7 +13,8 @@ import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
 import type { OperationTable } from './context.js';
 import { type Work, operation } from './run.js';
-import { describeSession, newSession } from './session.js';
+import { isSupervisorCard, readTechnician } from '../customers/technicians.js';
+import { describeSession, describeSupervisorSession, newSession, newSupervisorSession } from './session.js';
 
 const register = (cost: ScryptCost): Work<'register'> =>
   async (run, { username, password }) => {
@@ -105,9 +106,19 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
       run.detail.pinTriesFailed = triesFailed;
       return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(cardId), value: updated }]);
     }
+    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }] : [];
+    if (isSupervisorCard(card)) {
+      // A technician's card: the kiosk opens its supervisor mode, never the customer menu.
+      const technician = await readTechnician(db, card.customerId);
+      invariant(technician !== undefined, `card ending ${panLast4(pan)} names a missing technician`);
+      run.detail.role = 'supervisor';
+      const info = describeSupervisorSession(run.services, technician, card);
+      await run.succeed(info, ops);
+      run.ctx.connection.session = newSupervisorSession(technician, card, nowMs);
+      return info;
+    }
     const customer = await readCustomer(db, card.customerId);
     invariant(customer !== undefined, `card ending ${panLast4(pan)} names a missing customer`);
-    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }] : [];
     const info = await describeSession(run.services, customer, nowMs, card);
     await run.succeed(info, ops);
     run.ctx.connection.session = newSession(customer, nowMs, card);

@@ -268,10 +268,10 @@ export class Dispatcher {
 /** What a replayed sign-in needs to bind its session to a new connection. Taken from the answer and the
  *  request (the handler binds the live session only after its change is durable). */
 function sessionToStore(master: Buffer, type: MessageType, body: unknown, result: unknown): StoredSession {
-  const { customerId, username } = result as { customerId: string; username: string };
+  const { customerId, username, role } = result as { customerId: string; username: string; role?: string };
   if (type !== 'signin.card') return { customerId, username };
   const { pan } = body as { pan: string };
-  return { customerId, username, cardId: cardIdOf(master, pan), cardLast4: panLast4(pan) };
+  return { customerId, username, cardId: cardIdOf(master, pan), cardLast4: panLast4(pan), ...(role === 'supervisor' && { role: 'supervisor' as const }) };
 }
 
 function parseBody(type: MessageType, body: unknown): unknown {

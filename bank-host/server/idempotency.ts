@@ -20,6 +20,7 @@ export interface StoredSession {
   readonly username: string;
   readonly cardId?: string;
   readonly cardLast4?: string;
+  readonly role?: 'supervisor';
 }
 
 export interface IdempotencyRecord {

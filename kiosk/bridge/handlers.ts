@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
 import type { KioskSnapshot } from '../core/ui-contract.js';
-import { activityCursor, MAX_MESSAGE_AMOUNT_CENTS, postingKind } from '../../protocol/messages.js';
+import { activityCursor, DENOMINATION_MAX_CENTS, DENOMINATIONS_MAX, MAX_MESSAGE_AMOUNT_CENTS, NOTES_PER_CONTAINER_MAX, postingKind } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
 import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../preload/api.js';
 
@@ -21,8 +21,12 @@ const none = z.undefined();
 /** The controller surface the UI may reach: the commands and the state it renders. */
 export type UiController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'cancel' | 'touch'
+  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'cancel' | 'touch' | 'supervisorMode'
 >;
+
+const supervisorCount = z.enum(['unload-cassettes', 'unload-cashbox', 'load-cassettes']);
+/** A technician's count: the protocol's bounds (16 denominations, 0..100,000 notes each). */
+const countedNotes = z.array(z.object({ denominationCents: z.number().int().positive().max(DENOMINATION_MAX_CENTS), count: z.number().int().min(0).max(NOTES_PER_CONTAINER_MAX) }).strict()).max(DENOMINATIONS_MAX);
 
 function commandTable(controller: UiController) {
   return {
@@ -73,6 +77,14 @@ function commandTable(controller: UiController) {
     chooseReceipt: { argument: z.boolean(), run: (wanted: boolean) => controller.chooseReceipt(wanted) },
     cancel: { argument: none, run: () => controller.cancel() },
     touch: { argument: none, run: () => controller.touch() },
+    supervisorPrintCounters: { argument: none, run: () => controller.supervisorMode.printCounters() },
+    supervisorBeginCount: { argument: supervisorCount, run: (step: z.infer<typeof supervisorCount>) => controller.supervisorMode.beginCount(step) },
+    supervisorCount: {
+      argument: z.object({ step: supervisorCount, notes: countedNotes }).strict(),
+      run: (r: { step: z.infer<typeof supervisorCount>; notes: { denominationCents: number; count: number }[] }) => controller.supervisorMode.submitCount(r),
+    },
+    supervisorBack: { argument: none, run: () => controller.supervisorMode.back() },
+    supervisorClose: { argument: none, run: () => controller.supervisorMode.close() },
   } satisfies Record<AtmCommandName, { argument: z.ZodTypeAny; run: (argument: never) => unknown }>;
 }
 

@@ -14,16 +14,16 @@
 // because every step waits for its line's fdatasync. A bad line anywhere else is corruption and stops
 // the kiosk (JournalCorruptError), because guessing would risk paying twice, crediting twice, or not
 // settling a hold.
-import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, KioskError } from '../common/errors.js';
+import { describe } from '../common/errors.js';
+import { encodeJournalLine, JournalCorruptError, parseJournalLines, syncDirectory } from './journal-lines.js';
+
+export { JournalCorruptError, JOURNAL_LINE_BYTES_MAX } from './journal-lines.js';
 
 export const JOURNAL_FILE = 'kiosk.journal';
 /** The name of the file before it held deposits too; renamed to JOURNAL_FILE when found. */
 export const LEGACY_JOURNAL_FILE = 'withdrawals.journal';
-/** One record is a few hundred bytes; a longer line is not ours. */
-export const JOURNAL_LINE_BYTES_MAX = 4_096;
 /** Rewrite the file with only unfinished records (and the cashbox) once it grows past this. */
 export const JOURNAL_COMPACT_AT_BYTES = 256 * 1_024;
 /** A kiosk runs one withdrawal or deposit at a time; more unfinished ones of a kind than this means
@@ -33,7 +33,6 @@ export const JOURNAL_UNFINISHED_MAX = 16;
 export const DEPOSIT_DENOMINATIONS_MAX = 16;
 /** Notes one deposit may hold (the protocol's NOTES_PER_DEPOSIT_MAX). */
 export const DEPOSIT_NOTES_MAX = 500;
-const CHECKSUM_HEX_CHARS = 16;
 
 /**
  * Steps, in order. Each is written BEFORE the action that follows it:
@@ -179,13 +178,6 @@ export function notesTotalCents(notes: readonly NoteTally[]): number {
 
 export function notesCount(notes: readonly NoteTally[]): number {
   return notes.reduce((sum, n) => sum + n.count, 0);
-}
-
-export class JournalCorruptError extends KioskError<'JOURNAL_CORRUPT'> {
-  constructor(message: string) {
-    super('JOURNAL_CORRUPT', message);
-    this.name = 'JournalCorruptError';
-  }
 }
 
 export class KioskJournal {
@@ -370,50 +362,14 @@ async function adoptLegacyFile(dir: string, file: string): Promise<void> {
   await syncDirectory(dir);
 }
 
-function encodeLine(record: JournalRecord): string {
-  const json = JSON.stringify(record);
-  const line = `${checksum(json)} ${json}\n`;
-  if (Buffer.byteLength(line, 'utf8') > JOURNAL_LINE_BYTES_MAX) throw new Error(`journal: a record of ${line.length} bytes exceeds ${JOURNAL_LINE_BYTES_MAX}`);
-  return line;
-}
-
-function checksum(json: string): string {
-  return createHash('sha256').update(json, 'utf8').digest('hex').slice(0, CHECKSUM_HEX_CHARS);
-}
+const encodeLine = (record: JournalRecord): string => encodeJournalLine(record, 'journal');
 
 /** Parses the whole journal; returns the records and the byte length of the good prefix. */
 export function parseJournal(text: string, file: string): { records: JournalRecord[]; goodBytes: number } {
-  const records: JournalRecord[] = [];
-  let offset = 0;
-  let lineNumber = 0;
-  while (offset < text.length) {
-    lineNumber++;
-    const end = text.indexOf('\n', offset);
-    const isLast = end === -1 || end === text.length - 1;
-    const line = end === -1 ? text.slice(offset) : text.slice(offset, end);
-    const record = end === -1 ? undefined : decodeLine(line);
-    if (record === undefined) {
-      if (isLast) break; // torn by a power loss mid-write: the step it announced never ran
-      throw new JournalCorruptError(`${file}: line ${lineNumber} is damaged (bad checksum or format) and is not the last line; a technician must inspect the journal`);
-    }
-    records.push(record);
-    offset = end + 1;
-  }
-  return { records, goodBytes: Buffer.byteLength(text.slice(0, offset), 'utf8') };
-}
-
-function decodeLine(line: string): JournalRecord | undefined {
-  const space = line.indexOf(' ');
-  if (space !== CHECKSUM_HEX_CHARS) return undefined;
-  const json = line.slice(space + 1);
-  if (checksum(json) !== line.slice(0, space)) return undefined;
-  try {
-    const record = JSON.parse(json) as JournalRecord;
-    checkRecord(record);
-    return record;
-  } catch {
-    return undefined;
-  }
+  return parseJournalLines(text, file, (json) => {
+    checkRecord(json as JournalRecord);
+    return json as JournalRecord;
+  });
 }
 
 const STEPS: readonly WithdrawalStep[] = ['authorizing', 'authorized', 'dispensing', 'dispensed', 'settled', 'declined'];
@@ -493,14 +449,4 @@ function checkCashbox(record: CashboxRecord): void {
     record.counted.length <= JOURNAL_UNFINISHED_MAX * 2 &&
     record.counted.every((c) => typeof c.journalId === 'string' && validTallies(c.notes, DEPOSIT_NOTES_MAX));
   if (!ok) throw new Error('journal: the cashbox record breaks an invariant');
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // A new or renamed file is durable only once its folder entry is.
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

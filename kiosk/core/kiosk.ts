@@ -35,15 +35,16 @@ import type { DepositRecoveryDeps } from './recovery.js';
 import { RecoveryScheduler } from './recovery-scheduler.js';
 import { ServiceState } from './service-state.js';
 import { PinKeyKeeper } from './pin-key-keeper.js';
-import { KIOSK_SOFTWARE_VERSION, STATUS_REASONS_MAX, StatusReporter, statusText } from './status-reporter.js';
+import { composeKioskStatus } from './kiosk-status.js';
+import { openReplenisher } from './replenishment/open-replenisher.js';
+import { SupervisorFlow } from './replenishment/supervisor-flow.js';
+import { KIOSK_SOFTWARE_VERSION, StatusReporter } from './status-reporter.js';
 import { CustomerSession, realClock, type SessionClock } from './session.js';
 import { KioskTimings, type KioskTiming } from './timings.js';
 import type { ActivityRequest, HistoryRequest, KioskSnapshot, MenuChoice, PinPadKey, TransferRequest } from './ui-contract.js';
 import { CustomerVisit } from './visit.js';
 import type { WithdrawalCrashPoint, WithdrawalDeadlines, WithdrawalDeps } from './withdrawal.js';
-
-/** The status report's bound on a count of notes (a cassette, or a cashbox denomination). */
-const STATUS_NOTE_COUNT_MAX = 100_000;
+import type { Replenisher, ReplenisherDeps } from './replenishment/replenisher.js';
 
 export { KioskCommandError, type KioskCommandErrorCode } from './command-checks.js';
 export { PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX } from './flows/sign-in.js';
@@ -71,6 +72,8 @@ export interface KioskControllerOptions {
   readonly onWithdrawalStep?: (point: WithdrawalCrashPoint) => void;
   /** Test-only: called at each deposit step (the power-loss tests SIGKILL the process there). */
   readonly onDepositStep?: (point: DepositCrashPoint) => void;
+  /** Test-only: called at each replenishment step (the power-loss tests SIGKILL the process there). */
+  readonly onReplenishmentStep?: ReplenisherDeps['onStep'];
   /** Shorter deposit retry budgets for tests; production uses the constants in deposit.ts. */
   readonly depositDeadlines?: Partial<DepositDeadlines>;
   readonly deviceCheckIntervalMs?: number;
@@ -94,6 +97,9 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly receipts: ReceiptChoice;
   private readonly deposits: DepositFlow;
   private readonly reporter: StatusReporter;
+  /** The technician's supervisor mode (replenishment/): the UI's supervisor commands go to it. */
+  readonly supervisorMode: SupervisorFlow;
+  private replenisher: Replenisher | undefined;
   private readonly withdrawDeps: WithdrawDeps;
   private readonly recordedTimings: KioskTimings;
   private client: ChannelClient | undefined;
@@ -170,7 +176,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       recordTiming: (name, ms) => this.recordedTimings.record(name, ms),
       background,
     };
-    this.signIn = new SignInFlow(this.flows);
+    this.supervisorMode = new SupervisorFlow(this.flows, { replenisher: () => this.replenisher, printerReady: () => this.supervisor.printerReady(), statusChanged: () => this.reporter.changed() });
+    this.signIn = new SignInFlow(this.flows, (info) => this.supervisorMode.enter(info));
     this.receipts = new ReceiptChoice(this.flows, this.supervisor);
     this.deposits = new DepositFlow(this.flows, {
       receipts: this.receipts,
@@ -217,6 +224,11 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     };
   }
 
+  /** The replenishment in the kiosk's journal (open, or the last closed), for tests and diagnostics. */
+  get lastReplenishment() {
+    return this.replenisher?.latest;
+  }
+
   /** Status reports the host answered since start (tests). */
   get statusReportsSent(): number {
     return this.reporter.sentCount;
@@ -240,6 +252,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       this.service.noteJournalProblem(problem);
       this.log.error('journal unusable', { error: problem });
     }
+    this.replenisher = await openReplenisher(this.config, { client: () => this.requireClient(), cashbox: () => this.journal, dispenser: () => this.devices.dispenser, log: this.log, now: this.now, onStep: this.options.onReplenishmentStep, countsChanged: (cassettes) => this.withdrawDeps.noteCassettes([...(cassettes ?? this.supervisor.cassettes)]) }, (problem) => this.service.noteJournalProblem(problem));
     if (this.options.devices) {
       this.kioskDevices = this.options.devices;
     } else {
@@ -264,7 +277,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     client.on('connected', () => {
       // The host hears the kiosk's whole status (its notes above all) before recovery and before any
       // customer's request on this connection.
-      const work = this.reporter.connected().then(() => this.recovery.runIfNeeded());
+      const work = this.reporter.connected().then(() => this.recovery.runIfNeeded()).then(() => this.replenisher?.finishPending());
       this.afterConnect = work;
       this.background(work, 'status report and recovery');
     });
@@ -309,6 +322,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     }
     await this.created?.disposeSimulators();
     await this.journal?.close();
+    await this.replenisher?.close();
     this.removeAllListeners();
   }
 
@@ -346,26 +360,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
 
   /** What the host hears of this kiosk (kiosk.status). */
   status(): KioskStatus {
-    const journal = this.journal;
-    const count = (n: number) => Math.min(n, STATUS_NOTE_COUNT_MAX);
-    return {
-      softwareVersion: KIOSK_SOFTWARE_VERSION,
-      inService: this.service.reasons().length === 0,
-      reasons: this.service.statusReasons().slice(0, STATUS_REASONS_MAX).map(statusText),
-      devices: this.supervisor.deviceStates().map((d) => ({ device: d.device, state: d.state, ...(d.detail !== undefined ? { detail: statusText(d.detail) } : {}) })),
-      cassettes: this.supervisor.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: count(c.count) })),
-      ...(this.config.devices.noteAcceptor
-        ? {
-            noteAcceptor: {
-              denominationsCents: [...this.config.noteAcceptorCents].sort((a, b) => a - b),
-              cashbox: (journal?.cashbox() ?? []).map((n) => ({ denominationCents: n.denominationCents, count: count(n.count) })),
-              cashboxCapacityNotes: this.config.cashboxCapacityNotes,
-            },
-          }
-        : {}),
-      receiptPaper: this.supervisor.receiptPaper,
-      pendingTransactions: journal?.pendingCount ?? 0,
-    };
+    return composeKioskStatus({ config: this.config, service: this.service, supervisor: this.supervisor, journal: this.journal, replenishment: this.replenisher?.open });
   }
 
   // --- commands from the UI (docs/kiosk-core.md lists each with its screens) ------------------------

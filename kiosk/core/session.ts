@@ -14,7 +14,7 @@ const NEXT: Readonly<Record<Screen, readonly Screen[]>> = {
   welcome: ['identify', 'pin', 'working'],
   identify: ['pin', 'working', 'welcome'],
   pin: ['working', 'pin', 'welcome'],
-  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'welcome'],
+  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'welcome', 'supervisor', 'supervisor-count'],
   menu: ['balance', 'withdraw', 'deposit', 'history', 'transfer', 'working'],
   balance: ['menu', 'working'],
   withdraw: ['working', 'menu'],
@@ -23,6 +23,8 @@ const NEXT: Readonly<Record<Screen, readonly Screen[]>> = {
   transfer: ['working', 'menu'],
   receipt: ['working', 'menu'],
   goodbye: ['welcome', 'out-of-service'],
+  supervisor: ['supervisor-count', 'working'],
+  'supervisor-count': ['supervisor', 'working'],
 };
 
 /** Timers the session uses, injectable so tests drive inactivity without waiting. */
@@ -51,7 +53,7 @@ export interface SessionEvents {
 }
 
 /** Screens on which the inactivity timer runs: a customer is present and the kiosk is waiting for them. */
-const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt']);
+const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt', 'supervisor', 'supervisor-count']);
 
 export class CustomerSession {
   screen: Screen = 'out-of-service';

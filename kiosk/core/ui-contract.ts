@@ -21,7 +21,22 @@ export type Screen =
   | 'history'
   | 'transfer'
   | 'receipt'
-  | 'goodbye';
+  | 'goodbye'
+  /** A technician's supervisor mode (their card's PIN opened it): print the counters, unload, load, close. */
+  | 'supervisor'
+  /** The technician enters the notes counted in (or loaded into) a container, per denomination. */
+  | 'supervisor-count';
+
+/** The counts a technician enters in supervisor mode. */
+export type SupervisorCount = 'unload-cassettes' | 'unload-cashbox' | 'load-cassettes';
+
+/** One container's balancing, as the host answered the technician's count. */
+export interface ContainerBalanceView {
+  readonly container: 'cassettes' | 'cashbox';
+  readonly countedCents: number;
+  readonly ledgerCents: number;
+  readonly differenceCents: number;
+}
 
 export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
 export type IdentifyMethod = 'card' | 'password' | 'register';
@@ -74,7 +89,20 @@ export type SessionView =
       readonly releaseAtMs?: number;
       readonly account: AccountSummary;
     }
-  | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary };
+  | { readonly kind: 'transfer'; readonly amountCents: number; readonly from: AccountSummary; readonly to: AccountSummary }
+  /** Supervisor mode: the replenishment in progress and what is done of it. */
+  | {
+      readonly kind: 'supervisor';
+      readonly technician: string;
+      readonly replenishmentId: string;
+      /** The notes each container may be counted in, smallest first. */
+      readonly cassetteDenominationsCents: readonly number[];
+      readonly cashboxDenominationsCents: readonly number[];
+      readonly unloaded: readonly ContainerBalanceView[];
+      readonly loadedCents?: number;
+      /** On the count screen: which count is being entered. */
+      readonly counting?: SupervisorCount;
+    };
 
 export interface CustomerView {
   readonly username: string;
@@ -138,6 +166,12 @@ export interface HistoryRequest {
   readonly untilMs?: number;
   readonly kinds?: PostingKind[];
   readonly cursor?: string;
+}
+
+/** A technician's count: notes per denomination (0 allowed), for one step of the replenishment. */
+export interface SupervisorCountRequest {
+  readonly step: SupervisorCount;
+  readonly notes: readonly NoteCountView[];
 }
 
 /** A page of the customer's own audit records, newest first. */

@@ -6,7 +6,7 @@
 // The snapshot and the commands' argument types are the core's own (kiosk/core/ui-contract.ts, types only
 // and free of Node's types), imported as types: nothing of the core runs here or in the renderer.
 import type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind } from '../../protocol/messages.js';
-import type { ActivityRequest, HistoryRequest, KioskSnapshot, Language, MenuChoice, PinPadKey, TransferRequest } from '../core/ui-contract.js';
+import type { ActivityRequest, HistoryRequest, KioskSnapshot, Language, MenuChoice, PinPadKey, SupervisorCount, SupervisorCountRequest, TransferRequest } from '../core/ui-contract.js';
 
 export type { AccountSummary, ActivityEntry, HistoryEntry, PostingKind };
 export type {
@@ -22,6 +22,9 @@ export type {
   PinPadKey,
   Screen,
   SessionView,
+  ContainerBalanceView,
+  SupervisorCount,
+  SupervisorCountRequest,
   TransferRequest,
   WithdrawalLimits,
 } from '../core/ui-contract.js';
@@ -66,6 +69,16 @@ export interface AtmCommands {
   chooseReceipt(wanted: boolean): Promise<CommandResult>;
   cancel(): Promise<CommandResult>;
   touch(): Promise<CommandResult>;
+  /** Supervisor mode (a technician's card): print the kiosk's counters. */
+  supervisorPrintCounters(): Promise<CommandResult>;
+  /** Opens the count screen for one step of the replenishment. */
+  supervisorBeginCount(step: SupervisorCount): Promise<CommandResult>;
+  /** The notes counted (or loaded) per denomination for the step on screen. */
+  supervisorCount(request: SupervisorCountRequest): Promise<CommandResult>;
+  /** Back from the count screen without sending. */
+  supervisorBack(): Promise<CommandResult>;
+  /** Closes the replenishment and prints the balancing receipt. */
+  supervisorClose(): Promise<CommandResult>;
 }
 
 export type AtmCommandName = keyof AtmCommands;
@@ -88,6 +101,11 @@ export const ATM_COMMAND_NAMES = [
   'chooseReceipt',
   'cancel',
   'touch',
+  'supervisorPrintCounters',
+  'supervisorBeginCount',
+  'supervisorCount',
+  'supervisorBack',
+  'supervisorClose',
 ] as const satisfies readonly AtmCommandName[];
 
 export interface AtmApi extends AtmCommands {

@@ -13,6 +13,7 @@ import { MenuScreen } from './screens/menu.js';
 import { OutOfServiceScreen } from './screens/out-of-service.js';
 import { PinScreen } from './screens/pin.js';
 import { ReceiptScreen } from './screens/receipt.js';
+import { SupervisorCountScreen, SupervisorScreen } from './screens/supervisor.js';
 import { TransferScreen } from './screens/transfer.js';
 import { WelcomeScreen } from './screens/welcome.js';
 import { WithdrawScreen } from './screens/withdraw.js';
@@ -23,7 +24,7 @@ import { WorkingScreen } from './screens/working.js';
 const TOUCH_REPORT_INTERVAL_MS = 2_000;
 
 /** Screens that show the Cancel button: a customer is present and the kiosk is waiting for them. */
-const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer']);
+const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'supervisor', 'supervisor-count']);
 
 export function App({ atm }: { atm: AtmApi }) {
   const [snap, setSnap] = useState<KioskSnapshot | undefined>(undefined);
@@ -148,5 +149,9 @@ function renderScreen(snap: KioskSnapshot, props: ScreenProps, work: WorkKind | 
       return <ReceiptScreen key="receipt" {...props} />;
     case 'goodbye':
       return <GoodbyeScreen key="goodbye" {...props} />;
+    case 'supervisor':
+      return <SupervisorScreen key="supervisor" {...props} />;
+    case 'supervisor-count':
+      return <SupervisorCountScreen key={`count-${snap.view?.kind === 'supervisor' ? (snap.view.counting ?? '') : ''}`} {...props} />;
   }
 }

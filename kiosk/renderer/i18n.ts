@@ -2,6 +2,7 @@
 // (docs/kiosk-core.md lists them); a code without its own text falls back to a generic message, so a
 // new code never shows a raw key.
 import type { AccountSummary, Language, PostingKind } from '../preload/api.js';
+import { withSupervisorNotices } from './supervisor-strings.js';
 
 const en = {
   bank: 'Northbank ATM',
@@ -473,7 +474,7 @@ const fr: Strings = {
   noticeFallback: 'Désolé, une erreur est survenue. Veuillez réessayer.',
 };
 
-const STRINGS: Record<Language, Strings> = { en, fr };
+const STRINGS: Record<Language, Strings> = { en: withSupervisorNotices(en, 'en'), fr: withSupervisorNotices(fr, 'fr') };
 
 export function stringsFor(language: Language): Strings {
   return STRINGS[language];

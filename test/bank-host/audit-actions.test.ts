@@ -175,9 +175,28 @@ test('every customer action and outcome, device event and operator action leaves
     await run(['operator', 'add', 'carol'], 1);
     await run(['operator', 'revoke', 'carol'], 0);
     await run(['operator', 'revoke', 'carol'], 1);
+    t.is(await refusal(kiosk.request('replenish.open', {})), 'ROLE_NOT_ALLOWED');
     await kiosk.request('signout', {});
     t.is(await refusal(kiosk.request('activity', {})), 'NOT_SIGNED_IN');
     t.is(await refusal(kiosk.request('signout', {})), 'NOT_SIGNED_IN');
+
+    // A technician's card: a replenishment with a difference, its alert, and the operator's resolution.
+    const technician = await run(['technician', 'add', 'tech.audit'], 0);
+    await run(['technician', 'add', 'tech.audit'], 1);
+    const [, techPan, techPin] = /supervisor card (\d+) .*\nPIN (\d+)/.exec(technician)!;
+    secrets.push(techPan!, techPin!);
+    await kiosk.request('signin.card', { pan: techPan!, pinBlock: encodePinBlockFormat4(techPin!, techPan!, h.pinKey('kiosk-b')).toString('hex') });
+    const { replenishmentId } = await kiosk.request('replenish.open', {});
+    t.is(await refusal(kiosk.request('replenish.unload', { replenishmentId, container: 'cassettes', notes: [{ denominationCents: 1_000, count: 1 }] })), 'BAD_NOTES');
+    await kiosk.request('replenish.unload', { replenishmentId, container: 'cassettes', notes: [{ denominationCents: 2_000, count: 1 }] });
+    t.is(await refusal(kiosk.request('replenish.load', { replenishmentId, notes: [{ denominationCents: 1_000, count: 1 }] })), 'BAD_NOTES');
+    await kiosk.request('replenish.load', { replenishmentId, notes: [{ denominationCents: 2_000, count: 10 }] });
+    await kiosk.request('replenish.close', { replenishmentId });
+    t.is(await refusal(kiosk.request('replenish.close', { replenishmentId: 'rpl_000000000000000000000000' })), 'UNKNOWN_REPLENISHMENT');
+    await h.host.state.services.fleet!.checkNow();
+    await run(['fleet', 'resolve', 'kiosk-b', '--note', 'the cassettes were filled by hand'], 0);
+    await run(['fleet', 'resolve', 'kiosk-b', '--note', 'nothing left'], 1);
+    await kiosk.request('signout', {});
 
     // Registration and password sign-in, from a second kiosk.
     const other = await h.connectedClient('kiosk-c');
@@ -228,6 +247,9 @@ test('every customer action and outcome, device event and operator action leaves
       'session.expire:ok', 'session.end:ok:disconnected',
       'fleet.show:ok', 'fleet.show:failed:DEVICE_UNKNOWN', 'fleet.threshold:ok', 'fleet.threshold:failed:DEVICE_UNKNOWN',
       'operator.add:ok', 'operator.add:failed:OPERATOR_EXISTS', 'operator.revoke:ok', 'operator.revoke:failed:UNKNOWN_OPERATOR',
+      'technician.add:ok', 'technician.add:failed:USERNAME_TAKEN', 'replenish.open:ok', 'replenish.open:failed:ROLE_NOT_ALLOWED',
+      'replenish.unload:ok', 'replenish.unload:failed:BAD_NOTES', 'replenish.load:ok', 'replenish.load:failed:BAD_NOTES',
+      'replenish.close:ok', 'replenish.close:failed:UNKNOWN_REPLENISHMENT', 'fleet.resolve:ok', 'fleet.resolve:failed:NOTHING_TO_RESOLVE',
     ];
     const missing = expected.filter((key) => !seen.has(key));
     t.deepEqual(missing, [], `not recorded: ${missing.join(', ')}`);

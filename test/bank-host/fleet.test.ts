@@ -8,7 +8,7 @@ import type { ChannelClient } from '../../protocol/client.js';
 import type { KioskStatus } from '../../protocol/messages.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import type { AuditEntry } from '../../bank-host/audit/record.js';
-import { balancingKey } from '../../bank-host/fleet/balancing.js';
+import { balancingOps } from '../../bank-host/fleet/balancing.js';
 import type { Fleet } from '../../bank-host/fleet/fleet.js';
 import { resolveHold } from '../../bank-host/ledger/operator.js';
 import { listMoneyExceptions, resolveMoneyException } from '../../bank-host/ledger/deposit-operator.js';
@@ -185,36 +185,36 @@ test('stale withdrawal holds, open deposits and money exceptions of a kiosk are 
   client.close();
 });
 
-test("a kiosk whose latest balancing report shows a difference is unbalanced until a later one does not", async (t) => {
+test("a kiosk with a balancing difference is unbalanced until an operator resolves it, even after a later report balances", async (t) => {
   const r = await rig();
   t.teardown(() => r.h.close());
   const client = await r.h.connectedClient('kiosk-fl5');
   const { services } = r.h.host.state;
   const nowMs = services.now();
-  const report = (balancedMs: number, differenceCents: number) => ({
-    type: 'put' as const,
-    key: balancingKey('kiosk-fl5', balancedMs),
-    value: {
+  const report = (balancedMs: number, differenceCents: number) =>
+    balancingOps({
       deviceId: 'kiosk-fl5',
       balancedMs,
       containers: [
         { container: 'cassettes', countedCents: 100_000 + differenceCents, ledgerCents: 100_000, differenceCents },
         { container: 'cashbox', countedCents: 4_000, ledgerCents: 4_000, differenceCents: 0 },
       ],
-    },
-  });
+    });
   await r.fleet.checkNow();
   t.is((await r.fleet.detail('kiosk-fl5')).lastBalancing, null, 'no balancing report yet');
-  // What the supervisor mode will write: a count $20 short.
-  await services.committer.commit({ ops: [report(nowMs - 1_000, -2_000)] });
+  // What a replenishment writes: a count $20 short.
+  await services.committer.commit({ ops: report(nowMs - 1_000, -2_000) });
   await r.fleet.checkNow();
   t.deepEqual(r.alertKinds('kiosk-fl5'), ['unbalanced']);
   t.regex(r.fleet.view('kiosk-fl5').alerts[0]!.detail, /cassettes -2000 cents/);
   t.like((await r.fleet.detail('kiosk-fl5')).lastBalancing, { unbalanced: true });
-  await services.committer.commit({ ops: [report(nowMs, 0)] });
+  await services.committer.commit({ ops: report(nowMs, 0) });
+  await r.fleet.checkNow();
+  t.like((await r.fleet.detail('kiosk-fl5')).lastBalancing, { unbalanced: false, balancedMs: nowMs });
+  t.deepEqual(r.alertKinds('kiosk-fl5'), ['unbalanced'], 'the earlier difference is not explained by a later count');
+  await r.fleet.resolveBalancing('kiosk-fl5', 'recounted: the $20 was in the reject bin');
   await r.fleet.checkNow();
   t.deepEqual(r.alertKinds('kiosk-fl5'), []);
-  t.like((await r.fleet.detail('kiosk-fl5')).lastBalancing, { unbalanced: false, balancedMs: nowMs });
   client.close();
 });
 

@@ -168,7 +168,7 @@ test('every command group answers --help with its commands', async (t) => {
     const words = /^ {2}bank-host ([a-z]+) ([a-z]+)\b/.exec(line);
     if (words && !['init', 'serve'].includes(words[1]!)) groups.set(words[1]!, [...(groups.get(words[1]!) ?? []), words[2]!]);
   }
-  t.deepEqual([...groups.keys()].sort(), ['account', 'audit', 'card', 'customer', 'deposits', 'device', 'exceptions', 'fleet', 'holds', 'ledger', 'operator']);
+  t.deepEqual([...groups.keys()].sort(), ['account', 'audit', 'card', 'customer', 'deposits', 'device', 'exceptions', 'fleet', 'holds', 'ledger', 'operator', 'technician']);
   for (const [group, commands] of groups) {
     for (const flag of ['--help', '-h']) {
       const run = await cli([group, flag]);

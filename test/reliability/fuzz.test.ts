@@ -99,6 +99,11 @@ function validBodies(
     history: { accountId: ids.accountId, limit: random.int(1, 50), kinds: ['deposit'] },
     activity: { limit: random.int(1, 50) },
     transfer: { fromAccountId: ids.accountId, toAccountId: ids.otherAccountId, amountCents: random.int(1, 10_000) },
+    // No technician signs in here: these are refused (no supervisor session, no open replenishment).
+    'replenish.open': {},
+    'replenish.unload': { replenishmentId: 'rpl_0123456789abcdef01234567', container: random.chance(0.5) ? 'cassettes' : 'cashbox', notes: [{ denominationCents: 2_000, count: random.int(0, 100) }] },
+    'replenish.load': { replenishmentId: 'rpl_0123456789abcdef01234567', notes: [{ denominationCents: 2_000, count: random.int(0, 100) }] },
+    'replenish.close': { replenishmentId: 'rpl_0123456789abcdef01234567' },
   };
 }
 

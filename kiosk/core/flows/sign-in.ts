@@ -23,7 +23,11 @@ export class SignInFlow {
   private cardPan: string | undefined;
   private pinEnteredAtMs: number | undefined;
 
-  constructor(private readonly ctx: FlowContext) {
+  constructor(
+    private readonly ctx: FlowContext,
+    /** A technician's card signed in (the host's `supervisor` role): supervisor mode, never the menu. */
+    private readonly onSupervisor: (info: SessionInfo) => Promise<void>,
+  ) {
     ctx.visit.onEnd(() => {
       this.cardPan = undefined;
       this.pinEnteredAtMs = undefined;
@@ -136,6 +140,7 @@ export class SignInFlow {
       }
       if (!visit.isCurrent(epoch)) return;
       visit.signedInAtHost();
+      if (info.role === 'supervisor') return this.onSupervisor(info);
       session.customer = {
         username: info.username,
         accounts: info.accounts,

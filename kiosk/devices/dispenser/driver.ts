@@ -19,6 +19,7 @@ import {
   decodeResetReport,
   decodeStatusReport,
   encodeDispenseCommand,
+  encodeSetCounts,
   encodeTransactionId,
   isValidTransactionId,
   type DispenseRecord,
@@ -134,6 +135,22 @@ export class SerialCashDispenser implements CashDispenser {
       if (error) status.error = error;
       if (report.state === 'error') this.setAvailability('unavailable', `dispenser in error state (${error ?? 'unspecified'})`);
       return status;
+    });
+  }
+
+  setCassetteCounts(counts: readonly number[]): Promise<DispenserStatus> {
+    let data: Uint8Array;
+    try {
+      data = encodeSetCounts([...counts]);
+    } catch (error) {
+      return Promise.reject(new DeviceError('BAD_ARGUMENT', describe(error)));
+    }
+    return this.queue.run(async () => {
+      const frame = await this.link.request(COMMAND.SET_COUNTS, data);
+      const report = this.parse(() => decodeStatusReport(frame.data));
+      const set = report.cassettes.map((c) => c.count);
+      if (set.length !== counts.length || set.some((n, i) => n !== counts[i])) throw new DeviceError('DISPENSER_REFUSED', `the dispenser reports counts ${set.join(',')} after SET_COUNTS ${counts.join(',')}`);
+      return { state: report.state, cassettes: report.cassettes.map((c, index) => ({ index, ...c })), ...(errorOf(report.lastError) !== undefined && { error: errorOf(report.lastError)! }) };
     });
   }
 

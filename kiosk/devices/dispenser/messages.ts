@@ -11,6 +11,8 @@ export const COMMAND = {
   LAST_DISPENSE: 0x21,
   COUNTERS: 0x30,
   RESET: 0x40,
+  /** A technician loaded cassettes (or took them out): the device's note count of each cassette is set. */
+  SET_COUNTS: 0x50,
 } as const;
 export type CommandCode = (typeof COMMAND)[keyof typeof COMMAND];
 
@@ -247,6 +249,24 @@ export function decodeDispenseRecord(data: Uint8Array, what: string): DispenseRe
   if (outcome === 'stopped' && result === 'ok') throw new MessageFormatError(`${what}: stopped record has no error code`);
   if (outcome === 'unknown' && dispensed.some((n) => n !== 0)) throw new MessageFormatError(`${what}: unknown transaction with notes`);
   return { transactionId, outcome, result, requested, dispensed };
+}
+
+/** SET_COUNTS DATA: u8 cassettes, then each cassette's new note count as u16. The answer is a STATUS report. */
+export function encodeSetCounts(counts: number[]): Uint8Array {
+  checkCassettes(counts.length);
+  const w = new Writer().u8(counts.length);
+  for (const n of counts) {
+    if (!Number.isInteger(n) || n < 0 || n > MAX_NOTES_PER_CASSETTE) throw new RangeError(`cassette count ${n} outside 0..${MAX_NOTES_PER_CASSETTE}`);
+    w.u16(n);
+  }
+  return w.done();
+}
+
+export function decodeSetCounts(data: Uint8Array): number[] {
+  const r = new Reader(data, 'SET_COUNTS');
+  const counts = Array.from({ length: r.cassetteCount() }, () => r.u16());
+  r.end();
+  return counts;
 }
 
 export function encodeCounters(lifetimeDispensed: number[]): Uint8Array {

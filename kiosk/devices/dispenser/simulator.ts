@@ -15,6 +15,7 @@ import {
   MAX_NOTES_PER_DISPENSE,
   MessageFormatError,
   decodeDispenseCommand,
+  decodeSetCounts,
   decodeEmpty,
   decodeTransactionId,
   encodeCounters,
@@ -247,6 +248,16 @@ export class DispenserSimulator {
             lastError: this.lastError,
             cassettes: this.cassettes.map((c) => ({ ...c, low: c.count <= this.limits.lowNoteThreshold })),
           });
+        case COMMAND.SET_COUNTS: {
+          const counts = decodeSetCounts(frame.data);
+          // A count list for other cassettes than this device has is refused like a malformed frame.
+          if (counts.length === this.cassettes.length && this.deviceState !== 'dispensing') counts.forEach((n, i) => (this.cassettes[i]!.count = n));
+          return encodeStatusReport({
+            state: this.deviceState,
+            lastError: this.lastError,
+            cassettes: this.cassettes.map((c) => ({ ...c, low: c.count <= this.limits.lowNoteThreshold })),
+          });
+        }
         case COMMAND.COUNTERS:
           decodeEmpty(frame.data, 'COUNTERS');
           return encodeCounters(this.lifetimeDispensed);

@@ -90,6 +90,9 @@ export interface CashDispenser {
   dispense(request: DispenseRequest): Promise<DispenseResult>;
   queryDispense(transactionId: number): Promise<DispenseQueryResult>;
   counters(): Promise<DispenserCounters>;
+  /** A technician loaded (or emptied) the cassettes: sets each cassette's note count, cassette 0 first (as
+   *  many counts as cassettes; the device refuses otherwise). Idempotent: it sets, never adds. */
+  setCassetteCounts(counts: readonly number[]): Promise<DispenserStatus>;
   /** Clears a jam or error state after a technician has cleared the transport; throws if it stays in error. */
   reset(): Promise<void>;
   readonly availability: DeviceAvailability;

@@ -60,6 +60,22 @@ test('a dispense moves the notes asked and the counters follow', async (t) => {
   t.is(sim.receivedCount(COMMAND.DISPENSE), 1);
 });
 
+test('SET_COUNTS sets each cassette’s count (a technician’s load), answers the status, and refuses a count the wire cannot carry', async (t) => {
+  const { sim, driver } = await rig(t);
+  const status = await driver.setCassetteCounts([400, 0]);
+  t.deepEqual(status.cassettes.map((c) => c.count), [400, 0]);
+  t.deepEqual(sim.cassetteCounts, [400, 0]);
+  // Setting again is the same: a kiosk that lost power before it journalled the load sets it once more.
+  await driver.setCassetteCounts([400, 0]);
+  t.deepEqual(sim.cassetteCounts, [400, 0]);
+  await t.throwsAsync(driver.setCassetteCounts([-1, 3]), { code: 'BAD_ARGUMENT' } as never);
+  await t.throwsAsync(driver.setCassetteCounts([70_000, 3]), { code: 'BAD_ARGUMENT' } as never);
+  // A list for another number of cassettes changes nothing, and the driver says so.
+  await t.throwsAsync(driver.setCassetteCounts([5]), { code: 'DISPENSER_REFUSED' } as never);
+  t.deepEqual(sim.cassetteCounts, [400, 0]);
+  t.is(sim.receivedCount(COMMAND.SET_COUNTS), 3);
+});
+
 test('a NAKed STATUS is retransmitted with the same SEQ and then answered', async (t) => {
   const { sim, driver } = await rig(t);
   const before = sim.received.length;

@@ -23,6 +23,7 @@ function fakeController() {
     on: (event: string, listener: (...a: unknown[]) => void) => emitter.on(event, listener),
     off: (event: string, listener: (...a: unknown[]) => void) => emitter.off(event, listener),
     ...Object.fromEntries(ATM_COMMAND_NAMES.map((name) => [name, record(name)])),
+    supervisorMode: { printCounters: record('supervisorPrintCounters'), beginCount: record('supervisorBeginCount'), submitCount: record('supervisorCount'), back: record('supervisorBack'), close: record('supervisorClose') },
   } as unknown as UiController;
   return { controller, calls, emitter };
 }
@@ -50,6 +51,11 @@ test('each command reaches the controller with its validated argument', async (t
     ['chooseReceipt', true],
     ['cancel', undefined],
     ['touch', undefined],
+    ['supervisorPrintCounters', undefined],
+    ['supervisorBeginCount', 'unload-cashbox'],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 2_000, count: 0 }, { denominationCents: 5_000, count: 100_000 }] }],
+    ['supervisorBack', undefined],
+    ['supervisorClose', undefined],
   ];
   for (const [command, argument] of good) t.deepEqual(await handlers.invoke(command, argument), { ok: true }, command);
   t.deepEqual(calls, [
@@ -72,6 +78,11 @@ test('each command reaches the controller with its validated argument', async (t
     ['chooseReceipt', true],
     ['cancel'],
     ['touch'],
+    ['supervisorPrintCounters'],
+    ['supervisorBeginCount', 'unload-cashbox'],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 2_000, count: 0 }, { denominationCents: 5_000, count: 100_000 }] }],
+    ['supervisorBack'],
+    ['supervisorClose'],
   ]);
 });
 
@@ -104,6 +115,16 @@ test('bad arguments and unknown commands are refused before the controller sees 
     ['activity', { sinceMs: -1 }],
     ['activity', { actions: ['signin.card'] }],
     ['chooseReceipt', 'yes'],
+    // A technician's counts: never negative, fractional, beyond a container's bound, or for another step.
+    ['supervisorBeginCount', 'unload-vault'],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 2_000, count: -1 }] }],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 2_000, count: 1.5 }] }],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 2_000, count: 100_001 }] }],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 0, count: 1 }] }],
+    ['supervisorCount', { step: 'unload-cassettes', notes: [{ denominationCents: 2_000, count: 1, extra: true }] }],
+    ['supervisorCount', { step: 'withdraw', notes: [] }],
+    ['supervisorCount', { notes: [] }],
+    ['supervisorClose', { force: true }],
     ['__proto__', undefined],
     ['constructor', undefined],
     [42, undefined],

@@ -5,6 +5,7 @@
 // $98,765.43), a deposit of every note the acceptor takes, more than a page of history and of activity.
 // Card and PIN come from the HID card reader's real report bytes and the on-screen PIN pad.
 import { openAccount } from '../../../bank-host/customers/admin.js';
+import { addTechnician } from '../../../bank-host/customers/technicians.js';
 import { SETTING_CENTS_MAX } from '../../../bank-host/config.js';
 import { TRANSFER_MAX_CENTS } from '../../../bank-host/ledger/amounts.js';
 import type { SessionClock } from '../../../kiosk/core/session.js';
@@ -72,7 +73,7 @@ export async function startTourRig(options: { viewport: { width: number; height:
 export const TOUR_SCREENS = [
   'welcome', 'identify', 'sign-in', 'register', 'swipe-card', 'pin', 'menu', 'balance-1-account', 'withdraw', 'withdraw-other-amount', 'withdraw-confirm', 'working', 'take-cash', 'goodbye',
   'balance-2-accounts', 'balance-3-accounts', 'deposit', 'deposit-notes', 'deposit-done', 'transfer', 'transfer-confirm', 'transfer-done',
-  'withdraw-refused', 'history', 'history-filters', 'activity', 'idle-warning', 'out-of-service',
+  'withdraw-refused', 'history', 'history-filters', 'activity', 'idle-warning', 'supervisor', 'supervisor-count', 'supervisor-counted', 'out-of-service',
 ] as const;
 export type TourScreen = (typeof TOUR_SCREENS)[number];
 
@@ -258,6 +259,33 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await visit('idle-warning');
   await ui.page.locator('[data-testid="idle-warning"] button.primary').tap();
   await ui.screen('history', (s) => !s.idleWarning);
+  await ui.tap('[data-action="cancel"]');
+  await done('goodbye');
+
+  // A technician's card: supervisor mode, a cashbox count against the ledger, the difference shown.
+  const technician = await addTechnician(services, 'tech.jean-baptiste.delacroix');
+  await ui.screen('welcome');
+  await ui.tap(`[data-action="language-${language}"]`);
+  await ui.screen('identify');
+  await ui.tap('[data-action="use-card"]');
+  await ui.screen('identify', (s) => s.identifyMethod === 'card');
+  rig.swipe(technician);
+  await ui.screen('pin', (s) => s.onScreenPinPad);
+  await typePin(technician.pin);
+  await ui.tap('[data-pin-key="enter"]');
+  await ui.screen('supervisor');
+  await visit('supervisor');
+  await ui.tap('[data-action="unload-cashbox"]');
+  await ui.screen('supervisor-count');
+  await ui.tap('[data-note="10000"]');
+  await ui.typeOnKeypad('12');
+  await ui.tap('[data-note="2000"]');
+  await ui.typeOnKeypad('3');
+  await visit('supervisor-count');
+  await ui.tap('[data-action="count-submit"]');
+  await ui.screen('supervisor', (s) => s.notice?.code === 'COUNT_DIFFERENCE');
+  await ui.page.waitForSelector('[data-notice="COUNT_DIFFERENCE"]');
+  await visit('supervisor-counted');
   await ui.tap('[data-action="cancel"]');
   await done('goodbye');
 

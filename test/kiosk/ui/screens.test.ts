@@ -10,7 +10,7 @@ import { ARTIFACTS_DIR, KIOSK_SCREENS, closeChromium, sizeName } from './browser
 import { auditCounts } from './layout-audit.js';
 import { TOUR_SCREENS, startTourRig, tourEveryScreen } from './screen-tour.js';
 
-/** One tour of 28 screens with a withdrawal, a deposit and a transfer, on a loaded 2-core machine. */
+/** One tour of 31 screens with a withdrawal, a deposit and a transfer, on a loaded 2-core machine. */
 const TOUR_TIMEOUT_MS = 240_000;
 /** Words that must not be left in English on a French screen (the brand name is the same in both). */
 const ENGLISH_ONLY = /\b(Cancel|Withdraw|Balance|Please|Deposit|Receipt|Sign in|Welcome to|Back|Next|Filters|Show)\b/;
