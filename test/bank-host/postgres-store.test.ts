@@ -2,6 +2,8 @@
 // scan exactly as LevelDB's do, values round-trip, a batch is atomic, units of work on overlapping keys
 // serialize within one store and across two (two hosts), the bounds fail with retryable errors, and a cut
 // network fails units of work retryably until it returns. Failover is in postgres-failover.test.ts.
+// The tests run one at a time: fourteen stores creating their databases and schemas at once, with the short
+// bounds some tests set, timed out on a loaded 2-core machine (a test of bounds must not race its neighbours).
 import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -102,7 +104,7 @@ const SCANS: [string, { reverse?: boolean; limit?: number; gte?: string; lte?: s
   ['zzz', {}],
 ];
 
-test('keys sort and scan exactly as LevelDB sorts and scans them, awkward keys included', async (t) => {
+test.serial('keys sort and scan exactly as LevelDB sorts and scans them, awkward keys included', async (t) => {
   const store = await openStore(t);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pg-order-'));
   const level = await Database.open(path.join(dir, 'db'));
@@ -126,7 +128,7 @@ test('keys sort and scan exactly as LevelDB sorts and scans them, awkward keys i
   for (const key of AWKWARD_KEYS) t.deepEqual(await store.get(key), await level.get(key), key);
 });
 
-test('scans longer than a page read on across pages, in order, honouring limit and reverse', async (t) => {
+test.serial('scans longer than a page read on across pages, in order, honouring limit and reverse', async (t) => {
   const store = await openStore(t);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pg-pages-'));
   const level = await Database.open(path.join(dir, 'db'));
@@ -149,7 +151,7 @@ test('scans longer than a page read on across pages, in order, honouring limit a
   t.is(store.connections.busy, 0);
 });
 
-test('JSON documents and raw bytes come back as they were written', async (t) => {
+test.serial('JSON documents and raw bytes come back as they were written', async (t) => {
   const store = await openStore(t);
   const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   const values: [string, unknown][] = [
@@ -176,7 +178,7 @@ test('JSON documents and raw bytes come back as they were written', async (t) =>
   t.is(await store.get('missing'), undefined);
 });
 
-test('a batch is applied whole or not at all, and its last operation on a key wins', async (t) => {
+test.serial('a batch is applied whole or not at all, and its last operation on a key wins', async (t) => {
   const database = await newDatabase();
   const store = await openStore(t, { database });
   await store.commit([put('keep', 1), put('gone', 1)]);
@@ -196,7 +198,7 @@ test('a batch is applied whole or not at all, and its last operation on a key wi
   t.is(store.connections.busy, 0);
 });
 
-test('two units of work on overlapping keys serialize: the second starts after the first commits and sees its write', async (t) => {
+test.serial('two units of work on overlapping keys serialize: the second starts after the first commits and sees its write', async (t) => {
   // The first unit stays idle in its transaction while the test looks: on a loaded machine for longer than
   // the default idle-in-transaction bound, which would end it and free its locks.
   const store = await openStore(t, { idleInTransactionTimeoutMs: 60_000 });
@@ -237,7 +239,7 @@ test('two units of work on overlapping keys serialize: the second starts after t
   t.deepEqual(await store.get('acct:2'), { balanceCents: 41 });
 });
 
-test('units of work of two stores (two hosts) serialize on the same keys: no increment is lost', async (t) => {
+test.serial('units of work of two stores (two hosts) serialize on the same keys: no increment is lost', async (t) => {
   const database = await newDatabase();
   // Fifty increments queue on one lock: the last waits for all the others, which on a loaded machine can
   // exceed the default lock timeout. What is tested here is that they serialize, so the bound is generous.
@@ -279,7 +281,7 @@ test('units of work of two stores (two hosts) serialize on the same keys: no inc
   t.is(bSaw, 'written by A');
 });
 
-test('shared locks admit each other and keep exclusive holders out', async (t) => {
+test.serial('shared locks admit each other and keep exclusive holders out', async (t) => {
   const store = await openStore(t);
   const release = deferred();
   let inside = 0;
@@ -305,7 +307,7 @@ test('shared locks admit each other and keep exclusive holders out', async (t) =
   t.is(maxInside, 3, 'the shared holders were inside at once');
 });
 
-test('prefetched keys are answered inside the unit from its BEGIN, absent ones too, frozen like cached records', async (t) => {
+test.serial('prefetched keys are answered inside the unit from its BEGIN, absent ones too, frozen like cached records', async (t) => {
   const store = await openStore(t);
   const quoted = "acct:it's \\ 'quoted'";
   await store.commit([put('acct:1', { balanceCents: 1 }), put(quoted, 2)]);
@@ -327,7 +329,7 @@ test('prefetched keys are answered inside the unit from its BEGIN, absent ones t
   t.is(store.connections.busy, 0);
 });
 
-test('a unit of work that throws changes nothing, passes its error on, and releases its locks', async (t) => {
+test.serial('a unit of work that throws changes nothing, passes its error on, and releases its locks', async (t) => {
   const store = await openStore(t);
   class InsufficientFunds extends Error {}
   await t.throwsAsync(
@@ -344,7 +346,7 @@ test('a unit of work that throws changes nothing, passes its error on, and relea
   t.like(store.stats, { unitsCommitted: 1, unitsFailed: 1 });
 });
 
-test('inside a unit of work the store knows it and its lane; lanes in use at once are distinct', async (t) => {
+test.serial('inside a unit of work the store knows it and its lane; lanes in use at once are distinct', async (t) => {
   const store = await openStore(t, { hostId: 'host-7', poolSize: 4 });
   t.is(store.currentUnit(), undefined);
   const lanes = await Promise.all(
@@ -367,7 +369,7 @@ test('inside a unit of work the store knows it and its lane; lanes in use at onc
   t.is(await store.get('k'), 1);
 });
 
-test('the bounds: a full pool makes callers wait, then fail with STORE_BUSY; a held lock fails a waiter with STORE_BUSY', async (t) => {
+test.serial('the bounds: a full pool makes callers wait, then fail with STORE_BUSY; a held lock fails a waiter with STORE_BUSY', async (t) => {
   const database = await newDatabase();
   const store = await openStore(t, { database, poolSize: 1, acquireTimeoutMs: 200, lockTimeoutMs: 200, queryTimeoutMs: 2_000 });
   const hold = deferred();
@@ -401,7 +403,7 @@ test('the bounds: a full pool makes callers wait, then fail with STORE_BUSY; a h
   await holding3;
 });
 
-test('keys PostgreSQL cannot store as LevelDB does are refused before anything is sent', async (t) => {
+test.serial('keys PostgreSQL cannot store as LevelDB does are refused before anything is sent', async (t) => {
   const store = await openStore(t);
   for (const key of ['nul\u0000inside', 'lone\uD800surrogate', 'x'.repeat(1_025), '']) {
     await t.throwsAsync(store.commit([put(key, 1)]), { instanceOf: TypeError });
@@ -411,7 +413,7 @@ test('keys PostgreSQL cannot store as LevelDB does are refused before anything i
   await t.throwsAsync(store.commit([put('u', undefined)]), { instanceOf: TypeError });
 });
 
-test('the schema is created once, a newer one is refused, and the primary is found among standbys', async (t) => {
+test.serial('the schema is created once, a newer one is refused, and the primary is found among standbys', async (t) => {
   const database = await newDatabase();
   const store = await openStore(t, { database });
   t.is(store.schema.version, 1);
@@ -436,7 +438,7 @@ test('the schema is created once, a newer one is refused, and the primary is fou
   t.regex(nowhere!.message, /no PostgreSQL primary among 1 nodes: 127\.0\.0\.1:1 unreachable/);
 });
 
-test('a cut network fails units of work retryably within the bounds; a commit cut in flight is all or nothing; the store serves again when it returns', async (t) => {
+test.serial('a cut network fails units of work retryably within the bounds; a commit cut in flight is all or nothing; the store serves again when it returns', async (t) => {
   const database = await newDatabase();
   // Connecting (TCP, SCRAM, the primary check) took seconds on a loaded 2-core machine: a generous connect bound.
   const bounds = { connectTimeoutMs: 10_000, lockTimeoutMs: 500, queryTimeoutMs: 1_500, idleInTransactionTimeoutMs: 1_000 };
