@@ -52,6 +52,9 @@ export const KIOSK_ERROR_CODES = {
   NOTE_ESCROW_EMPTY: 'no note is held in escrow',
   NOTE_ROUTE_FAILED: 'the note acceptor could not route the note in escrow',
   NOTE_ROUTE_OUTCOME_UNKNOWN: 'a route command may have moved the note, and no event has said where it went',
+  // Speech guidance: the headset jack and the speech synthesizer (JackReadError, SpeechError)
+  JACK_UNREADABLE: "the sound card's headset jack control could not be read",
+  SPEECH_UNAVAILABLE: 'espeak-ng could not be started or failed',
 } as const;
 
 export type KioskErrorCode = keyof typeof KIOSK_ERROR_CODES;
