@@ -40,6 +40,22 @@ const serialDevice = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('simulated') }).strict(),
 ]);
 const cents = z.number().int().positive().max(100_000_000);
+/** Speech mode (docs/kiosk-ui.md): the headset jack it listens to; patterns from speech/headset-jack.ts. */
+const speech = z
+  .object({
+    jack: z.discriminatedUnion('kind', [
+      z
+        .object({
+          kind: z.literal('alsa'),
+          card: z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'an ALSA card index or id, as in /proc/asound/cards'),
+          control: z.string().regex(/^[A-Za-z0-9 _-]{1,40} Jack$/, "a jack control's name, such as 'Headphone Jack'").default('Headphone Jack'),
+        })
+        .strict(),
+      z.object({ kind: z.literal('simulated') }).strict(),
+    ]),
+    wordsPerMinute: z.number().int().min(80).max(450).default(160),
+  })
+  .strict();
 
 export const kioskConfigSchema = z
   .object({
@@ -85,6 +101,8 @@ export const kioskConfigSchema = z
       .strict()
       .default({}),
     languages: z.array(z.enum(LANGUAGES)).min(1).max(LANGUAGES.length).default([...LANGUAGES]),
+    /** Optional: speech guidance through a headset jack (absent: no speech mode). */
+    speech: speech.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

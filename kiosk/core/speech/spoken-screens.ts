@@ -100,7 +100,7 @@ const identify: Builder = ({ snap }, words, language) =>
     : { lines: [...noticeLines(snap, language), words.identify], choices: [{ label: words.useCard, action: { kind: 'card' } }] };
 
 const pin: Builder = ({ snap }, words, language) => ({
-  lines: [...noticeLines(snap, language), words.pin, ...(snap.pinDigits > 0 ? [words.pinDigits(snap.pinDigits)] : [])],
+  lines: [...noticeLines(snap, language), words.pin, words.pinDigits(snap.pinDigits)],
   choices: [],
 });
 
