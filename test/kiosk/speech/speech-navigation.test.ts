@@ -1,0 +1,141 @@
+// Speech mode's navigation on a real kiosk (bank host on loopback, the HID PIN pad simulator through the
+// real driver): what each key does, what is said back, and the speech state the UI's snapshots carry.
+// The voice here records what would be said (the audio itself is measured in speech-audio.test.ts).
+import test from 'ava';
+import { silentLogger } from '../../../protocol/log.js';
+import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
+import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
+import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
+import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
+import type { KioskSnapshot, Language } from '../../../kiosk/core/ui-contract.js';
+import { parseKioskConfig } from '../../../kiosk/core/config.js';
+import { startKioskRig, type KioskRig } from '../core/kiosk-rig.js';
+import { eventually } from '../../helpers/host.js';
+
+/** Records each utterance; `stopped` counts the ones cut short by the next. */
+class RecordingVoice implements SpeechVoice {
+  readonly said: { text: string; language: Language; stopped: boolean }[] = [];
+  speak(text: string, language: Language): Utterance {
+    const entry = { text, language, stopped: false };
+    this.said.push(entry);
+    return { text, language, ended: Promise.resolve({ kind: 'finished' }), stop: () => void (entry.stopped = true) };
+  }
+  get last(): string {
+    return this.said.at(-1)?.text ?? '';
+  }
+}
+
+async function speakingKiosk(t: { teardown(fn: () => unknown): void }): Promise<{ rig: KioskRig; guide: SpeechGuide; jack: SimulatedHeadsetJack; voice: RecordingVoice }> {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const jack = new SimulatedHeadsetJack();
+  const voice = new RecordingVoice();
+  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
+  guide.start();
+  t.teardown(() => guide.stop());
+  return { rig, guide, jack, voice };
+}
+
+/** Swipes, types the PIN and waits for the menu, all with the headset in. */
+async function signInByKeys(rig: KioskRig, voice: RecordingVoice, card: { pan: string; pin: string; expiresYm: string }): Promise<void> {
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  rig.typePin(card.pin, 'enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  await eventually(() => voice.last.includes('What would you like to do?'), 10_000);
+}
+
+test('another amount typed on the digits, corrected, confirmed twice: the withdrawal is made', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('carla', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  await eventually(() => voice.last.includes('For another amount, press 6.'), 10_000);
+  rig.pinPad.press('6', 'enter');
+  t.regex(voice.last, /^Type the amount in whole dollars/);
+  rig.pinPad.press('1', '2', '5');
+  t.is(voice.last, '125 dollars.');
+  rig.pinPad.press('backspace');
+  t.is(voice.last, '12 dollars.', 'Correct removes the last digit');
+  rig.pinPad.press('0');
+  t.is(voice.last, '120 dollars.', '0 is a digit while an amount is typed');
+  rig.pinPad.press('enter');
+  t.is(voice.last, 'Withdraw 120 dollars from Chequing? Press Enter to confirm, or Cancel.');
+  t.is(rig.kiosk.snapshot().screen, 'withdraw', 'no money moves before the second Enter');
+  rig.pinPad.press('enter');
+  const receipt = await rig.waitFor((s) => s.screen === 'receipt');
+  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 12_000, dispensedCents: 12_000, short: false });
+  await eventually(() => voice.last.includes('Please take your cash. 120 dollars has been dispensed.'), 10_000);
+});
+
+test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel goes back to the menu and then ends the visit', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('dmitri', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  const menu = voice.last;
+  rig.pinPad.press('0');
+  t.is(voice.last, menu, '0 says the screen again');
+  t.true(voice.said.at(-2)!.stopped || voice.said.at(-2)!.text === menu);
+  rig.pinPad.press('7');
+  t.regex(voice.last, /^There is no choice 7\. For cash, press 1\./);
+  rig.pinPad.press('3');
+  t.is(voice.last, 'your balance. Press Enter to confirm.');
+  rig.pinPad.press('clear');
+  t.is(voice.last, 'Choice cleared.');
+  rig.pinPad.press('enter');
+  t.is(voice.last, 'Press the number of a choice first.');
+  t.is(rig.kiosk.snapshot().screen, 'menu');
+  rig.pinPad.press('3', 'enter');
+  await rig.waitFor((s) => s.screen === 'balance');
+  await eventually(() => voice.last.startsWith('Your balance. Chequing: 500 dollars, of which 500 dollars is available.'), 10_000);
+  rig.pinPad.press('cancel');
+  await rig.waitFor((s) => s.screen === 'menu');
+  rig.pinPad.press('cancel');
+  await rig.waitFor((s) => s.screen === 'goodbye');
+  await eventually(() => voice.last.includes('Thank you. Goodbye!'), 10_000);
+});
+
+test("the screen blanked for privacy is in the UI's snapshots and pushes; unplugging shows it again", async (t) => {
+  const { rig, guide, jack } = await speakingKiosk(t);
+  const handlers = createUiHandlers(rig.kiosk, undefined, guide);
+  const pushed: KioskSnapshot[] = [];
+  const off = handlers.onState((s) => pushed.push(s));
+  t.teardown(off);
+  t.is(handlers.getState().speech, undefined);
+  jack.plug();
+  t.deepEqual(handlers.getState().speech, { active: true, screenBlanked: false });
+  rig.pinPad.press('9');
+  t.deepEqual(handlers.getState().speech, { active: true, screenBlanked: true });
+  t.deepEqual(pushed.at(-1)?.speech, { active: true, screenBlanked: true }, 'the blanking is pushed to the UI at once');
+  jack.unplug();
+  t.is(pushed.at(-1)?.speech, undefined);
+  t.is(handlers.getState().speech, undefined);
+});
+
+test("kiosk.json's speech section: an ALSA jack or a simulated one; anything that would break amixer is refused", (t) => {
+  const base = {
+    deviceId: 'kiosk-1',
+    host: '127.0.0.1',
+    port: 7443,
+    kSharedFile: 'k',
+    journalDir: 'j',
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'simulated' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    cassettes: [{ denominationCents: 2_000, count: 10 }],
+  };
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160 });
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200 } }).speech, { jack: { kind: 'simulated' }, wordsPerMinute: 200 });
+  t.is(parseKioskConfig(base).speech, undefined);
+  for (const [speech, field] of [
+    [{ jack: { kind: 'alsa', card: "0',name='x" } }, /speech\.jack\.card/],
+    [{ jack: { kind: 'alsa', card: '0', control: 'Master Playback Switch' } }, /speech\.jack\.control/],
+    [{ jack: { kind: 'evdev', path: '/dev/input/event3' } }, /speech\.jack/],
+    [{ jack: { kind: 'simulated' }, wordsPerMinute: 1_000 }, /speech\.wordsPerMinute/],
+    [{ jack: { kind: 'simulated' }, voice: 'en' }, /speech/],
+  ] as const) {
+    t.throws(() => parseKioskConfig({ ...base, speech }), { message: field }, JSON.stringify(speech));
+  }
+});
