@@ -22,6 +22,7 @@ import { KIOSK_CONFIG_FILE, loadKioskConfig, loadKShared, type KioskConfigInput 
 import { KioskController } from '../kiosk/core/kiosk.js';
 import { createSpeech, type SpeechSetup } from '../kiosk/core/speech/speech-setup.js';
 import { PinEntry } from '../kiosk/devices/pin-pad/pin-entry.js';
+import { isPinPadKeyLabel, pressPinPadKey } from '../kiosk/devices/pin-pad/key-names.js';
 import { SimulatedCardReader } from '../kiosk/devices/card-reader/card-reader-simulator.js';
 import { runSimulatorCommand } from '../kiosk/devices/note-acceptor/simulator-commands.js';
 import type { PrinterSimulator } from '../kiosk/devices/printer/simulator.js';
@@ -273,15 +274,6 @@ function startElectronKiosk(configFile: string): DemoKiosk {
   };
 }
 
-/** The PIN pad keys the console's `key` command presses (Correct is `correct`). */
-const CONSOLE_KEYS: Record<string, (pad: PinEntry) => void> = {
-  enter: (pad) => pad.pressEnter(),
-  cancel: (pad) => pad.pressCancel(),
-  clear: (pad) => pad.pressClear(),
-  correct: (pad) => pad.pressBackspace(),
-  ...Object.fromEntries(Array.from({ length: 10 }, (_, d) => [String(d), (pad: PinEntry) => pad.pressDigit(d)])),
-};
-
 /** The demo's stand-in for hands at the kiosk: type `swipe` to swipe the demo card, `insert $20` (and the
  *  note acceptor simulator's other commands) to put notes in the acceptor during a deposit, `headset` to
  *  plug a headset in or out (speech mode) and `key 2 enter` to press PIN pad keys; printed receipts appear
@@ -308,10 +300,10 @@ function deviceConsole(controller: KioskController, credentials: DemoCredentials
     } else if (command.startsWith('key ')) {
       const pad = controller.devices.pinPad;
       const keys = command.slice(4).split(/\s+/).filter((k) => k !== '');
-      const unknown = keys.find((k) => !Object.hasOwn(CONSOLE_KEYS, k));
+      const unknown = keys.find((k) => !isPinPadKeyLabel(k));
       if (!(pad instanceof PinEntry)) return say('this kiosk has a hardware PIN pad: press its keys');
       if (unknown !== undefined || keys.length === 0) return say(`PIN pad keys: 0-9 enter cancel clear correct (not "${unknown ?? ''}")`);
-      for (const key of keys) CONSOLE_KEYS[key]!(pad);
+      for (const key of keys) if (isPinPadKeyLabel(key)) pressPinPadKey(pad, key);
     } else if (command === 'help' || command === '') {
       say('swipe: swipe the demo card · insert $20: a note into the acceptor (during a deposit) · counterfeit · fault jam · clear · headset: plug a headset in or out (speech mode) · key 2 enter: PIN pad keys · Ctrl-C: stop the demo');
     } else if (acceptor && command !== 'quit' && command !== 'exit') {

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { createLogger } from '../../protocol/log.js';
 import { loadKioskConfig, loadKShared } from '../core/config.js';
 import { KioskController } from '../core/kiosk.js';
+import { demoKeyboard } from '../core/speech/demo-keyboard.js';
 import { createSpeech } from '../core/speech/speech-setup.js';
 import { IPC_CHANNEL_COMMAND, IPC_CHANNEL_GET_STATE, IPC_CHANNEL_STATE } from '../preload/api.js';
 import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, contentTypeFor, isBlockedShortcut, resolveAppFile } from '../bridge/app-files.js';
@@ -67,6 +68,10 @@ function lockDownSession(): void {
   });
 }
 
+/** `npm start` in Electron (never a packaged kiosk) with a simulated headset jack: F9 and the PIN pad's
+ *  keys on the laptop keyboard (kiosk/core/speech/demo-keyboard.ts). */
+let demoKeys: ((key: string) => boolean) | undefined;
+
 function lockDownContents(contents: WebContents): void {
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
@@ -74,6 +79,7 @@ function lockDownContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('before-input-event', (event, input) => {
     if (production && isBlockedShortcut(input)) event.preventDefault();
+    else if (input.type === 'keyDown' && demoKeys?.(input.key)) event.preventDefault();
   });
 }
 
@@ -162,6 +168,7 @@ async function start(): Promise<void> {
   mainWindow = createWindow();
   await controller.start();
   speech?.guide.start();
+  if (!production) demoKeys = demoKeyboard(speech, controller);
   const stop = () => {
     speech?.guide.stop();
     void controller.stop().finally(() => app.exit(0));

@@ -7,6 +7,8 @@ import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
 import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
 import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
 import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
+import { demoKeyboard } from '../../../kiosk/core/speech/demo-keyboard.js';
+import { createSpeech } from '../../../kiosk/core/speech/speech-setup.js';
 import type { KioskSnapshot, Language } from '../../../kiosk/core/ui-contract.js';
 import { parseKioskConfig } from '../../../kiosk/core/config.js';
 import { startKioskRig, type KioskRig } from '../core/kiosk-rig.js';
@@ -138,4 +140,27 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
   ] as const) {
     t.throws(() => parseKioskConfig({ ...base, speech }), { message: field }, JSON.stringify(speech));
   }
+});
+
+test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in speech mode its keys are the on-screen PIN pad's", async (t) => {
+  const rig = await startKioskRig({ pinPad: 'on-screen' });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const voice = new RecordingVoice();
+  const config = parseKioskConfig({ deviceId: 'kiosk-1', host: '127.0.0.1', port: 1, kSharedFile: 'k', journalDir: 'j', devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2_000, count: 1 }], speech: { jack: { kind: 'simulated' } } });
+  const speech = createSpeech(config, rig.kiosk, silentLogger, voice)!;
+  speech.guide.start();
+  t.teardown(() => speech.guide.stop());
+  const keys = demoKeyboard(speech, rig.kiosk)!;
+  t.false(keys('2'), 'no key is taken before speech mode');
+  t.true(keys('F9'));
+  t.true(speech.simulatedJack!.plugged);
+  t.true(keys('2'));
+  t.is(voice.last, 'French. Press Enter to confirm.');
+  t.true(keys('Enter'));
+  await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
+  t.false(keys('a'), 'other keys reach the page');
+  t.true(keys('F9'));
+  t.false(speech.simulatedJack!.plugged);
+  t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
 });
