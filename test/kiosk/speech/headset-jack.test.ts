@@ -53,9 +53,9 @@ test('the jack follows the card: plugged, unplugged, and an unreadable card coun
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.false(jack.plugged);
   await writeFile(stateFile, 'on');
-  await eventually(() => jack.plugged, 10_000);
+  t.true(await eventually(() => jack.plugged, 10_000));
   await writeFile(stateFile, 'gone');
-  await eventually(() => !jack.plugged, 10_000);
+  t.true(await eventually(() => !jack.plugged, 10_000));
   await new Promise((resolve) => setTimeout(resolve, 200));
   jack.stop();
   await new Promise((resolve) => setTimeout(resolve, 200));

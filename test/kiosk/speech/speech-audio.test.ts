@@ -65,12 +65,12 @@ test('plugging in speaks the screen; a screen change stops the speech playing an
   rig.pinPad.press('enter');
   const identify = await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
   t.truthy(identify);
-  await eventually(() => utterances.some((u) => u.language === 'fr' && u.text.includes('Comment voulez-vous')), 10_000);
+  t.true(await eventually(() => utterances.some((u) => u.language === 'fr' && u.text.includes('Comment voulez-vous')), 10_000));
   const spokenIdentify = utterances.find((u) => u.text.includes('Comment voulez-vous'))!;
   // The card (1), then the swipe screen: the identify speech is stopped when the screen changes.
   rig.pinPad.press('1', 'enter');
   await rig.waitFor((s) => s.identifyMethod === 'card');
-  await eventually(() => utterances.some((u) => u.text.includes('Glissez votre carte')), 10_000);
+  t.true(await eventually(() => utterances.some((u) => u.text.includes('Glissez votre carte')), 10_000));
   const endIdentify = await spokenIdentify.ended;
   t.true(endIdentify.kind === 'stopped' || endIdentify.kind === 'finished', `identify speech: ${endIdentify.kind}`);
   const swipe = utterances.at(-1)!;

@@ -2,6 +2,7 @@
 // real driver): what each key does, what is said back, and the speech state the UI's snapshots carry.
 // The voice here records what would be said (the audio itself is measured in speech-audio.test.ts).
 import test from 'ava';
+import { issueCard, openAccount } from '../../../bank-host/customers/admin.js';
 import { silentLogger } from '../../../protocol/log.js';
 import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
 import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
@@ -45,7 +46,7 @@ async function signInByKeys(rig: KioskRig, voice: RecordingVoice, card: { pan: s
   await rig.waitFor((s) => s.screen === 'pin');
   rig.typePin(card.pin, 'enter');
   await rig.waitFor((s) => s.screen === 'menu');
-  await eventually(() => voice.last.includes('What would you like to do?'), 10_000);
+  if (!(await eventually(() => voice.last.includes('What would you like to do?'), 10_000))) throw new Error(`the menu was not spoken; last said: ${voice.last}`);
 }
 
 test('another amount typed on the digits, corrected, confirmed twice: the withdrawal is made', async (t) => {
@@ -55,7 +56,7 @@ test('another amount typed on the digits, corrected, confirmed twice: the withdr
   await signInByKeys(rig, voice, card);
   rig.pinPad.press('1', 'enter');
   await rig.waitFor((s) => s.screen === 'withdraw');
-  await eventually(() => voice.last.includes('For another amount, press 6.'), 10_000);
+  t.true(await eventually(() => voice.last.includes('For another amount, press 6.'), 10_000));
   rig.pinPad.press('6', 'enter');
   t.regex(voice.last, /^Type the amount in whole dollars/);
   rig.pinPad.press('1', '2', '5');
@@ -70,7 +71,7 @@ test('another amount typed on the digits, corrected, confirmed twice: the withdr
   rig.pinPad.press('enter');
   const receipt = await rig.waitFor((s) => s.screen === 'receipt');
   t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 12_000, dispensedCents: 12_000, short: false });
-  await eventually(() => voice.last.includes('Please take your cash. 120 dollars has been dispensed.'), 10_000);
+  t.true(await eventually(() => voice.last.includes('Please take your cash. 120 dollars has been dispensed.'), 10_000));
 });
 
 test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel goes back to the menu and then ends the visit', async (t) => {
@@ -93,12 +94,12 @@ test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel g
   t.is(rig.kiosk.snapshot().screen, 'menu');
   rig.pinPad.press('3', 'enter');
   await rig.waitFor((s) => s.screen === 'balance');
-  await eventually(() => voice.last.startsWith('Your balance. Chequing: 500 dollars, of which 500 dollars is available.'), 10_000);
+  t.true(await eventually(() => voice.last.startsWith('Your balance. Chequing: 500 dollars, of which 500 dollars is available.'), 10_000));
   rig.pinPad.press('cancel');
   await rig.waitFor((s) => s.screen === 'menu');
   rig.pinPad.press('cancel');
   await rig.waitFor((s) => s.screen === 'goodbye');
-  await eventually(() => voice.last.includes('Thank you. Goodbye!'), 10_000);
+  t.true(await eventually(() => voice.last.includes('Thank you. Goodbye!'), 10_000));
 });
 
 test("the screen blanked for privacy is in the UI's snapshots and pushes; unplugging shows it again", async (t) => {
@@ -163,4 +164,48 @@ test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in spee
   t.true(keys('F9'));
   t.false(speech.simulatedJack!.plugged);
   t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
+});
+
+test('a deposit and a transfer by keys: the account, the notes counted aloud, Done; then from, to, the amount, confirmed', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  await rig.customer('elena', 50_000);
+  const savings = await openAccount(rig.host.host.state.services, 'elena', 'savings');
+  // A card reaches the accounts linked to it: this one both.
+  const card = await issueCard(rig.host.host.state.services, 'elena');
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  // Deposit (2 on the menu, with cash first), into Chequing (1); two notes counted aloud; Done (1).
+  rig.pinPad.press('2', 'enter');
+  await rig.waitFor((s) => s.screen === 'deposit');
+  t.true(await eventually(() => voice.last.includes('For a deposit into Chequing, press 1. For a deposit into Savings, press 2.'), 10_000));
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.view?.kind === 'deposit-counting');
+  t.true(await eventually(() => voice.last.includes('Insert your notes one at a time'), 10_000));
+  await rig.insertNotes([2_000, 5_000]);
+  t.true(await eventually(() => voice.said.some((u) => u.text.includes('2 notes counted, 70 dollars in all.')), 10_000));
+  rig.pinPad.press('1', 'enter');
+  const deposited = await rig.waitFor((s) => s.screen === 'receipt');
+  t.is(deposited.view?.kind === 'deposit' ? deposited.view.creditedCents : 0, 7_000);
+  t.true(await eventually(() => voice.last.startsWith('70 dollars deposited, 2 notes.'), 10_000));
+  rig.pinPad.press('2', 'enter');
+  await rig.waitFor((s) => s.screen === 'goodbye');
+
+  // Transfer: from Chequing (1), to Savings (1 of what is left), 15 dollars, Enter, Enter.
+  await rig.waitFor((s) => s.screen === 'welcome');
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('5', 'enter');
+  await rig.waitFor((s) => s.screen === 'transfer');
+  t.true(await eventually(() => voice.last.startsWith('Transfer between your accounts. From which account? For Chequing, press 1.'), 10_000));
+  rig.pinPad.press('1', 'enter');
+  t.regex(voice.last, /^Transfer from Chequing\. To which account\? For Savings, press 1\./);
+  rig.pinPad.press('cancel');
+  t.regex(voice.last, /^Transfer between your accounts\. From which account\?/, 'Cancel goes back one step');
+  rig.pinPad.press('1', 'enter', '1', 'enter');
+  t.regex(voice.last, /^Type the amount in whole dollars/);
+  rig.pinPad.press('1', '5', 'enter');
+  t.is(voice.last, 'Transfer 15 dollars from Chequing to Savings? Press Enter to confirm, or Cancel.');
+  rig.pinPad.press('enter');
+  const transferred = await rig.waitFor((s) => s.screen === 'receipt');
+  t.deepEqual(transferred.view?.kind === 'transfer' ? [transferred.view.amountCents, transferred.view.to.accountId] : [], [1_500, savings.accountId]);
+  t.true(await eventually(() => voice.last.startsWith('15 dollars transferred.'), 10_000));
 });
