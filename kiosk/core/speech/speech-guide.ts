@@ -193,7 +193,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     switch (key.kind) {
       case 'enter':
         if (pending) {
+          // A refused amount (a limit) is answered on this screen: the next one is typed afresh.
           this.pending = undefined;
+          this.digits = '';
           return this.run(pending.action);
         }
         if (screen.entry) {

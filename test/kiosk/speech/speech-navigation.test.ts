@@ -209,3 +209,23 @@ test('a deposit and a transfer by keys: the account, the notes counted aloud, Do
   t.deepEqual(transferred.view?.kind === 'transfer' ? [transferred.view.amountCents, transferred.view.to.accountId] : [], [1_500, savings.accountId]);
   t.true(await eventually(() => voice.last.startsWith('15 dollars transferred.'), 10_000));
 });
+
+test('an amount refused for a limit is said with the limit, and the next amount is typed afresh', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('farah', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('For another amount, press 6.'), 10_000));
+  rig.pinPad.press('6', 'enter', '9', '0', '0', 'enter');
+  t.is(voice.last, 'Withdraw 900 dollars from Chequing? Press Enter to confirm, or Cancel.');
+  rig.pinPad.press('enter');
+  const refused = await rig.waitFor((s) => s.screen === 'withdraw' && s.notice !== undefined);
+  t.is(refused.notice?.code, 'INSUFFICIENT_FUNDS');
+  t.is(voice.last, 'There is not enough money in this account: 500 dollars is available.');
+  t.deepEqual(rig.dispenser.lifetimeDispensed, [0, 0]);
+  // Refused before anything is sent (the kiosk knows what is available): still typing an amount.
+  rig.pinPad.press('4', '0');
+  t.is(voice.last, '40 dollars.', 'the refused digits are gone');
+});
