@@ -53,6 +53,8 @@ const speech = z
         .strict(),
       z.object({ kind: z.literal('simulated') }).strict(),
     ]),
+    /** The ALSA device speech plays on: the card with the headset jack (default: the system's default). */
+    device: z.string().regex(/^[A-Za-z0-9_:,=.-]{1,64}$/, "an ALSA PCM name such as 'plughw:CARD=Headphones'").optional(),
     wordsPerMinute: z.number().int().min(80).max(450).default(160),
   })
   .strict();

@@ -12,8 +12,10 @@ export const ESPEAK_VOICES: Readonly<Record<Language, string>> = { en: 'en-us', 
 export const SPEECH_WORDS_PER_MINUTE = 160;
 /** The longest text one utterance takes (a history page read aloud is about 1,500 characters). */
 export const SPOKEN_TEXT_CHARS_MAX = 6_000;
-/** What a failing espeak-ng says on stderr is kept this long for the log. */
-const STDERR_CHARS_MAX = 500;
+/** What a failing espeak-ng says on stderr is kept this long (ALSA's complaints come first, then its own). */
+const STDERR_CHARS_MAX = 8_000;
+/** An ALSA PCM name as espeak-ng's `-d` takes it (`default`, `plughw:CARD=Headphones,DEV=0`). */
+export const ALSA_DEVICE_PATTERN = /^[A-Za-z0-9_:,=.-]{1,64}$/;
 
 export const ESPEAK_INSTALL = 'apt-get install -y --no-install-recommends espeak-ng';
 
@@ -46,6 +48,8 @@ export interface EspeakVoiceOptions {
   /** The espeak-ng binary (default: `espeak-ng` on the PATH). */
   readonly binary?: string;
   readonly wordsPerMinute?: number;
+  /** The sound device to speak on (the headset jack's card); default: the system's default device. */
+  readonly device?: string;
   /** Writes each utterance to the WAV file this names (espeak-ng `-w`) instead of the sound card. */
   readonly wavFileFor?: (sequence: number, language: Language) => string;
   /** Called with each utterance as it starts (the tests measure them). */
@@ -65,6 +69,7 @@ export class EspeakVoice implements SpeechVoice {
   constructor(private readonly options: EspeakVoiceOptions = {}) {
     const wpm = options.wordsPerMinute ?? SPEECH_WORDS_PER_MINUTE;
     if (!(Number.isInteger(wpm) && wpm >= 80 && wpm <= 450)) throw new RangeError('espeak-ng speaks 80 to 450 words per minute');
+    if (options.device !== undefined && !ALSA_DEVICE_PATTERN.test(options.device)) throw new RangeError(`a sound device is an ALSA PCM name matching ${ALSA_DEVICE_PATTERN}`);
   }
 
   speak(text: string, language: Language): Utterance {
@@ -72,7 +77,7 @@ export class EspeakVoice implements SpeechVoice {
     if (!voice) throw new RangeError(`no voice for language ${String(language)}`);
     const sequence = ++this.sequence;
     const wavFile = this.options.wavFileFor?.(sequence, language);
-    const args = ['-v', voice, '-s', String(this.options.wordsPerMinute ?? SPEECH_WORDS_PER_MINUTE), '-b', '1', ...(wavFile ? ['-w', wavFile] : []), '--stdin'];
+    const args = ['-v', voice, '-s', String(this.options.wordsPerMinute ?? SPEECH_WORDS_PER_MINUTE), '-b', '1', ...(wavFile ? ['-w', wavFile] : this.options.device ? ['-d', this.options.device] : []), '--stdin'];
     const binary = this.options.binary ?? 'espeak-ng';
     let child: ChildProcess | undefined;
     let stopped = false;
@@ -91,10 +96,14 @@ export class EspeakVoice implements SpeechVoice {
         const why = error.code === 'ENOENT' ? `${binary} is not installed; run: ${ESPEAK_INSTALL}` : `${binary}: ${error.message}`;
         resolve({ kind: 'failed', error: new SpeechError(why) });
       });
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': stderr is read to its end only then.
+      child.once('close', (code, signal) => {
+        // espeak-ng exits 0 when it could not open the sound device, saying "error: …" on stderr.
+        const soundError = stderr.split('\n').find((line) => line.startsWith('error:'));
         if (stopped) resolve({ kind: 'stopped' });
+        else if (code === 0 && soundError) resolve({ kind: 'failed', error: new SpeechError(`${binary} could not play on ${this.options.device ?? 'the default sound device'}: ${stderr.split('\n').filter((l) => l.trim() !== '').slice(-2).join(' ').slice(0, 300)}`) });
         else if (code === 0) resolve({ kind: 'finished' });
-        else resolve({ kind: 'failed', error: new SpeechError(`${binary} exited with ${signal ?? `code ${code}`}: ${stderr.trim()}`) });
+        else resolve({ kind: 'failed', error: new SpeechError(`${binary} exited with ${signal ?? `code ${code}`}: ${stderr.trim().slice(-300)}`) });
       });
       // A process killed while its text is still going in closes the pipe under us: nothing to report.
       child.stdin?.on('error', () => {});

@@ -25,6 +25,6 @@ export function createSpeech(config: KioskConfig, controller: SpeechController, 
     speech.jack.kind === 'alsa'
       ? new AlsaHeadsetJack({ card: speech.jack.card, control: speech.jack.control, onError: (error) => speechLog.warn('headset jack unreadable; taken as unplugged', { error: error.message }) })
       : simulatedJack!;
-  const guide = new SpeechGuide({ controller, jack, voice: voice ?? new EspeakVoice({ wordsPerMinute: speech.wordsPerMinute }), log: speechLog });
+  const guide = new SpeechGuide({ controller, jack, voice: voice ?? new EspeakVoice({ wordsPerMinute: speech.wordsPerMinute, ...(speech.device ? { device: speech.device } : {}) }), log: speechLog });
   return { guide, jack, ...(simulatedJack ? { simulatedJack } : {}) };
 }

@@ -37,6 +37,14 @@ test('a missing espeak-ng is a failed utterance naming the apt-get line, not a c
   t.regex(end.kind === 'failed' ? end.error.message : '', /apt-get install -y --no-install-recommends espeak-ng/);
 });
 
+test('a sound device that is not there is a failed utterance saying so (espeak-ng itself exits 0)', async (t) => {
+  const voice = new EspeakVoice({ device: 'no_such_headset_card' });
+  const end = await voice.speak('Please take your cash.', 'en').ended;
+  t.is(end.kind, 'failed');
+  t.regex(end.kind === 'failed' ? end.error.message : '', /could not play on no_such_headset_card: .*(no_such_headset_card|error)/);
+  t.throws(() => new EspeakVoice({ device: 'hw:0 -w /tmp/x' }), { instanceOf: RangeError });
+});
+
 test('plugging in speaks the screen; a screen change stops the speech playing and speaks the new screen', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'speech-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -130,7 +130,11 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     cassettes: [{ denominationCents: 2_000, count: 10 }],
   };
   t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160 });
-  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200 } }).speech, { jack: { kind: 'simulated' }, wordsPerMinute: 200 });
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0' } }).speech, {
+    jack: { kind: 'simulated' },
+    wordsPerMinute: 200,
+    device: 'plughw:CARD=Headphones,DEV=0',
+  });
   t.is(parseKioskConfig(base).speech, undefined);
   for (const [speech, field] of [
     [{ jack: { kind: 'alsa', card: "0',name='x" } }, /speech\.jack\.card/],
@@ -138,6 +142,7 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     [{ jack: { kind: 'evdev', path: '/dev/input/event3' } }, /speech\.jack/],
     [{ jack: { kind: 'simulated' }, wordsPerMinute: 1_000 }, /speech\.wordsPerMinute/],
     [{ jack: { kind: 'simulated' }, voice: 'en' }, /speech/],
+    [{ jack: { kind: 'simulated' }, device: 'hw:0 -w /tmp/x' }, /speech\.device/],
   ] as const) {
     t.throws(() => parseKioskConfig({ ...base, speech }), { message: field }, JSON.stringify(speech));
   }
