@@ -290,7 +290,8 @@ function deviceConsole(controller: KioskController, credentials: DemoCredentials
     if (command === 'swipe') {
       if (!(reader instanceof SimulatedCardReader) || !expiry) return say('the demo card cannot be swiped (delete ./demo to recreate it with its expiry)');
       reader.swipe({ pan: credentials.pan, expiry: { year: expiry[0]!, month: expiry[1]! } });
-      say(`swiped the card ending ${credentials.pan.slice(-4)}; enter PIN ${credentials.pin} on the screen`);
+      const keys = `key ${[...credentials.pin].join(' ')} enter`;
+      say(`swiped the card ending ${credentials.pan.slice(-4)}; enter PIN ${credentials.pin} on the screen${speech?.guide.view ? ` (or \`${keys}\`)` : ''}`);
     } else if (command === 'headset') {
       const jack = speech?.simulatedJack;
       if (!jack) return say('this kiosk has no simulated headset jack');
