@@ -18,8 +18,11 @@ import { listDepositHolds, releaseDepositHoldByOperator } from '../bank-host/led
 import { createHostKeys, writeSecretFile } from '../bank-host/keys.js';
 import { BankHost, openHostState } from '../bank-host/host.js';
 import { hostOperations } from '../bank-host/operations/table.js';
-import { KIOSK_CONFIG_FILE, type KioskConfigInput } from '../kiosk/core/config.js';
+import { KIOSK_CONFIG_FILE, loadKioskConfig, loadKShared, type KioskConfigInput } from '../kiosk/core/config.js';
 import { KioskController } from '../kiosk/core/kiosk.js';
+import { createSpeech, type SpeechSetup } from '../kiosk/core/speech/speech-setup.js';
+import { PinEntry } from '../kiosk/devices/pin-pad/pin-entry.js';
+import { isPinPadKeyLabel, pressPinPadKey } from '../kiosk/devices/pin-pad/key-names.js';
 import { SimulatedCardReader } from '../kiosk/devices/card-reader/card-reader-simulator.js';
 import { runSimulatorCommand } from '../kiosk/devices/note-acceptor/simulator-commands.js';
 import type { PrinterSimulator } from '../kiosk/devices/printer/simulator.js';
@@ -165,6 +168,8 @@ async function writeDemoKioskConfig(kioskDir: string, port: number, eppIdentityF
     devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' }, noteAcceptor: { kind: 'simulated' } },
     cassettes: DEMO_CASSETTES.map((cassette) => ({ ...cassette })),
     demoPinEntry: { identityFile: path.basename(eppIdentityFile) },
+    // Speech mode with a simulated headset jack: the console's `headset` plugs it in and out.
+    speech: { jack: { kind: 'simulated' } },
   };
   const file = path.join(kioskDir, KIOSK_CONFIG_FILE);
   await writeFile(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
@@ -225,14 +230,19 @@ async function startDemoKiosk(configFile: string, credentials: DemoCredentials, 
   if (window.kind === 'electron') return startElectronKiosk(configFile);
 
   const kioskLog = log.child({ component: 'kiosk' });
-  const controller = await KioskController.fromConfigFile(configFile, { log: kioskLog });
+  const config = await loadKioskConfig(configFile);
+  const controller = new KioskController({ config, kShared: await loadKShared(config.kSharedFile), log: kioskLog });
+  const speech = createSpeech(config, controller, kioskLog);
+  const espeak = ensureDebianPackages(['espeak-ng'], say);
+  if (espeak.kind === 'missing') say(`speech mode needs espeak-ng (${espeak.why}); run as root: ${espeak.command}`);
   await controller.start();
+  speech?.guide.start();
   const rendererDir = path.join(DEMO_DIR, 'renderer');
   say('building the kiosk UI…');
   await buildRendererInto(rendererDir);
   let browser: BrowserKiosk | undefined;
   try {
-    browser = await openBrowserKiosk({ controller, browserPath: window.browserPath, rendererDir, log: kioskLog });
+    browser = await openBrowserKiosk({ controller, browserPath: window.browserPath, rendererDir, log: kioskLog, ...(speech ? { speech: speech.guide } : {}) });
   } catch (error) {
     say(`could not open ${window.browserPath}: ${(error as Error).message.split('\n')[0]}. The bank host and the kiosk keep running.`);
   }
@@ -241,11 +251,12 @@ async function startDemoKiosk(configFile: string, credentials: DemoCredentials, 
     say(`kiosk UI: ${window.browserPath} kiosk window, fullscreen (Electron is not installed here), through the preload bridge; Alt+F4 closes it`);
     void browser.closed.then(() => stopping || say('the kiosk window was closed; the bank host keeps running (Ctrl-C to stop)'));
   }
-  const stopConsole = deviceConsole(controller, credentials);
+  const stopConsole = deviceConsole(controller, credentials, speech);
   return {
     async stop() {
       stopping = true;
       stopConsole();
+      speech?.guide.stop();
       await browser?.close();
       await controller.stop();
     },
@@ -270,9 +281,10 @@ function startElectronKiosk(configFile: string): DemoKiosk {
 }
 
 /** The demo's stand-in for hands at the kiosk: type `swipe` to swipe the demo card, `insert $20` (and the
- *  note acceptor simulator's other commands) to put notes in the acceptor during a deposit; printed
- *  receipts appear in the terminal. */
-function deviceConsole(controller: KioskController, credentials: DemoCredentials): () => void {
+ *  note acceptor simulator's other commands) to put notes in the acceptor during a deposit, `headset` to
+ *  plug a headset in or out (speech mode) and `key 2 enter` to press PIN pad keys; printed receipts appear
+ *  in the terminal. */
+function deviceConsole(controller: KioskController, credentials: DemoCredentials, speech: SpeechSetup | undefined): () => void {
   const reader = controller.devices.cardReader;
   const printer: PrinterSimulator | undefined = controller.simulators.printerSimulator;
   const acceptor = controller.simulators.noteAcceptorSimulator;
@@ -284,9 +296,23 @@ function deviceConsole(controller: KioskController, credentials: DemoCredentials
     if (command === 'swipe') {
       if (!(reader instanceof SimulatedCardReader) || !expiry) return say('the demo card cannot be swiped (delete ./demo to recreate it with its expiry)');
       reader.swipe({ pan: credentials.pan, expiry: { year: expiry[0]!, month: expiry[1]! } });
-      say(`swiped the card ending ${credentials.pan.slice(-4)}; enter PIN ${credentials.pin} on the screen`);
+      const keys = `key ${[...credentials.pin].join(' ')} enter`;
+      say(`swiped the card ending ${credentials.pan.slice(-4)}; enter PIN ${credentials.pin} on the screen${speech?.guide.view ? ` (or \`${keys}\`)` : ''}`);
+    } else if (command === 'headset') {
+      const jack = speech?.simulatedJack;
+      if (!jack) return say('this kiosk has no simulated headset jack');
+      if (jack.plugged) jack.unplug();
+      else jack.plug();
+      say(jack.plugged ? 'headset plugged in: speech mode (press PIN pad keys with `key`, e.g. `key 2 enter`; `key 9` blanks the screen)' : 'headset unplugged: speech mode off');
+    } else if (command.startsWith('key ')) {
+      const pad = controller.devices.pinPad;
+      const keys = command.slice(4).split(/\s+/).filter((k) => k !== '');
+      const unknown = keys.find((k) => !isPinPadKeyLabel(k));
+      if (!(pad instanceof PinEntry)) return say('this kiosk has a hardware PIN pad: press its keys');
+      if (unknown !== undefined || keys.length === 0) return say(`PIN pad keys: 0-9 enter cancel clear correct (not "${unknown ?? ''}")`);
+      for (const key of keys) if (isPinPadKeyLabel(key)) pressPinPadKey(pad, key);
     } else if (command === 'help' || command === '') {
-      say('swipe: swipe the demo card · insert $20: a note into the acceptor (during a deposit) · counterfeit · fault jam · clear · Ctrl-C: stop the demo');
+      say('swipe: swipe the demo card · insert $20: a note into the acceptor (during a deposit) · counterfeit · fault jam · clear · headset: plug a headset in or out (speech mode) · key 2 enter: PIN pad keys · Ctrl-C: stop the demo');
     } else if (acceptor && command !== 'quit' && command !== 'exit') {
       // Everything else is the note acceptor simulator's own command set (insert, counterfeit, fault, …).
       say(runSimulatorCommand(acceptor, command).output);

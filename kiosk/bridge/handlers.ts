@@ -4,7 +4,7 @@
 // call these same functions, so tests exercise exactly the code the kiosk runs.
 import { z } from 'zod';
 import { KioskCommandError, PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX, type KioskController } from '../core/kiosk.js';
-import type { KioskSnapshot } from '../core/ui-contract.js';
+import type { KioskSnapshot, SpeechView } from '../core/ui-contract.js';
 import { activityCursor, DENOMINATION_MAX_CENTS, DENOMINATIONS_MAX, MAX_MESSAGE_AMOUNT_CENTS, NOTES_PER_CONTAINER_MAX, postingKind } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
 import { ATM_COMMAND_NAMES, type AtmCommandName, type CommandResult } from '../preload/api.js';
@@ -96,14 +96,31 @@ export interface UiHandlers {
   invoke(command: unknown, argument: unknown): Promise<CommandResult>;
 }
 
-export function createUiHandlers(controller: UiController, log: (message: string, facts: Record<string, unknown>) => void = () => {}): UiHandlers {
+/** Speech mode beside the controller (kiosk/core/speech/speech-guide.ts): its state joins each snapshot. */
+export interface SpeechSource {
+  readonly view: SpeechView | undefined;
+  on(event: 'change', listener: () => void): unknown;
+  off(event: 'change', listener: () => void): unknown;
+}
+
+export function createUiHandlers(controller: UiController, log: (message: string, facts: Record<string, unknown>) => void = () => {}, speech?: SpeechSource): UiHandlers {
   const table = commandTable(controller) as Record<AtmCommandName, { argument: z.ZodTypeAny; run: (argument: unknown) => unknown }>;
   const known = new Set<string>(ATM_COMMAND_NAMES);
+  const withSpeech = (snapshot: KioskSnapshot): KioskSnapshot => {
+    const view = speech?.view;
+    return view ? { ...snapshot, speech: view } : snapshot;
+  };
   return {
-    getState: () => controller.snapshot(),
+    getState: () => withSpeech(controller.snapshot()),
     onState(listener) {
-      controller.on('state', listener);
-      return () => void controller.off('state', listener);
+      const onState = (snapshot: KioskSnapshot) => listener(withSpeech(snapshot));
+      const onSpeech = () => listener(withSpeech(controller.snapshot()));
+      controller.on('state', onState);
+      speech?.on('change', onSpeech);
+      return () => {
+        controller.off('state', onState);
+        speech?.off('change', onSpeech);
+      };
     },
     async invoke(command, argument) {
       if (typeof command !== 'string' || !known.has(command)) return refuse('UNKNOWN_COMMAND', 'no such command');

@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../protocol/log.js';
-import { KioskConfigError } from '../core/config.js';
+import { KioskConfigError, loadKioskConfig, loadKShared } from '../core/config.js';
 import { KioskController } from '../core/kiosk.js';
+import { createSpeech, type SpeechSetup } from '../core/speech/speech-setup.js';
 import { buildRendererInto, displayName, findBrowser, openBrowserKiosk } from './browser-kiosk.js';
 
 const USAGE = `usage: npm run kiosk:browser -- --config FILE [--browser PATH]
@@ -49,8 +50,11 @@ async function main(): Promise<number> {
   }
   const log = createLogger({ fields: { component: 'kiosk' } });
   let controller: KioskController;
+  let speech: SpeechSetup | undefined;
   try {
-    controller = await KioskController.fromConfigFile(path.resolve(values.config), { log });
+    const config = await loadKioskConfig(path.resolve(values.config));
+    controller = new KioskController({ config, kShared: await loadKShared(config.kSharedFile), log });
+    speech = createSpeech(config, controller, log);
   } catch (error) {
     if (error instanceof KioskConfigError) {
       process.stderr.write(`kiosk:browser: ${error.message}\n`);
@@ -61,12 +65,14 @@ async function main(): Promise<number> {
   const rendererDir = await mkdtemp(path.join(os.tmpdir(), 'atm-kiosk-renderer-'));
   try {
     await controller.start();
+    speech?.guide.start();
     await buildRendererInto(rendererDir);
-    const window = await openBrowserKiosk({ controller, browserPath, rendererDir, log });
+    const window = await openBrowserKiosk({ controller, browserPath, rendererDir, log, ...(speech ? { speech: speech.guide } : {}) });
     process.stderr.write(`kiosk:browser: kiosk ${controller.snapshot().screen === 'out-of-service' ? 'out of service (see the screen for why)' : 'ready'}; Ctrl-C to stop\n`);
     await Promise.race([window.closed, new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))]);
     await window.close();
   } finally {
+    speech?.guide.stop();
     await controller.stop();
     await rm(rendererDir, { recursive: true, force: true });
   }

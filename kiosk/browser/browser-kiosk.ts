@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../protocol/log.js';
 import type { KioskController } from '../core/kiosk.js';
 import { attachBrowserBridge, serveRenderer } from './browser-bridge.js';
-import { createUiHandlers } from '../bridge/handlers.js';
+import { createUiHandlers, type SpeechSource } from '../bridge/handlers.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,6 +90,8 @@ export interface BrowserKioskOptions {
   /** A renderer build (see buildRendererInto). */
   readonly rendererDir: string;
   readonly log: Logger;
+  /** Speech mode beside the controller (its state joins the snapshots: the screen blanked for privacy). */
+  readonly speech?: SpeechSource;
 }
 
 /** Opens the kiosk UI fullscreen in a kiosk window (no tabs, address bar, frame or infobar) driven by
@@ -116,7 +118,7 @@ export async function openBrowserKiosk(options: BrowserKioskOptions): Promise<Br
     handleSIGHUP: false,
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  const handlers = createUiHandlers(options.controller, (message, facts) => options.log.info(message, facts as Record<string, string>));
+  const handlers = createUiHandlers(options.controller, (message, facts) => options.log.info(message, facts as Record<string, string>), options.speech);
   const bridge = await attachBrowserBridge(page, handlers, server.url);
   page.on('pageerror', (error) => options.log.warn('kiosk page error', { error: error.message }));
   await page.goto(server.url);

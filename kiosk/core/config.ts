@@ -54,6 +54,24 @@ const pinPadDevice = z.union([
 ]);
 /** PIN pad kinds whose digits pass through the kiosk's software: demo only. */
 export const DEMO_PIN_PAD_KINDS: ReadonlySet<string> = new Set(['hid', 'hid-path', 'simulated', 'on-screen']);
+/** Speech mode (docs/kiosk-ui.md): the headset jack it listens to; patterns from speech/headset-jack.ts. */
+const speech = z
+  .object({
+    jack: z.discriminatedUnion('kind', [
+      z
+        .object({
+          kind: z.literal('alsa'),
+          card: z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'an ALSA card index or id, as in /proc/asound/cards'),
+          control: z.string().regex(/^[A-Za-z0-9 _-]{1,40} Jack$/, "a jack control's name, such as 'Headphone Jack'").default('Headphone Jack'),
+        })
+        .strict(),
+      z.object({ kind: z.literal('simulated') }).strict(),
+    ]),
+    /** The ALSA device speech plays on: the card with the headset jack (default: the system's default). */
+    device: z.string().regex(/^[A-Za-z0-9_:,=.-]{1,64}$/, "an ALSA PCM name such as 'plughw:CARD=Headphones'").optional(),
+    wordsPerMinute: z.number().int().min(80).max(450).default(160),
+  })
+  .strict();
 
 export const kioskConfigSchema = z
   .object({
@@ -106,6 +124,8 @@ export const kioskConfigSchema = z
      *  module whose identity (its X25519 key and vendor certificate) is this file. Refused by
      *  `provision check`: the digits pass through the kiosk's process. */
     demoPinEntry: z.object({ identityFile: z.string().min(1) }).strict().optional(),
+    /** Optional: speech guidance through a headset jack (absent: no speech mode). */
+    speech: speech.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

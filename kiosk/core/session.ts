@@ -27,6 +27,10 @@ const NEXT: Readonly<Record<Screen, readonly Screen[]>> = {
   'supervisor-count': ['supervisor', 'working'],
 };
 
+/** Every screen, from the transition table (which the Screen type forces to name them all): the list
+ *  the speech coverage test walks. */
+export const SCREENS = Object.keys(NEXT) as Screen[];
+
 /** Timers the session uses, injectable so tests drive inactivity without waiting. */
 export interface SessionClock {
   setTimeout(callback: () => void, delayMs: number): unknown;

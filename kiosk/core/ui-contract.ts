@@ -121,6 +121,13 @@ export interface WithdrawalLimits {
   readonly cassettes: readonly NoteCountView[];
 }
 
+/** Speech mode: a headset is in the private jack and the kiosk speaks (docs/kiosk-ui.md). */
+export interface SpeechView {
+  readonly active: boolean;
+  /** The customer asked for the screen to be blank for privacy; speech goes on. */
+  readonly screenBlanked: boolean;
+}
+
 /** What the UI renders; see docs/kiosk-core.md. */
 export interface KioskSnapshot {
   readonly screen: Screen;
@@ -148,6 +155,8 @@ export interface KioskSnapshot {
    *  and the account's available balance). */
   readonly withdrawalLimits?: WithdrawalLimits;
   readonly view?: SessionView;
+  /** Present while speech mode is on (added by the speech guide beside the controller's snapshot). */
+  readonly speech?: SpeechView;
 }
 
 /** A key of the on-screen PIN pad. */

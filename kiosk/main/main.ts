@@ -5,7 +5,10 @@ import { app, BrowserWindow, ipcMain, Menu, net, powerSaveBlocker, protocol, ses
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLogger } from '../../protocol/log.js';
+import { loadKioskConfig, loadKShared } from '../core/config.js';
 import { KioskController } from '../core/kiosk.js';
+import { demoKeyboard } from '../core/speech/demo-keyboard.js';
+import { createSpeech } from '../core/speech/speech-setup.js';
 import { IPC_CHANNEL_COMMAND, IPC_CHANNEL_GET_STATE, IPC_CHANNEL_STATE } from '../preload/api.js';
 import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, contentTypeFor, isBlockedShortcut, resolveAppFile } from '../bridge/app-files.js';
 import { createUiHandlers, isTrustedSender, type UiHandlers } from '../bridge/handlers.js';
@@ -65,6 +68,10 @@ function lockDownSession(): void {
   });
 }
 
+/** `npm start` in Electron (never a packaged kiosk) with a simulated headset jack: F9 and the PIN pad's
+ *  keys on the laptop keyboard (kiosk/core/speech/demo-keyboard.ts). */
+let demoKeys: ((key: string) => boolean) | undefined;
+
 function lockDownContents(contents: WebContents): void {
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
@@ -72,6 +79,7 @@ function lockDownContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('before-input-event', (event, input) => {
     if (production && isBlockedShortcut(input)) event.preventDefault();
+    else if (input.type === 'keyDown' && demoKeys?.(input.key)) event.preventDefault();
   });
 }
 
@@ -152,11 +160,19 @@ async function start(): Promise<void> {
   powerSaveBlocker.start('prevent-display-sleep');
 
   const configFile = process.env.ATM_KIOSK_CONFIG ?? DEFAULT_CONFIG_FILE;
-  const controller = await KioskController.fromConfigFile(configFile, { log });
-  wireIpc(createUiHandlers(controller, (message, facts) => log.info(message, facts as Record<string, string>)));
+  const config = await loadKioskConfig(configFile);
+  const controller = new KioskController({ config, kShared: await loadKShared(config.kSharedFile), log });
+  // Speech mode (a headset in the jack): spoken by espeak-ng here, in the main process.
+  const speech = createSpeech(config, controller, log);
+  wireIpc(createUiHandlers(controller, (message, facts) => log.info(message, facts as Record<string, string>), speech?.guide));
   mainWindow = createWindow();
   await controller.start();
-  const stop = () => void controller.stop().finally(() => app.exit(0));
+  speech?.guide.start();
+  if (!production) demoKeys = demoKeyboard(speech, controller);
+  const stop = () => {
+    speech?.guide.stop();
+    void controller.stop().finally(() => app.exit(0));
+  };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

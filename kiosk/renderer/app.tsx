@@ -87,7 +87,7 @@ export function App({ atm }: { atm: AtmApi }) {
     <div class="frame" data-screen={snap.screen} onPointerDown={onActivity} onKeyDown={onActivity}>
       {/* While the inactivity warning shows, everything but the dialog is inert (not only hidden behind
           its backdrop: a keyboard or screen reader cannot reach it either). */}
-      <header class="bar" inert={snap.idleWarning}>
+      <header class="bar" inert={snap.idleWarning || snap.speech?.screenBlanked === true}>
         <Icon name="bank" class="icon logo" />
         <span class="identity">
           <span class="brand">{t.bank}</span>
@@ -112,10 +112,12 @@ export function App({ atm }: { atm: AtmApi }) {
           )}
         </span>
       </header>
-      <main class="content" inert={snap.idleWarning}>
+      <main class="content" inert={snap.idleWarning || snap.speech?.screenBlanked === true}>
         {renderScreen(snap, props, work, historyUi, setHistoryUi)}
       </main>
       {snap.idleWarning && <IdleWarning t={t} onMore={() => send(atm.touch())} onEnd={() => send(atm.cancel())} />}
+      {/* Speech mode's privacy blanking: nothing on the glass while the customer listens on the headset. */}
+      {snap.speech?.screenBlanked && <div class="privacy-blank" data-testid="privacy-blank" />}
     </div>
   );
 }

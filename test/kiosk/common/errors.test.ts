@@ -6,6 +6,8 @@ import { describe, isKioskError, KIOSK_ERROR_CODES, KioskError, type KioskErrorC
 import { KioskConfigError } from '../../../kiosk/core/config.js';
 import { JournalCorruptError } from '../../../kiosk/core/journal.js';
 import { KioskCommandError } from '../../../kiosk/core/kiosk.js';
+import { SpeechError } from '../../../kiosk/core/speech/espeak-voice.js';
+import { JackReadError } from '../../../kiosk/core/speech/headset-jack.js';
 import { MessageFormatError } from '../../../kiosk/devices/dispenser/messages.js';
 import { HidReportError } from '../../../kiosk/devices/hid/keyboard-report.js';
 import { DEVICE_ERROR_CODES, DeviceError, isDeviceError } from '../../../kiosk/devices/serial/device-error.js';
@@ -18,6 +20,8 @@ test('every kiosk error class is a KioskError with its own name and a code from 
     [new HidReportError('BAD_REPORT_LENGTH', 'a report of 3 bytes'), 'HidReportError', 'BAD_REPORT_LENGTH'],
     [new MessageFormatError('STATUS report too short'), 'MessageFormatError', 'DISPENSER_MESSAGE_MALFORMED'],
     [new DeviceError('PRINTER_OUT_OF_PAPER'), 'DeviceError', 'PRINTER_OUT_OF_PAPER'],
+    [new JackReadError("amixer -c 1: Invalid card number '1'."), 'JackReadError', 'JACK_UNREADABLE'],
+    [new SpeechError('espeak-ng exited with code 1'), 'SpeechError', 'SPEECH_UNAVAILABLE'],
   ];
   for (const [error, name, code] of errors) {
     t.true(error instanceof KioskError, name);

@@ -16,6 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { attachBrowserBridge, serveRenderer, type AttachedBridge, type RendererServer } from '../../../kiosk/browser/browser-bridge.js';
 import { buildRendererInto } from '../../../kiosk/browser/browser-kiosk.js';
 import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
+import type { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
 import type { KioskSnapshot } from '../../../kiosk/preload/api.js';
 import { startKioskRig, type KioskRig, type KioskRigOptions } from '../core/kiosk-rig.js';
 import { auditLayout, TEXT_PX_MIN, TOUCH_TARGET_PX_MIN, type LayoutAudit } from './layout-audit.js';
@@ -126,6 +127,8 @@ export interface UiRigOptions extends KioskRigOptions {
   readonly prefix: string;
   /** Where the main-process handlers log refused commands (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** Speech mode beside the kiosk: made once the kiosk has started, its state joined to the snapshots. */
+  readonly speech?: (kiosk: KioskRig) => SpeechGuide;
 }
 
 /** Time for a person (and a screenshot) to see the goodbye screen before welcome returns. */
@@ -136,7 +139,9 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
   const config = { timeouts: { idleMs: 60_000, idleWarningMs: 15_000, goodbyeMs: UI_GOODBYE_MS }, ...options.config };
   const kiosk = await startKioskRig({ ...options, config });
   const log = options.log;
-  const handlers = createUiHandlers(kiosk.kiosk, log ? (message, facts) => log(`handlers: ${message} ${JSON.stringify(facts)}`) : undefined);
+  const speech = options.speech?.(kiosk);
+  speech?.start();
+  const handlers = createUiHandlers(kiosk.kiosk, log ? (message, facts) => log(`handlers: ${message} ${JSON.stringify(facts)}`) : undefined, speech);
   const server = await serveRenderer(build.dir);
   const context = await browser.newContext({ viewport: options.viewport ?? SMALL_SCREEN, hasTouch: true, isMobile: false, deviceScaleFactor: 1, reducedMotion: 'reduce' });
   const page = await context.newPage();
@@ -208,6 +213,7 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
       for (const digit of digits) await rig.tap(`.keypad button:text-is("${digit}")`);
     },
     async close() {
+      speech?.stop();
       bridge.detach();
       await context.close();
       await server.close();

@@ -1,0 +1,302 @@
+// Speech mode for blind customers (ADA 2010 §707.5): while a headset is in the private jack, every screen
+// is spoken in the session's language, and the PIN pad's keys drive the kiosk. It sits beside the
+// controller: it reads the controller's snapshots, calls the same commands the screen's buttons call, and
+// adds `speech` to the snapshots the UI receives (the screen blanked for privacy). Key map (docs/kiosk-ui.md):
+//   1-8     choose the numbered choice (said back, with what Enter will do)
+//   Enter   confirm the choice (or the amount typed)
+//   Cancel  go back (to the menu, or out of a step; on the menu and before sign-in: end the visit)
+//   Clear   forget the choice, or the amount typed;  Correct: remove the last digit typed
+//   0       say the screen again;  9: blank the screen, or show it again
+// While an amount is typed every digit is a digit. During PIN entry the keys belong to the PIN.
+import { EventEmitter } from 'node:events';
+import { describe } from '../../common/errors.js';
+import type { Logger } from '../../../protocol/log.js';
+import type { KioskController } from '../kiosk.js';
+import type { KioskSnapshot, Language, Screen, SpeechView } from '../ui-contract.js';
+import type { SpeechVoice, Utterance } from './espeak-voice.js';
+import type { HeadsetJack } from './headset-jack.js';
+import { watchPinPadKeys, type SpeechKey } from './pin-pad-keys.js';
+import { SPOKEN_CHOICES_MAX, spokenScreen, spokenText, type SpeechAction, type SpeechLocal, type SpokenScreen } from './spoken-screens.js';
+import { spokenMoney, spokenWords } from './spoken-words.js';
+
+/** An amount typed on the PIN pad has at most this many digits (whole dollars: up to $999,999). */
+export const TYPED_AMOUNT_DIGITS_MAX = 6;
+export const REPEAT_DIGIT = 0;
+export const BLANK_DIGIT = 9;
+
+/** The controller as speech mode uses it: its snapshots and the commands of the screen's buttons. */
+export type SpeechController = Pick<
+  KioskController,
+  'snapshot' | 'on' | 'off' | 'devices' | 'chooseLanguage' | 'beginCardSignIn' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'history' | 'transfer' | 'chooseReceipt' | 'cancel' | 'touch'
+>;
+
+export interface SpeechGuideOptions {
+  readonly controller: SpeechController;
+  readonly jack: HeadsetJack;
+  readonly voice: SpeechVoice;
+  readonly log: Logger;
+}
+
+interface Pending {
+  readonly action: SpeechAction;
+  readonly text: string;
+}
+
+export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]; spoken: [Utterance] }> {
+  private active = false;
+  private blanked = false;
+  private local: SpeechLocal = {};
+  private pending: Pending | undefined;
+  private digits = '';
+  private utterance: Utterance | undefined;
+  private heard: { screen: Screen; language: Language; lines: readonly string[]; idleWarning: boolean } | undefined;
+  private lastFailure: string | undefined;
+  private readonly unsubscribes: (() => void)[] = [];
+  private readonly onState = (snapshot: KioskSnapshot) => this.stateChanged(snapshot);
+
+  constructor(private readonly options: SpeechGuideOptions) {
+    super();
+  }
+
+  /** Speech mode as the UI sees it (undefined: off). */
+  get view(): SpeechView | undefined {
+    return this.active ? { active: true, screenBlanked: this.blanked } : undefined;
+  }
+
+  /** The utterance playing (or last played), for the tests. */
+  get current(): Utterance | undefined {
+    return this.utterance;
+  }
+
+  /** After the controller started (its devices exist). */
+  start(): void {
+    const { controller, jack } = this.options;
+    controller.on('state', this.onState);
+    this.unsubscribes.push(
+      () => void controller.off('state', this.onState),
+      jack.onChange((plugged) => this.jackChanged(plugged)),
+      watchPinPadKeys(controller.devices.pinPad, (key) => this.keyPressed(key)),
+    );
+    jack.start();
+    if (jack.plugged) this.jackChanged(true);
+  }
+
+  stop(): void {
+    this.options.jack.stop();
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    this.utterance?.stop();
+    this.active = false;
+  }
+
+  // --- the jack ------------------------------------------------------------------------------------
+
+  private jackChanged(plugged: boolean): void {
+    if (plugged === this.active) return;
+    this.active = plugged;
+    this.blanked = false;
+    this.forgetScreen();
+    if (plugged) {
+      this.options.log.info('speech mode on: headset plugged in');
+      const snap = this.options.controller.snapshot();
+      const words = spokenWords(snap.language);
+      this.speakScreen(snap, `${words.speechOn} ${words.keyHelp}`);
+    } else {
+      this.options.log.info('speech mode off: headset unplugged');
+      this.utterance?.stop();
+      this.heard = undefined;
+    }
+    this.emit('change', this.view);
+  }
+
+  // --- what the screen says ------------------------------------------------------------------------
+
+  private screenOf(snap: KioskSnapshot): SpokenScreen {
+    return spokenScreen({ snap, local: this.local });
+  }
+
+  private stateChanged(snap: KioskSnapshot): void {
+    if (!this.active) return;
+    const heard = this.heard;
+    if (!heard || heard.screen !== snap.screen || heard.language !== snap.language) {
+      this.forgetScreen();
+      // A new customer sees the screen, whatever the last one asked.
+      if (snap.screen === 'welcome' && this.blanked) {
+        this.blanked = false;
+        this.emit('change', this.view);
+      }
+      this.speakScreen(snap);
+      return;
+    }
+    if (snap.idleWarning && !heard.idleWarning) {
+      this.heard = { ...heard, idleWarning: true };
+      this.say(spokenWords(snap.language).idleWarning, snap.language);
+      return;
+    }
+    // Same screen: only what is new (a digit of the PIN, a note counted, a notice).
+    const lines = this.screenOf(snap).lines;
+    const fresh = lines.filter((line) => !heard.lines.includes(line));
+    this.heard = { ...heard, lines, idleWarning: snap.idleWarning };
+    if (fresh.length > 0) this.say(fresh.join(' '), snap.language);
+  }
+
+  /** Says the whole screen (after `prefix`), and remembers what was said. */
+  private speakScreen(snap: KioskSnapshot, prefix?: string): void {
+    const screen = this.screenOf(snap);
+    this.heard = { screen: snap.screen, language: snap.language, lines: screen.lines, idleWarning: snap.idleWarning };
+    const text = snap.idleWarning ? spokenWords(snap.language).idleWarning : spokenText(screen, snap.language);
+    this.say(prefix ? `${prefix} ${text}` : text, snap.language);
+  }
+
+  private forgetScreen(): void {
+    this.local = {};
+    this.pending = undefined;
+    this.digits = '';
+  }
+
+  /** Stops what is being said and says `text`. */
+  private say(text: string, language: Language): void {
+    this.utterance?.stop();
+    const utterance = this.options.voice.speak(text, language);
+    this.utterance = utterance;
+    this.emit('spoken', utterance);
+    void utterance.ended.then((end) => {
+      if (end.kind !== 'failed') return;
+      // Said once per kind of failure: a missing espeak-ng would otherwise fill the log at every screen.
+      if (end.error.message !== this.lastFailure) this.options.log.error('speech failed', { error: end.error.message });
+      this.lastFailure = end.error.message;
+    });
+  }
+
+  // --- the keys ------------------------------------------------------------------------------------
+
+  private keyPressed(key: SpeechKey): void {
+    if (!this.active) return;
+    const { controller } = this.options;
+    const snap = controller.snapshot();
+    const words = spokenWords(snap.language);
+    const screen = this.screenOf(snap);
+    if (snap.idleWarning) {
+      // Any key is "more time"; Cancel ends the visit, as on the warning's buttons.
+      if (key.kind === 'cancel') this.run({ kind: 'finish' });
+      else this.touch();
+      return;
+    }
+    this.touch();
+    const entering = screen.entry !== undefined && this.pending === undefined;
+    if (key.kind === 'digit' && !entering && key.digit === REPEAT_DIGIT) return this.speakScreen(snap);
+    if (key.kind === 'digit' && !entering && key.digit === BLANK_DIGIT) {
+      this.blanked = !this.blanked;
+      this.emit('change', this.view);
+      return this.say(this.blanked ? words.blanked : words.shown, snap.language);
+    }
+    const pending = this.pending;
+    switch (key.kind) {
+      case 'enter':
+        if (pending) {
+          // A refused amount (a limit) is answered on this screen: the next one is typed afresh.
+          this.pending = undefined;
+          this.digits = '';
+          return this.run(pending.action);
+        }
+        if (screen.entry) {
+          const cents = Number(this.digits || '0') * 100;
+          if (cents === 0) return this.say(`${words.nothingTyped} ${screen.entry.prompt}`, snap.language);
+          this.pending = { action: screen.entry.action(cents), text: screen.entry.confirm(cents) };
+          return this.say(this.pending.text, snap.language);
+        }
+        return this.say(screen.choices.length > 0 ? words.chooseFirst : spokenText(screen, snap.language), snap.language);
+      case 'cancel':
+        if (pending) {
+          this.pending = undefined;
+          return this.speakScreen(snap);
+        }
+        return this.run(screen.back ?? { kind: 'finish' });
+      case 'clear':
+        this.pending = undefined;
+        if (screen.entry) {
+          this.digits = '';
+          return this.say(screen.entry.prompt, snap.language);
+        }
+        return this.say(words.cleared, snap.language);
+      case 'correct':
+        if (screen.entry && !pending) {
+          this.digits = this.digits.slice(0, -1);
+          return this.say(this.digits ? words.typed(spokenMoney(Number(this.digits) * 100, snap.language)) : words.nothingTyped, snap.language);
+        }
+        this.pending = undefined;
+        return this.say(words.cleared, snap.language);
+      case 'digit':
+        if (screen.entry) {
+          if (pending) return this.say(pending.text, snap.language);
+          if (this.digits.length >= TYPED_AMOUNT_DIGITS_MAX) return this.say(words.amountTooLarge, snap.language);
+          if (this.digits === '' && key.digit === 0) return this.say(words.nothingTyped, snap.language);
+          this.digits += String(key.digit);
+          return this.say(words.typed(spokenMoney(Number(this.digits) * 100, snap.language)), snap.language);
+        }
+        return this.choose(key.digit, screen, snap.language);
+    }
+  }
+
+  private choose(digit: number, screen: SpokenScreen, language: Language): void {
+    const words = spokenWords(language);
+    const choice = digit >= 1 && digit <= SPOKEN_CHOICES_MAX ? screen.choices[digit - 1] : undefined;
+    if (!choice) {
+      this.pending = undefined;
+      return this.say(`${words.noChoice(digit)} ${spokenText({ lines: [], choices: screen.choices }, language)}`, language);
+    }
+    this.pending = { action: choice.action, text: choice.confirm ?? words.chosen(choice.label) };
+    this.say(this.pending.text, language);
+  }
+
+  private touch(): void {
+    try {
+      this.options.controller.touch();
+    } catch (error) {
+      this.options.log.warn('speech: touch refused', { error: describe(error) });
+    }
+  }
+
+  /** Runs what a choice does, with the same commands as the screen's buttons. */
+  private run(action: SpeechAction): void {
+    const c = this.options.controller;
+    const work = (): void | Promise<void> => {
+      switch (action.kind) {
+        case 'language':
+          return c.chooseLanguage(action.language);
+        case 'card':
+          return c.beginCardSignIn();
+        case 'menu':
+          return c.selectMenu(action.choice);
+        case 'finish':
+          return c.cancel();
+        case 'withdraw':
+          return c.withdraw(action.amountCents, action.accountId);
+        case 'local': {
+          this.local = action.local;
+          this.pending = undefined;
+          this.digits = '';
+          return this.speakScreen(c.snapshot());
+        }
+        case 'deposit-begin':
+          return c.beginDeposit(action.accountId);
+        case 'deposit-done':
+          return c.depositDone();
+        case 'deposit-cancel':
+          return c.depositCancel();
+        case 'history-next':
+          return c.history({ accountId: action.accountId, cursor: action.cursor });
+        case 'transfer':
+          return c.transfer({ fromAccountId: action.fromAccountId, toAccountId: action.toAccountId, amountCents: action.amountCents });
+        case 'receipt':
+          return c.chooseReceipt(action.wanted);
+      }
+    };
+    const refused = (error: unknown) => this.options.log.warn('speech: command refused', { action: action.kind, error: describe(error) });
+    try {
+      const result = work();
+      if (result instanceof Promise) result.catch(refused);
+    } catch (error) {
+      refused(error);
+    }
+  }
+}

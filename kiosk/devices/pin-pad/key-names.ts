@@ -1,0 +1,34 @@
+// PIN pad keys by name, pressed on the main process's own collector (`PinEntry`, the on-screen pad): for
+// the demo, which has no PIN pad, from its console (`key 2 enter`) and, in Electron's development window,
+// from the laptop's keyboard. Never used with a hardware PIN pad: its keys come from the device.
+import type { PinEntry } from './pin-entry.js';
+
+/** `correct` is the key a PIN pad labels Correct (removes the last digit). */
+export const PIN_PAD_KEY_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'enter', 'cancel', 'clear', 'correct'] as const;
+export type PinPadKeyLabel = (typeof PIN_PAD_KEY_NAMES)[number];
+
+export function isPinPadKeyLabel(name: string): name is PinPadKeyLabel {
+  return (PIN_PAD_KEY_NAMES as readonly string[]).includes(name);
+}
+
+export function pressPinPadKey(pad: PinEntry, key: PinPadKeyLabel): void {
+  switch (key) {
+    case 'enter':
+      return pad.pressEnter();
+    case 'cancel':
+      return pad.pressCancel();
+    case 'clear':
+      return pad.pressClear();
+    case 'correct':
+      return pad.pressBackspace();
+    default:
+      return pad.pressDigit(Number(key));
+  }
+}
+
+/** A laptop key (KeyboardEvent.key, as Electron's `before-input-event` gives it) as a PIN pad key:
+ *  digits, Enter, Escape for Cancel, Backspace for Correct, Delete for Clear. */
+export function pinPadKeyForKeyboard(key: string): PinPadKeyLabel | undefined {
+  if (/^[0-9]$/.test(key)) return key as PinPadKeyLabel;
+  return ({ Enter: 'enter', Escape: 'cancel', Backspace: 'correct', Delete: 'clear' } as Record<string, PinPadKeyLabel>)[key];
+}

@@ -1,0 +1,236 @@
+// Speech mode's navigation on a real kiosk (bank host on loopback, the HID PIN pad simulator through the
+// real driver): what each key does, what is said back, and the speech state the UI's snapshots carry.
+// The voice here records what would be said (the audio itself is measured in speech-audio.test.ts).
+import test from 'ava';
+import { issueCard, openAccount } from '../../../bank-host/customers/admin.js';
+import { silentLogger } from '../../../protocol/log.js';
+import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
+import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
+import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
+import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
+import { demoKeyboard } from '../../../kiosk/core/speech/demo-keyboard.js';
+import { createSpeech } from '../../../kiosk/core/speech/speech-setup.js';
+import type { KioskSnapshot, Language } from '../../../kiosk/core/ui-contract.js';
+import { parseKioskConfig } from '../../../kiosk/core/config.js';
+import { startKioskRig, type KioskRig } from '../core/kiosk-rig.js';
+import { eventually } from '../../helpers/host.js';
+
+/** Records each utterance; `stopped` counts the ones cut short by the next. */
+class RecordingVoice implements SpeechVoice {
+  readonly said: { text: string; language: Language; stopped: boolean }[] = [];
+  speak(text: string, language: Language): Utterance {
+    const entry = { text, language, stopped: false };
+    this.said.push(entry);
+    return { text, language, ended: Promise.resolve({ kind: 'finished' }), stop: () => void (entry.stopped = true) };
+  }
+  get last(): string {
+    return this.said.at(-1)?.text ?? '';
+  }
+}
+
+async function speakingKiosk(t: { teardown(fn: () => unknown): void }): Promise<{ rig: KioskRig; guide: SpeechGuide; jack: SimulatedHeadsetJack; voice: RecordingVoice }> {
+  const rig = await startKioskRig();
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const jack = new SimulatedHeadsetJack();
+  const voice = new RecordingVoice();
+  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
+  guide.start();
+  t.teardown(() => guide.stop());
+  return { rig, guide, jack, voice };
+}
+
+/** Swipes, types the PIN and waits for the menu, all with the headset in. */
+async function signInByKeys(rig: KioskRig, voice: RecordingVoice, card: { pan: string; pin: string; expiresYm: string }): Promise<void> {
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  rig.typePin(card.pin, 'enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  if (!(await eventually(() => voice.last.includes('What would you like to do?'), 10_000))) throw new Error(`the menu was not spoken; last said: ${voice.last}`);
+}
+
+test('another amount typed on the digits, corrected, confirmed twice: the withdrawal is made', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('carla', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('For another amount, press 6.'), 10_000));
+  rig.pinPad.press('6', 'enter');
+  t.regex(voice.last, /^Type the amount in whole dollars/);
+  rig.pinPad.press('1', '2', '5');
+  t.is(voice.last, '125 dollars.');
+  rig.pinPad.press('backspace');
+  t.is(voice.last, '12 dollars.', 'Correct removes the last digit');
+  rig.pinPad.press('0');
+  t.is(voice.last, '120 dollars.', '0 is a digit while an amount is typed');
+  rig.pinPad.press('enter');
+  t.is(voice.last, 'Withdraw 120 dollars from Chequing? Press Enter to confirm, or Cancel.');
+  t.is(rig.kiosk.snapshot().screen, 'withdraw', 'no money moves before the second Enter');
+  rig.pinPad.press('enter');
+  const receipt = await rig.waitFor((s) => s.screen === 'receipt');
+  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 12_000, dispensedCents: 12_000, short: false });
+  t.true(await eventually(() => voice.last.includes('Please take your cash. 120 dollars has been dispensed.'), 10_000));
+});
+
+test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel goes back to the menu and then ends the visit', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('dmitri', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  const menu = voice.last;
+  rig.pinPad.press('0');
+  t.is(voice.last, menu, '0 says the screen again');
+  t.true(voice.said.at(-2)!.stopped || voice.said.at(-2)!.text === menu);
+  rig.pinPad.press('7');
+  t.regex(voice.last, /^There is no choice 7\. For cash, press 1\./);
+  rig.pinPad.press('3');
+  t.is(voice.last, 'your balance. Press Enter to confirm.');
+  rig.pinPad.press('clear');
+  t.is(voice.last, 'Choice cleared.');
+  rig.pinPad.press('enter');
+  t.is(voice.last, 'Press the number of a choice first.');
+  t.is(rig.kiosk.snapshot().screen, 'menu');
+  rig.pinPad.press('3', 'enter');
+  await rig.waitFor((s) => s.screen === 'balance');
+  t.true(await eventually(() => voice.last.startsWith('Your balance. Chequing: 500 dollars, of which 500 dollars is available.'), 10_000));
+  rig.pinPad.press('cancel');
+  await rig.waitFor((s) => s.screen === 'menu');
+  rig.pinPad.press('cancel');
+  await rig.waitFor((s) => s.screen === 'goodbye');
+  t.true(await eventually(() => voice.last.includes('Thank you. Goodbye!'), 10_000));
+});
+
+test("the screen blanked for privacy is in the UI's snapshots and pushes; unplugging shows it again", async (t) => {
+  const { rig, guide, jack } = await speakingKiosk(t);
+  const handlers = createUiHandlers(rig.kiosk, undefined, guide);
+  const pushed: KioskSnapshot[] = [];
+  const off = handlers.onState((s) => pushed.push(s));
+  t.teardown(off);
+  t.is(handlers.getState().speech, undefined);
+  jack.plug();
+  t.deepEqual(handlers.getState().speech, { active: true, screenBlanked: false });
+  rig.pinPad.press('9');
+  t.deepEqual(handlers.getState().speech, { active: true, screenBlanked: true });
+  t.deepEqual(pushed.at(-1)?.speech, { active: true, screenBlanked: true }, 'the blanking is pushed to the UI at once');
+  jack.unplug();
+  t.is(pushed.at(-1)?.speech, undefined);
+  t.is(handlers.getState().speech, undefined);
+});
+
+test("kiosk.json's speech section: an ALSA jack or a simulated one; anything that would break amixer is refused", (t) => {
+  const base = {
+    deviceId: 'kiosk-1',
+    host: '127.0.0.1',
+    port: 7443,
+    kSharedFile: 'k',
+    journalDir: 'j',
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'simulated' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    cassettes: [{ denominationCents: 2_000, count: 10 }],
+  };
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160 });
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0' } }).speech, {
+    jack: { kind: 'simulated' },
+    wordsPerMinute: 200,
+    device: 'plughw:CARD=Headphones,DEV=0',
+  });
+  t.is(parseKioskConfig(base).speech, undefined);
+  for (const [speech, field] of [
+    [{ jack: { kind: 'alsa', card: "0',name='x" } }, /speech\.jack\.card/],
+    [{ jack: { kind: 'alsa', card: '0', control: 'Master Playback Switch' } }, /speech\.jack\.control/],
+    [{ jack: { kind: 'evdev', path: '/dev/input/event3' } }, /speech\.jack/],
+    [{ jack: { kind: 'simulated' }, wordsPerMinute: 1_000 }, /speech\.wordsPerMinute/],
+    [{ jack: { kind: 'simulated' }, voice: 'en' }, /speech/],
+    [{ jack: { kind: 'simulated' }, device: 'hw:0 -w /tmp/x' }, /speech\.device/],
+  ] as const) {
+    t.throws(() => parseKioskConfig({ ...base, speech }), { message: field }, JSON.stringify(speech));
+  }
+});
+
+test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in speech mode its keys are the on-screen PIN pad's", async (t) => {
+  const rig = await startKioskRig({ pinPad: 'on-screen' });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const voice = new RecordingVoice();
+  const config = parseKioskConfig({ deviceId: 'kiosk-1', host: '127.0.0.1', port: 1, kSharedFile: 'k', journalDir: 'j', devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2_000, count: 1 }], speech: { jack: { kind: 'simulated' } } });
+  const speech = createSpeech(config, rig.kiosk, silentLogger, voice)!;
+  speech.guide.start();
+  t.teardown(() => speech.guide.stop());
+  const keys = demoKeyboard(speech, rig.kiosk)!;
+  t.false(keys('2'), 'no key is taken before speech mode');
+  t.true(keys('F9'));
+  t.true(speech.simulatedJack!.plugged);
+  t.true(keys('2'));
+  t.is(voice.last, 'French. Press Enter to confirm.');
+  t.true(keys('Enter'));
+  await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
+  t.false(keys('a'), 'other keys reach the page');
+  t.true(keys('F9'));
+  t.false(speech.simulatedJack!.plugged);
+  t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
+});
+
+test('a deposit and a transfer by keys: the account, the notes counted aloud, Done; then from, to, the amount, confirmed', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  await rig.customer('elena', 50_000);
+  const savings = await openAccount(rig.host.host.state.services, 'elena', 'savings');
+  // A card reaches the accounts linked to it: this one both.
+  const card = await issueCard(rig.host.host.state.services, 'elena');
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  // Deposit (2 on the menu, with cash first), into Chequing (1); two notes counted aloud; Done (1).
+  rig.pinPad.press('2', 'enter');
+  await rig.waitFor((s) => s.screen === 'deposit');
+  t.true(await eventually(() => voice.last.includes('For a deposit into Chequing, press 1. For a deposit into Savings, press 2.'), 10_000));
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.view?.kind === 'deposit-counting');
+  t.true(await eventually(() => voice.last.includes('Insert your notes one at a time'), 10_000));
+  await rig.insertNotes([2_000, 5_000]);
+  t.true(await eventually(() => voice.said.some((u) => u.text.includes('2 notes counted, 70 dollars in all.')), 10_000));
+  rig.pinPad.press('1', 'enter');
+  const deposited = await rig.waitFor((s) => s.screen === 'receipt');
+  t.is(deposited.view?.kind === 'deposit' ? deposited.view.creditedCents : 0, 7_000);
+  t.true(await eventually(() => voice.last.startsWith('70 dollars deposited, 2 notes.'), 10_000));
+  rig.pinPad.press('2', 'enter');
+  await rig.waitFor((s) => s.screen === 'goodbye');
+
+  // Transfer: from Chequing (1), to Savings (1 of what is left), 15 dollars, Enter, Enter.
+  await rig.waitFor((s) => s.screen === 'welcome');
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('5', 'enter');
+  await rig.waitFor((s) => s.screen === 'transfer');
+  t.true(await eventually(() => voice.last.startsWith('Transfer between your accounts. From which account? For Chequing, press 1.'), 10_000));
+  rig.pinPad.press('1', 'enter');
+  t.regex(voice.last, /^Transfer from Chequing\. To which account\? For Savings, press 1\./);
+  rig.pinPad.press('cancel');
+  t.regex(voice.last, /^Transfer between your accounts\. From which account\?/, 'Cancel goes back one step');
+  rig.pinPad.press('1', 'enter', '1', 'enter');
+  t.regex(voice.last, /^Type the amount in whole dollars/);
+  rig.pinPad.press('1', '5', 'enter');
+  t.is(voice.last, 'Transfer 15 dollars from Chequing to Savings? Press Enter to confirm, or Cancel.');
+  rig.pinPad.press('enter');
+  const transferred = await rig.waitFor((s) => s.screen === 'receipt');
+  t.deepEqual(transferred.view?.kind === 'transfer' ? [transferred.view.amountCents, transferred.view.to.accountId] : [], [1_500, savings.accountId]);
+  t.true(await eventually(() => voice.last.startsWith('15 dollars transferred.'), 10_000));
+});
+
+test('an amount refused for a limit is said with the limit, and the next amount is typed afresh', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('farah', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('For another amount, press 6.'), 10_000));
+  rig.pinPad.press('6', 'enter', '9', '0', '0', 'enter');
+  t.is(voice.last, 'Withdraw 900 dollars from Chequing? Press Enter to confirm, or Cancel.');
+  rig.pinPad.press('enter');
+  const refused = await rig.waitFor((s) => s.screen === 'withdraw' && s.notice !== undefined);
+  t.is(refused.notice?.code, 'INSUFFICIENT_FUNDS');
+  t.is(voice.last, 'There is not enough money in this account: 500 dollars is available.');
+  t.deepEqual(rig.dispenser.lifetimeDispensed, [0, 0]);
+  // Refused before anything is sent (the kiosk knows what is available): still typing an amount.
+  rig.pinPad.press('4', '0');
+  t.is(voice.last, '40 dollars.', 'the refused digits are gone');
+});
