@@ -225,7 +225,7 @@ test('every customer action and outcome, device event and operator action leaves
       'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'signin.card:ok',
       'deposits.holds:ok', 'deposit.hold.release:ok', 'deposit.hold.release:failed:DEPOSIT_HOLD_RELEASED', 'deposit.hold.release:failed:UNKNOWN_DEPOSIT_HOLD',
       'deposits.open:ok', 'exceptions.list:ok', 'exception.resolve:ok', 'exception.resolve:failed:UNKNOWN_EXCEPTION',
-      'kiosk.status:ok', 'pinkey.fetch:ok', 'pinkey.fetch:failed:EPP_UNTRUSTED', 'device.epp-enroll:ok',
+      'kiosk.status:ok', 'pinkey.fetch:ok', 'pinkey.fetch:failed:EPP_UNTRUSTED', 'epp.enroll:ok',
       'device.rotate-pin-key:ok', 'device.rotate-pin-key:failed:DEVICE_UNKNOWN',
       'balance:ok', 'balance:failed:UNKNOWN_ACCOUNT', 'deposit.open:ok', 'deposit.open:failed:UNKNOWN_ACCOUNT',
       'deposit.commit:ok', 'deposit.commit:failed:UNKNOWN_DEPOSIT',

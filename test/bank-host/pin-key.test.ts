@@ -50,7 +50,7 @@ test('pinkey.fetch delivers the device PEK wrapped for the pad whose certificate
   const status = await client.request('kiosk.status', testKioskStatus());
   t.is(status.pinKeyKcv, answer.kcv);
   t.is(h.host.state.registry.get('kiosk-pek')?.eppSerial, epp.serial);
-  t.is((await records(h, 'device.epp-enroll')).length, 1);
+  t.is((await records(h, 'epp.enroll')).length, 1);
 });
 
 test('a certificate of another CA is EPP_UNTRUSTED; another pad than the enrolled one is EPP_MISMATCH until the operator replaces it', async (t) => {
@@ -62,7 +62,7 @@ test('a certificate of another CA is EPP_UNTRUSTED; another pad than the enrolle
   t.is(await requestOutcome(client.request('pinkey.fetch', { eppCertificate: 'x'.repeat(401) })), 'BAD_BODY');
   const second = testEppIdentity();
   t.is(await requestOutcome(client.request('pinkey.fetch', { eppCertificate: second.certificate })), 'EPP_MISMATCH');
-  t.is((await records(h, 'device.epp-enroll')).filter((r) => r.outcome === 'refused').length, 1);
+  t.is((await records(h, 'epp.enroll')).filter((r) => r.outcome === 'refused').length, 1);
   const swapped = await cli(['device', 'rotate-pin-key', 'kiosk-pek', '--replace-epp', '--admin-socket', h.adminSocket]);
   t.is(swapped.code, 0, swapped.err);
   t.regex(swapped.out, /PIN key v2 KCV [0-9A-F]{10}\tno EPP enrolled/);
