@@ -7,7 +7,7 @@ import { requireUsableCard } from '../customers/cards.js';
 import { planNewCustomer, readCard, readCustomer, readCustomerByUsername, readPasswordFailures } from '../customers/customers.js';
 import { NO_FAILURES, isLockedOut, recordFailure } from '../customers/lockout.js';
 import { type ScryptCost, checkPasswordPolicy, hashPassword, spendDecoyVerification, verifyPassword } from '../customers/passwords.js';
-import { pinMatches } from '../customers/pins.js';
+import { pinBlockMark, pinMatches, RECENT_PIN_BLOCKS_MAX } from '../customers/pins.js';
 import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } from '../customers/records.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
@@ -88,7 +88,14 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
   return locks.withLocks([cardKey(cardId)], async () => {
     const stored = await readCard(db, cardId);
     if (stored !== undefined) run.customerId = stored.customerId;
-    const card = requireUsableCard(stored, nowMs);
+    const used = requireUsableCard(stored, nowMs);
+    const mark = pinBlockMark(keys.pinVerify, cardId, pinBlock);
+    if (used.recentPinBlocks?.includes(mark)) {
+      // A block presented before: a resent sign-in. Refused like any block that does not decode.
+      run.detail.pinBlockReused = true;
+      throw new ProtocolError('BAD_PIN_BLOCK');
+    }
+    const card: CardRecord = { ...used, recentPinBlocks: [...(used.recentPinBlocks ?? []), mark].slice(-RECENT_PIN_BLOCKS_MAX) };
     const pinKey = run.ctx.devicePinKey();
     let pin: string;
     try {
@@ -107,7 +114,8 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
     }
     const customer = await readCustomer(db, card.customerId);
     invariant(customer !== undefined, `card ending ${panLast4(pan)} names a missing customer`);
-    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }] : [];
+    // Written every time: the card remembers the block it accepted.
+    const ops: BatchOp[] = [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }];
     const info = await describeSession(run.services, customer, nowMs, card);
     await run.succeed(info, ops);
     run.ctx.connection.session = newSession(customer, nowMs, card);

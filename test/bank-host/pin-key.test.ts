@@ -90,6 +90,14 @@ test('rotate-pin-key: a new PEK and KCV, K_SHARED and its connections untouched;
   t.is((await client.request('kiosk.status', testKioskStatus())).pinKeyKcv, after.pinKeyKcv);
   t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, oldPek).toString('hex') })), 'BAD_PIN_BLOCK');
   t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, h.pinKey('kiosk-pek')).toString('hex') })), 'ok');
+  // A block resent in a new request (a new id) is refused, and counts no PIN try.
+  await client.request('signout', {});
+  const block = encodePinBlockFormat4(card.pin, card.pan, h.pinKey('kiosk-pek')).toString('hex');
+  t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: block })), 'ok');
+  await client.request('signout', {});
+  t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: block })), 'BAD_PIN_BLOCK');
+  t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, h.pinKey('kiosk-pek')).toString('hex') })), 'ok');
+  await client.request('signout', {});
   const audited = await records(h, 'device.rotate-pin-key');
   t.is(audited.length, 1);
   t.like(audited[0], { outcome: 'ok', deviceId: 'kiosk-pek' });
