@@ -9,13 +9,13 @@ import { AdminSocketServer } from './admin/socket.js';
 import type { AdminContext } from './admin/commands.js';
 import { AuditChain } from './audit/chain.js';
 import type { AuditEvent } from './audit/event.js';
-import { loadHostConfig, type HostConfig } from './config.js';
+import { loadEppVendorCas, loadHostConfig, type HostConfig } from './config.js';
 import { migrateStore, STORE_FORMAT, type MigrationCounts } from './customers/store-format.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { describe, HostError } from './errors.js';
 import { Fleet } from './fleet/fleet.js';
 import { OperatorTokens } from './fleet/operator-tokens.js';
-import { loadEppVendorCas, loadHostKeys } from './keys.js';
+import { loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from './server/dispatcher.js';
@@ -103,7 +103,7 @@ async function openCurrentDatabase(location: string, master: Buffer, now: () => 
 export async function openHostState(paths: HostPaths, log: Logger, options: OpenOptions = {}): Promise<HostState> {
   if (options.mustExist) await requireDatabase(paths.dataDir);
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
-  const eppVendorCas = await loadEppVendorCas(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
+  const eppVendorCas = await loadEppVendorCas(paths.dataDir);
   let config = options.config;
   if (config === undefined) {
     const loaded = await loadHostConfig(paths.dataDir);

@@ -125,3 +125,20 @@ test('device list and add show each kiosk its PIN key version and check value, a
   t.is(added.code, 0, added.err);
   t.regex(added.out, /added kiosk-pek-2\tactive\tkey v1\tPIN key v1 KCV [0-9A-F]{10}\tno EPP enrolled\t.*\nK_SHARED KCV [0-9A-F]{10}/);
 });
+
+test('the vendor CA list is held to host.json rules: one writable by others, or malformed, stops the host; none trusts no pad', async (t) => {
+  const { mkdtemp, writeFile, chmod, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { loadEppVendorCas, EPP_VENDOR_CAS_FILE } = await import('../../bank-host/config.js');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'epp-cas-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  t.deepEqual(await loadEppVendorCas(dir), []);
+  const file = path.join(dir, EPP_VENDOR_CAS_FILE);
+  await writeFile(file, 'atm-epp-ca v1 acme 00\n', { mode: 0o644 });
+  await t.throwsAsync(loadEppVendorCas(dir), { message: /epp-vendor-cas: line 1 is not "atm-epp-ca v1 VENDOR PUBLIC-KEY-HEX"/ });
+  await writeFile(file, `atm-epp-ca v1 acme ${'ab'.repeat(32)}\n`);
+  t.is((await loadEppVendorCas(dir)).length, 1);
+  await chmod(file, 0o666);
+  await t.throwsAsync(loadEppVendorCas(dir), { message: /writable by its group and others/ });
+});

@@ -57,7 +57,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const keysDir = path.join(dir, 'keys');
   if (!options.dir) {
     await createHostKeys(keysDir);
-    await trustTestEppVendor(keysDir);
+    await trustTestEppVendor(dataDir);
   }
   const adminSocket = path.join(dir, 'admin.sock');
   const state = await openHostState({ dataDir, keysDir }, options.log ?? silentLogger, {
