@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseVendorCas, type VendorCa } from '../protocol/pin-key-delivery.js';
 
 /** The largest amount any setting may name: $10,000,000,000.00. Tests and benchmarks use limits this high
  *  to take limits out of the way; a real bank's are far lower. */
@@ -128,6 +129,30 @@ export interface LoadedHostConfig {
   readonly notices: readonly string[];
 }
 
+/** The EPP vendors' certificate authorities the host trusts (protocol/pin-key-delivery.ts), one
+ *  `atm-epp-ca v1 VENDOR HEX` a line, in `epp-vendor-cas` beside host.json. Public keys, so not secret; but
+ *  whoever may write the file may enroll a PIN pad of their making, so it is held to host.json's rules. No
+ *  file: no vendor is trusted, and no kiosk can receive a PIN key. */
+export const EPP_VENDOR_CAS_FILE = 'epp-vendor-cas';
+const EPP_VENDOR_CAS_BYTES_MAX = 64 * 1024;
+
+export async function loadEppVendorCas(dataDir: string): Promise<VendorCa[]> {
+  const file = path.join(dataDir, EPP_VENDOR_CAS_FILE);
+  try {
+    await requireTrustedConfigFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const text = await readFile(file, 'utf8');
+  if (text.length > EPP_VENDOR_CAS_BYTES_MAX) throw new Error(`${file} is larger than a list of vendor CAs`);
+  try {
+    return parseVendorCas(text);
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+}
+
 /** host.json sets the host's limits (withdrawals, deposits, PIN tries): whoever may write it may raise them.
  *  So it must be a regular file, owned by the host's user (or root), and writable by no one else. */
 async function requireTrustedConfigFile(file: string): Promise<void> {
@@ -135,7 +160,7 @@ async function requireTrustedConfigFile(file: string): Promise<void> {
   if (!info.isFile()) throw new Error(`${file} is not a regular file`);
   if ((info.mode & 0o022) !== 0) {
     const who = [(info.mode & 0o020) !== 0 && 'its group', (info.mode & 0o002) !== 0 && 'others'].filter(Boolean).join(' and ');
-    throw new Error(`${file} is writable by ${who} (mode ${(info.mode & 0o777).toString(8)}), who could change the host's limits; run \`chmod go-w ${file}\``);
+    throw new Error(`${file} is writable by ${who} (mode ${(info.mode & 0o777).toString(8)}), who could change what the host trusts; run \`chmod go-w ${file}\``);
   }
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid && info.uid !== 0) {

@@ -9,13 +9,13 @@ import { AdminSocketServer } from './admin/socket.js';
 import type { AdminContext } from './admin/commands.js';
 import { AuditChain } from './audit/chain.js';
 import type { AuditEvent } from './audit/event.js';
-import { HOST_CONFIG_FILE, loadHostConfig, type HostConfig } from './config.js';
+import { HOST_CONFIG_FILE, loadEppVendorCas, loadHostConfig, type HostConfig } from './config.js';
 import { STORE_FORMAT } from './customers/store-format.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { describe } from './errors.js';
 import { Fleet } from './fleet/fleet.js';
 import { OperatorTokens } from './fleet/operator-tokens.js';
-import { loadEppVendorCas, loadHostKeys } from './keys.js';
+import { loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from './server/dispatcher.js';
@@ -66,7 +66,7 @@ export interface OpenOptions {
 export async function openHostState(paths: HostPaths, log: Logger, options: OpenOptions = {}): Promise<HostState> {
   if (options.mustExist) await requireDataFolder(paths.dataDir);
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
-  const eppVendorCas = await loadEppVendorCas(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
+  const eppVendorCas = await loadEppVendorCas(paths.dataDir);
   let config = options.config;
   if (config === undefined) {
     const loaded = await loadHostConfig(paths.dataDir);

@@ -4,7 +4,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { parseVendorCas, type VendorCa } from '../protocol/pin-key-delivery.js';
 import { KeyError } from './errors.js';
 
 export const KEY_FILES = {
@@ -139,27 +138,3 @@ export function unwrapDeviceKey(master: Buffer, deviceId: string, keyVersion: nu
   }
 }
 
-/** The EPP vendors' certificate authorities the host trusts (protocol/pin-key-delivery.ts), one a line, in
- *  `epp-vendor-cas` beside the keys. Public keys, so not secret; but whoever may write the file may enroll
- *  a PIN pad of their making, so it must be writable by its owner only. No file: no vendor is trusted, and
- *  no kiosk can receive a PIN key. */
-export const EPP_VENDOR_CAS_FILE = 'epp-vendor-cas';
-
-export async function loadEppVendorCas(dir: string, options: { fromCredentials?: boolean } = {}): Promise<VendorCa[]> {
-  const file = path.join(dir, EPP_VENDOR_CAS_FILE);
-  let info;
-  try {
-    info = await stat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new KeyError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (!info.isFile()) throw new KeyError(`${file} is not a regular file`);
-  if (!options.fromCredentials && (info.mode & 0o022) !== 0) throw new KeyError(`${file} is writable by others (mode ${(info.mode & 0o777).toString(8)}); run \`chmod 644 ${file}\``);
-  if (info.size > 64 * 1024) throw new KeyError(`${file} is larger than a list of vendor CAs`);
-  try {
-    return parseVendorCas(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new KeyError(`${file}: ${(error as Error).message}`);
-  }
-}

@@ -7,7 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EPP_VENDOR_CAS_FILE, writeSecretFile } from '../bank-host/keys.js';
+import { EPP_VENDOR_CAS_FILE } from '../bank-host/config.js';
+import { writeSecretFile } from '../bank-host/keys.js';
 import { formatVendorCa, issueEppCertificate, rawPublicKey } from '../protocol/pin-key-delivery.js';
 import { formatEppIdentity } from '../kiosk/devices/pin-pad/epp/identity.js';
 
@@ -15,11 +16,12 @@ export const DEMO_EPP_VENDOR = 'demo-epp-vendor';
 export const DEMO_EPP_IDENTITY_FILE = 'epp-identity';
 
 /** Makes the demo vendor and the PIN pad's identity unless both exist; returns the identity file. */
-export async function ensureDemoEpp(keysDir: string, kioskDir: string): Promise<string> {
+export async function ensureDemoEpp(dataDir: string, kioskDir: string): Promise<string> {
   const identityFile = path.join(kioskDir, DEMO_EPP_IDENTITY_FILE);
-  const casFile = path.join(keysDir, EPP_VENDOR_CAS_FILE);
+  const casFile = path.join(dataDir, EPP_VENDOR_CAS_FILE);
   if (existsSync(identityFile) && existsSync(casFile)) return identityFile;
   await mkdir(kioskDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const ca = generateKeyPairSync('ed25519');
   const epp = generateKeyPairSync('x25519');
   const certificate = issueEppCertificate(ca.privateKey, DEMO_EPP_VENDOR, 'DEMO0001', rawPublicKey(epp.publicKey));

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(path.join(dataDir, HOST_CONFIG_FILE), JSON.stringify({ ...defaultHostConfig(), registrationEnabled: true }, null, 2) + '\n', { mode: 0o600 });
   }
-  const eppIdentityFile = await ensureDemoEpp(keysDir, kioskDir);
+  const eppIdentityFile = await ensureDemoEpp(dataDir, kioskDir);
   const state = await openHostState({ dataDir, keysDir }, log);
   const services = state.services;
 

@@ -18,6 +18,16 @@ export function pinVerificationValue(pinVerifyKey: Buffer, pan: string, pin: str
   return createHmac('sha256', pinVerifyKey).update(`${PIN_VERIFY_LABEL}\0${pan}\0${pin}`, 'utf8').digest('hex');
 }
 
+/** PIN blocks a card remembers: a block seen before for the card is refused (BAD_PIN_BLOCK), so whoever
+ *  read a sign-in (a holder of the kiosk's K_SHARED on its path) cannot resend its block. Every format-4
+ *  block a PIN pad makes is new (8 random bytes), so a customer never meets this. */
+export const RECENT_PIN_BLOCKS_MAX = 8;
+
+/** What a card record keeps of a PIN block: a keyed hash (16 bytes, hex) bound to the card, never the block. */
+export function pinBlockMark(pinVerifyKey: Buffer, cardId: string, pinBlockHex: string): string {
+  return createHmac('sha256', pinVerifyKey).update(`atm-kiosk/pin-block-seen/v1|${cardId}|${pinBlockHex.toLowerCase()}`).digest('hex').slice(0, 32);
+}
+
 export function pinMatches(pinVerifyKey: Buffer, pan: string, pin: string, storedValue: string): boolean {
   if (!isWellFormedPin(pin)) return false;
   const actual = Buffer.from(pinVerificationValue(pinVerifyKey, pan, pin), 'hex');

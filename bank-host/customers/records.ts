@@ -48,6 +48,8 @@ export interface CardRecord {
   readonly pinTriesFailed: number;
   readonly issuedMs: number;
   readonly blockedReason?: 'pin-tries' | 'operator';
+  /** Marks of the last PIN blocks this card's sign-ins presented (pins.ts `pinBlockMark`), newest last. */
+  readonly recentPinBlocks?: readonly string[];
 }
 
 /** `pwfail:<username>`: consecutive failed password sign-ins and the lockout they caused. */

@@ -252,11 +252,11 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
       if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked`);
       if (record.epp) {
         if (record.epp.vendor === epp.vendor && record.epp.serial === epp.serial && record.epp.publicKey === epp.publicKey) return;
-        await this.committer.commit({ ops: [], events: [{ action: 'device.epp-enroll', outcome: 'refused', actor: 'kiosk', deviceId, reason: 'EPP_MISMATCH', detail: { eppSerial: epp.serial } }] });
+        await this.committer.commit({ ops: [], events: [{ action: 'epp.enroll', outcome: 'refused', actor: 'kiosk', deviceId, reason: 'EPP_MISMATCH', detail: { eppSerial: epp.serial } }] });
         throw new DeviceRegistryError('EPP_MISMATCH', `device ${deviceId} has PIN pad ${record.epp.serial} enrolled, not ${epp.serial}`);
       }
       const enrolled: DeviceRecord = { ...record, epp: { vendor: epp.vendor, serial: epp.serial, publicKey: epp.publicKey }, updatedAtMs: this.now() };
-      await this.write(enrolled, { action: 'device.epp-enroll', actor: 'kiosk', detail: { eppVendor: epp.vendor, eppSerial: epp.serial } });
+      await this.write(enrolled, { action: 'epp.enroll', actor: 'kiosk', detail: { eppVendor: epp.vendor, eppSerial: epp.serial } });
     });
   }
 

@@ -35,7 +35,7 @@ export interface HostServices {
   readonly fleet?: Fleet;
   /** Who may watch the fleet (console and metrics). */
   readonly operators?: OperatorTokens;
-  /** The EPP vendors whose PIN pads may receive a PIN key (`epp-vendor-cas` beside the keys). */
+  /** The EPP vendors whose PIN pads may receive a PIN key (`epp-vendor-cas` beside host.json). */
   readonly eppVendorCas?: readonly VendorCa[];
 }
 

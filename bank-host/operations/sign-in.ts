@@ -7,7 +7,7 @@ import { requireUsableCard } from '../customers/cards.js';
 import { planNewCustomer, readCard, readCustomer, readCustomerByUsername, readPasswordFailures } from '../customers/customers.js';
 import { NO_FAILURES, isLockedOut, recordFailure } from '../customers/lockout.js';
 import { type ScryptCost, checkPasswordPolicy, hashPassword, spendDecoyVerification, verifyPassword } from '../customers/passwords.js';
-import { pinMatches } from '../customers/pins.js';
+import { pinBlockMark, pinMatches, RECENT_PIN_BLOCKS_MAX } from '../customers/pins.js';
 import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } from '../customers/records.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
@@ -89,7 +89,14 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
   return locks.withLocks([cardKey(cardId)], async () => {
     const stored = await readCard(db, cardId);
     if (stored !== undefined) run.customerId = stored.customerId;
-    const card = requireUsableCard(stored, nowMs);
+    const used = requireUsableCard(stored, nowMs);
+    const mark = pinBlockMark(keys.pinVerify, cardId, pinBlock);
+    if (used.recentPinBlocks?.includes(mark)) {
+      // A block presented before: a resent sign-in. Refused like any block that does not decode.
+      run.detail.pinBlockReused = true;
+      throw new ProtocolError('BAD_PIN_BLOCK');
+    }
+    const card: CardRecord = { ...used, recentPinBlocks: [...(used.recentPinBlocks ?? []), mark].slice(-RECENT_PIN_BLOCKS_MAX) };
     const pinKey = run.ctx.devicePinKey();
     let pin: string;
     try {
@@ -106,7 +113,8 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
       run.detail.pinTriesFailed = triesFailed;
       return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(cardId), value: updated }]);
     }
-    const ops: BatchOp[] = card.pinTriesFailed > 0 ? [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }] : [];
+    // Written every time: the card remembers the block it accepted.
+    const ops: BatchOp[] = [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }];
     if (isSupervisorCard(card)) {
       // A technician's card: the kiosk opens its supervisor mode, never the customer menu.
       const technician = await readTechnician(db, card.customerId);

@@ -13,6 +13,7 @@ import { ADMIN_COMMANDS } from '../../bank-host/admin/commands.js';
 import type { AuditEntry } from '../../bank-host/audit/record.js';
 import { createHostOperations } from '../../bank-host/operations/table.js';
 import { clientDeposit, startTestHost } from '../helpers/host.js';
+import { testEppIdentity } from '../helpers/epp-vendor.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
 
 const CHEAP_SCRYPT = { log2N: 10, r: 8, p: 1 };
@@ -124,6 +125,14 @@ test('every customer action and outcome, device event and operator action leaves
     await kiosk.waitConnected(3_000);
     // A kiosk reports its cash (cassettes, note acceptor) before it serves anyone.
     await kiosk.request('kiosk.status', testKioskStatus());
+    // Its PIN pad fetches the PIN key (enrolled the first time); a pad no trusted vendor signed is refused.
+    const epp = testEppIdentity();
+    const delivered = await kiosk.request('pinkey.fetch', { eppCertificate: epp.certificate });
+    t.is(await refusal(kiosk.request('pinkey.fetch', { eppCertificate: epp.certificate.replace(/[0-9a-f]{128}$/, '0'.repeat(128)) })), 'EPP_UNTRUSTED');
+    await run(['device', 'rotate-pin-key', 'kiosk-b'], 0);
+    await run(['device', 'rotate-pin-key', 'kiosk-nobody'], 1);
+    secrets.push(h.pinKey('kiosk-b').toString('hex'));
+    t.truthy(delivered.kcv);
     const pinBlock = (p: string) => encodePinBlockFormat4(p, pan!, h.pinKey('kiosk-b')).toString('hex');
     const wrongPin = pin === '0000' ? '1111' : '0000';
     secrets.push(pinBlock(pin!), pinBlock(wrongPin));
@@ -235,7 +244,8 @@ test('every customer action and outcome, device event and operator action leaves
       'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'signin.card:ok',
       'deposits.holds:ok', 'deposit.hold.release:ok', 'deposit.hold.release:failed:DEPOSIT_HOLD_RELEASED', 'deposit.hold.release:failed:UNKNOWN_DEPOSIT_HOLD',
       'deposits.open:ok', 'exceptions.list:ok', 'exception.resolve:ok', 'exception.resolve:failed:UNKNOWN_EXCEPTION',
-      'kiosk.status:ok',
+      'kiosk.status:ok', 'pinkey.fetch:ok', 'pinkey.fetch:failed:EPP_UNTRUSTED', 'epp.enroll:ok',
+      'device.rotate-pin-key:ok', 'device.rotate-pin-key:failed:DEVICE_UNKNOWN',
       'balance:ok', 'balance:failed:UNKNOWN_ACCOUNT', 'deposit.open:ok', 'deposit.open:failed:UNKNOWN_ACCOUNT',
       'deposit.commit:ok', 'deposit.commit:failed:UNKNOWN_DEPOSIT',
       'withdraw.authorize:ok', 'withdraw.authorize:failed:INSUFFICIENT_FUNDS',

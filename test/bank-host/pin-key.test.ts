@@ -50,7 +50,7 @@ test('pinkey.fetch delivers the device PEK wrapped for the pad whose certificate
   const status = await client.request('kiosk.status', testKioskStatus());
   t.is(status.pinKeyKcv, answer.kcv);
   t.is(h.host.state.registry.get('kiosk-pek')?.eppSerial, epp.serial);
-  t.is((await records(h, 'device.epp-enroll')).length, 1);
+  t.is((await records(h, 'epp.enroll')).length, 1);
 });
 
 test('a certificate of another CA is EPP_UNTRUSTED; another pad than the enrolled one is EPP_MISMATCH until the operator replaces it', async (t) => {
@@ -62,7 +62,7 @@ test('a certificate of another CA is EPP_UNTRUSTED; another pad than the enrolle
   t.is(await requestOutcome(client.request('pinkey.fetch', { eppCertificate: 'x'.repeat(401) })), 'BAD_BODY');
   const second = testEppIdentity();
   t.is(await requestOutcome(client.request('pinkey.fetch', { eppCertificate: second.certificate })), 'EPP_MISMATCH');
-  t.is((await records(h, 'device.epp-enroll')).filter((r) => r.outcome === 'refused').length, 1);
+  t.is((await records(h, 'epp.enroll')).filter((r) => r.outcome === 'refused').length, 1);
   const swapped = await cli(['device', 'rotate-pin-key', 'kiosk-pek', '--replace-epp', '--admin-socket', h.adminSocket]);
   t.is(swapped.code, 0, swapped.err);
   t.regex(swapped.out, /PIN key v2 KCV [0-9A-F]{10}\tno EPP enrolled/);
@@ -90,6 +90,14 @@ test('rotate-pin-key: a new PEK and KCV, K_SHARED and its connections untouched;
   t.is((await client.request('kiosk.status', testKioskStatus())).pinKeyKcv, after.pinKeyKcv);
   t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, oldPek).toString('hex') })), 'BAD_PIN_BLOCK');
   t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, h.pinKey('kiosk-pek')).toString('hex') })), 'ok');
+  // A block resent in a new request (a new id) is refused, and counts no PIN try.
+  await client.request('signout', {});
+  const block = encodePinBlockFormat4(card.pin, card.pan, h.pinKey('kiosk-pek')).toString('hex');
+  t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: block })), 'ok');
+  await client.request('signout', {});
+  t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: block })), 'BAD_PIN_BLOCK');
+  t.is(await requestOutcome(client.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, h.pinKey('kiosk-pek')).toString('hex') })), 'ok');
+  await client.request('signout', {});
   const audited = await records(h, 'device.rotate-pin-key');
   t.is(audited.length, 1);
   t.like(audited[0], { outcome: 'ok', deviceId: 'kiosk-pek' });
@@ -116,4 +124,21 @@ test('device list and add show each kiosk its PIN key version and check value, a
   const added = await cli(['device', 'add', 'kiosk-pek-2', '--key-out', `${dir}/kiosk-pek-2.key`, '--admin-socket', h.adminSocket]);
   t.is(added.code, 0, added.err);
   t.regex(added.out, /added kiosk-pek-2\tactive\tkey v1\tPIN key v1 KCV [0-9A-F]{10}\tno EPP enrolled\t.*\nK_SHARED KCV [0-9A-F]{10}/);
+});
+
+test('the vendor CA list is held to host.json rules: one writable by others, or malformed, stops the host; none trusts no pad', async (t) => {
+  const { mkdtemp, writeFile, chmod, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { loadEppVendorCas, EPP_VENDOR_CAS_FILE } = await import('../../bank-host/config.js');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'epp-cas-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  t.deepEqual(await loadEppVendorCas(dir), []);
+  const file = path.join(dir, EPP_VENDOR_CAS_FILE);
+  await writeFile(file, 'atm-epp-ca v1 acme 00\n', { mode: 0o644 });
+  await t.throwsAsync(loadEppVendorCas(dir), { message: /epp-vendor-cas: line 1 is not "atm-epp-ca v1 VENDOR PUBLIC-KEY-HEX"/ });
+  await writeFile(file, `atm-epp-ca v1 acme ${'ab'.repeat(32)}\n`);
+  t.is((await loadEppVendorCas(dir)).length, 1);
+  await chmod(file, 0o666);
+  await t.throwsAsync(loadEppVendorCas(dir), { message: /writable by its group and others/ });
 });

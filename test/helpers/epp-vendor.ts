@@ -2,10 +2,10 @@
 // identities it certifies, as a real vendor's factory would (protocol/pin-key-delivery.ts).
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EPP_VENDOR_CAS_FILE } from '../../bank-host/keys.js';
+import { EPP_VENDOR_CAS_FILE } from '../../bank-host/config.js';
 import { deliverPinKey, formatVendorCa, issueEppCertificate, parseVendorCas, rawPublicKey, verifyEppCertificate, type VendorCa } from '../../protocol/pin-key-delivery.js';
 import { EppSecureModule } from '../../kiosk/devices/pin-pad/epp/secure-module.js';
 import { formatEppIdentity, type EppIdentity } from '../../kiosk/devices/pin-pad/epp/identity.js';
@@ -19,9 +19,10 @@ export function testVendorCas(): VendorCa[] {
   return parseVendorCas(formatVendorCa(TEST_EPP_VENDOR, ca.publicKey));
 }
 
-/** Makes the host in `keysDir` trust the test vendor. */
-export async function trustTestEppVendor(keysDir: string): Promise<void> {
-  await writeFile(path.join(keysDir, EPP_VENDOR_CAS_FILE), formatVendorCa(TEST_EPP_VENDOR, ca.publicKey), { mode: 0o644 });
+/** Makes the host of data folder `dataDir` trust the test vendor. */
+export async function trustTestEppVendor(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await writeFile(path.join(dataDir, EPP_VENDOR_CAS_FILE), formatVendorCa(TEST_EPP_VENDOR, ca.publicKey), { mode: 0o644 });
 }
 
 /** A new PIN pad's factory identity: its X25519 key pair and the test vendor's certificate of it. */

@@ -59,7 +59,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const keysDir = path.join(dir, 'keys');
   if (!options.dir) {
     await createHostKeys(keysDir);
-    await trustTestEppVendor(keysDir);
+    await trustTestEppVendor(dataDir);
   }
   const adminSocket = path.join(dir, 'admin.sock');
   // A restarted host keeps its store: the same database on PostgreSQL (its password file is in keysDir).

@@ -78,6 +78,7 @@ test('a stolen K_SHARED alone yields no PIN: the traffic of a sign-in and reques
   attacker.start();
   await attacker.waitConnected(5_000);
   const own = generateKeyPairSync('x25519');
+  const answers: Record<string, number> = {};
   attempts++;
   const withPadCert = await attacker.request('pinkey.fetch', { eppCertificate: fetches[0]!.eppCertificate });
   for (const key of candidates) {
@@ -87,10 +88,17 @@ test('a stolen K_SHARED alone yields no PIN: the traffic of a sign-in and reques
   // Its own X25519 key cannot stand in for the pad's: the KBPK is bound to the pad's key pair.
   const serial = fetches[0]!.eppCertificate.split(' ')[3]!;
   if (await receivePinKey(own.privateKey, serial, KIOSK_ID, Buffer.from(withPadCert.ephemeralPublicKey, 'hex'), withPadCert.keyBlock).then(() => true, () => false)) accepted++;
+  // The customer's own PIN block, resent in a new sign-in: the card remembers the blocks it was shown.
+  await attacker.request('signout', {}).catch(() => undefined);
+  for (const { pan, pinBlock } of signIns) {
+    attempts++;
+    const outcome = await requestOutcome(attacker.request('signin.card', { pan, pinBlock }));
+    answers[`replayed sign-in ${outcome}`] = (answers[`replayed sign-in ${outcome}`] ?? 0) + 1;
+    if (outcome === 'ok') accepted++;
+  }
   // A certificate from the attacker's own CA under the vendor's name, and a genuine pad of the vendor.
   const ownCa = generateKeyPairSync('ed25519');
   const forged = issueEppCertificate(ownCa.privateKey, TEST_EPP_VENDOR, 'EVIL0001', rawPublicKey(own.publicKey));
-  const answers: Record<string, number> = {};
   for (const certificate of [forged, testEppIdentity('BOUGHT01').certificate]) {
     attempts++;
     const outcome = await requestOutcome(attacker.request('pinkey.fetch', { eppCertificate: certificate }));
@@ -109,7 +117,7 @@ test('a stolen K_SHARED alone yields no PIN: the traffic of a sign-in and reques
     invariantViolations: violations.length,
     measurements: { 'messages read in clear': seen.length, 'refusals of the attacker’s fetches': Object.entries(answers).map(([k, n]) => `${k} ${n}`).join(', ') },
   });
-  t.deepEqual(answers, { EPP_UNTRUSTED: 1, EPP_MISMATCH: 1 });
+  t.deepEqual(answers, { 'replayed sign-in BAD_PIN_BLOCK': signIns.length, EPP_UNTRUSTED: 1, EPP_MISMATCH: 1 });
   t.is(accepted, 0);
   t.deepEqual(violations, []);
 });

@@ -46,6 +46,8 @@ export class EppPinPad implements PinPad {
   private identified = false;
   private loaded: LoadedPinKey | undefined;
   private armed: Armed | undefined;
+  /** Enter was accepted and the PIN block not yet answered: the pad still holds the digits. */
+  private blockPending = false;
   private stopped = false;
   private reopenTimer: NodeJS.Timeout | undefined;
 
@@ -89,7 +91,7 @@ export class EppPinPad implements PinPad {
   }
 
   abort(): void {
-    if (!this.armed) return;
+    if (!this.armed && !this.blockPending) return;
     this.armed = undefined;
     this.command(EPP_COMMAND.ABORT_PIN_ENTRY).catch((error: unknown) => this.options.logger?.warn('PIN pad: abort not answered', { error: describe(error) }));
   }
@@ -248,8 +250,11 @@ export class EppPinPad implements PinPad {
         return this.events.emit({ type: 'cancel' });
       case PIN_KEY.ENTER:
         this.armed = undefined;
+        this.blockPending = true;
         this.events.emit({ type: 'submit' });
-        this.command(EPP_COMMAND.GET_PIN_BLOCK, Buffer.from(armed.pan, 'ascii')).then(
+        this.command(EPP_COMMAND.GET_PIN_BLOCK, Buffer.from(armed.pan, 'ascii')).finally(() => {
+          this.blockPending = false;
+        }).then(
           (block) => {
             if (block.length === 16) this.events.emit({ type: 'pin-block', block: Buffer.from(block) });
             else this.lost('the PIN pad answered a PIN block of the wrong length');
