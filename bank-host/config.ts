@@ -11,6 +11,58 @@ export const SETTING_CENTS_MAX = 1_000_000_000_000;
 const DAY_MS = 24 * 3_600_000;
 const cents = z.number().int().positive().max(SETTING_CENTS_MAX);
 
+// Where the host keeps its state (docs/scale-out.md): LevelDB in the data folder (the default), or a
+// PostgreSQL cluster named by its nodes' addresses or by a connection string. The password is never here:
+// `passwordCredential` names a file in the key folder (systemd's credentials directory under systemd).
+/** Nodes a host may be given: a Patroni cluster has three or five. */
+export const STORE_ADDRESSES_MAX = 16;
+/** The host's default for idleInTransactionTimeoutMs: the store's (a live host keeps its units from looking
+ *  idle however long their work takes, so this bounds only how long a lost machine's locks outlive it). */
+export const STORE_IDLE_IN_TRANSACTION_MS_DEFAULT = 1_000;
+const credentialName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a file name of letters, digits, ".", "_" and "-" (at most 64)');
+/** PostgreSQL identifiers the host connects with: plain ones only, so they need no quoting anywhere. */
+const postgresName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL name (letters, digits, "_"; at most 63)');
+const postgresAddress = z
+  .object({
+    host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:_-]+$/, 'a host name or IP address'),
+    port: z.number().int().min(1).max(65_535).default(5432),
+  })
+  .strict();
+export const postgresStoreConfigSchema = z
+  .object({
+    backend: z.literal('postgresql'),
+    /** The cluster's nodes: the host finds the primary among them, and finds it again after a failover. */
+    addresses: z.array(postgresAddress).min(1).max(STORE_ADDRESSES_MAX).optional(),
+    database: postgresName.optional(),
+    user: postgresName.optional(),
+    /** Instead of addresses, database and user: `postgresql://user@node1:5432,node2:5432/database` (no
+     *  password in it: the password is a credential). */
+    connectionString: z.string().max(2_048).optional(),
+    /** The file in the key folder (or $CREDENTIALS_DIRECTORY) holding the password. */
+    passwordCredential: credentialName.default('postgres-password'),
+    /** Names this host's connections (lane ids, the audit chains, pg_stat_activity): unique per host
+     *  process on the cluster; default the machine's name. */
+    hostId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+    poolSize: z.number().int().min(1).max(128).optional(),
+    connectTimeoutMs: z.number().int().min(500).max(60_000).optional(),
+    queryTimeoutMs: z.number().int().min(1_000).max(120_000).optional(),
+    lockTimeoutMs: z.number().int().min(100).max(60_000).optional(),
+    /** How long a unit of work may sit idle inside its transaction before PostgreSQL ends it: how long a
+     *  lost host machine's locks outlive it (a live host keeps its units alive while their work runs). */
+    idleInTransactionTimeoutMs: z.number().int().min(1_000).max(60_000).default(STORE_IDLE_IN_TRANSACTION_MS_DEFAULT),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const parts = value.addresses !== undefined || value.database !== undefined || value.user !== undefined;
+    if (value.connectionString !== undefined && parts) ctx.addIssue({ code: 'custom', message: 'give either connectionString or addresses, database and user, not both' });
+    if (value.connectionString === undefined && (value.addresses === undefined || value.database === undefined || value.user === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'the postgresql backend needs addresses, database and user (or a connectionString)' });
+    }
+  });
+export const storeConfigSchema = z.union([z.object({ backend: z.literal('leveldb') }).strict(), postgresStoreConfigSchema]);
+export type StoreConfig = z.infer<typeof storeConfigSchema>;
+export type PostgresStoreConfig = z.infer<typeof postgresStoreConfigSchema>;
+
 export const hostConfigSchema = z
   .object({
     currency: z.string().regex(/^[A-Z]{3}$/).default('CAD'),
@@ -48,6 +100,8 @@ export const hostConfigSchema = z
     consoleSessionMaxMs: z.number().int().min(5 * 60_000).max(DAY_MS).default(8 * 3_600_000),
     /** ...or after this long without a request. */
     consoleSessionIdleMs: z.number().int().min(60_000).max(8 * 3_600_000).default(30 * 60_000),
+    /** Where the state is kept (see storeConfigSchema). */
+    store: storeConfigSchema.default({ backend: 'leveldb' }),
   })
   .strict();
 

@@ -36,6 +36,7 @@ export const HOST_ERROR_CODES = {
   DEVICE_REVOKED: 'the device is revoked',
   KEY_VERSION_CONFLICT: "the new key was made for a key version that is not the device's next one (another rotation came first)",
   KEY_OUT_FAILED: 'the key file (--key-out) could not be written, so the host was not changed',
+  EPP_MISMATCH: 'the PIN pad is not the one enrolled for the device (`device rotate-pin-key ID --replace-epp` after a PIN pad swap)',
   // Audit log
   AUDIT_INVALID: 'the audit log does not verify, so the command did nothing',
   AUDIT_CHAIN: 'the audit chain refuses new records (wrong keys, malformed head, exhausted sequence numbers)',
@@ -46,6 +47,7 @@ export const HOST_ERROR_CODES = {
   KEY_ERROR: 'a key file is missing, malformed, not owner-only, or does not verify',
   DATABASE_LOCKED: 'another process has the database open',
   NOT_INITIALIZED: 'the data folder holds no bank-host database (`bank-host init` never ran there)',
+  STORE_CONFIG: "host.json's store setting or the store connection string is not valid",
   // The command line
   USAGE: 'the command line is not one the CLI understands',
 } as const;
@@ -78,7 +80,7 @@ export type AdminErrorCode =
  *  field also takes codes this class does not raise itself. */
 export class AdminError extends HostError<AdminErrorCode | (string & {})> {}
 
-export class DeviceRegistryError extends HostError<'BAD_DEVICE_ID' | 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED' | 'KEY_VERSION_CONFLICT' | 'KEY_OUT_FAILED'> {}
+export class DeviceRegistryError extends HostError<'BAD_DEVICE_ID' | 'DEVICE_EXISTS' | 'DEVICE_UNKNOWN' | 'DEVICE_REVOKED' | 'KEY_VERSION_CONFLICT' | 'KEY_OUT_FAILED' | 'EPP_MISMATCH'> {}
 
 export class AuditError extends HostError<'AUDIT_INVALID' | 'AUDIT_CHAIN' | 'AUDIT_DECRYPT_FAILED'> {}
 
@@ -90,6 +92,12 @@ export class LedgerInvariantError extends HostError<'LEDGER_INVARIANT'> {
 }
 
 /** Never put a key in the message. */
+export class ConfigError extends HostError<'STORE_CONFIG'> {
+  constructor(message: string) {
+    super('STORE_CONFIG', message);
+  }
+}
+
 export class KeyError extends HostError<'KEY_ERROR'> {
   constructor(message: string) {
     super('KEY_ERROR', message);

@@ -9,13 +9,13 @@ import { AdminSocketServer } from './admin/socket.js';
 import type { AdminContext } from './admin/commands.js';
 import { AuditChain } from './audit/chain.js';
 import type { AuditEvent } from './audit/event.js';
-import { loadHostConfig, type HostConfig } from './config.js';
-import { migrateStore, STORE_FORMAT, type MigrationCounts } from './customers/store-format.js';
+import { HOST_CONFIG_FILE, loadHostConfig, type HostConfig } from './config.js';
+import { STORE_FORMAT } from './customers/store-format.js';
 import { DeviceRegistry } from './devices/registry.js';
-import { describe, HostError } from './errors.js';
+import { describe } from './errors.js';
 import { Fleet } from './fleet/fleet.js';
 import { OperatorTokens } from './fleet/operator-tokens.js';
-import { loadHostKeys } from './keys.js';
+import { loadEppVendorCas, loadHostKeys } from './keys.js';
 import type { HostServices, OperationTable } from './operations/context.js';
 import { ChannelServer } from './server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from './server/dispatcher.js';
@@ -25,11 +25,9 @@ import { defaultConsoleUiDir } from './console/static-files.js';
 import { expiredIdempotencyOps } from './server/idempotency.js';
 import { listHolds } from './ledger/operator.js';
 import { DEPOSIT_HOLD_SWEEP_BATCH, sweepDueDepositHolds } from './ledger/deposit-operator.js';
-import { Database } from './store/database.js';
-import { GroupCommitter } from './store/group-commit.js';
-import { KeyedLocks } from './store/locks.js';
+import { openHostStore, requireDatabase } from './host-store.js';
 
-export const DATABASE_FOLDER = 'db';
+export { DATABASE_FOLDER } from './host-store.js';
 /** How often expired idempotency records are swept. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
 /** How often the serving host releases deposit holds whose period has ended (a withdrawal or transfer
@@ -37,6 +35,10 @@ export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
 export const DEPOSIT_HOLD_SWEEP_INTERVAL_MS = 60_000;
 /** How often the serving host looks for withdrawal holds that wait for an operator. */
 export const HOLD_ATTENTION_CHECK_INTERVAL_MS = 10 * 60_000;
+/** On a store shared by several hosts, how often a host takes in the devices other hosts added, revoked or
+ *  rotated: a new kiosk's first handshake at this host waits at most this long, and its connections here
+ *  close this soon after a revocation elsewhere (no request of them is applied after it: see dispatcher.ts). */
+export const DEVICE_REFRESH_INTERVAL_MS = 1_000;
 
 export interface HostPaths {
   readonly dataDir: string;
@@ -48,8 +50,8 @@ export interface HostPaths {
 export interface HostState {
   readonly services: HostServices;
   readonly registry: DeviceRegistry;
-  /** The committer's audit sink: the chain whose records every change writes. */
-  readonly audit: AuditChain;
+  /** LevelDB's audit chain, the committer's sink (undefined on PostgreSQL: one chain per lane there). */
+  readonly audit: AuditChain | undefined;
   close(): Promise<void>;
 }
 
@@ -61,48 +63,10 @@ export interface OpenOptions {
   readonly mustExist?: boolean;
 }
 
-/** The database's own files: LevelDB writes CURRENT when it creates a database, so a folder `init` made
- *  (by any version) has it. */
-const DATABASE_MARKER_FILE = 'CURRENT';
-
-async function requireDatabase(dataDir: string): Promise<void> {
-  try {
-    await stat(path.join(dataDir, DATABASE_FOLDER, DATABASE_MARKER_FILE));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new HostError(
-      'NOT_INITIALIZED',
-      `${dataDir} holds no bank-host database; run \`bank-host init --data ${dataDir} --keys KEYS\` to create one, or check --data for a typo`,
-    );
-  }
-}
-
-/** Opens the database, bringing a store of an earlier format to the current one first. A migration that
- *  rewrote anything is followed by a reopen: LevelDB then writes a fresh manifest, and the old key ranges
- *  it named (card numbers among them) leave the disk with the compacted files. */
-async function openCurrentDatabase(location: string, master: Buffer, now: () => number, log: Logger): Promise<{ db: Database; migrated?: MigrationCounts }> {
-  const db = await Database.open(location);
-  let migrated;
-  try {
-    const committer = new GroupCommitter<AuditEvent>(db);
-    try {
-      migrated = await migrateStore(db, committer, master, now());
-    } finally {
-      await committer.close();
-    }
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
-  if (migrated === undefined || !Object.values(migrated).some((n) => n > 0)) return { db };
-  log.info('the database was brought to the current format: no full card number is kept', { format: STORE_FORMAT, ...migrated });
-  await db.close();
-  return { db: await Database.open(location), migrated };
-}
-
 export async function openHostState(paths: HostPaths, log: Logger, options: OpenOptions = {}): Promise<HostState> {
-  if (options.mustExist) await requireDatabase(paths.dataDir);
+  if (options.mustExist) await requireDataFolder(paths.dataDir);
   const keys = await loadHostKeys(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
+  const eppVendorCas = await loadEppVendorCas(paths.keysDir, { fromCredentials: paths.keysFromCredentials ?? false });
   let config = options.config;
   if (config === undefined) {
     const loaded = await loadHostConfig(paths.dataDir);
@@ -110,38 +74,44 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
     config = loaded.config;
   }
   const now = options.now ?? Date.now;
-  const { db, migrated } = await openCurrentDatabase(path.join(paths.dataDir, DATABASE_FOLDER), keys.master, now, log);
+  const { store, auditRefusal, chain, migrated } = await openHostStore(paths, config, keys, log, now, options.mustExist ? { mustExist: true } : {});
   try {
-    // Loaded at open, so the serving host and the CLI on a stopped host both continue the same chain.
-    const audit = await AuditChain.open(db, { enc: keys.auditEnc, mac: keys.auditMac });
-    if (audit.refusal !== undefined) log.error('the audit log refuses new records; state changes will fail', { reason: audit.refusal });
-    const committer = new GroupCommitter(db, audit, now);
+    if (auditRefusal !== undefined) log.error('the audit log refuses new records; state changes will fail', { reason: auditRefusal });
+    const committer = store.committer;
     if (migrated !== undefined) {
       // The rewrite itself is in the store, not the log; the log says when it happened and what it touched.
       await committer
         .commit({ ops: [], events: [{ action: 'store.migrate', outcome: 'ok', actor: 'host', detail: { format: STORE_FORMAT, ...migrated } }] })
         .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
     }
-    const base = { db, committer, locks: new KeyedLocks(), config, keys, log, now };
-    const registry = await DeviceRegistry.load(db, committer, keys.master, now);
+    const base = { db: store.db, committer, locks: store.locks, requests: store.requests, backend: store.backend, config, keys, log, now, eppVendorCas };
+    const registry = await DeviceRegistry.load(store.db, committer, keys.master, now, store.backend === 'postgresql' ? store.locks : undefined);
     const services: HostServices = { ...base, fleet: await Fleet.load(base, registry), operators: await OperatorTokens.load(base) };
     return {
       services,
       registry,
-      audit,
-      async close() {
-        await committer.close();
-        await db.close();
-      },
+      audit: chain,
+      close: () => store.close(),
     };
   } catch (error) {
-    await db.close();
+    await store.close();
     throw error;
   }
 }
 
-/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and each active
- *  device's K_SHARED, from which a request's PIN key is derived. */
+/** With host.json naming PostgreSQL the data folder holds no database, only host.json: `serve` and the
+ *  CLI still refuse a folder that holds neither (a mistyped --data must not become an empty bank). */
+async function requireDataFolder(dataDir: string): Promise<void> {
+  try {
+    await stat(path.join(dataDir, HOST_CONFIG_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await requireDatabase(dataDir);
+  }
+}
+
+/** The dispatcher of a host's kiosk requests: its services, the operations it serves, and the device
+ *  registry (whose keys are current, each device's PIN key and PIN pad). */
 export function hostDispatcher(state: HostState, operations: OperationTable): Dispatcher {
   return new Dispatcher(hostDispatcherDeps(state, operations));
 }
@@ -150,10 +120,7 @@ function hostDispatcherDeps(state: HostState, operations: OperationTable): Dispa
   return {
     services: state.services,
     operations,
-    deviceKey: (deviceId) => {
-      const lookup = state.registry.lookupPsk(deviceId);
-      return lookup.outcome === 'ok' ? lookup.key : undefined;
-    },
+    pinKeys: state.registry,
     isKeyCurrent: (deviceId, keyVersion) => state.registry.isKeyCurrent(deviceId, keyVersion),
   };
 }
@@ -175,6 +142,8 @@ export class BankHost {
   private holdCheckTimer: NodeJS.Timeout | undefined;
   private holdCheck: Promise<number> | undefined;
   private depositSweepTimer: NodeJS.Timeout | undefined;
+  private deviceRefreshTimer: NodeJS.Timeout | undefined;
+  private deviceRefresh: Promise<unknown> | undefined;
   private depositSweep: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
   /** The operator console, when it was asked for and could listen. */
@@ -251,6 +220,15 @@ export class BankHost {
     host.holdCheckTimer.unref();
     host.depositSweepTimer = setInterval(() => void host.releaseDueDepositHolds(), DEPOSIT_HOLD_SWEEP_INTERVAL_MS);
     host.depositSweepTimer.unref();
+    if (services.backend === 'postgresql') {
+      host.deviceRefreshTimer = setInterval(() => {
+        host.deviceRefresh ??= registry
+          .refresh()
+          .catch((error) => services.log.warn('could not take in the devices of other hosts', { error: describe(error) }))
+          .finally(() => (host.deviceRefresh = undefined));
+      }, DEVICE_REFRESH_INTERVAL_MS);
+      host.deviceRefreshTimer.unref();
+    }
     // At start too: a host that comes back after a crash may find holds its kiosks never settled, and
     // deposit holds whose time came while it was down.
     void host.reportHoldsNeedingAttention();
@@ -334,6 +312,8 @@ export class BankHost {
       clearInterval(this.sweepTimer);
       clearInterval(this.holdCheckTimer);
       clearInterval(this.depositSweepTimer);
+      clearInterval(this.deviceRefreshTimer);
+      await this.deviceRefresh;
       await this.console?.close();
       await this.state.services.fleet?.stopMonitoring();
       await this.holdCheck;

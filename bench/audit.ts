@@ -67,7 +67,7 @@ async function ledgerLoad(withAudit: boolean): Promise<LoadResult> {
       log: silentLogger,
       now: Date.now,
     };
-    const dispatcher = new Dispatcher({ services, operations: createBankingOperations({ scryptCost: CHEAP_SCRYPT }), deviceKey: () => undefined });
+    const dispatcher = new Dispatcher({ services, operations: createBankingOperations({ scryptCost: CHEAP_SCRYPT }), pinKeys: { pinKeyOf: () => undefined, enrollEpp: () => Promise.reject(new Error('no devices in this bench')) } });
     const send = async (connection: ConnectionState, type: string, body: unknown): Promise<Record<string, unknown>> => {
       const response = await dispatcher.dispatch(connection, { v: PROTOCOL_VERSION, id: randomBytes(16).toString('hex'), ts: Date.now(), type, body });
       if (!response.ok) throw new Error(`${type} failed: ${response.error.code} ${response.error.message}`);

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../protocol/log.js';
 import { AuditChain } from '../bank-host/audit/chain.js';
-import type { AuditSink } from '../bank-host/audit/event.js';
+import type { AuditEvent, AuditSink } from '../bank-host/audit/event.js';
+import type { GroupCommitter } from '../bank-host/store/group-commit.js';
 import { AUDIT_HEAD_KEY } from '../bank-host/audit/record.js';
 import { verifyAuditChain } from '../bank-host/audit/verify.js';
 import { SETTING_CENTS_MAX, defaultHostConfig } from '../bank-host/config.js';
@@ -53,7 +54,7 @@ async function handle(command: Command): Promise<unknown> {
         const username = `bench-user-${i}`;
         await addCustomer(services, username, 'bench password 1234', { scryptCost: { log2N: 10, r: 8, p: 1 } });
         const card = await issueCard(services, username);
-        kiosks.push({ deviceId, kSharedHex: kShared.toString('hex'), pan: card.pan, pin: card.pin });
+        kiosks.push({ deviceId, kSharedHex: kShared.toString('hex'), pinKeyHex: state.registry.pinKeyOf(deviceId)!.key.toString('hex'), pan: card.pan, pin: card.pin });
       }
       return { port: host.address.port, kiosks };
     }
@@ -68,7 +69,7 @@ async function handle(command: Command): Promise<unknown> {
     }
     case 'audit':
       // Switched only between load phases, when no batch is in flight; the chain reopens at the durable head.
-      services.committer.setSink(command.enabled ? await AuditChain.open(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac }) : NO_AUDIT);
+      (services.committer as GroupCommitter<AuditEvent>).setSink(command.enabled ? await AuditChain.open(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac }) : NO_AUDIT);
       return {};
     case 'check':
       return checkLedger(services.db);

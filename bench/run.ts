@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { clientTlsOptions } from '../protocol/channel.js';
 import { ChannelClient } from '../protocol/client.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../protocol/pin-block.js';
 import { notesFor, testKioskStatus } from '../test/helpers/kiosk-cash.js';
 import { FLEET_KIOSKS, HEARTBEAT_SECONDS, heartbeatCost } from './fleet-heartbeats.js';
 import { median } from './stats.js';
@@ -29,6 +29,8 @@ const DEPOSIT_NOTES = notesFor(4_000);
 interface Kiosk {
   deviceId: string;
   kSharedHex: string;
+  /** The device's PIN encryption key, as its EPP holds it. */
+  pinKeyHex: string;
   pan: string;
   pin: string;
 }
@@ -138,7 +140,7 @@ async function signIn(clients: ChannelClient[], kiosks: Kiosk[]): Promise<string
   const sessions = await Promise.all(
     clients.map((client, i) => {
       const kiosk = kiosks[i]!;
-      const pinBlock = encodePinBlockFormat4(kiosk.pin, kiosk.pan, derivePinKey(Buffer.from(kiosk.kSharedHex, 'hex'))).toString('hex');
+      const pinBlock = encodePinBlockFormat4(kiosk.pin, kiosk.pan, Buffer.from(kiosk.pinKeyHex, 'hex')).toString('hex');
       return client.request('signin.card', { pan: kiosk.pan, pinBlock });
     }),
   );

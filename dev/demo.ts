@@ -28,6 +28,7 @@ import { runSimulatorCommand } from '../kiosk/devices/note-acceptor/simulator-co
 import type { PrinterSimulator } from '../kiosk/devices/printer/simulator.js';
 import { buildRendererInto, displayName, electronBinary, findBrowser, openBrowserKiosk, type BrowserKiosk } from '../kiosk/browser/browser-kiosk.js';
 import { ensureDebianPackages } from './debian-packages.js';
+import { ensureDemoEpp } from './demo-epp.js';
 
 export const DEMO_DIR = path.resolve(process.env.ATM_DEMO_DIR ?? 'demo');
 const DEMO_PORT = Number(process.env.ATM_DEMO_PORT ?? 7443);
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(path.join(dataDir, HOST_CONFIG_FILE), JSON.stringify({ ...defaultHostConfig(), registrationEnabled: true }, null, 2) + '\n', { mode: 0o600 });
   }
+  const eppIdentityFile = await ensureDemoEpp(keysDir, kioskDir);
   const state = await openHostState({ dataDir, keysDir }, log);
   const services = state.services;
 
@@ -91,6 +93,8 @@ async function main(): Promise<void> {
     await writeSecretFile(kSharedFile, kShared.toString('hex') + '\n', { overwrite: true });
     kShared.fill(0);
   }
+  // A demo folder from before PIN keys: the kiosk gets one (its K_SHARED untouched).
+  if (state.registry.get(DEMO_DEVICE)?.pinKeyVersion === undefined) await state.registry.rotatePinKey(DEMO_DEVICE, 'demo');
   let credentials: DemoCredentials;
   let fresh = false;
   if (existsSync(credentialsFile)) {
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
       kShared.fill(0);
     }
   }
-  const kioskConfigFile = await writeDemoKioskConfig(kioskDir, host.address.port);
+  const kioskConfigFile = await writeDemoKioskConfig(kioskDir, host.address.port, eppIdentityFile);
 
   say('');
   say(`bank host serving kiosks on 127.0.0.1:${host.address.port} (TLS 1.3-PSK); admin socket ${adminSocket}`);
@@ -151,8 +155,9 @@ async function main(): Promise<void> {
 }
 
 /** The kiosk's configuration as provisioning would write it, with every device simulated and the PIN
- *  typed on the screen (a laptop has no PIN pad). Rewritten on every start so the port is current. */
-async function writeDemoKioskConfig(kioskDir: string, port: number): Promise<string> {
+ *  typed on the screen (a laptop has no PIN pad): the explicit demo setting, which a production
+ *  configuration and `provision check` refuse. Rewritten on every start so the port is current. */
+async function writeDemoKioskConfig(kioskDir: string, port: number, eppIdentityFile: string): Promise<string> {
   await mkdir(path.join(kioskDir, 'journal'), { recursive: true, mode: 0o700 });
   const config: KioskConfigInput = {
     deviceId: DEMO_DEVICE,
@@ -162,6 +167,7 @@ async function writeDemoKioskConfig(kioskDir: string, port: number): Promise<str
     journalDir: 'journal',
     devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' }, noteAcceptor: { kind: 'simulated' } },
     cassettes: DEMO_CASSETTES.map((cassette) => ({ ...cassette })),
+    demoPinEntry: { identityFile: path.basename(eppIdentityFile) },
     // Speech mode with a simulated headset jack: the console's `headset` plugs it in and out.
     speech: { jack: { kind: 'simulated' } },
   };

@@ -13,15 +13,27 @@ import { MESSAGES, type MessageType, type RequestBody, type ResultOf } from './m
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
-export interface ChannelClientOptions {
+/** Where a bank host listens for kiosks. */
+export interface HostEndpoint {
   readonly host: string;
   readonly port: number;
+}
+
+/** A kiosk knows at most this many bank hosts. */
+export const HOST_ADDRESSES_MAX = 8;
+
+interface ChannelClientCommonOptions {
   readonly deviceId: string;
   readonly kShared: Buffer;
   readonly limits?: Partial<ClientLimits>;
   readonly log?: Logger;
   readonly now?: () => number;
 }
+
+/** One host (`host`, `port`), or several (`addresses`, tried in order): the client stays with the host it
+ *  reached until that host fails, then moves to the next one, round the list, with the usual backoff
+ *  between rounds. Every host must know this kiosk's key (they share one database). */
+export type ChannelClientOptions = ChannelClientCommonOptions & (HostEndpoint | { readonly addresses: readonly HostEndpoint[] });
 
 export interface RequestOptions {
   /** Reuse to retry a request; a fresh one is made otherwise. */
@@ -56,7 +68,12 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
   private socket: tls.TLSSocket | undefined;
   private ready = false;
   private stopped = false;
+  /** Rounds of the address list that failed since the last answer: the backoff's exponent. */
   private attempt = 0;
+  /** Addresses that failed in the current round. */
+  private failedInRound = 0;
+  private readonly addresses: readonly HostEndpoint[];
+  private addressIndex = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private lastSentMs = 0;
@@ -70,6 +87,10 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
   constructor(private readonly options: ChannelClientOptions) {
     super();
     assertPsk(options.kShared);
+    this.addresses = 'addresses' in options ? [...options.addresses] : [{ host: options.host, port: options.port }];
+    if (this.addresses.length < 1 || this.addresses.length > HOST_ADDRESSES_MAX) {
+      throw new RangeError(`a kiosk knows 1 to ${HOST_ADDRESSES_MAX} host addresses, not ${this.addresses.length}`);
+    }
     this.kShared = Buffer.from(options.kShared);
     this.limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
     this.log = options.log ?? silentLogger;
@@ -78,6 +99,11 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
 
   get connected(): boolean {
     return this.ready;
+  }
+
+  /** The host this client is connected or connecting to. */
+  get endpoint(): HostEndpoint {
+    return this.addresses[this.addressIndex]!;
   }
 
   /** Starts connecting, and keeps reconnecting with backoff until `close()`. */
@@ -158,7 +184,8 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     this.reconnectTimer = undefined;
     if (this.stopped) return;
     this.setStatus('connecting');
-    const socket = tls.connect(clientTlsOptions(this.options.host, this.options.port, this.options.deviceId, this.kShared));
+    const { host, port } = this.endpoint;
+    const socket = tls.connect(clientTlsOptions(host, port, this.options.deviceId, this.kShared));
     // Small frames, sometimes several in flight (a request and a keep-alive ping): no Nagle delay.
     socket.setNoDelay(true);
     this.socket = socket;
@@ -171,6 +198,7 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
       // handshake and then refuses the connection (TOO_MANY_CONNECTIONS while its old, dead connections
       // still count) must not be reconnected to in a tight loop.
       this.lastSentMs = this.now();
+      if (this.addresses.length > 1) this.log.info('connected to a bank host', { host, port });
       this.setStatus('connected');
       this.emit('connected');
       for (const waiter of this.readyWaiters.splice(0)) waiter();
@@ -203,9 +231,18 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     });
   }
 
+  /** After a failed attempt or a lost connection: the next address, at once within a round of the list
+   *  (the next host is as good as this one), with the backoff once every address has failed. With one
+   *  address every attempt is a round: the backoff of a single host, as before. */
   private scheduleReconnect(): void {
-    const delayMs = reconnectDelayMs(this.attempt, this.limits);
-    this.attempt++;
+    this.addressIndex = (this.addressIndex + 1) % this.addresses.length;
+    this.failedInRound++;
+    let delayMs = this.limits.reconnectDelayMinMs;
+    if (this.failedInRound >= this.addresses.length) {
+      delayMs = reconnectDelayMs(this.attempt, this.limits);
+      this.attempt++;
+      this.failedInRound = 0;
+    }
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
   }
 
@@ -257,6 +294,7 @@ export class ChannelClient extends EventEmitter<{ status: [ConnectionStatus]; co
     const pending = this.pending.get(response.id);
     if (!pending) return;
     this.attempt = 0;
+    this.failedInRound = 0;
     this.pending.delete(response.id);
     clearTimeout(pending.timer);
     if (!response.ok) {

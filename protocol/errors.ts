@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   CARD_EXPIRED: 'the card has expired',
   WRONG_PIN: 'the PIN is wrong',
   BAD_PIN_BLOCK: 'the PIN block could not be decoded',
+  NO_PIN_KEY: 'the device has no PIN encryption key (an operator gives one with `device rotate-pin-key`)',
+  EPP_UNTRUSTED: "the PIN pad's certificate is malformed or not signed by a vendor CA the host trusts",
+  EPP_MISMATCH: 'the PIN pad is not the one enrolled for this device',
   // Money
   BAD_AMOUNT: 'the amount is not a positive whole number of cents within limits',
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',

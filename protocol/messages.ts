@@ -2,6 +2,7 @@
 // Bodies are validated at the edge with these schemas; inside, code trusts the parsed types.
 // Money is always an integer number of cents.
 import { z } from 'zod';
+import { EPP_CERTIFICATE_MAX_CHARS, PEK_KEY_BLOCK_MAX_CHARS } from './pin-key-delivery.js';
 
 /** Largest amount any single message may carry: $1,000,000.00. Host limits are far lower. */
 export const MAX_MESSAGE_AMOUNT_CENTS = 100_000_000;
@@ -24,6 +25,8 @@ const username = z.string().regex(/^[a-z0-9][a-z0-9._-]{2,31}$/, 'username: 3-32
 const password = z.string().min(1).max(128);
 const pan = z.string().regex(/^[0-9]{12,19}$/);
 const timestampMs = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** An AES-CMAC key check value: 10 hex digits (protocol/key-block.ts). */
+const kcv = z.string().regex(/^[0-9A-F]{10}$/);
 
 export const accountSummary = z.object({
   accountId: id,
@@ -118,7 +121,29 @@ const empty = z.object({}).strict();
 export const MESSAGES = {
   ping: { body: empty, result: z.object({ hostTimeMs: timestampMs }) },
   /** The kiosk's state as it sees it (sessionless; the host keeps the latest). */
-  'kiosk.status': { body: kioskStatus, result: z.object({ heartbeatMs: z.number().int().positive() }) },
+  'kiosk.status': {
+    body: kioskStatus,
+    result: z.object({
+      heartbeatMs: z.number().int().positive(),
+      /** The check value of the device's current PIN encryption key: a kiosk whose EPP holds another fetches
+       *  the new one (`pinkey.fetch`). Absent when the device has none. */
+      pinKeyKcv: kcv.optional(),
+    }),
+  },
+  /** The kiosk's EPP asks for the device's current PIN encryption key: the host checks the EPP's
+   *  certificate under a trusted vendor CA (and that it is the EPP enrolled for the device, enrolling it the
+   *  first time) and answers the PEK as a TR-31 key block only that EPP can open (protocol/pin-key-delivery.ts). */
+  'pinkey.fetch': {
+    body: z.object({ eppCertificate: z.string().min(1).max(EPP_CERTIFICATE_MAX_CHARS) }).strict(),
+    result: z
+      .object({
+        ephemeralPublicKey: z.string().regex(/^[0-9a-f]{64}$/),
+        keyBlock: z.string().min(1).max(PEK_KEY_BLOCK_MAX_CHARS).regex(/^[\x20-\x7e]+$/),
+        pinKeyVersion: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+        kcv,
+      })
+      .strict(),
+  },
 
   register: { body: z.object({ username, password }).strict(), result: sessionInfo },
   'signin.password': { body: z.object({ username: z.string().min(1).max(64), password }).strict(), result: sessionInfo },
@@ -208,6 +233,7 @@ export function isMessageType(type: string): type is MessageType {
 export const SESSIONLESS_TYPES: ReadonlySet<MessageType> = new Set([
   'ping',
   'kiosk.status',
+  'pinkey.fetch',
   'deposit.commit',
   'register',
   'signin.password',

@@ -10,7 +10,7 @@
 //
 // The PAN is bound into the block: deciphering with another PAN (or key) yields a random PIN field, which
 // the structure checks reject (see PinBlockError). A PIN never appears in an error message.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export const PIN_BLOCK_BYTES = 16;
 export const PIN_DIGITS_MIN = 4;
@@ -21,12 +21,8 @@ export const PAN_DIGITS_MAX = 19;
 export const PIN_FIELD_RANDOM_BYTES = 8;
 /** AES-128, AES-192 and AES-256 keys. */
 export const PIN_KEY_BYTES_ALLOWED: readonly number[] = [16, 24, 32];
-/** `K_SHARED` length; the same value as PSK_BYTES in protocol/limits.ts (checked by a test), repeated
- *  here because this module must load with nothing but node:crypto. */
-export const K_SHARED_BYTES = 32;
-/** HKDF label of the PIN key: its own label, so the PIN key is independent of every other key derived
- *  from K_SHARED. Changing it changes every kiosk's PIN key: bump the version instead. */
-export const PIN_KEY_HKDF_INFO = 'atm-kiosk/pin-key/v1';
+/** The PIN encryption key each kiosk's EPP holds: AES-256, random, delivered as a key block
+ *  (protocol/pin-key-delivery.ts); never derived from K_SHARED. */
 export const PIN_KEY_BYTES = 32;
 
 const CONTROL_FORMAT_4 = 0x4;
@@ -57,16 +53,6 @@ export class PinBlockError extends Error {
     super(message);
     this.name = 'PinBlockError';
   }
-}
-
-/** PIN key = HKDF-SHA256(ikm = K_SHARED, salt = empty, info = PIN_KEY_HKDF_INFO), 32 bytes (AES-256). */
-export function derivePinKey(kShared: Buffer): Buffer {
-  if (kShared.length !== K_SHARED_BYTES) {
-    throw new PinBlockError('BAD_KEY', `K_SHARED must be ${K_SHARED_BYTES} bytes, got ${kShared.length}`);
-  }
-  // Empty salt: HKDF then uses a block of zeros (RFC 5869 §2.2); K_SHARED is already uniformly random.
-  const derived = hkdfSync('sha256', kShared, Buffer.alloc(0), PIN_KEY_HKDF_INFO, PIN_KEY_BYTES);
-  return Buffer.from(derived);
 }
 
 /** Enciphers a PIN given as a string of decimal digits. */

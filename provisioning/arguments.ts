@@ -2,6 +2,7 @@
 // expected, because the person reading it is at a workbench with an SD card, not the author.
 import { isIP } from 'node:net';
 import { isDeviceId } from '../protocol/channel.js';
+import { HOST_ADDRESSES_MAX } from '../protocol/client.js';
 
 export class UsageError extends Error {}
 
@@ -34,6 +35,21 @@ export function parseHostAddress(value: unknown, flag = '--host'): HostAddress {
     throw new UsageError(`${flag} must be HOST:PORT with a host name or IP address and a port 1-65535 (IPv6 as [addr]:port), got ${JSON.stringify(value)}`);
   }
   return { host, port };
+}
+
+/** One `--host` or several (repeated): the bank hosts, in the order the kiosk tries them. */
+export function parseHostAddresses(values: unknown, flag = '--host'): HostAddress[] {
+  const list = Array.isArray(values) ? values : values === undefined ? [] : [values];
+  if (list.length === 0) return [parseHostAddress(undefined, flag)];
+  if (list.length > HOST_ADDRESSES_MAX) throw new UsageError(`${flag} is given ${list.length} times; a kiosk knows at most ${HOST_ADDRESSES_MAX} bank hosts`);
+  const addresses = list.map((value) => parseHostAddress(value, flag));
+  const seen = new Set<string>();
+  for (const address of addresses) {
+    const text = `${address.host}|${address.port}`;
+    if (seen.has(text)) throw new UsageError(`${flag} ${address.host}:${address.port} is given twice`);
+    seen.add(text);
+  }
+  return addresses;
 }
 
 export function requirePath(value: unknown, flag: string, what: string): string {

@@ -3,7 +3,7 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sendAdminCommand } from '../bank-host/admin/socket.js';
-import { KEY_FILE_HEX_CHARS } from '../kiosk/core/config.js';
+import { endpointText, hostEndpoints, KEY_FILE_HEX_CHARS, type KioskConfig } from '../kiosk/core/config.js';
 import { probeHost } from './reachability.js';
 import { kcvOfHex, KEY_CREDENTIAL_NAME, KEY_PATHS, unsealOnThisKiosk } from './kiosk-key.js';
 import { checkLockdown } from './lockdown.js';
@@ -35,11 +35,21 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
   const identity = await readRootIdentity(root);
   if (identity.configText === undefined) problem(KIOSK_PATHS.config, 'missing: run `provision enroll`');
   else if (identity.configError) problem(KIOSK_PATHS.config, identity.configError);
-  else ok(KIOSK_PATHS.config, `valid, device ${identity.config!.deviceId}, host ${identity.config!.host}:${identity.config!.port}`);
+  else ok(KIOSK_PATHS.config, `valid, device ${identity.config!.deviceId}, ${hostsText(identity.config!)}`);
 
   const config = identity.config;
   if (config && config.kSharedFile !== KIOSK_PATHS.kShared) {
     problem(KIOSK_PATHS.config, `kSharedFile is ${config.kSharedFile}, but the kiosk's key is the credential ${KIOSK_PATHS.kShared} that atm-kiosk.service loads sealed: run \`provision enroll\` again`);
+  }
+
+  if (config) {
+    const pinPad = config.devices.pinPad;
+    // The demo setting, a demo pad or the EPP simulator: the PIN's digits are not kept inside a PIN pad.
+    if (pinPad.kind !== 'epp' || config.demoPinEntry) {
+      problem(KIOSK_PATHS.config, `the PIN pad is ${pinPad.kind}${config.demoPinEntry ? ' with the demo setting demoPinEntry' : ''}: a kiosk in service has an encrypting PIN pad ({ "kind": "epp", "path": … }) and no demoPinEntry, so no digit of a PIN passes through its software`);
+    } else {
+      ok(KIOSK_PATHS.config, `PIN pad: an encrypting PIN pad on ${pinPad.path}`);
+    }
   }
 
   const clearHex = await checkKey(root, identity, ok, problem);
@@ -85,12 +95,15 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
   } else if (config && clearHex) {
     const kShared = Buffer.from(clearHex, 'hex');
     try {
-      const result = await probeHost({ host: config.host, port: config.port, deviceId: config.deviceId, kShared, ...(options.stepTimeoutMs ? { stepTimeoutMs: options.stepTimeoutMs } : {}) });
-      const where = `${config.host}:${config.port}`;
-      if (result.outcome === 'ok') ok('host', `${where} accepted device ${config.deviceId} with this key and answered ping in ${result.roundTripMs} ms`);
-      else if (result.outcome === 'unreachable') problem('host', `host unreachable: ${where} (${result.detail}); check the address, the network and that the bank host is running`);
-      else if (result.outcome === 'handshake-refused') problem('host', `handshake refused by ${where}: the host does not accept device ${config.deviceId} with this key (unknown device, revoked, or a key from before a rotation) (${result.detail})`);
-      else problem('host', `${where} accepted the handshake but did not answer ping: ${result.detail}`);
+      // Every host the kiosk may move to must accept it: a host that does not is found now, not at failover.
+      for (const endpoint of hostEndpoints(config)) {
+        const result = await probeHost({ ...endpoint, deviceId: config.deviceId, kShared, ...(options.stepTimeoutMs ? { stepTimeoutMs: options.stepTimeoutMs } : {}) });
+        const where = endpointText(endpoint);
+        if (result.outcome === 'ok') ok('host', `${where} accepted device ${config.deviceId} with this key and answered ping in ${result.roundTripMs} ms`);
+        else if (result.outcome === 'unreachable') problem('host', `host unreachable: ${where} (${result.detail}); check the address, the network and that the bank host is running`);
+        else if (result.outcome === 'handshake-refused') problem('host', `handshake refused by ${where}: the host does not accept device ${config.deviceId} with this key (unknown device, revoked, or a key from before a rotation) (${result.detail})`);
+        else problem('host', `${where} accepted the handshake but did not answer ping: ${result.detail}`);
+      }
     } finally {
       kShared.fill(0);
     }
@@ -103,6 +116,11 @@ export async function checkRoot(options: CheckOptions): Promise<Finding[]> {
 }
 
 type Report = (subject: string, message: string) => void;
+
+function hostsText(config: KioskConfig): string {
+  const endpoints = hostEndpoints(config);
+  return endpoints.length === 1 ? `host ${endpointText(endpoints[0]!)}` : `hosts ${endpoints.map(endpointText).join(', ')} (tried in this order)`;
+}
 
 /** The key in every form the root may hold it; returns the clear key when there is one to test against
  *  the bank host (staged, from before sealing, or unsealed on the kiosk itself). */

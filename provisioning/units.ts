@@ -151,19 +151,19 @@ export function defaultTargetLink(): EnableLink {
  *  need its DNS servers, which provisioning cannot know. */
 export const HOST_ADDRESS_DROP_IN = `${ADMIN_UNIT_DIR}/${KIOSK_UNIT}.d/host-address.conf`;
 
-export function hostAddressDropIn(hostIp: string): string {
+export function hostAddressDropIn(hostIps: readonly string[]): string {
   return [
-    '# Written by `provision enroll --restrict-network`: the kiosk may reach only its bank host.',
+    '# Written by `provision enroll --restrict-network`: the kiosk may reach only its bank hosts.',
     '[Service]',
     'IPAddressDeny=any',
-    `IPAddressAllow=${hostIp} localhost`,
+    `IPAddressAllow=${[...new Set(hostIps)].join(' ')} localhost`,
     '',
   ].join('\n');
 }
 
-export async function writeHostAddressDropIn(root: string, hostIp: string): Promise<FileChange> {
+export async function writeHostAddressDropIn(root: string, hostIps: readonly string[]): Promise<FileChange> {
   const target = inRoot(root, HOST_ADDRESS_DROP_IN);
-  const text = hostAddressDropIn(hostIp);
+  const text = hostAddressDropIn(hostIps);
   const existing = await readFile(target, 'utf8').catch(() => undefined);
   if (existing === text) return { path: HOST_ADDRESS_DROP_IN, change: 'unchanged' };
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });

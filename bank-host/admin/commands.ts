@@ -94,6 +94,10 @@ export const ADMIN_COMMANDS = {
       supplied?.kShared.fill(0);
     }
   }),
+  /** A new PIN encryption key for the device (K_SHARED untouched); `replaceEpp` after a PIN pad swap. */
+  'device.rotate-pin-key': command(z.object({ deviceId: z.string().min(1).max(64), replaceEpp: z.boolean().optional() }).strict(), async (ctx, a) => ({
+    device: await ctx.registry.rotatePinKey(a.deviceId, 'operator', { replaceEpp: a.replaceEpp ?? false }),
+  })),
   'customer.add': command(z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) }).strict(), async (ctx, a) =>
     addCustomer(ctx.services, a.username, a.password, ctx.scryptCost ? { scryptCost: ctx.scryptCost } : {}),
   ),

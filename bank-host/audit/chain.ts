@@ -4,7 +4,7 @@
 // actions have no effect but still get their record, durably).
 import { randomBytes } from 'node:crypto';
 import { AuditError } from '../errors.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import type { AuditEvent, AuditSink } from './event.js';
 import {
   AUDIT_HEAD_KEY,
@@ -54,7 +54,7 @@ export class AuditChain implements AuditSink {
 
   /** Loads the stored head. Does not throw on a bad head or wrong keys, so `audit verify` can still open
    *  the host and diagnose the log; `refusal` says why appending is refused instead. */
-  static async open(db: Database, keys: AuditKeys): Promise<AuditChain> {
+  static async open(db: KeyValueStore, keys: AuditKeys): Promise<AuditChain> {
     const stored = await db.get<unknown>(AUDIT_HEAD_KEY);
     const head = stored === undefined ? undefined : parseStoredHead(stored);
     let refusal: string | undefined;

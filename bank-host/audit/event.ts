@@ -1,7 +1,8 @@
 // What happened, as the audit log records it. Built by the code that performs an action and handed to the
 // group committer with the state change it describes, so a record exists exactly when its effect does.
 // Never put a password, PIN, PIN block, full PAN or key in any field.
-import type { Change, CommitSink, GroupCommitter } from '../store/group-commit.js';
+import type { Change, CommitSink } from '../store/group-commit.js';
+import type { StoreCommitter } from '../store/host-store.js';
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused';
 
@@ -28,5 +29,6 @@ export type AuditSink = CommitSink<AuditEvent>;
 /** A state change with the audit events that describe it. */
 export type AuditedChange = Change<AuditEvent>;
 
-/** The host's group committer: every change it writes carries audit events. */
-export type AuditedCommitter = GroupCommitter<AuditEvent>;
+/** The host's committer (the group committer on LevelDB, units of work on PostgreSQL): every change it
+ *  writes carries audit events. */
+export type AuditedCommitter = StoreCommitter<AuditEvent>;

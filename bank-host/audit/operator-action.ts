@@ -4,16 +4,16 @@
 import type { HostConfig } from '../config.js';
 import { AdminError } from '../errors.js';
 import type { HostKeys } from '../keys.js';
-import type { BatchOp, Database } from '../store/database.js';
-import type { KeyedLocks } from '../store/locks.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
+import type { StoreLocks } from '../store/host-store.js';
 import type { AuditedCommitter, AuditEvent } from './event.js';
 
 /** What an operator function is given: the host's store, its settings and keys, and its clock. The host's
  *  services (operations/context.ts) are one; so is a stopped host's state that the CLI opens. */
 export interface OperatorServices {
-  readonly db: Database;
+  readonly db: KeyValueStore;
   readonly committer: AuditedCommitter;
-  readonly locks: KeyedLocks;
+  readonly locks: StoreLocks;
   readonly config: HostConfig;
   readonly keys: HostKeys;
   readonly now: () => number;

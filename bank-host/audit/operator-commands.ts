@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { AuditError } from '../errors.js';
 import type { HostKeys } from '../keys.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import { auditCheckpoint, createCheckpoint, type AuditCheckpoint } from './checkpoint.js';
 import { genesisTag } from './record.js';
 import { readAuditPage, type AuditPage } from './show.js';
@@ -17,7 +17,7 @@ export const AUDIT_SHOW_LIMIT_MAX = 5_000;
 export const AUDIT_SHOW_SCAN_MAX = 200_000;
 
 interface AuditCommandContext {
-  readonly services: { readonly db: Database; readonly keys: HostKeys; readonly now: () => number };
+  readonly services: { readonly db: KeyValueStore; readonly keys: HostKeys; readonly now: () => number };
   /** Progress for long runs, when someone is watching (the CLI on a stopped host prints it on stderr). */
   readonly progress?: (text: string) => void;
 }

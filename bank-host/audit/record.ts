@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
 import { formatCents } from '../../protocol/money.js';
 import { AuditError } from '../errors.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import type { AuditEvent, AuditOutcome } from './event.js';
 
 export const AUDIT_RECORD_PREFIX = 'audit:rec:';
@@ -104,6 +104,12 @@ export function genesisTag(macKey: Buffer): Buffer {
 export function keyCheck(keys: AuditKeys): StoredKeyCheck {
   const check = (key: Buffer) => createHmac('sha256', key).update(KEY_CHECK_LABEL).digest().subarray(0, KEY_CHECK_BYTES).toString('base64');
   return { enc: check(keys.enc), mac: check(keys.mac) };
+}
+
+/** The tag the first record of a lane's chain (PostgreSQL: one chain per connection lane of each host)
+ *  chains from: depends on the MAC key and the lane, so a chain cannot be passed off as another lane's. */
+export function laneGenesisTag(macKey: Buffer, laneId: string): Buffer {
+  return createHmac('sha256', macKey).update(GENESIS_LABEL).update('\u0000lane\u0000').update(laneId, 'utf8').digest();
 }
 
 /** The reference encoding, kept apart from `writeSeq` so tests hold one to the other. */
@@ -273,9 +279,9 @@ export function decodeStoredRecord(value: unknown): StoredRecordParts | undefine
 }
 
 /** Stored record values by sequence number, as bytes (undefined where there is none). */
-export async function readStoredRecords(db: Database, seqs: readonly number[]): Promise<(Buffer | undefined)[]> {
+export async function readStoredRecords(db: KeyValueStore, seqs: readonly number[]): Promise<(Buffer | undefined)[]> {
   if (seqs.length === 0) return [];
-  return db.level.getMany<string, Buffer>(seqs.map(auditRecordKey), { valueEncoding: 'buffer' });
+  return db.getBuffers(seqs.map(auditRecordKey));
 }
 
 export function toEntry(seq: number, p: AuditPlaintext): AuditEntry {

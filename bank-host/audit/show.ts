@@ -2,7 +2,7 @@
 // that customer's index (`audit:cust:<id>:<seq>`) so nobody else's records are read, let alone decrypted.
 // Every read is bounded: a page of results and a number of records looked at.
 import { AuditError } from '../errors.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import {
   AUDIT_RECORD_PREFIX,
   AUDIT_SEQ_DIGITS,
@@ -64,7 +64,7 @@ function matches(entry: AuditEntry, filter: AuditFilter): boolean {
 }
 
 /** Sequence numbers to look at, in order, starting after the cursor. */
-async function* candidateSeqs(db: Database, request: AuditPageRequest): AsyncGenerator<[number, unknown]> {
+async function* candidateSeqs(db: KeyValueStore, request: AuditPageRequest): AsyncGenerator<[number, unknown]> {
   const desc = request.order === 'desc';
   if (request.customerId !== undefined) {
     const prefix = auditCustomerPrefix(request.customerId);
@@ -82,24 +82,18 @@ async function* candidateSeqs(db: Database, request: AuditPageRequest): AsyncGen
     if (seqs.length > 0) yield* flush();
     return;
   }
-  const iterator = db.level.iterator<string, Buffer>({
+  const entries = db.bufferEntries(AUDIT_RECORD_PREFIX, {
     gte: request.cursorSeq !== undefined && !desc ? auditRecordKey(request.cursorSeq + 1) : AUDIT_RECORD_PREFIX,
     lte: request.cursorSeq !== undefined && desc ? auditRecordKey(request.cursorSeq - 1) : AUDIT_RECORD_PREFIX + '\xff',
     reverse: desc,
-    keyEncoding: 'utf8',
-    valueEncoding: 'buffer',
   });
-  try {
-    for await (const [key, value] of iterator) {
-      const seq = seqOfRecordKey(key);
-      if (seq !== undefined) yield [seq, value];
-    }
-  } finally {
-    await iterator.close();
+  for await (const [key, value] of entries) {
+    const seq = seqOfRecordKey(key);
+    if (seq !== undefined) yield [seq, value];
   }
 }
 
-export async function readAuditPage(db: Database, encKey: Buffer, request: AuditPageRequest): Promise<AuditPage> {
+export async function readAuditPage(db: KeyValueStore, encKey: Buffer, request: AuditPageRequest): Promise<AuditPage> {
   const entries: AuditEntry[] = [];
   const undecryptableSeqs: number[] = [];
   let scanned = 0;

@@ -3,7 +3,9 @@
 // wrong with it. It never decrypts: the chain MAC covers the sealed bytes, so a flipped ciphertext bit is
 // caught without the encryption key being used, and the loop stays at HMAC speed.
 import { timingSafeEqual } from 'node:crypto';
-import type { Database } from '../store/database.js';
+import { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
+import { verifyLaneChains } from './lane-verify.js';
 import { parseStoredHead } from './chain.js';
 import { type AuditCheckpoint, checkpointSignatureValid } from './checkpoint.js';
 import {
@@ -19,46 +21,8 @@ import {
   seqOfRecordKey,
 } from './record.js';
 
-export type AuditProblemKind =
-  | 'modified'
-  | 'deleted'
-  | 'inserted'
-  | 'reordered'
-  | 'truncated'
-  | 'rolled-back'
-  | 'wrong-key'
-  | 'bad-checkpoint';
-
-export interface AuditProblem {
-  readonly kind: AuditProblemKind;
-  /** The first bad record, when the problem is one record. */
-  readonly seq?: number;
-  readonly message: string;
-}
-
-export interface AuditVerifyReport {
-  readonly ok: boolean;
-  /** Records read (every key under the record prefix up to the first problem). */
-  readonly records: number;
-  /** The last record whose chain verified. */
-  readonly verifiedThroughSeq: number;
-  readonly head: { readonly seq: number; readonly tag: string } | null;
-  readonly checkpoint?: { readonly seq: number; readonly timeMs: number; readonly matched: boolean };
-  readonly problem?: AuditProblem;
-  readonly elapsedMs: number;
-  readonly recordsPerSecond: number;
-}
-
-export interface VerifyKeys extends AuditKeys {
-  /** The Ed25519 seed of the audit signing key; needed only to check a checkpoint. */
-  readonly sign: Buffer;
-}
-
-export interface VerifyOptions {
-  readonly checkpoint?: AuditCheckpoint;
-  /** Called every PROGRESS_INTERVAL_RECORDS records with how many are done of how many the head names. */
-  readonly onProgress?: (doneRecords: number, totalRecords: number) => void;
-}
+export type { AuditProblem, AuditProblemKind, AuditVerifyReport, VerifyKeys, VerifyOptions } from './verify-report.js';
+import type { AuditProblem, AuditVerifyReport, VerifyKeys, VerifyOptions } from './verify-report.js';
 
 export const PROGRESS_INTERVAL_RECORDS = 100_000;
 /** Records read from LevelDB per step: large enough to amortize the async hop, small enough to bound memory. */
@@ -71,7 +35,13 @@ interface Slot {
 
 const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
-export async function verifyAuditChain(db: Database, keys: VerifyKeys, options: VerifyOptions = {}): Promise<AuditVerifyReport> {
+/** Verifies the audit log of either backend: LevelDB's one chain, or PostgreSQL's chain per lane. */
+export async function verifyAuditChain(db: KeyValueStore, keys: VerifyKeys, options: VerifyOptions = {}): Promise<AuditVerifyReport> {
+  if (!(db instanceof Database)) return verifyLaneChains(db, keys, options);
+  return verifyLevelChain(db, keys, options);
+}
+
+async function verifyLevelChain(db: Database, keys: VerifyKeys, options: VerifyOptions): Promise<AuditVerifyReport> {
   const startedMs = performance.now();
   // One snapshot for head, key check and records: on a serving host, records appended while we walk must
   // not look like records beyond the head.

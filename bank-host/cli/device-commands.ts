@@ -70,8 +70,13 @@ async function nextKeyVersion(send: SendAdminCommand, deviceId: string): Promise
   return (devices.find((device) => device.deviceId === deviceId)?.keyVersion ?? 0) + 1;
 }
 
-const deviceLine = (d: { deviceId: string; status: string; keyVersion: number; updatedAt: string }) =>
-  `${d.deviceId}\t${d.status}\tkey v${d.keyVersion}\t${d.updatedAt}`;
+type DeviceLine = { deviceId: string; status: string; keyVersion: number; pinKeyVersion?: number; pinKeyKcv?: string; eppSerial?: string; updatedAt: string };
+/** One device: its K_SHARED's version, its PIN key's version and check value (what its EPP must report),
+ *  the PIN pad enrolled for it. */
+const deviceLine = (d: DeviceLine) =>
+  `${d.deviceId}\t${d.status}\tkey v${d.keyVersion}\t${d.pinKeyVersion !== undefined ? `PIN key v${d.pinKeyVersion} KCV ${d.pinKeyKcv}` : 'no PIN key'}\t${d.eppSerial !== undefined ? `EPP ${d.eppSerial}` : 'no EPP enrolled'}\t${d.updatedAt}`;
+/** The check value of a new K_SHARED, which the technician's `provision` shows too. */
+const withKcv = (r: unknown) => ((r as { kcv?: string }).kcv !== undefined ? `\nK_SHARED KCV ${(r as { kcv: string }).kcv}` : '');
 
 export const DEVICE_CLI: readonly AdminCliCommand[] = [
   {
@@ -84,7 +89,7 @@ export const DEVICE_CLI: readonly AdminCliCommand[] = [
     admin: 'device.add',
     args: ([id], values) => (requireKeyOut(values), { deviceId: id }),
     run: (args, values, send) => changeKeyWithFile(send, 'device.add', args.deviceId as string, 1, values['key-out'] as string),
-    print: (r) => `added ${deviceLine((r as { device: Parameters<typeof deviceLine>[0] }).device)}`,
+    print: (r) => `added ${deviceLine((r as { device: DeviceLine }).device)}${withKcv(r)}`,
   },
   {
     words: ['device', 'list'],
@@ -94,7 +99,7 @@ export const DEVICE_CLI: readonly AdminCliCommand[] = [
     admin: 'device.list',
     args: () => ({}),
     print: (r) => {
-      const { devices } = r as { devices: Parameters<typeof deviceLine>[0][] };
+      const { devices } = r as { devices: DeviceLine[] };
       return devices.length === 0 ? 'no devices' : devices.map(deviceLine).join('\n');
     },
   },
@@ -105,7 +110,7 @@ export const DEVICE_CLI: readonly AdminCliCommand[] = [
     positionals: ['ID'],
     admin: 'device.revoke',
     args: ([id]) => ({ deviceId: id }),
-    print: (r) => `revoked ${deviceLine((r as { device: Parameters<typeof deviceLine>[0] }).device)}`,
+    print: (r) => `revoked ${deviceLine((r as { device: DeviceLine }).device)}`,
   },
   {
     words: ['device', 'rotate'],
@@ -120,6 +125,17 @@ export const DEVICE_CLI: readonly AdminCliCommand[] = [
       const deviceId = args.deviceId as string;
       return changeKeyWithFile(send, 'device.rotate', deviceId, await nextKeyVersion(send, deviceId), values['key-out'] as string);
     },
-    print: (r) => `rotated ${deviceLine((r as { device: Parameters<typeof deviceLine>[0] }).device)}`,
+    print: (r) => `rotated ${deviceLine((r as { device: DeviceLine }).device)}${withKcv(r)}`,
+  },
+  {
+    words: ['device', 'rotate-pin-key'],
+    usage: 'bank-host device rotate-pin-key ID [--replace-epp]',
+    summary: "give a kiosk a new PIN encryption key (K_SHARED untouched); its EPP loads it at the next fetch",
+    positionals: ['ID'],
+    options: { 'replace-epp': { type: 'boolean' } },
+    optionsHelp: '  --replace-epp   also forget the enrolled PIN pad: the next one to ask (with a trusted certificate) is enrolled',
+    admin: 'device.rotate-pin-key',
+    args: ([id], values) => ({ deviceId: id, ...(values['replace-epp'] === true && { replaceEpp: true }) }),
+    print: (r) => `rotated PIN key of ${deviceLine((r as { device: DeviceLine }).device)}`,
   },
 ];

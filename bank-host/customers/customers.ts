@@ -4,7 +4,7 @@ import { MESSAGES } from '../../protocol/messages.js';
 import { invariant } from '../ledger/invariants.js';
 import { newCustomerAccountId, putAccount } from '../ledger/journal.js';
 import type { AccountRecord, CustomerAccountKind } from '../ledger/records.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import type { PasswordHash } from './passwords.js';
 import {
   type CardRecord,
@@ -58,13 +58,13 @@ export function planNewCustomer(username: string, password: PasswordHash, curren
   };
 }
 
-export async function readCustomer(db: Database, customerId: string): Promise<CustomerRecord | undefined> {
+export async function readCustomer(db: KeyValueStore, customerId: string): Promise<CustomerRecord | undefined> {
   const customer = await db.get<CustomerRecord>(customerKey(customerId));
   if (customer !== undefined) invariant(customer.customerId === customerId, `customer record ${customerId} is misfiled`);
   return customer;
 }
 
-export async function readCustomerByUsername(db: Database, username: string): Promise<CustomerRecord | undefined> {
+export async function readCustomerByUsername(db: KeyValueStore, username: string): Promise<CustomerRecord | undefined> {
   const index = await db.get<UsernameRecord>(usernameKey(username));
   if (index === undefined) return undefined;
   const customer = await readCustomer(db, index.customerId);
@@ -73,12 +73,12 @@ export async function readCustomerByUsername(db: Database, username: string): Pr
 }
 
 /** The card filed under `cardId` (card-protection.ts: `cardIdOf` turns a PAN into it). */
-export async function readCard(db: Database, cardId: string): Promise<CardRecord | undefined> {
+export async function readCard(db: KeyValueStore, cardId: string): Promise<CardRecord | undefined> {
   const card = await db.get<CardRecord>(cardKey(cardId));
   if (card !== undefined) invariant(card.cardId === cardId, 'card record is misfiled');
   return card;
 }
 
-export async function readPasswordFailures(db: Database, username: string): Promise<PasswordFailureRecord | undefined> {
+export async function readPasswordFailures(db: KeyValueStore, username: string): Promise<PasswordFailureRecord | undefined> {
   return db.get<PasswordFailureRecord>(passwordFailureKey(username));
 }

@@ -11,7 +11,7 @@
 // compacts the whole key range, so the old values leave its files too.
 import type { AuditedCommitter } from '../audit/event.js';
 import { DAILY_WITHDRAWAL_PREFIX, HOLD_PREFIX, type HoldRecord } from '../ledger/records.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import { cardIdOf, sealPan } from './card-protection.js';
 import { CARD_PREFIX, CUSTOMER_PREFIX, type CardRecord, type CardRef, type CustomerRecord, panLast4 } from './records.js';
 
@@ -53,7 +53,7 @@ interface MigrationOptions {
 }
 
 /** Brings the store to STORE_FORMAT. Returns what was rewritten, or undefined when it already was. */
-export async function migrateStore(db: Database, committer: AuditedCommitter, master: Buffer, nowMs: number, options: MigrationOptions = {}): Promise<MigrationCounts | undefined> {
+export async function migrateStore(db: KeyValueStore, committer: AuditedCommitter, master: Buffer, nowMs: number, options: MigrationOptions = {}): Promise<MigrationCounts | undefined> {
   const marker = await db.get<StoreFormatRecord>(STORE_FORMAT_KEY);
   if (marker !== undefined && marker.format === STORE_FORMAT) return undefined;
   if (marker !== undefined && marker.format > STORE_FORMAT) {

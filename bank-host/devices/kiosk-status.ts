@@ -2,7 +2,7 @@
 // its cassettes and the notes its acceptor takes. The host decides with it which amounts a kiosk can pay
 // and which notes a deposit there may name, so kiosk and host never disagree on notes.
 import type { KioskStatus } from '../../protocol/messages.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 
 export const KIOSK_STATUS_PREFIX = 'devstat:';
 export const kioskStatusKey = (deviceId: string): string => `${KIOSK_STATUS_PREFIX}${deviceId}`;
@@ -17,7 +17,7 @@ export interface StoredKioskStatus {
   readonly receivedMs: number;
 }
 
-export async function readKioskStatus(db: Pick<Database, 'get'>, deviceId: string): Promise<StoredKioskStatus | undefined> {
+export async function readKioskStatus(db: Pick<KeyValueStore, 'get'>, deviceId: string): Promise<StoredKioskStatus | undefined> {
   return db.get<StoredKioskStatus>(kioskStatusKey(deviceId));
 }
 

@@ -4,7 +4,7 @@
 // the subject, never free text from the kiosk) in one synced batch. Changes are made one reconciliation
 // at a time, so two reports of one kiosk never raise its alert twice.
 import type { AuditedCommitter, AuditEvent } from '../audit/event.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import { ALERT_SEVERITY, type AlertCondition, alertName } from './alert-rules.js';
 import type { AlertView } from './views.js';
 
@@ -30,11 +30,11 @@ export class AlertBook {
   private writing: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly db: Database,
+    private readonly db: KeyValueStore,
     private readonly committer: AuditedCommitter,
   ) {}
 
-  static async load(db: Database, committer: AuditedCommitter): Promise<AlertBook> {
+  static async load(db: KeyValueStore, committer: AuditedCommitter): Promise<AlertBook> {
     const book = new AlertBook(db, committer);
     for await (const [key, alert] of db.entries<AlertView>(ALERT_PREFIX)) {
       const deviceId = key.slice(ALERT_PREFIX.length, key.indexOf(':', ALERT_PREFIX.length));

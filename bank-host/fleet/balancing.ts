@@ -11,7 +11,7 @@
 // report with every difference 0 (a recount, or the adjustment the supervisor mode records) clears it.
 // No record is written by the host today, so no kiosk is unbalanced and the console says "no balancing
 // report yet".
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import type { BalancingView } from './views.js';
 
 export const BALANCING_PREFIX = 'balance:';
@@ -33,7 +33,7 @@ export interface BalancingRecord {
 
 /** The kiosk's latest balancing report, or undefined when it has none. A record that does not have the
  *  contract's shape is reported as unbalanced rather than ignored: someone must look at it. */
-export async function readLatestBalancing(db: Pick<Database, 'entries'>, deviceId: string): Promise<BalancingView | undefined> {
+export async function readLatestBalancing(db: Pick<KeyValueStore, 'entries'>, deviceId: string): Promise<BalancingView | undefined> {
   for await (const [, record] of db.entries<BalancingRecord>(balancingPrefix(deviceId), { reverse: true, limit: 1 })) {
     const containers = Array.isArray(record?.containers) ? record.containers : [];
     const wellFormed =

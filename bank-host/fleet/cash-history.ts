@@ -4,7 +4,7 @@
 // than CASH_HISTORY_RETENTION_MS are deleted as new ones are written. So a kiosk has at most
 // retention / min interval samples (2,016: a week at one per 5 minutes).
 import type { KioskStatus } from '../../protocol/messages.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import { cashboxOf, cassettesValueCents } from './alert-rules.js';
 import type { CashPointView } from './views.js';
 
@@ -41,13 +41,13 @@ export function sampleDue(last: CashPointView | undefined, next: CashPointView):
   return ageMs >= CASH_SAMPLE_MIN_INTERVAL_MS && !sameCounts(last, next);
 }
 
-export async function readLatestCashPoint(db: Pick<Database, 'entries'>, deviceId: string): Promise<CashPointView | undefined> {
+export async function readLatestCashPoint(db: Pick<KeyValueStore, 'entries'>, deviceId: string): Promise<CashPointView | undefined> {
   for await (const [, point] of db.entries<CashPointView>(cashPointPrefix(deviceId), { reverse: true, limit: 1 })) return point;
   return undefined;
 }
 
 /** The operations that store `point` and delete the kiosk's samples past the retention. */
-export async function cashPointOps(db: Pick<Database, 'entries'>, deviceId: string, point: CashPointView): Promise<BatchOp[]> {
+export async function cashPointOps(db: Pick<KeyValueStore, 'entries'>, deviceId: string, point: CashPointView): Promise<BatchOp[]> {
   const ops: BatchOp[] = [{ type: 'put', key: cashPointKey(deviceId, point.timestampMs), value: point }];
   const cutoff = cashPointKey(deviceId, Math.max(0, point.timestampMs - CASH_HISTORY_RETENTION_MS));
   for await (const [key] of db.entries<unknown>(cashPointPrefix(deviceId), { lte: cutoff, limit: PRUNE_PER_SAMPLE })) ops.push({ type: 'del', key });
@@ -55,7 +55,7 @@ export async function cashPointOps(db: Pick<Database, 'entries'>, deviceId: stri
 }
 
 /** The kiosk's samples since `sinceMs`, oldest first. */
-export async function readCashHistory(db: Pick<Database, 'entries'>, deviceId: string, sinceMs: number): Promise<CashPointView[]> {
+export async function readCashHistory(db: Pick<KeyValueStore, 'entries'>, deviceId: string, sinceMs: number): Promise<CashPointView[]> {
   const points: CashPointView[] = [];
   for await (const [, point] of db.entries<CashPointView>(cashPointPrefix(deviceId), { gte: cashPointKey(deviceId, Math.max(0, sinceMs)), limit: CASH_HISTORY_READ_MAX })) points.push(point);
   return points;

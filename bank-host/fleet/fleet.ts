@@ -3,7 +3,7 @@
 // Loaded from the store when the host's state opens (so the CLI on a stopped host reads the same), kept
 // in memory, fed each report as it is stored. The serving host evaluates the alerts when a report arrives
 // (the kinds a report decides) and on a timer (offline, and the kinds that need the ledger: store-scan.ts).
-// Durable state goes through the store's API only (Database, the group committer).
+// Durable state goes through the store's API only (KeyValueStore, the group committer).
 import type { Logger } from '../../protocol/log.js';
 import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import type { DeviceRegistry } from '../devices/registry.js';

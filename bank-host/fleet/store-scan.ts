@@ -7,7 +7,7 @@ import type { HostConfig } from '../config.js';
 import { OPEN_EXCEPTION_PREFIX, readException } from '../ledger/exceptions.js';
 import { DEPOSIT_HOLD_DUE_PREFIX, OPEN_DEPOSIT_PREFIX, OPEN_HOLD_PREFIX, depositHoldKey, type DepositHoldRecord } from '../ledger/records.js';
 import { readHold } from '../ledger/withdrawals.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import type { AlertCondition } from './alert-rules.js';
 import { readLatestBalancing } from './balancing.js';
 
@@ -46,7 +46,7 @@ function tally(map: Map<string, Tally>, deviceId: string, sinceMs: number): void
   }
 }
 
-export async function scanStore(db: Database, config: HostConfig, deviceIds: readonly string[], nowMs: number): Promise<StoreScan> {
+export async function scanStore(db: KeyValueStore, config: HostConfig, deviceIds: readonly string[], nowMs: number): Promise<StoreScan> {
   let truncated = false;
   const staleHolds = new Map<string, Tally>();
   let withdrawalHolds = 0;

@@ -3,7 +3,7 @@
 // and are not counted. No PAN ever: a withdrawal made with a card shows the card's last four digits, from
 // its hold. Counts per hour are kept in memory and brought up to date from the legs written since the last
 // look, so a chart refresh reads only what is new.
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import { type PostingLeg, cashAccountId, cashboxAccountId, postingKey, postingPrefix } from '../ledger/records.js';
 import { readHold } from '../ledger/withdrawals.js';
 import type { HourCount, TransactionView } from './views.js';
@@ -20,7 +20,7 @@ export const kioskCashAccounts = (deviceId: string): readonly string[] => [cashA
 const seqOf = (key: string) => Number(key.slice(key.lastIndexOf(':') + 1));
 
 /** The kiosk's latest transactions, newest first. */
-export async function recentTransactions(db: Database, deviceId: string, limit = RECENT_TRANSACTIONS): Promise<TransactionView[]> {
+export async function recentTransactions(db: KeyValueStore, deviceId: string, limit = RECENT_TRANSACTIONS): Promise<TransactionView[]> {
   const legs: PostingLeg[] = [];
   for (const accountId of kioskCashAccounts(deviceId)) {
     for await (const [, leg] of db.entries<PostingLeg>(postingPrefix(accountId), { reverse: true, limit })) legs.push(leg);
@@ -51,7 +51,7 @@ interface AccountCounts {
 export class HourlyTransactions {
   private readonly accounts = new Map<string, AccountCounts>();
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: KeyValueStore) {}
 
   /** The last CHART_HOURS hours for `deviceIds` together, oldest first. */
   async perHour(deviceIds: readonly string[], nowMs: number): Promise<HourCount[]> {

@@ -2,7 +2,7 @@
 // It reports every difference it finds and never throws on one: an operator needs the whole picture, and
 // a check that stops at the first problem hides the second. Memory stays bounded by the number of
 // accounts and open holds (legs are streamed; each leg is verified by reading its counterpart).
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import { availableCents } from './invariants.js';
 import {
   ACCOUNT_PREFIX,
@@ -62,7 +62,7 @@ export interface LedgerReport {
  *  readable report. */
 export const LEDGER_PROBLEMS_LISTED_MAX = 1_000;
 
-export async function checkLedger(db: Database): Promise<LedgerReport> {
+export async function checkLedger(db: KeyValueStore): Promise<LedgerReport> {
   const problems: LedgerProblem[] = [];
   let problemCount = 0;
   const report = (problem: LedgerProblem): void => {

@@ -3,7 +3,7 @@
 // and the money exceptions (exceptions.ts) waiting for someone.
 import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import { AdminError } from '../errors.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import { planDepositHoldRelease, readDeposit } from './deposits.js';
 import { type LedgerExceptionRecord, listExceptions, readException, resolvedExceptionOps } from './exceptions.js';
 import { invariant } from './invariants.js';
@@ -23,14 +23,14 @@ export const DEPOSITS_LISTED_MAX = 1_000;
 /** Deposit holds the sweep releases per batch, so one sweep never stalls the committer. */
 export const DEPOSIT_HOLD_SWEEP_BATCH = 200;
 
-export async function readDepositHold(db: Pick<Database, 'get'>, holdId: string): Promise<DepositHoldRecord | undefined> {
+export async function readDepositHold(db: Pick<KeyValueStore, 'get'>, holdId: string): Promise<DepositHoldRecord | undefined> {
   const hold = await db.get<DepositHoldRecord>(depositHoldKey(holdId));
   if (hold !== undefined) invariant(hold.holdId === holdId, `deposit hold record ${holdId} is misfiled`);
   return hold;
 }
 
 /** Deposit holds still held, soonest release first. */
-export async function listDepositHolds(db: Pick<Database, 'get' | 'entries'>, limit = DEPOSITS_LISTED_MAX): Promise<DepositHoldRecord[]> {
+export async function listDepositHolds(db: Pick<KeyValueStore, 'get' | 'entries'>, limit = DEPOSITS_LISTED_MAX): Promise<DepositHoldRecord[]> {
   const holds: DepositHoldRecord[] = [];
   for await (const [key] of db.entries<unknown>(DEPOSIT_HOLD_DUE_PREFIX, { limit: Math.min(limit, DEPOSITS_LISTED_MAX) })) {
     const hold = await readDepositHold(db, key.slice(key.lastIndexOf(':') + 1));
@@ -41,7 +41,7 @@ export async function listDepositHolds(db: Pick<Database, 'get' | 'entries'>, li
 
 /** Deposits opened and never committed, oldest first: each may hold notes only the kiosk's journal (or a
  *  count of its cashbox) can tell about. */
-export async function listOpenDeposits(db: Pick<Database, 'get' | 'entries'>, limit = DEPOSITS_LISTED_MAX): Promise<DepositRecord[]> {
+export async function listOpenDeposits(db: Pick<KeyValueStore, 'get' | 'entries'>, limit = DEPOSITS_LISTED_MAX): Promise<DepositRecord[]> {
   const deposits: DepositRecord[] = [];
   for await (const [key] of db.entries<unknown>(OPEN_DEPOSIT_PREFIX)) {
     const deposit = await readDeposit(db, key.slice(key.lastIndexOf(':') + 1));

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../../protocol/errors.js';
 import { NOTES_PER_DEPOSIT_MAX, type NoteCount } from '../../protocol/messages.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 import { assertSafeCents, availableCents, invariant } from './invariants.js';
 import { newPostingId, planMove, putAccount } from './journal.js';
 import {
@@ -36,13 +36,13 @@ export interface AvailabilityPolicy {
   readonly depositDailyCapCents: number;
 }
 
-export async function readDeposit(db: Pick<Database, 'get'>, depositId: string): Promise<DepositRecord | undefined> {
+export async function readDeposit(db: Pick<KeyValueStore, 'get'>, depositId: string): Promise<DepositRecord | undefined> {
   const deposit = await db.get<DepositRecord>(depositKey(depositId));
   if (deposit !== undefined) invariant(deposit.depositId === depositId, `deposit record ${depositId} is misfiled`);
   return deposit;
 }
 
-export async function readDailyDeposits(db: Pick<Database, 'get'>, customerId: string, nowMs: number): Promise<DailyDepositRecord> {
+export async function readDailyDeposits(db: Pick<KeyValueStore, 'get'>, customerId: string, nowMs: number): Promise<DailyDepositRecord> {
   return (await db.get<DailyDepositRecord>(dailyDepositKey(customerId, nowMs))) ?? { depositedCents: 0, availableNowCents: 0 };
 }
 
@@ -213,7 +213,7 @@ export function planDepositCommit(input: DepositCommitInput): PlannedDepositComm
 }
 
 /** The deposit holds of one account still held, read in full (an account has few at a time). */
-export async function readHeldDepositHolds(db: Pick<Database, 'get' | 'entries'>, accountId: string): Promise<DepositHoldRecord[]> {
+export async function readHeldDepositHolds(db: Pick<KeyValueStore, 'get' | 'entries'>, accountId: string): Promise<DepositHoldRecord[]> {
   const holds: DepositHoldRecord[] = [];
   for await (const [key] of db.entries<unknown>(depositHoldAccountPrefix(accountId))) {
     const holdId = key.slice(depositHoldAccountPrefix(accountId).length);
@@ -258,7 +258,7 @@ export function withoutAccountPut(ops: readonly BatchOp[], accountId: string): B
 /** Under the account's lock, before money leaves it: the holds whose period has ended are released in the
  *  same batch, so a customer never waits on the sweep to spend what the policy already allows. */
 export async function releaseDueDepositHolds(
-  db: Pick<Database, 'get' | 'entries'>,
+  db: Pick<KeyValueStore, 'get' | 'entries'>,
   account: AccountRecord,
   nowMs: number,
 ): Promise<{ readonly account: AccountRecord; readonly ops: readonly BatchOp[] }> {

@@ -4,7 +4,7 @@
 // cash they never got), and a deposit credited beyond the customer's daily cap (the notes were already in
 // the cashbox, so they were credited). Never a log line only: each is a record, in the audit log, and in
 // `bank-host exceptions list` until resolved.
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 
 export type ExceptionKind = 'dispensed-after-operator-settlement' | 'deposit-over-cap';
 
@@ -34,12 +34,12 @@ export const openExceptionKey = (exceptionId: string): string => `${OPEN_EXCEPTI
 /** One exception per thing it is about, so a kiosk reporting the same fact twice records it once. */
 export const exceptionIdFor = (kind: ExceptionKind, subjectId: string): string => `exc_${kind === 'deposit-over-cap' ? 'cap' : 'opset'}_${subjectId}`;
 
-export async function readException(db: Pick<Database, 'get'>, exceptionId: string): Promise<LedgerExceptionRecord | undefined> {
+export async function readException(db: Pick<KeyValueStore, 'get'>, exceptionId: string): Promise<LedgerExceptionRecord | undefined> {
   return db.get<LedgerExceptionRecord>(exceptionKey(exceptionId));
 }
 
 /** The operations that record `exception` (open), or none when an exception with its id exists already. */
-export async function exceptionOps(db: Pick<Database, 'get'>, exception: Omit<LedgerExceptionRecord, 'status'>): Promise<BatchOp[]> {
+export async function exceptionOps(db: Pick<KeyValueStore, 'get'>, exception: Omit<LedgerExceptionRecord, 'status'>): Promise<BatchOp[]> {
   if ((await readException(db, exception.exceptionId)) !== undefined) return [];
   const record: LedgerExceptionRecord = { ...exception, status: 'open' };
   return [
@@ -57,7 +57,7 @@ export function resolvedExceptionOps(exception: LedgerExceptionRecord, resolutio
 }
 
 /** Open exceptions, oldest first, or every exception with `all`; bounded by `limit`. */
-export async function listExceptions(db: Pick<Database, 'get' | 'entries'>, options: { readonly all?: boolean; readonly limit: number }): Promise<LedgerExceptionRecord[]> {
+export async function listExceptions(db: Pick<KeyValueStore, 'get' | 'entries'>, options: { readonly all?: boolean; readonly limit: number }): Promise<LedgerExceptionRecord[]> {
   const found: LedgerExceptionRecord[] = [];
   if (options.all) {
     for await (const [, record] of db.entries<LedgerExceptionRecord>(EXCEPTION_PREFIX)) found.push(record);

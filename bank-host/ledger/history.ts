@@ -2,7 +2,7 @@
 // examined, so a page is stable while new postings arrive (they have higher numbers).
 import { ProtocolError } from '../../protocol/errors.js';
 import { type HistoryEntry, type PostingKind } from '../../protocol/messages.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import { invariant } from './invariants.js';
 import { type PostingLeg, postingKey, postingPrefix } from './records.js';
 
@@ -34,7 +34,7 @@ function parseCursor(cursor: string): number {
   return seq;
 }
 
-export async function readHistory(db: Database, query: HistoryQuery, pageSizeMax: number): Promise<HistoryPage> {
+export async function readHistory(db: KeyValueStore, query: HistoryQuery, pageSizeMax: number): Promise<HistoryPage> {
   const limit = Math.min(query.limit ?? HISTORY_PAGE_SIZE_DEFAULT, pageSizeMax);
   const prefix = postingPrefix(query.accountId);
   const beforeSeq = query.cursor === undefined ? undefined : parseCursor(query.cursor);

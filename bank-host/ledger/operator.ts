@@ -1,7 +1,7 @@
 // Operator functions on the ledger: the holds no kiosk settled, and settling them by hand. A hold is
 // never settled by a timer; a person decides, after counting the kiosk's cash or reading its journal.
 import { ProtocolError } from '../../protocol/errors.js';
-import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/host-store.js';
 import { AdminError } from '../errors.js';
 import { type OperatorServices, runOperatorAction } from '../audit/operator-action.js';
 import { OPEN_HOLD_PREFIX, type HoldRecord } from './records.js';
@@ -23,7 +23,7 @@ export interface OpenHold {
 
 /** Holds still `held`, oldest first; with `olderThanMs`, only those at least that old. */
 export async function listHolds(
-  services: { readonly db: Database; readonly now: () => number },
+  services: { readonly db: KeyValueStore; readonly now: () => number },
   options: { readonly olderThanMs?: number; readonly limit?: number } = {},
 ): Promise<OpenHold[]> {
   const nowMs = services.now();
@@ -43,7 +43,7 @@ export async function listHolds(
 }
 
 /** How many holds are open, however young; bounded by the open-hold index, which only open holds are in. */
-export async function countOpenHolds(db: Database): Promise<number> {
+export async function countOpenHolds(db: KeyValueStore): Promise<number> {
   let count = 0;
   for await (const _ of db.entries<unknown>(OPEN_HOLD_PREFIX)) count++;
   return count;

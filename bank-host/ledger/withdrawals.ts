@@ -4,8 +4,8 @@
 // it: money on a hold is never moved by a timer, because only the kiosk (or a person) knows whether notes
 // left the machine.
 import { ProtocolError } from '../../protocol/errors.js';
-import type { BatchOp, Database } from '../store/database.js';
-import type { KeyedLocks } from '../store/locks.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
+import type { StoreLocks } from '../store/host-store.js';
 import { readAccount, readCashAccount } from './accounts.js';
 import { assertPositiveCents, assertSafeCents, availableCents, invariant } from './invariants.js';
 import { newAuthorizationId, newPostingId, planMove, putAccount } from './journal.js';
@@ -178,7 +178,7 @@ export function planSettlement(hold: HoldRecord, settlement: Settlement, state: 
   return { hold, result: settledResult(settled), ops, repeated: false };
 }
 
-export async function readHold(db: Database, authorizationId: string): Promise<HoldRecord | undefined> {
+export async function readHold(db: KeyValueStore, authorizationId: string): Promise<HoldRecord | undefined> {
   const hold = await db.get<HoldRecord>(holdKey(authorizationId));
   if (hold !== undefined) invariant(hold.authorizationId === authorizationId, `hold record ${authorizationId} is misfiled`);
   return hold;
@@ -200,7 +200,7 @@ export interface SettleOptions {
  *  `write` while the locks are still held (the caller writes the plan's ops in its one batch). Throws
  *  UNKNOWN_AUTHORIZATION, AUTHORIZATION_SETTLED or BAD_AMOUNT without writing anything. */
 export async function settleAuthorization<R>(
-  store: { readonly db: Database; readonly locks: KeyedLocks },
+  store: { readonly db: KeyValueStore; readonly locks: StoreLocks },
   authorizationId: string,
   settlement: Settlement,
   options: SettleOptions,

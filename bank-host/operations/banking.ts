@@ -8,6 +8,7 @@ import type { OperationTable } from './context.js';
 import { depositOperations } from './deposits.js';
 import { kioskStatusOperations } from './kiosk-status.js';
 import { moneyOperations } from './money.js';
+import { pinKeyOperations } from './pin-key.js';
 import { createSignInOperations } from './sign-in.js';
 
 export interface BankingOptions {
@@ -22,6 +23,7 @@ export function createBankingOperations(options: BankingOptions = {}): Operation
     ...moneyOperations,
     ...depositOperations,
     ...kioskStatusOperations,
+    ...pinKeyOperations,
   };
 }
 

@@ -11,17 +11,22 @@ import type { ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages.js';
 import type { AuditedChange, AuditedCommitter } from '../audit/event.js';
-import type { Database } from '../store/database.js';
-import type { KeyedLocks } from '../store/locks.js';
+import type { KeyValueStore, RequestScope, StoreBackend, StoreLocks } from '../store/host-store.js';
 import type { HostConfig } from '../config.js';
 import type { HostKeys } from '../keys.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { OperatorTokens } from '../fleet/operator-tokens.js';
+import type { VendorCa } from '../../protocol/pin-key-delivery.js';
 
 export interface HostServices {
-  readonly db: Database;
+  readonly db: KeyValueStore;
   readonly committer: AuditedCommitter;
-  readonly locks: KeyedLocks;
+  readonly locks: StoreLocks;
+  /** How a request's work runs so that copies of it on every host take turns (store/host-store.ts); absent:
+   *  as it is (one process). */
+  readonly requests?: RequestScope;
+  /** The store's backend (absent: LevelDB). */
+  readonly backend?: StoreBackend;
   readonly config: HostConfig;
   readonly keys: HostKeys;
   readonly log: Logger;
@@ -30,6 +35,8 @@ export interface HostServices {
   readonly fleet?: Fleet;
   /** Who may watch the fleet (console and metrics). */
   readonly operators?: OperatorTokens;
+  /** The EPP vendors whose PIN pads may receive a PIN key (`epp-vendor-cas` beside the keys). */
+  readonly eppVendorCas?: readonly VendorCa[];
 }
 
 /** A signed-in customer, bound to one connection; it never outlives the connection. */
@@ -69,10 +76,33 @@ export interface RequestContext<T extends MessageType> {
   readonly nowMs: number;
   /** The kiosk's clock when it sent the request (its envelope's timestamp, within the skew window). */
   readonly sentAtMs: number;
-  /** The PIN key of the requesting device (HKDF from its K_SHARED). Never log it. */
-  devicePinKey(): Buffer;
+  /** The requesting device's PIN encryption key (random, wrapped under the master key; never derived from
+   *  K_SHARED), its version and check value. NO_PIN_KEY when it has none. The caller zeroes `key`; never
+   *  log it. */
+  devicePinKey(): DevicePinKey;
+  /** Pins the EPP to the requesting device (the first time), or refuses another one (EPP_MISMATCH). */
+  enrollEpp(epp: EnrolledEpp): Promise<void>;
   /** Writes `change` plus this request's idempotency record holding `outcome`, durably. Call once. */
   finish(outcome: Outcome<T>, change: AuditedChange): Promise<void>;
+}
+
+export interface DevicePinKey {
+  readonly key: Buffer;
+  readonly version: number;
+  readonly kcv: string;
+}
+
+export interface EnrolledEpp {
+  readonly vendor: string;
+  readonly serial: string;
+  /** X25519 public key, hex. */
+  readonly publicKey: string;
+}
+
+/** Where the dispatcher finds PIN keys and enrolls PIN pads: the device registry. */
+export interface PinKeySource {
+  pinKeyOf(deviceId: string): DevicePinKey | undefined;
+  enrollEpp(deviceId: string, epp: EnrolledEpp): Promise<void>;
 }
 
 export type OperationHandler<T extends MessageType> = (

@@ -89,7 +89,13 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
     const stored = await readCard(db, cardId);
     if (stored !== undefined) run.customerId = stored.customerId;
     const card = requireUsableCard(stored, nowMs);
-    const pin = decodePin(pinBlock, pan, run.ctx.devicePinKey());
+    const pinKey = run.ctx.devicePinKey();
+    let pin: string;
+    try {
+      pin = decodePin(pinBlock, pan, pinKey.key);
+    } finally {
+      pinKey.key.fill(0);
+    }
     if (!pinMatches(keys.pinVerify, pan, pin, card.pinVerificationValue)) {
       const triesFailed = card.pinTriesFailed + 1;
       const blocked = triesFailed >= config.maxPinTries;

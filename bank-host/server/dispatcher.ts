@@ -5,14 +5,15 @@ import { errorResponse, isFieldName, parseRequestEnvelope, requestIdOf, resultRe
 import { ProtocolError } from '../../protocol/errors.js';
 import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
 import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
-import { derivePinKey } from '../../protocol/pin-block.js';
 import type { AuditedChange, AuditEvent } from '../audit/event.js';
 import { cardIdOf } from '../customers/card-protection.js';
 import { panLast4 } from '../customers/records.js';
+import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
-import type { ConnectionState, HostServices, OperationTable, Outcome, RequestContext } from '../operations/context.js';
+import type { ConnectionState, HostServices, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
+  idempotencyKey,
   idempotencyOps,
   readIdempotencyRecord,
   type IdempotencyRecord,
@@ -23,7 +24,7 @@ import {
 /** Types answered without an idempotency record: they change no state (or, for a kiosk's status report,
  *  a state a repeat leaves the same: an older report never replaces a newer one), so a retry may simply run
  *  again (and their answers, such as decrypted audit lines, are not kept a second time on disk). */
-const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping', 'balance', 'history', 'activity', 'kiosk.status'] as MessageType[]);
+const UNRECORDED_TYPES: ReadonlySet<MessageType> = new Set(['ping', 'balance', 'history', 'activity', 'kiosk.status', 'pinkey.fetch'] as MessageType[]);
 /** A replayed sign-in binds its session only this soon after the original: long enough for a kiosk to
  *  reconnect after a lost answer, too short for an old request to re-open a finished session. */
 export const SIGN_IN_REPLAY_WINDOW_MS = 60_000;
@@ -32,8 +33,8 @@ const SIGN_IN_TYPES: ReadonlySet<MessageType> = new Set(['register', 'signin.pas
 export interface DispatcherDeps {
   readonly services: HostServices;
   readonly operations: OperationTable;
-  /** K_SHARED of an active device, for its PIN key. */
-  readonly deviceKey: (deviceId: string) => Buffer | undefined;
+  /** The PIN encryption keys of the devices, and their PIN pads' enrollment (the device registry). */
+  readonly pinKeys: PinKeySource;
   /** Whether the key the connection's handshake used is still the device's current key (the device
    *  registry's `isKeyCurrent`). Synchronous: it is asked in the same turn as a change is handed to the
    *  committer. The host always gives it; a dispatcher without a device registry (a benchmark's) serves
@@ -84,7 +85,20 @@ export class Dispatcher {
         await running.catch(() => undefined);
       }
       // No await between the check above and this: the copy is the only one in flight from here.
-      const work = this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
+      // On PostgreSQL the copy runs as one unit of work holding the request's idempotency key, so copies
+      // on other hosts take turns with it too (store/host-store.ts, RequestScope).
+      const requests = this.deps.services.requests;
+      const work =
+        requests === undefined || UNRECORDED_TYPES.has(type)
+          ? this.runOnce(connection, type, requestId, body, nowMs, envelope.ts)
+          : requests.run(
+              idempotencyKey(connection.deviceId, requestId),
+              async () => {
+                await this.requireStoredKeyCurrent(connection);
+                return this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
+              },
+              [DEVICE_KEY_PREFIX + connection.deviceId],
+            );
       this.inFlight.set(flightKey, work);
       try {
         return await work;
@@ -97,6 +111,14 @@ export class Dispatcher {
       this.deps.services.log.error('request failed', { requestId, deviceId: connection.deviceId, error: describe(error) });
       return errorResponse(requestId, new ProtocolError('INTERNAL', undefined, true));
     }
+  }
+
+  /** On a store shared by several hosts, inside the request's unit (which holds the device's record locked
+   *  shared, so a revocation or rotation on any host waits for it): the device's record as stored must
+   *  still name the connection's key. What this host holds in memory may be a second old. */
+  private async requireStoredKeyCurrent(connection: ConnectionState): Promise<void> {
+    const stored = await this.deps.services.db.get<DeviceRecord>(DEVICE_KEY_PREFIX + connection.deviceId);
+    if (stored === undefined || stored.status !== 'active' || (connection.keyVersion !== undefined && stored.keyVersion !== connection.keyVersion)) throw new StaleKeyRefusal();
   }
 
   private requireCurrentKey(connection: ConnectionState): void {
@@ -206,15 +228,15 @@ export class Dispatcher {
       nowMs,
       sentAtMs,
       devicePinKey: () => {
-        // The PIN key comes from the device's current key: a connection made with another is refused.
+        // Only a connection on the device's current K_SHARED may use its PIN key.
         this.requireCurrentKey(connection);
-        const key = this.deps.deviceKey(connection.deviceId);
-        if (!key) throw new StaleKeyRefusal();
-        try {
-          return derivePinKey(key);
-        } finally {
-          key.fill(0);
-        }
+        const pinKey = this.deps.pinKeys.pinKeyOf(connection.deviceId);
+        if (!pinKey) throw new ProtocolError('NO_PIN_KEY');
+        return pinKey;
+      },
+      enrollEpp: async (epp) => {
+        this.requireCurrentKey(connection);
+        await this.deps.pinKeys.enrollEpp(connection.deviceId, epp);
       },
       finish: async (outcome: Outcome<MessageType>, change: AuditedChange) => {
         if (finished) throw new Error(`operation ${type} called finish twice`);

@@ -3,7 +3,7 @@
 // reconnects and restarts and are swept after the retention period.
 import { createHash } from 'node:crypto';
 import type { ResponseEnvelope } from '../../protocol/envelope.js';
-import type { BatchOp, Database } from '../store/database.js';
+import type { BatchOp, KeyValueStore } from '../store/host-store.js';
 
 export const IDEMPOTENCY_PREFIX = 'idem:';
 /** Secondary index by time, so the sweep finds expired records without scanning them all. */
@@ -60,12 +60,12 @@ export function idempotencyOps(deviceId: string, requestId: string, record: Idem
   ];
 }
 
-export async function readIdempotencyRecord(db: Database, deviceId: string, requestId: string): Promise<IdempotencyRecord | undefined> {
+export async function readIdempotencyRecord(db: KeyValueStore, deviceId: string, requestId: string): Promise<IdempotencyRecord | undefined> {
   return db.get<IdempotencyRecord>(idempotencyKey(deviceId, requestId));
 }
 
 /** Returns the delete operations for up to one sweep batch of records stored before `cutoffMs`. */
-export async function expiredIdempotencyOps(db: Database, cutoffMs: number): Promise<BatchOp[]> {
+export async function expiredIdempotencyOps(db: KeyValueStore, cutoffMs: number): Promise<BatchOp[]> {
   const ops: BatchOp[] = [];
   const upper = expiryKey(cutoffMs, '', '');
   for await (const [key] of db.entries<number>(IDEMPOTENCY_EXPIRY_PREFIX, { lte: upper, limit: IDEMPOTENCY_SWEEP_BATCH })) {

@@ -4,12 +4,11 @@
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
 import { DatabaseLockedError } from '../errors.js';
+import type { EntriesOptions, KeyValueStore } from './host-store.js';
 import { PresenceFilter } from './presence-filter.js';
 
-export type BatchOp =
-  /** `valueEncoding: 'buffer'` stores a Buffer as raw bytes instead of JSON (audit records). */
-  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly valueEncoding?: 'buffer' }
-  | { readonly type: 'del'; readonly key: string };
+import type { BatchOp } from './host-store.js';
+export type { BatchOp };
 
 /** The one options object of every raw-bytes put: the other puts take the database's JSON encoding and no
  *  options at all, which keeps abstract-level's per-operation work small (docs/ledger.md, "Performance"). */
@@ -57,7 +56,7 @@ export interface DatabaseOptions {
   readonly presenceFilterMinCapacity?: number;
 }
 
-export class Database {
+export class Database implements KeyValueStore {
   // The host is the only process with the database open, and every write goes through `writeDurably`,
   // so a cache updated after each durable write is exact. Values are frozen: a caller that tried to
   // change a record in place (instead of writing a new one) would corrupt the cache, so it throws.
@@ -150,6 +149,27 @@ export class Database {
     });
     try {
       for await (const [key, value] of iterator) yield [key, value as T];
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  async getBuffers(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    return this.level.getMany<string, Buffer>([...keys], { valueEncoding: 'buffer' });
+  }
+
+  async *bufferEntries(prefix: string, options: EntriesOptions = {}): AsyncGenerator<[string, Buffer]> {
+    const iterator = this.level.iterator<string, Buffer>({
+      gte: options.gte ?? prefix,
+      lte: options.lte ?? prefix + '\xff',
+      reverse: options.reverse ?? false,
+      limit: options.limit ?? -1,
+      keyEncoding: 'utf8',
+      valueEncoding: 'buffer',
+    });
+    try {
+      for await (const entry of iterator) yield entry;
     } finally {
       await iterator.close();
     }

@@ -6,12 +6,9 @@
 // its sink at the moment the batch is formed, and writes the operations the sink returns in the same
 // batch. In the host the sink is the audit chain and E its AuditEvent, so a record exists exactly when its
 // effect does; the store knows neither.
-import type { BatchOp, Database } from './database.js';
-
-export interface Change<E> {
-  readonly ops: readonly BatchOp[];
-  readonly events?: readonly E[];
-}
+import type { Database } from './database.js';
+import type { BatchOp, Change, GroupCommitStats, StoreCommitter } from './host-store.js';
+export type { Change, GroupCommitStats };
 
 /** Turns the events of one batch into batch operations at the moment a group commit is formed, so they
  *  are numbered in exactly the order their batches reach the disk. */
@@ -31,21 +28,16 @@ interface Pending<E> {
   readonly reject: (error: Error) => void;
 }
 
-export interface GroupCommitStats {
-  batches: number;
-  changes: number;
-  maxChangesInBatch: number;
-}
-
 /** A bound on one batch, so one fsync never carries an unbounded amount of work. */
 export const MAX_CHANGES_PER_BATCH = 1024;
 
-export class GroupCommitter<E> {
+export class GroupCommitter<E> implements StoreCommitter<E> {
   private queue: Pending<E>[] = [];
   private writing = false;
   private closed = false;
   readonly stats: GroupCommitStats = { batches: 0, changes: 0, maxChangesInBatch: 0 };
   private idleWaiters: (() => void)[] = [];
+  private readonly listeners: ((events: readonly E[]) => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -57,6 +49,10 @@ export class GroupCommitter<E> {
   /** Replaces the sink, between batches (the benchmark turns the audit log on and off this way). */
   setSink(sink: CommitSink<E>): void {
     this.sink = sink;
+  }
+
+  observe(listener: (events: readonly E[]) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Resolves once `change` is durable on disk, together with what its events became. */
@@ -94,6 +90,7 @@ export class GroupCommitter<E> {
         }
         await this.db.writeDurably(ops);
         sinkPrepared?.committed();
+        if (events.length > 0) for (const listener of this.listeners) listener(events);
         this.stats.batches++;
         this.stats.changes += group.length;
         this.stats.maxChangesInBatch = Math.max(this.stats.maxChangesInBatch, group.length);

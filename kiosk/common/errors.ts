@@ -55,6 +55,9 @@ export const KIOSK_ERROR_CODES = {
   // Speech guidance: the headset jack and the speech synthesizer (JackReadError, SpeechError)
   JACK_UNREADABLE: "the sound card's headset jack control could not be read",
   SPEECH_UNAVAILABLE: 'espeak-ng could not be started or failed',
+  PIN_PAD_NO_REPLY: 'the encrypting PIN pad did not answer a command in time',
+  PIN_PAD_BAD_REPLY: 'the encrypting PIN pad answered something that is not a reply to the command',
+  PIN_PAD_REFUSED: 'the encrypting PIN pad refused the command (its status says why: no key, a key block it rejects, wrong state)',
 } as const;
 
 export type KioskErrorCode = keyof typeof KIOSK_ERROR_CODES;

@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { HOST_ADDRESSES_MAX, type HostEndpoint } from '../../protocol/client.js';
 import { DEVICE_ID_PATTERN } from '../../protocol/limits.js';
 import { KioskError } from '../common/errors.js';
 import type { Language } from './ui-contract.js';
@@ -58,12 +59,28 @@ const speech = z
     wordsPerMinute: z.number().int().min(80).max(450).default(160),
   })
   .strict();
+const hostName = z.string().min(1).max(253);
+const portNumber = z.number().int().min(1).max(65_535);
+/** The PIN pad: an encrypting PIN pad on a serial line (production), its simulator behind a pty, or one of
+ *  the demo pads (a HID keypad, its simulation, the on-screen keypad), which put the PIN's digits in the
+ *  kiosk's own process and so need the explicit `demoPinEntry` setting. */
+const pinPadDevice = z.union([
+  hidDevice,
+  z.object({ kind: z.literal('on-screen') }).strict(),
+  z.object({ kind: z.literal('epp'), path: z.string().min(1), baudRate: z.number().int().positive().max(921_600).default(9600) }).strict(),
+  z.object({ kind: z.literal('epp-simulated'), identityFile: z.string().min(1) }).strict(),
+]);
+/** PIN pad kinds whose digits pass through the kiosk's software: demo only. */
+export const DEMO_PIN_PAD_KINDS: ReadonlySet<string> = new Set(['hid', 'hid-path', 'simulated', 'on-screen']);
 
 export const kioskConfigSchema = z
   .object({
     deviceId: z.string().regex(DEVICE_ID_PATTERN, '3-63 of a-z 0-9 and -, starting with a letter or digit (the id the bank host enrolled)'),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65_535),
+    /** One bank host… */
+    host: hostName.optional(),
+    port: portNumber.optional(),
+    /** …or several, tried in order: the kiosk stays with the host it reached until that host fails. */
+    hosts: z.array(z.object({ host: hostName, port: portNumber }).strict()).min(1).max(HOST_ADDRESSES_MAX).optional(),
     /** Path of the K_SHARED file: 64 hex characters, owner-only. Relative paths are from the config file. */
     kSharedFile: z.string().min(1),
     /** Folder of the withdrawal journal; on the kiosk a persistent, fsync-honouring filesystem. */
@@ -71,7 +88,7 @@ export const kioskConfigSchema = z
     devices: z
       .object({
         cardReader: hidDevice,
-        pinPad: z.union([hidDevice, z.object({ kind: z.literal('on-screen') }).strict()]),
+        pinPad: pinPadDevice,
         dispenser: serialDevice,
         printer: serialDevice,
         /** Optional: a kiosk without a note acceptor takes no deposits. */
@@ -105,15 +122,43 @@ export const kioskConfigSchema = z
     languages: z.array(z.enum(LANGUAGES)).min(1).max(LANGUAGES.length).default([...LANGUAGES]),
     /** Optional: speech guidance through a headset jack (absent: no speech mode). */
     speech: speech.optional(),
+    /** The explicit demo setting: a demo PIN pad (HID keypad, on-screen keypad) with a software secure
+     *  module whose identity (its X25519 key and vendor certificate) is this file. Refused by
+     *  `provision check`: the digits pass through the kiosk's process. */
+    demoPinEntry: z.object({ identityFile: z.string().min(1) }).strict().optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
+    const single = config.host !== undefined || config.port !== undefined;
+    if (single && config.hosts) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'give either host and port, or hosts, not both' });
+    } else if (!config.hosts && (config.host === undefined || config.port === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [config.host === undefined ? 'host' : 'port'], message: 'required (or hosts: a list of { host, port })' });
+    } else if (config.hosts && new Set(config.hosts.map(endpointText)).size !== config.hosts.length) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'each host address once' });
+    }
+    if (DEMO_PIN_PAD_KINDS.has(config.devices.pinPad.kind) && !config.demoPinEntry) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['devices', 'pinPad'],
+        message: `kind ${config.devices.pinPad.kind} puts the PIN's digits in the kiosk's software: use an encrypting PIN pad ({ "kind": "epp", "path": … }), or set demoPinEntry for a demonstration`,
+      });
+    }
     if (config.timeouts.idleWarningMs >= config.timeouts.idleMs) {
       ctx.addIssue({ code: 'custom', path: ['timeouts', 'idleWarningMs'], message: 'must be shorter than timeouts.idleMs' });
     }
   });
 
 export type KioskConfig = z.infer<typeof kioskConfigSchema>;
+
+/** `host:port`, with an IPv6 address in brackets. */
+export const endpointText = (endpoint: HostEndpoint): string => (endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`);
+
+/** The bank hosts this kiosk may use, in the order it tries them. */
+export function hostEndpoints(config: Pick<KioskConfig, 'host' | 'port' | 'hosts'>): HostEndpoint[] {
+  if (config.hosts) return config.hosts.map(({ host, port }) => ({ host, port }));
+  return [{ host: config.host!, port: config.port! }];
+}
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
 export type { Language };
 
@@ -151,7 +196,14 @@ export async function loadKioskConfig(file: string): Promise<KioskConfig> {
   }
   const config = parseKioskConfig(document, file);
   const base = path.dirname(file);
-  return { ...config, kSharedFile: path.resolve(base, config.kSharedFile), journalDir: path.resolve(base, config.journalDir) };
+  const pinPad = config.devices.pinPad.kind === 'epp-simulated' ? { ...config.devices.pinPad, identityFile: path.resolve(base, config.devices.pinPad.identityFile) } : config.devices.pinPad;
+  return {
+    ...config,
+    kSharedFile: path.resolve(base, config.kSharedFile),
+    journalDir: path.resolve(base, config.journalDir),
+    devices: { ...config.devices, pinPad },
+    ...(config.demoPinEntry && { demoPinEntry: { identityFile: path.resolve(base, config.demoPinEntry.identityFile) } }),
+  };
 }
 
 /** Reads K_SHARED: exactly 64 hex characters (a trailing newline allowed), in a file no one but its

@@ -8,6 +8,10 @@ import { SerialCashDispenser } from '../devices/dispenser/driver.js';
 import { DispenserSimulator } from '../devices/dispenser/simulator.js';
 import type { CashDispenser } from '../devices/dispenser/types.js';
 import { NodeHidDeviceSource } from '../devices/hid/hid-device-source.js';
+import { EppPinPad } from '../devices/pin-pad/epp/driver.js';
+import { loadEppIdentity } from '../devices/pin-pad/epp/identity.js';
+import { EppSecureModule } from '../devices/pin-pad/epp/secure-module.js';
+import { EppSimulator } from '../devices/pin-pad/epp/simulator.js';
 import { PinEntry, type PinPad } from '../devices/pin-pad/pin-entry.js';
 import { HidPinPad } from '../devices/pin-pad/pin-pad.js';
 import { SimulatedPinPad } from '../devices/pin-pad/pin-pad-simulator.js';
@@ -39,6 +43,8 @@ export interface CreatedDevices extends KioskDevices {
   readonly dispenserSimulator?: DispenserSimulator;
   readonly printerSimulator?: PrinterSimulator;
   readonly noteAcceptorSimulator?: NoteAcceptorSimulator;
+  /** The encrypting PIN pad's simulator (`epp-simulated`): its keypad is pressed from here. */
+  readonly eppSimulator?: EppSimulator;
   /** Stops simulators and pty pairs this module started (drivers are closed by the controller). */
   disposeSimulators(): Promise<void>;
 }
@@ -49,13 +55,6 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
     devices.cardReader.kind === 'simulated'
       ? new SimulatedCardReader()
       : new HidCardReader({ source: new NodeHidDeviceSource(devices.cardReader.kind === 'hid' ? { vendorId: devices.cardReader.vendorId, productId: devices.cardReader.productId } : { path: devices.cardReader.path }), reportId: devices.cardReader.kind === 'hid' ? devices.cardReader.reportId : undefined });
-  const pinPad: PinPad =
-    devices.pinPad.kind === 'on-screen'
-      ? new PinEntry()
-      : devices.pinPad.kind === 'simulated'
-        ? new SimulatedPinPad()
-        : new HidPinPad({ source: new NodeHidDeviceSource(devices.pinPad.kind === 'hid' ? { vendorId: devices.pinPad.vendorId, productId: devices.pinPad.productId } : { path: devices.pinPad.path }), reportId: devices.pinPad.kind === 'hid' ? devices.pinPad.reportId : undefined });
-
   const pairs: PtyPair[] = [];
   const stops: (() => Promise<void>)[] = [];
   const disposeSimulators = async (): Promise<void> => {
@@ -63,6 +62,7 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
     for (const pair of pairs.splice(0)) await pair.close();
   };
   try {
+    const { pinPad, eppSimulator } = await createPinPad(config, log, pairs, stops);
     let dispenserPath: string;
     let dispenserBaud = 9600;
     let dispenserSimulator: DispenserSimulator | undefined;
@@ -113,6 +113,7 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
       dispenser: new SerialCashDispenser({ path: dispenserPath, baudRate: dispenserBaud, logger: log.child({ device: 'dispenser' }) }),
       printer: new SerialReceiptPrinter({ path: printerPath, baudRate: printerBaud, logger: log.child({ device: 'printer' }) }),
       ...(dispenserSimulator ? { dispenserSimulator } : {}),
+      ...(eppSimulator ? { eppSimulator } : {}),
       ...(printerSimulator ? { printerSimulator } : {}),
       ...(noteAcceptor ? { noteAcceptor } : {}),
       ...(noteAcceptorSimulator ? { noteAcceptorSimulator } : {}),
@@ -122,4 +123,27 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
     await disposeSimulators();
     throw error;
   }
+}
+
+/** The PIN pad: the EPP driver on its serial line (or on a pty with the simulator at the far end), or,
+ *  under the demo setting only, a demo pad with a software secure module in this process. */
+async function createPinPad(config: KioskConfig, log: Logger, pairs: PtyPair[], stops: (() => Promise<void>)[]): Promise<{ pinPad: PinPad; eppSimulator?: EppSimulator }> {
+  const device = config.devices.pinPad;
+  const logger = log.child({ device: 'pin-pad' });
+  if (device.kind === 'epp') return { pinPad: new EppPinPad({ path: device.path, baudRate: device.baudRate, logger }) };
+  if (device.kind === 'epp-simulated') {
+    const identity = await loadEppIdentity(device.identityFile);
+    const pair = await openPtyPair();
+    pairs.push(pair);
+    const eppSimulator = await EppSimulator.start({ path: pair.devicePath, identity, logger: log.child({ device: 'pin-pad-simulator' }) });
+    stops.push(() => eppSimulator.stop());
+    return { pinPad: new EppPinPad({ path: pair.hostPath, logger }), eppSimulator };
+  }
+  // The schema refuses a demo pad without the demo setting; checked again here, where it matters.
+  if (!config.demoPinEntry) throw new Error(`PIN pad kind ${device.kind} needs the demo setting (demoPinEntry)`);
+  const secure = new EppSecureModule(await loadEppIdentity(config.demoPinEntry.identityFile));
+  if (device.kind === 'on-screen') return { pinPad: new PinEntry(secure) };
+  if (device.kind === 'simulated') return { pinPad: new SimulatedPinPad({ secure }) };
+  const source = new NodeHidDeviceSource(device.kind === 'hid' ? { vendorId: device.vendorId, productId: device.productId } : { path: device.path });
+  return { pinPad: new HidPinPad({ source, secure, reportId: device.kind === 'hid' ? device.reportId : undefined }) };
 }

@@ -18,7 +18,7 @@ import { describe } from '../common/errors.js';
 import { payableAmounts } from '../../protocol/note-plan.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import { KioskCommandError } from './command-checks.js';
-import { loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
+import { hostEndpoints, loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import type { FlowContext } from './flows/context.js';
@@ -34,6 +34,7 @@ import { JournalCorruptError, KioskJournal } from './journal.js';
 import type { DepositRecoveryDeps } from './recovery.js';
 import { RecoveryScheduler } from './recovery-scheduler.js';
 import { ServiceState } from './service-state.js';
+import { PinKeyKeeper } from './pin-key-keeper.js';
 import { KIOSK_SOFTWARE_VERSION, STATUS_REASONS_MAX, StatusReporter, statusText } from './status-reporter.js';
 import { CustomerSession, realClock, type SessionClock } from './session.js';
 import { KioskTimings, type KioskTiming } from './timings.js';
@@ -152,7 +153,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
         this.reporter.changed();
       },
     });
-    this.reporter = new StatusReporter({ client: () => this.client, status: () => this.status(), log: this.log.child({ component: 'status' }) });
+    const pinKeys = new PinKeyKeeper({ deviceId: this.config.deviceId, client: () => this.client, pinPad: () => this.kioskDevices?.pinPad, log: this.log.child({ component: 'pin-key' }) });
+    this.reporter = new StatusReporter({ client: () => this.client, status: () => this.status(), log: this.log.child({ component: 'status' }), pinKeys });
     this.recordedTimings = new KioskTimings((timing) => this.emit('timing', timing));
     this.flows = {
       config: this.config,
@@ -168,7 +170,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       recordTiming: (name, ms) => this.recordedTimings.record(name, ms),
       background,
     };
-    this.signIn = new SignInFlow(this.flows, options.kShared);
+    this.signIn = new SignInFlow(this.flows);
     this.receipts = new ReceiptChoice(this.flows, this.supervisor);
     this.deposits = new DepositFlow(this.flows, {
       receipts: this.receipts,
@@ -251,8 +253,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.kioskDevices.pinPad.start();
 
     const client = new ChannelClient({
-      host: this.config.host,
-      port: this.config.port,
+      addresses: hostEndpoints(this.config),
       deviceId: this.config.deviceId,
       kShared: this.options.kShared,
       log: this.log.child({ component: 'channel' }),

@@ -9,6 +9,7 @@ import type { ChannelClient } from '../../protocol/client.js';
 import type { Logger } from '../../protocol/log.js';
 import type { KioskStatus } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
+import type { PinKeyKeeper } from './pin-key-keeper.js';
 
 /** The kiosk's software version as it reports it (package.json's, checked by a test). */
 export const KIOSK_SOFTWARE_VERSION = '0.1.0';
@@ -28,6 +29,8 @@ export interface StatusReporterDeps {
   readonly status: () => KioskStatus;
   readonly log: Logger;
   readonly retryMs?: number;
+  /** Told the check value of the host's current PIN key after each answer (pin-key-keeper.ts). */
+  readonly pinKeys?: PinKeyKeeper;
 }
 
 export class StatusReporter {
@@ -59,6 +62,7 @@ export class StatusReporter {
 
   stop(): void {
     this.stopped = true;
+    this.deps.pinKeys?.stop();
     clearTimeout(this.timer);
   }
 
@@ -90,6 +94,8 @@ export class StatusReporter {
       this.sentCount++;
       this.heartbeatMs = answer.heartbeatMs;
       this.schedule(this.heartbeatMs);
+      // Before the first customer after a connect: a pad without the current PIN key gets it now.
+      await this.deps.pinKeys?.refresh(answer.pinKeyKcv);
     } catch (error) {
       this.deps.log.warn('status report not answered; sending it again later', { error: describe(error) });
       this.schedule(this.deps.retryMs ?? STATUS_RETRY_MS);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 export const MAIN_HELP = `provision: prepare an ATM kiosk's root filesystem (a mounted SD card or a folder)
 
 Usage:
-  provision enroll --device-id ID --host HOST:PORT --root DIR (--key-file FILE | --admin-socket PATH)
+  provision enroll --device-id ID --host HOST:PORT [--host HOST:PORT…] --root DIR (--key-file FILE | --admin-socket PATH)
   provision rotate --root DIR (--key-file FILE | --admin-socket PATH)
   provision revoke (--root DIR | --device-id ID) (--admin-socket PATH | --local-only)
   provision check --root DIR [--offline] [--admin-socket PATH]
@@ -15,7 +15,7 @@ Usage:
 Run \`provision COMMAND --help\` (or \`provision help COMMAND\`) for a command's options. The key
 (K_SHARED) is never printed; every command that makes, installs or checks one shows its check value (KCV).`;
 
-export const ENROLL_HELP = `Usage: provision enroll --device-id ID --host HOST:PORT --root DIR (--key-file FILE | --admin-socket PATH)
+export const ENROLL_HELP = `Usage: provision enroll --device-id ID --host HOST:PORT [--host HOST:PORT…] --root DIR (--key-file FILE | --admin-socket PATH)
 
 Writes the kiosk's identity onto its root filesystem: /etc/atm-kiosk/kiosk.json and K_SHARED, staged
 root-only for the kiosk to seal with systemd-creds at its next start (docs/keys.md); the kiosk's systemd
@@ -25,7 +25,9 @@ and a USBGuard allowlist of the kiosk's own USB devices; and enables atm-kiosk.s
 graphical.target as the default target. Safe to run again. Shows the key's check value (KCV).
 
   --device-id ID       the kiosk's id on the bank host (3-63 of a-z 0-9 -)
-  --host HOST:PORT     where the bank host listens for kiosks, e.g. bank.example:7443 or [2001:db8::5]:7443
+  --host HOST:PORT     where the bank host listens for kiosks, e.g. bank.example:7443 or [2001:db8::5]:7443;
+                       repeat for each bank host sharing one database (up to 8): the kiosk tries them in
+                       this order and stays with the one it reached until that one fails
   --root DIR           the kiosk's root filesystem (the SD card's mounted root partition, or any folder)
   --key-file FILE      the key file \`bank-host device add ID --key-out FILE\` wrote for this device (it
                        names the device and key version; another kiosk's key is refused)
@@ -39,7 +41,7 @@ graphical.target as the default target. Safe to run again. Shows the key's check
                        else the packaged adapters (0403:6001 and 067b:2303)
   --touchscreen VID:PID  a USB touchscreen of the kiosk; repeat for each (default: as for --serial-adapter,
                        else none)
-  --restrict-network   let the kiosk reach only the bank host (needs --host as an IP address): a drop-in
+  --restrict-network   let the kiosk reach only its bank hosts (needs every --host as an IP address): a drop-in
                        /etc/systemd/system/atm-kiosk.service.d/host-address.conf with IPAddressAllow=
   --force              replace another device's identity already in the root`;
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { sendAdminCommand } from '../../bank-host/admin/socket.js';
 import { parseKioskConfig, type KioskConfig, type KioskConfigInput } from '../../kiosk/core/config.js';
-import { parseDeviceId, parseHostAddress, parsePositiveMs, requirePath, UsageError, type HostAddress } from '../arguments.js';
+import { parseDeviceId, parseHostAddresses, parsePositiveMs, requirePath, UsageError, type HostAddress } from '../arguments.js';
 import { checkRoot, formatFindings } from '../check.js';
 import { checkKeyForRoot, destroyKey, ensureCredstoreDir, installKey, kcvOfHex, readKeyTransportFile, type KeyToInstall } from '../kiosk-key.js';
 import { parseUsbId, usbExtrasFor, usbguardRulesText, writeLockdown, type UsbExtras, type UsbId } from '../lockdown.js';
@@ -48,7 +48,8 @@ const UDEV_RULES_BYTES_MAX = 64 * 1024;
 export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   devices: {
     cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0001 },
-    pinPad: { kind: 'hid', vendorId: 0x04d9, productId: 0x1203 },
+    // An encrypting PIN pad on a USB serial adapter (the site's udev rules name it /dev/atm/pin-pad).
+    pinPad: { kind: 'epp', path: '/dev/atm/pin-pad', baudRate: 9600 },
     dispenser: { kind: 'serial', path: '/dev/atm/dispenser', baudRate: 9600 },
     printer: { kind: 'serial', path: '/dev/atm/printer', baudRate: 9600 },
   },
@@ -127,13 +128,15 @@ async function assertUdevRulesFile(file: string): Promise<void> {
 }
 
 function siteSettingsOf(config: KioskConfig): SiteSettings {
-  const { deviceId: _d, host: _h, port: _p, kSharedFile: _k, ...site } = config;
+  const { deviceId: _d, host: _h, port: _p, hosts: _hs, kSharedFile: _k, ...site } = config;
   return site;
 }
 
 /** The whole kiosk.json, validated by the kiosk's own schema before anything is written or registered. */
-function buildConfig(deviceId: string, address: HostAddress, site: SiteSettings, source: string): KioskConfig {
-  const document = { ...site, deviceId, host: address.host, port: address.port, kSharedFile: KIOSK_PATHS.kShared, journalDir: site.journalDir ?? KIOSK_PATHS.journalDir };
+function buildConfig(deviceId: string, addresses: readonly HostAddress[], site: SiteSettings, source: string): KioskConfig {
+  // One host keeps kiosk.json's simple form; several are a list, tried in order.
+  const where = addresses.length === 1 ? { host: addresses[0]!.host, port: addresses[0]!.port } : { hosts: addresses.map(({ host, port }) => ({ host, port })) };
+  const document = { ...site, deviceId, ...where, kSharedFile: KIOSK_PATHS.kShared, journalDir: site.journalDir ?? KIOSK_PATHS.journalDir };
   try {
     return parseKioskConfig(document, source);
   } catch (error) {
@@ -222,7 +225,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
     argv,
     {
       'device-id': { type: 'string' },
-      host: { type: 'string' },
+      host: { type: 'string', multiple: true },
       root: { type: 'string' },
       'key-file': { type: 'string' },
       'admin-socket': { type: 'string' },
@@ -237,7 +240,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   );
   if (values.help) return io.out(ENROLL_HELP), 0;
   const deviceId = parseDeviceId(values['device-id']);
-  const address = parseHostAddress(values.host);
+  const addresses = parseHostAddresses(values.host);
   const root = path.resolve(requirePath(values.root, '--root', 'DIR'));
   const source = keySource(values, ENROLL_HELP);
   const settingsFile = values.settings === undefined ? undefined : path.resolve(requirePath(values.settings, '--settings', 'FILE'));
@@ -246,8 +249,9 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   const touchscreens = parseUsbIds(values.touchscreen, '--touchscreen', ENROLL_HELP);
   const force = values.force === true;
   const restrictNetwork = values['restrict-network'] === true;
-  if (restrictNetwork && isIP(address.host) === 0) {
-    throw new UsageError(`--restrict-network needs --host as an IP address: with a name (${address.host}) the kiosk would also need its DNS servers, which provisioning cannot know\n\n${ENROLL_HELP}`);
+  const named = addresses.find((address) => isIP(address.host) === 0);
+  if (restrictNetwork && named) {
+    throw new UsageError(`--restrict-network needs every --host as an IP address: with a name (${named.host}) the kiosk would also need its DNS servers, which provisioning cannot know\n\n${ENROLL_HELP}`);
   }
 
   // Everything that can be checked is checked before the bank host is asked to register anything, and
@@ -257,7 +261,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   const existing = await readRootIdentity(root);
   refuseOtherIdentity(root, existing, deviceId, force, io);
   const site = settingsFile ? await readSettings(settingsFile) : existing.config ? siteSettingsOf(existing.config) : DEFAULT_SITE_SETTINGS;
-  const config = buildConfig(deviceId, address, site, settingsFile ? `--settings ${settingsFile}` : KIOSK_PATHS.config);
+  const config = buildConfig(deviceId, addresses, site, settingsFile ? `--settings ${settingsFile}` : KIOSK_PATHS.config);
   const transported = 'keyFile' in source ? await readKeyTransportFile(source.keyFile) : undefined;
   if (transported) {
     const installed = existing.deviceId === deviceId ? existing.key.info : undefined;
@@ -290,7 +294,7 @@ async function runEnroll(argv: string[], io: Io): Promise<number> {
   reportChanges(io, root, [{ path: KIOSK_PATHS.config, change: await writeConfig(root, config, owners.config) }]);
   reportChanges(io, root, await installPackagedFiles(root, unitsDir));
   if (udevRules) reportChanges(io, root, [await installSiteUdevRules(root, udevRules)]);
-  if (restrictNetwork) reportChanges(io, root, [await writeHostAddressDropIn(root, address.host)]);
+  if (restrictNetwork) reportChanges(io, root, [await writeHostAddressDropIn(root, addresses.map((address) => address.host))]);
   reportChanges(io, root, await enableKiosk(root));
   reportChanges(io, root, await writeLockdown(root, config, extras));
   const shown = key ?? existing.key.info;

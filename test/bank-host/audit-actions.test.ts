@@ -6,7 +6,7 @@ import { parseKeyTransport } from '../../protocol/key-transport.js';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtocolError } from '../../protocol/errors.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import type { Io } from '../../bank-host/cli/io.js';
 import { main } from '../../bank-host/cli/main.js';
 import { ADMIN_COMMANDS } from '../../bank-host/admin/commands.js';
@@ -124,7 +124,7 @@ test('every customer action and outcome, device event and operator action leaves
     await kiosk.waitConnected(3_000);
     // A kiosk reports its cash (cassettes, note acceptor) before it serves anyone.
     await kiosk.request('kiosk.status', testKioskStatus());
-    const pinBlock = (p: string) => encodePinBlockFormat4(p, pan!, derivePinKey(kioskKey)).toString('hex');
+    const pinBlock = (p: string) => encodePinBlockFormat4(p, pan!, h.pinKey('kiosk-b')).toString('hex');
     const wrongPin = pin === '0000' ? '1111' : '0000';
     secrets.push(pinBlock(pin!), pinBlock(wrongPin));
     t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');

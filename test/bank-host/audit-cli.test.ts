@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ProtocolError } from '../../protocol/errors.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import type { Io } from '../../bank-host/cli/io.js';
 import { main } from '../../bank-host/cli/main.js';
 import { decodeStoredRecord, readStoredRecords, storedRecordPut } from '../../bank-host/audit/record.js';
@@ -144,7 +144,7 @@ test.serial('while serving: customer, device and refused actions are recorded; a
     await kiosk3.waitConnected(3_000);
     const wrongPin = pin === '0000' ? '1111' : '0000';
     for (let i = 0; i < 3; i++) {
-      const answer = await kiosk3.request('signin.card', { pan: pan!, pinBlock: encodePinBlockFormat4(wrongPin, pan!, derivePinKey(kiosk3Key)).toString('hex') }).catch((e: unknown) => e);
+      const answer = await kiosk3.request('signin.card', { pan: pan!, pinBlock: encodePinBlockFormat4(wrongPin, pan!, h.pinKey('kiosk-live-3')).toString('hex') }).catch((e: unknown) => e);
       t.true(answer instanceof ProtocolError);
     }
     // A kiosk with the wrong key is refused at the handshake.

@@ -6,7 +6,7 @@
 // each page, and the page reports no CSP violation or script error.
 import test from 'ava';
 import { planNotes } from '../../protocol/note-plan.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import type { KioskStatus } from '../../protocol/messages.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
 import { cli, closeChromium, openConsolePage, startConsoleHost } from './console-rig.js';
@@ -59,7 +59,7 @@ test('an operator signs in with a token, sees a kiosk go out of service and come
   await kiosk.request('signout', {});
   const issued = await cli(['card', 'issue', 'ui-alice', '--admin-socket', c.h.adminSocket]);
   const [, pan, pin] = /issued card (\d+) .*\nPIN (\d+)/.exec(issued.out)!;
-  await kiosk.request('signin.card', { pan: pan!, pinBlock: encodePinBlockFormat4(pin!, pan!, derivePinKey(kShared)).toString('hex') });
+  await kiosk.request('signin.card', { pan: pan!, pinBlock: encodePinBlockFormat4(pin!, pan!, c.h.pinKey('kiosk-ui1')).toString('hex') });
   for (let i = 0; i < 3; i++) {
     const { authorizationId } = await kiosk.request('withdraw.authorize', { accountId, amountCents: 10_000 });
     const plan = planNotes(10_000, status.cassettes)!;

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import { encodeFrame, FrameDecoder } from '../../protocol/framing.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import { addCustomer, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import { createBankingOperations } from '../../bank-host/operations/banking.js';
@@ -68,13 +68,14 @@ test.serial('card and PIN: the PIN block decodes under the kiosk key; three wron
   const kiosk = h.client('kiosk-card', kShared);
   kiosk.start();
   await kiosk.waitConnected(3_000);
-  const pinKey = derivePinKey(kShared);
+  const pinKey = h.pinKey('kiosk-card');
   const block = (pin: string) => encodePinBlockFormat4(pin, card.pan, pinKey).toString('hex');
   const session = await kiosk.request('signin.card', { pan: card.pan, pinBlock: block(card.pin) });
   t.is(session.cardLast4, card.pan.slice(-4));
   await kiosk.request('signout', {});
   // A block made under another kiosk's key does not decode at all: not a PIN guess, so not a PIN try.
-  const otherKey = derivePinKey(await h.addDevice('kiosk-card-other'));
+  await h.addDevice('kiosk-card-other');
+  const otherKey = h.pinKey('kiosk-card-other');
   await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, otherKey).toString('hex') }), 'BAD_PIN_BLOCK');
   const wrong = card.pin === '0000' ? '1111' : '0000';
   await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'WRONG_PIN');

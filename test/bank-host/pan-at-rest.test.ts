@@ -10,7 +10,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { newRequestId } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import { silentLogger } from '../../protocol/log.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import { addCustomer, issueCard } from '../../bank-host/customers/admin.js';
@@ -94,7 +94,7 @@ function cardSignIn(h: TestHost, c: Carded, replay?: { requestId: string; pinBlo
   const kiosk = h.client(c.deviceId, c.kShared);
   kiosk.start();
   const requestId = replay?.requestId ?? newRequestId();
-  const pinBlock = replay?.pinBlock ?? encodePinBlockFormat4(c.pin, c.pan, derivePinKey(c.kShared)).toString('hex');
+  const pinBlock = replay?.pinBlock ?? encodePinBlockFormat4(c.pin, c.pan, h.pinKey(c.deviceId)).toString('hex');
   return {
     kiosk,
     requestId,

@@ -26,7 +26,7 @@ const put = (key: string, value: unknown): BatchOp => ({ type: 'put', key, value
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function openStore(t: { teardown: (fn: () => Promise<void>) => void }, database: string, hostId = 'host-a'): Promise<PostgresStore> {
-  const store = await PostgresStore.open({ addresses: cluster.addresses(), ...cluster.app, database, hostId, connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+  const store = await PostgresStore.open({ addresses: cluster.addresses(), ...cluster.app, database, hostId, connectTimeoutMs: 10_000, queryTimeoutMs: 5_000 });
   t.teardown(() => store.close());
   return store;
 }

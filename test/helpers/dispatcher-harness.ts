@@ -12,17 +12,18 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import { MESSAGES, type MessageType, type ResultOf } from '../../protocol/messages.js';
-import { derivePinKey, encodePinBlockFormat4 } from '../../protocol/pin-block.js';
+import { encodePinBlockFormat4 } from '../../protocol/pin-block.js';
 import type { AuditEvent } from '../../bank-host/audit/event.js';
 import type { AuditEntry } from '../../bank-host/audit/record.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
-import { defaultHostConfig, type HostConfig } from '../../bank-host/config.js';
+import { defaultHostConfig, type HostConfig, type StoreConfig } from '../../bank-host/config.js';
 import type { ScryptCost } from '../../bank-host/customers/passwords.js';
 import { hostDispatcher, openHostState } from '../../bank-host/host.js';
 import { createHostKeys } from '../../bank-host/keys.js';
 import type { ConnectionState, HostServices } from '../../bank-host/operations/context.js';
 import { createHostOperations } from '../../bank-host/operations/table.js';
 import { depositNotes, testKioskStatus } from './kiosk-cash.js';
+import { testStoreConfig } from './store-backend.js';
 
 /** scrypt at N = 2^10: about a millisecond, so tests can sign in hundreds of times. */
 export const TEST_SCRYPT_COST: ScryptCost = { log2N: 10, r: 8, p: 1 };
@@ -32,6 +33,9 @@ const AUDIT_PAGE_RECORDS = 1_000;
 
 export interface Harness {
   readonly services: HostServices;
+  /** The key folder and the store setting, so a second host can share them (`sameStoreAs`). */
+  readonly keysDir: string;
+  readonly store: StoreConfig;
   /** The audit events the host committed, in log order, as the code that acted built them (before the
    *  chain sealed them). `auditLog()` reads the same records back from the store. */
   readonly events: readonly AuditEvent[];
@@ -43,6 +47,11 @@ export interface Harness {
    *  use it also reports the test kiosk's status (testKioskStatus), as a kiosk does before serving anyone,
    *  unless `reportStatus` is false. */
   connect(deviceId?: string, options?: { reportStatus?: boolean }): Promise<ConnectionState>;
+  /** A new connection of a device another host of the same store enrolled (this host takes in the store's
+   *  device records first), with the key version it has there. */
+  attach(deviceId: string): Promise<ConnectionState>;
+  /** Revokes a device through this host's registry (as `bank-host device revoke` does). */
+  revoke(deviceId: string): Promise<void>;
   /** Opens a deposit and commits `cents` of notes (test/helpers/kiosk-cash.ts). */
   deposit(connection: ConnectionState, accountId: string, cents: number): Promise<ResultOf<'deposit.commit'>>;
   /** Sends one request; the answer is the result, or the ProtocolError the host answered. `requestId`
@@ -64,12 +73,14 @@ export interface HarnessOptions {
   readonly scryptCost?: ScryptCost;
   /** The test makes requests fail on purpose (a failing disk, say), so the host's error log is expected. */
   readonly errorsExpected?: boolean;
+  /** A second host on another harness's store (PostgreSQL): the same keys and database, its own host id. */
+  readonly sameStoreAs?: { readonly keysDir: string; readonly store: StoreConfig; readonly hostId: string };
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bank-dispatch-'));
-  const keysDir = path.join(dir, 'keys');
-  await createHostKeys(keysDir);
+  const keysDir = options.sameStoreAs?.keysDir ?? path.join(dir, 'keys');
+  if (options.sameStoreAs === undefined) await createHostKeys(keysDir);
   const clock = { nowMs: TEST_START_MS };
   const loggedErrors: string[] = [];
   const log: Logger = {
@@ -78,33 +89,19 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       loggedErrors.push(`${message} ${JSON.stringify(fields ?? {})}`);
     },
   };
+  const shared = options.sameStoreAs;
+  const store: StoreConfig = shared !== undefined && shared.store.backend === 'postgresql' ? { ...shared.store, hostId: shared.hostId } : await testStoreConfig(keysDir);
   const state = await openHostState({ dataDir: path.join(dir, 'data'), keysDir }, log, {
     // Deposits are available at once unless a test sets an availability policy.
-    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config }),
+    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, store, ...options.config }),
     now: () => clock.nowMs,
   });
-  const { services, registry, audit } = state;
+  const { services, registry } = state;
 
-  // Observes what reaches the log: the real chain seals and writes every record; the events of a batch are
-  // kept once it is durable.
+  // Observes what reaches the log: the real chain seals and writes every record; the events of a change
+  // are kept once it is durable.
   const events: AuditEvent[] = [];
-  let preparing: readonly AuditEvent[] = [];
-  services.committer.setSink({
-    prepare(batch, timestampMs) {
-      const ops = audit.prepare(batch, timestampMs);
-      preparing = batch;
-      return ops;
-    },
-    committed() {
-      audit.committed();
-      events.push(...preparing);
-      preparing = [];
-    },
-    failed() {
-      audit.failed();
-      preparing = [];
-    },
-  });
+  services.committer.observe((batch) => events.push(...batch));
 
   const dispatcher = hostDispatcher(state, createHostOperations({ scryptCost: options.scryptCost ?? TEST_SCRYPT_COST }));
   const sharedKeys = new Map<string, Promise<Buffer>>();
@@ -136,6 +133,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     events,
     clock,
     loggedErrors,
+    keysDir,
+    store,
+    async revoke(deviceId) {
+      await registry.revoke(deviceId);
+    },
+    async attach(deviceId) {
+      await registry.refresh();
+      const summary = registry.get(deviceId);
+      if (summary === undefined) throw new Error(`no device ${deviceId} in the store`);
+      return { connectionId: `c${++connections}`, deviceId, keyVersion: summary.keyVersion, session: undefined };
+    },
     async connect(deviceId = 'kiosk-01', connectOptions = {}) {
       if (!sharedKeys.has(deviceId)) {
         const added = registry.add(deviceId).then(async (key) => {
@@ -154,9 +162,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return depositNotes((type, body) => ok(connection, type, body), accountId, cents);
     },
     pinBlock(deviceId, pan, pin) {
-      const kShared = keyOf.get(deviceId);
-      if (kShared === undefined) throw new Error(`connect ${deviceId} first`);
-      return encodePinBlockFormat4(pin, pan, derivePinKey(kShared)).toString('hex');
+      const pinKey = registry.pinKeyOf(deviceId);
+      if (pinKey === undefined) throw new Error(`connect ${deviceId} first`);
+      return encodePinBlockFormat4(pin, pan, pinKey.key).toString('hex');
     },
     async auditLog() {
       const entries: AuditEntry[] = [];

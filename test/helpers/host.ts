@@ -15,6 +15,8 @@ import { BankHost, openHostState, type ServeOptions } from '../../bank-host/host
 import { hostOperations } from '../../bank-host/operations/table.js';
 import type { OperationTable } from '../../bank-host/operations/context.js';
 import { depositNotes, testKioskStatus } from './kiosk-cash.js';
+import { trustTestEppVendor } from './epp-vendor.js';
+import { testStoreConfig } from './store-backend.js';
 
 export interface TestHost {
   readonly host: BankHost;
@@ -22,7 +24,10 @@ export interface TestHost {
   readonly dataDir: string;
   readonly keysDir: string;
   readonly adminSocket: string;
-  addDevice(deviceId: string): Promise<Buffer>;
+  /** Enrolls a device, with a fresh key or `key` (the same kiosk on several hosts). */
+  addDevice(deviceId: string, key?: Buffer): Promise<Buffer>;
+  /** The device's current PIN encryption key, as its EPP would hold it (tests build PIN blocks with it). */
+  pinKey(deviceId: string): Buffer;
   client(deviceId: string, kShared: Buffer, limits?: Partial<ClientLimits>): ChannelClient;
   /** A connected client for a freshly enrolled device, which has reported the test kiosk's status
    *  (test/helpers/kiosk-cash.ts) as a kiosk does before it serves anyone. */
@@ -52,11 +57,16 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'bank-host-test-')));
   const dataDir = path.join(dir, 'data');
   const keysDir = path.join(dir, 'keys');
-  if (!options.dir) await createHostKeys(keysDir);
+  if (!options.dir) {
+    await createHostKeys(keysDir);
+    await trustTestEppVendor(keysDir);
+  }
   const adminSocket = path.join(dir, 'admin.sock');
+  // A restarted host keeps its store: the same database on PostgreSQL (its password file is in keysDir).
+  const store = options.dir && options.config?.store ? options.config.store : await testStoreConfig(keysDir);
   const state = await openHostState({ dataDir, keysDir }, options.log ?? silentLogger, {
     // Deposits are available at once unless a test sets an availability policy.
-    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config }),
+    config: defaultHostConfig({ registrationEnabled: true, depositHoldMs: 0, ...options.config, store }),
     ...(options.now ? { now: options.now } : {}),
   });
   const host = await BankHost.serve(state, {
@@ -77,7 +87,12 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     dataDir,
     keysDir,
     adminSocket,
-    addDevice: (deviceId) => state.registry.add(deviceId),
+    addDevice: (deviceId, key) => state.registry.add(deviceId, 'operator', key),
+    pinKey(deviceId) {
+      const pinKey = state.registry.pinKeyOf(deviceId);
+      if (!pinKey) throw new Error(`device ${deviceId} has no PIN key`);
+      return pinKey.key;
+    },
     client(deviceId, kShared, limits) {
       const client = new ChannelClient({ host: '127.0.0.1', port, deviceId, kShared, limits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200, ...limits } });
       clients.add(client);
@@ -98,7 +113,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
     async restart() {
       await self.stop();
-      return startTestHost({ ...options, dir, port });
+      return startTestHost({ ...options, dir, port, config: { ...options.config, store } });
     },
     async close() {
       await self.stop();

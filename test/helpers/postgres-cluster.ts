@@ -36,6 +36,9 @@ export const CLUSTER_STOP_GRACE_MS = 20_000;
 const POLL_INTERVAL_MS = 100;
 /** One request to Patroni's REST API or one probing connection. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** Connecting a test's own client (an admin query, a database to create): a bound for a loaded machine,
+ *  where TCP, SCRAM and a busy postmaster took seconds; probes that are retried keep the short one. */
+const CLIENT_CONNECT_TIMEOUT_MS = 20_000;
 
 /** Patroni's failure detection: the leader key's time to live, the HA loop's period and the DCS/PostgreSQL
  *  retry budget (Patroni wants loop_wait + 2 × retry_timeout ≤ ttl). These detect a dead primary within
@@ -210,7 +213,7 @@ export class PostgresCluster {
   /** A `pg` connection configuration for one node (the primary by default). */
   async connectionConfig(credentials: Credentials = APP, node?: ClusterNode): Promise<pg.ClientConfig> {
     const target = node ?? (await this.primary());
-    return { host: target.host, port: target.port, user: credentials.user, password: credentials.password, database: credentials.database, connectionTimeoutMillis: PROBE_TIMEOUT_MS };
+    return { host: target.host, port: target.port, user: credentials.user, password: credentials.password, database: credentials.database, connectionTimeoutMillis: CLIENT_CONNECT_TIMEOUT_MS };
   }
 
   static async start(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {

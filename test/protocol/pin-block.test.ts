@@ -3,10 +3,8 @@ import fc from 'fast-check';
 import { createDecipheriv, createHmac } from 'node:crypto';
 import {
   decodePinBlockFormat4,
-  derivePinKey,
   encodePinBlockFormat4,
   encodePinBlockFormat4FromDigits,
-  K_SHARED_BYTES,
   PinBlockError,
   type PinBlockErrorCode,
 } from '../../protocol/pin-block.js';
@@ -136,19 +134,10 @@ test('decode errors never carry the PIN', (t) => {
   t.false(JSON.stringify(error).includes('8642'));
 });
 
-test('derivePinKey is HKDF-SHA256 of K_SHARED with the pin-key label: 32 bytes, deterministic, key-separated', (t) => {
-  t.is(K_SHARED_BYTES, PSK_BYTES);
-  const kShared = Buffer.alloc(32, 7);
-  const pinKey = derivePinKey(kShared);
-  t.is(pinKey.length, 32);
-  t.true(pinKey.equals(derivePinKey(Buffer.alloc(32, 7))));
-  t.false(pinKey.equals(derivePinKey(Buffer.alloc(32, 8))));
-  t.false(pinKey.equals(kShared));
-  // RFC 5869 HKDF computed independently with HMAC, so a change of label or salt is caught.
-  const prk = createHmac('sha256', Buffer.alloc(32)).update(kShared).digest();
-  const okm = createHmac('sha256', prk).update(Buffer.concat([Buffer.from('atm-kiosk/pin-key/v1'), Buffer.from([1])])).digest();
-  t.true(pinKey.equals(okm));
-  t.is(codeOf(t, () => derivePinKey(Buffer.alloc(16))), 'BAD_KEY');
+test('no PIN key is derived from K_SHARED: pin-block.ts offers no derivation, and the PIN key is its own length constant', async (t) => {
+  const module = await import('../../protocol/pin-block.js');
+  t.false(Object.keys(module).some((name) => /derive|shared/i.test(name)), Object.keys(module).join(', '));
+  t.is(module.PIN_KEY_BYTES, 32);
 });
 
 test('pin-block.ts imports nothing but node:crypto, so kiosk and bank host can both load it', async (t) => {

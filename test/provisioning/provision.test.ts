@@ -542,17 +542,29 @@ test.serial('--settings supplies the site hardware; identity fields and invalid 
   const root = await newRoot();
   const settings = path.join(scratch, 'site.json');
   await writeFile(settings, JSON.stringify({
-    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
+    devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'epp', path: '/dev/ttyUSB7' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
     cassettes: [{ denominationCents: 2000, count: 100 }, { denominationCents: 5000, count: 40 }],
     languages: ['fr', 'en'],
   }));
   await enroll(t, root, 'kiosk-site-1', '--settings', settings);
   const config = parseKioskConfig(JSON.parse(await readFile(path.join(root, CONFIG), 'utf8')));
   t.deepEqual(config.cassettes.map((c) => c.denominationCents), [2000, 5000]);
-  t.is(config.devices.pinPad.kind, 'on-screen');
+  t.deepEqual(config.devices.pinPad, { kind: 'epp', path: '/dev/ttyUSB7', baudRate: 9600 });
   // A later run without --settings keeps what the root has.
   const again = await enroll(t, root, 'kiosk-site-1');
   t.regex(again.out, /unchanged\s+\S+kiosk\.json/);
+
+  // The PIN typed on screen is refused without the demo setting, and `check` refuses the demo setting.
+  await writeFile(settings, JSON.stringify({ devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2000, count: 100 }] }));
+  const onScreen = await provision('enroll', '--device-id', 'kiosk-site-3', '--host', host(), '--root', await newRoot(), '--admin-socket', h.adminSocket, '--settings', settings);
+  t.is(onScreen.code, 1);
+  t.regex(onScreen.err, /devices\.pinPad: kind on-screen puts the PIN's digits in the kiosk's software/);
+  const demoRoot = await newRoot();
+  await writeFile(settings, JSON.stringify({ devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2000, count: 100 }], demoPinEntry: { identityFile: 'epp-identity' } }));
+  await enroll(t, demoRoot, 'kiosk-site-4', '--settings', settings);
+  const demoCheck = await provision('check', '--root', demoRoot, '--timeout-ms', '2000');
+  t.is(demoCheck.code, 1);
+  t.regex(demoCheck.out, /PROBLEM \S*kiosk\.json: the PIN pad is on-screen with the demo setting demoPinEntry: a kiosk in service has an encrypting PIN pad/);
 
   await writeFile(settings, JSON.stringify({ deviceId: 'sneaky-1' }));
   let bad = await provision('enroll', '--device-id', 'kiosk-site-2', '--host', host(), '--root', await newRoot(), '--admin-socket', h.adminSocket, '--settings', settings);
@@ -582,7 +594,7 @@ test.serial('--restrict-network limits the kiosk to the bank host, and only for 
   t.regex(dropIn, /^IPAddressAllow=127\.0\.0\.1 localhost$/m);
   const named = await provision('enroll', '--device-id', 'kiosk-net-2', '--host', 'bank.example:7443', '--root', await newRoot(), '--admin-socket', h.adminSocket, '--restrict-network');
   t.is(named.code, 2);
-  t.regex(named.err, /--restrict-network needs --host as an IP address/);
+  t.regex(named.err, /--restrict-network needs every --host as an IP address/);
 });
 
 test.serial(
@@ -663,7 +675,7 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['check', '--root', root, '--offline=yes'], /--offline/],
     [['check', '--root', ''], /--root DIR is required/],
     [['enroll', '--device-id', 'kiosk-args-1', '--device-id', 'kiosk-args-2', '--host', host(), ...base], /--device-id is given more than once/],
-    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--host', '10.0.0.9:7443', ...base], /--host is given more than once/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), '--host', host(), ...base], /--host 127\.0\.0\.1:\d+ is given twice/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--force', '--force'], /--force is given more than once/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--force=yes'], /--force/],
     [['enroll', '--device-id', '-kiosk', '--host', host(), ...base], /Option '--device-id' argument is ambiguous/],
@@ -674,7 +686,7 @@ test.serial('bad arguments exit 2 with a clear message', async (t) => {
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', path.join(scratch, 'no-such.rules')], /--udev-rules .*no-such\.rules: cannot read it \(ENOENT\)/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', scratch], /--udev-rules .*: cannot read it \(EISDIR\)/],
     [['enroll', '--device-id', 'kiosk-args-1', '--host', host(), ...base, '--udev-rules', '/dev/null'], /--udev-rules \/dev\/null is empty/],
-    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:7443', ...base, '--restrict-network'], /--restrict-network needs --host as an IP address/],
+    [['enroll', '--device-id', 'kiosk-args-1', '--host', 'bank.example:7443', ...base, '--restrict-network'], /--restrict-network needs every --host as an IP address/],
     [['rotate', '--root', root, '--key-file', '/nonexistent', '--admin-socket', h.adminSocket], /either --key-file or --admin-socket, not both/],
     [['rotate', '--root', root, '--admin-socket', h.adminSocket, 'extra'], /unexpected argument "extra"/],
     [['revoke', '--device-id', 'Bad_Id', '--admin-socket', h.adminSocket], /--device-id "Bad_Id" is not a device id/],

@@ -18,7 +18,7 @@ import { isRequestId, newRequestId, parseRequestEnvelope, parseResponseEnvelope 
 import { isErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { ERROR_MESSAGE_MAX_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/limits.js';
 import { MAX_MESSAGE_AMOUNT_CENTS, MESSAGES, NOTES_PER_DEPOSIT_MAX, isMessageType, type MessageType, type NoteCount } from '../../protocol/messages.js';
-import { decodePinBlockFormat4, derivePinKey, encodePinBlockFormat4, PinBlockError } from '../../protocol/pin-block.js';
+import { decodePinBlockFormat4, encodePinBlockFormat4, PinBlockError } from '../../protocol/pin-block.js';
 import { defaultHostConfig } from '../../bank-host/config.js';
 import { addCustomer, issueCard, openAccount } from '../../bank-host/customers/admin.js';
 import { checkPasswordPolicy } from '../../bank-host/customers/passwords.js';
@@ -38,6 +38,7 @@ import { FAST_SCRYPT, PASSWORD } from '../kiosk/core/kiosk-rig.js';
 import { deeplyNested, mutateBytes, mutateDocument, randomChunks, randomJson, randomNumber, randomString } from './mutations.js';
 import { recordScenarioResult } from './results.js';
 import { countFromEnv, reliabilityParams, scaled, SeededRandom } from './seeded-random.js';
+import { testEppIdentity } from '../helpers/epp-vendor.js';
 
 /** Pipeline inputs in the default run (RELIABILITY_FUZZ_INPUTS overrides; RELIABILITY_SCALE scales it). */
 const PIPELINE_INPUTS_AT_SCALE_1 = 40_000;
@@ -87,6 +88,7 @@ function validBodies(
     register: { username: `fuzz${random.int(0, 1e9)}`, password: 'a fine password 123' },
     'signin.password': { username: ids.username, password: random.chance(0.5) ? PASSWORD : 'not the password' },
     'signin.card': { pan: ids.pan, pinBlock: ids.pinBlock },
+    'pinkey.fetch': { eppCertificate: testEppIdentity().certificate },
     signout: {},
     balance: { accountId: ids.accountId },
     'deposit.open': { accountId: ids.accountId },
@@ -269,7 +271,7 @@ test('the frame decoder, envelopes, bodies and validators answer every hostile i
   const inputs = process.env.RELIABILITY_FUZZ_INPUTS ? countFromEnv('RELIABILITY_FUZZ_INPUTS', PIPELINE_INPUTS_AT_SCALE_1) : scaled(PIPELINE_INPUTS_AT_SCALE_1, params);
   t.timeout(60_000 + inputs * 2);
   const random = new SeededRandom(params.seed, 5);
-  const pinKey = derivePinKey(randomBytes(32));
+  const pinKey = randomBytes(32);
   const pan = '9990011234567890';
   const ids = {
     accountId: 'acc_0123456789abcdef',
@@ -357,11 +359,11 @@ test('the dispatcher with the real handlers answers hostile requests with stable
   const host = await startTestHost({ operations, config: { registrationEnabled: true } });
   t.teardown(() => host.close());
   const services = host.host.state.services;
-  const kShared = await host.addDevice('kiosk-fuzz');
+  await host.addDevice('kiosk-fuzz');
   const customer = await addCustomer(services, 'fuzzer', PASSWORD, { scryptCost: FAST_SCRYPT });
   const savings = await openAccount(services, 'fuzzer', 'savings');
   const card = await issueCard(services, 'fuzzer');
-  const pinBlock = () => encodePinBlockFormat4(random.chance(0.7) ? card.pin : '0000', card.pan, derivePinKey(kShared)).toString('hex');
+  const pinBlock = () => encodePinBlockFormat4(random.chance(0.7) ? card.pin : '0000', card.pan, host.pinKey('kiosk-fuzz')).toString('hex');
 
   // Every change the committer writes, so each answer can be tied to what it wrote (inputs run one at a time).
   const written: AuditedChange[] = [];
@@ -373,10 +375,10 @@ test('the dispatcher with the real handlers answers hostile requests with stable
   t.teardown(() => {
     services.committer.commit = commit;
   });
-  const dispatcher = new Dispatcher({ services, operations, deviceKey: (deviceId) => (deviceId === 'kiosk-fuzz' ? Buffer.from(kShared) : undefined) });
+  const dispatcher = new Dispatcher({ services, operations, pinKeys: host.host.state.registry });
   const connections: ConnectionState[] = [0, 1, 2].map((i) => ({ connectionId: `fuzz-${i}`, deviceId: 'kiosk-fuzz', session: undefined }));
   const signIn = async (connection: ConnectionState, how: 'password' | 'card') => {
-    const body = how === 'password' ? { username: 'fuzzer', password: PASSWORD } : { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, derivePinKey(kShared)).toString('hex') };
+    const body = how === 'password' ? { username: 'fuzzer', password: PASSWORD } : { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, host.pinKey('kiosk-fuzz')).toString('hex') };
     await dispatcher.dispatch(connection, { v: 1, id: newRequestId(), ts: Date.now(), type: how === 'password' ? 'signin.password' : 'signin.card', body });
   };
   const send = async (connection: ConnectionState, type: MessageType, body: unknown) => {

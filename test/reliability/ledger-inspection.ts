@@ -1,7 +1,7 @@
 // What the bank host's database holds, summarized by request id, so a test can compare it with what each
 // client was told: which postings, holds and deposits every request produced, the balances, and how many
 // audit records each request left. Runs wherever the database is open (the host child process, or in-process).
-import type { Database } from '../../bank-host/store/database.js';
+import type { KeyValueStore } from '../../bank-host/store/host-store.js';
 import { readAuditPage } from '../../bank-host/audit/show.js';
 import {
   ACCOUNT_PREFIX,
@@ -56,7 +56,7 @@ export interface LedgerInspection {
 /** Enough for any test run here; a bound so a runaway log cannot make the inspection unbounded. */
 const AUDIT_RECORDS_READ_MAX = 5_000_000;
 
-export async function inspectLedger(db: Database, auditEncKey?: Buffer): Promise<LedgerInspection> {
+export async function inspectLedger(db: KeyValueStore, auditEncKey?: Buffer): Promise<LedgerInspection> {
   const postingsByRequest: Record<string, { postingIds: string[]; legs: number }> = {};
   let postingsWithoutRequest = 0;
   for await (const [, leg] of db.entries<PostingLeg>(POSTING_PREFIX)) {

@@ -32,10 +32,14 @@ import { cageAllowsVtSwitch, MASKED_UNITS } from '../../provisioning/lockdown.js
 import { recordScenarioResult } from '../reliability/results.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const STARTUP_TIMEOUT_MS = 30_000;
+const STARTUP_TIMEOUT_MS = 90_000;
 const DEVICE_ID = 'kiosk-image-1';
 const KEY = Buffer.alloc(32, 0x5a);
 const TEST_DIR = '/run/atm-test';
+/** The repository as the booted image sees it: bound under TEST_DIR before the image gets its own /tmp, so a
+ *  checkout under /tmp (a CI clone) stays reachable. */
+const REPO_INSIDE = `${TEST_DIR}/repo`;
+const inRepoInside = (file: string) => (file === repoRoot || file.startsWith(repoRoot + path.sep) ? REPO_INSIDE + file.slice(repoRoot.length) : file);
 const MACHINE_UNITS = ['getty@.service', 'autovt@.service', 'serial-getty@.service', 'console-getty.service', 'ctrl-alt-del.target', 'systemd-sysctl.service', 'usbguard.service'];
 const STAND_INS = ['sysinit.target', 'basic.target', 'shutdown.target', 'local-fs.target', 'network-online.target', 'graphical.target', 'atm-test.target', 'systemd-tmpfiles-setup.service', 'systemd-user-sessions.service', 'systemd-logind.service', 'dbus.socket'];
 
@@ -74,9 +78,10 @@ function insidePath(file: string): string {
 
 function inside(args: string[]) {
   if (!booted) throw new Error('systemd is not running');
-  return spawnSync('nsenter', ['-t', String(booted.systemdPid), '-m', '-n', '-p', `--wd=${repoRoot}`, '--', ...args], {
+  return spawnSync('nsenter', ['-t', String(booted.systemdPid), '-m', '-n', '-p', '--wd=/', '--', ...args], {
     encoding: 'utf8',
-    timeout: 30_000,
+    // A bound for a loaded machine: the provision check compiles its TypeScript on the way.
+    timeout: 120_000,
     env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: 'cat' },
   });
 }
@@ -168,7 +173,8 @@ test.before(async () => {
       'mkdir -p /proc/sys/kernel/random /proc/sys/net && echo 16 > /proc/sys/kernel/sysrq && echo "$boot_id" > /proc/sys/kernel/random/boot_id',
       // A site file that turns SysRq on, as an image may have; the kiosk's file must still win.
       "printf 'kernel.sysrq = 1\\n' > /etc/sysctl.conf",
-      `install -d -m 0755 ${TEST_DIR} /run/user`,
+      `install -d -m 0755 ${TEST_DIR} /run/user ${REPO_INSIDE}`,
+      `mount --bind ${repoRoot} ${REPO_INSIDE}`,
       // A fresh image enables nothing of the machine's own (its timesyncd, pstore, …): only what
       // provisioning enables below.
       'rm -rf /etc/systemd/system && mkdir -m 0755 /etc/systemd/system',
@@ -260,7 +266,10 @@ test.serial("starting the kiosk seals its key first: the clear key is gone, the 
 });
 
 test.serial('provision check on the booted kiosk: no clear key left, the sealed key unseals to the recorded KCV, the lock-down is complete', async (t) => {
-  const check = inside(['node', '--import', 'tsx', path.join(repoRoot, 'provisioning/cli/main.ts'), 'check', '--root', '/', '--offline']);
+  // The same Node as the suite's (the project's Node 24), through the repository's path inside the image.
+  // (nsenter changes folder before it enters the namespaces, so the folder is changed inside, by sh.)
+  const command = [inRepoInside(process.execPath), '--import', 'tsx', `${REPO_INSIDE}/provisioning/cli/main.ts`, 'check', '--root', '/', '--offline'];
+  const check = inside(['sh', '-c', `cd ${REPO_INSIDE} && exec "$@"`, 'sh', ...command]);
   t.is(check.status, 0, check.stdout + check.stderr);
   t.regex(check.stdout, new RegExp(`k_shared\\.info: device ${DEVICE_ID}, key version 1, check value \\(KCV\\) ${await keyCheckValue(KEY)} \\(matches the key\\)`));
   t.regex(check.stdout, /atm-kiosk\.k_shared: sealed with systemd-creds/);

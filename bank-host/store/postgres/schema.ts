@@ -7,6 +7,7 @@ import { PostgresStoreError } from './errors.js';
 
 export const SCHEMA_VERSION = 1;
 export const KV_TABLE = 'kv';
+export const NUMBERS_SEQUENCE = 'kv_numbers';
 /** The advisory lock hosts take while creating or checking the schema (any fixed number outside the range
  *  lock-key hashes are likely to hit; a collision would only serialize a unit of work with a host's start). */
 const SCHEMA_LOCK_ID = '7386953120190715001';
@@ -16,6 +17,9 @@ const CREATE = [
   `CREATE TABLE IF NOT EXISTS ${KV_TABLE} (k text COLLATE "C" PRIMARY KEY, v bytea NOT NULL, json boolean NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS kv_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT NULL)`,
   `INSERT INTO kv_schema (version) VALUES (${SCHEMA_VERSION}) ON CONFLICT (one) DO NOTHING`,
+  // Numbers units of work draw (UnitOfWork.numbers): increasing, never repeated, with gaps where a unit that
+  // drew them rolled back (the audit log's record positions). Created by every version-1 store that opens.
+  `CREATE SEQUENCE IF NOT EXISTS ${NUMBERS_SEQUENCE} AS bigint MINVALUE 1 NO CYCLE`,
 ];
 
 export interface SchemaFacts {

@@ -12,6 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import type { BatchOp } from '../database.js';
+import type { KeyValueStore } from '../host-store.js';
 import { PostgresStoreError, hasSqlState, storeErrorFrom, type PostgresStoreErrorCode } from './errors.js';
 import { LanePool, type Lane, type LanePoolOptions } from './lanes.js';
 import { addressText } from './primary.js';
@@ -30,6 +31,10 @@ export interface PostgresStoreOptions extends LanePoolOptions {
   /** Refuse to open unless the primary waits for a synchronous standby (true unless said otherwise: only a
    *  test of the store itself on a lone PostgreSQL may turn it off). */
   readonly requireSynchronousStandby?: boolean;
+  /** A key every unit of work on a lane locks (exclusively) and prefetches, named from the lane's id: the
+   *  head of what the lane writes in sequence (the host's audit chain of that lane). Lanes of one host never
+   *  contend for it; two processes given the same host id take turns on it instead of forking a chain. */
+  readonly laneKey?: (laneId: string) => string;
 }
 
 export interface EntriesOptions {
@@ -54,7 +59,7 @@ export interface PostgresStoreStats {
   failures: Partial<Record<PostgresStoreErrorCode, number>>;
 }
 
-export class PostgresStore {
+export class PostgresStore implements KeyValueStore {
   readonly stats: PostgresStoreStats = { unitsCommitted: 0, unitsRolledBack: 0, unitsFailed: 0, commitsAlone: 0, failures: {} };
   private readonly current = new AsyncLocalStorage<UnitOfWork>();
 
@@ -62,6 +67,7 @@ export class PostgresStore {
     private readonly pool: LanePool,
     /** What the store found when it opened. */
     readonly schema: SchemaFacts,
+    private readonly laneKey: ((laneId: string) => string) | undefined,
   ) {}
 
   /** Connects to the primary among `options.addresses`, creates the schema if needed and checks it. */
@@ -77,7 +83,7 @@ export class PostgresStore {
             'an acknowledged transaction could be lost with it; turn on Patroni\'s synchronous_mode',
         );
       }
-      return new PostgresStore(pool, schema);
+      return new PostgresStore(pool, schema, options.laneKey);
     } catch (error) {
       await pool.close();
       throw error;
@@ -88,6 +94,14 @@ export class PostgresStore {
   currentUnit(): UnitOfWork | undefined {
     const unit = this.current.getStore();
     return unit !== undefined && unit.state === 'open' ? unit : undefined;
+  }
+
+  /** The unit whose work the caller runs in, open or not, while it still holds its lane: after its commit,
+   *  reads of the same work go through its connection (outside a transaction) instead of taking a second
+   *  lane, which under load could wait for lanes held by units that each wait for another. */
+  private heldUnit(): UnitOfWork | undefined {
+    const unit = this.current.getStore();
+    return unit !== undefined && !unit.released && !unit.broken && unit.state !== 'failed' ? unit : undefined;
   }
 
   /** The pool's state and the primary as last found, for logs and metrics. */
@@ -131,7 +145,7 @@ export class PostgresStore {
       limit: options.limit === undefined || options.limit < 0 ? undefined : options.limit,
     };
     if (range.limit === 0) return;
-    const unit = this.currentUnit();
+    const unit = this.heldUnit();
     if (unit !== undefined) {
       yield* this.pages<T>(unit.client, range, unit.lane);
       return;
@@ -150,14 +164,26 @@ export class PostgresStore {
    *  nothing was applied (or, for STORE_OUTCOME_UNKNOWN, when a retry with the same request id is safe). */
   async unitOfWork<T>(locks: LockRequest, work: (unit: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     if (this.currentUnit() !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'a unit of work cannot start another: it would wait on its own locks or lanes');
-    const opening = openingStatement(locks, options.prefetch);
+    let opening = this.laneKey === undefined ? openingStatement(locks, options.prefetch) : undefined;
     const lane = await this.counted(this.pool.acquire());
     let unit: UnitOfWork | undefined;
     try {
+      if (opening === undefined) {
+        const laneKey = this.laneKey!(lane.id);
+        const exclusive = Array.isArray(locks) ? (locks as readonly string[]) : (locks as { exclusive: readonly string[] }).exclusive;
+        const shared = Array.isArray(locks) ? [] : ((locks as { shared?: readonly string[] }).shared ?? []);
+        opening = openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey]);
+      }
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
       await this.counted(unit.begin(opening));
-      const result = await this.current.run(unit, () => work(unit!));
+      const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
+      let result: T;
+      try {
+        result = await this.current.run(unit, () => work(unit!));
+      } finally {
+        clearInterval(keepAlive);
+      }
       if (unit.state === 'open') await unit.rollback();
       if (unit.state === 'committed') this.stats.unitsCommitted++;
       else this.stats.unitsRolledBack++;
@@ -168,6 +194,7 @@ export class PostgresStore {
       if (error instanceof PostgresStoreError) this.pool.failed(lane, error);
       throw error;
     } finally {
+      if (unit !== undefined) unit.released = true;
       this.pool.release(lane, { broken: unit?.broken ?? false });
     }
   }
@@ -210,6 +237,23 @@ export class PostgresStore {
     }
   }
 
+  async getBuffers(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return (await this.getMany<unknown>(keys)).map((value) => (Buffer.isBuffer(value) ? value : undefined));
+  }
+
+  async *bufferEntries(prefix: string, options: EntriesOptions = {}): AsyncGenerator<[string, Buffer]> {
+    for await (const [key, value] of this.entries<unknown>(prefix, options)) if (Buffer.isBuffer(value)) yield [key, value];
+  }
+
+  /** The boundary's raw write (store-format migrations, tests): `commit` outside any unit of work. */
+  writeDurably(ops: readonly BatchOp[]): Promise<void> {
+    if (this.current.getStore() !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'writeDurably inside a unit of work would commit the unit');
+    return this.commit(ops);
+  }
+
+  /** PostgreSQL's autovacuum frees deleted rows' space; nothing to do here. */
+  async compactAll(): Promise<void> {}
+
   /** Closes every connection (waiting a bounded time for units of work in flight). */
   close(): Promise<void> {
     return this.pool.close();
@@ -217,7 +261,7 @@ export class PostgresStore {
 
   /** A read through the current unit's connection, or through a lane of the pool. */
   private async read<R>(query: (client: pg.Client) => Promise<R>, what: string): Promise<R> {
-    const unit = this.currentUnit();
+    const unit = this.heldUnit();
     if (unit !== undefined) {
       try {
         return await query(unit.client);
@@ -291,6 +335,19 @@ export class PostgresStore {
       throw this.count(error);
     }
   }
+}
+
+/** While a unit's work runs (a password check at the production scrypt cost can take seconds on a loaded
+ *  machine), a statement every third of PostgreSQL's idle-in-transaction bound keeps the live host's unit
+ *  from being ended as idle; a lost machine sends none, so its locks still free within the bound. */
+function keepUnitAlive(unit: UnitOfWork, idleMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (unit.state !== 'open' || unit.broken) return;
+    // pg queues it behind the unit's own statement, if one is in flight; it cannot fail but with the connection.
+    unit.client.query('SELECT 1').catch(() => {});
+  }, Math.max(100, Math.floor(idleMs / 3)));
+  timer.unref();
+  return timer;
 }
 
 /** Runs `query` on a lane of its own and gives the lane back. */

@@ -9,8 +9,11 @@ import { PostgresStoreError, hasSqlState, storeErrorFrom } from './errors.js';
 import type { Lane } from './lanes.js';
 import { checkKey, decodeValue, encodeBatch } from './rows.js';
 import { lastResult, prefetchText, writeText } from './queries.js';
+import { NUMBERS_SEQUENCE } from './schema.js';
 
-/** Lock keys one unit of work may take: the host's requests take a handful. */
+/** Numbers one `numbers` call draws. */
+export const NUMBERS_PER_CALL_MAX = 10_000;
+
 /** Keys a unit of work may read with its BEGIN. */
 export const PREFETCH_KEYS_MAX = 64;
 /** Lock keys one unit of work may take: the host's requests take a handful. */
@@ -77,6 +80,8 @@ export type UnitState = 'open' | 'committed' | 'rolled-back' | 'failed';
 
 export class UnitOfWork {
   state: UnitState = 'open';
+  /** The unit's lane went back to the pool (its work returned); reads must no longer use its connection. */
+  released = false;
   /** The connection cannot be trusted after this unit (a failure left it in an unknown state). */
   broken = false;
 
@@ -156,6 +161,47 @@ export class UnitOfWork {
       throw new PostgresStoreError('STORE_OUTCOME_UNKNOWN', `the commit on ${this.lane.id} was not confirmed by the synchronous standby`);
     }
     this.state = 'committed';
+  }
+
+  /** Takes more locks inside the open unit (after the ones it began with), in ascending id order. Locks
+   *  taken in two steps can wait on each other across units; PostgreSQL detects such a deadlock and aborts
+   *  one unit (STORE_CONFLICT, retryable). The host takes only a request's own idempotency key and its
+   *  lane's audit head in the first step, which no other unit waits for while holding account locks. */
+  async lock(locks: LockRequest): Promise<void> {
+    this.requireOpen('take locks');
+    const statement = lockStatement(locks);
+    if (statement === undefined) return;
+    try {
+      await this.client.query(statement);
+    } catch (error) {
+      throw this.failedStatement(error, `taking locks on ${this.lane.id}`);
+    }
+  }
+
+  /** `count` numbers from the store's sequence, increasing (the sequence is shared by every host: two units
+   *  never draw the same number; a unit that rolls back leaves a gap). */
+  async numbers(count: number): Promise<number[]> {
+    this.requireOpen('draw numbers');
+    if (!Number.isSafeInteger(count) || count < 1 || count > NUMBERS_PER_CALL_MAX) throw new RangeError(`numbers draws 1 to ${NUMBERS_PER_CALL_MAX}, got ${count}`);
+    let rows: { n: string }[];
+    try {
+      // Count is a checked integer: safe to write into the statement.
+      rows = (await this.client.query<{ n: string }>(`SELECT nextval('${NUMBERS_SEQUENCE}')::text AS n FROM generate_series(1, ${count})`)).rows;
+    } catch (error) {
+      throw this.failedStatement(error, `drawing numbers on ${this.lane.id}`);
+    }
+    return rows.map((row) => Number(row.n)).sort((a, b) => a - b);
+  }
+
+  private requireOpen(what: string): void {
+    if (this.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `cannot ${what} in a unit of work that is ${this.state}`);
+  }
+
+  private failedStatement(error: unknown, what: string): PostgresStoreError {
+    // An error answer aborts the transaction; a lost connection aborts it too (nothing was applied).
+    this.state = 'failed';
+    if (!hasSqlState(error)) this.broken = true;
+    return storeErrorFrom(error, 'statement', what);
   }
 
   /** Ends a unit that did not commit (read-only, or its work failed). */

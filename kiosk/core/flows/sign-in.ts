@@ -1,10 +1,9 @@
-// How a customer is identified: a card swipe then the PIN (from the hardware keypad, or the on-screen pad
-// when the kiosk has none), a username and password, or registering a new customer. The clear PIN never
-// leaves the PIN pad's driver: it hands over an ISO 9564 format-4 PIN block under the PIN key, which this
-// flow sends to the host and wipes.
+// How a customer is identified: a card swipe then the PIN (on the encrypting PIN pad; the demo setting's
+// HID or on-screen keypad in a demo), a username and password, or registering a new customer. The clear
+// PIN never reaches this flow: the PIN pad hands over an ISO 9564 format-4 PIN block under its PIN
+// encryption key, which this flow sends to the host and wipes.
 import type { SessionInfo } from '../../../protocol/messages.js';
 import { ProtocolError } from '../../../protocol/errors.js';
-import { derivePinKey } from '../../../protocol/pin-block.js';
 import { PinEntry } from '../../devices/pin-pad/pin-entry.js';
 import { checkText, KioskCommandError, requireScreen } from '../command-checks.js';
 import type { KioskDevices } from '../devices.js';
@@ -20,16 +19,11 @@ export const PASSWORD_CHARS_MAX = 128;
 type SignInKind = 'password' | 'register' | 'card';
 
 export class SignInFlow {
-  private readonly pinKey: Buffer;
   /** The swiped card's number, kept for the PIN retries of this visit only. */
   private cardPan: string | undefined;
   private pinEnteredAtMs: number | undefined;
 
-  constructor(
-    private readonly ctx: FlowContext,
-    kShared: Buffer,
-  ) {
-    this.pinKey = derivePinKey(kShared);
+  constructor(private readonly ctx: FlowContext) {
     ctx.visit.onEnd(() => {
       this.cardPan = undefined;
       this.pinEnteredAtMs = undefined;
@@ -174,7 +168,7 @@ export class SignInFlow {
 
   private armPinPad(): void {
     if (!this.cardPan) return;
-    this.ctx.devices().pinPad.begin({ pan: this.cardPan, pinKey: this.pinKey });
+    this.ctx.devices().pinPad.begin({ pan: this.cardPan });
   }
 
   private setPinDigits(count: number): void {

@@ -15,7 +15,7 @@ import type { KioskController } from '../kiosk.js';
 import type { KioskSnapshot, Language, Screen, SpeechView } from '../ui-contract.js';
 import type { SpeechVoice, Utterance } from './espeak-voice.js';
 import type { HeadsetJack } from './headset-jack.js';
-import { watchPinPadKeys, type SpeechKey } from './pin-pad-keys.js';
+import { keysInClear, watchPinPadKeys, type SpeechKey } from './pin-pad-keys.js';
 import { SPOKEN_CHOICES_MAX, spokenScreen, spokenText, type SpeechAction, type SpeechLocal, type SpokenScreen } from './spoken-screens.js';
 import { spokenMoney, spokenWords } from './spoken-words.js';
 
@@ -95,6 +95,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     this.active = plugged;
     this.blanked = false;
     this.forgetScreen();
+    this.keysInClear(plugged && this.options.controller.snapshot().screen !== 'pin');
     if (plugged) {
       this.options.log.info('speech mode on: headset plugged in');
       const snap = this.options.controller.snapshot();
@@ -119,6 +120,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     const heard = this.heard;
     if (!heard || heard.screen !== snap.screen || heard.language !== snap.language) {
       this.forgetScreen();
+      if (snap.screen !== 'pin') this.keysInClear(true);
       // A new customer sees the screen, whatever the last one asked.
       if (snap.screen === 'welcome' && this.blanked) {
         this.blanked = false;
@@ -246,6 +248,11 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     }
     this.pending = { action: choice.action, text: choice.confirm ?? words.chosen(choice.label) };
     this.say(this.pending.text, language);
+  }
+
+  /** Keys in clear (menus) or not; a pad busy with a PIN refuses, and is asked again at the next screen. */
+  private keysInClear(on: boolean): void {
+    keysInClear(this.options.controller.devices.pinPad, on, (error) => this.options.log.debug('speech: PIN pad clear-text mode refused', { error: describe(error) }));
   }
 
   private touch(): void {

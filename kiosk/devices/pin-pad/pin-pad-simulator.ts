@@ -1,5 +1,5 @@
-// A PIN pad for development and tests: the exact boot keyboard reports a USB numeric keypad sends,
-// run through the real driver.
+// A demo PIN pad for development and tests: the exact boot keyboard reports a USB numeric keypad sends,
+// run through the real HID driver (demo setting only: the digits pass through the kiosk's process).
 import { SimulatedHidDeviceSource } from '../hid/hid-device-source.js';
 import { reportsForKeystrokes, type Keystroke } from '../hid/keyboard-report-writer.js';
 import type { KeyboardReportOptions } from '../hid/keyboard-report.js';
@@ -37,7 +37,7 @@ export class SimulatedPinPad implements PinPad {
   private readonly pad: HidPinPad;
   private readonly options: Omit<HidPinPadOptions, 'source'>;
 
-  constructor(options: Omit<HidPinPadOptions, 'source'> = {}) {
+  constructor(options: Omit<HidPinPadOptions, 'source'>) {
     this.device = new SimulatedHidDeviceSource('simulated PIN pad');
     this.options = options;
     this.pad = new HidPinPad({ ...options, source: this.device });
@@ -53,6 +53,11 @@ export class SimulatedPinPad implements PinPad {
   get isArmed(): boolean {
     return this.pad.isArmed;
   }
+
+  certificate: PinPad['certificate'] = () => this.pad.certificate();
+  loadPinKey: PinPad['loadPinKey'] = (load) => this.pad.loadPinKey(load);
+  pinKeyStatus: PinPad['pinKeyStatus'] = () => this.pad.pinKeyStatus();
+  setClearTextMode: PinPad['setClearTextMode'] = (on) => this.pad.setClearTextMode(on);
 
   start(): void {
     this.pad.start();

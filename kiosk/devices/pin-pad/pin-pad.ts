@@ -1,5 +1,7 @@
-// Driver for a USB numeric keypad used as the PIN pad. The keypad is an ordinary HID boot keyboard; the
-// kiosk reads it through hidraw (udev keeps it away from the compositor, so digits never reach the UI).
+// Driver for a USB numeric keypad used as the PIN pad of the demo setting (`demoPinEntry`: the digits pass
+// through the kiosk's process, so a production kiosk uses an EPP instead, epp/driver.ts). The keypad is an
+// ordinary HID boot keyboard; the kiosk reads it through hidraw (udev keeps it away from the compositor, so
+// digits never reach the UI).
 //
 // Keys: digits (keypad or main row) enter a digit; Enter (either) submits; Backspace and Delete remove the
 // last digit; Clear and Cancel are configurable. Default: Clear = Num Lock, Cancel = Escape. Num Lock is
@@ -11,7 +13,12 @@ import { DeviceEventHub } from '../hid/device-event-hub.js';
 import type { HidDeviceSource } from '../hid/hid-device-source.js';
 import { HidReportError, KeyboardReportDecoder, type ControlKey, type KeyPress } from '../hid/keyboard-report.js';
 import { ReconnectingHidDevice, type HidReopenLimits } from '../hid/reconnecting-hid-device.js';
+import type { ClearTextKey } from './epp/commands.js';
+import type { EppSecureModule } from './epp/secure-module.js';
 import { PinEntry, type PinEntryRequest, type PinPad } from './pin-entry.js';
+
+/** A keypad key in clear-text mode (menus): as an EPP reports it. */
+const CLEAR_TEXT_KEYS: Record<PinPadAction, ClearTextKey> = { digit: '0', enter: 'enter', backspace: 'correct', clear: 'correct', cancel: 'cancel' };
 
 /** Keys that may be given the Clear or Cancel function. */
 export type PinPadFunctionKey = Extract<ControlKey, 'num-lock' | 'escape' | 'backspace' | 'delete'>;
@@ -25,6 +32,8 @@ export const DEFAULT_PIN_PAD_KEY_MAP: Readonly<PinPadKeyMap> = { clear: 'num-loc
 
 export interface HidPinPadOptions {
   source: HidDeviceSource;
+  /** The demo setting's in-process secure module: its identity, and the PIN key once loaded. */
+  secure: EppSecureModule;
   reportId?: number | undefined;
   keyMap?: PinPadKeyMap;
   reopenLimits?: Partial<HidReopenLimits>;
@@ -48,12 +57,13 @@ export function pinPadActionForKey(press: KeyPress, keyMap: PinPadKeyMap): { act
 }
 
 export class HidPinPad implements PinPad {
-  private readonly entry = new PinEntry();
+  private readonly entry: PinEntry;
   private readonly keyboard: KeyboardReportDecoder;
   private readonly keyMap: PinPadKeyMap;
   private readonly device: ReconnectingHidDevice;
 
   constructor(options: HidPinPadOptions) {
+    this.entry = new PinEntry(options.secure);
     this.keyMap = options.keyMap ?? DEFAULT_PIN_PAD_KEY_MAP;
     if (this.keyMap.clear === this.keyMap.cancel) throw new RangeError('Clear and Cancel must be different keys');
     this.keyboard = new KeyboardReportDecoder({ reportId: options.reportId });
@@ -79,8 +89,13 @@ export class HidPinPad implements PinPad {
   onAny: PinPad['onAny'] = (listener) => this.entry.onAny(listener);
 
   get isAvailable(): boolean {
-    return this.device.isOpen;
+    return this.device.isOpen && this.entry.isAvailable;
   }
+
+  certificate: PinPad['certificate'] = () => this.entry.certificate();
+  loadPinKey: PinPad['loadPinKey'] = (load) => this.entry.loadPinKey(load);
+  pinKeyStatus: PinPad['pinKeyStatus'] = () => this.entry.pinKeyStatus();
+  setClearTextMode: PinPad['setClearTextMode'] = (on) => this.entry.setClearTextMode(on);
 
   get isArmed(): boolean {
     return this.entry.isArmed;
@@ -116,6 +131,11 @@ export class HidPinPad implements PinPad {
     // across begin() is not taken as a fresh press.
     for (const press of presses) {
       const mapped = pinPadActionForKey(press, this.keyMap);
+      if (this.entry.isClearText) {
+        const key = mapped && CLEAR_TEXT_KEYS[mapped.action];
+        if (key) this.entry.pressClearKey(mapped.action === 'digit' ? (String(mapped.digit) as ClearTextKey) : key);
+        continue;
+      }
       switch (mapped?.action) {
         case 'digit':
           this.entry.pressDigit(mapped.digit!);

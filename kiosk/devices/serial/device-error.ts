@@ -31,6 +31,9 @@ export const DEVICE_ERROR_CODES = [
   'NOTE_ESCROW_EMPTY',
   'NOTE_ROUTE_FAILED',
   'NOTE_ROUTE_OUTCOME_UNKNOWN',
+  'PIN_PAD_NO_REPLY',
+  'PIN_PAD_BAD_REPLY',
+  'PIN_PAD_REFUSED',
 ] as const;
 
 export type DeviceErrorCode = (typeof DEVICE_ERROR_CODES)[number];

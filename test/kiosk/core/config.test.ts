@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { KioskConfigError, loadKioskConfig, loadKShared, parseKioskConfig } from '../../../kiosk/core/config.js';
+import { endpointText, hostEndpoints, KioskConfigError, loadKioskConfig, loadKShared, parseKioskConfig } from '../../../kiosk/core/config.js';
 import { KioskController } from '../../../kiosk/core/kiosk.js';
 
 const valid = {
@@ -14,7 +14,7 @@ const valid = {
   journalDir: 'journal',
   devices: {
     cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0002 },
-    pinPad: { kind: 'hid', vendorId: 0x05a4, productId: 0x9759 },
+    pinPad: { kind: 'epp', path: '/dev/atm/pin-pad' },
     dispenser: { kind: 'serial', path: '/dev/atm/dispenser', baudRate: 9600 },
     printer: { kind: 'serial', path: '/dev/atm/printer' },
   },
@@ -41,6 +41,19 @@ test('a note acceptor: its port, the notes it takes (the five Canadian notes unl
   const simulated = parseKioskConfig({ ...valid, devices: { ...valid.devices, noteAcceptor: { kind: 'simulated' } }, noteAcceptorCents: [2_000, 5_000], cashboxCapacityNotes: 600 });
   t.deepEqual(simulated.noteAcceptorCents, [2_000, 5_000]);
   t.is(simulated.cashboxCapacityNotes, 600);
+});
+
+test('an encrypting PIN pad is the production PIN pad; a demo pad needs the explicit demo setting', (t) => {
+  t.deepEqual(parseKioskConfig(valid).devices.pinPad, { kind: 'epp', path: '/dev/atm/pin-pad', baudRate: 9600 });
+  t.is(parseKioskConfig(valid).demoPinEntry, undefined);
+  for (const pinPad of [{ kind: 'hid', vendorId: 0x05a4, productId: 0x9759 }, { kind: 'hid-path', path: '/dev/hidraw3' }, { kind: 'simulated' }, { kind: 'on-screen' }]) {
+    const error = t.throws(() => parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad } }, 'kiosk.json'), { instanceOf: KioskConfigError });
+    t.regex(error?.message ?? '', new RegExp(`devices\\.pinPad: kind ${pinPad.kind} puts the PIN's digits in the kiosk's software`));
+    const demo = parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad }, demoPinEntry: { identityFile: 'epp-identity' } });
+    t.is(demo.devices.pinPad.kind as string, pinPad.kind);
+  }
+  t.throws(() => parseKioskConfig({ ...valid, demoPinEntry: {} }), { message: /demoPinEntry\.identityFile/ });
+  t.throws(() => parseKioskConfig({ ...valid, devices: { ...valid.devices, pinPad: { kind: 'epp' } } }), { message: /devices\.pinPad/ });
 });
 
 test('errors name the field that is wrong', (t) => {
@@ -101,4 +114,27 @@ test('KioskController.fromConfigFile reads kiosk.json and its key file, and refu
   t.true((await KioskController.fromConfigFile(path.join(dir, 'kiosk.json'))) instanceof KioskController);
   await chmod(path.join(dir, 'k_shared'), 0o644);
   await t.throwsAsync(KioskController.fromConfigFile(path.join(dir, 'kiosk.json')), { instanceOf: KioskConfigError });
+});
+
+test('several bank hosts: a list tried in order, instead of host and port; both forms or neither refused', (t) => {
+  const { host: _h, port: _p, ...withoutHost } = valid;
+  const hosts = [{ host: 'bank-a.example', port: 7443 }, { host: '2001:db8::5', port: 7443 }];
+  const config = parseKioskConfig({ ...withoutHost, hosts });
+  t.deepEqual(hostEndpoints(config), hosts);
+  t.is(endpointText(hosts[1]!), '[2001:db8::5]:7443');
+  t.deepEqual(hostEndpoints(parseKioskConfig(valid)), [{ host: 'bank.example', port: 7443 }]);
+  const cases: [unknown, RegExp][] = [
+    [{ ...valid, hosts }, /hosts: give either host and port, or hosts, not both/],
+    [withoutHost, /host: required \(or hosts/],
+    [{ ...withoutHost, host: 'bank.example' }, /port: required/],
+    [{ ...withoutHost, hosts: [] }, /hosts:/],
+    [{ ...withoutHost, hosts: [hosts[0], hosts[0]] }, /hosts: each host address once/],
+    [{ ...withoutHost, hosts: Array.from({ length: 9 }, (_, i) => ({ host: `bank-${i}.example`, port: 7443 })) }, /hosts:/],
+    [{ ...withoutHost, hosts: [{ host: 'bank.example', port: 0 }] }, /hosts\.0\.port/],
+    [{ ...withoutHost, hosts: [{ host: 'bank.example', port: 7443, weight: 2 }] }, /Unrecognized key/],
+  ];
+  for (const [document, expected] of cases) {
+    const error = t.throws(() => parseKioskConfig(document), { instanceOf: KioskConfigError });
+    t.regex(error.message, expected);
+  }
 });

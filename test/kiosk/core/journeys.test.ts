@@ -11,7 +11,7 @@ import { KioskCommandError, KioskController } from '../../../kiosk/core/kiosk.js
 import { eventually, startTestHost } from '../../helpers/host.js';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
-import { startKioskRig, CASSETTES, FAST_SCRYPT, PASSWORD, KIOSK_ID, type KioskRig } from './kiosk-rig.js';
+import { startKioskRig, CASSETTES, FAST_SCRYPT, PASSWORD, KIOSK_ID, TEST_EPP_IDENTITY_FILE, type KioskRig } from './kiosk-rig.js';
 
 async function assertLedgerWhole(t: import('ava').ExecutionContext, rig: KioskRig): Promise<void> {
   const services = rig.host.host.state.services;
@@ -143,6 +143,7 @@ test('a kiosk configured with simulated devices runs the real drivers over its o
     kSharedFile: 'unused',
     journalDir,
     devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' }, noteAcceptor: { kind: 'simulated' } },
+    demoPinEntry: { identityFile: TEST_EPP_IDENTITY_FILE },
     cassettes: CASSETTES,
   });
   const kiosk = new KioskController({ config, kShared, deviceCheckIntervalMs: 200 });

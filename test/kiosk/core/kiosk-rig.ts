@@ -20,6 +20,9 @@ import { KioskController, type KioskControllerOptions } from '../../../kiosk/cor
 import type { KioskSnapshot } from '../../../kiosk/core/ui-contract.js';
 import { clientDeposit, startTestHost, type TestHost } from '../../helpers/host.js';
 import { createLogger, silentLogger } from '../../../protocol/log.js';
+import { writeTestEppIdentityFile } from '../../helpers/epp-vendor.js';
+import type { CreatedDevices } from '../../../kiosk/core/devices.js';
+import type { EppKey, EppSimulator } from '../../../kiosk/devices/pin-pad/epp/simulator.js';
 
 /** KIOSK_TEST_LOG=1 prints host and kiosk logs while debugging a test. */
 const testLog = process.env.KIOSK_TEST_LOG ? createLogger({ level: 'debug', write: (line) => process.stderr.write(line + '\n') }) : silentLogger;
@@ -43,6 +46,8 @@ export interface KioskRig {
   readonly journalDir: string;
   readonly cardReader: SimulatedCardReader;
   readonly pinPad: SimulatedPinPad;
+  /** The EPP simulator behind the kiosk's pty when the rig runs `pinPad: 'epp-simulated'`. */
+  readonly eppSimulator: EppSimulator | undefined;
   /** A customer with a card and `fundedCents` (whole dollars, deposited as notes by a teller kiosk) in
    *  their account. */
   customer(username: string, fundedCents: number, scryptCost?: ScryptCost): Promise<IssuedCard & { username: string; accountId: string }>;
@@ -74,12 +79,16 @@ export interface KioskRigOptions {
   /** Host operations; the default hashes passwords at a cheap scrypt cost. */
   readonly operations?: OperationTable;
   /** The HID PIN pad simulator (default), or digits touched on the screen. */
-  readonly pinPad?: 'simulated' | 'on-screen';
+  readonly pinPad?: 'simulated' | 'on-screen' | 'epp-simulated';
   /** Time the dispenser simulator takes per note (default 0: instant). */
   readonly dispenserNoteIntervalMs?: number;
   /** A kiosk with no note acceptor configured (the simulator still runs, unconnected). */
   readonly withoutNoteAcceptor?: boolean;
 }
+
+/** The identity of the rig's software PIN pad (the demo setting's), certified by the test vendor every
+ *  test host trusts; one file for the test process, removed at its exit. */
+export const TEST_EPP_IDENTITY_FILE = await writeTestEppIdentityFile();
 
 export function kioskConfigFor(
   port: number,
@@ -88,10 +97,12 @@ export function kioskConfigFor(
   printerPath: string,
   overrides: Partial<KioskConfigInput> = {},
   baudRate = 115_200,
-  pinPad: 'simulated' | 'on-screen' = 'simulated',
+  pinPad: 'simulated' | 'on-screen' | 'epp-simulated' = 'simulated',
   noteAcceptorPath?: string,
 ) {
   return parseKioskConfig({
+    // The demo setting: the rig's PIN pads are the HID keypad's simulation or the on-screen keypad.
+    demoPinEntry: { identityFile: TEST_EPP_IDENTITY_FILE },
     deviceId: KIOSK_ID,
     host: '127.0.0.1',
     port,
@@ -99,7 +110,7 @@ export function kioskConfigFor(
     journalDir,
     devices: {
       cardReader: { kind: 'simulated' },
-      pinPad: { kind: pinPad },
+      pinPad: pinPad === 'epp-simulated' ? { kind: pinPad, identityFile: TEST_EPP_IDENTITY_FILE } : { kind: pinPad },
       dispenser: { kind: 'serial', path: dispenserPath, baudRate },
       printer: { kind: 'serial', path: printerPath, baudRate },
       ...(noteAcceptorPath ? { noteAcceptor: { kind: 'serial', path: noteAcceptorPath, baudRate } } : {}),
@@ -170,6 +181,9 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     get pinPad() {
       return kiosk.devices.pinPad as SimulatedPinPad;
     },
+    get eppSimulator() {
+      return (kiosk as unknown as { created?: CreatedDevices }).created?.eppSimulator;
+    },
     async customer(username, fundedCents, scryptCost = FAST_SCRYPT) {
       const services = host.host.state.services;
       const added = await addCustomer(services, username, PASSWORD, { scryptCost });
@@ -182,7 +196,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       }
       return { ...card, username, accountId: added.accountId };
     },
-    waitFor(predicate, timeoutMs = 10_000) {
+    waitFor(predicate, timeoutMs = 30_000) {
       const current = kiosk.snapshot();
       if (predicate(current)) return Promise.resolve(current);
       return new Promise((resolve, reject) => {
@@ -223,7 +237,10 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
       rig.cardReader.swipe({ pan: card.pan, expiry: { year, month } });
     },
     typePin(pin, ...extra) {
-      rig.pinPad.press(...([...pin] as PinPadKey[]), ...extra);
+      const epp = rig.eppSimulator;
+      // The encrypting PIN pad's keys: Enter, Correct (clears) and Cancel.
+      if (epp) epp.press(...([...pin] as EppKey[]), ...extra.map((key): EppKey => (key === 'enter' || key === 'cancel' ? key : 'correct')));
+      else rig.pinPad.press(...([...pin] as PinPadKey[]), ...extra);
     },
     async restartKiosk(extra = {}) {
       await kiosk.stop();

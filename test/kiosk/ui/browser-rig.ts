@@ -79,7 +79,11 @@ export async function closeChromium(): Promise<void> {
 
 /** Milliseconds from navigation start to the renderer's first `screen:*` mark. The mark is set in an
  *  effect that runs just after the screen is drawn, so it is waited for, not assumed. */
-export async function firstScreenMark(page: Page, timeoutMs = 15_000): Promise<number> {
+/** The longest a step of a UI test waits for the kiosk or the page: a generous bound for a loaded 2-core
+ *  machine (Chromium, the host and the kiosk share it), not a measure of speed. */
+export const UI_STEP_TIMEOUT_MS = 45_000;
+
+export async function firstScreenMark(page: Page, timeoutMs = UI_STEP_TIMEOUT_MS): Promise<number> {
   // Polled with evaluate: waitForFunction compiles its predicate in the page, which the CSP (rightly)
   // forbids (no 'unsafe-eval').
   const deadlineMs = Date.now() + timeoutMs;
@@ -149,7 +153,7 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
   const bridge = await attachBrowserBridge(page, handlers, server.url);
   await page.goto(server.url);
   try {
-    await page.waitForSelector('[data-screen]', { timeout: 15_000 });
+    await page.waitForSelector('[data-screen]', { timeout: UI_STEP_TIMEOUT_MS });
   } catch (error) {
     throw new Error(`the renderer drew no screen; page said: ${JSON.stringify(consoleProblems)}; body: ${await page.locator('body').innerHTML()}`, { cause: error });
   }
@@ -164,7 +168,7 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
     bridge,
     firstScreenMs,
     consoleProblems,
-    async screen(screen, predicate = () => true, timeoutMs = 15_000) {
+    async screen(screen, predicate = () => true, timeoutMs = UI_STEP_TIMEOUT_MS) {
       const snapshot = await kiosk.waitFor((s) => s.screen === screen && predicate(s), timeoutMs);
       await page.waitForSelector(`[data-screen="${screen}"]`, { timeout: timeoutMs });
       return snapshot;
@@ -195,7 +199,7 @@ export async function startUiRig(options: UiRigOptions): Promise<UiRig> {
       tt.false(audit.documentScrolls, `${name}: the page scrolls`);
     },
     async tap(selector) {
-      await page.locator(selector).tap({ timeout: 10_000 });
+      await page.locator(selector).tap({ timeout: UI_STEP_TIMEOUT_MS });
     },
     async typeOnScreen(text) {
       for (const ch of text) {

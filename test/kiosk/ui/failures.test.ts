@@ -6,7 +6,7 @@ import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
 import type { TestHost } from '../../helpers/host.js';
 import { PASSWORD } from '../core/kiosk-rig.js';
-import { closeChromium, startUiRig, type UiRig } from './browser-rig.js';
+import { closeChromium, startUiRig, UI_STEP_TIMEOUT_MS, type UiRig } from './browser-rig.js';
 
 test.after.always(() => closeChromium());
 
@@ -195,7 +195,7 @@ test('a customer who walks away is warned, may ask for more time, and is signed 
   await ui.screen('menu');
   await ui.screen('menu', (s) => s.idleWarning, 8_000);
   const dialog = ui.page.getByRole('alertdialog');
-  await dialog.waitFor({ timeout: 5_000 });
+  await dialog.waitFor({ timeout: UI_STEP_TIMEOUT_MS });
   t.is(await dialog.locator('h2').innerText(), 'Êtes-vous toujours là?');
   t.is(await ui.page.evaluate('document.activeElement && document.activeElement.textContent'), await dialog.locator('button.primary').innerText(), 'the "more time" button has the focus');
   await ui.check(t, 'idle-warning');

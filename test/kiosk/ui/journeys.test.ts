@@ -5,7 +5,7 @@ import { verifyAuditChain } from '../../../bank-host/audit/verify.js';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { eventually } from '../../helpers/host.js';
 import { PASSWORD } from '../core/kiosk-rig.js';
-import { buildRenderer, closeChromium, startUiRig, type UiRig } from './browser-rig.js';
+import { buildRenderer, closeChromium, startUiRig, UI_STEP_TIMEOUT_MS, type UiRig } from './browser-rig.js';
 
 test.after.always(() => closeChromium());
 
@@ -220,7 +220,7 @@ test.serial('deposit by inserting notes: a good note, a counterfeit, a cancel wi
   // The technician clears the path and resets the acceptor: deposits are offered again.
   acceptor.clearFault('jam');
   await ui.kiosk.kiosk.devices.noteAcceptor!.reset();
-  await ui.kiosk.waitFor((x) => x.depositAvailable, 15_000);
+  await ui.kiosk.waitFor((x) => x.depositAvailable, UI_STEP_TIMEOUT_MS);
 
   // The credit is exactly the notes in the cashbox: $50 + $20 + $10 + $100.
   const stackedCents = acceptor.stackedNotes().reduce((sum, n) => sum + n.valueCents, 0);

@@ -1,0 +1,94 @@
+// The storage boundary: what the host's code reads and writes through, whichever backend keeps the state.
+// Two backends implement it: LevelDB (`Database`, the group committer and in-process keyed locks: one host
+// process per database) and PostgreSQL (`PostgresStore` with units of work holding advisory locks: several
+// host processes on one cluster). Domain code sees only these interfaces; host-store.ts at the host layer
+// opens one or the other from host.json's `store` setting.
+/** One operation of an atomic batch. `valueEncoding: 'buffer'` stores a Buffer as raw bytes instead of JSON
+ *  (audit records). */
+export type BatchOp =
+  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly valueEncoding?: 'buffer' }
+  | { readonly type: 'del'; readonly key: string };
+
+/** A state change: its batch operations, and events (the host's audit events) that become operations of the
+ *  same atomic write. */
+export interface Change<E> {
+  readonly ops: readonly BatchOp[];
+  readonly events?: readonly E[];
+}
+
+
+export interface GroupCommitStats {
+  batches: number;
+  changes: number;
+  maxChangesInBatch: number;
+}
+
+
+export interface EntriesOptions {
+  readonly reverse?: boolean;
+  readonly limit?: number;
+  readonly gte?: string;
+  readonly lte?: string;
+}
+
+/** The key-value store on either backend: JSON values by key and by range in LevelDB's key order, and
+ *  raw-bytes values (audit records) the same way. Inside a unit of work (PostgreSQL) reads go through the
+ *  unit's connection, so they see what the unit's locks protect. State changes go through the committer;
+ *  `writeDurably` (a batch outside locks and the audit log) is for store-format migrations and tests. */
+export interface KeyValueStore {
+  get<T>(key: string): Promise<T | undefined>;
+  getMany<T>(keys: readonly string[]): Promise<(T | undefined)[]>;
+  entries<T>(prefix: string, options?: EntriesOptions): AsyncGenerator<[string, T]>;
+  /** Values stored as raw bytes (`valueEncoding: 'buffer'`), by key; undefined where there is none. */
+  getBuffers(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
+  /** `entries` for values stored as raw bytes. */
+  bufferEntries(prefix: string, options?: EntriesOptions): AsyncGenerator<[string, Buffer]>;
+  /** Writes the batch atomically and durably, with no lock and no audit record. */
+  writeDurably(ops: readonly BatchOp[]): Promise<void>;
+  /** Lets the backend drop deleted values from its files (LevelDB compacts; PostgreSQL's vacuum does it). */
+  compactAll(): Promise<void>;
+}
+
+/** Serializes work on the same keys. On LevelDB, in-process keyed locks (the one process owns the
+ *  database); on PostgreSQL, a unit of work holding transaction-scoped advisory locks, so work of every host
+ *  on the cluster naming a key queues behind each other, and the reads and the one commit inside `work`
+ *  run in that unit's transaction. */
+export interface StoreLocks {
+  withLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
+}
+
+/** Writes a change (its operations and the records its events become) atomically and durably: resolves
+ *  once it is on disk (LevelDB, synced) or committed on the primary and its synchronous standby. */
+export interface StoreCommitter<E> {
+  commit(change: Change<E>): Promise<void>;
+  readonly stats: GroupCommitStats;
+  /** Calls `listener` with the events of every change once it is durable (tests observe the audit log so). */
+  observe(listener: (events: readonly E[]) => void): void;
+  close(): Promise<void>;
+}
+
+/** One request's work, run so that copies of it take turns on every host: on PostgreSQL a unit of work
+ *  holding `key`'s lock (the idempotency record is read inside it, so a copy that waited finds the first
+ *  copy's answer); on LevelDB `work` as it is (the dispatcher's in-flight map does the same in the one
+ *  process). */
+export interface RequestScope {
+  /** `sharedKeys` are locked shared (and read with the unit's BEGIN): the request's device, whose
+   *  revocation locks it exclusively. */
+  run<T>(key: string, work: () => Promise<T>, sharedKeys?: readonly string[]): Promise<T>;
+}
+
+export type StoreBackend = 'leveldb' | 'postgresql';
+
+/** The store a host opened: the backend's reader, locks, committer and request scope. */
+export interface HostStore<E> {
+  readonly backend: StoreBackend;
+  readonly db: KeyValueStore;
+  readonly locks: StoreLocks;
+  readonly committer: StoreCommitter<E>;
+  readonly requests: RequestScope;
+  close(): Promise<void>;
+}
+
+/** The request scope of a backend with one process per store: the work as it is. */
+export const IN_PROCESS_REQUESTS: RequestScope = { run: (_key, work) => work() };
+

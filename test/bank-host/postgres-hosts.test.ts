@@ -1,0 +1,108 @@
+// Two bank hosts at once on one PostgreSQL database (three-node Patroni cluster): every guarantee of one
+// host holds across them. Each host is the real host (openHostState on the same keys and database, its own
+// host id, lanes and audit chains) with the host's own dispatcher; kiosks of each host send real request
+// envelopes. No overdraft under concurrent withdrawals on both hosts; a request id applied once whichever
+// host sees it, a copy arriving at the other host while the first still runs included; a revocation on one
+// host refused at the other at once; the daily limit shared; the audit log verifies across every lane.
+import test from 'ava';
+import type { ProtocolError } from '../../protocol/errors.js';
+import { newRequestId } from '../../protocol/envelope.js';
+import { verifyAuditChain } from '../../bank-host/audit/verify.js';
+import { checkLedger } from '../../bank-host/ledger/check.js';
+import { readAccount } from '../../bank-host/ledger/accounts.js';
+import { createHarness, type Harness } from '../helpers/dispatcher-harness.js';
+import { clusterStartMs, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
+import { CLUSTER_START_TIMEOUT_MS } from '../helpers/postgres-cluster.js';
+
+process.env.BANK_HOST_STORE = 'postgresql';
+const PASSWORD = 'correct horse battery';
+const LIMITS = { maxWithdrawalCents: 1_000_000, dailyWithdrawalLimitCents: 10_000_000, cardDailyWithdrawalLimitCents: 10_000_000 };
+
+test.before(async (t) => {
+  t.timeout(CLUSTER_START_TIMEOUT_MS + 30_000);
+  await sharedCluster();
+  t.log(`cluster started in ${clusterStartMs} ms`);
+});
+test.after.always(() => stopSharedCluster());
+
+/** Host A and host B on one fresh database, closed after the test. */
+async function twoHosts(t: { teardown: (fn: () => Promise<void>) => void }, config = {}): Promise<[Harness, Harness]> {
+  const a = await createHarness({ config });
+  t.teardown(() => a.close());
+  const b = await createHarness({ config, sameStoreAs: { keysDir: a.keysDir, store: a.store, hostId: 'host-b' } });
+  t.teardown(() => b.close());
+  return [a, b];
+}
+
+const code = (answer: unknown) => (answer instanceof Error ? (answer as ProtocolError).code : 'ok');
+
+/** Alice with `cents` deposited at host A's kiosk, signed in at kiosk-a (on A) and kiosk-b (on B). */
+async function aliceOnBoth(a: Harness, b: Harness, cents: number) {
+  const atA = await a.connect('kiosk-a');
+  const info = await a.ok(atA, 'register', { username: 'alice', password: PASSWORD });
+  const accountId = info.accounts[0]!.accountId;
+  await a.deposit(atA, accountId, cents);
+  const atB = await b.connect('kiosk-b');
+  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
+  return { accountId, atA, atB };
+}
+
+test('concurrent withdrawals on two hosts never overdraw: exactly the balance is authorized', async (t) => {
+  const [a, b] = await twoHosts(t, LIMITS);
+  const { accountId, atA, atB } = await aliceOnBoth(a, b, 100_000);
+  const tries = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a.call(atA, 'withdraw.authorize', { accountId, amountCents: 20_000 }) : b.call(atB, 'withdraw.authorize', { accountId, amountCents: 20_000 })));
+  const codes = (await Promise.all(tries)).map(code);
+  t.is(codes.filter((c) => c === 'ok').length, 5, codes.join(' '));
+  t.is(codes.filter((c) => c === 'INSUFFICIENT_FUNDS').length, 11, codes.join(' '));
+  const account = await readAccount(a.services.db, accountId);
+  t.is(account?.balanceCents, 100_000);
+  t.is(account?.heldCents, 100_000);
+  t.like(await checkLedger(b.services.db), { ok: true, totalBalanceCents: 0 });
+  const keys = { enc: a.services.keys.auditEnc, mac: a.services.keys.auditMac, sign: a.services.keys.auditSign };
+  const verified = await verifyAuditChain(b.services.db, keys);
+  t.true(verified.ok, JSON.stringify(verified.problem));
+  t.true((verified as { lanes?: number }).lanes! >= 2, 'both hosts wrote chains of their own');
+});
+
+test('a request id is applied once whichever host sees it, a copy at the other host while the first runs included', async (t) => {
+  const [a, b] = await twoHosts(t, LIMITS);
+  const { accountId } = await aliceOnBoth(a, b, 100_000);
+  // One kiosk (kiosk-a) that lost its answer from host A sends the same request to host B.
+  const atA = await a.connect('kiosk-a');
+  const atB = await b.attach('kiosk-a');
+  await a.ok(atA, 'signin.password', { username: 'alice', password: PASSWORD });
+  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
+  const requestId = newRequestId();
+  const body = { accountId, amountCents: 30_000 };
+  const copies = await Promise.all([a.call(atA, 'withdraw.authorize', body, { requestId }), b.call(atB, 'withdraw.authorize', body, { requestId }), b.call(atB, 'withdraw.authorize', body, { requestId })]);
+  t.deepEqual(copies.map(code), ['ok', 'ok', 'ok']);
+  const ids = new Set(copies.map((answer) => (answer as { authorizationId: string }).authorizationId));
+  t.is(ids.size, 1, 'every copy answers the one authorization');
+  t.is((await readAccount(b.services.db, accountId))?.heldCents, 30_000, 'held once');
+  // Later retries, at either host, answer the same; a changed body is refused.
+  t.is((await a.call(atA, 'withdraw.authorize', body, { requestId }) as { authorizationId: string }).authorizationId, [...ids][0]!);
+  t.is(code(await b.call(atB, 'withdraw.authorize', { ...body, amountCents: 40_000 }, { requestId })), 'REQUEST_ID_REUSED');
+  t.like(await checkLedger(a.services.db), { ok: true });
+});
+
+test('a device revoked on one host is refused at the other at once, before that host has refreshed its registry', async (t) => {
+  const [a, b] = await twoHosts(t, LIMITS);
+  const { accountId } = await aliceOnBoth(a, b, 50_000);
+  const atB = await b.attach('kiosk-a');
+  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
+  t.is(code(await b.call(atB, 'withdraw.authorize', { accountId, amountCents: 10_000 })), 'ok');
+  // Revoked at host A through its registry (what `bank-host device revoke` does on the host serving it).
+  await a.revoke('kiosk-a');
+  t.is(code(await b.call(atB, 'withdraw.authorize', { accountId, amountCents: 10_000 })), 'DISCONNECTED');
+  t.is((await readAccount(a.services.db, accountId))?.heldCents, 10_000, 'nothing applied after the revocation');
+});
+
+test('the daily withdrawal limit is one limit across hosts', async (t) => {
+  const [a, b] = await twoHosts(t, { maxWithdrawalCents: 100_000, dailyWithdrawalLimitCents: 100_000, cardDailyWithdrawalLimitCents: 100_000 });
+  const { accountId, atA, atB } = await aliceOnBoth(a, b, 500_000);
+  const tries = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a.call(atA, 'withdraw.authorize', { accountId, amountCents: 30_000 }) : b.call(atB, 'withdraw.authorize', { accountId, amountCents: 30_000 })));
+  const codes = (await Promise.all(tries)).map(code);
+  t.is(codes.filter((c) => c === 'ok').length, 3, codes.join(' '));
+  t.is(codes.filter((c) => c === 'DAILY_LIMIT_EXCEEDED').length, 5, codes.join(' '));
+  t.like(await checkLedger(a.services.db), { ok: true });
+});
