@@ -59,8 +59,6 @@ export async function startTourRig(options: { viewport: { width: number; height:
     viewport: options.viewport,
     pinPad: 'on-screen',
     dispenserNoteIntervalMs: TOUR_NOTE_INTERVAL_MS,
-    // The customer takes the cash when the tour has measured the "take your cash" screen.
-    dispenserTakeNotesAfterMs: null,
     config: { timeouts: TIMEOUTS },
     kioskOptions: { clock: timers },
     // Six-digit balances are deposited as notes: the daily deposit cap out of the way.
@@ -174,9 +172,6 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.typeOnKeypad('80');
   await visit('withdraw-other-amount');
   await ui.tap('[data-action="amount-next"]');
-  // The receipt is chosen before the cash moves.
-  await ui.tap('[data-action="receipt-toggle"]');
-  await ui.page.waitForSelector('[data-action="receipt-toggle"][aria-pressed="true"]');
   await visit('withdraw-confirm');
   await ui.tap('[data-action="confirm"]');
   await ui.page.waitForSelector('[data-screen="working"]');
