@@ -5,7 +5,7 @@
 //   1-8     choose the numbered choice (said back, with what Enter will do)
 //   Enter   confirm the choice (or the amount typed)
 //   Cancel  go back (to the menu, or out of a step; on the menu and before sign-in: end the visit)
-//   Clear   forget the choice, or the amount typed;  Correct: remove the last digit typed
+//   Correct remove the last digit typed, or forget the choice (a pad in clear-text mode has no Clear)
 //   0       say the screen again;  9: blank the screen, or show it again
 // While an amount is typed every digit is a digit. During PIN entry the keys belong to the PIN.
 import { EventEmitter } from 'node:events';

@@ -128,6 +128,7 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     journalDir: 'j',
     devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'simulated' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
     cassettes: [{ denominationCents: 2_000, count: 10 }],
+    demoPinEntry: { identityFile: 'epp-identity.json' },
   };
   t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160 });
   t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0' } }).speech, {
@@ -153,7 +154,7 @@ test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in spee
   t.teardown(() => rig.close());
   await rig.waitFor((s) => s.screen === 'welcome');
   const voice = new RecordingVoice();
-  const config = parseKioskConfig({ deviceId: 'kiosk-1', host: '127.0.0.1', port: 1, kSharedFile: 'k', journalDir: 'j', devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2_000, count: 1 }], speech: { jack: { kind: 'simulated' } } });
+  const config = parseKioskConfig({ deviceId: 'kiosk-1', host: '127.0.0.1', port: 1, kSharedFile: 'k', journalDir: 'j', devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2_000, count: 1 }], demoPinEntry: { identityFile: 'epp-identity.json' }, speech: { jack: { kind: 'simulated' } } });
   const speech = createSpeech(config, rig.kiosk, silentLogger, voice)!;
   speech.guide.start();
   t.teardown(() => speech.guide.stop());
