@@ -120,7 +120,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     const heard = this.heard;
     if (!heard || heard.screen !== snap.screen || heard.language !== snap.language) {
       this.forgetScreen();
-      if (snap.screen !== 'pin') this.keysInClear(true);
+      // Keys in clear for menus; never on the PIN screen, where a key typed before PIN entry has started
+      // would otherwise leave the pad in clear.
+      this.keysInClear(snap.screen !== 'pin');
       // A new customer sees the screen, whatever the last one asked.
       if (snap.screen === 'welcome' && this.blanked) {
         this.blanked = false;
@@ -175,6 +177,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     if (!this.active) return;
     const { controller } = this.options;
     const snap = controller.snapshot();
+    // On the PIN screen every key is the PIN's, even one the pad reports in clear because PIN entry has
+    // not started yet: it is neither acted on nor said.
+    if (snap.screen === 'pin') return;
     const words = spokenWords(snap.language);
     const screen = this.screenOf(snap);
     if (snap.idleWarning) {

@@ -235,3 +235,52 @@ test('an amount refused for a limit is said with the limit, and the next amount 
   rig.pinPad.press('4', '0');
   t.is(voice.last, '40 dollars.', 'the refused digits are gone');
 });
+
+test('with an encrypting PIN pad (its simulator behind a pty, the real driver): the PIN stays in the pad, the menus come as clear keys', async (t) => {
+  const rig = await startKioskRig({ pinPad: 'epp-simulated' });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const jack = new SimulatedHeadsetJack();
+  const voice = new RecordingVoice();
+  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
+  guide.start();
+  t.teardown(() => guide.stop());
+  const epp = rig.eppSimulator!;
+  const card = await rig.customer('gita', 50_000);
+  jack.plug();
+  // Clear-text mode is a command to the pad: its keys are menu keys once it has answered.
+  t.true(await eventually(() => epp.state === 'clear-text', 10_000), `the pad is in ${epp.state}`);
+  epp.press('2');
+  t.true(await eventually(() => voice.last === 'French. Press Enter to confirm.', 10_000), voice.last);
+  epp.press('enter');
+  await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  t.true(await eventually(() => epp.state === 'pin', 10_000), 'the pad takes the PIN, not clear keys');
+  rig.typePin(card.pin, 'enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  t.true(await eventually(() => epp.state === 'clear-text', 10_000), 'clear-text mode again after the PIN');
+  t.false(voice.said.some((u) => u.text.includes(card.pin)), 'the PIN is never spoken');
+  epp.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('Pour 60 dollars, appuyez sur 3.'), 10_000), voice.last);
+  epp.press('3', 'enter');
+  const receipt = await rig.waitFor((s) => s.screen === 'receipt');
+  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+});
+
+test('on the PIN screen a key the pad reports outside PIN entry is neither acted on nor said', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('hiro', 50_000);
+  jack.plug();
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  t.true(await eventually(() => voice.last.includes('Enter your PIN on the keypad'), 10_000));
+  const before = voice.said.length;
+  // As if the customer typed before the pad had started PIN entry.
+  rig.kiosk.devices.pinPad.abort();
+  rig.pinPad.press('4', '7', 'enter');
+  t.is(voice.said.length, before, 'nothing said');
+  t.false(voice.said.some((u) => /\b4\b|\b7\b/.test(u.text.replace('4 digits', ''))), 'no digit spoken');
+  t.is(rig.kiosk.snapshot().screen, 'pin');
+});
