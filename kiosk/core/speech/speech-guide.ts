@@ -173,6 +173,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     if (!this.active) return;
     const { controller } = this.options;
     const snap = controller.snapshot();
+    // On the PIN screen every key is the PIN's, even one the pad reports in clear because PIN entry has
+    // not started yet: it is neither acted on nor said.
+    if (snap.screen === 'pin') return;
     const words = spokenWords(snap.language);
     const screen = this.screenOf(snap);
     if (snap.idleWarning) {

@@ -234,3 +234,19 @@ test('an amount refused for a limit is said with the limit, and the next amount 
   rig.pinPad.press('4', '0');
   t.is(voice.last, '40 dollars.', 'the refused digits are gone');
 });
+
+test('on the PIN screen a key the pad reports outside PIN entry is neither acted on nor said', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('hiro', 50_000);
+  jack.plug();
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  t.true(await eventually(() => voice.last.includes('Enter your PIN on the keypad'), 10_000));
+  const before = voice.said.length;
+  // As if the customer typed before the pad had started PIN entry.
+  rig.kiosk.devices.pinPad.abort();
+  rig.pinPad.press('4', '7', 'enter');
+  t.is(voice.said.length, before, 'nothing said');
+  t.false(voice.said.some((u) => /\b4\b|\b7\b/.test(u.text.replace('4 digits', ''))), 'no digit spoken');
+  t.is(rig.kiosk.snapshot().screen, 'pin');
+});
