@@ -120,12 +120,12 @@ export const kioskConfigSchema = z
       .strict()
       .default({}),
     languages: z.array(z.enum(LANGUAGES)).min(1).max(LANGUAGES.length).default([...LANGUAGES]),
+    /** Optional: speech guidance through a headset jack (absent: no speech mode). */
+    speech: speech.optional(),
     /** The explicit demo setting: a demo PIN pad (HID keypad, on-screen keypad) with a software secure
      *  module whose identity (its X25519 key and vendor certificate) is this file. Refused by
      *  `provision check`: the digits pass through the kiosk's process. */
     demoPinEntry: z.object({ identityFile: z.string().min(1) }).strict().optional(),
-    /** Optional: speech guidance through a headset jack (absent: no speech mode). */
-    speech: speech.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,25 +1,28 @@
-// The one adapter between the PIN pad and speech mode: the keys the PIN pad reports while no PIN is being
-// entered (its 'key' events), as the navigator's keys. During PIN entry the PIN pad reports presses
-// without digits to the sign-in flow and nothing reaches here, so no PIN digit ever does.
+// The one adapter between the PIN pad and speech mode: the keys the PIN pad reports in clear-text mode
+// (its 'clear-key' events, outside PIN entry), as the navigator's keys. During PIN entry the pad reports
+// presses without digits to the sign-in flow and nothing reaches here, so no PIN digit ever does.
 import type { PinPad } from '../../devices/pin-pad/pin-entry.js';
 
 export type SpeechKey =
   | { readonly kind: 'digit'; readonly digit: number }
   | { readonly kind: 'enter' }
-  /** "Correct" on an EPP's keys: removes the last digit typed. */
+  /** "Correct" on an EPP's keys: removes the last digit typed (an EPP in clear-text mode has no Clear). */
   | { readonly kind: 'correct' }
   | { readonly kind: 'clear' }
   | { readonly kind: 'cancel' };
 
-/** Calls `listener` with each key pressed outside PIN entry; returns the function that stops listening. */
+/** Calls `listener` with each key pressed outside PIN entry; returns the function that stops listening.
+ *  The function keys (F1-F8) are not used by speech mode. */
 export function watchPinPadKeys(pinPad: PinPad, listener: (key: SpeechKey) => void): () => void {
-  return pinPad.on('key', (event) => {
+  return pinPad.on('clear-key', (event) => {
     const key = event.key;
-    if (typeof key === 'number') {
-      if (Number.isInteger(key) && key >= 0 && key <= 9) listener({ kind: 'digit', digit: key });
-      return;
-    }
-    if (key === 'backspace') listener({ kind: 'correct' });
-    else if (key === 'enter' || key === 'clear' || key === 'cancel') listener({ kind: key });
+    if (/^[0-9]$/.test(key)) listener({ kind: 'digit', digit: Number(key) });
+    else if (key === 'enter' || key === 'cancel' || key === 'correct') listener({ kind: key });
   });
+}
+
+/** Speech mode needs the keys in clear outside PIN entry; a pad refuses the mode while a PIN is entered
+ *  (and leaves it when one is), so this is asked again at every screen but the PIN's. */
+export function keysInClear(pinPad: PinPad, on: boolean, onRefused: (error: unknown) => void): void {
+  pinPad.setClearTextMode(on).catch(onRefused);
 }

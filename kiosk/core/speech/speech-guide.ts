@@ -5,7 +5,7 @@
 //   1-8     choose the numbered choice (said back, with what Enter will do)
 //   Enter   confirm the choice (or the amount typed)
 //   Cancel  go back (to the menu, or out of a step; on the menu and before sign-in: end the visit)
-//   Clear   forget the choice, or the amount typed;  Correct: remove the last digit typed
+//   Correct remove the last digit typed, or forget the choice (a pad in clear-text mode has no Clear)
 //   0       say the screen again;  9: blank the screen, or show it again
 // While an amount is typed every digit is a digit. During PIN entry the keys belong to the PIN.
 import { EventEmitter } from 'node:events';
@@ -15,7 +15,7 @@ import type { KioskController } from '../kiosk.js';
 import type { KioskSnapshot, Language, Screen, SpeechView } from '../ui-contract.js';
 import type { SpeechVoice, Utterance } from './espeak-voice.js';
 import type { HeadsetJack } from './headset-jack.js';
-import { watchPinPadKeys, type SpeechKey } from './pin-pad-keys.js';
+import { keysInClear, watchPinPadKeys, type SpeechKey } from './pin-pad-keys.js';
 import { SPOKEN_CHOICES_MAX, spokenScreen, spokenText, type SpeechAction, type SpeechLocal, type SpokenScreen } from './spoken-screens.js';
 import { spokenMoney, spokenWords } from './spoken-words.js';
 
@@ -95,6 +95,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     this.active = plugged;
     this.blanked = false;
     this.forgetScreen();
+    this.keysInClear(plugged && this.options.controller.snapshot().screen !== 'pin');
     if (plugged) {
       this.options.log.info('speech mode on: headset plugged in');
       const snap = this.options.controller.snapshot();
@@ -119,6 +120,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     const heard = this.heard;
     if (!heard || heard.screen !== snap.screen || heard.language !== snap.language) {
       this.forgetScreen();
+      // Keys in clear for menus; never on the PIN screen, where a key typed before PIN entry has started
+      // would otherwise leave the pad in clear.
+      this.keysInClear(snap.screen !== 'pin');
       // A new customer sees the screen, whatever the last one asked.
       if (snap.screen === 'welcome' && this.blanked) {
         this.blanked = false;
@@ -173,6 +177,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     if (!this.active) return;
     const { controller } = this.options;
     const snap = controller.snapshot();
+    // On the PIN screen every key is the PIN's, even one the pad reports in clear because PIN entry has
+    // not started yet: it is neither acted on nor said.
+    if (snap.screen === 'pin') return;
     const words = spokenWords(snap.language);
     const screen = this.screenOf(snap);
     if (snap.idleWarning) {
@@ -246,6 +253,11 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     }
     this.pending = { action: choice.action, text: choice.confirm ?? words.chosen(choice.label) };
     this.say(this.pending.text, language);
+  }
+
+  /** Keys in clear (menus) or not; a pad busy with a PIN refuses, and is asked again at the next screen. */
+  private keysInClear(on: boolean): void {
+    keysInClear(this.options.controller.devices.pinPad, on, (error) => this.options.log.debug('speech: PIN pad clear-text mode refused', { error: describe(error) }));
   }
 
   private touch(): void {

@@ -11,7 +11,10 @@ export function isPinPadKeyLabel(name: string): name is PinPadKeyLabel {
   return (PIN_PAD_KEY_NAMES as readonly string[]).includes(name);
 }
 
+/** During PIN entry a key of the PIN; outside it, a key in clear (menus, speech mode) when the pad is in
+ *  clear-text mode (Clear is Correct there, as on an EPP). */
 export function pressPinPadKey(pad: PinEntry, key: PinPadKeyLabel): void {
+  if (!pad.isArmed) return pad.pressClearKey(key === 'clear' ? 'correct' : key);
   switch (key) {
     case 'enter':
       return pad.pressEnter();

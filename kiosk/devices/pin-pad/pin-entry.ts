@@ -25,13 +25,7 @@ export type PinEntryEvent =
   | { type: 'too-short'; count: number; minDigits: number }
   | { type: 'submit' }
   /** Follows 'submit': the PIN block, enciphered under the PIN key and bound to the PAN. */
-  | { type: 'pin-block'; block: Buffer }
-  /** A key pressed while no PIN is being entered: a digit is then a menu choice or an amount, never
-   *  part of a PIN (speech mode navigates by these). Never emitted while entry is armed. */
-  | { type: 'key'; key: PinPadKeyName };
-
-/** A key of the PIN pad: a digit 0..9 or a function key (Correct is 'backspace'). */
-export type PinPadKeyName = number | 'enter' | 'backspace' | 'clear' | 'cancel';
+  | { type: 'pin-block'; block: Buffer };
 
 /** The one way to get a PIN block for a PAN: `pinPad.begin({ pan })`, then the 'pin-block' event (or
  *  'cancel', or 'unavailable'). The block is under the pad's PIN encryption key; no caller holds a key. */
@@ -188,7 +182,7 @@ export class PinEntry implements PinPad {
   pressDigit(digit: number): void {
     if (!(Number.isInteger(digit) && digit >= 0 && digit <= 9)) throw new RangeError('a PIN digit is an integer 0..9');
     const entry = this.armed;
-    if (!entry) return this.events.emit({ type: 'key', key: digit });
+    if (!entry) return;
     if (this.count >= entry.maxDigits) {
       this.events.emit({ type: 'digit-ignored', count: this.count, reason: 'max-digits' });
       return;
@@ -198,27 +192,26 @@ export class PinEntry implements PinPad {
   }
 
   pressBackspace(): void {
-    if (!this.armed) return this.events.emit({ type: 'key', key: 'backspace' });
-    if (this.count === 0) return;
+    if (!this.armed || this.count === 0) return;
     this.digits[--this.count] = 0;
     this.events.emit({ type: 'digit-removed', count: this.count });
   }
 
   pressClear(): void {
-    if (!this.armed) return this.events.emit({ type: 'key', key: 'clear' });
+    if (!this.armed) return;
     this.forgetDigits();
     this.events.emit({ type: 'cleared' });
   }
 
   pressCancel(): void {
-    if (!this.armed) return this.events.emit({ type: 'key', key: 'cancel' });
+    if (!this.armed) return;
     this.abort();
     this.events.emit({ type: 'cancel' });
   }
 
   pressEnter(): void {
     const entry = this.armed;
-    if (!entry) return this.events.emit({ type: 'key', key: 'enter' });
+    if (!entry) return;
     if (this.count < entry.minDigits) {
       this.events.emit({ type: 'too-short', count: this.count, minDigits: entry.minDigits });
       return;

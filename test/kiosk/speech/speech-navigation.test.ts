@@ -128,6 +128,7 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     journalDir: 'j',
     devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'simulated' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } },
     cassettes: [{ denominationCents: 2_000, count: 10 }],
+    demoPinEntry: { identityFile: 'epp-identity.json' },
   };
   t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160 });
   t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0' } }).speech, {
@@ -153,7 +154,7 @@ test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in spee
   t.teardown(() => rig.close());
   await rig.waitFor((s) => s.screen === 'welcome');
   const voice = new RecordingVoice();
-  const config = parseKioskConfig({ deviceId: 'kiosk-1', host: '127.0.0.1', port: 1, kSharedFile: 'k', journalDir: 'j', devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2_000, count: 1 }], speech: { jack: { kind: 'simulated' } } });
+  const config = parseKioskConfig({ deviceId: 'kiosk-1', host: '127.0.0.1', port: 1, kSharedFile: 'k', journalDir: 'j', devices: { cardReader: { kind: 'simulated' }, pinPad: { kind: 'on-screen' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2_000, count: 1 }], demoPinEntry: { identityFile: 'epp-identity.json' }, speech: { jack: { kind: 'simulated' } } });
   const speech = createSpeech(config, rig.kiosk, silentLogger, voice)!;
   speech.guide.start();
   t.teardown(() => speech.guide.stop());
@@ -233,4 +234,53 @@ test('an amount refused for a limit is said with the limit, and the next amount 
   // Refused before anything is sent (the kiosk knows what is available): still typing an amount.
   rig.pinPad.press('4', '0');
   t.is(voice.last, '40 dollars.', 'the refused digits are gone');
+});
+
+test('with an encrypting PIN pad (its simulator behind a pty, the real driver): the PIN stays in the pad, the menus come as clear keys', async (t) => {
+  const rig = await startKioskRig({ pinPad: 'epp-simulated' });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const jack = new SimulatedHeadsetJack();
+  const voice = new RecordingVoice();
+  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
+  guide.start();
+  t.teardown(() => guide.stop());
+  const epp = rig.eppSimulator!;
+  const card = await rig.customer('gita', 50_000);
+  jack.plug();
+  // Clear-text mode is a command to the pad: its keys are menu keys once it has answered.
+  t.true(await eventually(() => epp.state === 'clear-text', 10_000), `the pad is in ${epp.state}`);
+  epp.press('2');
+  t.true(await eventually(() => voice.last === 'French. Press Enter to confirm.', 10_000), voice.last);
+  epp.press('enter');
+  await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  t.true(await eventually(() => epp.state === 'pin', 10_000), 'the pad takes the PIN, not clear keys');
+  rig.typePin(card.pin, 'enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  t.true(await eventually(() => epp.state === 'clear-text', 10_000), 'clear-text mode again after the PIN');
+  t.false(voice.said.some((u) => u.text.includes(card.pin)), 'the PIN is never spoken');
+  epp.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('Pour 60 dollars, appuyez sur 3.'), 10_000), voice.last);
+  epp.press('3', 'enter');
+  const receipt = await rig.waitFor((s) => s.screen === 'receipt');
+  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+});
+
+test('on the PIN screen a key the pad reports outside PIN entry is neither acted on nor said', async (t) => {
+  const { rig, jack, voice } = await speakingKiosk(t);
+  const card = await rig.customer('hiro', 50_000);
+  jack.plug();
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  t.true(await eventually(() => voice.last.includes('Enter your PIN on the keypad'), 10_000));
+  const before = voice.said.length;
+  // As if the customer typed before the pad had started PIN entry.
+  rig.kiosk.devices.pinPad.abort();
+  rig.pinPad.press('4', '7', 'enter');
+  t.is(voice.said.length, before, 'nothing said');
+  t.false(voice.said.some((u) => /\b4\b|\b7\b/.test(u.text.replace('4 digits', ''))), 'no digit spoken');
+  t.is(rig.kiosk.snapshot().screen, 'pin');
 });
