@@ -160,7 +160,7 @@ async function requireTrustedConfigFile(file: string): Promise<void> {
   if (!info.isFile()) throw new Error(`${file} is not a regular file`);
   if ((info.mode & 0o022) !== 0) {
     const who = [(info.mode & 0o020) !== 0 && 'its group', (info.mode & 0o002) !== 0 && 'others'].filter(Boolean).join(' and ');
-    throw new Error(`${file} is writable by ${who} (mode ${(info.mode & 0o777).toString(8)}), who could change what the host trusts; run \`chmod go-w ${file}\``);
+    throw new Error(`${file} is writable by ${who} (mode ${(info.mode & 0o777).toString(8)}), who could change ${path.basename(file) === HOST_CONFIG_FILE ? "the host's limits" : 'which PIN pads the host trusts'}; run \`chmod go-w ${file}\``);
   }
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid && info.uid !== 0) {

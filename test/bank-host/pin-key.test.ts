@@ -140,5 +140,5 @@ test('the vendor CA list is held to host.json rules: one writable by others, or 
   await writeFile(file, `atm-epp-ca v1 acme ${'ab'.repeat(32)}\n`);
   t.is((await loadEppVendorCas(dir)).length, 1);
   await chmod(file, 0o666);
-  await t.throwsAsync(loadEppVendorCas(dir), { message: /writable by its group and others/ });
+  await t.throwsAsync(loadEppVendorCas(dir), { message: /writable by its group and others \(mode 666\), who could change which PIN pads the host trusts; run `chmod go-w / });
 });
