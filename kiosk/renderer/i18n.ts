@@ -476,9 +476,7 @@ const fr: Strings = {
 
 const STRINGS: Record<Language, Strings> = { en: withSupervisorNotices(en, 'en'), fr: withSupervisorNotices(fr, 'fr') };
 
-export function stringsFor(language: Language): Strings {
-  return STRINGS[language];
-}
+export const stringsFor = (language: Language): Strings => STRINGS[language];
 
 const LOCALES: Record<Language, string> = { en: 'en-CA', fr: 'fr-CA' };
 

@@ -128,8 +128,14 @@ export function KioskPage({ deviceId }: { deviceId: string }) {
             ) : (
               <>
                 <p>
-                  {formatTime(d.lastBalancing.balancedMs)}: <strong>{d.lastBalancing.unbalanced ? 'Unbalanced' : 'Balanced'}</strong>
+                  {formatTime(d.lastBalancing.balancedMs)}:{' '}
+                  <strong>{d.lastBalancing.unbalanced ? 'Unbalanced' : d.lastBalancing.resolvedMs !== undefined ? 'Difference resolved' : 'Balanced'}</strong>
                 </p>
+                {d.lastBalancing.resolvedMs !== undefined && (
+                  <p>
+                    Resolved {formatTime(d.lastBalancing.resolvedMs)}: {d.lastBalancing.resolution}
+                  </p>
+                )}
                 <ul>
                   {d.lastBalancing.containers.map((c) => (
                     <li key={c.container}>

@@ -43,8 +43,8 @@ const balanceRecord = (b: ContainerBalance) => ({ container: b.container, counte
 export type StepAnswer = ContainerBalance | ResultOf<'replenish.load'> | ResultOf<'replenish.close'>;
 
 export class Replenisher {
-  /** A step is being run or finished: recovery does not start the same step a second time. */
-  private running = false;
+  /** The step being run or finished: recovery never starts the same step a second time. */
+  private current: Promise<unknown> | undefined;
 
   constructor(private readonly deps: ReplenisherDeps) {}
 
@@ -77,34 +77,43 @@ export class Replenisher {
     return record;
   }
 
-  /** One step, from the journal line to the kiosk's counts. */
+  /** One step, from the journal line to the kiosk's counts. A recovery in flight (a step a power loss cut,
+   *  being finished after a reconnect) ends first. */
   async run(step: ReplenishmentStep, notes: readonly NoteTally[]): Promise<StepAnswer> {
+    await this.current?.catch(() => undefined);
     const record = this.deps.journal.open;
     if (record === undefined) throw new Error('no replenishment is open');
     if (record.pending !== undefined) throw new Error(`step ${record.pending.step} is unfinished`);
-    if (this.running) throw new Error('a replenishment step is running');
-    this.running = true;
-    try {
-      const pending = { step, notes: noteTallies(notes), requestId: newRequestId() };
+    if (this.current !== undefined) throw new Error('a replenishment step is running');
+    const pending = { step, notes: noteTallies(notes), requestId: newRequestId() };
+    return this.exclusively(async () => {
       await this.deps.journal.record({ ...record, pending, updatedMs: this.deps.now() });
       this.deps.onStep?.('step-journalled', step);
-      return await this.finishOrForget({ ...record, pending });
-    } finally {
-      this.running = false;
-    }
+      return this.finishOrForget({ ...record, pending });
+    });
   }
 
-  /** Finishes the step a power loss interrupted (no session needed: the host's steps are sessionless). */
+  /** Finishes the step a power loss interrupted (no session needed: the host's steps are sessionless). A step
+   *  already running (the technician's own, or another recovery) is waited for, never started twice. */
   async finishPending(): Promise<void> {
-    // Never while a technician's own step runs (it is that step's pending line).
+    if (this.current !== undefined) {
+      await this.current.catch(() => undefined);
+      return;
+    }
     const record = this.deps.journal.open;
-    if (record?.pending === undefined || this.running) return;
-    this.running = true;
+    if (record?.pending === undefined) return;
+    const pending = record.pending;
+    this.deps.log.info('finishing an interrupted replenishment step', { replenishmentId: record.replenishmentId, step: pending.step });
+    await this.exclusively(() => this.finishOrForget({ ...record, pending }));
+  }
+
+  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const running = work();
+    this.current = running;
     try {
-      this.deps.log.info('finishing an interrupted replenishment step', { replenishmentId: record.replenishmentId, step: record.pending.step });
-      await this.finishOrForget({ ...record, pending: record.pending });
+      return await running;
     } finally {
-      this.running = false;
+      if (this.current === running) this.current = undefined;
     }
   }
 

@@ -22,6 +22,8 @@ import { DispenserSimulator } from '../../../kiosk/devices/dispenser/simulator.j
 import { NoteAcceptorSimulator } from '../../../kiosk/devices/note-acceptor/simulator.js';
 import { PrinterSimulator } from '../../../kiosk/devices/printer/simulator.js';
 import { openPtyPair } from '../../../kiosk/devices/serial/pty-pair.js';
+import type { SimulatedCardReader } from '../../../kiosk/devices/card-reader/card-reader-simulator.js';
+import type { PinPadKey, SimulatedPinPad } from '../../../kiosk/devices/pin-pad/pin-pad-simulator.js';
 import { eventually, startTestHost } from '../../helpers/host.js';
 import { recordScenarioResult } from '../../reliability/results.js';
 import { CASSETTES, FAST_SCRYPT, KIOSK_ID, kioskConfigFor } from './kiosk-rig.js';
@@ -50,6 +52,8 @@ function runUntilKilled(params: ReplenishmentPowerLossParams): Promise<{ signal:
 for (const crashStep of STEPS) {
   for (const crashAt of POINTS) {
     test.serial(`power loss at ${crashStep} / ${crashAt}: the step is finished once, counts and ledger agree`, async (t) => {
+      // A child kiosk killed, a restart, a second sign-in: seconds each on a loaded machine; a generous bound.
+      t.timeout(90_000);
       const host = await startTestHost({ operations: createBankingOperations({ scryptCost: FAST_SCRYPT }) });
       const journalDir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-replenishment-power-loss-'));
       const pairs = [await openPtyPair(), await openPtyPair(), await openPtyPair()];
@@ -112,6 +116,37 @@ for (const crashStep of STEPS) {
       const audit = await verifyAuditChain(services.db, { enc: services.keys.auditEnc, mac: services.keys.auditMac, sign: services.keys.auditSign });
       t.true(ledger.ok, JSON.stringify(ledger.problems));
       t.true(audit.ok, JSON.stringify(audit.problem));
+      // The technician signs in again and carries on from the next step: nothing is entered twice.
+      if (stepIndex < 3) {
+        const restarted = kiosk;
+        const waitScreen = async (screen: string) => t.true(await eventually(() => restarted.snapshot().screen === screen, 10_000), `${screen}: ${JSON.stringify(restarted.snapshot())}`);
+        await waitScreen('welcome');
+        restarted.beginCardSignIn();
+        const [year, month] = card.expiresYm.split('-').map(Number) as [number, number];
+        (restarted.devices.cardReader as SimulatedCardReader).swipe({ pan: card.pan, expiry: { year, month } });
+        await waitScreen('pin');
+        (restarted.devices.pinPad as SimulatedPinPad).press(...([...card.pin] as PinPadKey[]), 'enter');
+        await waitScreen('supervisor');
+        const view = restarted.snapshot().view;
+        t.like(view, { kind: 'supervisor', replenishmentId: record.replenishmentId });
+        const mode = restarted.supervisorMode;
+        if (view?.kind === 'supervisor' && !view.unloaded.some((u) => u.container === 'cashbox')) {
+          mode.beginCount('unload-cashbox');
+          await mode.submitCount({ step: 'unload-cashbox', notes: [] });
+        }
+        if (view?.kind === 'supervisor' && view.loadedCents === undefined) {
+          mode.beginCount('load-cassettes');
+          await mode.submitCount({ step: 'load-cassettes', notes: CASSETTES.map((c, i) => ({ denominationCents: c.denominationCents, count: LOAD_COUNTS[i]! })) });
+        }
+        await mode.close();
+        await waitScreen('welcome');
+        const closed = await services.db.get<ReplenishmentRecord>(`${REPLENISHMENT_PREFIX}${record.replenishmentId}`);
+        t.like(closed, { status: 'closed', loaded: { loadedCents: 400_000 + 500_000 } });
+        t.deepEqual(dispenser.cassetteCounts, LOAD_COUNTS);
+        t.is((await readAccount(services.db, cashAccountId(KIOSK_ID)))?.balanceCents, -900_000);
+        t.regex((printer.receipts.at(-1) ?? []).join('\n'), /BALANCING RECEIPT/);
+        t.true((await checkLedger(services.db)).ok);
+      }
       await recordScenarioResult({
         scenario: 'kiosk power loss at each replenishment step',
         part: `${crashStep}/${crashAt}`,

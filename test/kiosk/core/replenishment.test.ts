@@ -155,6 +155,11 @@ test('a technician card never reaches the customer menu, and a customer card nev
   await t.throwsAsync(rig.kiosk.withdraw(2_000), { code: 'WRONG_STATE' } as never);
   rig.kiosk.cancel();
   await rig.waitFor((s) => s.screen === 'welcome');
+  // The replenishment stays open (the next technician resumes it); the kiosk serves customers meanwhile and
+  // tells the host.
+  const status = rig.kiosk.status();
+  t.true(status.inService);
+  t.true(status.reasons.some((r) => r.startsWith('replenishment-open: rpl_') && r.includes('by tech.bruno')), JSON.stringify(status.reasons));
   rig.kiosk.beginCardSignIn();
   rig.swipe(customer);
   await rig.waitFor((s) => s.screen === 'pin');
