@@ -71,7 +71,7 @@ test('a LevelDB host is copied whole, verified, refused a second time, and serve
 
   const target = await cluster.createDatabase('migrated_1');
   await writeFile(path.join(source.keysDir, 'postgres-password'), target.password + '\n', { mode: 0o600 });
-  const url = `postgresql://${target.user}@${cluster.addresses().map((a) => `${a.host}:${a.port}`).join(',')}/${target.database}`;
+  const url = `postgresql://${target.user}@${cluster.addresses.map((a) => `${a.host}:${a.port}`).join(',')}/${target.database}`;
   const first = capture();
   t.is(await main(['migrate', '--data', source.dataDir, '--keys', source.keysDir, '--to', url], first.io), 0, first.err.join('\n'));
   const summary = JSON.parse(first.out.join('\n')) as { ok: boolean; auditRecords: number; accounts: number };
@@ -85,7 +85,7 @@ test('a LevelDB host is copied whole, verified, refused a second time, and serve
   t.regex(second.err.join('\n'), /already holds keys/);
 
   // A host on the copy: same balances, the ledger whole, and the log verifying across the migrated chain and new lanes.
-  const served = await createHarness({ sameStoreAs: { keysDir: source.keysDir, store: { backend: 'postgresql', addresses: cluster.addresses(), database: target.database, user: target.user, passwordCredential: 'postgres-password', idleInTransactionTimeoutMs: 1_000, connectTimeoutMs: 10_000 }, hostId: 'host-after' } });
+  const served = await createHarness({ sameStoreAs: { keysDir: source.keysDir, store: { backend: 'postgresql', addresses: cluster.addresses.map((a) => ({ ...a })), database: target.database, user: target.user, passwordCredential: 'postgres-password', idleInTransactionTimeoutMs: 1_000, connectTimeoutMs: 10_000 }, hostId: 'host-after' } });
   t.teardown(() => served.close());
   for (const accountId of accounts) t.is((await readAccount(served.services.db, accountId))?.balanceCents, 30_000);
   const again = await served.connect('kiosk-02');
