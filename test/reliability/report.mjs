@@ -22,6 +22,7 @@ export const EXPECTED_SCENARIOS = [
   'brute force: PIN guessing across kiosks',
   'brute force: password guessing with lockout',
   'revoke and rotate with a handshake or request in flight',
+  'one of two hosts SIGKILLed under load (PostgreSQL)',
 ];
 
 const COLUMNS = [
