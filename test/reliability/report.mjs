@@ -23,6 +23,7 @@ export const EXPECTED_SCENARIOS = [
   'brute force: password guessing with lockout',
   'revoke and rotate with a handshake or request in flight',
   'one of two hosts SIGKILLed under load (PostgreSQL)',
+  "PostgreSQL primary killed under two hosts' load",
 ];
 
 const COLUMNS = [
