@@ -24,6 +24,7 @@ export const EXPECTED_SCENARIOS = [
   'revoke and rotate with a handshake or request in flight',
   'one of two hosts SIGKILLed under load (PostgreSQL)',
   "PostgreSQL primary killed under two hosts' load",
+  'database network cut from one of two hosts',
 ];
 
 const COLUMNS = [
