@@ -84,7 +84,8 @@ export async function openHostState(paths: HostPaths, log: Logger, options: Open
         .commit({ ops: [], events: [{ action: 'store.migrate', outcome: 'ok', actor: 'host', detail: { format: STORE_FORMAT, ...migrated } }] })
         .catch((error) => log.error('could not record the migration in the audit log', { error: describe(error) }));
     }
-    const base = { db: store.db, committer, locks: store.locks, requests: store.requests, backend: store.backend, config, keys, log, now, eppVendorCas };
+    // A request scope only where several hosts share the store: on LevelDB the dispatcher runs as it always has.
+    const base = { db: store.db, committer, locks: store.locks, ...(store.backend === 'postgresql' && { requests: store.requests }), backend: store.backend, config, keys, log, now, eppVendorCas };
     const registry = await DeviceRegistry.load(store.db, committer, keys.master, now, store.backend === 'postgresql' ? store.locks : undefined);
     const services: HostServices = { ...base, fleet: await Fleet.load(base, registry), operators: await OperatorTokens.load(base) };
     return {

@@ -35,6 +35,10 @@ import {
 export const AUDIT_LANE_HEAD_PREFIX = 'audit:lanehead:';
 export const AUDIT_LANE_PREFIX = 'audit:lane:';
 
+/** The lane of the chain a LevelDB host wrote, brought over by `bank-host migrate` (it chains from LevelDB's
+ *  genesis tag). Lane ids of hosts hold a "/", so none can be this one. */
+export const LEVELDB_LANE_ID = 'leveldb';
+
 export const laneHeadKey = (laneId: string): string => `${AUDIT_LANE_HEAD_PREFIX}${laneId}`;
 export const laneIndexPrefix = (laneId: string): string => `${AUDIT_LANE_PREFIX}${laneId}:`;
 export const laneIndexKey = (laneId: string, position: number): string => `${laneIndexPrefix(laneId)}${String(position).padStart(AUDIT_SEQ_DIGITS, '0')}`;

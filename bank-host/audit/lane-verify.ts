@@ -5,8 +5,8 @@
 // Like LevelDB's verify it never decrypts. A checkpoint (one chain's position and tag) is LevelDB's alone.
 import { timingSafeEqual } from 'node:crypto';
 import type { KeyValueStore } from '../store/host-store.js';
-import { AUDIT_LANE_HEAD_PREFIX, laneIndexPrefix, parseLaneHead } from './lane-chain.js';
-import { AUDIT_KEY_CHECK_KEY, AUDIT_RECORD_PREFIX, type AuditKeys, type StoredKeyCheck, ChainMac, auditRecordKey, decodeStoredRecord, keyCheck, laneGenesisTag } from './record.js';
+import { AUDIT_LANE_HEAD_PREFIX, LEVELDB_LANE_ID, laneIndexPrefix, parseLaneHead } from './lane-chain.js';
+import { AUDIT_KEY_CHECK_KEY, AUDIT_RECORD_PREFIX, type AuditKeys, type StoredKeyCheck, ChainMac, auditRecordKey, decodeStoredRecord, genesisTag, keyCheck, laneGenesisTag } from './record.js';
 import type { AuditProblem, AuditVerifyReport, VerifyOptions } from './verify-report.js';
 
 /** Records fetched per step while walking a lane. */
@@ -59,7 +59,8 @@ export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys, optio
     const head = parseLaneHead(rawHead);
     if (head === undefined) return finish({ kind: 'modified', message: `the head of lane ${laneId} is malformed` });
     lanes++;
-    let previous = laneGenesisTag(keys.mac, laneId);
+    // The chain a LevelDB host wrote before `bank-host migrate` brought it here starts from LevelDB's genesis.
+    let previous = laneId === LEVELDB_LANE_ID ? genesisTag(keys.mac) : laneGenesisTag(keys.mac, laneId);
     let count = 0;
     let last = 0;
     const prefix = laneIndexPrefix(laneId);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AuditError } from '../errors.js';
 import type { HostKeys } from '../keys.js';
+import { Database } from '../store/database.js';
 import type { KeyValueStore } from '../store/host-store.js';
 import { auditCheckpoint, createCheckpoint, type AuditCheckpoint } from './checkpoint.js';
 import { genesisTag } from './record.js';
@@ -44,6 +45,10 @@ export const auditCheckpointArgs = z.object({}).strict();
 /** Signs the head only after the whole chain verified: a checkpoint vouches for everything before it. */
 export async function runAuditCheckpoint(ctx: AuditCommandContext): Promise<{ checkpoint: AuditCheckpoint; report: AuditVerifyReport }> {
   const onProgress = progressReporter(ctx.progress);
+  if (!(ctx.services.db instanceof Database)) {
+    // A checkpoint names one chain's position and tag; PostgreSQL's log is a chain per lane (docs/audit.md).
+    throw new AuditError('AUDIT_CHAIN', 'signed checkpoints cover the LevelDB log, one chain; on PostgreSQL the log is one chain per lane and has no checkpoint yet (audit verify checks every lane)');
+  }
   const report = await verifyAuditChain(ctx.services.db, verifyKeys(ctx.services.keys), onProgress !== undefined ? { onProgress } : {});
   if (!report.ok) throw new AuditError('AUDIT_INVALID', `the audit log does not verify, so no checkpoint was signed: ${report.problem?.message ?? 'unknown problem'}`);
   // An empty log is checkpointed too: a later restore of an empty store then cannot pass for the log.

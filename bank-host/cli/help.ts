@@ -9,6 +9,7 @@ export function mainHelp(usages: readonly string[]): string {
 Usage:
   bank-host init --data DIR --keys DIR [--demo]
   bank-host serve --data DIR --keys DIR [--listen HOST:PORT] [--admin-socket PATH]
+  bank-host migrate --data DIR --keys DIR --to postgresql://USER@HOST[,HOST…]/DATABASE
 ${usages.map((usage) => `  ${usage}`).join('\n')}
 
 Run \`bank-host COMMAND --help\` for a command's options.`;

@@ -14,6 +14,7 @@ import { groupHelp, mainHelp } from './help.js';
 import { HOST_CLI, runInit, runServe } from './host-commands.js';
 import { readSecretLine, type Io } from './io.js';
 import { LEDGER_CLI } from './ledger-commands.js';
+import { runMigrate } from './migrate-command.js';
 
 /** Every admin command line, in the order the main help lists them. */
 const COMMANDS: readonly AdminCliCommand[] = [...HOST_CLI, ...DEVICE_CLI, ...CUSTOMER_CLI, ...LEDGER_CLI, ...DEPOSIT_CLI, ...FLEET_CLI, ...OPERATOR_CLI, ...AUDIT_CLI];
@@ -41,6 +42,7 @@ export async function main(argv: string[], io: Io, signals: NodeJS.EventEmitter 
     if (first === '--version') return io.out(`bank-host ${packageVersion()}`), 0;
     if (first === 'init') return await runInit(argv.slice(1), io);
     if (first === 'serve') return await runServe(argv.slice(1), io, signals);
+    if (first === 'migrate') return await runMigrate(argv.slice(1), io);
     const spec = COMMANDS.find((c) => c.words[0] === first && (c.words.length === 1 || c.words[1] === second));
     if (!spec) {
       const group = COMMANDS.filter((c) => c.words[0] === first);

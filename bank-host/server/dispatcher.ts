@@ -94,10 +94,11 @@ export class Dispatcher {
           : requests.run(
               idempotencyKey(connection.deviceId, requestId),
               async () => {
+                // A revoked connection gets no answer, a stored one included (this host's registry may be a
+                // second behind the store); a change is checked again as it is committed (record, below).
                 await this.requireStoredKeyCurrent(connection);
                 return this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
               },
-              [DEVICE_KEY_PREFIX + connection.deviceId],
             );
       this.inFlight.set(flightKey, work);
       try {
@@ -113,9 +114,8 @@ export class Dispatcher {
     }
   }
 
-  /** On a store shared by several hosts, inside the request's unit (which holds the device's record locked
-   *  shared, so a revocation or rotation on any host waits for it): the device's record as stored must
-   *  still name the connection's key. What this host holds in memory may be a second old. */
+  /** On a store shared by several hosts, inside the request's unit: the device's record as stored must
+   *  still name the connection's key (what this host holds in memory may be a second old). */
   private async requireStoredKeyCurrent(connection: ConnectionState): Promise<void> {
     const stored = await this.deps.services.db.get<DeviceRecord>(DEVICE_KEY_PREFIX + connection.deviceId);
     if (stored === undefined || stored.status !== 'active' || (connection.keyVersion !== undefined && stored.keyVersion !== connection.keyVersion)) throw new StaleKeyRefusal();
@@ -189,9 +189,18 @@ export class Dispatcher {
       // In the same turn as the change is handed to the committer: a revocation handed over before it is in
       // the same batch or an earlier one, so once `revoke` returns no change of this connection is applied.
       this.requireCurrentKey(connection);
-      await services.committer.commit({
-        ops: [...change.ops, ...(keep ? idempotencyOps(connection.deviceId, requestId, idem) : [])],
-        ...(change.events ? { events: change.events } : {}),
+      const write = () =>
+        services.committer.commit({
+          ops: [...change.ops, ...(keep ? idempotencyOps(connection.deviceId, requestId, idem) : [])],
+          ...(change.events ? { events: change.events } : {}),
+        });
+      if (services.requests === undefined) return write();
+      // On a store shared by several hosts, the same promise across them: the device's record, locked
+      // (a revocation or rotation on any host locks it too) and read again, must still name the connection's
+      // key when the change is committed in the same unit.
+      await services.locks.withLocks([DEVICE_KEY_PREFIX + connection.deviceId], async () => {
+        await this.requireStoredKeyCurrent(connection);
+        await write();
       });
     };
 

@@ -53,7 +53,7 @@ const LAYERS: readonly Layer[] = [
   // channel's counters (server/), so they sit above server/ and admin/, below the host that starts them.
   // Its browser code (console/ui/) imports only Preact and the fleet's plain view types.
   { name: 'console', rank: 6.5, paths: ['bank-host/console/'] },
-  { name: 'host', rank: 7, paths: ['bank-host/host.ts', 'bank-host/host-store.ts'] },
+  { name: 'host', rank: 7, paths: ['bank-host/host.ts', 'bank-host/host-store.ts', 'bank-host/host-migrate.ts'] },
   { name: 'cli', rank: 8, paths: ['bank-host/cli/'] },
 ];
 

@@ -50,6 +50,10 @@ export interface Harness {
   /** A new connection of a device another host of the same store enrolled (this host takes in the store's
    *  device records first), with the key version it has there. */
   attach(deviceId: string): Promise<ConnectionState>;
+  /** The host's data folder (its LevelDB database). */
+  readonly dataDir: string;
+  /** Closes the host's store but keeps its folders (close() removes them). */
+  stop(): Promise<void>;
   /** Revokes a device through this host's registry (as `bank-host device revoke` does). */
   revoke(deviceId: string): Promise<void>;
   /** Opens a deposit and commits `cents` of notes (test/helpers/kiosk-cash.ts). */
@@ -103,6 +107,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const events: AuditEvent[] = [];
   services.committer.observe((batch) => events.push(...batch));
 
+  let stopped: Promise<void> | undefined;
   const dispatcher = hostDispatcher(state, createHostOperations({ scryptCost: options.scryptCost ?? TEST_SCRYPT_COST }));
   const sharedKeys = new Map<string, Promise<Buffer>>();
   const keyOf = new Map<string, Buffer>();
@@ -182,9 +187,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         cursorSeq = page.nextCursorSeq;
       }
     },
+    dataDir: path.join(dir, 'data'),
+    async stop() {
+      stopped ??= state.close();
+      await stopped;
+    },
     async close() {
       try {
-        await state.close();
+        stopped ??= state.close();
+        await stopped;
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

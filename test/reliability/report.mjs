@@ -23,6 +23,9 @@ export const EXPECTED_SCENARIOS = [
   'brute force: password guessing with lockout',
   'revoke and rotate with a handshake or request in flight',
   'a stolen K_SHARED alone yields no PIN',
+  'one of two hosts SIGKILLed under load (PostgreSQL)',
+  "PostgreSQL primary killed under two hosts' load",
+  'database network cut from one of two hosts',
 ];
 
 const COLUMNS = [

@@ -193,6 +193,31 @@ export class UnitOfWork {
     return rows.map((row) => Number(row.n)).sort((a, b) => a - b);
   }
 
+  /** Writes a batch inside the open unit without committing it (a copy larger than one batch, committed at
+   *  once by the unit's `commit`: a migration). */
+  async write(ops: readonly BatchOp[]): Promise<void> {
+    this.requireOpen('write');
+    const text = writeText(encodeBatch(ops));
+    if (text === undefined) return;
+    try {
+      await this.client.query(text);
+    } catch (error) {
+      throw this.failedStatement(error, `writing a batch on ${this.lane.id}`);
+    }
+  }
+
+  /** Makes the store's sequence draw numbers above `atLeast` from now on (a migration that brought records
+   *  numbered up to it). Never lowers it. */
+  async raiseNumbers(atLeast: number): Promise<void> {
+    this.requireOpen('raise numbers');
+    if (!Number.isSafeInteger(atLeast) || atLeast < 1) throw new RangeError(`raiseNumbers takes a positive integer, got ${atLeast}`);
+    try {
+      await this.client.query(`SELECT setval('${NUMBERS_SEQUENCE}', GREATEST(${atLeast}, (SELECT last_value FROM ${NUMBERS_SEQUENCE})), true)`);
+    } catch (error) {
+      throw this.failedStatement(error, `raising numbers on ${this.lane.id}`);
+    }
+  }
+
   private requireOpen(what: string): void {
     if (this.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `cannot ${what} in a unit of work that is ${this.state}`);
   }
