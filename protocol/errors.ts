@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   CARD_EXPIRED: 'the card has expired',
   WRONG_PIN: 'the PIN is wrong',
   BAD_PIN_BLOCK: 'the PIN block could not be decoded',
+  WRONG_PIN_LAST_TRY: 'the PIN is wrong; one try is left before the card is blocked',
   // Money
   BAD_AMOUNT: 'the amount is not a positive whole number of cents within limits',
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',

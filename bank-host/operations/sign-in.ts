@@ -69,6 +69,13 @@ const signInWithPassword = (cost: ScryptCost): Work<'signin.password'> => async 
   });
 };
 
+/** The answer to a wrong PIN after `triesFailed` failures in a row: the card blocked at the last one, and
+ *  the customer warned before it (WRONG_PIN_LAST_TRY) so that they can stop and call the bank. */
+export function wrongPinCode(triesFailed: number, maxPinTries: number): 'CARD_BLOCKED' | 'WRONG_PIN_LAST_TRY' | 'WRONG_PIN' {
+  if (triesFailed >= maxPinTries) return 'CARD_BLOCKED';
+  return triesFailed === maxPinTries - 1 ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN';
+}
+
 function decodePin(pinBlockHex: string, pan: string, key: Buffer): string {
   try {
     return decodePinBlockFormat4(Buffer.from(pinBlockHex, 'hex'), pan, key);
@@ -97,7 +104,7 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
         ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
         : { ...card, pinTriesFailed: triesFailed };
       run.detail.pinTriesFailed = triesFailed;
-      return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(cardId), value: updated }]);
+      return run.fail(new ProtocolError(wrongPinCode(triesFailed, config.maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
     }
     const customer = await readCustomer(db, card.customerId);
     invariant(customer !== undefined, `card ending ${panLast4(pan)} names a missing customer`);

@@ -18,6 +18,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, KioskError } from '../common/errors.js';
+import type { CashPresentation } from './cash-presentation.js';
+import { checkRecord } from './journal-checks.js';
 
 export const JOURNAL_FILE = 'kiosk.journal';
 /** The name of the file before it held deposits too; renamed to JOURNAL_FILE when found. */
@@ -40,7 +42,8 @@ const CHECKSUM_HEX_CHARS = 16;
  *  - `authorizing`: about to send withdraw.authorize with `authorizeRequestId`.
  *  - `authorized`:  the host placed a hold (`authorizationId`); nothing dispensed yet.
  *  - `dispensing`:  about to send DISPENSE with `transactionId`; notes may move from here on.
- *  - `dispensed`:   the dispenser reported `dispensedNotes`; about to complete (or reverse if none).
+ *  - `dispensed`:   the dispenser reported `dispensedNotes`, presented to the customer; once `presentation`
+ *                   says they were taken or retracted (cash-presentation.ts), settled for the difference.
  *  - `settled`:     the host answered the completion or reversal; nothing left to do.
  *  - `declined`:    the host refused the authorization (or never received it); nothing held.
  */
@@ -65,6 +68,7 @@ export interface WithdrawalRecord {
   readonly authorizationId?: string;
   readonly dispensedNotes?: readonly number[];
   readonly dispensedCents?: number;
+  readonly presentation?: CashPresentation;
   readonly postedCents?: number;
   /** `settled-by-operator`: an operator settled the hold before the kiosk could; the host recorded the
    *  kiosk's figure as an exception and this record keeps what the kiosk dispensed. */
@@ -414,85 +418,6 @@ function decodeLine(line: string): JournalRecord | undefined {
   } catch {
     return undefined;
   }
-}
-
-const STEPS: readonly WithdrawalStep[] = ['authorizing', 'authorized', 'dispensing', 'dispensed', 'settled', 'declined'];
-
-const DEPOSIT_STEPS: readonly DepositStep[] = ['opening', 'open', 'committing', 'done', 'declined'];
-
-/** Checked before writing and after reading: money moves on these fields. */
-function checkRecord(record: JournalRecord): void {
-  if (record.kind === 'deposit') return checkDeposit(record);
-  if (record.kind === 'cashbox') return checkCashbox(record);
-  checkWithdrawal(record);
-}
-
-function checkWithdrawal(record: WithdrawalRecord): void {
-  const ok =
-    (record.kind === undefined || record.kind === 'withdrawal') &&
-    typeof record.withdrawalId === 'string' &&
-    record.withdrawalId.length > 0 &&
-    STEPS.includes(record.step) &&
-    Number.isSafeInteger(record.amountCents) &&
-    record.amountCents > 0 &&
-    Array.isArray(record.plannedNotes) &&
-    Array.isArray(record.denominationsCents) &&
-    record.plannedNotes.length === record.denominationsCents.length &&
-    record.plannedNotes.reduce((sum, n, i) => sum + n * (record.denominationsCents[i] ?? 0), 0) === record.amountCents &&
-    Number.isSafeInteger(record.transactionId) &&
-    record.transactionId > 0 &&
-    (record.dispensedCents === undefined || (Number.isSafeInteger(record.dispensedCents) && record.dispensedCents >= 0 && record.dispensedCents <= record.amountCents)) &&
-    ((record.step !== 'authorized' && record.step !== 'dispensing' && record.step !== 'dispensed') || typeof record.authorizationId === 'string') &&
-    (record.step !== 'dispensed' || record.dispensedCents !== undefined);
-  if (!ok) throw new Error(`journal: withdrawal record ${String(record.withdrawalId)} at step ${String(record.step)} breaks an invariant`);
-}
-
-/** Denominations ascending, each once, positive whole cents; counts whole and at least 1. */
-function validTallies(notes: unknown, maxNotes: number): boolean {
-  if (!Array.isArray(notes) || notes.length > DEPOSIT_DENOMINATIONS_MAX) return false;
-  let last = 0;
-  let total = 0;
-  for (const n of notes as NoteTally[]) {
-    if (!Number.isSafeInteger(n?.denominationCents) || n.denominationCents <= last || !Number.isSafeInteger(n.count) || n.count < 1) return false;
-    last = n.denominationCents;
-    total += n.count;
-  }
-  return total <= maxNotes;
-}
-
-function checkDeposit(record: DepositRecord): void {
-  const opened = record.step !== 'opening' && record.step !== 'declined';
-  const ok =
-    typeof record.journalId === 'string' &&
-    record.journalId.length > 0 &&
-    DEPOSIT_STEPS.includes(record.step) &&
-    typeof record.accountId === 'string' &&
-    typeof record.openRequestId === 'string' &&
-    typeof record.commitRequestId === 'string' &&
-    record.openRequestId !== record.commitRequestId &&
-    validTallies(record.stacked, DEPOSIT_NOTES_MAX) &&
-    // No note is taken before the host opened the deposit, and every note is one the acceptor was enabled for.
-    (opened ? typeof record.depositId === 'string' && Array.isArray(record.denominationsCents) : record.stacked.length === 0 && record.stacking === undefined) &&
-    record.stacked.every((n) => record.denominationsCents?.includes(n.denominationCents)) &&
-    (record.stacking === undefined ||
-      (record.step === 'open' &&
-        record.denominationsCents?.includes(record.stacking.valueCents) === true &&
-        (record.stacking.acceptCounterBefore === undefined || (Number.isSafeInteger(record.stacking.acceptCounterBefore) && record.stacking.acceptCounterBefore >= 0)))) &&
-    // A commit names the notes once and for all: nothing may be being stacked then.
-    (record.step !== 'committing' || record.stacking === undefined) &&
-    (record.step !== 'done' || record.stacking === undefined) &&
-    // What the host credited is exactly the notes stacked.
-    ((record.outcome !== 'credited' && record.outcome !== 'closed-empty') || record.creditedCents === notesTotalCents(record.stacked));
-  if (!ok) throw new Error(`journal: deposit record ${String(record.journalId)} at step ${String(record.step)} breaks an invariant`);
-}
-
-function checkCashbox(record: CashboxRecord): void {
-  const ok =
-    validTallies(record.notes, Number.MAX_SAFE_INTEGER) &&
-    Array.isArray(record.counted) &&
-    record.counted.length <= JOURNAL_UNFINISHED_MAX * 2 &&
-    record.counted.every((c) => typeof c.journalId === 'string' && validTallies(c.notes, DEPOSIT_NOTES_MAX));
-  if (!ok) throw new Error('journal: the cashbox record breaks an invariant');
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -26,6 +26,7 @@ import { CUSTOMER_REQUEST_DEADLINE_MS } from './flows/customer-request.js';
 import type { DepositCrashPoint, DepositDeadlines, DepositDeps } from './deposit.js';
 import { selectMenu, showActivity, showHistory } from './flows/menu.js';
 import { DepositFlow } from './flows/note-deposit.js';
+import { anotherTransaction } from './flows/another-transaction.js';
 import { ReceiptChoice } from './flows/receipt-choice.js';
 import { SignInFlow } from './flows/sign-in.js';
 import { transfer } from './flows/transfer.js';
@@ -34,15 +35,12 @@ import { JournalCorruptError, KioskJournal } from './journal.js';
 import type { DepositRecoveryDeps } from './recovery.js';
 import { RecoveryScheduler } from './recovery-scheduler.js';
 import { ServiceState } from './service-state.js';
-import { KIOSK_SOFTWARE_VERSION, STATUS_REASONS_MAX, StatusReporter, statusText } from './status-reporter.js';
+import { composeKioskStatus, KIOSK_SOFTWARE_VERSION, StatusReporter } from './status-reporter.js';
 import { CustomerSession, realClock, type SessionClock } from './session.js';
 import { KioskTimings, type KioskTiming } from './timings.js';
 import type { ActivityRequest, HistoryRequest, KioskSnapshot, MenuChoice, PinPadKey, TransferRequest } from './ui-contract.js';
 import { CustomerVisit } from './visit.js';
 import type { WithdrawalCrashPoint, WithdrawalDeadlines, WithdrawalDeps } from './withdrawal.js';
-
-/** The status report's bound on a count of notes (a cassette, or a cashbox denomination). */
-const STATUS_NOTE_COUNT_MAX = 100_000;
 
 export { KioskCommandError, type KioskCommandErrorCode } from './command-checks.js';
 export { PASSWORD_CHARS_MAX, USERNAME_CHARS_MAX } from './flows/sign-in.js';
@@ -181,7 +179,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     });
     this.withdrawDeps = {
       receipts: this.receipts,
-      withdrawalDeps: (onStep) => this.withdrawalDeps(onStep),
+      withdrawalDeps: (onStep, onPresented) => ({ ...this.withdrawalDeps(onStep), onPresented }),
       noteCassettes: (cassettes) => {
         this.supervisor.noteCassettes(cassettes);
         this.reporter.changed();
@@ -332,6 +330,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       pinDigits: s.pinDigits,
       onScreenPinPad: this.kioskDevices?.pinPad instanceof PinEntry,
       idleWarning: s.idleWarning,
+      ...(s.idleWarning ? { idleWarningSeconds: s.idleWarningSeconds } : {}),
       ...(s.notice ? { notice: s.notice } : {}),
       ...(s.customer ? { customer: s.customer } : {}),
       fastCashCents,
@@ -345,26 +344,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
 
   /** What the host hears of this kiosk (kiosk.status). */
   status(): KioskStatus {
-    const journal = this.journal;
-    const count = (n: number) => Math.min(n, STATUS_NOTE_COUNT_MAX);
-    return {
-      softwareVersion: KIOSK_SOFTWARE_VERSION,
-      inService: this.service.reasons().length === 0,
-      reasons: this.service.statusReasons().slice(0, STATUS_REASONS_MAX).map(statusText),
-      devices: this.supervisor.deviceStates().map((d) => ({ device: d.device, state: d.state, ...(d.detail !== undefined ? { detail: statusText(d.detail) } : {}) })),
-      cassettes: this.supervisor.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: count(c.count) })),
-      ...(this.config.devices.noteAcceptor
-        ? {
-            noteAcceptor: {
-              denominationsCents: [...this.config.noteAcceptorCents].sort((a, b) => a - b),
-              cashbox: (journal?.cashbox() ?? []).map((n) => ({ denominationCents: n.denominationCents, count: count(n.count) })),
-              cashboxCapacityNotes: this.config.cashboxCapacityNotes,
-            },
-          }
-        : {}),
-      receiptPaper: this.supervisor.receiptPaper,
-      pendingTransactions: journal?.pendingCount ?? 0,
-    };
+    return composeKioskStatus({ config: this.config, journal: this.journal, supervisor: this.supervisor, service: this.service });
   }
 
   // --- commands from the UI (docs/kiosk-core.md lists each with its screens) ------------------------
@@ -405,8 +385,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     return showActivity(this.flows, filters);
   }
 
-  withdraw(amountCents: number, accountId?: string): Promise<void> {
-    return withdraw(this.flows, this.withdrawDeps, amountCents, accountId);
+  withdraw(amountCents: number, accountId?: string, receipt?: boolean): Promise<void> {
+    return withdraw(this.flows, this.withdrawDeps, amountCents, accountId, receipt);
   }
 
   /** On the deposit screen: open a deposit into the account (the customer's first by default) and take
@@ -431,6 +411,11 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
 
   chooseReceipt(wanted: boolean): Promise<void> {
     return this.receipts.choose(wanted);
+  }
+
+  /** "Another transaction?": yes goes back to the menu in the same session, no ends the visit. */
+  anotherTransaction(wanted: boolean): Promise<void> {
+    return anotherTransaction(this.flows, wanted);
   }
 
   cancel(): void {

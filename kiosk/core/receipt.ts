@@ -15,6 +15,8 @@ export interface ReceiptFacts {
   readonly postingId?: string;
   readonly accountId?: string;
   readonly balanceAfterCents?: number;
+  /** What the customer may spend now, after this transaction. */
+  readonly availableAfterCents?: number;
   /** For deposits: the notes counted, by denomination, and how much of the credit is available now. */
   readonly notes?: readonly { readonly denominationCents: number; readonly count: number }[];
   readonly availableNowCents?: number;

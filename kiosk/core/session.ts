@@ -14,14 +14,16 @@ const NEXT: Readonly<Record<Screen, readonly Screen[]>> = {
   welcome: ['identify', 'pin', 'working'],
   identify: ['pin', 'working', 'welcome'],
   pin: ['working', 'pin', 'welcome'],
-  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'welcome'],
+  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'take-cash', 'another-transaction', 'welcome'],
   menu: ['balance', 'withdraw', 'deposit', 'history', 'transfer', 'working'],
   balance: ['menu', 'working'],
   withdraw: ['working', 'menu'],
   deposit: ['working', 'menu'],
   history: ['menu', 'working'],
   transfer: ['working', 'menu'],
-  receipt: ['working', 'menu'],
+  receipt: ['working', 'menu', 'another-transaction'],
+  'another-transaction': ['menu', 'working'],
+  'take-cash': ['working', 'another-transaction', 'withdraw', 'receipt'],
   goodbye: ['welcome', 'out-of-service'],
 };
 
@@ -51,7 +53,7 @@ export interface SessionEvents {
 }
 
 /** Screens on which the inactivity timer runs: a customer is present and the kiosk is waiting for them. */
-const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt']);
+const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt', 'another-transaction']);
 
 export class CustomerSession {
   screen: Screen = 'out-of-service';
@@ -73,6 +75,11 @@ export class CustomerSession {
     private readonly events: SessionEvents,
   ) {
     this.language = languages[0] ?? 'en';
+  }
+
+  /** The seconds between the inactivity warning and the end of the session (the warning's countdown). */
+  get idleWarningSeconds(): number {
+    return Math.ceil(this.timeouts.idleWarningMs / 1_000);
   }
 
   /** A customer is at the kiosk (anything but welcome, goodbye and out-of-service). */

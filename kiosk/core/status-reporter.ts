@@ -9,6 +9,10 @@ import type { ChannelClient } from '../../protocol/client.js';
 import type { Logger } from '../../protocol/log.js';
 import type { KioskStatus } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
+import type { KioskConfig } from './config.js';
+import type { DeviceSupervisor } from './device-supervisor.js';
+import type { KioskJournal } from './journal.js';
+import type { ServiceState } from './service-state.js';
 
 /** The kiosk's software version as it reports it (package.json's, checked by a test). */
 export const KIOSK_SOFTWARE_VERSION = '0.1.0';
@@ -21,6 +25,40 @@ export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** The protocol's bounds on a report's reasons. */
 export const STATUS_REASONS_MAX = 16;
 export const STATUS_TEXT_CHARS_MAX = 200;
+
+/** The status report's bound on a count of notes (a cassette, or a cashbox denomination). */
+const STATUS_NOTE_COUNT_MAX = 100_000;
+
+/** The parts of the kiosk its status is read from. */
+export interface KioskStatusSources {
+  readonly config: KioskConfig;
+  readonly journal: KioskJournal | undefined;
+  readonly supervisor: DeviceSupervisor;
+  readonly service: ServiceState;
+}
+
+/** The kiosk's status as it is now, within the protocol's bounds. */
+export function composeKioskStatus({ config, journal, supervisor, service }: KioskStatusSources): KioskStatus {
+  const count = (n: number) => Math.min(n, STATUS_NOTE_COUNT_MAX);
+  return {
+    softwareVersion: KIOSK_SOFTWARE_VERSION,
+    inService: service.reasons().length === 0,
+    reasons: service.statusReasons().slice(0, STATUS_REASONS_MAX).map(statusText),
+    devices: supervisor.deviceStates().map((d) => ({ device: d.device, state: d.state, ...(d.detail !== undefined ? { detail: statusText(d.detail) } : {}) })),
+    cassettes: supervisor.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: count(c.count) })),
+    ...(config.devices.noteAcceptor
+      ? {
+          noteAcceptor: {
+            denominationsCents: [...config.noteAcceptorCents].sort((a, b) => a - b),
+            cashbox: (journal?.cashbox() ?? []).map((n) => ({ denominationCents: n.denominationCents, count: count(n.count) })),
+            cashboxCapacityNotes: config.cashboxCapacityNotes,
+          },
+        }
+      : {}),
+    receiptPaper: supervisor.receiptPaper,
+    pendingTransactions: journal?.pendingCount ?? 0,
+  };
+}
 
 export interface StatusReporterDeps {
   readonly client: () => ChannelClient | undefined;

@@ -21,6 +21,10 @@ export type Screen =
   | 'history'
   | 'transfer'
   | 'receipt'
+  /** The cash waits in the dispenser's presenter for the customer (with a countdown). */
+  | 'take-cash'
+  /** After each transaction: another one in the same session, or goodbye. */
+  | 'another-transaction'
   | 'goodbye';
 
 export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
@@ -51,6 +55,9 @@ export type SessionView =
   /** The customer's own audit records (sign-ins, refused and failed operations too), on the history screen. */
   | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
   | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
+  /** The notes wait in the presenter: the customer has `secondsToTake` (as they were presented) before
+   *  they are taken back into the machine. */
+  | { readonly kind: 'take-cash'; readonly dispensedCents: number; readonly secondsToTake: number }
   /** A deposit in progress: the notes counted so far, by denomination, and what may still be deposited. */
   | {
       readonly kind: 'deposit-counting';
@@ -106,6 +113,9 @@ export interface KioskSnapshot {
   /** The PIN pad is on the screen (no hardware keypad): the UI shows digit buttons. */
   readonly onScreenPinPad: boolean;
   readonly idleWarning: boolean;
+  /** While `idleWarning`: the seconds left before the session ends, as the warning began (the UI counts
+   *  down from it). */
+  readonly idleWarningSeconds?: number;
   readonly notice?: Notice;
   readonly customer?: CustomerView;
   /** Fast-cash buttons: only amounts the cassettes can pay now, within the customer's daily limit. */

@@ -34,6 +34,8 @@ export interface Credentials {
 export interface AmountRequest {
   readonly amountCents: number;
   readonly accountId?: string;
+  /** A withdrawal's receipt, chosen before any cash moves. */
+  readonly receipt?: boolean;
 }
 
 export interface DepositRequest {
@@ -64,6 +66,8 @@ export interface AtmCommands {
   history(request: HistoryRequest): Promise<CommandResult>;
   activity(request: ActivityRequest): Promise<CommandResult>;
   chooseReceipt(wanted: boolean): Promise<CommandResult>;
+  /** "Another transaction?": true goes back to the menu, false ends the session. */
+  anotherTransaction(wanted: boolean): Promise<CommandResult>;
   cancel(): Promise<CommandResult>;
   touch(): Promise<CommandResult>;
 }
@@ -86,6 +90,7 @@ export const ATM_COMMAND_NAMES = [
   'history',
   'activity',
   'chooseReceipt',
+  'anotherTransaction',
   'cancel',
   'touch',
 ] as const satisfies readonly AtmCommandName[];

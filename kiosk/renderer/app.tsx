@@ -4,6 +4,7 @@ import { send, type ScreenProps, type WorkKind } from './atm.js';
 import { Icon } from './components/icon.js';
 import { IdleWarning } from './components/idle-warning.js';
 import { stringsFor } from './i18n.js';
+import { AnotherTransactionScreen } from './screens/another-transaction.js';
 import { BalanceScreen } from './screens/balance.js';
 import { DepositScreen } from './screens/deposit.js';
 import { GoodbyeScreen } from './screens/goodbye.js';
@@ -13,6 +14,7 @@ import { MenuScreen } from './screens/menu.js';
 import { OutOfServiceScreen } from './screens/out-of-service.js';
 import { PinScreen } from './screens/pin.js';
 import { ReceiptScreen } from './screens/receipt.js';
+import { TakeCashScreen } from './screens/take-cash.js';
 import { TransferScreen } from './screens/transfer.js';
 import { WelcomeScreen } from './screens/welcome.js';
 import { WithdrawScreen } from './screens/withdraw.js';
@@ -71,7 +73,7 @@ export function App({ atm }: { atm: AtmApi }) {
     // would land on whatever the screen has beneath it (the menu's transfer button, in a test that caught it).
     if (snap.idleWarning) return;
     const now = Date.now();
-    if (now - lastTouchMs.current < TOUCH_REPORT_INTERVAL_MS || !CANCELLABLE.has(snap.screen) && snap.screen !== 'receipt') return;
+    if (now - lastTouchMs.current < TOUCH_REPORT_INTERVAL_MS || !CANCELLABLE.has(snap.screen) && snap.screen !== 'receipt' && snap.screen !== 'another-transaction') return;
     lastTouchMs.current = now;
     send(atm.touch());
   };
@@ -114,7 +116,7 @@ export function App({ atm }: { atm: AtmApi }) {
       <main class="content" inert={snap.idleWarning}>
         {renderScreen(snap, props, work, historyUi, setHistoryUi)}
       </main>
-      {snap.idleWarning && <IdleWarning t={t} onMore={() => send(atm.touch())} onEnd={() => send(atm.cancel())} />}
+      {snap.idleWarning && <IdleWarning t={t} seconds={snap.idleWarningSeconds ?? 0} onMore={() => send(atm.touch())} onEnd={() => send(atm.cancel())} />}
     </div>
   );
 }
@@ -146,6 +148,10 @@ function renderScreen(snap: KioskSnapshot, props: ScreenProps, work: WorkKind | 
       return <HistoryScreen key="history" {...props} ui={historyUi} setUi={setHistoryUi} />;
     case 'receipt':
       return <ReceiptScreen key="receipt" {...props} />;
+    case 'take-cash':
+      return <TakeCashScreen key="take-cash" {...props} />;
+    case 'another-transaction':
+      return <AnotherTransactionScreen key="another" {...props} />;
     case 'goodbye':
       return <GoodbyeScreen key="goodbye" {...props} />;
   }

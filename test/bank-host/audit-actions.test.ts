@@ -128,7 +128,7 @@ test('every customer action and outcome, device event and operator action leaves
     const wrongPin = pin === '0000' ? '1111' : '0000';
     secrets.push(pinBlock(pin!), pinBlock(wrongPin));
     t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');
-    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');
+    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN_LAST_TRY');
     t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'CARD_BLOCKED');
     await run(['card', 'unblock', pan!], 0);
     const session = await kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(pin!) });
@@ -213,7 +213,7 @@ test('every customer action and outcome, device event and operator action leaves
       'account.open:ok', 'account.open:failed:UNKNOWN_CUSTOMER', 'card.issue:ok', 'card.issue:failed:UNKNOWN_CUSTOMER',
       'card.block:ok', 'card.block:failed:CARD_UNKNOWN', 'card.unblock:ok', 'card.unblock:failed:CARD_UNKNOWN',
       'holds.list:ok', 'hold.resolve:ok', 'hold.resolve:failed:UNKNOWN_AUTHORIZATION',
-      'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'signin.card:ok',
+      'signin.card:failed:WRONG_PIN', 'signin.card:failed:WRONG_PIN_LAST_TRY', 'signin.card:failed:CARD_BLOCKED', 'signin.card:ok',
       'deposits.holds:ok', 'deposit.hold.release:ok', 'deposit.hold.release:failed:DEPOSIT_HOLD_RELEASED', 'deposit.hold.release:failed:UNKNOWN_DEPOSIT_HOLD',
       'deposits.open:ok', 'exceptions.list:ok', 'exception.resolve:ok', 'exception.resolve:failed:UNKNOWN_EXCEPTION',
       'kiosk.status:ok',

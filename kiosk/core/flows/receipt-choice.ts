@@ -1,10 +1,11 @@
-// The receipt question that ends every transaction: the flow that moved money offers the facts of its
-// receipt; the customer's answer prints them (when the printer can) and ends the visit either way.
+// The receipt question after a transaction: the flow that moved money offers the facts of its receipt;
+// the customer's answer prints them (when the printer can), then "Another transaction?" either way.
 import { describe } from '../../common/errors.js';
 import type { PrinterStatus } from '../../devices/printer/types.js';
 import { isDeviceError } from '../../devices/serial/device-error.js';
 import { requireScreen } from '../command-checks.js';
 import { composeReceipt, type ReceiptFacts } from '../receipt.js';
+import type { Notice } from '../ui-contract.js';
 import type { FlowContext } from './context.js';
 
 /** What the receipt choice needs to know of the printer (the device supervisor keeps it). */
@@ -31,8 +32,19 @@ export class ReceiptChoice {
 
   /** Keeps the receipt of the transaction that just ended; the caller then shows the receipt screen. */
   offer(transaction: ReceiptFacts['transaction'], amountCents: number, details: ReceiptDetails): void {
+    this.facts = this.factsOf(transaction, amountCents, details);
+  }
+
+  /** Prints the receipt of a transaction the customer asked one for beforehand (a withdrawal: chosen on
+   *  its confirmation); what the customer is told about it. */
+  async printNow(transaction: ReceiptFacts['transaction'], amountCents: number, details: ReceiptDetails): Promise<Notice> {
+    if (!this.printer.printerReady()) return { code: 'RECEIPT_UNAVAILABLE' };
+    return this.print(this.factsOf(transaction, amountCents, details));
+  }
+
+  private factsOf(transaction: ReceiptFacts['transaction'], amountCents: number, details: ReceiptDetails): ReceiptFacts {
     const customer = this.ctx.session.customer;
-    this.facts = {
+    return {
       kioskId: this.ctx.config.deviceId,
       nowMs: this.ctx.now(),
       transaction,
@@ -48,25 +60,32 @@ export class ReceiptChoice {
     const facts = this.facts;
     this.facts = undefined;
     if (!wanted || !facts) {
-      await ctx.visit.end();
+      ctx.session.go('another-transaction');
       return;
     }
     if (!this.printer.printerReady()) {
-      await ctx.visit.end({ code: 'RECEIPT_UNAVAILABLE' });
+      ctx.session.go('another-transaction', { code: 'RECEIPT_UNAVAILABLE' });
       return;
     }
-    await ctx.visit.busyWith(async () => {
-      try {
-        const status = await ctx.devices().printer.print(composeReceipt({ ...facts, nowMs: ctx.now() }));
-        this.printer.notePrinterStatus(status);
-        // The printer's paper running low is for the technician (device status), not the customer.
-        await ctx.visit.end({ code: 'RECEIPT_PRINTED' });
-      } catch (error) {
-        ctx.log.warn('receipt not printed', { error: describe(error) });
-        const code = isDeviceError(error) ? error.code : 'RECEIPT_UNAVAILABLE';
-        if (code === 'PRINTER_OUT_OF_PAPER') this.printer.notePrinterStatus({ online: false, paper: 'out' });
-        await ctx.visit.end({ code });
-      }
+    await ctx.visit.operate(async (epoch) => {
+      const notice = await this.print(facts);
+      if (ctx.visit.isCurrent(epoch)) ctx.session.go('another-transaction', notice);
     });
+  }
+
+  /** Prints a receipt now; what the customer is told about it. */
+  private async print(facts: ReceiptFacts): Promise<Notice> {
+    const { ctx } = this;
+    try {
+      const status = await ctx.devices().printer.print(composeReceipt({ ...facts, nowMs: ctx.now() }));
+      this.printer.notePrinterStatus(status);
+      // The printer's paper running low is for the technician (device status), not the customer.
+      return { code: 'RECEIPT_PRINTED' };
+    } catch (error) {
+      ctx.log.warn('receipt not printed', { error: describe(error) });
+      const code = isDeviceError(error) ? error.code : 'RECEIPT_UNAVAILABLE';
+      if (code === 'PRINTER_OUT_OF_PAPER') this.printer.notePrinterStatus({ online: false, paper: 'out' });
+      return { code };
+    }
   }
 }

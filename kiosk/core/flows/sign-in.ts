@@ -129,7 +129,7 @@ export class SignInFlow {
         const code = error instanceof ProtocolError ? error.code : 'INTERNAL';
         if (error instanceof ProtocolError && error.retryable) {
           await visit.end({ code: 'HOST_UNAVAILABLE' });
-        } else if (kind === 'card' && code === 'WRONG_PIN') {
+        } else if (kind === 'card' && (code === 'WRONG_PIN' || code === 'WRONG_PIN_LAST_TRY')) {
           session.go('pin', { code });
           this.armPinPad();
         } else if (kind === 'card') {

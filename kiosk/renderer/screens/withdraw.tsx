@@ -37,6 +37,7 @@ export function WithdrawScreen({ snap, t, atm, expectWork, accountId, setAccount
   const [ownNotice, setOwnNotice] = useState<Notice | undefined>(undefined);
   // The controller's notice the customer has moved on from (changed the amount): not shown again.
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);
+  const [receiptWanted, setReceiptWanted] = useState(false);
   const accounts = snap.customer?.accounts ?? [];
   const account = accounts.find((a) => a.accountId === accountId) ?? accounts[0];
   const money = (cents: number) => formatMoney(cents, snap.language, account?.currency);
@@ -67,9 +68,10 @@ export function WithdrawScreen({ snap, t, atm, expectWork, accountId, setAccount
         t={t}
         text={t.confirmWithdraw(money(step.amountCents), account ? accountLabel(t, account, accounts) : '')}
         onChange={() => moveTo(step.typed ? { kind: 'other', digits: digitsOf(step.amountCents) } : { kind: 'choose' })}
+        receipt={snap.receiptAvailable ? { wanted: receiptWanted, onToggle: () => setReceiptWanted(!receiptWanted) } : undefined}
         onConfirm={() => {
           expectWork('withdraw');
-          send(atm.withdraw({ amountCents: step.amountCents, ...(account ? { accountId: account.accountId } : {}) }));
+          send(atm.withdraw({ amountCents: step.amountCents, ...(account ? { accountId: account.accountId } : {}), receipt: snap.receiptAvailable && receiptWanted }));
         }}
       />
     );

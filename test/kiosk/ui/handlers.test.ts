@@ -48,6 +48,7 @@ test('each command reaches the controller with its validated argument', async (t
     ['activity', { sinceMs: 1_700_000_000_000, cursor: '42' }],
     ['activity', {}],
     ['chooseReceipt', true],
+    ['anotherTransaction', false],
     ['cancel', undefined],
     ['touch', undefined],
   ];
@@ -60,7 +61,7 @@ test('each command reaches the controller with its validated argument', async (t
     ['pinPadPress', 7],
     ['pinPadPress', 'enter'],
     ['selectMenu', 'balance'],
-    ['withdraw', 6_000, undefined],
+    ['withdraw', 6_000, undefined, false],
     ['beginDeposit', 'acc_1'],
     ['beginDeposit', undefined],
     ['depositDone'],
@@ -70,6 +71,7 @@ test('each command reaches the controller with its validated argument', async (t
     ['activity', { sinceMs: 1_700_000_000_000, cursor: '42' }],
     ['activity', {}],
     ['chooseReceipt', true],
+    ['anotherTransaction', false],
     ['cancel'],
     ['touch'],
   ]);
@@ -104,6 +106,8 @@ test('bad arguments and unknown commands are refused before the controller sees 
     ['activity', { sinceMs: -1 }],
     ['activity', { actions: ['signin.card'] }],
     ['chooseReceipt', 'yes'],
+    ['anotherTransaction', 'yes'],
+    ['anotherTransaction', undefined],
     ['__proto__', undefined],
     ['constructor', undefined],
     [42, undefined],
