@@ -21,7 +21,7 @@ const none = z.undefined();
 /** The controller surface the UI may reach: the commands and the state it renders. */
 export type UiController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'anotherTransaction' | 'cancel' | 'touch'
+  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'printBalance' | 'anotherTransaction' | 'cancel' | 'touch'
 >;
 
 function commandTable(controller: UiController) {
@@ -71,6 +71,7 @@ function commandTable(controller: UiController) {
         controller.activity({ ...(r.sinceMs !== undefined ? { sinceMs: r.sinceMs } : {}), ...(r.cursor !== undefined ? { cursor: r.cursor } : {}) }),
     },
     chooseReceipt: { argument: z.boolean(), run: (wanted: boolean) => controller.chooseReceipt(wanted) },
+    printBalance: { argument: none, run: () => controller.printBalance() },
     anotherTransaction: { argument: z.boolean(), run: (wanted: boolean) => controller.anotherTransaction(wanted) },
     cancel: { argument: none, run: () => controller.cancel() },
     touch: { argument: none, run: () => controller.touch() },

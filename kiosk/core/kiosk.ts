@@ -413,6 +413,11 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     return this.receipts.choose(wanted);
   }
 
+  /** On the balance screen: a receipt of the balances shown. */
+  printBalance(): Promise<void> {
+    return this.receipts.printBalance();
+  }
+
   /** "Another transaction?": yes goes back to the menu in the same session, no ends the visit. */
   anotherTransaction(wanted: boolean): Promise<void> {
     return anotherTransaction(this.flows, wanted);

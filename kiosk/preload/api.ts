@@ -66,6 +66,8 @@ export interface AtmCommands {
   history(request: HistoryRequest): Promise<CommandResult>;
   activity(request: ActivityRequest): Promise<CommandResult>;
   chooseReceipt(wanted: boolean): Promise<CommandResult>;
+  /** On the balance screen: print the balances shown. */
+  printBalance(): Promise<CommandResult>;
   /** "Another transaction?": true goes back to the menu, false ends the session. */
   anotherTransaction(wanted: boolean): Promise<CommandResult>;
   cancel(): Promise<CommandResult>;
@@ -90,6 +92,7 @@ export const ATM_COMMAND_NAMES = [
   'history',
   'activity',
   'chooseReceipt',
+  'printBalance',
   'anotherTransaction',
   'cancel',
   'touch',

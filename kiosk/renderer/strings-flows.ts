@@ -14,6 +14,7 @@ const en = {
   cardBlockedBody: 'For your security, this card cannot be used any more. Please contact your bank.',
   idleCountdown: (seconds: number) => (seconds === 1 ? 'Your session ends in 1 second.' : `Your session ends in ${seconds} seconds.`),
   receiptWanted: 'Print a receipt',
+  printBalance: 'Print',
   takeCashAmount: (amount: string) => `${amount} is waiting for you below the screen.`,
   takeCashCountdown: (seconds: number) =>
     seconds === 1 ? 'Cash not taken within 1 second goes back into the machine.' : `Cash not taken within ${seconds} seconds goes back into the machine.`,
@@ -37,6 +38,7 @@ const fr: FlowStrings = {
   cardBlockedBody: 'Pour votre sécurité, cette carte ne peut plus être utilisée. Veuillez communiquer avec votre banque.',
   idleCountdown: (seconds: number) => (seconds <= 1 ? `Votre session se termine dans ${seconds} seconde.` : `Votre session se termine dans ${seconds} secondes.`),
   receiptWanted: 'Imprimer un reçu',
+  printBalance: 'Imprimer',
   takeCashAmount: (amount: string) => `${amount} vous attendent sous l'écran.`,
   takeCashCountdown: (seconds: number) =>
     seconds <= 1 ? `Les billets non pris d'ici ${seconds} seconde retournent dans le guichet.` : `Les billets non pris d'ici ${seconds} secondes retournent dans le guichet.`,

@@ -15,7 +15,7 @@ export interface PrinterReadiness {
 }
 
 /** What a transaction adds to the facts every receipt has (kiosk, time, customer, amount). */
-export type ReceiptDetails = Omit<ReceiptFacts, 'kioskId' | 'nowMs' | 'transaction' | 'amountCents' | 'cardLast4' | 'username'>;
+export type ReceiptDetails = Omit<ReceiptFacts, 'kioskId' | 'bankName' | 'nowMs' | 'timeZone' | 'transaction' | 'amountCents' | 'cardLast4' | 'username'>;
 
 export class ReceiptChoice {
   /** The last transaction's receipt, until the customer answers or the visit ends. */
@@ -42,11 +42,25 @@ export class ReceiptChoice {
     return this.print(this.factsOf(transaction, amountCents, details));
   }
 
+  /** A balance inquiry printed from the balance screen: the accounts shown, as the host last gave them;
+   *  the customer stays on the balance screen, told whether it printed. */
+  async printBalance(): Promise<void> {
+    const { session } = this.ctx;
+    requireScreen(session, 'balance');
+    const accounts = (session.customer?.accounts ?? []).map((a) => ({ accountId: a.accountId, balanceCents: a.balanceCents, availableCents: a.availableCents }));
+    await this.ctx.visit.operate(async (epoch) => {
+      const notice = await this.printNow('balance', 0, { accounts });
+      if (this.ctx.visit.isCurrent(epoch)) session.go('balance', notice);
+    });
+  }
+
   private factsOf(transaction: ReceiptFacts['transaction'], amountCents: number, details: ReceiptDetails): ReceiptFacts {
     const customer = this.ctx.session.customer;
     return {
       kioskId: this.ctx.config.deviceId,
+      bankName: this.ctx.config.bankName,
       nowMs: this.ctx.now(),
+      timeZone: this.ctx.config.timeZone,
       transaction,
       amountCents,
       ...(customer?.cardLast4 ? { cardLast4: customer.cardLast4 } : customer ? { username: customer.username } : {}),

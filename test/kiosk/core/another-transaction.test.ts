@@ -81,3 +81,29 @@ test('the question is timed like every screen of a visit: the warning counts dow
   t.is(rig.lastGoodbye()?.notice?.code, 'TIMEOUT');
   t.is(rig.kiosk.snapshot().idleWarningSeconds, undefined);
 });
+
+test('a balance inquiry can be printed, and a withdrawal receipt chosen before the cash names the bank, the masked card and the balance after', async (t) => {
+  const rig = await startKioskRig({ config: { bankName: 'Northbank', timeZone: 'America/Vancouver' } });
+  t.teardown(() => rig.close());
+  const card = await rig.customer('quentin', 20_000);
+  await rig.waitFor((s) => s.screen === 'welcome');
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  rig.typePin(card.pin, 'enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  await rig.kiosk.selectMenu('balance');
+  await rig.kiosk.printBalance();
+  t.like(rig.kiosk.snapshot(), { screen: 'balance', notice: { code: 'RECEIPT_PRINTED' } });
+  const inquiry = (rig.printer.receipts.at(-1) ?? []).join('\n');
+  t.true(inquiry.startsWith('Northbank\nATM RECEIPT'), inquiry);
+  t.regex(inquiry, /BALANCE INQUIRY\nAccount \.\.\.\w{4}\n {2}Balance: \$200\.00\n {2}Available: \$200\.00/);
+  t.regex(inquiry, /Time: \d\d:\d\d:\d\d P[SD]T/, 'the kiosk\'s local time');
+
+  await rig.kiosk.selectMenu('menu');
+  await rig.kiosk.selectMenu('withdraw');
+  await rig.kiosk.withdraw(6_000, undefined, true);
+  t.like(rig.kiosk.snapshot(), { screen: 'another-transaction', notice: { code: 'RECEIPT_PRINTED' } });
+  const withdrawal = (rig.printer.receipts.at(-1) ?? []).join('\n');
+  for (const line of ['Northbank', 'WITHDRAWAL $60.00', `Card: ************${card.pan.slice(-4)}`, 'Balance: $140.00', 'Available: $140.00']) t.true(withdrawal.includes(line), `${line} in\n${withdrawal}`);
+  t.false(withdrawal.includes(card.pan));
+});

@@ -39,6 +39,7 @@ test('card swipe and PIN from the HID simulators, fast cash by touch, receipt pr
   await ui.screen('pin');
   ui.kiosk.typePin(card.pin.slice(0, 3));
   await ui.screen('pin', (s) => s.pinDigits === 3);
+  await ui.settle();
   t.is(await ui.page.locator('.pin-dots .dot.filled').count(), 3);
   t.is(await ui.page.getByTestId('pin-progress').innerText(), '3 digits entered');
   t.false((await ui.page.content()).includes(card.pin), 'the page never holds the PIN');
@@ -79,6 +80,7 @@ test('three wrong PINs block the card and the screen says to contact the bank', 
     ui.kiosk.typePin(wrongPin, 'enter');
     const last = attempt === 2;
     await ui.screen('pin', (s) => s.notice?.code === (last ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN') && s.pinDigits === 0);
+    await ui.page.waitForSelector(`[data-notice="${last ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN'}"]`);
     t.is(await noticeText(ui), last ? 'That PIN is wrong. You have one try left: another wrong PIN will block your card.' : 'That PIN is wrong. Please try again.');
     await ui.check(t, last ? 'wrong-pin-last-try' : 'wrong-pin');
     await ui.tap('.pin'); // the customer is still there: a touch keeps the session alive
