@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   WRONG_PIN: 'the PIN is wrong',
   BAD_PIN_BLOCK: 'the PIN block could not be decoded',
   WRONG_PIN_LAST_TRY: 'the PIN is wrong; one try is left before the card is blocked',
+  PIN_MISMATCH: 'the new PIN and its confirmation differ',
+  NOT_CARD_SESSION: 'the operation needs a session signed in with this card',
   // Money
   BAD_AMOUNT: 'the amount is not a positive whole number of cents within limits',
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',

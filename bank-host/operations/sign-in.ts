@@ -7,7 +7,7 @@ import { requireUsableCard } from '../customers/cards.js';
 import { planNewCustomer, readCard, readCustomer, readCustomerByUsername, readPasswordFailures } from '../customers/customers.js';
 import { NO_FAILURES, isLockedOut, recordFailure } from '../customers/lockout.js';
 import { type ScryptCost, checkPasswordPolicy, hashPassword, spendDecoyVerification, verifyPassword } from '../customers/passwords.js';
-import { pinMatches } from '../customers/pins.js';
+import { pinMatches, pinVerificationValue } from '../customers/pins.js';
 import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } from '../customers/records.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
@@ -116,6 +116,37 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
   });
 };
 
+/** The PIN of the card this session signed in with, changed at once with its failure count cleared. The
+ *  current PIN is checked like a sign-in's (a wrong one counts as a failed try and may block the card);
+ *  the new PIN arrives twice and must match. */
+const changePin: Work<'pin.change'> = async (run, { pan, oldPinBlock, newPinBlock, confirmPinBlock }) => {
+  const { db, keys, config, locks } = run.services;
+  const nowMs = run.ctx.nowMs;
+  const session = run.requireSession();
+  run.detail.cardLast4 = panLast4(pan);
+  const cardId = cardIdOf(keys.master, pan);
+  if (session.cardId === undefined || session.cardId !== cardId) throw new ProtocolError('NOT_CARD_SESSION');
+  return locks.withLocks([cardKey(cardId)], async () => {
+    const card = requireUsableCard(await readCard(db, cardId), nowMs);
+    const key = run.ctx.devicePinKey();
+    const oldPin = decodePin(oldPinBlock, pan, key);
+    if (!pinMatches(keys.pinVerify, pan, oldPin, card.pinVerificationValue)) {
+      const triesFailed = card.pinTriesFailed + 1;
+      const blocked = triesFailed >= config.maxPinTries;
+      const updated: CardRecord = blocked
+        ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
+        : { ...card, pinTriesFailed: triesFailed };
+      run.detail.pinTriesFailed = triesFailed;
+      return run.fail(new ProtocolError(wrongPinCode(triesFailed, config.maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
+    }
+    const newPin = decodePin(newPinBlock, pan, key);
+    if (decodePin(confirmPinBlock, pan, key) !== newPin) throw new ProtocolError('PIN_MISMATCH');
+    const updated: CardRecord = { ...card, pinVerificationValue: pinVerificationValue(keys.pinVerify, pan, newPin), pinTriesFailed: 0 };
+    await run.succeed({}, [{ type: 'put', key: cardKey(cardId), value: updated }]);
+    return {};
+  });
+};
+
 const signOut: Work<'signout'> = async (run) => {
   const result = await run.succeed({});
   run.ctx.connection.session = undefined;
@@ -128,5 +159,6 @@ export function createSignInOperations(cost: ScryptCost): OperationTable {
     'signin.password': operation(signInWithPassword(cost)),
     'signin.card': operation(signInWithCard),
     signout: operation(signOut),
+    'pin.change': operation(changePin),
   };
 }

@@ -88,6 +88,8 @@ function validBodies(
     'signin.password': { username: ids.username, password: random.chance(0.5) ? PASSWORD : 'not the password' },
     'signin.card': { pan: ids.pan, pinBlock: ids.pinBlock },
     signout: {},
+    // The same PIN again: a change that succeeds leaves the card's PIN as the other requests expect it.
+    'pin.change': { pan: ids.pan, oldPinBlock: ids.pinBlock, newPinBlock: ids.pinBlock, confirmPinBlock: ids.pinBlock },
     balance: { accountId: ids.accountId },
     'deposit.open': { accountId: ids.accountId },
     'deposit.commit': { depositId: ids.depositId, notes: notesFor(random.int(1, 1_000) * 100) },
