@@ -34,7 +34,10 @@ function commandTable(controller: UiController) {
       argument: z.union([z.number().int().min(0).max(9), z.enum(['enter', 'backspace', 'clear', 'cancel'])]),
       run: (key: number | 'enter' | 'backspace' | 'clear' | 'cancel') => controller.pinPadPress(key as Parameters<KioskController['pinPadPress']>[0]),
     },
-    selectMenu: { argument: z.enum(['balance', 'withdraw', 'deposit', 'history', 'transfer', 'menu']), run: (choice: 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'menu') => controller.selectMenu(choice) },
+    selectMenu: {
+      argument: z.enum(['balance', 'withdraw', 'deposit', 'history', 'transfer', 'pin-change', 'menu']),
+      run: (choice: 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'pin-change' | 'menu') => controller.selectMenu(choice),
+    },
     withdraw: {
       argument: z.object({ amountCents, accountId: accountId.optional(), receipt: z.boolean().optional() }).strict(),
       run: (r: { amountCents: number; accountId?: string | undefined; receipt?: boolean | undefined }) => controller.withdraw(r.amountCents, r.accountId, r.receipt ?? false),

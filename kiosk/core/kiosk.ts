@@ -28,6 +28,7 @@ import { selectMenu, showActivity, showHistory } from './flows/menu.js';
 import { DepositFlow } from './flows/note-deposit.js';
 import { anotherTransaction } from './flows/another-transaction.js';
 import { ReceiptChoice } from './flows/receipt-choice.js';
+import { PinChangeFlow } from './flows/pin-change.js';
 import { SignInFlow } from './flows/sign-in.js';
 import { transfer } from './flows/transfer.js';
 import { withdraw, type WithdrawDeps } from './flows/withdraw.js';
@@ -88,6 +89,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly recovery: RecoveryScheduler;
   private readonly flows: FlowContext;
   private readonly signIn: SignInFlow;
+  private readonly pinChange: PinChangeFlow;
   private readonly receipts: ReceiptChoice;
   private readonly deposits: DepositFlow;
   private readonly reporter: StatusReporter;
@@ -167,6 +169,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       background,
     };
     this.signIn = new SignInFlow(this.flows, options.kShared);
+    this.pinChange = new PinChangeFlow(this.flows, this.signIn);
     this.receipts = new ReceiptChoice(this.flows, this.supervisor);
     this.deposits = new DepositFlow(this.flows, {
       receipts: this.receipts,
@@ -328,6 +331,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       outOfServiceReasons: this.service.reasons(),
       ...(s.identifyMethod ? { identifyMethod: s.identifyMethod } : {}),
       pinDigits: s.pinDigits,
+      ...(s.pinChangeStep ? { pinChangeStep: s.pinChangeStep } : {}),
       onScreenPinPad: this.kioskDevices?.pinPad instanceof PinEntry,
       idleWarning: s.idleWarning,
       ...(s.idleWarning ? { idleWarningSeconds: s.idleWarningSeconds } : {}),
@@ -373,7 +377,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.signIn.pressPinPadKey(key);
   }
 
-  selectMenu(choice: MenuChoice | 'menu'): Promise<void> {
+  async selectMenu(choice: MenuChoice | 'menu'): Promise<void> {
+    if (choice === 'pin-change') return this.pinChange.begin();
     return selectMenu(this.flows, choice);
   }
 

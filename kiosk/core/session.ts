@@ -2,7 +2,7 @@
 // shown, and the inactivity timers. It holds no device or network code: the controller's parts drive it.
 // Customer data lives only in `customer`/`view`, which every end of a session clears. PIN digits never
 // appear here, only how many were entered. The types are the UI's (ui-contract.ts).
-import type { CustomerView, IdentifyMethod, Language, Notice, Screen, SessionView } from './ui-contract.js';
+import type { CustomerView, IdentifyMethod, Language, Notice, PinChangeStep, Screen, SessionView } from './ui-contract.js';
 
 /** Also here for the importers that knew it from this file (the reliability tests). */
 export type { KioskSnapshot } from './ui-contract.js';
@@ -14,8 +14,9 @@ const NEXT: Readonly<Record<Screen, readonly Screen[]>> = {
   welcome: ['identify', 'pin', 'working'],
   identify: ['pin', 'working', 'welcome'],
   pin: ['working', 'pin', 'welcome'],
-  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'take-cash', 'another-transaction', 'welcome'],
-  menu: ['balance', 'withdraw', 'deposit', 'history', 'transfer', 'working'],
+  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'take-cash', 'another-transaction', 'pin-change', 'welcome'],
+  menu: ['balance', 'withdraw', 'deposit', 'history', 'transfer', 'working', 'pin-change'],
+  'pin-change': ['working', 'pin-change', 'menu'],
   balance: ['menu', 'working'],
   withdraw: ['working', 'menu'],
   deposit: ['working', 'menu'],
@@ -53,13 +54,14 @@ export interface SessionEvents {
 }
 
 /** Screens on which the inactivity timer runs: a customer is present and the kiosk is waiting for them. */
-const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt', 'another-transaction']);
+const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt', 'another-transaction', 'pin-change']);
 
 export class CustomerSession {
   screen: Screen = 'out-of-service';
   language: Language;
   identifyMethod: IdentifyMethod | undefined;
   pinDigits = 0;
+  pinChangeStep: PinChangeStep | undefined;
   idleWarning = false;
   notice: Notice | undefined;
   customer: CustomerView | undefined;
@@ -96,6 +98,7 @@ export class CustomerSession {
     this.screen = next;
     this.notice = notice;
     if (next !== 'pin') this.pinDigits = 0;
+    if (next !== 'pin-change' && next !== 'working') this.pinChangeStep = undefined;
     this.touch();
     this.events.onChange();
   }
@@ -135,6 +138,7 @@ export class CustomerSession {
     this.view = undefined;
     this.identifyMethod = undefined;
     this.pinDigits = 0;
+    this.pinChangeStep = undefined;
   }
 
   stop(): void {

@@ -23,11 +23,15 @@ export type Screen =
   | 'receipt'
   /** The cash waits in the dispenser's presenter for the customer (with a countdown). */
   | 'take-cash'
+  /** A card session's PIN change: the current PIN, then the new one twice, on the PIN pad. */
+  | 'pin-change'
   /** After each transaction: another one in the same session, or goodbye. */
   | 'another-transaction'
   | 'goodbye';
 
-export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
+export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'pin-change';
+/** Which PIN the PIN change screen asks for. */
+export type PinChangeStep = 'old' | 'new' | 'confirm';
 export type IdentifyMethod = 'card' | 'password' | 'register';
 
 /** What the customer is told; `code` is a stable key the UI translates (a ProtocolError or DeviceError
@@ -110,6 +114,8 @@ export interface KioskSnapshot {
   readonly identifyMethod?: IdentifyMethod;
   /** Digits entered on the PIN pad so far: the UI draws this many dots. */
   readonly pinDigits: number;
+  /** On the PIN change screen: which PIN is being entered. */
+  readonly pinChangeStep?: PinChangeStep;
   /** The PIN pad is on the screen (no hardware keypad): the UI shows digit buttons. */
   readonly onScreenPinPad: boolean;
   readonly idleWarning: boolean;

@@ -19,6 +19,7 @@ export type {
   MenuChoice,
   Notice,
   NoteCountView,
+  PinChangeStep,
   PinPadKey,
   Screen,
   SessionView,

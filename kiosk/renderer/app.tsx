@@ -25,7 +25,7 @@ import { WorkingScreen } from './screens/working.js';
 const TOUCH_REPORT_INTERVAL_MS = 2_000;
 
 /** Screens that show the Cancel button: a customer is present and the kiosk is waiting for them. */
-const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer']);
+const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'pin-change', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer']);
 
 export function App({ atm }: { atm: AtmApi }) {
   const [snap, setSnap] = useState<KioskSnapshot | undefined>(undefined);
@@ -132,6 +132,8 @@ function renderScreen(snap: KioskSnapshot, props: ScreenProps, work: WorkKind | 
       return <IdentifyScreen key="identify" {...props} />;
     case 'pin':
       return <PinScreen key="pin" {...props} />;
+    case 'pin-change':
+      return <PinScreen key="pin-change" {...props} />;
     case 'working':
       return <WorkingScreen key="working" {...props} work={work} />;
     case 'menu':

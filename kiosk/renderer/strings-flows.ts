@@ -15,11 +15,18 @@ const en = {
   idleCountdown: (seconds: number) => (seconds === 1 ? 'Your session ends in 1 second.' : `Your session ends in ${seconds} seconds.`),
   receiptWanted: 'Print a receipt',
   printBalance: 'Print',
+  menuPinChange: 'Change PIN',
+  pinChangeOld: 'Enter your current PIN',
+  pinChangeNew: 'Enter your new PIN',
+  pinChangeConfirm: 'Enter your new PIN again',
   takeCashAmount: (amount: string) => `${amount} is waiting for you below the screen.`,
   takeCashCountdown: (seconds: number) =>
     seconds === 1 ? 'Cash not taken within 1 second goes back into the machine.' : `Cash not taken within ${seconds} seconds goes back into the machine.`,
   notices: {
     CASH_RETRACTED: 'You did not take your cash in time, so the machine took it back. You were not charged for it.',
+    PIN_CHANGED: 'Your PIN has been changed. Use your new PIN from now on.',
+    PIN_MISMATCH: 'The two new PINs were not the same. Please enter your new PIN again.',
+    NOT_CARD_SESSION: 'Your PIN can be changed only when you sign in with your card.',
     WRONG_PIN_LAST_TRY: 'That PIN is wrong. You have one try left: another wrong PIN will block your card.',
   } as Record<string, string>,
   noticeSentences: {
@@ -39,11 +46,18 @@ const fr: FlowStrings = {
   idleCountdown: (seconds: number) => (seconds <= 1 ? `Votre session se termine dans ${seconds} seconde.` : `Votre session se termine dans ${seconds} secondes.`),
   receiptWanted: 'Imprimer un reçu',
   printBalance: 'Imprimer',
+  menuPinChange: 'Changer de NIP',
+  pinChangeOld: 'Entrez votre NIP actuel',
+  pinChangeNew: 'Entrez votre nouveau NIP',
+  pinChangeConfirm: 'Entrez de nouveau votre nouveau NIP',
   takeCashAmount: (amount: string) => `${amount} vous attendent sous l'écran.`,
   takeCashCountdown: (seconds: number) =>
     seconds <= 1 ? `Les billets non pris d'ici ${seconds} seconde retournent dans le guichet.` : `Les billets non pris d'ici ${seconds} secondes retournent dans le guichet.`,
   notices: {
     CASH_RETRACTED: "Vous n'avez pas pris vos billets à temps : le guichet les a repris. Ils ne vous ont pas été facturés.",
+    PIN_CHANGED: 'Votre NIP a été changé. Utilisez désormais votre nouveau NIP.',
+    PIN_MISMATCH: 'Les deux nouveaux NIP ne sont pas identiques. Veuillez entrer de nouveau votre nouveau NIP.',
+    NOT_CARD_SESSION: 'Votre NIP ne peut être changé que si vous vous identifiez avec votre carte.',
     WRONG_PIN_LAST_TRY: 'Ce NIP est erroné. Il vous reste un essai : un autre NIP erroné bloquera votre carte.',
   },
   noticeSentences: {

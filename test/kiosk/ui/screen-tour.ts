@@ -72,7 +72,7 @@ export async function startTourRig(options: { viewport: { width: number; height:
 
 /** The screens `tourEveryScreen` visits, in order. */
 export const TOUR_SCREENS = [
-  'welcome', 'identify', 'sign-in', 'register', 'swipe-card', 'pin', 'menu', 'balance-1-account', 'withdraw', 'withdraw-other-amount', 'withdraw-confirm', 'working', 'take-cash', 'another-transaction', 'goodbye',
+  'welcome', 'identify', 'sign-in', 'register', 'swipe-card', 'pin', 'menu', 'balance-1-account', 'withdraw', 'withdraw-other-amount', 'withdraw-confirm', 'working', 'take-cash', 'another-transaction', 'pin-change', 'goodbye',
   'balance-2-accounts', 'balance-3-accounts', 'deposit', 'deposit-notes', 'deposit-done', 'transfer', 'transfer-confirm', 'transfer-done',
   'withdraw-refused', 'history', 'history-filters', 'activity', 'idle-warning', 'pin-last-try', 'card-blocked', 'out-of-service',
 ] as const;
@@ -187,7 +187,15 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   if (!rig.dispenser.takeNotes()) throw new Error('no notes waited in the presenter');
   await ui.screen('another-transaction', (s) => s.notice?.code === 'RECEIPT_PRINTED');
   await visit('another-transaction');
-  await ui.tap('[data-action="another-no"]');
+  // Another transaction in the same session: a PIN change, its first step measured, then Cancel.
+  await ui.tap('[data-action="another-yes"]');
+  await ui.screen('menu');
+  await ui.tap('[data-action="menu-pin-change"]');
+  await ui.screen('pin-change', (s) => s.pinChangeStep === 'old');
+  await typePin(card.pin.slice(0, 2));
+  await ui.screen('pin-change', (s) => s.pinDigits === 2);
+  await visit('pin-change');
+  await ui.tap('[data-action="cancel"]');
   await ui.screen('goodbye');
   await visit('goodbye');
   await done('goodbye');
