@@ -42,7 +42,8 @@ export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
             {d}
           </button>
         ))}
-        <button type="button" class="key key-word" data-pin-key="backspace" onClick={() => press('backspace')}>
+        {/* "Correct" clears the whole entry, as the yellow key of a real PIN pad does. */}
+        <button type="button" class="key key-word" data-pin-key="clear" onClick={() => press('clear')}>
           {t.pinCorrect}
         </button>
         <button type="button" class="key" data-pin-key={0} onClick={() => press(0)}>

@@ -125,6 +125,7 @@ test('every amount outside a limit is answered on the amount screen with the lim
   await ui.tap('[data-action="other-amount"]');
   // What may be taken today: the smaller of the daily limit left ($600) and what is available ($500).
   t.is(await ui.page.getByTestId('withdraw-remaining').innerText(), 'You can withdraw up to $500.00 today.');
+  t.is(await ui.page.getByTestId('withdraw-notes').innerText(), 'Whole dollars. This machine pays in $20 and $50 notes.', 'the notes named');
   const answer = async (digits: string, expected: string) => {
     await ui.tap('.keypad .key-word'); // Clear
     await ui.typeOnKeypad(digits);
