@@ -7,21 +7,14 @@
 // recovery of a withdrawal whose notes were presented asks the same question, the customer being gone.
 import { describe } from '../common/errors.js';
 import type { RetractResult } from '../devices/dispenser/types.js';
-import type { WithdrawalRecord } from './journal.js';
+import type { WithdrawalRecord } from './journal-records.js';
+
+export type { CashPresentation } from './journal-records.js';
 
 /** How long the customer has to take the notes before they are retracted (real ATMs give 20-45 s). */
 export const CASH_TAKE_TIMEOUT_MS = 30_000;
 /** The presenter is watched this often while notes wait in it. */
 export const PRESENTER_POLL_MS = 500;
-
-/** What became of presented notes, in the journal's withdrawal record. */
-export interface CashPresentation {
-  /** `taken`: the customer took the notes; `retracting`: RETRACT is about to be sent; `retracted`: the
-   *  dispenser took back `retractedNotes` (per cassette), worth `retractedCents`. */
-  readonly state: 'taken' | 'retracting' | 'retracted';
-  readonly retractedNotes?: readonly number[];
-  readonly retractedCents?: number;
-}
 
 /** The journal's check of a record's presentation: retracted notes never more than were dispensed. */
 export function validPresentation(record: WithdrawalRecord): boolean {

@@ -13,7 +13,7 @@ import {
   type NoteTally,
   type WithdrawalRecord,
   type WithdrawalStep,
-} from './journal.js';
+} from './journal-records.js';
 
 const STEPS: readonly WithdrawalStep[] = ['authorizing', 'authorized', 'dispensing', 'dispensed', 'settled', 'declined'];
 
