@@ -174,7 +174,9 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.typeOnKeypad('80');
   await visit('withdraw-other-amount');
   await ui.tap('[data-action="amount-next"]');
-  // The receipt is chosen before the cash moves.
+  // The receipt is chosen before the cash moves (offered while the printer can print).
+  await ui.page.waitForSelector('[data-testid="confirm-text"]');
+  await ui.screen('withdraw', (s) => s.receiptAvailable);
   await ui.tap('[data-action="receipt-toggle"]');
   await ui.page.waitForSelector('[data-action="receipt-toggle"][aria-pressed="true"]');
   await visit('withdraw-confirm');
