@@ -36,8 +36,8 @@ async function customerWaits(): Promise<[string, string][]> {
       await rig.waitFor((s) => s.screen === 'menu');
       await rig.kiosk.selectMenu('withdraw');
       await rig.kiosk.withdraw(4_000);
-      if (rig.kiosk.snapshot().screen !== 'receipt') throw new Error(`withdrawal ended on ${JSON.stringify(rig.kiosk.snapshot())}`);
-      await rig.kiosk.chooseReceipt(false);
+      if (rig.kiosk.snapshot().screen !== 'another-transaction') throw new Error(`withdrawal ended on ${JSON.stringify(rig.kiosk.snapshot())}`);
+      await rig.kiosk.anotherTransaction(false);
       await rig.waitFor((s) => s.screen === 'welcome');
       await rig.kiosk.beginPasswordSignIn('pat', PASSWORD);
       rig.kiosk.cancel();

@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   EPP_UNTRUSTED: "the PIN pad's certificate is malformed or not signed by a vendor CA the host trusts",
   EPP_MISMATCH: 'the PIN pad is not the one enrolled for this device',
   ROLE_NOT_ALLOWED: "the signed-in card's role may not do this: a technician's card does no customer transactions, a customer's card no supervisor operations",
+  WRONG_PIN_LAST_TRY: 'the PIN is wrong; one try is left before the card is blocked',
+  PIN_MISMATCH: 'the new PIN and its confirmation differ',
+  NOT_CARD_SESSION: 'the operation needs a session signed in with this card',
   // Money
   BAD_AMOUNT: 'the amount is not a positive whole number of cents within limits',
   UNKNOWN_ACCOUNT: 'the account does not exist or does not belong to the customer',

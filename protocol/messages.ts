@@ -146,6 +146,8 @@ export const activityEntry = z.object({
 export type ActivityEntry = z.infer<typeof activityEntry>;
 
 const empty = z.object({}).strict();
+/** An ISO 9564 format-4 PIN block, hex. */
+const pinBlockHex = z.string().regex(/^[0-9a-f]{32}$/);
 
 export const MESSAGES = {
   ping: { body: empty, result: z.object({ hostTimeMs: timestampMs }) },
@@ -177,10 +179,16 @@ export const MESSAGES = {
   register: { body: z.object({ username, password }).strict(), result: sessionInfo },
   'signin.password': { body: z.object({ username: z.string().min(1).max(64), password }).strict(), result: sessionInfo },
   'signin.card': {
-    body: z.object({ pan, pinBlock: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
+    body: z.object({ pan, pinBlock: pinBlockHex }).strict(),
     result: sessionInfo,
   },
   signout: { body: empty, result: empty },
+  /** Changes the PIN of the card the session signed in with: the current PIN, the new one and the new one
+   *  again, each a format-4 PIN block from the PIN pad (the kiosk never sees a PIN, so the host compares). */
+  'pin.change': {
+    body: z.object({ pan, oldPinBlock: pinBlockHex, newPinBlock: pinBlockHex, confirmPinBlock: pinBlockHex }).strict(),
+    result: empty,
+  },
 
   balance: { body: z.object({ accountId: id }).strict(), result: accountSummary },
   /** Starts a deposit into one account: the kiosk then takes notes until the customer confirms. */

@@ -7,7 +7,7 @@ import { requireUsableCard } from '../customers/cards.js';
 import { planNewCustomer, readCard, readCustomer, readCustomerByUsername, readPasswordFailures } from '../customers/customers.js';
 import { NO_FAILURES, isLockedOut, recordFailure } from '../customers/lockout.js';
 import { type ScryptCost, checkPasswordPolicy, hashPassword, spendDecoyVerification, verifyPassword } from '../customers/passwords.js';
-import { pinBlockMark, pinMatches, RECENT_PIN_BLOCKS_MAX } from '../customers/pins.js';
+import { pinBlockMark, pinMatches, pinVerificationValue, RECENT_PIN_BLOCKS_MAX } from '../customers/pins.js';
 import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } from '../customers/records.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
@@ -70,6 +70,13 @@ const signInWithPassword = (cost: ScryptCost): Work<'signin.password'> => async 
   });
 };
 
+/** The answer to a wrong PIN after `triesFailed` failures in a row: the card blocked at the last one, and
+ *  the customer warned before it (WRONG_PIN_LAST_TRY) so that they can stop and call the bank. */
+export function wrongPinCode(triesFailed: number, maxPinTries: number): 'CARD_BLOCKED' | 'WRONG_PIN_LAST_TRY' | 'WRONG_PIN' {
+  if (triesFailed >= maxPinTries) return 'CARD_BLOCKED';
+  return triesFailed === maxPinTries - 1 ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN';
+}
+
 function decodePin(pinBlockHex: string, pan: string, key: Buffer): string {
   try {
     return decodePinBlockFormat4(Buffer.from(pinBlockHex, 'hex'), pan, key);
@@ -111,7 +118,7 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
         ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
         : { ...card, pinTriesFailed: triesFailed };
       run.detail.pinTriesFailed = triesFailed;
-      return run.fail(new ProtocolError(blocked ? 'CARD_BLOCKED' : 'WRONG_PIN'), [{ type: 'put', key: cardKey(cardId), value: updated }]);
+      return run.fail(new ProtocolError(wrongPinCode(triesFailed, config.maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
     }
     // Written every time: the card remembers the block it accepted.
     const ops: BatchOp[] = [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }];
@@ -134,6 +141,45 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
   });
 };
 
+/** The PIN of the card this session signed in with, changed at once with its failure count cleared. The
+ *  current PIN is checked like a sign-in's (a wrong one counts as a failed try and may block the card);
+ *  the new PIN arrives twice and must match. */
+const changePin: Work<'pin.change'> = async (run, { pan, oldPinBlock, newPinBlock, confirmPinBlock }) => {
+  const { db, keys, config, locks } = run.services;
+  const nowMs = run.ctx.nowMs;
+  const session = run.requireSession();
+  run.detail.cardLast4 = panLast4(pan);
+  const cardId = cardIdOf(keys.master, pan);
+  if (session.cardId === undefined || session.cardId !== cardId) throw new ProtocolError('NOT_CARD_SESSION');
+  return locks.withLocks([cardKey(cardId)], async () => {
+    const card = requireUsableCard(await readCard(db, cardId), nowMs);
+    const pinKey = run.ctx.devicePinKey();
+    let oldPin: string;
+    let newPin: string;
+    let confirmedPin: string;
+    try {
+      oldPin = decodePin(oldPinBlock, pan, pinKey.key);
+      newPin = decodePin(newPinBlock, pan, pinKey.key);
+      confirmedPin = decodePin(confirmPinBlock, pan, pinKey.key);
+    } finally {
+      pinKey.key.fill(0);
+    }
+    if (!pinMatches(keys.pinVerify, pan, oldPin, card.pinVerificationValue)) {
+      const triesFailed = card.pinTriesFailed + 1;
+      const blocked = triesFailed >= config.maxPinTries;
+      const updated: CardRecord = blocked
+        ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
+        : { ...card, pinTriesFailed: triesFailed };
+      run.detail.pinTriesFailed = triesFailed;
+      return run.fail(new ProtocolError(wrongPinCode(triesFailed, config.maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
+    }
+    if (confirmedPin !== newPin) throw new ProtocolError('PIN_MISMATCH');
+    const updated: CardRecord = { ...card, pinVerificationValue: pinVerificationValue(keys.pinVerify, pan, newPin), pinTriesFailed: 0 };
+    await run.succeed({}, [{ type: 'put', key: cardKey(cardId), value: updated }]);
+    return {};
+  });
+};
+
 const signOut: Work<'signout'> = async (run) => {
   const result = await run.succeed({});
   run.ctx.connection.session = undefined;
@@ -146,5 +192,6 @@ export function createSignInOperations(cost: ScryptCost): OperationTable {
     'signin.password': operation(signInWithPassword(cost)),
     'signin.card': operation(signInWithCard),
     signout: operation(signOut),
+    'pin.change': operation(changePin),
   };
 }

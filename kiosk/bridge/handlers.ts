@@ -21,7 +21,7 @@ const none = z.undefined();
 /** The controller surface the UI may reach: the commands and the state it renders. */
 export type UiController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'cancel' | 'touch' | 'supervisorMode'
+  'snapshot' | 'on' | 'off' | 'chooseLanguage' | 'beginCardSignIn' | 'beginPasswordSignIn' | 'register' | 'pinPadPress' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'transfer' | 'history' | 'activity' | 'chooseReceipt' | 'printBalance' | 'anotherTransaction' | 'cancel' | 'touch' | 'supervisorMode'
 >;
 
 const supervisorCount = z.enum(['unload-cassettes', 'unload-cashbox', 'load-cassettes']);
@@ -38,10 +38,13 @@ function commandTable(controller: UiController) {
       argument: z.union([z.number().int().min(0).max(9), z.enum(['enter', 'backspace', 'clear', 'cancel'])]),
       run: (key: number | 'enter' | 'backspace' | 'clear' | 'cancel') => controller.pinPadPress(key as Parameters<KioskController['pinPadPress']>[0]),
     },
-    selectMenu: { argument: z.enum(['balance', 'withdraw', 'deposit', 'history', 'transfer', 'menu']), run: (choice: 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'menu') => controller.selectMenu(choice) },
+    selectMenu: {
+      argument: z.enum(['balance', 'withdraw', 'deposit', 'history', 'transfer', 'pin-change', 'menu']),
+      run: (choice: 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'pin-change' | 'menu') => controller.selectMenu(choice),
+    },
     withdraw: {
-      argument: z.object({ amountCents, accountId: accountId.optional() }).strict(),
-      run: (r: { amountCents: number; accountId?: string | undefined }) => controller.withdraw(r.amountCents, r.accountId),
+      argument: z.object({ amountCents, accountId: accountId.optional(), receipt: z.boolean().optional() }).strict(),
+      run: (r: { amountCents: number; accountId?: string | undefined; receipt?: boolean | undefined }) => controller.withdraw(r.amountCents, r.accountId, r.receipt ?? false),
     },
     beginDeposit: { argument: z.object({ accountId: accountId.optional() }).strict(), run: (r: { accountId?: string | undefined }) => controller.beginDeposit(r.accountId) },
     depositDone: { argument: none, run: () => controller.depositDone() },
@@ -75,6 +78,8 @@ function commandTable(controller: UiController) {
         controller.activity({ ...(r.sinceMs !== undefined ? { sinceMs: r.sinceMs } : {}), ...(r.cursor !== undefined ? { cursor: r.cursor } : {}) }),
     },
     chooseReceipt: { argument: z.boolean(), run: (wanted: boolean) => controller.chooseReceipt(wanted) },
+    printBalance: { argument: none, run: () => controller.printBalance() },
+    anotherTransaction: { argument: z.boolean(), run: (wanted: boolean) => controller.anotherTransaction(wanted) },
     cancel: { argument: none, run: () => controller.cancel() },
     touch: { argument: none, run: () => controller.touch() },
     supervisorPrintCounters: { argument: none, run: () => controller.supervisorMode.printCounters() },

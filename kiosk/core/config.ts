@@ -73,6 +73,18 @@ const speech = z
   })
   .strict();
 
+/** A receipt line is 32 to 48 characters wide. */
+export const RECEIPT_BANK_NAME_CHARS_MAX = 32;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const kioskConfigSchema = z
   .object({
     deviceId: z.string().regex(DEVICE_ID_PATTERN, '3-63 of a-z 0-9 and -, starting with a letter or digit (the id the bank host enrolled)'),
@@ -126,6 +138,13 @@ export const kioskConfigSchema = z
      *  module whose identity (its X25519 key and vendor certificate) is this file. Refused by
      *  `provision check`: the digits pass through the kiosk's process. */
     demoPinEntry: z.object({ identityFile: z.string().min(1) }).strict().optional(),
+    /** The bank's name at the top of every receipt. */
+    bankName: z.string().trim().min(1).max(RECEIPT_BANK_NAME_CHARS_MAX).regex(/^[\x20-\x7e]+$/, 'printable ASCII (the printer has no other font)').default('Northbank'),
+    /** The kiosk's time zone (IANA name), for the local time on receipts; the system's by default. */
+    timeZone: z
+      .string()
+      .refine((zone) => isTimeZone(zone), 'an IANA time zone such as America/Toronto')
+      .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
   })
   .strict()
   .superRefine((config, ctx) => {

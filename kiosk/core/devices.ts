@@ -49,6 +49,10 @@ export interface CreatedDevices extends KioskDevices {
   disposeSimulators(): Promise<void>;
 }
 
+/** With a simulated dispenser (the demo), the simulated customer takes the cash this long after it is
+ *  presented: long enough to see "Please take your cash" and its countdown. */
+export const SIMULATED_CUSTOMER_TAKES_NOTES_AFTER_MS = 3_000;
+
 export async function createKioskDevices(config: KioskConfig, log: Logger): Promise<CreatedDevices> {
   const { devices } = config;
   const cardReader: CardReader =
@@ -72,7 +76,12 @@ export async function createKioskDevices(config: KioskConfig, log: Logger): Prom
     } else {
       const pair = await openPtyPair();
       pairs.push(pair);
-      dispenserSimulator = await DispenserSimulator.start({ path: pair.devicePath, cassettes: config.cassettes.map((c) => ({ ...c })), logger: log });
+      dispenserSimulator = await DispenserSimulator.start({
+        path: pair.devicePath,
+        cassettes: config.cassettes.map((c) => ({ ...c })),
+        takeNotesAfterMs: SIMULATED_CUSTOMER_TAKES_NOTES_AFTER_MS,
+        logger: log,
+      });
       stops.push(() => dispenserSimulator!.stop());
       dispenserPath = pair.hostPath;
     }

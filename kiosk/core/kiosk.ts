@@ -26,7 +26,9 @@ import { CUSTOMER_REQUEST_DEADLINE_MS } from './flows/customer-request.js';
 import type { DepositCrashPoint, DepositDeadlines, DepositDeps } from './deposit.js';
 import { selectMenu, showActivity, showHistory } from './flows/menu.js';
 import { DepositFlow } from './flows/note-deposit.js';
+import { anotherTransaction } from './flows/another-transaction.js';
 import { ReceiptChoice } from './flows/receipt-choice.js';
+import { PinChangeFlow } from './flows/pin-change.js';
 import { SignInFlow } from './flows/sign-in.js';
 import { transfer } from './flows/transfer.js';
 import { withdraw, type WithdrawDeps } from './flows/withdraw.js';
@@ -94,6 +96,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly recovery: RecoveryScheduler;
   private readonly flows: FlowContext;
   private readonly signIn: SignInFlow;
+  private readonly pinChange: PinChangeFlow;
   private readonly receipts: ReceiptChoice;
   private readonly deposits: DepositFlow;
   private readonly reporter: StatusReporter;
@@ -178,6 +181,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     };
     this.supervisorMode = new SupervisorFlow(this.flows, { replenisher: () => this.replenisher, printerReady: () => this.supervisor.printerReady(), statusChanged: () => this.reporter.changed() });
     this.signIn = new SignInFlow(this.flows, (info) => this.supervisorMode.enter(info));
+    this.pinChange = new PinChangeFlow(this.flows, this.signIn);
     this.receipts = new ReceiptChoice(this.flows, this.supervisor);
     this.deposits = new DepositFlow(this.flows, {
       receipts: this.receipts,
@@ -190,7 +194,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     });
     this.withdrawDeps = {
       receipts: this.receipts,
-      withdrawalDeps: (onStep) => this.withdrawalDeps(onStep),
+      withdrawalDeps: (onStep, onPresented) => ({ ...this.withdrawalDeps(onStep), onPresented }),
       noteCassettes: (cassettes) => {
         this.supervisor.noteCassettes(cassettes);
         this.reporter.changed();
@@ -345,8 +349,10 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       outOfServiceReasons: this.service.reasons(),
       ...(s.identifyMethod ? { identifyMethod: s.identifyMethod } : {}),
       pinDigits: s.pinDigits,
+      ...(s.pinChangeStep ? { pinChangeStep: s.pinChangeStep } : {}),
       onScreenPinPad: this.kioskDevices?.pinPad instanceof PinEntry,
       idleWarning: s.idleWarning,
+      ...(s.idleWarning ? { idleWarningSeconds: s.idleWarningSeconds } : {}),
       ...(s.notice ? { notice: s.notice } : {}),
       ...(s.customer ? { customer: s.customer } : {}),
       fastCashCents,
@@ -389,7 +395,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.signIn.pressPinPadKey(key);
   }
 
-  selectMenu(choice: MenuChoice | 'menu'): Promise<void> {
+  async selectMenu(choice: MenuChoice | 'menu'): Promise<void> {
+    if (choice === 'pin-change') return this.pinChange.begin();
     return selectMenu(this.flows, choice);
   }
 
@@ -401,8 +408,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     return showActivity(this.flows, filters);
   }
 
-  withdraw(amountCents: number, accountId?: string): Promise<void> {
-    return withdraw(this.flows, this.withdrawDeps, amountCents, accountId);
+  withdraw(amountCents: number, accountId?: string, receipt?: boolean): Promise<void> {
+    return withdraw(this.flows, this.withdrawDeps, amountCents, accountId, receipt);
   }
 
   /** On the deposit screen: open a deposit into the account (the customer's first by default) and take
@@ -427,6 +434,16 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
 
   chooseReceipt(wanted: boolean): Promise<void> {
     return this.receipts.choose(wanted);
+  }
+
+  /** On the balance screen: a receipt of the balances shown. */
+  printBalance(): Promise<void> {
+    return this.receipts.printBalance();
+  }
+
+  /** "Another transaction?": yes goes back to the menu in the same session, no ends the visit. */
+  anotherTransaction(wanted: boolean): Promise<void> {
+    return anotherTransaction(this.flows, wanted);
   }
 
   cancel(): void {

@@ -9,6 +9,7 @@ import { describe } from '../common/errors.js';
 import type { KioskJournal } from './journal.js';
 import { recoverDeposits, recoverWithdrawals, type DepositRecoveryDeps } from './recovery.js';
 import type { WithdrawalDeps } from './withdrawal.js';
+import { presentationOpen } from './cash-presentation.js';
 
 export interface RecoverySchedulerDeps {
   readonly journal: () => KioskJournal | undefined;
@@ -84,7 +85,7 @@ export class RecoveryScheduler {
     if (withdrawals.length === 0 && deposits.length === 0) return;
     try {
       // Only a withdrawal that may have reached the dispenser needs it; the rest need just the host.
-      const needsDispenser = withdrawals.some((r) => r.step === 'dispensing');
+      const needsDispenser = withdrawals.some((r) => r.step === 'dispensing' || presentationOpen(r));
       if (withdrawals.length > 0 && (!needsDispenser || deps.dispenserAvailable())) {
         const report = await recoverWithdrawals(deps.withdrawalDeps());
         this.problem = report.pending[0]?.reason;

@@ -2,7 +2,7 @@
 // shown, and the inactivity timers. It holds no device or network code: the controller's parts drive it.
 // Customer data lives only in `customer`/`view`, which every end of a session clears. PIN digits never
 // appear here, only how many were entered. The types are the UI's (ui-contract.ts).
-import type { CustomerView, IdentifyMethod, Language, Notice, Screen, SessionView } from './ui-contract.js';
+import type { CustomerView, IdentifyMethod, Language, Notice, PinChangeStep, Screen, SessionView } from './ui-contract.js';
 
 /** Also here for the importers that knew it from this file (the reliability tests). */
 export type { KioskSnapshot } from './ui-contract.js';
@@ -14,14 +14,17 @@ const NEXT: Readonly<Record<Screen, readonly Screen[]>> = {
   welcome: ['identify', 'pin', 'working'],
   identify: ['pin', 'working', 'welcome'],
   pin: ['working', 'pin', 'welcome'],
-  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'welcome', 'supervisor', 'supervisor-count'],
-  menu: ['balance', 'withdraw', 'deposit', 'history', 'transfer', 'working'],
+  working: ['pin', 'identify', 'menu', 'withdraw', 'deposit', 'transfer', 'balance', 'history', 'receipt', 'take-cash', 'another-transaction', 'pin-change', 'welcome', 'supervisor', 'supervisor-count'],
+  menu: ['balance', 'withdraw', 'deposit', 'history', 'transfer', 'working', 'pin-change'],
+  'pin-change': ['working', 'pin-change', 'menu'],
   balance: ['menu', 'working'],
   withdraw: ['working', 'menu'],
   deposit: ['working', 'menu'],
   history: ['menu', 'working'],
   transfer: ['working', 'menu'],
-  receipt: ['working', 'menu'],
+  receipt: ['working', 'menu', 'another-transaction'],
+  'another-transaction': ['menu', 'working'],
+  'take-cash': ['working', 'another-transaction', 'withdraw', 'receipt'],
   goodbye: ['welcome', 'out-of-service'],
   supervisor: ['supervisor-count', 'working'],
   'supervisor-count': ['supervisor', 'working'],
@@ -57,13 +60,14 @@ export interface SessionEvents {
 }
 
 /** Screens on which the inactivity timer runs: a customer is present and the kiosk is waiting for them. */
-const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt', 'supervisor', 'supervisor-count']);
+const IDLE_TIMED: ReadonlySet<Screen> = new Set(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'receipt', 'another-transaction', 'pin-change', 'supervisor', 'supervisor-count']);
 
 export class CustomerSession {
   screen: Screen = 'out-of-service';
   language: Language;
   identifyMethod: IdentifyMethod | undefined;
   pinDigits = 0;
+  pinChangeStep: PinChangeStep | undefined;
   idleWarning = false;
   notice: Notice | undefined;
   customer: CustomerView | undefined;
@@ -81,6 +85,11 @@ export class CustomerSession {
     this.language = languages[0] ?? 'en';
   }
 
+  /** The seconds between the inactivity warning and the end of the session (the warning's countdown). */
+  get idleWarningSeconds(): number {
+    return Math.ceil(this.timeouts.idleWarningMs / 1_000);
+  }
+
   /** A customer is at the kiosk (anything but welcome, goodbye and out-of-service). */
   get inProgress(): boolean {
     return this.screen !== 'welcome' && this.screen !== 'goodbye' && this.screen !== 'out-of-service';
@@ -95,6 +104,7 @@ export class CustomerSession {
     this.screen = next;
     this.notice = notice;
     if (next !== 'pin') this.pinDigits = 0;
+    if (next !== 'pin-change' && next !== 'working') this.pinChangeStep = undefined;
     this.touch();
     this.events.onChange();
   }
@@ -134,6 +144,7 @@ export class CustomerSession {
     this.view = undefined;
     this.identifyMethod = undefined;
     this.pinDigits = 0;
+    this.pinChangeStep = undefined;
   }
 
   stop(): void {

@@ -23,6 +23,8 @@ export const DEFAULT_HEARTBEAT_MS = 30_000;
 export const STATUS_REASONS_MAX = 16;
 export const STATUS_TEXT_CHARS_MAX = 200;
 
+// What the report holds is composed in kiosk-status.ts.
+
 export interface StatusReporterDeps {
   readonly client: () => ChannelClient | undefined;
   /** The kiosk's status as it is now. */

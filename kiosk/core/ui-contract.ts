@@ -21,6 +21,12 @@ export type Screen =
   | 'history'
   | 'transfer'
   | 'receipt'
+  /** The cash waits in the dispenser's presenter for the customer (with a countdown). */
+  | 'take-cash'
+  /** A card session's PIN change: the current PIN, then the new one twice, on the PIN pad. */
+  | 'pin-change'
+  /** After each transaction: another one in the same session, or goodbye. */
+  | 'another-transaction'
   | 'goodbye'
   /** A technician's supervisor mode (their card's PIN opened it): print the counters, unload, load, close. */
   | 'supervisor'
@@ -38,7 +44,9 @@ export interface ContainerBalanceView {
   readonly differenceCents: number;
 }
 
-export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer';
+export type MenuChoice = 'balance' | 'withdraw' | 'deposit' | 'history' | 'transfer' | 'pin-change';
+/** Which PIN the PIN change screen asks for. */
+export type PinChangeStep = 'old' | 'new' | 'confirm';
 export type IdentifyMethod = 'card' | 'password' | 'register';
 
 /** What the customer is told; `code` is a stable key the UI translates (a ProtocolError or DeviceError
@@ -66,6 +74,9 @@ export type SessionView =
   /** The customer's own audit records (sign-ins, refused and failed operations too), on the history screen. */
   | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[]; readonly nextCursor?: string }
   | { readonly kind: 'withdrawal'; readonly amountCents: number; readonly dispensedCents: number; readonly short: boolean }
+  /** The notes wait in the presenter: the customer has `secondsToTake` (as they were presented) before
+   *  they are taken back into the machine. */
+  | { readonly kind: 'take-cash'; readonly dispensedCents: number; readonly secondsToTake: number }
   /** A deposit in progress: the notes counted so far, by denomination, and what may still be deposited. */
   | {
       readonly kind: 'deposit-counting';
@@ -138,9 +149,14 @@ export interface KioskSnapshot {
   readonly identifyMethod?: IdentifyMethod;
   /** Digits entered on the PIN pad so far: the UI draws this many dots. */
   readonly pinDigits: number;
+  /** On the PIN change screen: which PIN is being entered. */
+  readonly pinChangeStep?: PinChangeStep;
   /** The PIN pad is on the screen (no hardware keypad): the UI shows digit buttons. */
   readonly onScreenPinPad: boolean;
   readonly idleWarning: boolean;
+  /** While `idleWarning`: the seconds left before the session ends, as the warning began (the UI counts
+   *  down from it). */
+  readonly idleWarningSeconds?: number;
   readonly notice?: Notice;
   readonly customer?: CustomerView;
   /** Fast-cash buttons: only amounts the cassettes can pay now, within the customer's daily limit. */

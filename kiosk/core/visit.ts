@@ -107,22 +107,14 @@ export class CustomerVisit {
   /** One customer operation: the screen says 'working' and the kiosk is busy while `work` runs; a cancel
    *  that came meanwhile takes effect after it. `work` gets the visit's epoch to check answers against. */
   async operate(work: (epoch: number) => Promise<void>): Promise<void> {
-    try {
-      await this.busyWith(work);
-    } finally {
-      this.afterOperation();
-    }
-  }
-
-  /** Like operate, for work that always ends the visit itself (printing the receipt). */
-  async busyWith(work: (epoch: number) => Promise<void>): Promise<void> {
     const epoch = this.epochNumber;
     this.busyNow = true;
-    this.deps.session.go('working');
     try {
+      this.deps.session.go('working');
       await work(epoch);
     } finally {
       this.busyNow = false;
+      this.afterOperation();
     }
   }
 

@@ -12,6 +12,7 @@ import { describe } from '../common/errors.js';
 import { MAX_TRANSACTION_ID } from '../devices/dispenser/messages.js';
 import { planNotes, type CassetteStock } from '../../protocol/note-plan.js';
 import type { CashDispenser, DispenseErrorCode } from '../devices/dispenser/types.js';
+import { CASH_TAKE_TIMEOUT_MS, chargedCents, presentationOpen, settlePresentation, type PresenterDeps } from './cash-presentation.js';
 import type { KioskJournal, WithdrawalRecord } from './journal.js';
 
 /** Authorization retries (same request id) until this long after the customer confirmed; past it the
@@ -32,7 +33,11 @@ export type WithdrawalCrashPoint =
   | 'journalled-authorized'
   | 'journalled-dispensing' // before DISPENSE is sent
   | 'notes-dispensed' // notes moved; the journal does not know yet
-  | 'journalled-dispensed'
+  | 'journalled-dispensed' // the notes wait in the presenter
+  | 'cash-taken' // the customer took them, journalled
+  | 'journalled-retracting' // not taken in time: before RETRACT is sent
+  | 'notes-retracted' // the dispenser answered RETRACT; the journal does not know yet
+  | 'journalled-retracted'
   | 'host-settled'; // the host completed/reversed; the journal still says dispensed
 
 export const WITHDRAWAL_CRASH_POINTS: readonly WithdrawalCrashPoint[] = [
@@ -42,6 +47,10 @@ export const WITHDRAWAL_CRASH_POINTS: readonly WithdrawalCrashPoint[] = [
   'journalled-dispensing',
   'notes-dispensed',
   'journalled-dispensed',
+  'cash-taken',
+  'journalled-retracting',
+  'notes-retracted',
+  'journalled-retracted',
   'host-settled',
 ];
 
@@ -56,6 +65,8 @@ export interface WithdrawalDeps {
   readonly onSettledByOperator?: ((record: WithdrawalRecord) => void) | undefined;
   /** Test-only: called at each crash point (the power-loss tests SIGKILL the process there). */
   readonly onStep?: ((point: WithdrawalCrashPoint) => void) | undefined;
+  /** The notes are in the presenter; the customer has until `deadlineMs` to take them (live only). */
+  readonly onPresented?: ((record: WithdrawalRecord, deadlineMs: number) => void) | undefined;
   /** Overrides of the retry budgets (tests shorten them); the named constants above otherwise. */
   readonly deadlines?: Partial<WithdrawalDeadlines> | undefined;
 }
@@ -63,6 +74,8 @@ export interface WithdrawalDeps {
 export interface WithdrawalDeadlines {
   readonly authorizeDeadlineMs: number;
   readonly settleDeadlineMs: number;
+  /** How long presented notes wait for the customer before they are retracted. */
+  readonly cashTakeTimeoutMs: number;
 }
 
 export type WithdrawalOutcome =
@@ -72,6 +85,9 @@ export type WithdrawalOutcome =
   | { readonly kind: 'declined'; readonly code: ErrorCode }
   /** The amount cannot be paid from the cassettes as they are now; nothing was asked of the host. */
   | { readonly kind: 'not-payable' }
+  /** The customer did not take the notes in time: the dispenser took them back and the customer was
+   *  charged only for what left it (`record.presentation.retractedCents` not charged). */
+  | { readonly kind: 'retracted'; readonly record: WithdrawalRecord }
   /** The dispenser moved no notes; the hold was released. */
   | { readonly kind: 'dispense-failed'; readonly record: WithdrawalRecord; readonly dispenseError?: DispenseErrorCode }
   /** The host or the dispenser stopped answering mid-way; the journal holds the withdrawal and recovery
@@ -166,6 +182,22 @@ export async function advanceWithdrawal(deps: WithdrawalDeps, start: WithdrawalR
     await save({ step: 'dispensed', dispensedNotes: asked.notes, dispensedCents: notesValueCents(asked.notes, record.denominationsCents) });
   }
 
+  if (presentationOpen(record)) {
+    const presenter: PresenterDeps = {
+      presenterState: async () => (await deps.dispenser.status()).state,
+      retract: (transactionId) => deps.dispenser.retract(transactionId),
+      save,
+      onPresented: (deadlineMs) => deps.onPresented?.(record, deadlineMs),
+      onStep: (point) => deps.onStep?.(point),
+      now: deps.now,
+      takeTimeoutMs: deps.deadlines?.cashTakeTimeoutMs ?? CASH_TAKE_TIMEOUT_MS,
+      log: deps.log,
+    };
+    const presented = await settlePresentation(presenter, record, mode);
+    if (presented.kind === 'unknown') return { kind: 'unfinished', record, reason: presented.reason };
+    record = presented.record;
+  }
+
   if (record.step === 'dispensed') {
     const settled = await settleWithdrawal(deps, record);
     if (settled.kind === 'unfinished') return { kind: 'unfinished', record, reason: settled.reason };
@@ -174,6 +206,7 @@ export async function advanceWithdrawal(deps: WithdrawalDeps, start: WithdrawalR
   }
 
   if (record.step === 'declined') return { kind: 'declined', code: (record.declineCode ?? 'INTERNAL') as ErrorCode };
+  if ((record.presentation?.retractedCents ?? 0) > 0) return { kind: 'retracted', record };
   const dispensedCents = record.dispensedCents ?? 0;
   if (dispensedCents === 0) return { kind: 'dispense-failed', record, ...(dispenseError ? { dispenseError } : {}) };
   return {
@@ -224,10 +257,11 @@ function checkDispensed(dispensed: readonly number[], planned: readonly number[]
 
 type Settlement = { kind: 'settled'; outcome: 'completed' | 'reversed' | 'settled-by-operator'; postedCents: number } | { kind: 'unfinished'; reason: string };
 
-/** Completes for the dispensed amount, or reverses when nothing left the dispenser; one request id. */
+/** Completes for what the customer got (dispensed, less any notes retracted), or reverses when that is
+ *  nothing; one request id. */
 async function settleWithdrawal(deps: WithdrawalDeps, record: WithdrawalRecord): Promise<Settlement> {
   const authorizationId = record.authorizationId;
-  const dispensedCents = record.dispensedCents ?? 0;
+  const dispensedCents = chargedCents(record);
   if (authorizationId === undefined) throw new Error(`withdrawal ${record.withdrawalId} reached settlement without an authorization`);
   const options = { requestId: record.settleRequestId, deadlineMs: deps.now() + (deps.deadlines?.settleDeadlineMs ?? SETTLE_DEADLINE_MS), timeoutMs: WITHDRAWAL_REQUEST_TIMEOUT_MS };
   try {

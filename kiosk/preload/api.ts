@@ -19,6 +19,7 @@ export type {
   MenuChoice,
   Notice,
   NoteCountView,
+  PinChangeStep,
   PinPadKey,
   Screen,
   SessionView,
@@ -37,6 +38,8 @@ export interface Credentials {
 export interface AmountRequest {
   readonly amountCents: number;
   readonly accountId?: string;
+  /** A withdrawal's receipt, chosen before any cash moves. */
+  readonly receipt?: boolean;
 }
 
 export interface DepositRequest {
@@ -67,6 +70,10 @@ export interface AtmCommands {
   history(request: HistoryRequest): Promise<CommandResult>;
   activity(request: ActivityRequest): Promise<CommandResult>;
   chooseReceipt(wanted: boolean): Promise<CommandResult>;
+  /** On the balance screen: print the balances shown. */
+  printBalance(): Promise<CommandResult>;
+  /** "Another transaction?": true goes back to the menu, false ends the session. */
+  anotherTransaction(wanted: boolean): Promise<CommandResult>;
   cancel(): Promise<CommandResult>;
   touch(): Promise<CommandResult>;
   /** Supervisor mode (a technician's card): print the kiosk's counters. */
@@ -99,6 +106,8 @@ export const ATM_COMMAND_NAMES = [
   'history',
   'activity',
   'chooseReceipt',
+  'printBalance',
+  'anotherTransaction',
   'cancel',
   'touch',
   'supervisorPrintCounters',

@@ -4,6 +4,7 @@ import { send, type ScreenProps, type WorkKind } from './atm.js';
 import { Icon } from './components/icon.js';
 import { IdleWarning } from './components/idle-warning.js';
 import { stringsFor } from './i18n.js';
+import { AnotherTransactionScreen } from './screens/another-transaction.js';
 import { BalanceScreen } from './screens/balance.js';
 import { DepositScreen } from './screens/deposit.js';
 import { GoodbyeScreen } from './screens/goodbye.js';
@@ -14,6 +15,7 @@ import { OutOfServiceScreen } from './screens/out-of-service.js';
 import { PinScreen } from './screens/pin.js';
 import { ReceiptScreen } from './screens/receipt.js';
 import { SupervisorCountScreen, SupervisorScreen } from './screens/supervisor.js';
+import { TakeCashScreen } from './screens/take-cash.js';
 import { TransferScreen } from './screens/transfer.js';
 import { WelcomeScreen } from './screens/welcome.js';
 import { WithdrawScreen } from './screens/withdraw.js';
@@ -24,7 +26,7 @@ import { WorkingScreen } from './screens/working.js';
 const TOUCH_REPORT_INTERVAL_MS = 2_000;
 
 /** Screens that show the Cancel button: a customer is present and the kiosk is waiting for them. */
-const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'supervisor', 'supervisor-count']);
+const CANCELLABLE = new Set<KioskSnapshot['screen']>(['identify', 'pin', 'pin-change', 'menu', 'balance', 'withdraw', 'deposit', 'history', 'transfer', 'supervisor', 'supervisor-count']);
 
 export function App({ atm }: { atm: AtmApi }) {
   const [snap, setSnap] = useState<KioskSnapshot | undefined>(undefined);
@@ -72,7 +74,7 @@ export function App({ atm }: { atm: AtmApi }) {
     // would land on whatever the screen has beneath it (the menu's transfer button, in a test that caught it).
     if (snap.idleWarning) return;
     const now = Date.now();
-    if (now - lastTouchMs.current < TOUCH_REPORT_INTERVAL_MS || !CANCELLABLE.has(snap.screen) && snap.screen !== 'receipt') return;
+    if (now - lastTouchMs.current < TOUCH_REPORT_INTERVAL_MS || !CANCELLABLE.has(snap.screen) && snap.screen !== 'receipt' && snap.screen !== 'another-transaction') return;
     lastTouchMs.current = now;
     send(atm.touch());
   };
@@ -115,7 +117,7 @@ export function App({ atm }: { atm: AtmApi }) {
       <main class="content" inert={snap.idleWarning || snap.speech?.screenBlanked === true}>
         {renderScreen(snap, props, work, historyUi, setHistoryUi)}
       </main>
-      {snap.idleWarning && <IdleWarning t={t} onMore={() => send(atm.touch())} onEnd={() => send(atm.cancel())} />}
+      {snap.idleWarning && <IdleWarning t={t} seconds={snap.idleWarningSeconds ?? 0} onMore={() => send(atm.touch())} onEnd={() => send(atm.cancel())} />}
       {/* Speech mode's privacy blanking: nothing on the glass while the customer listens on the headset. */}
       {snap.speech?.screenBlanked && <div class="privacy-blank" data-testid="privacy-blank" />}
     </div>
@@ -133,6 +135,8 @@ function renderScreen(snap: KioskSnapshot, props: ScreenProps, work: WorkKind | 
       return <IdentifyScreen key="identify" {...props} />;
     case 'pin':
       return <PinScreen key="pin" {...props} />;
+    case 'pin-change':
+      return <PinScreen key="pin-change" {...props} />;
     case 'working':
       return <WorkingScreen key="working" {...props} work={work} />;
     case 'menu':
@@ -149,6 +153,10 @@ function renderScreen(snap: KioskSnapshot, props: ScreenProps, work: WorkKind | 
       return <HistoryScreen key="history" {...props} ui={historyUi} setUi={setHistoryUi} />;
     case 'receipt':
       return <ReceiptScreen key="receipt" {...props} />;
+    case 'take-cash':
+      return <TakeCashScreen key="take-cash" {...props} />;
+    case 'another-transaction':
+      return <AnotherTransactionScreen key="another" {...props} />;
     case 'goodbye':
       return <GoodbyeScreen key="goodbye" {...props} />;
     case 'supervisor':

@@ -2,7 +2,11 @@
 // (docs/kiosk-core.md lists them); a code without its own text falls back to a generic message, so a
 // new code never shows a raw key.
 import type { AccountSummary, Language, PostingKind } from '../preload/api.js';
+import { flowStrings, withFlowStrings, type FlowStrings } from './strings-flows.js';
 import { withSupervisorNotices } from './supervisor-strings.js';
+
+export { accountLabel, formatDateTime, formatMoney, formatNote, listNotes, noticeText, type NoticeFigures } from './format.js';
+import type { NoticeFigures } from './format.js';
 
 const en = {
   bank: 'Northbank ATM',
@@ -239,9 +243,10 @@ const en = {
   noticeFallback: 'Sorry, something went wrong. Please try again.',
 };
 
-export type Strings = typeof en;
+/** The words of the first screens, and those of the ATM's flows (strings-flows.ts), in one table. */
+export type Strings = typeof en & FlowStrings;
 
-const fr: Strings = {
+const fr: typeof en = {
   bank: 'GAB Northbank',
   statusReady: 'Guichet sécurisé',
   statusCard: (last4: string) => `Carte ••${last4} · Session sécurisée`,
@@ -474,53 +479,9 @@ const fr: Strings = {
   noticeFallback: 'Désolé, une erreur est survenue. Veuillez réessayer.',
 };
 
-const STRINGS: Record<Language, Strings> = { en: withSupervisorNotices(en, 'en'), fr: withSupervisorNotices(fr, 'fr') };
+const STRINGS: Record<Language, Strings> = { en: withSupervisorNotices(withFlowStrings(en, flowStrings.en), 'en'), fr: withSupervisorNotices(withFlowStrings(fr, flowStrings.fr), 'fr') };
 
 export const stringsFor = (language: Language): Strings => STRINGS[language];
-
-const LOCALES: Record<Language, string> = { en: 'en-CA', fr: 'fr-CA' };
-
-export function formatMoney(cents: number, language: Language, currency = 'CAD'): string {
-  return new Intl.NumberFormat(LOCALES[language], { style: 'currency', currency }).format(cents / 100);
-}
-
-export function formatDateTime(ms: number, language: Language): string {
-  return new Intl.DateTimeFormat(LOCALES[language], { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
-}
-
-/** "Savings", or "Savings ••3f9a" when the customer has another account of the same kind. */
-export function accountLabel(t: Strings, account: AccountSummary, accounts: readonly AccountSummary[]): string {
-  const kind = t.accountKind(account.kind);
-  return accounts.some((a) => a.kind === account.kind && a.accountId !== account.accountId) ? `${kind} ••${account.accountId.slice(-4)}` : kind;
-}
-
-/** The figures a notice's sentence may name, already formatted for the customer's language. */
-export interface NoticeFigures {
-  readonly amount?: string | undefined;
-  readonly notes?: string | undefined;
-}
-
-/** The notice's words: its own sentence with the figure in it when it has one and the figure is there,
- *  otherwise its plain text (with the amount after it), or a generic apology for a code with no text. */
-export function noticeText(strings: Strings, code: string, figures: NoticeFigures = {}): string {
-  const sentence = Object.hasOwn(strings.noticeSentences, code) ? strings.noticeSentences[code]!(figures) : undefined;
-  if (sentence) return sentence;
-  const plain = Object.hasOwn(strings.notices, code) ? strings.notices[code]! : strings.noticeFallback;
-  return figures.amount ? `${plain} (${figures.amount})` : plain;
-}
-
-/** A note's value as people name it: "$20", "20 $" (cents only when it has them). */
-export function formatNote(cents: number, language: Language, currency = 'CAD'): string {
-  const whole = cents % 100 === 0;
-  return new Intl.NumberFormat(LOCALES[language], { style: 'currency', currency, minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: whole ? 0 : 2 }).format(cents / 100);
-}
-
-/** "$20 and $50", "$5, $10 and $20"; "20 $ et 50 $". */
-export function listNotes(t: Strings, notesCents: readonly number[], language: Language, currency = 'CAD'): string {
-  const names = [...notesCents].sort((a, b) => a - b).map((cents) => formatNote(cents, language, currency));
-  if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} ${t.and} ${names.at(-1)!}`;
-}
 
 /** The notice codes with their own text, for the test that both languages cover the same set. */
 export function noticeCodes(language: Language): string[] {

@@ -16,11 +16,14 @@ export function withdrawalRefusal(amountCents: number, snap: KioskSnapshot, acco
     return { code: 'DAILY_LIMIT_EXCEEDED', amountCents: customer.dailyWithdrawalRemainingCents, ...requested };
   }
   if (account !== undefined && amountCents > account.availableCents) return { code: 'INSUFFICIENT_FUNDS', amountCents: Math.max(0, account.availableCents), ...requested };
-  if (planNotes(amountCents, cassettes) === null) {
-    const notesCents = [...new Set(cassettes.filter((c) => c.count > 0).map((c) => c.denominationCents))].sort((a, b) => a - b);
-    return { code: 'NOT_PAYABLE', notesCents, ...requested };
-  }
+  if (planNotes(amountCents, cassettes) === null) return { code: 'NOT_PAYABLE', notesCents: payingNotesCents(snap), ...requested };
   return undefined;
+}
+
+/** The notes the cassettes hold now, each denomination once, smallest first. */
+export function payingNotesCents(snap: KioskSnapshot): number[] {
+  const cassettes = snap.withdrawalLimits?.cassettes ?? [];
+  return [...new Set(cassettes.filter((c) => c.count > 0).map((c) => c.denominationCents))].sort((a, b) => a - b);
 }
 
 /** What the customer may still take today from this account: the smaller of the daily limit left and the

@@ -137,11 +137,17 @@ test('every customer action and outcome, device event and operator action leaves
     const wrongPin = pin === '0000' ? '1111' : '0000';
     secrets.push(pinBlock(pin!), pinBlock(wrongPin));
     t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');
-    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN');
+    t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'WRONG_PIN_LAST_TRY');
     t.is(await refusal(kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(wrongPin) })), 'CARD_BLOCKED');
     await run(['card', 'unblock', pan!], 0);
     const session = await kiosk.request('signin.card', { pan: pan!, pinBlock: pinBlock(pin!) });
     const [chequing, savings] = session.accounts.map((a) => a.accountId);
+    // A PIN change: the new PIN typed differently the second time, then the same PIN again (so the PIN
+    // blocks stay among the secrets the log must not hold).
+    const otherPin = pin === '2580' ? '3691' : '2580';
+    secrets.push(pinBlock(otherPin));
+    t.is(await refusal(kiosk.request('pin.change', { pan: pan!, oldPinBlock: pinBlock(pin!), newPinBlock: pinBlock(otherPin), confirmPinBlock: pinBlock(pin!) })), 'PIN_MISMATCH');
+    await kiosk.request('pin.change', { pan: pan!, oldPinBlock: pinBlock(pin!), newPinBlock: pinBlock(pin!), confirmPinBlock: pinBlock(pin!) });
     await kiosk.request('balance', { accountId: chequing! });
     t.is(await refusal(kiosk.request('balance', { accountId: 'acc_0000000000000000' })), 'UNKNOWN_ACCOUNT');
     t.like(await clientDeposit(kiosk, chequing!, 10_000), { creditedCents: 10_000, availableNowCents: 5_000, heldCents: 5_000 });
@@ -241,7 +247,7 @@ test('every customer action and outcome, device event and operator action leaves
       'account.open:ok', 'account.open:failed:UNKNOWN_CUSTOMER', 'card.issue:ok', 'card.issue:failed:UNKNOWN_CUSTOMER',
       'card.block:ok', 'card.block:failed:CARD_UNKNOWN', 'card.unblock:ok', 'card.unblock:failed:CARD_UNKNOWN',
       'holds.list:ok', 'hold.resolve:ok', 'hold.resolve:failed:UNKNOWN_AUTHORIZATION',
-      'signin.card:failed:WRONG_PIN', 'signin.card:failed:CARD_BLOCKED', 'signin.card:ok',
+      'signin.card:failed:WRONG_PIN', 'signin.card:failed:WRONG_PIN_LAST_TRY', 'signin.card:failed:CARD_BLOCKED', 'pin.change:ok', 'pin.change:failed:PIN_MISMATCH', 'signin.card:ok',
       'deposits.holds:ok', 'deposit.hold.release:ok', 'deposit.hold.release:failed:DEPOSIT_HOLD_RELEASED', 'deposit.hold.release:failed:UNKNOWN_DEPOSIT_HOLD',
       'deposits.open:ok', 'exceptions.list:ok', 'exception.resolve:ok', 'exception.resolve:failed:UNKNOWN_EXCEPTION',
       'kiosk.status:ok', 'pinkey.fetch:ok', 'pinkey.fetch:failed:EPP_UNTRUSTED', 'epp.enroll:ok',

@@ -79,7 +79,7 @@ test.serial('card and PIN: the PIN block decodes under the kiosk key; three wron
   await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: encodePinBlockFormat4(card.pin, card.pan, otherKey).toString('hex') }), 'BAD_PIN_BLOCK');
   const wrong = card.pin === '0000' ? '1111' : '0000';
   await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'WRONG_PIN');
-  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'WRONG_PIN');
+  await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'WRONG_PIN_LAST_TRY');
   await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(wrong) }), 'CARD_BLOCKED');
   await expectCode(t, kiosk.request('signin.card', { pan: card.pan, pinBlock: block(card.pin) }), 'CARD_BLOCKED');
 });

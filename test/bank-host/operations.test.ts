@@ -125,13 +125,13 @@ test('card sign-in with the right PIN opens a session on the card and resets fai
     t.like(await h.services.db.get(cardKey), { pinTriesFailed: 0, status: 'active' });
   }));
 
-test('three wrong PINs block the card, and then even the right PIN is refused', (t) =>
+test('three wrong PINs block the card (the second warns of the last try), and then even the right PIN is refused', (t) =>
   withHarness(async (h) => {
     const { pan, pin } = await withCard(h, 'alice');
     const connection = await h.connect();
     const attempt = (p: string) => h.call(connection, 'signin.card', { pan, pinBlock: h.pinBlock('kiosk-01', pan, p) });
     isError(t, await attempt(wrongPinFor(pin)), 'WRONG_PIN');
-    isError(t, await attempt(wrongPinFor(pin)), 'WRONG_PIN');
+    isError(t, await attempt(wrongPinFor(pin)), 'WRONG_PIN_LAST_TRY');
     isError(t, await attempt(wrongPinFor(pin)), 'CARD_BLOCKED');
     isError(t, await attempt(pin), 'CARD_BLOCKED');
     t.like(await h.services.db.get(`card:${cardIdOf(h.services.keys.master, pan)}`), { status: 'blocked', blockedReason: 'pin-tries', pinTriesFailed: 3 });

@@ -90,6 +90,8 @@ function validBodies(
     'signin.card': { pan: ids.pan, pinBlock: ids.pinBlock },
     'pinkey.fetch': { eppCertificate: testEppIdentity().certificate },
     signout: {},
+    // The same PIN again: a change that succeeds leaves the card's PIN as the other requests expect it.
+    'pin.change': { pan: ids.pan, oldPinBlock: ids.pinBlock, newPinBlock: ids.pinBlock, confirmPinBlock: ids.pinBlock },
     balance: { accountId: ids.accountId },
     'deposit.open': { accountId: ids.accountId },
     'deposit.commit': { depositId: ids.depositId, notes: notesFor(random.int(1, 1_000) * 100) },

@@ -116,7 +116,7 @@ const WITHDRAWAL_CENTS = [4_000, 6_000, 10_000, 14_000] as const;
 type ShownOutcome = { kind: 'cash'; dispensedCents: number } | { kind: 'incomplete'; dispensedCents?: number } | { kind: 'no-cash'; code: string };
 
 function shownOutcome(snapshot: KioskSnapshot): ShownOutcome {
-  if (snapshot.screen === 'receipt' && snapshot.view?.kind === 'withdrawal') return { kind: 'cash', dispensedCents: snapshot.view.dispensedCents };
+  if (snapshot.screen === 'another-transaction' && snapshot.view?.kind === 'withdrawal') return { kind: 'cash', dispensedCents: snapshot.view.dispensedCents };
   const code = snapshot.notice?.code ?? `screen ${snapshot.screen} without a notice`;
   if (code === 'TRANSACTION_INCOMPLETE') return snapshot.notice?.amountCents !== undefined ? { kind: 'incomplete', dispensedCents: snapshot.notice.amountCents } : { kind: 'incomplete' };
   return { kind: 'no-cash', code };
@@ -167,7 +167,7 @@ test('a kiosk withdrawing through the faulty network shows the customer what the
     let outcome: KioskSnapshot | undefined;
     const watch = (s: KioskSnapshot) => {
       if (s.screen === 'working') sawWorking = true;
-      else if (sawWorking && outcome === undefined) outcome = s;
+      else if (sawWorking && outcome === undefined && s.screen !== 'take-cash') outcome = s;
     };
     rig.kiosk.on('state', watch);
     proxy.setRates(WITHDRAWAL_FAULTS);
@@ -178,6 +178,7 @@ test('a kiosk withdrawing through the faulty network shows the customer what the
     const shown = shownOutcome(outcome ?? rig.kiosk.snapshot());
     shownCounts[shown.kind === 'no-cash' ? shown.code : shown.kind] = (shownCounts[shown.kind === 'no-cash' ? shown.code : shown.kind] ?? 0) + 1;
     if (rig.kiosk.snapshot().screen === 'receipt') await rig.kiosk.chooseReceipt(false);
+    if (rig.kiosk.snapshot().screen === 'another-transaction') await rig.kiosk.anotherTransaction(false);
 
     // Whatever was left open, the kiosk's recovery settles it once the network is clean again: back in
     // service means no 'recovery-pending' reason, so nothing unfinished in its journal.

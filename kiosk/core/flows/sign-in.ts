@@ -89,7 +89,7 @@ export class SignInFlow {
   pressPinPadKey(key: PinPadKey): void {
     const pad = this.ctx.devices().pinPad;
     if (!(pad instanceof PinEntry)) throw new KioskCommandError('NOT_ON_SCREEN', 'this kiosk has a hardware PIN pad');
-    requireScreen(this.ctx.session, 'pin');
+    requireScreen(this.ctx.session, 'pin', 'pin-change');
     if (typeof key === 'number') {
       if (!Number.isInteger(key) || key < 0 || key > 9) throw new KioskCommandError('BAD_ARGUMENT', 'a PIN digit is 0..9');
       pad.pressDigit(key);
@@ -127,7 +127,7 @@ export class SignInFlow {
         const code = error instanceof ProtocolError ? error.code : 'INTERNAL';
         if (error instanceof ProtocolError && error.retryable) {
           await visit.end({ code: 'HOST_UNAVAILABLE' });
-        } else if (kind === 'card' && code === 'WRONG_PIN') {
+        } else if (kind === 'card' && (code === 'WRONG_PIN' || code === 'WRONG_PIN_LAST_TRY')) {
           session.go('pin', { code });
           this.armPinPad();
         } else if (kind === 'card') {
@@ -171,14 +171,23 @@ export class SignInFlow {
     this.armPinPad();
   }
 
-  private armPinPad(): void {
+  /** The card number of this visit's card session (the PIN change binds its PIN blocks to it). */
+  get swipedPan(): string | undefined {
+    return this.cardPan;
+  }
+
+  /** Where the PIN blocks entered on the PIN change screen go (flows/pin-change.ts). */
+  onPinChangeBlock: ((block: Buffer) => void) | undefined;
+
+  /** Arms the PIN pad for one PIN of this visit's card, as sign-in does. */
+  armPinPad(): void {
     if (!this.cardPan) return;
     this.ctx.devices().pinPad.begin({ pan: this.cardPan });
   }
 
   private setPinDigits(count: number): void {
     const { session } = this.ctx;
-    if (session.screen !== 'pin') return;
+    if (session.screen !== 'pin' && session.screen !== 'pin-change') return;
     session.pinDigits = count;
     session.notice = undefined;
     session.touch();
@@ -187,6 +196,11 @@ export class SignInFlow {
 
   private onPinBlock(block: Buffer): void {
     const pan = this.cardPan;
+    // A PIN change's blocks (the current PIN, the new one twice) go to its flow, built the same way.
+    if (pan && this.ctx.session.screen === 'pin-change' && this.onPinChangeBlock) {
+      this.onPinChangeBlock(block);
+      return;
+    }
     if (!pan || this.ctx.session.screen !== 'pin') {
       block.fill(0);
       return;

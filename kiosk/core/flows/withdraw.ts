@@ -16,8 +16,9 @@ import type { ReceiptChoice } from './receipt-choice.js';
 
 export interface WithdrawDeps {
   readonly receipts: ReceiptChoice;
-  /** What runWithdrawal needs, with `onStep` called at each step as well as the test hook. */
-  withdrawalDeps(onStep?: (point: WithdrawalCrashPoint) => void): WithdrawalDeps;
+  /** What runWithdrawal needs, with `onStep` called at each step as well as the test hook, and
+   *  `onPresented` when the notes wait for the customer. */
+  withdrawalDeps(onStep?: (point: WithdrawalCrashPoint) => void, onPresented?: WithdrawalDeps['onPresented']): WithdrawalDeps;
   /** The dispenser reported its cassettes (the fast-cash offers follow them). */
   noteCassettes(cassettes: CassetteStock[]): void;
   /** What the dispenser last reported it holds. */
@@ -28,7 +29,9 @@ export interface WithdrawDeps {
   noteWithdrawalFault(reason: string): void;
 }
 
-export async function withdraw(ctx: FlowContext, deps: WithdrawDeps, amountCents: number, accountId?: string): Promise<void> {
+/** `receipt`: the customer asked for a receipt on the confirmation, before any cash moved; it is printed
+ *  once the cash is taken. */
+export async function withdraw(ctx: FlowContext, deps: WithdrawDeps, amountCents: number, accountId?: string, receipt = false): Promise<void> {
   const { session, visit, log } = ctx;
   requireScreen(session, 'withdraw');
   checkCents(amountCents);
@@ -66,9 +69,17 @@ export async function withdraw(ctx: FlowContext, deps: WithdrawDeps, amountCents
     }
     let outcome: WithdrawalOutcome;
     try {
-      const withdrawalDeps = deps.withdrawalDeps((point) => {
-        if (point === 'notes-dispensed') ctx.recordTiming('withdraw-confirm-to-cash', ctx.now() - confirmedAtMs);
-      });
+      const withdrawalDeps = deps.withdrawalDeps(
+        (point) => {
+          if (point === 'notes-dispensed') ctx.recordTiming('withdraw-confirm-to-cash', ctx.now() - confirmedAtMs);
+        },
+        (record, deadlineMs) => {
+          if (!visit.isCurrent(epoch)) return;
+          // "Take your cash", with the seconds left before the notes are taken back.
+          session.view = { kind: 'take-cash', dispensedCents: record.dispensedCents ?? 0, secondsToTake: Math.max(1, Math.ceil((deadlineMs - ctx.now()) / 1_000)) };
+          session.go('take-cash');
+        },
+      );
       outcome = await runWithdrawal(withdrawalDeps, { accountId: account, amountCents, cassettes });
     } catch (error) {
       // A journal write failed (disk full, failing card) or a money invariant broke: the kiosk must not
@@ -80,11 +91,11 @@ export async function withdraw(ctx: FlowContext, deps: WithdrawDeps, amountCents
       return;
     }
     if (!visit.isCurrent(epoch)) return;
-    await tellOutcome(ctx, deps, outcome, account, amountCents);
+    await tellOutcome(ctx, deps, outcome, account, amountCents, receipt);
   });
 }
 
-async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: WithdrawalOutcome, account: string, amountCents: number): Promise<void> {
+async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: WithdrawalOutcome, account: string, amountCents: number, receipt: boolean): Promise<void> {
   const { session, visit } = ctx;
   switch (outcome.kind) {
     case 'not-payable':
@@ -107,6 +118,12 @@ async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: Withdr
       await visit.end({ code: outcome.record.step === 'authorizing' ? 'HOST_UNAVAILABLE' : 'TRANSACTION_INCOMPLETE', ...(dispensedCents !== undefined ? { amountCents: dispensedCents } : {}) });
       return;
     }
+    case 'retracted': {
+      // The notes went back into the machine and were not charged; a real ATM ends the session here.
+      const retractedCents = outcome.record.presentation?.retractedCents ?? 0;
+      await visit.end({ code: 'CASH_RETRACTED', amountCents: retractedCents });
+      return;
+    }
     case 'dispensed': {
       const { record } = outcome;
       const dispensedCents = record.dispensedCents ?? 0;
@@ -114,15 +131,36 @@ async function tellOutcome(ctx: FlowContext, deps: WithdrawDeps, outcome: Withdr
       if (customer?.dailyWithdrawalRemainingCents !== undefined) {
         session.customer = { ...customer, dailyWithdrawalRemainingCents: Math.max(0, customer.dailyWithdrawalRemainingCents - dispensedCents) };
       }
+      // The balance as it now is: for the receipt, and for the limits of another transaction.
+      const after = await balanceAfter(ctx, account);
       session.view = { kind: 'withdrawal', amountCents, dispensedCents, short: outcome.short };
-      deps.receipts.offer('withdrawal', amountCents, {
-        dispensedCents,
-        accountId: account,
-        ...(record.authorizationId ? { authorizationId: record.authorizationId } : {}),
-      });
-      session.go('receipt', outcome.short ? { code: 'SHORT_DISPENSE', amountCents: dispensedCents } : undefined);
+      let notice: Notice | undefined = outcome.short ? { code: 'SHORT_DISPENSE', amountCents: dispensedCents } : undefined;
+      if (receipt) {
+        const printed = await deps.receipts.printNow('withdrawal', amountCents, {
+          dispensedCents,
+          accountId: account,
+          ...(record.authorizationId ? { authorizationId: record.authorizationId } : {}),
+          ...(after ? { balanceAfterCents: after.balanceCents, availableAfterCents: after.availableCents } : {}),
+        });
+        // A short dispense matters more than the receipt, which the customer holds anyway.
+        notice ??= printed;
+      }
+      session.go('another-transaction', notice);
       return;
     }
+  }
+}
+
+/** The account after a withdrawal, from the host; undefined when it does not answer (the receipt then
+ *  goes without a balance). */
+async function balanceAfter(ctx: FlowContext, accountId: string) {
+  try {
+    const account = await ctx.client().requestWithRetry('balance', { accountId }, customerRequestOptions(ctx));
+    updateAccounts(ctx.session, [account]);
+    return account;
+  } catch (error) {
+    ctx.log.info('balance after a withdrawal not fetched', { error: describe(error) });
+    return undefined;
   }
 }
 

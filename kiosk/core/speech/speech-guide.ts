@@ -23,11 +23,13 @@ import { spokenMoney, spokenWords } from './spoken-words.js';
 export const TYPED_AMOUNT_DIGITS_MAX = 6;
 export const REPEAT_DIGIT = 0;
 export const BLANK_DIGIT = 9;
+/** Screens where the PIN pad takes a PIN: its keys are never in clear there, nor acted on or said. */
+const PIN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(['pin', 'pin-change']);
 
 /** The controller as speech mode uses it: its snapshots and the commands of the screen's buttons. */
 export type SpeechController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'devices' | 'chooseLanguage' | 'beginCardSignIn' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'history' | 'transfer' | 'chooseReceipt' | 'cancel' | 'touch'
+  'snapshot' | 'on' | 'off' | 'devices' | 'chooseLanguage' | 'beginCardSignIn' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'history' | 'transfer' | 'chooseReceipt' | 'anotherTransaction' | 'cancel' | 'touch'
 >;
 
 export interface SpeechGuideOptions {
@@ -95,7 +97,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     this.active = plugged;
     this.blanked = false;
     this.forgetScreen();
-    this.keysInClear(plugged && this.options.controller.snapshot().screen !== 'pin');
+    this.keysInClear(plugged && !PIN_SCREENS.has(this.options.controller.snapshot().screen));
     if (plugged) {
       this.options.log.info('speech mode on: headset plugged in');
       const snap = this.options.controller.snapshot();
@@ -122,7 +124,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
       this.forgetScreen();
       // Keys in clear for menus; never on the PIN screen, where a key typed before PIN entry has started
       // would otherwise leave the pad in clear.
-      this.keysInClear(snap.screen !== 'pin');
+      this.keysInClear(!PIN_SCREENS.has(snap.screen));
       // A new customer sees the screen, whatever the last one asked.
       if (snap.screen === 'welcome' && this.blanked) {
         this.blanked = false;
@@ -179,7 +181,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     const snap = controller.snapshot();
     // On the PIN screen every key is the PIN's, even one the pad reports in clear because PIN entry has
     // not started yet: it is neither acted on nor said.
-    if (snap.screen === 'pin') return;
+    if (PIN_SCREENS.has(snap.screen)) return;
     const words = spokenWords(snap.language);
     const screen = this.screenOf(snap);
     if (snap.idleWarning) {
@@ -301,6 +303,8 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
           return c.transfer({ fromAccountId: action.fromAccountId, toAccountId: action.toAccountId, amountCents: action.amountCents });
         case 'receipt':
           return c.chooseReceipt(action.wanted);
+        case 'another':
+          return c.anotherTransaction(action.wanted);
       }
     };
     const refused = (error: unknown) => this.options.log.warn('speech: command refused', { action: action.kind, error: describe(error) });

@@ -38,6 +38,12 @@ const en: NoticeTable = {
     BAD_AMOUNT: 'That amount is not valid.',
     SAME_ACCOUNT: 'Choose two different accounts.',
     UNKNOWN_ACCOUNT: 'That account cannot be used.',
+    // The flows of a real ATM (kiosk/renderer/strings-flows.ts).
+    CASH_RETRACTED: 'You did not take your cash in time, so the machine took it back. You were not charged for it.',
+    PIN_CHANGED: 'Your PIN has been changed. Use your new PIN from now on.',
+    PIN_MISMATCH: 'The two new PINs were not the same. Please enter your new PIN again.',
+    NOT_CARD_SESSION: 'Your PIN can be changed only when you sign in with your card.',
+    WRONG_PIN_LAST_TRY: 'That PIN is wrong. You have one try left: another wrong PIN will block your card.',
     // A technician's supervisor mode (kiosk/renderer/supervisor-strings.ts).
     COUNTERS_PRINTED: 'The counters are printed.',
     COUNT_BALANCED: 'The count matches the ledger.',
@@ -127,6 +133,12 @@ const fr: NoticeTable = {
     BAD_AMOUNT: "Ce montant n'est pas valide.",
     SAME_ACCOUNT: 'Choisissez deux comptes différents.',
     UNKNOWN_ACCOUNT: 'Ce compte ne peut pas être utilisé.',
+    // Les opérations d'un vrai guichet (kiosk/renderer/strings-flows.ts).
+    CASH_RETRACTED: "Vous n'avez pas pris vos billets à temps : le guichet les a repris. Ils ne vous ont pas été facturés.",
+    PIN_CHANGED: 'Votre NIP a été changé. Utilisez désormais votre nouveau NIP.',
+    PIN_MISMATCH: 'Les deux nouveaux NIP ne sont pas identiques. Veuillez entrer de nouveau votre nouveau NIP.',
+    NOT_CARD_SESSION: 'Votre NIP ne peut être changé que si vous vous identifiez avec votre carte.',
+    WRONG_PIN_LAST_TRY: 'Ce NIP est erroné. Il vous reste un essai : un autre NIP erroné bloquera votre carte.',
     // Le mode superviseur du technicien (kiosk/renderer/supervisor-strings.ts).
     COUNTERS_PRINTED: 'Les compteurs sont imprimés.',
     COUNT_BALANCED: 'Le compte correspond au grand livre.',

@@ -36,7 +36,8 @@ export type SpeechAction =
   | { readonly kind: 'deposit-cancel' }
   | { readonly kind: 'history-next'; readonly accountId: string; readonly cursor: string }
   | { readonly kind: 'transfer'; readonly fromAccountId: string; readonly toAccountId: string; readonly amountCents: number }
-  | { readonly kind: 'receipt'; readonly wanted: boolean };
+  | { readonly kind: 'receipt'; readonly wanted: boolean }
+  | { readonly kind: 'another'; readonly wanted: boolean };
 
 export interface SpokenChoice {
   readonly label: string;
@@ -105,7 +106,15 @@ const pin: Builder = ({ snap }, words, language) => ({
 });
 
 const menu: Builder = ({ snap }, words, language) => {
-  const items: MenuChoice[] = [...(snap.withdrawalAvailable ? (['withdraw'] as const) : []), ...(snap.depositAvailable ? (['deposit'] as const) : []), 'balance', 'history', 'transfer'];
+  const items: MenuChoice[] = [
+    ...(snap.withdrawalAvailable ? (['withdraw'] as const) : []),
+    ...(snap.depositAvailable ? (['deposit'] as const) : []),
+    'balance',
+    'history',
+    'transfer',
+    // As on the screen: a card session may change its PIN.
+    ...(snap.customer?.cardLast4 ? (['pin-change'] as const) : []),
+  ];
   return {
     lines: [...noticeLines(snap, language), ...(snap.customer ? [words.hello(snap.customer.username)] : []), words.menu],
     choices: [...items.map((choice) => ({ label: words.menuChoices[choice], action: { kind: 'menu', choice } as SpeechAction })), { label: words.finish, action: { kind: 'finish' } }],
@@ -295,6 +304,23 @@ const SCREEN_SPEECH: Readonly<Record<Screen, Builder>> = {
   receipt,
   goodbye: ({ snap }, words, language) => ({ lines: [...noticeLines(snap, language), words.goodbye], choices: [] }),
   // A technician's replenishment is done on the touch screen; speech says so and what went wrong, if anything.
+  'take-cash': ({ snap }, words, language) => ({
+    lines: [...noticeLines(snap, language), words.takeCash(spokenMoney(snap.view?.kind === 'take-cash' ? snap.view.dispensedCents : 0, language))],
+    choices: [],
+  }),
+  'another-transaction': ({ snap }, words, language) => ({
+    lines: [...noticeLines(snap, language), words.anotherQuestion],
+    choices: [
+      { label: words.anotherYes, action: { kind: 'another', wanted: true } },
+      { label: words.anotherNo, action: { kind: 'another', wanted: false } },
+    ],
+    back: { kind: 'another', wanted: false },
+  }),
+  // The PINs are typed on the PIN pad as at sign-in: only how many digits, never which.
+  'pin-change': ({ snap }, words, language) => ({
+    lines: [...noticeLines(snap, language), words.pinChangeSteps[snap.pinChangeStep ?? 'old'], words.pinDigits(snap.pinDigits)],
+    choices: [],
+  }),
   supervisor: ({ snap }, words, language) => ({ lines: [...noticeLines(snap, language), words.supervisorMode], choices: [] }),
   'supervisor-count': ({ snap }, words, language) => ({ lines: [...noticeLines(snap, language), words.supervisorMode], choices: [] }),
 };

@@ -17,6 +17,7 @@ import {
   decodeCounters,
   decodeDispenseRecord,
   decodeResetReport,
+  decodeRetractRecord,
   decodeStatusReport,
   encodeDispenseCommand,
   encodeSetCounts,
@@ -35,6 +36,7 @@ import type {
   DispenseResult,
   DispenserCounters,
   DispenserStatus,
+  RetractResult,
 } from './types.js';
 
 export const DEFAULT_DISPENSER_LIMITS = {
@@ -59,6 +61,8 @@ export const DEFAULT_DISPENSER_LIMITS = {
   outcomeQueryIntervalMs: 1_000,
   writeTimeoutMs: 1_000,
   closeTimeoutMs: 1_000,
+  /** RETRACT moves the bundle back through the presenter into the bin: seconds, not milliseconds. */
+  retractResponseTimeoutMs: 15_000,
   /** Callers waiting behind the command in progress; more means something upstream is looping. */
   maxQueuedCommands: 4,
 } as const;
@@ -169,6 +173,21 @@ export class SerialCashDispenser implements CashDispenser {
         this.setAvailability('unavailable', `dispenser still in error state after RESET (${report.lastError})`);
         throw new DeviceError('DISPENSER_REFUSED', `dispenser stayed in error state after RESET (${report.lastError})`);
       }
+    });
+  }
+
+  retract(transactionId: number): Promise<RetractResult> {
+    if (!isValidTransactionId(transactionId)) {
+      return Promise.reject(new DeviceError('BAD_ARGUMENT', `transaction id ${transactionId} is not an integer in 1..2^32-1`));
+    }
+    // Retransmitted like any query: the device answers a repeated RETRACT with what it did the first time.
+    return this.queue.run(async () => {
+      const frame = await this.link.request(COMMAND.RETRACT, encodeTransactionId(transactionId), this.limits.retractResponseTimeoutMs);
+      const record = this.parse(() => decodeRetractRecord(frame.data));
+      if (record.transactionId !== transactionId) {
+        throw new DeviceError('DISPENSER_BAD_RESPONSE', `RETRACT answered for transaction ${record.transactionId}, asked ${transactionId}`);
+      }
+      return { transactionId, outcome: record.outcome, retracted: record.retracted, retractBinCount: record.binCount };
     });
   }
 

@@ -106,7 +106,7 @@ export class DispenserLink {
   /** A command that is safe to repeat: sent up to `maxTransmitAttempts` times with the same SEQ, so the
    *  device answers a retransmission from its last response instead of executing the command twice.
    *  Throws DeviceError DISPENSER_NAK / _NO_ACK / _NO_RESPONSE when no attempt got an answer. */
-  async request(command: CommandCode, data: Uint8Array): Promise<Frame> {
+  async request(command: CommandCode, data: Uint8Array, responseTimeoutMs?: number): Promise<Frame> {
     const { limits } = this.options;
     const exchange = this.beginExchange(command);
     let failure: ExchangeFailure = 'no-ack';
@@ -115,7 +115,7 @@ export class DispenserLink {
         if (attempt > 1) this.stats.retransmissions += 1;
         let outcome: Frame | ExchangeFailure;
         try {
-          outcome = await this.transmit(exchange, command, data, limits.commandResponseTimeoutMs);
+          outcome = await this.transmit(exchange, command, data, responseTimeoutMs ?? limits.commandResponseTimeoutMs);
         } catch (error) {
           this.options.onAvailability('unavailable', `serial write failed: ${describe(error)}`);
           throw error;

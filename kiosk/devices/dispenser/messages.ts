@@ -11,6 +11,8 @@ export const COMMAND = {
   LAST_DISPENSE: 0x21,
   COUNTERS: 0x30,
   RESET: 0x40,
+  /** Takes back notes the customer left in the presenter (dispense-related, beside DISPENSE and LAST_DISPENSE). */
+  RETRACT: 0x22,
   /** A technician loaded cassettes (or took them out): the device's note count of each cassette is set. */
   SET_COUNTS: 0x50,
 } as const;
@@ -35,7 +37,7 @@ export const MAX_TRANSACTION_ID = 0xffff_ffff;
 /** Denominations travel as u32 cents. */
 export const MAX_DENOMINATION_CENTS = 0xffff_ffff;
 
-const STATE_CODES: readonly DispenserState[] = ['ready', 'dispensing', 'error'];
+const STATE_CODES: readonly DispenserState[] = ['ready', 'dispensing', 'error', 'presenting'];
 
 /** Result codes on the wire; index = byte. 0 = OK. */
 const RESULT_CODES: readonly (DispenseErrorCode | 'ok')[] = [
@@ -84,6 +86,19 @@ export interface DispenseRecord {
   result: ResultCode;
   requested: number[];
   dispensed: number[];
+}
+
+/** What RETRACT did with a transaction's notes; index = byte. */
+const RETRACT_OUTCOME_CODES = ['unknown', 'retracted', 'taken'] as const;
+export type RetractOutcome = (typeof RETRACT_OUTCOME_CODES)[number];
+
+/** The device's answer to RETRACT: what it took back of the transaction's notes, per cassette they came
+ *  from, and how many notes its retract bin holds now. */
+export interface RetractRecord {
+  transactionId: number;
+  outcome: RetractOutcome;
+  retracted: number[];
+  binCount: number;
 }
 
 export interface ResetReport {
@@ -281,6 +296,28 @@ export function decodeCounters(data: Uint8Array): number[] {
   const counts = Array.from({ length: r.cassetteCount() }, () => r.u32());
   r.end();
   return counts;
+}
+
+export function encodeRetractRecord(record: RetractRecord): Uint8Array {
+  checkCassettes(record.retracted.length);
+  const w = new Writer().u32(record.transactionId).u8(RETRACT_OUTCOME_CODES.indexOf(record.outcome)).u8(record.retracted.length);
+  for (const n of record.retracted) w.u16(n);
+  return w.u32(record.binCount).done();
+}
+
+export function decodeRetractRecord(data: Uint8Array): RetractRecord {
+  const r = new Reader(data, 'RETRACT response');
+  const transactionId = r.u32();
+  const outcome = r.enumOf(RETRACT_OUTCOME_CODES, 'retract outcome');
+  const retracted = Array.from({ length: r.cassetteCount() }, () => r.u16());
+  const binCount = r.u32();
+  r.end();
+  // Notes come back only from a retract, and a retract takes back at least one note.
+  const total = retracted.reduce((sum, n) => sum + n, 0);
+  if (outcome !== 'retracted' && total !== 0) throw new MessageFormatError(`RETRACT response: ${outcome} with ${total} notes retracted`);
+  if (outcome === 'retracted' && total === 0) throw new MessageFormatError('RETRACT response: retracted with no notes');
+  if (binCount < total) throw new MessageFormatError(`RETRACT response: the bin holds ${binCount} notes, fewer than the ${total} just retracted`);
+  return { transactionId, outcome, retracted, binCount };
 }
 
 export function encodeResetReport(report: ResetReport): Uint8Array {

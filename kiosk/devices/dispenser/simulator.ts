@@ -21,12 +21,14 @@ import {
   encodeCounters,
   encodeDispenseRecord,
   encodeResetReport,
+  encodeRetractRecord,
   encodeStatusReport,
   isValidTransactionId,
   responseCommandOf,
   type CommandCode,
   type DispenseRecord,
   type ResultCode,
+  type RetractRecord,
 } from './messages.js';
 import type { DispenserState } from './types.js';
 
@@ -50,6 +52,9 @@ export interface DispenserSimulatorOptions {
   maxRememberedTransactions?: number;
   /** Received-command log kept for tests; the oldest is dropped first. */
   maxCommandLogEntries?: number;
+  /** The customer takes presented notes this long after they are presented (default 0: at once); null:
+   *  only when `takeNotes()` is called (or never, and the kiosk retracts them). */
+  takeNotesAfterMs?: number | null;
   logger?: Logger;
 }
 
@@ -81,6 +86,12 @@ export class DispenserSimulator {
   private jamAfterNotes: number | undefined;
   private shortByNotes: number[] | undefined;
   private silentMidDispenseMs: number | undefined;
+  /** A dispense's notes waiting in the presenter for the customer, per cassette they came from. */
+  private presented: { transactionId: number; notes: number[] } | undefined;
+  private takeTimer: NodeJS.Timeout | undefined;
+  /** Transactions whose notes were retracted, with what was retracted. */
+  private readonly retracts = new Map<number, RetractRecord>();
+  private retractBin = 0;
   readonly received: ReceivedCommand[] = [];
   readonly linkErrors: string[] = [];
   private readonly limits: Required<Pick<DispenserSimulatorOptions,
@@ -120,6 +131,7 @@ export class DispenserSimulator {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.takeTimer);
     const link = this.link;
     this.link = undefined;
     await link?.close();
@@ -157,6 +169,25 @@ export class DispenserSimulator {
     const cassette = this.cassettes[index];
     if (!cassette) throw new RangeError(`no cassette ${index}`);
     cassette.count = count;
+  }
+
+  /** The customer's hand: takes the notes waiting in the presenter. False when none wait. */
+  takeNotes(): boolean {
+    clearTimeout(this.takeTimer);
+    if (!this.presented) return false;
+    this.presented = undefined;
+    if (this.deviceState === 'presenting') this.deviceState = 'ready';
+    return true;
+  }
+
+  /** Notes waiting in the presenter now (0 when none). */
+  get presentedNotes(): number {
+    return this.presented?.notes.reduce((sum, n) => sum + n, 0) ?? 0;
+  }
+
+  /** Notes in the retract (reject) bin: retracted bundles, until a technician empties it. */
+  get retractBinCount(): number {
+    return this.retractBin;
   }
 
   /** Writes raw bytes to the host, for garbage-on-the-line tests. */
@@ -261,9 +292,12 @@ export class DispenserSimulator {
         case COMMAND.COUNTERS:
           decodeEmpty(frame.data, 'COUNTERS');
           return encodeCounters(this.lifetimeDispensed);
+        case COMMAND.RETRACT:
+          return encodeRetractRecord(this.retract(decodeTransactionId(frame.data, 'RETRACT')));
         case COMMAND.RESET:
           decodeEmpty(frame.data, 'RESET');
-          if (this.deviceState !== 'dispensing') {
+          // Notes in the presenter stay there (and the state says so) until taken or retracted.
+          if (this.deviceState !== 'dispensing' && this.deviceState !== 'presenting') {
             this.deviceState = 'ready';
             this.lastError = 'ok';
           }
@@ -337,11 +371,50 @@ export class DispenserSimulator {
     record.result = result;
     this.deviceState = result === 'jam' ? 'error' : 'ready';
     if (result === 'jam') this.lastError = 'jam';
+    // Notes picked go to the presenter and wait there for the customer (after a jam they are out of the
+    // device's reach: the transport stopped with them delivered).
+    if (moved > 0 && result !== 'jam') this.present(record.transactionId, [...record.dispensed]);
     if (silentMs !== undefined) {
       this.silentUntilMs = Date.now() + silentMs;
       return undefined;
     }
     return encodeDispenseRecord(record);
+  }
+
+  private present(transactionId: number, notes: number[]): void {
+    this.presented = { transactionId, notes };
+    this.deviceState = 'presenting';
+    const afterMs = this.options.takeNotesAfterMs === undefined ? 0 : this.options.takeNotesAfterMs;
+    clearTimeout(this.takeTimer);
+    if (afterMs !== null) {
+      this.takeTimer = setTimeout(() => {
+        if (this.presented?.transactionId === transactionId) this.takeNotes();
+      }, afterMs);
+    }
+  }
+
+  /** RETRACT: the presented notes of `transactionId` into the bin, once; asked again, the same answer. */
+  private retract(transactionId: number): RetractRecord {
+    const done = this.retracts.get(transactionId);
+    if (done) return { ...done, binCount: this.retractBin };
+    const zeros = this.cassettes.map(() => 0);
+    const presented = this.presented;
+    if (presented && presented.transactionId === transactionId) {
+      clearTimeout(this.takeTimer);
+      this.presented = undefined;
+      this.retractBin += presented.notes.reduce((sum, n) => sum + n, 0);
+      if (this.deviceState === 'presenting') this.deviceState = 'ready';
+      const record: RetractRecord = { transactionId, outcome: 'retracted', retracted: presented.notes, binCount: this.retractBin };
+      this.retracts.set(transactionId, record);
+      while (this.retracts.size > this.limits.maxRememberedTransactions) {
+        const oldest = this.retracts.keys().next().value;
+        if (oldest === undefined) break;
+        this.retracts.delete(oldest);
+      }
+      return record;
+    }
+    const dispensed = this.transactions.get(transactionId)?.dispensed.some((n) => n > 0) === true;
+    return { transactionId, outcome: dispensed ? 'taken' : 'unknown', retracted: zeros, binCount: this.retractBin };
   }
 
   private refusalFor(transactionId: number, notes: number[]): ResultCode | undefined {

@@ -1,7 +1,8 @@
 // What the rest of the kiosk sees of the cash dispenser. Money is integer cents; note counts are
 // integers; every array is indexed by cassette (cassette 0 first).
 
-export type DispenserState = 'ready' | 'dispensing' | 'error';
+/** `presenting`: a dispense's notes wait in the presenter for the customer to take them (or for RETRACT). */
+export type DispenserState = 'ready' | 'dispensing' | 'error' | 'presenting';
 
 /** Why a dispense moved fewer notes than asked (or none). Stable strings; logs and the journal keep them. */
 export type DispenseErrorCode =
@@ -64,6 +65,18 @@ export type DispenseQueryResult =
       error?: DispenseErrorCode;
     };
 
+/** What RETRACT did with a transaction's notes left in the presenter. */
+export interface RetractResult {
+  transactionId: number;
+  /** `retracted`: the notes were taken back into the retract bin; `taken`: the customer had taken them,
+   *  nothing was retracted; `unknown`: the device has no such transaction (nothing to retract). */
+  outcome: 'retracted' | 'taken' | 'unknown';
+  /** Notes taken back, per cassette they came from: these notes left the customer's hands unpaid. */
+  retracted: number[];
+  /** Notes in the retract (reject) bin now, for the technician's count. */
+  retractBinCount: number;
+}
+
 export interface DispenserCounters {
   /** Notes that ever left each cassette, as counted by the device. */
   lifetimeDispensed: number[];
@@ -93,6 +106,12 @@ export interface CashDispenser {
   /** A technician loaded (or emptied) the cassettes: sets each cassette's note count, cassette 0 first (as
    *  many counts as cassettes; the device refuses otherwise). Idempotent: it sets, never adds. */
   setCassetteCounts(counts: readonly number[]): Promise<DispenserStatus>;
+  /**
+   * Takes back a dispense's notes that still wait in the presenter (the customer did not take them in
+   * time) into the retract bin. Idempotent by transaction id: asking again answers what was done, so
+   * recovery after a power loss may ask without knowing whether it was sent.
+   */
+  retract(transactionId: number): Promise<RetractResult>;
   /** Clears a jam or error state after a technician has cleared the transport; throws if it stays in error. */
   reset(): Promise<void>;
   readonly availability: DeviceAvailability;

@@ -4,7 +4,7 @@ import { formatMoney, listNotes, noticeText, type Strings } from '../i18n.js';
 
 /** Notices that tell the customer what to do next, or that something went well, rather than that
  *  something went wrong. */
-const INFORMATION_NOTICES: ReadonlySet<string> = new Set(['RECEIPT_PRINTED', 'DEPOSIT_CREDITED', 'NOTE_RETURNED', 'COUNTERS_PRINTED', 'COUNT_BALANCED', 'CASSETTES_LOADED', 'REPLENISHMENT_CLOSED']);
+const INFORMATION_NOTICES: ReadonlySet<string> = new Set(['RECEIPT_PRINTED', 'DEPOSIT_CREDITED', 'NOTE_RETURNED', 'PIN_CHANGED', 'COUNTERS_PRINTED', 'COUNT_BALANCED', 'CASSETTES_LOADED', 'REPLENISHMENT_CLOSED']);
 
 /** A notice on this screen: the controller's (`snap.notice`), or one the screen found itself (`notice`,
  *  null for none). A problem is announced at once (role="alert"), information politely (role="status")

@@ -1,9 +1,10 @@
 import { send, type ScreenProps } from '../atm.js';
 import { Icon } from '../components/icon.js';
+import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
 import { accountLabel, formatMoney } from '../i18n.js';
 
-export function BalanceScreen({ snap, t, atm }: ScreenProps) {
+export function BalanceScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const accounts = snap.customer?.accounts ?? [];
   return (
     <section class="screen">
@@ -21,7 +22,22 @@ export function BalanceScreen({ snap, t, atm }: ScreenProps) {
           </div>
         ))}
       </dl>
+      <NoticeBanner snap={snap} t={t} />
       <div class="actions end">
+        {/* A balance inquiry can be printed (secondary: reading it is what most customers came for). */}
+        {snap.receiptAvailable && (
+          <button
+            type="button"
+            data-action="print-balance"
+            onClick={() => {
+              expectWork('print');
+              send(atm.printBalance());
+            }}
+          >
+            <Icon name="receipt" />
+            {t.printBalance}
+          </button>
+        )}
         <button type="button" data-action="finish" onClick={() => send(atm.cancel())}>
           <Icon name="exit" />
           {t.finish}

@@ -18,6 +18,8 @@ export function MenuScreen({ snap, t, atm, expectWork }: ScreenProps) {
     ['balance', t.menuBalance, 'balance'],
     ['history', t.menuHistory, 'history'],
     ['transfer', t.menuTransfer, 'transfer'],
+    // A PIN belongs to a card: offered in card sessions only.
+    ...(snap.customer?.cardLast4 ? [['pin-change', t.menuPinChange, 'lock'] as [MenuChoice, string, IconName]] : []),
   ];
   return (
     <section class="screen">

@@ -12,12 +12,14 @@ const PIN_DOTS_SHOWN_MIN = 4;
 export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const dots = Math.max(PIN_DOTS_SHOWN_MIN, snap.pinDigits);
   const press = (key: PinPadKey) => {
-    if (key === 'enter') expectWork('sign-in');
+    if (key === 'enter') expectWork(snap.screen === 'pin-change' ? 'request' : 'sign-in');
     send(atm.pinPadPress(key));
   };
+  // The PIN change asks for three PINs on the same pad: the current one, the new one, the new one again.
+  const title = snap.screen !== 'pin-change' ? t.pinTitle : snap.pinChangeStep === 'new' ? t.pinChangeNew : snap.pinChangeStep === 'confirm' ? t.pinChangeConfirm : t.pinChangeOld;
   const words = (
     <div class="pin-words">
-      <ScreenTitle text={t.pinTitle} />
+      <ScreenTitle text={title} step={snap.pinChangeStep ?? ''} />
       <p class="body-text">{snap.onScreenPinPad ? t.pinBodyScreen : t.pinBodyKeypad}</p>
       <div class="pin-dots" aria-hidden="true">
         {Array.from({ length: dots }, (_, i) => (
@@ -40,7 +42,8 @@ export function PinScreen({ snap, t, atm, expectWork }: ScreenProps) {
             {d}
           </button>
         ))}
-        <button type="button" class="key key-word" data-pin-key="backspace" onClick={() => press('backspace')}>
+        {/* "Correct" clears the whole entry, as the yellow key of a real PIN pad does. */}
+        <button type="button" class="key key-word" data-pin-key="clear" onClick={() => press('clear')}>
           {t.pinCorrect}
         </button>
         <button type="button" class="key" data-pin-key={0} onClick={() => press(0)}>

@@ -4,8 +4,8 @@ import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
 import { formatDateTime, formatMoney } from '../i18n.js';
 
-/** After a transaction: "take your cash" for a withdrawal, the result otherwise, then the receipt
- *  question (only offered when the printer can print). */
+/** After a deposit or a transfer: the result, then the receipt question (only offered when the printer
+ *  can print). A withdrawal's receipt is chosen on its confirmation, before the cash moves. */
 export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
   const view = snap.view;
   const currency = snap.customer?.accounts[0]?.currency;
@@ -13,10 +13,7 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
   let title = t.receiptQuestion;
   let body = '';
   let details: string[] = [];
-  if (view?.kind === 'withdrawal') {
-    title = t.takeCashTitle;
-    body = t.takeCashBody(money(view.dispensedCents));
-  } else if (view?.kind === 'deposit') {
+  if (view?.kind === 'deposit') {
     // The credit is the notes counted; what can be spent now and what is held until when are told apart.
     body = t.depositCredited(money(view.creditedCents), view.notes.reduce((sum, n) => sum + n.count, 0));
     details = [
@@ -31,15 +28,6 @@ export function ReceiptScreen({ snap, t, atm, expectWork }: ScreenProps) {
   }
   return (
     <section class="screen center">
-      {view?.kind === 'withdrawal' && (
-        <svg class="picture cash" viewBox="0 0 160 70" aria-hidden="true" focusable="false">
-          <rect class="reader" x="10" y="6" width="140" height="18" rx="9" />
-          <g class="moving-cash">
-            <rect class="note" x="45" y="14" width="70" height="44" rx="3" />
-            <circle class="note-mark" cx="80" cy="36" r="9" />
-          </g>
-        </svg>
-      )}
       <ScreenTitle text={title} />
       {body && (
         <p class="lead" data-testid="result">

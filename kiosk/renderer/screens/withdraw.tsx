@@ -7,8 +7,8 @@ import { ConfirmStep } from '../components/confirm-step.js';
 import { Icon } from '../components/icon.js';
 import { NoticeBanner } from '../components/notice.js';
 import { ScreenTitle } from '../components/screen-title.js';
-import { accountLabel, formatMoney } from '../i18n.js';
-import { LIMIT_NOTICE_CODES, withdrawableTodayCents, withdrawalRefusal } from '../withdrawal-limits.js';
+import { accountLabel, formatMoney, listNotes } from '../i18n.js';
+import { LIMIT_NOTICE_CODES, payingNotesCents, withdrawableTodayCents, withdrawalRefusal } from '../withdrawal-limits.js';
 
 type Step = { kind: 'choose' } | { kind: 'other'; digits: string } | { kind: 'confirm'; amountCents: number; typed: boolean };
 
@@ -37,10 +37,12 @@ export function WithdrawScreen({ snap, t, atm, expectWork, accountId, setAccount
   const [ownNotice, setOwnNotice] = useState<Notice | undefined>(undefined);
   // The controller's notice the customer has moved on from (changed the amount): not shown again.
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);
+  const [receiptWanted, setReceiptWanted] = useState(false);
   const accounts = snap.customer?.accounts ?? [];
   const account = accounts.find((a) => a.accountId === accountId) ?? accounts[0];
   const money = (cents: number) => formatMoney(cents, snap.language, account?.currency);
   const remaining = withdrawableTodayCents(snap, account?.accountId);
+  const notesCents = payingNotesCents(snap);
   const controllerNotice = snap.notice && JSON.stringify(snap.notice) !== dismissed ? snap.notice : undefined;
   const notice = ownNotice ?? controllerNotice;
   const moveTo = (next: Step) => {
@@ -67,9 +69,10 @@ export function WithdrawScreen({ snap, t, atm, expectWork, accountId, setAccount
         t={t}
         text={t.confirmWithdraw(money(step.amountCents), account ? accountLabel(t, account, accounts) : '')}
         onChange={() => moveTo(step.typed ? { kind: 'other', digits: digitsOf(step.amountCents) } : { kind: 'choose' })}
+        receipt={snap.receiptAvailable ? { wanted: receiptWanted, onToggle: () => setReceiptWanted(!receiptWanted) } : undefined}
         onConfirm={() => {
           expectWork('withdraw');
-          send(atm.withdraw({ amountCents: step.amountCents, ...(account ? { accountId: account.accountId } : {}) }));
+          send(atm.withdraw({ amountCents: step.amountCents, ...(account ? { accountId: account.accountId } : {}), receipt: snap.receiptAvailable && receiptWanted }));
         }}
       />
     );
@@ -80,7 +83,10 @@ export function WithdrawScreen({ snap, t, atm, expectWork, accountId, setAccount
       <section class="screen with-pad">
         <div class="pad-words">
           <ScreenTitle text={t.otherAmountTitle} step="other" />
-          <p class="body-text">{t.otherAmountHint}</p>
+          {/* The notes the cassettes hold now, by name: "$20 and $50 notes". */}
+          <p class="body-text" data-testid="withdraw-notes">
+            {notesCents.length > 0 ? t.otherAmountNotes(listNotes(t, notesCents, snap.language, account?.currency)) : t.otherAmountHint}
+          </p>
           {remaining !== undefined && (
             <p class="hint" data-testid="withdraw-remaining">
               {t.withdrawRemaining(money(remaining))}

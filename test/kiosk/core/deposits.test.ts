@@ -196,7 +196,7 @@ test('a hold an operator settled after the notes were dispensed: the kiosk close
   t.true(await eventually(async () => (await reported())?.reasons.some((reason) => reason.startsWith('settled-by-operator: withdrawal auth_')) === true && (await reported())?.inService === true), JSON.stringify(await reported()));
 
   // The journal record is closed as settled by the operator, with what was dispensed.
-  await r.kiosk.chooseReceipt(false);
+  await r.kiosk.anotherTransaction(false);
   await r.kiosk.stop();
   const journal = await KioskJournal.open(r.journalDir);
   const records = journal.unfinishedWithdrawals();

@@ -34,7 +34,7 @@ function wrongPin(pin: string): string {
   return pin.split('').map((d) => String((Number(d) + 1) % 10)).join('');
 }
 
-test('three wrong PINs block the card and the kiosk tells the customer to contact the bank', async (t) => {
+test('three wrong PINs block the card: the second warns of the last try, and the kiosk tells the customer to contact the bank', async (t) => {
   const rig = await startKioskRig();
   t.teardown(() => rig.close());
   const card = await rig.customer('erin', 10_000);
@@ -43,7 +43,8 @@ test('three wrong PINs block the card and the kiosk tells the customer to contac
   await rig.waitFor((s) => s.screen === 'pin');
   for (let attempt = 1; attempt <= 2; attempt++) {
     rig.typePin(wrongPin(card.pin), 'enter');
-    const s = await rig.waitFor((x) => x.screen === 'pin' && x.notice?.code === 'WRONG_PIN');
+    const expected = attempt === 2 ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN';
+    const s = await rig.waitFor((x) => x.screen === 'pin' && x.notice?.code === expected);
     t.is(s.pinDigits, 0);
     rig.kiosk.touch();
   }
@@ -59,7 +60,7 @@ test('three wrong PINs block the card and the kiosk tells the customer to contac
   t.is((await rig.waitFor((s) => s.screen === 'goodbye')).notice?.code, 'CARD_BLOCKED');
 });
 
-test('insufficient funds, the per-withdrawal maximum and the daily limit are refused without touching the dispenser', async (t) => {
+test('insufficient funds, the per-withdrawal maximum and the daily limit are refused without touching the dispenser, in one session across transactions', async (t) => {
   const rig = await startKioskRig({ hostConfig: { dailyWithdrawalLimitCents: 10_000, maxWithdrawalCents: 8_000 } });
   t.teardown(() => rig.close());
   const card = await rig.customer('frank', 20_000);
@@ -68,9 +69,10 @@ test('insufficient funds, the per-withdrawal maximum and the daily limit are ref
   await rig.kiosk.withdraw(10_000);
   t.is(rig.kiosk.snapshot().notice?.code, 'LIMIT_EXCEEDED');
   await rig.kiosk.withdraw(6_000);
-  t.is(rig.kiosk.snapshot().screen, 'receipt');
-  await rig.kiosk.chooseReceipt(false);
-  await signInWithPassword(rig, 'frank');
+  t.is(rig.kiosk.snapshot().screen, 'another-transaction');
+  // Another transaction in the same session: the daily limit counts the first withdrawal.
+  await rig.kiosk.anotherTransaction(true);
+  t.is(rig.kiosk.snapshot().screen, 'menu');
   t.deepEqual(rig.kiosk.snapshot().fastCashCents, [2_000, 4_000], 'fast cash offers only what the daily limit still allows');
   await rig.kiosk.selectMenu('withdraw');
   await rig.kiosk.withdraw(6_000);
@@ -114,16 +116,18 @@ test('a jam after some notes completes for what was dispensed', async (t) => {
   await signInWithPassword(rig, 'ivan');
   await rig.kiosk.selectMenu('withdraw');
   rig.dispenser.jamNextDispense(1);
-  await rig.kiosk.withdraw(6_000); // 3 × $20, jams after the first
+  await rig.kiosk.withdraw(6_000, undefined, true); // 3 × $20, jams after the first; a receipt asked for
   const s = rig.kiosk.snapshot();
-  t.is(s.screen, 'receipt');
+  t.is(s.screen, 'another-transaction');
   t.deepEqual(s.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 2_000, short: true });
   t.deepEqual(s.notice, { code: 'SHORT_DISPENSE', amountCents: 2_000 });
-  await rig.kiosk.chooseReceipt(true);
   const text = (rig.printer.receipts.at(-1) ?? []).join('\n');
   t.true(text.includes('WITHDRAWAL $20.00'), text);
   t.true(text.includes('Requested $60.00'), text);
   t.is(await balanceOf(rig, 'ivan', customer.accountId), 18_000);
+  // The visit may go on without cash (balance, deposit, transfer); once it ends, the kiosk is out of service.
+  t.false(rig.kiosk.snapshot().withdrawalAvailable);
+  await rig.kiosk.anotherTransaction(false);
   await rig.waitFor((x) => x.screen === 'out-of-service');
   await ledgerWhole(t, rig.host);
 });
@@ -138,8 +142,8 @@ test('a short dispense (pick failure) completes for what was dispensed and the k
   await rig.kiosk.withdraw(14_000); // 2 × $20 + 2 × $50; one $50 is not picked
   const s = rig.kiosk.snapshot();
   t.deepEqual(s.view, { kind: 'withdrawal', amountCents: 14_000, dispensedCents: 9_000, short: true });
-  await rig.kiosk.chooseReceipt(false);
   t.is(await balanceOf(rig, 'judy', customer.accountId), 21_000);
+  await rig.kiosk.anotherTransaction(false);
   await rig.waitFor((x) => x.screen === 'welcome');
   await ledgerWhole(t, rig.host);
 });
@@ -155,7 +159,8 @@ test('a printer out of paper: no receipt is offered, and one that runs out at pr
   await rig.depositNotes([1_000]);
   t.false(rig.kiosk.snapshot().receiptAvailable);
   await rig.kiosk.chooseReceipt(true);
-  t.is(rig.lastGoodbye()?.notice?.code, 'RECEIPT_UNAVAILABLE');
+  t.like(rig.kiosk.snapshot(), { screen: 'another-transaction', notice: { code: 'RECEIPT_UNAVAILABLE' } });
+  await rig.kiosk.anotherTransaction(false);
 
   rig.printer.setPaper('ok');
   await rig.waitFor((s) => s.screen === 'welcome' && s.receiptAvailable);
@@ -163,7 +168,7 @@ test('a printer out of paper: no receipt is offered, and one that runs out at pr
   await rig.depositNotes([1_000]);
   rig.printer.setPaper('out');
   await rig.kiosk.chooseReceipt(true);
-  t.is(rig.lastGoodbye()?.notice?.code, 'PRINTER_OUT_OF_PAPER');
+  t.like(rig.kiosk.snapshot(), { screen: 'another-transaction', notice: { code: 'PRINTER_OUT_OF_PAPER' } });
   t.is(rig.printer.receipts.length, 0);
 });
 
@@ -337,7 +342,6 @@ test('a dispense response lost on the line: the kiosk learns from the dispenser 
   const s = rig.kiosk.snapshot();
   t.deepEqual(s.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
   t.deepEqual(rig.dispenser.lifetimeDispensed, [3, 0], 'the dispense was never sent again');
-  await rig.kiosk.chooseReceipt(false);
   t.is(await balanceOf(rig, 'rita', customer.accountId), 14_000);
   await ledgerWhole(t, rig.host);
 });

@@ -41,14 +41,12 @@ test('card and PIN: withdraw $60 from fast cash, print a receipt, and return to 
   t.true(menu.fastCashCents.includes(6_000));
 
   await rig.kiosk.selectMenu('withdraw');
-  await rig.kiosk.withdraw(6_000);
+  t.true(rig.kiosk.snapshot().receiptAvailable);
+  await rig.kiosk.withdraw(6_000, undefined, true);
   const receipt = rig.kiosk.snapshot();
-  t.is(receipt.screen, 'receipt', JSON.stringify(receipt));
+  t.is(receipt.screen, 'another-transaction', JSON.stringify(receipt));
   t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
   t.deepEqual(rig.dispenser.lifetimeDispensed, [3, 0]);
-  t.true(receipt.receiptAvailable);
-
-  await rig.kiosk.chooseReceipt(true);
   const printed = rig.printer.receipts.at(-1) ?? [];
   const text = printed.join('\n');
   t.true(text.includes('WITHDRAWAL $60.00'), text);
@@ -56,6 +54,8 @@ test('card and PIN: withdraw $60 from fast cash, print a receipt, and return to 
   t.false(text.includes(card.pan), 'never the full PAN');
   t.true(text.includes(KIOSK_ID));
   t.regex(text, /Auth: auth_\w+/);
+  t.like(rig.kiosk.snapshot(), { screen: 'another-transaction', notice: { code: 'RECEIPT_PRINTED' } });
+  await rig.kiosk.anotherTransaction(false);
   await rig.waitFor((s) => s.screen === 'welcome');
   t.is(rig.kiosk.snapshot().customer, undefined);
 
@@ -89,6 +89,7 @@ test('username and password: balance, deposit, history, transfer between own acc
   t.is(s.view?.kind === 'deposit' ? s.view.account.balanceCents : -1, 12_500);
   t.is(s.view?.kind === 'deposit' ? s.view.creditedCents : -1, 2_500);
   await rig.kiosk.chooseReceipt(false);
+  await rig.kiosk.anotherTransaction(false);
   t.is(rig.lastGoodbye()?.customer, undefined);
   t.is(rig.printer.receipts.length, 0);
   await rig.waitFor((x) => x.screen === 'welcome');
@@ -164,7 +165,7 @@ test('a kiosk configured with simulated devices runs the real drivers over its o
   await kiosk.depositDone();
   await kiosk.chooseReceipt(true);
   t.true((kiosk.simulators.printerSimulator?.receipts.at(-1) ?? []).join('\n').includes('DEPOSIT $100.00'));
-  t.throws(() => kiosk.pinPadPress(1), { message: /not possible on the goodbye screen/ });
+  t.throws(() => kiosk.pinPadPress(1), { message: /not possible on the another-transaction screen/ });
 });
 
 test('the on-screen PIN pad takes digits from the UI and the snapshot only counts them', async (t) => {

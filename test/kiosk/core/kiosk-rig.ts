@@ -82,6 +82,8 @@ export interface KioskRigOptions {
   readonly pinPad?: 'simulated' | 'on-screen' | 'epp-simulated';
   /** Time the dispenser simulator takes per note (default 0: instant). */
   readonly dispenserNoteIntervalMs?: number;
+  /** When the simulated customer takes presented notes (default 0: at once; null: only on takeNotes()). */
+  readonly dispenserTakeNotesAfterMs?: number | null;
   /** A kiosk with no note acceptor configured (the simulator still runs, unconnected). */
   readonly withoutNoteAcceptor?: boolean;
 }
@@ -133,6 +135,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     cassettes: CASSETTES.map((c) => ({ ...c })),
     baudRate: options.baudRate ?? 115_200,
     ...(options.dispenserNoteIntervalMs !== undefined ? { noteIntervalMs: options.dispenserNoteIntervalMs } : {}),
+    ...(options.dispenserTakeNotesAfterMs !== undefined ? { takeNotesAfterMs: options.dispenserTakeNotesAfterMs } : {}),
   });
   const printer = await PrinterSimulator.start({ path: pairs[1]!.devicePath, baudRate: options.baudRate ?? 115_200 });
   const acceptor = await NoteAcceptorSimulator.start({ path: pairs[2]!.devicePath, baudRate: options.baudRate ?? 115_200 });

@@ -12,6 +12,8 @@ export interface PowerLossParams {
   readonly password: string;
   readonly amountCents: number;
   readonly crashAt: WithdrawalCrashPoint;
+  /** How long presented notes wait before they are retracted (the retract steps' runs shorten it). */
+  readonly cashTakeTimeoutMs?: number;
 }
 
 export const POWER_LOSS_PARAMS_ENV = 'KIOSK_POWER_LOSS_PARAMS';
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
     config: parseKioskConfig(params.config),
     kShared: Buffer.from(params.kSharedHex, 'hex'),
     clientLimits: { reconnectDelayMinMs: 20, reconnectDelayMaxMs: 200 },
+    ...(params.cashTakeTimeoutMs !== undefined ? { withdrawalDeadlines: { cashTakeTimeoutMs: params.cashTakeTimeoutMs } } : {}),
     onWithdrawalStep: (point) => {
       if (point === params.crashAt) process.kill(process.pid, 'SIGKILL');
     },

@@ -26,7 +26,13 @@ const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'power-l
 const FUNDED_CENTS = 50_000;
 const AMOUNT_CENTS = 14_000; // 2 × $50 + 2 × $20 (the host takes multiples of $20)
 /** Steps after which notes have left the dispenser. */
-const NOTES_OUT: ReadonlySet<WithdrawalCrashPoint> = new Set(['notes-dispensed', 'journalled-dispensed', 'host-settled']);
+const NOTES_OUT: ReadonlySet<WithdrawalCrashPoint> = new Set([
+  'notes-dispensed', 'journalled-dispensed', 'cash-taken', 'journalled-retracting', 'notes-retracted', 'journalled-retracted', 'host-settled',
+]);
+/** Steps reached only when the customer does not take the notes: the simulated customer never does, and
+ *  the dispenser takes back all four notes. */
+const RETRACT_STEPS: ReadonlySet<WithdrawalCrashPoint> = new Set(['journalled-retracting', 'notes-retracted', 'journalled-retracted']);
+const RETRACTED_NOTES = 4;
 
 function runUntilKilled(params: PowerLossParams): Promise<{ signal: NodeJS.Signals | null; code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -49,7 +55,13 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
     const journalDir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-power-loss-'));
     const dispenserPair = await openPtyPair();
     const printerPair = await openPtyPair();
-    const dispenser = await DispenserSimulator.start({ path: dispenserPair.devicePath, cassettes: CASSETTES.map((c) => ({ ...c })), baudRate: 115_200 });
+    const retracts = RETRACT_STEPS.has(crashAt);
+    const dispenser = await DispenserSimulator.start({
+      path: dispenserPair.devicePath,
+      cassettes: CASSETTES.map((c) => ({ ...c })),
+      baudRate: 115_200,
+      ...(retracts ? { takeNotesAfterMs: null } : {}),
+    });
     const printer = await PrinterSimulator.start({ path: printerPair.devicePath, baudRate: 115_200 });
     let kiosk: KioskController | undefined;
     t.teardown(async () => {
@@ -69,7 +81,7 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
     await clientDeposit(teller, customer.accountId, FUNDED_CENTS);
 
     const config = kioskConfigFor(host.port, journalDir, dispenserPair.hostPath, printerPair.hostPath);
-    const run = await runUntilKilled({ config, kSharedHex: kShared.toString('hex'), username: 'dana', password: PASSWORD, amountCents: AMOUNT_CENTS, crashAt });
+    const run = await runUntilKilled({ config, kSharedHex: kShared.toString('hex'), username: 'dana', password: PASSWORD, amountCents: AMOUNT_CENTS, crashAt, ...(retracts ? { cashTakeTimeoutMs: 500 } : {}) });
     t.is(run.signal, 'SIGKILL', run.output);
 
     const dispensedCents = dispenser.lifetimeDispensed.reduce((sum, n, i) => sum + n * CASSETTES[i]!.denominationCents, 0);
@@ -89,6 +101,8 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
     const openHolds = await listHolds(services);
     const balance = await teller.request('balance', { accountId: customer.accountId });
     const chargedCents = FUNDED_CENTS - balance.balanceCents;
+    // Retracted notes are back in the machine (its bin): the customer is charged for none of them.
+    const retractedCents = retracts ? AMOUNT_CENTS : 0;
     const dispensedAfterCents = dispenser.lifetimeDispensed.reduce((sum, n, i) => sum + n * CASSETTES[i]!.denominationCents, 0);
     // One row per crash point in the reliability table (npm run test:reliability), written before the checks.
     await recordScenarioResult({
@@ -97,15 +111,17 @@ for (const crashAt of WITHDRAWAL_CRASH_POINTS) {
       iterations: 1,
       faultsInjected: run.signal === 'SIGKILL' ? 1 : 0,
       acknowledged: outOfService.length === 0 ? 1 : 0,
-      lost: openHolds.length + (chargedCents < dispensedCents ? 1 : 0),
-      duplicated: (chargedCents > dispensedCents ? 1 : 0) + (dispensedAfterCents > dispensedCents ? 1 : 0),
+      lost: openHolds.length + (chargedCents < dispensedCents - retractedCents ? 1 : 0),
+      duplicated: (chargedCents > dispensedCents - retractedCents ? 1 : 0) + (dispensedAfterCents > dispensedCents ? 1 : 0),
       invariantViolations: (ledger.ok ? 0 : 1) + (outOfService.length === 0 && screen === 'welcome' ? 0 : 1) + (balance.availableCents === balance.balanceCents ? 0 : 1),
     });
     t.deepEqual(outOfService, []);
     t.is(screen, 'welcome');
     t.true(ledger.ok, JSON.stringify(ledger.problems));
     t.deepEqual(openHolds, []);
-    t.is(chargedCents, dispensedCents, 'the customer is charged exactly what left the dispenser');
+    t.is(chargedCents, dispensedCents - retractedCents, 'the customer is charged exactly what left the dispenser and was not taken back');
+    t.is(dispenser.retractBinCount, retracts ? RETRACTED_NOTES : 0);
+    t.is(dispenser.presentedNotes, 0, 'no notes left waiting in the presenter');
     t.is(balance.availableCents, balance.balanceCents);
     // The dispenser was never asked to dispense again.
     t.is(dispensedAfterCents, dispensedCents);

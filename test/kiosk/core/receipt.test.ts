@@ -30,3 +30,37 @@ test('a receipt shows the last four digits of the card, never the PAN, and the k
   t.true(text.includes('Auth: auth_abc'));
   t.throws(() => composeReceipt({ kioskId: 'k', nowMs: 1, transaction: 'deposit', amountCents: 1, cardLast4: '4111111111111111' }));
 });
+
+test("a receipt heads with the bank's name, prints the kiosk's local time with its zone, and the balance and available amount after", (t) => {
+  const lines = composeReceipt({
+    kioskId: 'kiosk-lobby-1',
+    bankName: 'Northbank',
+    nowMs: Date.UTC(2026, 11, 5, 14, 30, 0),
+    timeZone: 'America/Toronto',
+    transaction: 'withdrawal',
+    amountCents: 6_000,
+    cardLast4: '4242',
+    balanceAfterCents: 44_000,
+    availableAfterCents: 43_500,
+  });
+  t.is(lines[0], 'Northbank');
+  t.true(lines.includes('Date: 2026-12-05  Time: 09:30:00 EST'), lines.join('\n'));
+  t.true(lines.includes('Balance: $440.00'));
+  t.true(lines.includes('Available: $435.00'));
+  const summer = composeReceipt({ kioskId: 'k', nowMs: Date.UTC(2026, 6, 1, 12, 0, 0), timeZone: 'America/Toronto', transaction: 'deposit', amountCents: 100 });
+  t.true(summer.includes('Date: 2026-07-01  Time: 08:00:00 EDT'), summer.join('\n'));
+});
+
+test('a balance inquiry prints each account shown, masked, with its balance and available amount', (t) => {
+  const text = composeReceipt({
+    kioskId: 'k',
+    bankName: 'Northbank',
+    nowMs: 0,
+    transaction: 'balance',
+    amountCents: 0,
+    cardLast4: '4242',
+    accounts: [{ accountId: 'acc_0123456789abcdef', balanceCents: 12_345, availableCents: 10_000 }],
+  }).join('\n');
+  t.regex(text, /BALANCE INQUIRY\nAccount \.\.\.cdef\n  Balance: \$123\.45\n  Available: \$100\.00/);
+  t.false(text.includes('acc_0123456789abcdef'));
+});

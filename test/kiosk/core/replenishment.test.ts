@@ -26,7 +26,11 @@ async function customerVisit(rig: KioskRig, card: { pan: string; pin: string; ex
   rig.typePin(card.pin, 'enter');
   await rig.waitFor((s) => s.screen === 'menu');
   await work();
-  await rig.kiosk.chooseReceipt(false);
+  // A withdrawal's receipt was chosen before the cash; a deposit's is asked after. Then: no other transaction.
+  const after = await rig.waitFor((s) => s.screen === 'receipt' || s.screen === 'another-transaction');
+  if (after.screen === 'receipt') await rig.kiosk.chooseReceipt(false);
+  await rig.waitFor((s) => s.screen === 'another-transaction');
+  await rig.kiosk.anotherTransaction(false);
 }
 
 async function withdrawWithCard(rig: KioskRig, card: { pan: string; pin: string; expiresYm: string }, cents: number) {

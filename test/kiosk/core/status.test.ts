@@ -48,7 +48,7 @@ test('a dispense and a deposit change the counts the host knows; the cashbox cou
   await rig.kiosk.selectMenu('withdraw');
   await rig.kiosk.withdraw(9_000); // $50 + 2 × $20
   t.true(await eventually(async () => JSON.stringify((await storedStatus(rig))?.cassettes) === JSON.stringify([{ denominationCents: 2_000, count: 98 }, { denominationCents: 5_000, count: 39 }])));
-  await rig.kiosk.chooseReceipt(false);
+  await rig.kiosk.anotherTransaction(false);
   await rig.waitFor((s) => s.screen === 'welcome');
   await rig.kiosk.beginPasswordSignIn('sam', PASSWORD);
   await rig.depositNotes([2_000, 2_000, 5_000]);

@@ -69,9 +69,10 @@ test('another amount typed on the digits, corrected, confirmed twice: the withdr
   t.is(voice.last, 'Withdraw 120 dollars from Chequing? Press Enter to confirm, or Cancel.');
   t.is(rig.kiosk.snapshot().screen, 'withdraw', 'no money moves before the second Enter');
   rig.pinPad.press('enter');
-  const receipt = await rig.waitFor((s) => s.screen === 'receipt');
-  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 12_000, dispensedCents: 12_000, short: false });
-  t.true(await eventually(() => voice.last.includes('Please take your cash. 120 dollars has been dispensed.'), 10_000));
+  // The cash is taken at once (the simulated customer), then: another transaction?
+  const after = await rig.waitFor((s) => s.screen === 'another-transaction');
+  t.deepEqual(after.view, { kind: 'withdrawal', amountCents: 12_000, dispensedCents: 12_000, short: false });
+  t.true(await eventually(() => voice.last.includes('Would you like another transaction?'), 10_000));
 });
 
 test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel goes back to the menu and then ends the visit', async (t) => {
@@ -83,8 +84,8 @@ test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel g
   rig.pinPad.press('0');
   t.is(voice.last, menu, '0 says the screen again');
   t.true(voice.said.at(-2)!.stopped || voice.said.at(-2)!.text === menu);
-  rig.pinPad.press('7');
-  t.regex(voice.last, /^There is no choice 7\. For cash, press 1\./);
+  rig.pinPad.press('8');
+  t.regex(voice.last, /^There is no choice 8\. For cash, press 1\./);
   rig.pinPad.press('3');
   t.is(voice.last, 'your balance. Press Enter to confirm.');
   rig.pinPad.press('clear');
@@ -194,6 +195,10 @@ test('a deposit and a transfer by keys: the account, the notes counted aloud, Do
   t.is(deposited.view?.kind === 'deposit' ? deposited.view.creditedCents : 0, 7_000);
   t.true(await eventually(() => voice.last.startsWith('70 dollars deposited, 2 notes.'), 10_000));
   rig.pinPad.press('2', 'enter');
+  // No receipt; then no other transaction.
+  await rig.waitFor((s) => s.screen === 'another-transaction');
+  t.true(await eventually(() => voice.last.includes('Would you like another transaction?'), 10_000));
+  rig.pinPad.press('2', 'enter');
   await rig.waitFor((s) => s.screen === 'goodbye');
 
   // Transfer: from Chequing (1), to Savings (1 of what is left), 15 dollars, Enter, Enter.
@@ -265,8 +270,8 @@ test('with an encrypting PIN pad (its simulator behind a pty, the real driver): 
   await rig.waitFor((s) => s.screen === 'withdraw');
   t.true(await eventually(() => voice.last.includes('Pour 60 dollars, appuyez sur 3.'), 10_000), voice.last);
   epp.press('3', 'enter');
-  const receipt = await rig.waitFor((s) => s.screen === 'receipt');
-  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+  const after = await rig.waitFor((s) => s.screen === 'another-transaction');
+  t.deepEqual(after.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
 });
 
 test('on the PIN screen a key the pad reports outside PIN entry is neither acted on nor said', async (t) => {

@@ -65,7 +65,8 @@ test('the screens that act offer their actions as numbered choices', (t) => {
   const choices = (screen: Screen, extra: Partial<KioskSnapshot> = {}) => spokenScreen({ snap: snapshotOf(screen, 'en', extra), local: {} }).choices.map((c) => c.action.kind);
   t.deepEqual(choices('welcome'), ['language', 'language']);
   t.deepEqual(choices('identify'), ['card']);
-  t.deepEqual(choices('menu'), ['menu', 'menu', 'menu', 'menu', 'menu', 'finish']);
+  // Withdraw, deposit, balance, history, transfer, and a new PIN (a card session), then finish.
+  t.deepEqual(choices('menu'), ['menu', 'menu', 'menu', 'menu', 'menu', 'menu', 'finish']);
   t.deepEqual(choices('withdraw'), ['withdraw', 'withdraw', 'withdraw', 'withdraw', 'withdraw', 'local', 'local', 'menu']);
   t.deepEqual(choices('receipt'), ['receipt', 'receipt']);
   t.deepEqual(choices('history'), ['history-next', 'menu']);

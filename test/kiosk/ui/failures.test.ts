@@ -4,7 +4,7 @@
 import test from 'ava';
 import { checkLedger } from '../../../bank-host/ledger/check.js';
 import { listHolds } from '../../../bank-host/ledger/operator.js';
-import type { TestHost } from '../../helpers/host.js';
+import { eventually, type TestHost } from '../../helpers/host.js';
 import { PASSWORD } from '../core/kiosk-rig.js';
 import { closeChromium, startUiRig, UI_STEP_TIMEOUT_MS, type UiRig } from './browser-rig.js';
 
@@ -39,6 +39,7 @@ test('card swipe and PIN from the HID simulators, fast cash by touch, receipt pr
   await ui.screen('pin');
   ui.kiosk.typePin(card.pin.slice(0, 3));
   await ui.screen('pin', (s) => s.pinDigits === 3);
+  await ui.settle();
   t.is(await ui.page.locator('.pin-dots .dot.filled').count(), 3);
   t.is(await ui.page.getByTestId('pin-progress').innerText(), '3 digits entered');
   t.false((await ui.page.content()).includes(card.pin), 'the page never holds the PIN');
@@ -51,14 +52,14 @@ test('card swipe and PIN from the HID simulators, fast cash by touch, receipt pr
   await ui.tap('[data-action="menu-withdraw"]');
   await ui.screen('withdraw');
   await ui.tap('[data-fast-cash="4000"]');
+  await ui.tap('[data-action="receipt-toggle"]');
   await ui.tap('[data-action="confirm"]');
-  const receipt = await ui.screen('receipt');
+  const receipt = await ui.screen('another-transaction');
   t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 4_000, dispensedCents: 4_000, short: false });
-  t.regex(await ui.page.getByTestId('result').innerText(), /\$40\.00 has been dispensed/);
   t.deepEqual(ui.kiosk.dispenser.lifetimeDispensed, [2, 0]);
-  await ui.tap('[data-action="receipt-yes"]');
-  await ui.screen('goodbye');
   t.regex(await ui.page.locator('[data-notice]').innerText(), /take your receipt/i);
+  await ui.tap('[data-action="another-no"]');
+  await ui.screen('goodbye');
   const printed = (ui.kiosk.printer.receipts.at(-1) ?? []).join('\n');
   t.true(printed.includes('WITHDRAWAL $40.00'), printed);
   t.true(printed.includes(`************${card.pan.slice(-4)}`), printed);
@@ -77,14 +78,18 @@ test('three wrong PINs block the card and the screen says to contact the bank', 
   await ui.screen('pin');
   for (let attempt = 1; attempt <= 2; attempt++) {
     ui.kiosk.typePin(wrongPin, 'enter');
-    await ui.screen('pin', (s) => s.notice?.code === 'WRONG_PIN' && s.pinDigits === 0);
-    t.is(await noticeText(ui), 'That PIN is wrong. Please try again.');
-    if (attempt === 1) await ui.check(t, 'wrong-pin');
+    const last = attempt === 2;
+    await ui.screen('pin', (s) => s.notice?.code === (last ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN') && s.pinDigits === 0);
+    await ui.page.waitForSelector(`[data-notice="${last ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN'}"]`);
+    t.is(await noticeText(ui), last ? 'That PIN is wrong. You have one try left: another wrong PIN will block your card.' : 'That PIN is wrong. Please try again.');
+    await ui.check(t, last ? 'wrong-pin-last-try' : 'wrong-pin');
     await ui.tap('.pin'); // the customer is still there: a touch keeps the session alive
   }
   ui.kiosk.typePin(wrongPin, 'enter');
   await ui.screen('goodbye', (s) => s.notice?.code === 'CARD_BLOCKED');
-  t.is(await noticeText(ui), 'This card is blocked. Please contact your bank.');
+  // Its own screen: the title says the card is blocked, and no "Thank you. Goodbye!" beside it.
+  t.is(await ui.page.locator('[data-variant="card-blocked"] h1').innerText(), 'Your card is blocked');
+  t.is(await ui.page.locator('text=Thank you').count(), 0);
   await ui.check(t, 'card-blocked');
   await ui.screen('welcome');
 
@@ -120,6 +125,7 @@ test('every amount outside a limit is answered on the amount screen with the lim
   await ui.tap('[data-action="other-amount"]');
   // What may be taken today: the smaller of the daily limit left ($600) and what is available ($500).
   t.is(await ui.page.getByTestId('withdraw-remaining').innerText(), 'You can withdraw up to $500.00 today.');
+  t.is(await ui.page.getByTestId('withdraw-notes').innerText(), 'Whole dollars. This machine pays in $20 and $50 notes.', 'the notes named');
   const answer = async (digits: string, expected: string) => {
     await ui.tap('.keypad .key-word'); // Clear
     await ui.typeOnKeypad(digits);
@@ -197,6 +203,12 @@ test('a customer who walks away is warned, may ask for more time, and is signed 
   const dialog = ui.page.getByRole('alertdialog');
   await dialog.waitFor({ timeout: UI_STEP_TIMEOUT_MS });
   t.is(await dialog.locator('h2').innerText(), 'Êtes-vous toujours là?');
+  // A visible countdown of the seconds left, from the warning's 15 s down.
+  const countdown = ui.page.getByTestId('idle-countdown');
+  const firstSeconds = Number(await countdown.getAttribute('data-seconds'));
+  t.true(firstSeconds <= 15 && firstSeconds >= 10, `countdown at ${firstSeconds}`);
+  t.regex(await countdown.innerText(), /^Votre session se termine dans \d+ secondes?\.$/);
+  t.true(await eventually(async () => Number(await countdown.getAttribute('data-seconds')) < firstSeconds, 5_000), 'the countdown goes down');
   t.is(await ui.page.evaluate('document.activeElement && document.activeElement.textContent'), await dialog.locator('button.primary').innerText(), 'the "more time" button has the focus');
   await ui.check(t, 'idle-warning');
   // A finger landing on the dialog does not dismiss it by itself; if it did, the dialog would vanish under
@@ -215,6 +227,8 @@ test('a customer who walks away is warned, may ask for more time, and is signed 
   const end = await ui.screen('goodbye', (s) => s.notice?.code === 'TIMEOUT', 20_000);
   t.is(end.customer, undefined);
   t.is(await noticeText(ui), "Votre session a pris fin faute d'activité.");
+  // Said once: the notice says the session ended, the line below it does not say it again.
+  t.is(await ui.page.locator('.lead').innerText(), 'Bonne journée.');
   await ui.check(t, 'timed-out');
   await ui.screen('welcome');
   t.false((await ui.page.content()).includes('ivan'), 'nothing of the customer is left on the page');

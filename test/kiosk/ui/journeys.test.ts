@@ -79,6 +79,8 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   t.is(s.view?.kind === 'deposit' ? s.view.account.balanceCents : -1, 25_000);
   await ui.check(t, '09-deposit-done');
   await ui.tap('[data-action="receipt-no"]');
+  await ui.screen('another-transaction');
+  await ui.tap('[data-action="another-no"]');
   await ui.screen('goodbye');
 
   // Sign in again; withdraw $60 with fast cash; the dispenser pays, the printer prints.
@@ -88,14 +90,15 @@ test.serial('register, sign in, deposit, withdraw with a printed receipt, balanc
   await ui.check(t, '10-withdraw');
   await ui.tap('[data-fast-cash="6000"]');
   t.regex(await ui.page.getByTestId('confirm-text').innerText(), /Withdraw \$60\.00 from Chequing\?/);
+  await ui.tap('[data-action="receipt-toggle"]');
   await ui.check(t, '11-withdraw-confirm');
   const { dispenser, printer } = ui.kiosk;
   await ui.tap('[data-action="confirm"]');
-  s = await ui.screen('receipt');
+  s = await ui.screen('another-transaction', (x) => x.notice?.code === 'RECEIPT_PRINTED');
   t.deepEqual(s.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
   t.deepEqual(dispenser.lifetimeDispensed, [3, 0]);
-  await ui.check(t, '12-take-cash');
-  await ui.tap('[data-action="receipt-yes"]');
+  await ui.check(t, '12-another-transaction');
+  await ui.tap('[data-action="another-no"]');
   await ui.screen('goodbye');
   const receipt = (printer.receipts.at(-1) ?? []).join('\n');
   t.true(receipt.includes('WITHDRAWAL $60.00'), receipt);
@@ -176,7 +179,9 @@ test.serial('deposit by inserting notes: a good note, a counterfeit, a cancel wi
   t.regex(result, /New balance: \$70\.00\./);
   await ui.check(t, 'deposit-receipt-question');
   await ui.tap('[data-action="receipt-yes"]');
-  await ui.screen('goodbye', (x) => x.notice?.code === 'RECEIPT_PRINTED');
+  await ui.screen('another-transaction', (x) => x.notice?.code === 'RECEIPT_PRINTED');
+  await ui.tap('[data-action="another-no"]');
+  await ui.screen('goodbye');
   const receipt = (printer.receipts.at(-1) ?? []).join('\n');
   for (const line of ['DEPOSIT $70.00', '1 x $20.00 = $20.00', '1 x $50.00 = $50.00', 'Available now: $50.00', 'On hold: $20.00 until ']) t.true(receipt.includes(line), `${line} in:\n${receipt}`);
 
@@ -195,6 +200,8 @@ test.serial('deposit by inserting notes: a good note, a counterfeit, a cancel wi
   await ui.check(t, 'deposit-cancelled');
   t.true(await eventually(() => acceptor.returnedNotes().some((n) => n.valueCents === 2_000)), 'the note in escrow went back');
   await ui.tap('[data-action="receipt-no"]');
+  await ui.screen('another-transaction');
+  await ui.tap('[data-action="another-no"]');
   await ui.screen('goodbye');
 
   // A jam: the kiosk stops taking notes, credits the $100 counted, and says so; no deposit until a
@@ -208,6 +215,8 @@ test.serial('deposit by inserting notes: a good note, a counterfeit, a cancel wi
   t.regex(await ui.page.locator('[data-notice]').innerText(), /A note jammed in the reader\. You were credited \$100\.00/);
   await ui.check(t, 'deposit-jam');
   await ui.tap('[data-action="receipt-no"]');
+  await ui.screen('another-transaction');
+  await ui.tap('[data-action="another-no"]');
   await ui.screen('goodbye');
   await signInByTouch(ui, 'dora.m', PASSWORD);
   t.is(await ui.page.locator('[data-action="menu-deposit"]').count(), 0, 'no deposit offered while the acceptor is jammed');

@@ -60,6 +60,8 @@ export async function startTourRig(options: { viewport: { width: number; height:
     viewport: options.viewport,
     pinPad: 'on-screen',
     dispenserNoteIntervalMs: TOUR_NOTE_INTERVAL_MS,
+    // The customer takes the cash when the tour has measured the "take your cash" screen.
+    dispenserTakeNotesAfterMs: null,
     config: { timeouts: TIMEOUTS },
     kioskOptions: { clock: timers },
     // Six-digit balances are deposited as notes: the daily deposit cap out of the way.
@@ -71,9 +73,9 @@ export async function startTourRig(options: { viewport: { width: number; height:
 
 /** The screens `tourEveryScreen` visits, in order. */
 export const TOUR_SCREENS = [
-  'welcome', 'identify', 'sign-in', 'register', 'swipe-card', 'pin', 'menu', 'balance-1-account', 'withdraw', 'withdraw-other-amount', 'withdraw-confirm', 'working', 'take-cash', 'goodbye',
+  'welcome', 'identify', 'sign-in', 'register', 'swipe-card', 'pin', 'menu', 'balance-1-account', 'withdraw', 'withdraw-other-amount', 'withdraw-confirm', 'working', 'take-cash', 'another-transaction', 'pin-change', 'goodbye',
   'balance-2-accounts', 'balance-3-accounts', 'deposit', 'deposit-notes', 'deposit-done', 'transfer', 'transfer-confirm', 'transfer-done',
-  'withdraw-refused', 'history', 'history-filters', 'activity', 'idle-warning', 'supervisor', 'supervisor-count', 'supervisor-counted', 'out-of-service',
+  'withdraw-refused', 'history', 'history-filters', 'activity', 'idle-warning', 'pin-last-try', 'card-blocked', 'supervisor', 'supervisor-count', 'supervisor-counted', 'out-of-service',
 ] as const;
 export type TourScreen = (typeof TOUR_SCREENS)[number];
 
@@ -173,15 +175,31 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.typeOnKeypad('80');
   await visit('withdraw-other-amount');
   await ui.tap('[data-action="amount-next"]');
+  // The receipt is chosen before the cash moves (offered while the printer can print).
+  await ui.page.waitForSelector('[data-testid="confirm-text"]');
+  await ui.screen('withdraw', (s) => s.receiptAvailable);
+  await ui.tap('[data-action="receipt-toggle"]');
+  await ui.page.waitForSelector('[data-action="receipt-toggle"][aria-pressed="true"]');
   await visit('withdraw-confirm');
   await ui.tap('[data-action="confirm"]');
   await ui.page.waitForSelector('[data-screen="working"]');
   await visit('working');
   if ((await ui.page.locator('[data-screen="working"]').count()) !== 1) throw new Error(`the working screen ended while it was measured: raise TOUR_NOTE_INTERVAL_MS (${TOUR_NOTE_INTERVAL_MS} ms)`);
-  await ui.screen('receipt');
+  await ui.screen('take-cash');
   await visit('take-cash');
-  await ui.tap('[data-action="receipt-yes"]');
-  await ui.screen('goodbye', (s) => s.notice?.code === 'RECEIPT_PRINTED');
+  if (!rig.dispenser.takeNotes()) throw new Error('no notes waited in the presenter');
+  await ui.screen('another-transaction', (s) => s.notice?.code === 'RECEIPT_PRINTED');
+  await visit('another-transaction');
+  // Another transaction in the same session: a PIN change, its first step measured, then Cancel.
+  await ui.tap('[data-action="another-yes"]');
+  await ui.screen('menu');
+  await ui.tap('[data-action="menu-pin-change"]');
+  await ui.screen('pin-change', (s) => s.pinChangeStep === 'old');
+  await typePin(card.pin.slice(0, 2));
+  await ui.screen('pin-change', (s) => s.pinDigits === 2);
+  await visit('pin-change');
+  await ui.tap('[data-action="cancel"]');
+  await ui.screen('goodbye');
   await visit('goodbye');
   await done('goodbye');
 
@@ -213,6 +231,8 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.screen('receipt');
   await visit('deposit-done');
   await ui.tap('[data-action="receipt-no"]');
+  await ui.screen('another-transaction');
+  await ui.tap('[data-action="another-no"]');
   await done('goodbye');
 
   await signIn(LONG_USERNAME);
@@ -227,6 +247,8 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.screen('receipt');
   await visit('transfer-done');
   await ui.tap('[data-action="receipt-no"]');
+  await ui.screen('another-transaction');
+  await ui.tap('[data-action="another-no"]');
   await done('goodbye');
 
   // An amount the small savings account cannot pay: answered on the amount screen with what is available,
@@ -260,6 +282,26 @@ export async function tourEveryScreen({ ui, timers }: TourRig, language: Languag
   await ui.page.locator('[data-testid="idle-warning"] button.primary').tap();
   await ui.screen('history', (s) => !s.idleWarning);
   await ui.tap('[data-action="cancel"]');
+  await done('goodbye');
+
+  // The second customer's card, three wrong PINs: a warning before the last try, then the card blocked.
+  await ui.tap(`[data-action="language-${language}"]`);
+  await ui.screen('identify');
+  rig.swipe(second);
+  await ui.screen('pin', (s) => s.onScreenPinPad);
+  const wrong = second.pin === '0000' ? '1111' : '0000';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await typePin(wrong);
+    await ui.tap('[data-pin-key="enter"]');
+    await ui.screen('pin', (s) => s.notice?.code === (attempt === 2 ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN') && s.pinDigits === 0);
+  }
+  await ui.page.waitForSelector('[data-notice="WRONG_PIN_LAST_TRY"]');
+  await visit('pin-last-try');
+  await typePin(wrong);
+  await ui.tap('[data-pin-key="enter"]');
+  await ui.screen('goodbye', (s) => s.notice?.code === 'CARD_BLOCKED');
+  await ui.page.waitForSelector('[data-variant="card-blocked"]');
+  await visit('card-blocked');
   await done('goodbye');
 
   // A technician's card: supervisor mode, a cashbox count against the ledger, the difference shown.

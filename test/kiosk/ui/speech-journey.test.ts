@@ -1,7 +1,7 @@
 // A blind customer's withdrawal in Debian's Chromium: the headset goes into the (simulated) jack, every
 // screen is spoken by espeak-ng (written to WAV and measured by sox), the screen is blanked for privacy,
 // and the whole visit is made with the PIN pad's keys only (the HID simulator through the real driver):
-// card swipe, PIN, "1" for cash, "3" for $60, Enter, "2" for no receipt.
+// card swipe, PIN, "1" for cash, "3" for $60, Enter, the cash taken, "2" for no other transaction.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ test.serial('a blind customer plugs in a headset and withdraws $60 with the PIN 
   const ui = await startUiRig({
     prefix: 'speech',
     log: (line) => t.log(line),
+    // The customer takes the cash when the test says (after the take-cash screen has been spoken).
+    dispenserTakeNotesAfterMs: null,
     speech: (kiosk) => {
       const voice = new EspeakVoice({ wavFileFor: (n) => path.join(dir, `${n}.wav`) });
       guide = new SpeechGuide({ controller: kiosk.kiosk, jack, voice, log: silentLogger });
@@ -77,11 +79,13 @@ test.serial('a blind customer plugs in a headset and withdraws $60 with the PIN 
   pad.press('3');
   t.is(heard.at(-1)!.utterance.text, 'Withdraw 60 dollars from Chequing? Press Enter to confirm, or Cancel.');
   pad.press('enter');
-  const receipt = await ui.screen('receipt');
-  t.deepEqual(receipt.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+  await screenSpoken('take-cash', /Please take your cash\. 60 dollars has been dispensed\./);
   t.deepEqual(ui.kiosk.dispenser.lifetimeDispensed, [3, 0]);
-  await screenSpoken('receipt', /Please take your cash\. 60 dollars has been dispensed\..*For no receipt, press 2\./);
-  await ui.shot('02-receipt-blanked');
+  await ui.shot('02-take-cash-blanked');
+  t.true(ui.kiosk.dispenser.takeNotes(), 'the customer takes the notes from the presenter');
+  const after = await ui.screen('another-transaction');
+  t.deepEqual(after.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+  await screenSpoken('another-transaction', /Would you like another transaction\?.*For no, finish, press 2\./);
 
   pad.press('2', 'enter');
   await screenSpoken('goodbye', /Thank you\. Goodbye!/);
@@ -90,6 +94,6 @@ test.serial('a blind customer plugs in a headset and withdraws $60 with the PIN 
   await ui.page.waitForSelector('[data-testid="privacy-blank"]', { state: 'detached', timeout: 10_000 });
   t.deepEqual(guide?.view, { active: true, screenBlanked: false });
   jack.unplug();
-  t.deepEqual(spokenScreens, ['welcome', 'pin', 'menu', 'withdraw', 'receipt', 'goodbye']);
+  t.deepEqual(spokenScreens, ['welcome', 'pin', 'menu', 'withdraw', 'take-cash', 'another-transaction', 'goodbye']);
   t.deepEqual(ui.consoleProblems, []);
 });
