@@ -276,7 +276,8 @@ test('any sequence of thousands of operations, run partly concurrently, keeps th
   t.log(Object.fromEntries([...seen].sort()));
   const operationsRun = [...seen.values()].reduce((sum, n) => sum + n, 0);
   t.log(`${operationsRun} operations in ${RUNS} randomized runs`);
-  t.true(operationsRun >= 3_000, `only ${operationsRun} operations ran`);
+  // At least 375 operations per run on average (3,000 in LevelDB's 8 runs).
+  t.true(operationsRun >= RUNS * 375, `only ${operationsRun} operations ran`);
   for (const key of ['deposit.open:ok', 'deposit.commit:ok', 'withdraw.authorize:ok', 'withdraw.complete:ok', 'withdraw.reverse:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'withdraw.complete:AUTHORIZATION_SETTLED', 'withdraw.complete:UNKNOWN_AUTHORIZATION', 'transfer:SAME_ACCOUNT']) {
     t.true((seen.get(key) ?? 0) > 0, `no ${key} in any run`);
   }

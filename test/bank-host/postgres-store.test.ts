@@ -441,7 +441,10 @@ test.serial('the schema is created once, a newer one is refused, and the primary
 test.serial('a cut network fails units of work retryably within the bounds; a commit cut in flight is all or nothing; the store serves again when it returns', async (t) => {
   const database = await newDatabase();
   // Connecting (TCP, SCRAM, the primary check) took seconds on a loaded 2-core machine: a generous connect bound.
-  const bounds = { connectTimeoutMs: 10_000, lockTimeoutMs: 500, queryTimeoutMs: 1_500, idleInTransactionTimeoutMs: 1_000 };
+  // A long idle bound: the store keeps a live unit alive with a statement every third of it, and on a loaded
+  // machine one sent while the unit below waits would go before its commit (the commit, queued behind it,
+  // would then fail unsent: STORE_UNAVAILABLE); this test is about a commit in flight when the network goes.
+  const bounds = { connectTimeoutMs: 10_000, lockTimeoutMs: 500, queryTimeoutMs: 1_500, idleInTransactionTimeoutMs: 30_000 };
   const store = await openStore(t, { database, addresses: cluster.proxiedAddresses(), ...bounds });
   await store.commit([put('before', 1)]);
   const proxies = cluster.nodes.map((n) => n.proxy);
@@ -492,4 +495,15 @@ test.serial('a cut network fails units of work retryably within the bounds; a co
   const flight = await store.getMany(['flight:1', 'flight:2']);
   t.true(flight[0] === undefined ? flight[1] === undefined : flight[1] === 2, `the batch in flight is all or nothing: ${JSON.stringify(flight)}`);
   t.deepEqual(await store.getMany(['before', 'after', 'cut:0']), [1, 1, undefined]);
+});
+
+test('a live unit whose work outlasts idle_in_transaction_session_timeout is kept alive and commits', async (t) => {
+  const store = await openStore(t, { idleInTransactionTimeoutMs: 1_000 });
+  // Work of 2.5 s inside the unit (a password check at the production scrypt cost, say): PostgreSQL would end
+  // an idle session after 1 s; the store's keep-alive statements show it the host is there.
+  await store.unitOfWork(['slow'], async () => {
+    await sleep(2_500);
+    await store.commit([put('kept', 1)]);
+  });
+  t.is(await store.get('kept'), 1);
 });
