@@ -13,9 +13,7 @@ import { ChannelClient } from '../../protocol/client.js';
 import type { ClientLimits } from '../../protocol/limits.js';
 import { silentLogger, type Logger } from '../../protocol/log.js';
 import type { KioskStatus } from '../../protocol/messages.js';
-import { formatCents } from '../../protocol/money.js';
 import { describe } from '../common/errors.js';
-import { payableAmounts } from '../../protocol/note-plan.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import { KioskCommandError } from './command-checks.js';
 import { hostEndpoints, loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
@@ -23,7 +21,7 @@ import { DeviceSupervisor } from './device-supervisor.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import type { FlowContext } from './flows/context.js';
 import { CUSTOMER_REQUEST_DEADLINE_MS } from './flows/customer-request.js';
-import type { DepositCrashPoint, DepositDeadlines, DepositDeps } from './deposit.js';
+import type { DepositCrashPoint, DepositDeadlines } from './deposit.js';
 import { selectMenu, showActivity, showHistory } from './flows/menu.js';
 import { DepositFlow } from './flows/note-deposit.js';
 import { anotherTransaction } from './flows/another-transaction.js';
@@ -33,11 +31,12 @@ import { SignInFlow } from './flows/sign-in.js';
 import { transfer } from './flows/transfer.js';
 import { withdraw, type WithdrawDeps } from './flows/withdraw.js';
 import { JournalCorruptError, KioskJournal } from './journal.js';
-import type { DepositRecoveryDeps } from './recovery.js';
+import { MoneyDeps } from './money-deps.js';
 import { RecoveryScheduler } from './recovery-scheduler.js';
 import { ServiceState } from './service-state.js';
 import { PinKeyKeeper } from './pin-key-keeper.js';
 import { composeKioskStatus } from './kiosk-status.js';
+import { composeSnapshot } from './kiosk-snapshot.js';
 import { openReplenisher } from './replenishment/open-replenisher.js';
 import { SupervisorFlow } from './replenishment/supervisor-flow.js';
 import { KIOSK_SOFTWARE_VERSION, StatusReporter } from './status-reporter.js';
@@ -45,7 +44,7 @@ import { CustomerSession, realClock, type SessionClock } from './session.js';
 import { KioskTimings, type KioskTiming } from './timings.js';
 import type { ActivityRequest, HistoryRequest, KioskSnapshot, MenuChoice, PinPadKey, TransferRequest } from './ui-contract.js';
 import { CustomerVisit } from './visit.js';
-import type { WithdrawalCrashPoint, WithdrawalDeadlines, WithdrawalDeps } from './withdrawal.js';
+import type { WithdrawalCrashPoint, WithdrawalDeadlines } from './withdrawal.js';
 import type { Replenisher, ReplenisherDeps } from './replenishment/replenisher.js';
 
 export { KioskCommandError, type KioskCommandErrorCode } from './command-checks.js';
@@ -94,6 +93,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly service: ServiceState;
   private readonly supervisor: DeviceSupervisor;
   private readonly recovery: RecoveryScheduler;
+  private readonly money: MoneyDeps;
   private readonly flows: FlowContext;
   private readonly signIn: SignInFlow;
   private readonly pinChange: PinChangeFlow;
@@ -138,6 +138,20 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       mayCheck: mayWork,
       onChange: refresh,
     });
+    this.money = new MoneyDeps({
+      client: () => this.requireClient(),
+      devices: () => this.devices,
+      openDevices: () => this.kioskDevices,
+      journal: () => this.journal,
+      service: () => this.service,
+      log: this.log,
+      now: this.now,
+      noteAcceptorCents: this.config.noteAcceptorCents,
+      withdrawalDeadlines: options.withdrawalDeadlines,
+      depositDeadlines: options.depositDeadlines,
+      onWithdrawalStep: options.onWithdrawalStep,
+      onDepositStep: options.onDepositStep,
+    });
     this.recovery = new RecoveryScheduler({
       journal: () => this.journal,
       hostConnected: () => this.client?.connected === true,
@@ -145,8 +159,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       acceptorAvailable: () => this.supervisor.acceptorAnswering,
       mayRun: mayWork,
       transactionLive: () => this.visit.busy || this.deposits.active,
-      withdrawalDeps: () => this.withdrawalDeps(),
-      depositDeps: () => this.depositRecoveryDeps(),
+      withdrawalDeps: () => this.money.withdrawal(),
+      depositDeps: () => this.money.depositRecovery(),
       log: this.log,
       onChange: refresh,
     });
@@ -185,7 +199,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.receipts = new ReceiptChoice(this.flows, this.supervisor);
     this.deposits = new DepositFlow(this.flows, {
       receipts: this.receipts,
-      depositDeps: () => this.depositDeps(),
+      depositDeps: () => this.money.deposit(),
       depositAvailable: () => this.service.depositAvailable(),
       noteUnfinished: (reason) => this.recovery.noteDepositUnfinished(reason),
       noteDepositFault: (fault) => this.service.noteDepositFault(fault),
@@ -194,7 +208,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     });
     this.withdrawDeps = {
       receipts: this.receipts,
-      withdrawalDeps: (onStep, onPresented) => ({ ...this.withdrawalDeps(onStep), onPresented }),
+      withdrawalDeps: (onStep, onPresented) => ({ ...this.money.withdrawal(onStep), onPresented }),
       noteCassettes: (cassettes) => {
         this.supervisor.noteCassettes(cassettes);
         this.reporter.changed();
@@ -337,31 +351,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   }
 
   snapshot(): KioskSnapshot {
-    const s = this.session;
-    const remaining = s.customer?.dailyWithdrawalRemainingCents;
-    const fastCashCents = s.customer
-      ? payableAmounts(this.config.fastCashCents, this.supervisor.cassettes).filter((cents) => remaining === undefined || cents <= remaining)
-      : [];
-    return {
-      screen: s.screen,
-      language: s.language,
-      languages: s.languages,
-      outOfServiceReasons: this.service.reasons(),
-      ...(s.identifyMethod ? { identifyMethod: s.identifyMethod } : {}),
-      pinDigits: s.pinDigits,
-      ...(s.pinChangeStep ? { pinChangeStep: s.pinChangeStep } : {}),
-      onScreenPinPad: this.kioskDevices?.pinPad instanceof PinEntry,
-      idleWarning: s.idleWarning,
-      ...(s.idleWarning ? { idleWarningSeconds: s.idleWarningSeconds } : {}),
-      ...(s.notice ? { notice: s.notice } : {}),
-      ...(s.customer ? { customer: s.customer } : {}),
-      fastCashCents,
-      receiptAvailable: this.supervisor.printerReady(),
-      withdrawalAvailable: this.service.withdrawalAvailable(),
-      depositAvailable: this.service.depositAvailable(),
-      ...(s.customer ? { withdrawalLimits: { cassettes: this.supervisor.cassettes.map((c) => ({ denominationCents: c.denominationCents, count: c.count })) } } : {}),
-      ...(s.view ? { view: s.view } : {}),
-    };
+    return composeSnapshot({ session: this.session, config: this.config, supervisor: this.supervisor, service: this.service, onScreenPinPad: this.kioskDevices?.pinPad instanceof PinEntry });
   }
 
   /** What the host hears of this kiosk (kiosk.status). */
@@ -467,44 +457,5 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private requireClient(): ChannelClient {
     if (!this.client) throw new KioskCommandError('WRONG_STATE', 'the kiosk is not started');
     return this.client;
-  }
-
-  private withdrawalDeps(onStep?: (point: WithdrawalCrashPoint) => void): WithdrawalDeps {
-    const testHook = this.options.onWithdrawalStep;
-    return {
-      client: this.requireClient(),
-      dispenser: this.devices.dispenser,
-      journal: this.journal!,
-      log: this.log.child({ component: 'withdrawal' }),
-      now: this.now,
-      deadlines: this.options.withdrawalDeadlines,
-      onSettledByOperator: (record) => {
-        this.service.noteSettledByOperator(
-          `settled-by-operator: withdrawal ${record.authorizationId ?? record.withdrawalId}, ${formatCents(record.dispensedCents ?? 0)} dispensed; recorded at the host as an exception`,
-        );
-        this.service.emitState();
-      },
-      onStep: (point) => {
-        onStep?.(point);
-        testHook?.(point);
-      },
-    };
-  }
-
-  private depositDeps(): DepositDeps {
-    const testHook = this.options.onDepositStep;
-    return {
-      client: this.requireClient(),
-      journal: this.journal!,
-      log: this.log.child({ component: 'deposit' }),
-      now: this.now,
-      acceptedCents: this.config.noteAcceptorCents,
-      deadlines: this.options.depositDeadlines,
-      onStep: testHook,
-    };
-  }
-
-  private depositRecoveryDeps(): DepositRecoveryDeps {
-    return { ...this.depositDeps(), acceptor: this.kioskDevices?.noteAcceptor };
   }
 }
