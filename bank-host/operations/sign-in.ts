@@ -12,7 +12,7 @@ import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } f
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
 import type { OperationTable } from './context.js';
-import { type Work, operation } from './run.js';
+import { type OperationRun, type Work, operation } from './run.js';
 import { isSupervisorCard, readTechnician } from '../customers/technicians.js';
 import { describeSession, describeSupervisorSession, newSession, newSupervisorSession } from './session.js';
 
@@ -77,6 +77,15 @@ export function wrongPinCode(triesFailed: number, maxPinTries: number): 'CARD_BL
   return triesFailed === maxPinTries - 1 ? 'WRONG_PIN_LAST_TRY' : 'WRONG_PIN';
 }
 
+/** A wrong PIN: one more failed try on the card, which the last one blocks, recorded with the refusal. */
+function failWrongPin(run: OperationRun<'signin.card' | 'pin.change'>, card: CardRecord, cardId: string, maxPinTries: number): Promise<never> {
+  const triesFailed = card.pinTriesFailed + 1;
+  const updated: CardRecord =
+    triesFailed >= maxPinTries ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' } : { ...card, pinTriesFailed: triesFailed };
+  run.detail.pinTriesFailed = triesFailed;
+  return run.fail(new ProtocolError(wrongPinCode(triesFailed, maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
+}
+
 function decodePin(pinBlockHex: string, pan: string, key: Buffer): string {
   try {
     return decodePinBlockFormat4(Buffer.from(pinBlockHex, 'hex'), pan, key);
@@ -111,15 +120,7 @@ const signInWithCard: Work<'signin.card'> = async (run, { pan, pinBlock }) => {
     } finally {
       pinKey.key.fill(0);
     }
-    if (!pinMatches(keys.pinVerify, pan, pin, card.pinVerificationValue)) {
-      const triesFailed = card.pinTriesFailed + 1;
-      const blocked = triesFailed >= config.maxPinTries;
-      const updated: CardRecord = blocked
-        ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
-        : { ...card, pinTriesFailed: triesFailed };
-      run.detail.pinTriesFailed = triesFailed;
-      return run.fail(new ProtocolError(wrongPinCode(triesFailed, config.maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
-    }
+    if (!pinMatches(keys.pinVerify, pan, pin, card.pinVerificationValue)) return failWrongPin(run, card, cardId, config.maxPinTries);
     // Written every time: the card remembers the block it accepted.
     const ops: BatchOp[] = [{ type: 'put', key: cardKey(cardId), value: { ...card, pinTriesFailed: 0 } }];
     if (isSupervisorCard(card)) {
@@ -164,15 +165,7 @@ const changePin: Work<'pin.change'> = async (run, { pan, oldPinBlock, newPinBloc
     } finally {
       pinKey.key.fill(0);
     }
-    if (!pinMatches(keys.pinVerify, pan, oldPin, card.pinVerificationValue)) {
-      const triesFailed = card.pinTriesFailed + 1;
-      const blocked = triesFailed >= config.maxPinTries;
-      const updated: CardRecord = blocked
-        ? { ...card, pinTriesFailed: triesFailed, status: 'blocked', blockedReason: 'pin-tries' }
-        : { ...card, pinTriesFailed: triesFailed };
-      run.detail.pinTriesFailed = triesFailed;
-      return run.fail(new ProtocolError(wrongPinCode(triesFailed, config.maxPinTries)), [{ type: 'put', key: cardKey(cardId), value: updated }]);
-    }
+    if (!pinMatches(keys.pinVerify, pan, oldPin, card.pinVerificationValue)) return failWrongPin(run, card, cardId, config.maxPinTries);
     if (confirmedPin !== newPin) throw new ProtocolError('PIN_MISMATCH');
     const updated: CardRecord = { ...card, pinVerificationValue: pinVerificationValue(keys.pinVerify, pan, newPin), pinTriesFailed: 0 };
     await run.succeed({}, [{ type: 'put', key: cardKey(cardId), value: updated }]);
