@@ -15,7 +15,7 @@ export const SCREENSHOTS_DIR = path.join(root, 'docs/screenshots');
  *  800×480 panel in English, the screens that carry the most at the other two sizes, and the longest
  *  French ones. */
 export const PICTURES: readonly { language: Language; size: { width: number; height: number }; screens: readonly TourScreen[] }[] = [
-  { language: 'en', size: SMALL_SCREEN, screens: ['welcome', 'identify', 'register', 'swipe-card', 'pin', 'menu', 'balance-3-accounts', 'withdraw-refused', 'deposit', 'deposit-notes', 'deposit-done', 'transfer', 'take-cash', 'history', 'activity', 'idle-warning', 'out-of-service'] },
+  { language: 'en', size: SMALL_SCREEN, screens: ['welcome', 'identify', 'register', 'swipe-card', 'pin', 'menu', 'balance-3-accounts', 'withdraw-refused', 'deposit', 'deposit-notes', 'deposit-done', 'transfer', 'take-cash', 'another-transaction', 'pin-change', 'pin-last-try', 'card-blocked', 'history', 'activity', 'idle-warning', 'supervisor', 'supervisor-counted', 'out-of-service'] },
   { language: 'en', size: MEDIUM_SCREEN, screens: ['pin', 'menu', 'withdraw-refused', 'deposit-notes', 'history'] },
   { language: 'en', size: LARGE_SCREEN, screens: ['pin', 'menu', 'withdraw-refused', 'deposit-notes', 'history'] },
   { language: 'fr', size: SMALL_SCREEN, screens: ['sign-in', 'swipe-card', 'pin', 'menu', 'withdraw-refused', 'deposit-notes', 'history', 'history-filters', 'activity'] },
