@@ -52,3 +52,8 @@ export const DEFAULT_CLIENT_LIMITS = {
 } as const;
 
 export type ClientLimits = { -readonly [K in keyof typeof DEFAULT_CLIENT_LIMITS]: number };
+
+/** An EPP's certificate line is about 250 characters; more is not one (protocol/pin-key-delivery.ts). */
+export const EPP_CERTIFICATE_MAX_CHARS = 400;
+/** A PEK key block (AES-256 under an AES-256 KBPK with KC, KP and LB) is under 200 characters. */
+export const PEK_KEY_BLOCK_MAX_CHARS = 400;

@@ -2,7 +2,7 @@
 // Bodies are validated at the edge with these schemas; inside, code trusts the parsed types.
 // Money is always an integer number of cents.
 import { z } from 'zod';
-import { EPP_CERTIFICATE_MAX_CHARS, PEK_KEY_BLOCK_MAX_CHARS } from './pin-key-delivery.js';
+import { EPP_CERTIFICATE_MAX_CHARS, PEK_KEY_BLOCK_MAX_CHARS } from './limits.js';
 
 /** Largest amount any single message may carry: $1,000,000.00. Host limits are far lower. */
 export const MAX_MESSAGE_AMOUNT_CENTS = 100_000_000;

@@ -21,15 +21,14 @@
 //   atm-epp-ca v1 <vendor> <Ed25519 public key, 64 hex>
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject } from 'node:crypto';
 import { keyCheckValue, parseKeyBlockHeader, unwrapKeyBlock, wrapKeyBlock, type KeyBlockHeader } from './key-block.js';
-import { DEVICE_ID_PATTERN } from './limits.js';
+import { DEVICE_ID_PATTERN, EPP_CERTIFICATE_MAX_CHARS, PEK_KEY_BLOCK_MAX_CHARS } from './limits.js';
 
 export const EPP_CERT_MAGIC = 'atm-epp-cert v1';
 export const EPP_CA_MAGIC = 'atm-epp-ca v1';
 export const KBPK_HKDF_INFO = 'atm-kiosk/kbpk/v1';
-/** A certificate line is about 250 characters; more is not one. */
-export const EPP_CERTIFICATE_MAX_CHARS = 400;
-/** A PEK key block (AES-256 under an AES-256 KBPK with KC, KP and LB) is under 200 characters. */
-export const PEK_KEY_BLOCK_MAX_CHARS = 400;
+// The bounds on a certificate and a key block on the wire are in limits.ts (messages.ts, which the
+// renderer's types reach, uses them without this module's Node crypto).
+export { EPP_CERTIFICATE_MAX_CHARS, PEK_KEY_BLOCK_MAX_CHARS } from './limits.js';
 export const PEK_BYTES = 32;
 /** Vendor and serial: what EPP makers print on the label, bounded. */
 const VENDOR_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
