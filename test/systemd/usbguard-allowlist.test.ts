@@ -80,7 +80,6 @@ const KIOSK_DEVICES: readonly UsbDevice[] = [
   { name: 'Linux root hub (USB 3)', id: '1d6b:0003', interfaces: ['09:00:00'] },
   { name: "Raspberry Pi 4's VL805 hub", id: '2109:3431', interfaces: ['09:00:00'] },
   { name: 'card reader (HID, no boot protocol)', id: '0801:0001', interfaces: ['03:00:00'] },
-  { name: 'PIN pad (a HID keypad: boot keyboard)', id: '04d9:1203', interfaces: ['03:01:01'] },
   { name: 'dispenser adapter, FTDI FT232R', id: '0403:6001', interfaces: ['ff:ff:ff'] },
   { name: 'printer adapter, Prolific PL2303', id: '067b:2303', interfaces: ['ff:00:00'] },
   { name: 'touchscreen (HID)', id: '0eef:0001', interfaces: ['03:00:00'] },
@@ -89,6 +88,9 @@ const KIOSK_DEVICES: readonly UsbDevice[] = [
 /** What someone at the kiosk might plug in. */
 const HOSTILE_DEVICES: readonly UsbDevice[] = [
   { name: 'USB keyboard', id: '046d:c31c', interfaces: ['03:01:01', '03:00:00'] },
+  // The kiosk's PIN pad is an encrypting PIN pad on a serial adapter; a HID keypad (a boot keyboard) is
+  // only a demo pad, never on a provisioned kiosk's allowlist.
+  { name: 'HID keypad (boot keyboard), a demo PIN pad', id: '04d9:1203', interfaces: ['03:01:01'] },
   { name: 'keyboard with a media-keys interface', id: '045e:07f8', interfaces: ['03:01:01', '03:00:00', '03:00:00'] },
   { name: 'USB mouse', id: '046d:c077', interfaces: ['03:01:02'] },
   { name: 'memory stick', id: '0781:5567', interfaces: ['08:06:50'] },

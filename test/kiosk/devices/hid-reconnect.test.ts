@@ -83,7 +83,8 @@ test('the node-hid source rejects the open of a device that does not exist, so t
 test('HID device modules load in plain Node: no Electron import, and node-hid only on first open', async (t) => {
   const { readdir, readFile } = await import('node:fs/promises');
   for (const folder of ['kiosk/devices/hid', 'kiosk/devices/card-reader', 'kiosk/devices/pin-pad']) {
-    for (const file of await readdir(folder)) {
+    // Every module below the folder (the PIN pad's EPP driver is in a folder of its own).
+    for (const file of (await readdir(folder, { recursive: true })).filter((name) => name.endsWith('.ts'))) {
       const text = await readFile(`${folder}/${file}`, 'utf8');
       t.false(/from ['"]electron['"]/.test(text), `${folder}/${file} imports electron`);
       t.false(/^import .* from ['"]node-hid['"]/m.test(text), `${folder}/${file} loads node-hid eagerly`);
