@@ -13,6 +13,8 @@ export const RESULTS_DIR = path.join(root, 'test-artifacts/reliability');
 export const EXPECTED_SCENARIOS = [
   'bank host SIGKILL under load',
   'kiosk power loss at each withdrawal step',
+  'kiosk power loss at each deposit step',
+  'kiosk power loss at each replenishment step',
   'network faults (delay, blackhole, cut, duplicate)',
   'kiosk withdrawals through network faults',
   'attacker proxy (bit flips, replays, reorders, injected records)',
@@ -21,6 +23,9 @@ export const EXPECTED_SCENARIOS = [
   'floods (idle, slow, handshake, oversized, wrong-key)',
   'brute force: PIN guessing across kiosks',
   'brute force: password guessing with lockout',
+  'deposit without notes, or claiming more notes than committed',
+  'transient write failure with retries racing on three connections',
+  'daily limits across credentials (password and two cards at once)',
   'revoke and rotate with a handshake or request in flight',
   'a stolen K_SHARED alone yields no PIN',
   'one of two hosts SIGKILLed under load (PostgreSQL)',

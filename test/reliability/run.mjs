@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { printReport, RESULTS_DIR } from './report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FILES = ['test/reliability/*.test.ts', 'test/kiosk/core/power-loss.test.ts', 'test/kiosk/core/power-loss-deposit.test.ts'];
+const FILES = ['test/reliability/*.test.ts', 'test/kiosk/core/power-loss.test.ts', 'test/kiosk/core/power-loss-deposit.test.ts', 'test/kiosk/core/power-loss-replenishment.test.ts'];
 
 // Only this run's rows go into the table.
 rmSync(RESULTS_DIR, { recursive: true, force: true });
