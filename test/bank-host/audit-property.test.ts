@@ -204,7 +204,23 @@ test('any mix of operations, refusals and failed writes leaves a log that verifi
         await h.close();
       }
     }),
-    { numRuns: 5 },
+    {
+      numRuns: 5,
+      // Besides the random runs, one that surely has the operator settle a hold the kiosk completed
+      // (AUTHORIZATION_SETTLED) and one it did not (ok), rare in five random runs.
+      examples: [
+        [
+          [
+            [{ op: 'deposit', who: 0, acct: 0, cents: 100_000, diskFullAtCommit: false }],
+            [{ op: 'authorize', who: 0, acct: 0, cents: 2_000 }],
+            [{ op: 'complete', hold: 0, fraction: 1 }],
+            [{ op: 'operatorResolve', hold: 0, complete: true }],
+            [{ op: 'authorize', who: 0, acct: 0, cents: 4_000 }],
+            [{ op: 'operatorResolve', hold: 0, complete: false }],
+          ],
+        ],
+      ],
+    },
   );
   t.log(Object.fromEntries([...seen].sort()));
   for (const key of ['deposit.open:ok', 'deposit.commit:ok', 'deposit.open:INTERNAL', 'deposit.commit:INTERNAL', 'withdraw.complete:ok', 'transfer:ok', 'withdraw.authorize:INSUFFICIENT_FUNDS', 'signin.password:BAD_CREDENTIALS', 'hold.resolve:ok', 'hold.resolve:AUTHORIZATION_SETTLED']) {
