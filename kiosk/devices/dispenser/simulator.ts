@@ -82,6 +82,7 @@ export class DispenserSimulator {
   private lastResponse: SentResponse | undefined;
   private unackedResponse: { frame: Uint8Array; resendsLeft: number } | undefined;
   private silentUntilMs = 0;
+  private framesToIgnore = 0;
   private naksToSend = 0;
   private jamAfterNotes: number | undefined;
   private shortByNotes: number[] | undefined;
@@ -149,12 +150,23 @@ export class DispenserSimulator {
     this.shortByNotes = [...missingPerCassette];
   }
 
-  /** Ignore everything (no ACK, no response) for this long. */
+  /** Ignore everything (no ACK, no response) for this long (`Infinity`: until `endSilence`). */
   goSilent(durationMs: number): void {
     this.silentUntilMs = Date.now() + durationMs;
   }
 
-  /** The next dispense is ACKed and moves its notes, then its response is lost and the device is silent. */
+  /** Answer again at once, whatever silence was asked for. */
+  endSilence(): void {
+    this.silentUntilMs = 0;
+  }
+
+  /** Ignore the next `count` frames (no ACK, no response), however long they take to come. */
+  ignoreNextFrames(count = 1): void {
+    this.framesToIgnore = count;
+  }
+
+  /** The next dispense is ACKed and moves its notes, then its response is lost and the device is silent
+   * for this long (`Infinity`: until `endSilence`). */
   goSilentDuringNextDispense(durationMs: number): void {
     this.silentMidDispenseMs = durationMs;
   }
@@ -233,9 +245,11 @@ export class DispenserSimulator {
         this.linkErrors.push(`${item.code}: ${item.message}`);
         if (!silent && item.code !== 'garbage') this.write(Uint8Array.of(NAK));
         return;
-      case 'frame':
-        this.logReceived({ command: item.frame.command, seq: item.frame.seq, ignored: silent });
-        if (silent) return;
+      case 'frame': {
+        const ignored = silent || this.framesToIgnore > 0;
+        if (!silent && this.framesToIgnore > 0) this.framesToIgnore -= 1;
+        this.logReceived({ command: item.frame.command, seq: item.frame.seq, ignored });
+        if (ignored) return;
         if (this.naksToSend > 0) {
           this.naksToSend -= 1;
           this.write(Uint8Array.of(NAK));
@@ -244,6 +258,7 @@ export class DispenserSimulator {
         this.write(Uint8Array.of(ACK));
         this.onFrame(item.frame);
         return;
+      }
     }
   }
 
