@@ -1,6 +1,8 @@
 // Signed checkpoints: (sequence, tag, time) signed with Ed25519 under the host's audit signing key, kept
 // off the host. The chain alone cannot notice that its last records were cut off together with the head,
 // or that an older copy of the whole store was put back; a checkpoint newer than the store can.
+// On PostgreSQL the log is one chain per lane, so its checkpoint names every lane's head (position, record
+// count, tag), all signed together: `atm-kiosk-audit-checkpoint/lanes-v1`.
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
@@ -13,7 +15,7 @@ const ED25519_PUBLIC_BYTES = 32;
 
 const base64 = z.string().max(256).regex(/^[A-Za-z0-9+/]*={0,2}$/);
 
-export const auditCheckpoint = z
+export const chainCheckpoint = z
   .object({
     format: z.literal(CHECKPOINT_FORMAT),
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -24,6 +26,41 @@ export const auditCheckpoint = z
     signature: base64,
   })
   .strict();
+export type ChainCheckpoint = z.infer<typeof chainCheckpoint>;
+
+export const LANE_CHECKPOINT_FORMAT = 'atm-kiosk-audit-checkpoint/lanes-v1';
+/** Lanes one checkpoint may name: hosts × their pool size, with room for hosts replaced over the years. */
+export const CHECKPOINT_LANES_MAX = 10_000;
+/** A lane id as the store makes them (`<hostId>/<index>`, or `leveldb`): never a `|` or `,`, which the
+ *  signed text uses as separators. */
+const laneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/);
+
+export const laneCheckpoint = z
+  .object({
+    format: z.literal(LANE_CHECKPOINT_FORMAT),
+    lanes: z
+      .array(
+        z
+          .object({
+            lane: laneId,
+            seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+            count: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+            tag: base64,
+          })
+          .strict(),
+      )
+      .max(CHECKPOINT_LANES_MAX)
+      .refine((lanes) => new Set(lanes.map((l) => l.lane)).size === lanes.length, 'a lane is named twice'),
+    timeMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    publicKey: base64,
+    signature: base64,
+  })
+  .strict();
+export type LaneCheckpoint = z.infer<typeof laneCheckpoint>;
+export type LaneCheckpointHead = LaneCheckpoint['lanes'][number];
+
+/** Either form, told apart by `format`. */
+export const auditCheckpoint = z.discriminatedUnion('format', [chainCheckpoint, laneCheckpoint]);
 export type AuditCheckpoint = z.infer<typeof auditCheckpoint>;
 
 function signingKeys(seed: Buffer): { privateKey: KeyObject; publicKey: KeyObject } {
@@ -41,7 +78,12 @@ function signedBytes(seq: number, tag: string, timeMs: number): Buffer {
   return Buffer.from(`${CHECKPOINT_FORMAT}|${seq}|${tag}|${timeMs}`, 'utf8');
 }
 
-export function createCheckpoint(seed: Buffer, head: { seq: number; tag: Buffer }, timeMs: number): AuditCheckpoint {
+function laneSignedBytes(lanes: readonly LaneCheckpointHead[], timeMs: number): Buffer {
+  const sorted = [...lanes].sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
+  return Buffer.from(`${LANE_CHECKPOINT_FORMAT}|${timeMs}|${sorted.map((l) => `${l.lane},${l.seq},${l.count},${l.tag}`).join('|')}`, 'utf8');
+}
+
+export function createCheckpoint(seed: Buffer, head: { seq: number; tag: Buffer }, timeMs: number): ChainCheckpoint {
   const { privateKey } = signingKeys(seed);
   const tag = head.tag.toString('base64');
   return {
@@ -54,8 +96,27 @@ export function createCheckpoint(seed: Buffer, head: { seq: number; tag: Buffer 
   };
 }
 
+/** Every lane's head, signed together (PostgreSQL). */
+export function createLaneCheckpoint(seed: Buffer, lanes: readonly { lane: string; seq: number; count: number; tag: Buffer }[], timeMs: number): LaneCheckpoint {
+  const { privateKey } = signingKeys(seed);
+  const heads = lanes.map((l) => ({ lane: l.lane, seq: l.seq, count: l.count, tag: l.tag.toString('base64') })).sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
+  return {
+    format: LANE_CHECKPOINT_FORMAT,
+    lanes: heads,
+    timeMs,
+    publicKey: auditPublicKeyBase64(seed),
+    signature: sign(null, laneSignedBytes(heads, timeMs), privateKey).toString('base64'),
+  };
+}
+
 /** True when the checkpoint was signed by this host's audit signing key. */
 export function checkpointSignatureValid(seed: Buffer, checkpoint: AuditCheckpoint): boolean {
   const { publicKey } = signingKeys(seed);
-  return verify(null, signedBytes(checkpoint.seq, checkpoint.tag, checkpoint.timeMs), publicKey, Buffer.from(checkpoint.signature, 'base64'));
+  const signed = checkpoint.format === LANE_CHECKPOINT_FORMAT ? laneSignedBytes(checkpoint.lanes, checkpoint.timeMs) : signedBytes(checkpoint.seq, checkpoint.tag, checkpoint.timeMs);
+  return verify(null, signed, publicKey, Buffer.from(checkpoint.signature, 'base64'));
+}
+
+/** The position a checkpoint vouches for the log up to (the last lane's, for a lane checkpoint). */
+export function checkpointSeq(checkpoint: AuditCheckpoint): number {
+  return checkpoint.format === LANE_CHECKPOINT_FORMAT ? Math.max(0, ...checkpoint.lanes.map((l) => l.seq)) : checkpoint.seq;
 }

@@ -2,12 +2,16 @@
 // order, each record's MAC checked against the previous tag of its lane, each lane's head against its last
 // record and record count; then every record in the store must belong to exactly one verified chain (a
 // record in no lane's index was inserted; a record a lane's index names but the store lacks was deleted).
-// Like LevelDB's verify it never decrypts. A checkpoint (one chain's position and tag) is LevelDB's alone.
+// Like LevelDB's verify it never decrypts. A signed checkpoint of the lanes (checkpoint.ts) adds what the
+// chains alone cannot show: every lane it names must still hold the record it names, with its tag; a
+// lane that is gone or ends before it was cut off or rolled back with its head. A LevelDB checkpoint
+// from before `bank-host migrate` is checked against the lane the LevelDB chain became.
 import { timingSafeEqual } from 'node:crypto';
 import type { KeyValueStore } from '../store/host-store.js';
 import { AUDIT_LANE_HEAD_PREFIX, LEVELDB_LANE_ID, laneIndexPrefix, parseLaneHead } from './lane-chain.js';
 import { AUDIT_KEY_CHECK_KEY, AUDIT_RECORD_PREFIX, type AuditKeys, type StoredKeyCheck, ChainMac, auditRecordKey, decodeStoredRecord, genesisTag, keyCheck, laneGenesisTag } from './record.js';
-import type { AuditProblem, AuditVerifyReport, VerifyOptions } from './verify-report.js';
+import { type AuditCheckpoint, type LaneCheckpointHead, LANE_CHECKPOINT_FORMAT, checkpointSeq, checkpointSignatureValid } from './checkpoint.js';
+import type { AuditProblem, AuditVerifyReport, VerifyKeys, VerifyOptions } from './verify-report.js';
 
 /** Records fetched per step while walking a lane. */
 const LANE_READ_BATCH = 1_024;
@@ -18,13 +22,31 @@ const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(
 
 export interface LaneVerifyDetail {
   readonly lanes: number;
+  /** Each lane's head as verified (what a lane checkpoint signs), when the log verified. */
+  readonly laneHeads?: readonly { lane: string; seq: number; count: number; tag: Buffer }[];
 }
 
-export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys, options: VerifyOptions = {}): Promise<AuditVerifyReport & LaneVerifyDetail> {
+/** `verifyLaneChains` with every read from one snapshot: on a serving host, lanes grow while they are
+ *  walked, and a head read before its lane's newest records would look rolled back. */
+export function verifyLanesInSnapshot(db: KeyValueStore, keys: AuditKeys & Partial<Pick<VerifyKeys, 'sign'>>, options: VerifyOptions = {}): Promise<AuditVerifyReport & LaneVerifyDetail> {
+  const walk = () => verifyLaneChains(db, keys, options);
+  return db.readSnapshot !== undefined ? db.readSnapshot(walk) : walk();
+}
+
+/** What a checkpoint vouches for, per lane: a LevelDB checkpoint names the lane its chain became (its
+ *  record count unknown, so not checked). */
+function checkpointLanes(checkpoint: AuditCheckpoint): Map<string, Omit<LaneCheckpointHead, 'lane' | 'count'> & { count?: number }> {
+  if (checkpoint.format === LANE_CHECKPOINT_FORMAT) return new Map(checkpoint.lanes.map(({ lane, ...head }) => [lane, head]));
+  return checkpoint.seq === 0 ? new Map() : new Map([[LEVELDB_LANE_ID, { seq: checkpoint.seq, tag: checkpoint.tag }]]);
+}
+
+export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys & Partial<Pick<VerifyKeys, 'sign'>>, options: VerifyOptions = {}): Promise<AuditVerifyReport & LaneVerifyDetail> {
   const startedMs = performance.now();
   let records = 0;
   let lanes = 0;
   let lastPosition = 0;
+  const verifiedHeads: { lane: string; seq: number; count: number; tag: Buffer }[] = [];
+  const checkpoint = options.checkpoint;
   const finish = (problem: AuditProblem | undefined) => {
     const elapsedMs = performance.now() - startedMs;
     return {
@@ -33,14 +55,18 @@ export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys, optio
       lanes,
       verifiedThroughSeq: lastPosition,
       head: null,
+      ...(checkpoint !== undefined && { checkpoint: { seq: checkpointSeq(checkpoint), timeMs: checkpoint.timeMs, matched: problem === undefined } }),
+      ...(problem === undefined && { laneHeads: verifiedHeads }),
       ...(problem !== undefined && { problem }),
       elapsedMs: Math.round(elapsedMs),
       recordsPerSecond: elapsedMs > 0 ? Math.round((records / elapsedMs) * 1000) : 0,
     };
   };
-  if (options.checkpoint !== undefined) {
-    return finish({ kind: 'bad-checkpoint', message: 'checkpoints name one chain; on PostgreSQL the log is one chain per lane, so a checkpoint cannot be checked here' });
+  if (checkpoint !== undefined && (keys.sign === undefined || !checkpointSignatureValid(keys.sign, checkpoint))) {
+    return finish({ kind: 'bad-checkpoint', message: "the checkpoint's signature does not verify under this host's audit signing key (forged, altered, or from another host)" });
   }
+  const vouched = checkpoint === undefined ? new Map<string, never>() : checkpointLanes(checkpoint);
+  const when = checkpoint === undefined ? '' : new Date(checkpoint.timeMs).toISOString();
   const check = await db.get<StoredKeyCheck>(AUDIT_KEY_CHECK_KEY);
   if (check !== undefined) {
     const expected = keyCheck(keys);
@@ -63,6 +89,8 @@ export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys, optio
     let previous = laneId === LEVELDB_LANE_ID ? genesisTag(keys.mac) : laneGenesisTag(keys.mac, laneId);
     let count = 0;
     let last = 0;
+    const signed = vouched.get(laneId);
+    let signedMatched = false;
     const prefix = laneIndexPrefix(laneId);
     let positions: number[] = [];
     const walk = async (): Promise<AuditProblem | undefined> => {
@@ -77,6 +105,12 @@ export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys, optio
         }
         previous = stored.tag;
         count++;
+        if (signed !== undefined && position === signed.seq) {
+          if (!same(stored.tag, Buffer.from(signed.tag, 'base64')) || (signed.count !== undefined && count !== signed.count)) {
+            return { kind: 'modified', seq: position, message: `record ${position} of lane ${laneId} is not the record the checkpoint signed at ${when}: the lane was rewritten from there` };
+          }
+          signedMatched = true;
+        }
         records++;
         last = position;
         if (records % 100_000 === 0) options.onProgress?.(records, 0);
@@ -97,8 +131,19 @@ export async function verifyLaneChains(db: KeyValueStore, keys: AuditKeys, optio
       return finish({ kind: count < head.count ? 'truncated' : 'rolled-back', seq: head.seq, message: `lane ${laneId}'s head names ${head.count} records ending at ${head.seq}; its chain holds ${count} ending at ${last}` });
     }
     if (!same(head.tag, previous)) return finish({ kind: 'modified', seq: last, message: `the head of lane ${laneId} does not match its last record ${last}` });
+    if (signed !== undefined && !signedMatched) {
+      if (last < signed.seq) {
+        return finish({ kind: 'rolled-back', seq: last + 1, message: `the checkpoint signed at ${when} names record ${signed.seq} of lane ${laneId}, but the lane ends at ${last}: an older copy of the store was restored, or the lane was cut off together with its head` });
+      }
+      return finish({ kind: 'modified', seq: signed.seq, message: `lane ${laneId} no longer holds record ${signed.seq}, which the checkpoint signed at ${when} names: the lane was rewritten` });
+    }
+    vouched.delete(laneId);
+    verifiedHeads.push({ lane: laneId, seq: head.seq, count: head.count, tag: head.tag });
     chained += count;
     lastPosition = Math.max(lastPosition, last);
+  }
+  for (const [laneId, signed] of vouched) {
+    return finish({ kind: 'rolled-back', seq: signed.seq, message: `the checkpoint signed at ${when} names lane ${laneId} up to record ${signed.seq}, but the log has no such lane: it was removed, or an older copy of the store was restored` });
   }
   let stored = 0;
   for await (const _ of db.entries<unknown>(AUDIT_RECORD_PREFIX, { gte: AUDIT_RECORD_PREFIX })) stored++;

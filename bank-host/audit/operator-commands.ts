@@ -5,7 +5,8 @@ import { AuditError } from '../errors.js';
 import type { HostKeys } from '../keys.js';
 import { Database } from '../store/database.js';
 import type { KeyValueStore } from '../store/host-store.js';
-import { auditCheckpoint, createCheckpoint, type AuditCheckpoint } from './checkpoint.js';
+import { auditCheckpoint, createCheckpoint, createLaneCheckpoint, type AuditCheckpoint } from './checkpoint.js';
+import { verifyLanesInSnapshot } from './lane-verify.js';
 import { genesisTag } from './record.js';
 import { readAuditPage, type AuditPage } from './show.js';
 import { verifyAuditChain, type AuditVerifyReport } from './verify.js';
@@ -46,8 +47,11 @@ export const auditCheckpointArgs = z.object({}).strict();
 export async function runAuditCheckpoint(ctx: AuditCommandContext): Promise<{ checkpoint: AuditCheckpoint; report: AuditVerifyReport }> {
   const onProgress = progressReporter(ctx.progress);
   if (!(ctx.services.db instanceof Database)) {
-    // A checkpoint names one chain's position and tag; PostgreSQL's log is a chain per lane (docs/audit.md).
-    throw new AuditError('AUDIT_CHAIN', 'signed checkpoints cover the LevelDB log, one chain; on PostgreSQL the log is one chain per lane and has no checkpoint yet (audit verify checks every lane)');
+    // PostgreSQL's log is a chain per lane (docs/audit.md): the checkpoint signs every lane's head, as one
+    // snapshot of the store left them.
+    const { laneHeads, ...report } = await verifyLanesInSnapshot(ctx.services.db, verifyKeys(ctx.services.keys), onProgress !== undefined ? { onProgress } : {});
+    if (!report.ok || laneHeads === undefined) throw new AuditError('AUDIT_INVALID', `the audit log does not verify, so no checkpoint was signed: ${report.problem?.message ?? 'unknown problem'}`);
+    return { checkpoint: createLaneCheckpoint(ctx.services.keys.auditSign, laneHeads, ctx.services.now()), report };
   }
   const report = await verifyAuditChain(ctx.services.db, verifyKeys(ctx.services.keys), onProgress !== undefined ? { onProgress } : {});
   if (!report.ok) throw new AuditError('AUDIT_INVALID', `the audit log does not verify, so no checkpoint was signed: ${report.problem?.message ?? 'unknown problem'}`);

@@ -5,9 +5,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Database } from '../store/database.js';
 import type { KeyValueStore } from '../store/host-store.js';
-import { verifyLaneChains } from './lane-verify.js';
+import { verifyLanesInSnapshot } from './lane-verify.js';
 import { parseStoredHead } from './chain.js';
-import { type AuditCheckpoint, checkpointSignatureValid } from './checkpoint.js';
+import { type ChainCheckpoint, LANE_CHECKPOINT_FORMAT, checkpointSeq, checkpointSignatureValid } from './checkpoint.js';
 import {
   AUDIT_HEAD_KEY,
   AUDIT_KEY_CHECK_KEY,
@@ -37,11 +37,29 @@ const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(
 
 /** Verifies the audit log of either backend: LevelDB's one chain, or PostgreSQL's chain per lane. */
 export async function verifyAuditChain(db: KeyValueStore, keys: VerifyKeys, options: VerifyOptions = {}): Promise<AuditVerifyReport> {
-  if (!(db instanceof Database)) return verifyLaneChains(db, keys, options);
-  return verifyLevelChain(db, keys, options);
+  if (!(db instanceof Database)) {
+    // One snapshot for every lane's head and records: on a serving host, lanes grow while they are walked.
+    const { laneHeads: _, ...report } = await verifyLanesInSnapshot(db, keys, options);
+    return report;
+  }
+  const checkpoint = options.checkpoint;
+  if (checkpoint?.format === LANE_CHECKPOINT_FORMAT) {
+    return {
+      ok: false,
+      records: 0,
+      verifiedThroughSeq: 0,
+      head: null,
+      checkpoint: { seq: checkpointSeq(checkpoint), timeMs: checkpoint.timeMs, matched: false },
+      problem: { kind: 'bad-checkpoint', message: "this checkpoint names a PostgreSQL log's lanes; this log is LevelDB's one chain" },
+      elapsedMs: 0,
+      recordsPerSecond: 0,
+    };
+  }
+  const { onProgress } = options;
+  return verifyLevelChain(db, keys, { ...(checkpoint !== undefined && { checkpoint }), ...(onProgress !== undefined && { onProgress }) });
 }
 
-async function verifyLevelChain(db: Database, keys: VerifyKeys, options: VerifyOptions): Promise<AuditVerifyReport> {
+async function verifyLevelChain(db: Database, keys: VerifyKeys, options: Omit<VerifyOptions, 'checkpoint'> & { checkpoint?: ChainCheckpoint }): Promise<AuditVerifyReport> {
   const startedMs = performance.now();
   // One snapshot for head, key check and records: on a serving host, records appended while we walk must
   // not look like records beyond the head.

@@ -2,7 +2,7 @@
 // printing the answers. The work happens in audit/operator-commands.ts, in the host or on a stopped database.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { auditCheckpoint, type AuditCheckpoint } from '../audit/checkpoint.js';
+import { LANE_CHECKPOINT_FORMAT, auditCheckpoint, checkpointSeq, type AuditCheckpoint } from '../audit/checkpoint.js';
 import { AUDIT_SHOW_LIMIT_MAX } from '../audit/operator-commands.js';
 import type { AuditEntry } from '../audit/record.js';
 import type { AuditPage } from '../audit/show.js';
@@ -11,8 +11,9 @@ import { UsageError } from '../errors.js';
 import type { AdminCliCommand } from './admin-command.js';
 import { parseCount, parseTime } from './arguments.js';
 
-/** A checkpoint file is a few hundred bytes; anything much larger is not one. */
-const CHECKPOINT_FILE_MAX_BYTES = 4_096;
+/** A LevelDB checkpoint is a few hundred bytes; a PostgreSQL one about 150 per lane, at most
+ *  CHECKPOINT_LANES_MAX lanes. Anything larger is not one. */
+const CHECKPOINT_FILE_MAX_BYTES = 2 * 1024 * 1024;
 
 function readCheckpointFile(file: unknown): AuditCheckpoint {
   if (typeof file !== 'string' || file === '') throw new UsageError('--checkpoint needs a FILE');
@@ -60,7 +61,7 @@ export const AUDIT_CLI: readonly AdminCliCommand[] = [
   {
     words: ['audit', 'checkpoint'],
     usage: 'bank-host audit checkpoint --out FILE',
-    summary: 'verify the log, then write a signed checkpoint (sequence, tag, time) to FILE; keep it off the host',
+    summary: 'verify the log, then write a signed checkpoint (sequence, tag, time; on PostgreSQL every lane\'s) to FILE; keep it off the host',
     positionals: [],
     options: { out: { type: 'string' } },
     optionsHelp: '  --out FILE  where to write the checkpoint (must not exist)',
@@ -76,7 +77,8 @@ export const AUDIT_CLI: readonly AdminCliCommand[] = [
     },
     print: (r) => {
       const { checkpoint } = r as { checkpoint: AuditCheckpoint };
-      return `signed checkpoint at record ${checkpoint.seq} (${new Date(checkpoint.timeMs).toISOString()}); keep the file off this host`;
+      const what = checkpoint.format === LANE_CHECKPOINT_FORMAT ? `of ${checkpoint.lanes.length} lane${checkpoint.lanes.length === 1 ? '' : 's'}, up to record ${checkpointSeq(checkpoint)}` : `at record ${checkpoint.seq}`;
+      return `signed checkpoint ${what} (${new Date(checkpoint.timeMs).toISOString()}); keep the file off this host`;
     },
   },
   {

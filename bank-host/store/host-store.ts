@@ -47,6 +47,9 @@ export interface KeyValueStore {
   writeDurably(ops: readonly BatchOp[]): Promise<void>;
   /** Lets the backend drop deleted values from its files (LevelDB compacts; PostgreSQL's vacuum does it). */
   compactAll(): Promise<void>;
+  /** Runs `work` with every read in it from one snapshot, where the backend needs asking for one
+   *  (PostgreSQL; LevelDB's readers take their own snapshots). */
+  readSnapshot?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Serializes work on the same keys. On LevelDB, in-process keyed locks (the one process owns the

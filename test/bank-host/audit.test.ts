@@ -4,7 +4,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditChain } from '../../bank-host/audit/chain.js';
-import { createCheckpoint, type AuditCheckpoint } from '../../bank-host/audit/checkpoint.js';
+import { createCheckpoint, type AuditCheckpoint, type ChainCheckpoint } from '../../bank-host/audit/checkpoint.js';
 import type { AuditEvent } from '../../bank-host/audit/event.js';
 import {
   AUDIT_HEAD_KEY,
@@ -106,7 +106,7 @@ const putRaw = (seq: number, value: Buffer) => ({ type: 'put' as const, key: aud
 const put = (log: Log, key: string, value: unknown) => log.db.writeDurably([{ type: 'put', key, value }]);
 const del = (log: Log, key: string) => log.db.writeDurably([{ type: 'del', key }]);
 const verify = (log: Log, checkpoint?: AuditCheckpoint): Promise<AuditVerifyReport> => verifyAuditChain(log.db, log.keys, checkpoint ? { checkpoint } : {});
-async function checkpointOf(log: Log): Promise<AuditCheckpoint> {
+async function checkpointOf(log: Log): Promise<ChainCheckpoint> {
   const head = (await log.db.get<StoredAuditHead>(AUDIT_HEAD_KEY))!;
   return createCheckpoint(log.keys.sign, { seq: head.seq, tag: Buffer.from(head.tag, 'base64') }, log.clock.nowMs);
 }

@@ -199,6 +199,35 @@ export class PostgresStore implements KeyValueStore {
     }
   }
 
+  /** Runs `work` so that every read in it sees one snapshot of the whole store (a REPEATABLE READ, READ
+   *  ONLY transaction on one lane, kept alive like a unit of work's), as a LevelDB snapshot does: a walk of
+   *  the audit log's lanes on a serving host then sees each lane's head and records as one commit left
+   *  them. Inside a unit of work, `work` simply runs in it (its transaction is already one view). */
+  async readSnapshot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.currentUnit() !== undefined) return work();
+    const lane = await this.counted(this.pool.acquire());
+    let unit: UnitOfWork | undefined;
+    try {
+      const client = await this.counted(this.pool.connected(lane));
+      unit = new UnitOfWork(lane, client);
+      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [] }));
+      const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
+      try {
+        return await this.current.run(unit, work);
+      } finally {
+        clearInterval(keepAlive);
+        await unit.rollback();
+      }
+    } catch (error) {
+      if (unit !== undefined) await unit.rollback();
+      if (error instanceof PostgresStoreError) this.pool.failed(lane, error);
+      throw error;
+    } finally {
+      if (unit !== undefined) unit.released = true;
+      this.pool.release(lane, { broken: unit?.broken ?? false });
+    }
+  }
+
   /** Inside a unit of work: writes the batch and commits the unit. Outside: writes the batch atomically as
    *  one statement (its own transaction). Either way it resolves once the change is durable on the primary
    *  and its synchronous standby. */
