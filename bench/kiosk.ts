@@ -11,6 +11,7 @@ import { hostOperations } from '../bank-host/operations/table.js';
 import type { KioskTiming } from '../kiosk/core/kiosk.js';
 import { PASSWORD, startKioskRig } from '../test/kiosk/core/kiosk-rig.js';
 import { buildRenderer, closeChromium, firstScreenMark, startUiRig } from '../test/kiosk/ui/browser-rig.js';
+import { percentile } from './stats.js';
 
 const LOADS = Number(process.env.BENCH_RENDERER_LOADS ?? 20);
 const ROUNDS = Number(process.env.BENCH_KIOSK_ROUNDS ?? 10);
@@ -51,10 +52,6 @@ async function customerWaits(): Promise<[string, string][]> {
   } finally {
     await rig.close();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {

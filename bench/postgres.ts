@@ -3,7 +3,9 @@
 // times. In one run, on the same cluster and with the same number of clients:
 //   - pgbench's TPC-B (`pgbench -i`, then timed runs before and after the money load): the yardstick;
 //   - the money load through PostgresStore (bench/postgres-worker.ts) from 1, 2 and 4 processes, as 1, 2
-//     and 4 bank hosts would be, the clients shared among them;
+//     and 4 bank hosts would be, the clients shared among them: what the store itself can do;
+//   - the money load through 1, 2 and 4 real bank-host processes (bench/postgres-hosts.ts): as many kiosks
+//     as pgbench has clients, over TLS, through the channel, dispatcher, ledger and audit log;
 //   - the primary lost under load from two hosts (killed; then killed with its network gone silent, as a
 //     dead machine is): how long until units of work succeed again, and that none acknowledged was lost;
 //   - a host lost while it holds a unit of work's locks (its process killed; its machine gone): how long
@@ -16,6 +18,8 @@ import { PostgresStore } from '../bank-host/store/postgres/index.js';
 import { PostgresCluster, type ClusterNode } from '../test/helpers/postgres-cluster.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import type { RunResult, WorkerCommand, WorkerConfig } from './postgres-worker.js';
+import { startHosts, type HostsLoad } from './postgres-hosts.js';
+import { percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_PG_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_PG_CLIENTS ?? 16);
@@ -83,10 +87,6 @@ class Worker {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     await this.call({ type: 'stop' }).catch(() => {});
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function workerConfig(cluster: PostgresCluster, hostId: string, clients: number, addresses = cluster.addresses()): WorkerConfig {
@@ -235,6 +235,23 @@ async function main(): Promise<void> {
       loads.set(processes, await moneyLoad(cluster, processes));
       stop();
     }
+    stop = progress(`starting ${PROCESS_COUNTS.at(-1)} bank-host processes on a new database, enrolling ${CLIENTS} kiosks`);
+    const hosts = await startHosts(cluster, PROCESS_COUNTS.at(-1)!, CLIENTS, CLIENTS);
+    stop();
+    const hostLoads: HostsLoad[] = [];
+    let hostsCheck: Awaited<ReturnType<typeof hosts.check>>;
+    try {
+      for (const processes of PROCESS_COUNTS) {
+        stop = progress(`money load, ${CLIENTS} kiosks over TLS through ${processes} bank-host process${processes > 1 ? 'es' : ''}`);
+        hostLoads.push(await hosts.load(processes, SECONDS, WARM_UP_MS / 1000));
+        stop();
+      }
+      stop = progress('ledger check and audit verify across every host');
+      hostsCheck = await hosts.check();
+      stop();
+    } finally {
+      await hosts.stop();
+    }
     stop = progress(`pgbench TPC-B, ${CLIENTS} clients (after the money load)`);
     const after = pgbench(cluster, primary);
     stop();
@@ -243,10 +260,22 @@ async function main(): Promise<void> {
     for (const [processes, load] of loads) {
       const ratio = load.tps / yardstick;
       rows.push([
-        `money transactions/s, ${CLIENTS} clients, ${processes} host process${processes > 1 ? 'es' : ''}`,
+        `store only (PostgresStore, no channel), ${CLIENTS} clients from ${processes} process${processes > 1 ? 'es' : ''}: money transactions/s`,
         `${fmt(load.tps)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms, host CPU ${fmt(load.hostCpuMicros)} µs/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
       ]);
     }
+    for (const load of hostLoads) {
+      const ratio = load.perSecond / yardstick;
+      rows.push([
+        `money transactions/s, ${CLIENTS} kiosks, ${load.processes} bank-host process${load.processes > 1 ? 'es' : ''}`,
+        `${fmt(load.perSecond)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms per request, host CPU ${fmt(load.hostCpuMicros)} µs/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
+      ]);
+    }
+    rows.push([
+      'bank hosts: ledger check and audit verify after their load',
+      `${hostsCheck.ledgerOk ? 'OK' : `FAILED (${hostsCheck.problems.join('; ')})`}: ${fmt(hostsCheck.postingLegs)} posting legs; audit ${hostsCheck.auditOk ? 'OK' : `FAILED (${hostsCheck.auditProblem})`}: ${fmt(hostsCheck.auditRecords)} records`,
+    ]);
+    if (!hostsCheck.ledgerOk || !hostsCheck.auditOk) process.exitCode = 1;
 
     for (const machineLoss of [false, true]) {
       stop = progress(`primary ${machineLoss ? 'machine lost (killed, network silent)' : 'killed'} under load from 2 hosts`);

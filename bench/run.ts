@@ -11,11 +11,9 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { clientTlsOptions } from '../protocol/channel.js';
 import { ChannelClient } from '../protocol/client.js';
-import { ProtocolError } from '../protocol/errors.js';
-import { encodePinBlockFormat4 } from '../protocol/pin-block.js';
-import { notesFor, testKioskStatus } from '../test/helpers/kiosk-cash.js';
 import { FLEET_KIOSKS, HEARTBEAT_SECONDS, heartbeatCost } from './fleet-heartbeats.js';
-import { median } from './stats.js';
+import { connectKiosk, ledgerLoad as ledgerLoadFor, signInWithCards, type CardKiosk as Kiosk, type LoadResult } from './ledger-load.js';
+import { median, percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
@@ -23,17 +21,7 @@ const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
 const ONLY = process.env.BENCH_ONLY;
 const AUDIT_ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 8);
 const AUDIT_COST_TARGET_PERCENT = 15;
-/** Each deposit of the load: two $20 notes, counted by the acceptor. */
-const DEPOSIT_NOTES = notesFor(4_000);
 
-interface Kiosk {
-  deviceId: string;
-  kSharedHex: string;
-  /** The device's PIN encryption key, as its EPP holds it. */
-  pinKeyHex: string;
-  pan: string;
-  pin: string;
-}
 
 class HostProcess {
   private nextId = 1;
@@ -64,10 +52,8 @@ class HostProcess {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+/** The ledger load for this run's SECONDS. */
+const ledgerLoad = (clients: ChannelClient[], accountIds: string[]) => ledgerLoadFor(clients, accountIds, SECONDS);
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -98,16 +84,6 @@ async function handshakes(port: number, kiosk: Kiosk, parallel: number): Promise
   return count / ((Date.now() - started) / 1000);
 }
 
-async function connect(port: number, kiosk: Kiosk): Promise<ChannelClient> {
-  const client = new ChannelClient({ host: '127.0.0.1', port, deviceId: kiosk.deviceId, kShared: Buffer.from(kiosk.kSharedHex, 'hex'), limits: { requestTimeoutMs: 30_000 } });
-  client.start();
-  await client.waitConnected(10_000);
-  // A kiosk reports its cassettes and note acceptor before it serves anyone: the host takes deposits and
-  // pays withdrawals only as those allow.
-  await client.request('kiosk.status', testKioskStatus());
-  return client;
-}
-
 async function roundTrips(clients: ChannelClient[]): Promise<{ perSecond: number; p50: number; p99: number }> {
   const deadline = Date.now() + SECONDS * 1000;
   const latencies: number[] = [];
@@ -123,75 +99,6 @@ async function roundTrips(clients: ChannelClient[]): Promise<{ perSecond: number
   );
   latencies.sort((a, b) => a - b);
   return { perSecond: latencies.length / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-}
-
-interface LoadResult {
-  elapsedS: number;
-  moneyTransactions: number;
-  requests: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  failures: Record<string, number>;
-}
-
-/** Each kiosk signs in with card + PIN; returns the account each one works on. */
-async function signIn(clients: ChannelClient[], kiosks: Kiosk[]): Promise<string[]> {
-  const sessions = await Promise.all(
-    clients.map((client, i) => {
-      const kiosk = kiosks[i]!;
-      const pinBlock = encodePinBlockFormat4(kiosk.pin, kiosk.pan, Buffer.from(kiosk.pinKeyHex, 'hex')).toString('hex');
-      return client.request('signin.card', { pan: kiosk.pan, pinBlock });
-    }),
-  );
-  return sessions.map((session) => session.accounts[0]!.accountId);
-}
-
-/** Signed-in kiosks run deposits of notes (open, then commit), two-phase withdrawals and balance checks, one
- *  request at a time as a real kiosk does. Money-moving transactions: a deposit's commit (its open is a
- *  durable request that moves no money), authorize, complete. */
-async function ledgerLoad(clients: ChannelClient[], accountIds: string[]): Promise<LoadResult> {
-  const latencies: number[] = [];
-  const failures: Record<string, number> = {};
-  let moneyTransactions = 0;
-  const deadline = Date.now() + SECONDS * 1000;
-  const started = Date.now();
-  const timed = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
-    const t0 = performance.now();
-    try {
-      return await work();
-    } catch (error) {
-      const code = error instanceof ProtocolError ? error.code : 'EXCEPTION';
-      failures[code] = (failures[code] ?? 0) + 1;
-      return undefined;
-    } finally {
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(
-    clients.map(async (client, i) => {
-      const accountId = accountIds[i]!;
-      let step = 0;
-      while (Date.now() < deadline) {
-        const choice = step++ % 5;
-        if (choice < 2) {
-          const opened = await timed(() => client.request('deposit.open', { accountId }));
-          if (!opened) continue;
-          if (await timed(() => client.request('deposit.commit', { depositId: opened.depositId, notes: DEPOSIT_NOTES }))) moneyTransactions++;
-        } else if (choice < 4) {
-          const auth = await timed(() => client.request('withdraw.authorize', { accountId, amountCents: 2_000 }));
-          if (!auth) continue;
-          moneyTransactions++;
-          if (await timed(() => client.request('withdraw.complete', { authorizationId: auth.authorizationId, dispensedCents: 2_000 }))) moneyTransactions++;
-        } else {
-          await timed(() => client.request('balance', { accountId }));
-        }
-      }
-    }),
-  );
-  const elapsedS = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { elapsedS, moneyTransactions, requests: latencies.length, perSecond: moneyTransactions / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
 }
 
 async function main(): Promise<void> {
@@ -218,7 +125,7 @@ async function main(): Promise<void> {
   const rows: [string, string][] = [];
 
   let stop: () => void;
-  const clients = await Promise.all(kiosks.map((k) => connect(port, k)));
+  const clients = await Promise.all(kiosks.map((k) => connectKiosk(port, k)));
   if (ONLY === undefined) {
     stop = progress('full PSK handshakes, 1 at a time', SECONDS);
     rows.push(['full TLS 1.3-PSK handshakes/s (sequential)', fmt(await handshakes(port, kiosks[0]!, 1))]);
@@ -236,7 +143,7 @@ async function main(): Promise<void> {
     rows.push([`request round trips/s, ${clients.length} connections`, `${fmt(many.perSecond)} (p50 ${fmt(many.p50, 2)} ms, p99 ${fmt(many.p99, 2)} ms)`]);
   }
 
-  const accountIds = await signIn(clients, kiosks);
+  const accountIds = await signInWithCards(clients, kiosks);
   if (ONLY !== 'audit') {
     stop = progress(`ledger load: ${clients.length} kiosks, deposits of notes + two-phase withdrawals + balances`, SECONDS);
     const before = await host.call<HostStats>({ type: 'stats' });
