@@ -99,6 +99,9 @@ export class Dispatcher {
                 await this.requireStoredKeyCurrent(connection);
                 return this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
               },
+              // The device's record, read with the unit's BEGIN for the check above (unlocked: a revocation
+              // does not wait for requests; the record is locked and read again when the change commits).
+              [DEVICE_KEY_PREFIX + connection.deviceId],
             );
       this.inFlight.set(flightKey, work);
       try {

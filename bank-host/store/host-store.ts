@@ -75,9 +75,9 @@ export interface StoreCommitter<E> {
  *  copy's answer); on LevelDB `work` as it is (the dispatcher's in-flight map does the same in the one
  *  process). */
 export interface RequestScope {
-  /** `sharedKeys` are locked shared (and read with the unit's BEGIN): the request's device, whose
-   *  revocation locks it exclusively. */
-  run<T>(key: string, work: () => Promise<T>, sharedKeys?: readonly string[]): Promise<T>;
+  /** `readKeys` are read with the unit's BEGIN, without a lock (the request's device record, which the
+   *  dispatcher checks first): reads of them in `work` are answered without asking the store again. */
+  run<T>(key: string, work: () => Promise<T>, readKeys?: readonly string[]): Promise<T>;
 }
 
 export type StoreBackend = 'leveldb' | 'postgresql';

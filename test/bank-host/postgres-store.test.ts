@@ -329,6 +329,28 @@ test.serial('prefetched keys are answered inside the unit from its BEGIN, absent
   t.is(store.connections.busy, 0);
 });
 
+test.serial('locks taken inside a unit read their keys in the same message: later reads are answered from what was read under the lock', async (t) => {
+  const database = await newDatabase();
+  const store = await openStore(t, { database });
+  const otherHost = await openStore(t, { database, hostId: 'host-b' });
+  await store.commit([put('acct:5', { balanceCents: 5 }), put('dev:k', { keyVersion: 1 })]);
+  await store.unitOfWork(
+    ['idem:x'],
+    async (unit) => {
+      t.deepEqual(unit.known.get('dev:k'), { keyVersion: 1 }, 'read with the BEGIN, unlocked');
+      // Another host changes the device record before this unit locks it.
+      await otherHost.unitOfWork(['dev:k'], () => otherHost.commit([put('dev:k', { keyVersion: 2 })]));
+      await unit.lock(['acct:5', 'dev:k', 'acct:none']);
+      t.deepEqual(unit.known.get('acct:5'), { balanceCents: 5 });
+      t.true(unit.known.has('acct:none'));
+      t.deepEqual(await store.get('dev:k'), { keyVersion: 2 }, 'read again under its lock, not the BEGIN-time value');
+      t.deepEqual(await store.getMany(['acct:5', 'acct:none']), [{ balanceCents: 5 }, undefined]);
+    },
+    { prefetch: ['idem:x', 'dev:k'] },
+  );
+  t.is(store.connections.busy, 0);
+});
+
 test.serial('a unit of work that throws changes nothing, passes its error on, and releases its locks', async (t) => {
   const store = await openStore(t);
   class InsufficientFunds extends Error {}

@@ -88,7 +88,7 @@ export class PostgresLocks implements StoreLocks {
 export class PostgresRequests implements RequestScope {
   constructor(private readonly store: PostgresStore) {}
 
-  run<T>(key: string, work: () => Promise<T>, sharedKeys: readonly string[] = []): Promise<T> {
-    return this.store.unitOfWork({ exclusive: [key], shared: sharedKeys }, () => work(), { prefetch: [key, ...sharedKeys] });
+  run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = []): Promise<T> {
+    return this.store.unitOfWork([key], () => work(), { prefetch: [key, ...readKeys] });
   }
 }

@@ -14,6 +14,16 @@ import { NUMBERS_SEQUENCE } from './schema.js';
 /** Numbers one `numbers` call draws. */
 export const NUMBERS_PER_CALL_MAX = 10_000;
 
+/** A lock key that is also a key the store could hold (lock keys are mostly the keys of what they guard). */
+function isStorableKey(key: string): boolean {
+  try {
+    checkKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Keys a unit of work may read with its BEGIN. */
 export const PREFETCH_KEYS_MAX = 64;
 /** Lock keys one unit of work may take: the host's requests take a handful. */
@@ -41,11 +51,17 @@ export function lockId(key: string): bigint {
 const LOCK_ID_CACHE_MAX = 100_000;
 const lockIds = new Map<string, bigint>();
 
+/** A lock request's keys, each way. */
+function lockKeys(request: LockRequest): { exclusive: readonly string[]; shared: readonly string[] } & Iterable<string> {
+  const exclusive = Array.isArray(request) ? (request as readonly string[]) : (request as { exclusive: readonly string[] }).exclusive;
+  const shared = Array.isArray(request) ? [] : ((request as { shared?: readonly string[] }).shared ?? []);
+  return { exclusive, shared, [Symbol.iterator]: () => [...exclusive, ...shared][Symbol.iterator]() };
+}
+
 /** The one statement that takes a unit's locks, in ascending id order; undefined when there are none.
  *  PostgreSQL evaluates a select list from left to right, so the locks are taken in that order. */
 export function lockStatement(request: LockRequest): string | undefined {
-  const exclusive = Array.isArray(request) ? (request as readonly string[]) : (request as { exclusive: readonly string[] }).exclusive;
-  const shared = Array.isArray(request) ? [] : ((request as { shared?: readonly string[] }).shared ?? []);
+  const { exclusive, shared } = lockKeys(request);
   const modes = new Map<bigint, 'shared' | 'exclusive'>();
   for (const key of shared) modes.set(lockId(key), 'shared');
   for (const key of exclusive) modes.set(lockId(key), 'exclusive');
@@ -109,8 +125,13 @@ export class UnitOfWork {
       throw storeErrorFrom(error, 'statement', `starting a unit of work on ${this.lane.id}`);
     }
     if (prefetch.length === 0) return;
-    const rows = lastResult(results).rows as { k: string; v: Buffer; json: boolean }[];
-    for (const key of prefetch) this.known.set(key, undefined);
+    this.takeIn(prefetch, lastResult(results));
+  }
+
+  /** Remembers what a prefetch read: each key's value, undefined for an absent one. */
+  private takeIn(keys: readonly string[], result: pg.QueryResult): void {
+    const rows = result.rows as { k: string; v: Buffer; json: boolean }[];
+    for (const key of keys) this.known.set(key, undefined);
     for (const row of rows) {
       const value = decodeValue<unknown>(row.v, row.json);
       // Frozen, as the LevelDB database's cached values are: work that changed a record in place instead of
@@ -119,7 +140,8 @@ export class UnitOfWork {
     }
   }
 
-  /** What the unit read with its BEGIN: the value (undefined for an absent key) of each prefetched key. */
+  /** What the unit read with its BEGIN, and each key it locked since as read under that lock: the value
+   *  (undefined for an absent key). */
   readonly known = new Map<string, unknown>();
 
   /** Writes the batch and commits, as one simple-protocol message (the write statement and COMMIT: one
@@ -171,11 +193,18 @@ export class UnitOfWork {
     this.requireOpen('take locks');
     const statement = lockStatement(locks);
     if (statement === undefined) return;
+    // The keys are read in the same message, once their locks are held: work that locks a key reads it
+    // next (an account, a hold), and under its lock no other unit can change it before this one commits.
+    // A key the unit read before (with its BEGIN, unlocked) is read again: what counts is its value now.
+    const keys = [...new Set(lockKeys(locks))].filter(isStorableKey);
+    const prefetch = keys.length > 0 && keys.length <= PREFETCH_KEYS_MAX ? keys : [];
+    let results: pg.QueryResult | pg.QueryResult[];
     try {
-      await this.client.query(statement);
+      results = (await this.client.query(prefetch.length > 0 ? `${statement}; ${prefetchText(prefetch)}` : statement)) as unknown as pg.QueryResult | pg.QueryResult[];
     } catch (error) {
       throw this.failedStatement(error, `taking locks on ${this.lane.id}`);
     }
+    if (prefetch.length > 0) this.takeIn(prefetch, lastResult(results));
   }
 
   /** `count` numbers from the store's sequence, increasing (the sequence is shared by every host: two units
