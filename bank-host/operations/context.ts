@@ -108,9 +108,20 @@ export interface PinKeySource {
   enrollEpp(deviceId: string, epp: EnrolledEpp): Promise<void>;
 }
 
-export type OperationHandler<T extends MessageType> = (
-  ctx: RequestContext<T>,
-  body: RequestBody<T>,
-) => Promise<ResultOf<T>>;
+/** What a request is known by before its handler runs. */
+export interface RequestFacts {
+  readonly deviceId: string;
+  readonly session: CustomerSession | undefined;
+  readonly nowMs: number;
+}
+
+/** The keys a handler will read, known from the request alone: on a store shared by several hosts they are
+ *  read with the request's BEGIN, in the same round trip (store/host-store.ts, RequestScope). Only a hint:
+ *  a key left out is read when asked for, one named and not read costs a row. */
+export type ReadHint<T extends MessageType> = (request: RequestFacts, body: RequestBody<T>) => readonly string[];
+
+export type OperationHandler<T extends MessageType> = ((ctx: RequestContext<T>, body: RequestBody<T>) => Promise<ResultOf<T>>) & {
+  readonly reads?: ReadHint<T>;
+};
 
 export type OperationTable = { readonly [T in MessageType]?: OperationHandler<T> };

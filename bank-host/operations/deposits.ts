@@ -5,7 +5,7 @@
 // always the host's sum of the notes.
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ResultOf } from '../../protocol/messages.js';
-import { readKioskStatus } from '../devices/kiosk-status.js';
+import { kioskStatusKey, readKioskStatus } from '../devices/kiosk-status.js';
 import { readAccount, summarizeAccount } from '../ledger/accounts.js';
 import {
   depositRemainingTodayCents,
@@ -22,7 +22,7 @@ import { newCashAccount } from '../ledger/journal.js';
 import { type DepositRecord, accountKey, cashboxAccountId, dailyDepositKey, depositKey } from '../ledger/records.js';
 import type { OperationTable } from './context.js';
 import { type Work, operation } from './run.js';
-import { accountAsSeen, requireReachableAccount } from './session.js';
+import { accountAsSeen, requireReachableAccount, sessionReads } from './session.js';
 
 const openDeposit: Work<'deposit.open'> = async (run, { accountId }) => {
   const session = run.requireSession();
@@ -111,6 +111,8 @@ const commitDeposit: Work<'deposit.commit'> = async (run, { depositId, notes }) 
 };
 
 export const depositOperations: OperationTable = {
-  'deposit.open': operation(openDeposit),
-  'deposit.commit': operation(commitDeposit),
+  'deposit.open': operation(openDeposit, ({ deviceId, session, nowMs }, { accountId }) =>
+    session === undefined ? [] : [...sessionReads(session), accountKey(accountId), kioskStatusKey(deviceId), dailyDepositKey(session.customerId, nowMs)],
+  ),
+  'deposit.commit': operation(commitDeposit, (_request, { depositId }) => [depositKey(depositId)]),
 };

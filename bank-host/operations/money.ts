@@ -2,7 +2,7 @@
 // their own accounts, and history. Deposits are in deposits.ts.
 import { ProtocolError } from '../../protocol/errors.js';
 import { HISTORY_PAGE_SIZE_MAX, type ResultOf } from '../../protocol/messages.js';
-import { readKioskStatus } from '../devices/kiosk-status.js';
+import { kioskStatusKey, readKioskStatus } from '../devices/kiosk-status.js';
 import { readAccount, summarizeAccount } from '../ledger/accounts.js';
 import { requirePayable, validateTransferCents, validateWithdrawalCents } from '../ledger/amounts.js';
 import { releaseDueDepositHolds, withoutAccountPut } from '../ledger/deposits.js';
@@ -10,11 +10,11 @@ import { exceptionIdFor, exceptionOps } from '../ledger/exceptions.js';
 import { readHistory } from '../ledger/history.js';
 import { availableCents, invariant } from '../ledger/invariants.js';
 import { newPostingId, planMove } from '../ledger/journal.js';
-import { type HoldRecord, accountKey } from '../ledger/records.js';
+import { type HoldRecord, accountKey, holdKey } from '../ledger/records.js';
 import { type Settlement, planAuthorization, settleAuthorization } from '../ledger/withdrawals.js';
-import type { OperationTable } from './context.js';
+import type { OperationTable, RequestFacts } from './context.js';
 import { type OperationRun, type Work, operation } from './run.js';
-import { accountAsSeen, dailyWithdrawalLimitKeys, readDailyLimits, requireReachableAccount } from './session.js';
+import { accountAsSeen, dailyWithdrawalLimitKeys, readDailyLimits, requireReachableAccount, sessionReads } from './session.js';
 
 const balance: Work<'balance'> = async (run, { accountId }) => {
   const session = run.requireSession();
@@ -165,11 +165,14 @@ const transfer: Work<'transfer'> = async (run, { fromAccountId, toAccountId, amo
   });
 };
 
+/** A settlement reads its hold first. */
+const holdReads = (_request: RequestFacts, { authorizationId }: { authorizationId: string }) => [holdKey(authorizationId)];
+
 export const moneyOperations: OperationTable = {
   balance: operation(balance),
-  'withdraw.authorize': operation(authorizeWithdrawal),
-  'withdraw.complete': operation(completeWithdrawal),
-  'withdraw.reverse': operation(reverseWithdrawal),
+  'withdraw.authorize': operation(authorizeWithdrawal, ({ deviceId, session }, { accountId }) => [kioskStatusKey(deviceId), ...sessionReads(session), accountKey(accountId)]),
+  'withdraw.complete': operation(completeWithdrawal, holdReads),
+  'withdraw.reverse': operation(reverseWithdrawal, holdReads),
   history: operation(history),
-  transfer: operation(transfer),
+  transfer: operation(transfer, ({ session }, { fromAccountId, toAccountId }) => [...sessionReads(session), accountKey(fromAccountId), accountKey(toAccountId)]),
 };

@@ -6,7 +6,7 @@ import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages
 import type { AuditEvent } from '../audit/event.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
-import type { CustomerSession, OperationHandler, RequestContext } from './context.js';
+import type { CustomerSession, OperationHandler, ReadHint, RequestContext } from './context.js';
 
 /** One request's run: collects the audit facts as the handler learns them and makes sure `finish` is
  *  called exactly once, with a matching audit event. */
@@ -89,9 +89,10 @@ export class OperationRun<T extends MessageType> {
 
 export type Work<T extends MessageType> = (run: OperationRun<T>, body: RequestBody<T>) => Promise<ResultOf<T>>;
 
-/** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action. */
-export function operation<T extends MessageType>(work: Work<T>): OperationHandler<T> {
-  return async (ctx, body) => {
+/** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action.
+ *  `reads` names what `work` will read, when the request alone tells (ReadHint). */
+export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>): OperationHandler<T> {
+  const handler = async (ctx: RequestContext<T>, body: RequestBody<T>): Promise<ResultOf<T>> => {
     const run = new OperationRun(ctx);
     try {
       return await work(run, body);
@@ -100,4 +101,5 @@ export function operation<T extends MessageType>(work: Work<T>): OperationHandle
       throw error;
     }
   };
+  return reads === undefined ? handler : Object.assign(handler, { reads });
 }

@@ -10,7 +10,7 @@ import { type AccountRecord, type DailyWithdrawalRecord, cardDailyWithdrawalKey,
 import type { DailyLimit } from '../ledger/withdrawals.js';
 import { requireUsableCard } from '../customers/cards.js';
 import { readCard, readCustomer } from '../customers/customers.js';
-import type { CardRecord, CustomerRecord } from '../customers/records.js';
+import { type CardRecord, type CustomerRecord, cardKey, customerKey } from '../customers/records.js';
 import type { TechnicianRecord } from '../customers/technicians.js';
 import type { CustomerSession, HostServices } from './context.js';
 
@@ -88,6 +88,12 @@ export async function accountAsSeen(services: Pick<HostServices, 'db'>, account:
   if ((account.depositHeldCents ?? 0) === 0) return account;
   const due = (await readHeldDepositHolds(services.db, account.accountId)).filter((hold) => hold.releaseAtMs <= nowMs);
   return { ...account, depositHeldCents: (account.depositHeldCents ?? 0) - due.reduce((sum, hold) => sum + hold.amountCents, 0) };
+}
+
+/** The keys `reachableAccountIds` reads for this session (a ReadHint's part). */
+export function sessionReads(session: CustomerSession | undefined): string[] {
+  if (session === undefined) return [];
+  return [session.cardId !== undefined ? cardKey(session.cardId) : customerKey(session.customerId)];
 }
 
 /** The account ids this session may use. Throws CARD_BLOCKED/CARD_EXPIRED when the session's card can no

@@ -4,13 +4,13 @@ import type { z } from 'zod';
 import { errorResponse, isFieldName, parseRequestEnvelope, requestIdOf, resultResponse, type ResponseEnvelope } from '../../protocol/envelope.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { TIMESTAMP_SKEW_MS } from '../../protocol/limits.js';
-import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType } from '../../protocol/messages.js';
+import { isMessageType, MESSAGES, SESSIONLESS_TYPES, type MessageType, type RequestBody } from '../../protocol/messages.js';
 import type { AuditedChange, AuditEvent } from '../audit/event.js';
 import { cardIdOf } from '../customers/card-protection.js';
 import { panLast4 } from '../customers/records.js';
 import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
-import type { ConnectionState, HostServices, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
+import type { ConnectionState, HostServices, OperationHandler, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
   idempotencyKey,
@@ -100,8 +100,9 @@ export class Dispatcher {
                 return this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
               },
               // The device's record, read with the unit's BEGIN for the check above (unlocked: a revocation
-              // does not wait for requests; the record is locked and read again when the change commits).
-              [DEVICE_KEY_PREFIX + connection.deviceId],
+              // does not wait for requests; the record is locked and read again when the change commits),
+              // and what the handler says it will read.
+              [DEVICE_KEY_PREFIX + connection.deviceId, ...this.readHint(connection, type, body, nowMs)],
             );
       this.inFlight.set(flightKey, work);
       try {
@@ -114,6 +115,18 @@ export class Dispatcher {
       if (error instanceof ProtocolError) return errorResponse(requestId, error);
       this.deps.services.log.error('request failed', { requestId, deviceId: connection.deviceId, error: describe(error) });
       return errorResponse(requestId, new ProtocolError('INTERNAL', undefined, true));
+    }
+  }
+
+  /** The keys the request's handler will read, as it says (OperationHandler.reads); none when it does not
+   *  say or its hint fails: a hint never fails a request. */
+  private readHint(connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): readonly string[] {
+    const reads = (this.deps.operations[type] as OperationHandler<MessageType> | undefined)?.reads;
+    if (reads === undefined) return [];
+    try {
+      return reads({ deviceId: connection.deviceId, session: connection.session, nowMs }, body as RequestBody<MessageType>);
+    } catch {
+      return [];
     }
   }
 

@@ -351,6 +351,57 @@ test.serial('locks taken inside a unit read their keys in the same message: late
   t.is(store.connections.busy, 0);
 });
 
+test.serial('a key read unlocked with the BEGIN is read again with each lock the unit takes: after the lock it is never older than the lock', async (t) => {
+  const database = await newDatabase();
+  const store = await openStore(t, { database });
+  const otherHost = await openStore(t, { database, hostId: 'host-b' });
+  await store.commit([put('cust:c', { version: 1 }), put('acct:7', { balanceCents: 7 })]);
+  await store.unitOfWork(
+    ['idem:y'],
+    async (unit) => {
+      t.deepEqual(await store.get('cust:c'), { version: 1 }, 'answered from the BEGIN');
+      // Another host changes it under a lock of another key (acct:7 guards it, say) before this unit takes that lock.
+      await otherHost.unitOfWork(['acct:7'], () => otherHost.commit([put('cust:c', { version: 2 })]));
+      t.deepEqual(await store.get('cust:c'), { version: 1 }, 'still the BEGIN-time value: no lock taken since');
+      await unit.lock(['acct:7']);
+      t.deepEqual(await store.get('cust:c'), { version: 2 }, 'read again with the lock');
+    },
+    { prefetch: ['idem:y', 'cust:c'] },
+  );
+  t.is(store.connections.busy, 0);
+});
+
+test.serial('numbers reserved with the BEGIN are handed out first, in no round trip of their own, and are below any drawn later', async (t) => {
+  const store = await openStore(t);
+  let reserved: number[] = [];
+  await store.unitOfWork(
+    [],
+    async (unit) => {
+      let sent = 0;
+      const query = unit.client.query.bind(unit.client);
+      (unit.client as { query: unknown }).query = (...args: unknown[]) => {
+        sent++;
+        return (query as (...a: unknown[]) => unknown)(...args);
+      };
+      reserved = await unit.numbers(2);
+      t.is(sent, 0, 'the reserved numbers came with the BEGIN');
+      t.is(reserved.length, 2);
+      t.true(reserved[0]! < reserved[1]!);
+      const more = await unit.numbers(2);
+      t.is(sent, 1, 'beyond the reserve, numbers are drawn');
+      t.true(more[0]! > reserved[1]! && more[0]! < more[1]!);
+      await store.commit([put('k:1', 1)]);
+    },
+    { reserveNumbers: 2 },
+  );
+  // A unit that does not use its reserve leaves a gap, as a rollback does.
+  await store.unitOfWork([], async () => {}, { reserveNumbers: 3 });
+  const next = await store.unitOfWork([], (unit) => unit.numbers(1));
+  t.true(next[0]! > reserved[1]! + 3);
+  await t.throwsAsync(store.unitOfWork([], async () => 1, { reserveNumbers: 17 }), { instanceOf: RangeError });
+  t.is(store.connections.busy, 0);
+});
+
 test.serial('a unit of work that throws changes nothing, passes its error on, and releases its locks', async (t) => {
   const store = await openStore(t);
   class InsufficientFunds extends Error {}

@@ -8,7 +8,7 @@ import type { Change, GroupCommitStats } from '../group-commit.js';
 import type { RequestScope, StoreCommitter, StoreLocks } from '../host-store.js';
 import { PostgresStoreError } from './errors.js';
 import type { PostgresStore } from './store.js';
-import type { UnitOfWork } from './unit-of-work.js';
+import { PREFETCH_KEYS_MAX, isStorableKey, type UnitOfWork } from './unit-of-work.js';
 
 /** What turns a unit's events into operations written in the unit's commit: the host's audit log, one
  *  chain per lane. The store knows neither the events nor the chain. */
@@ -80,8 +80,20 @@ export class PostgresLocks implements StoreLocks {
       await unit.lock(keys);
       return work();
     }
-    return this.store.unitOfWork(keys, () => work());
+    // The keys are read with the BEGIN, under their locks (work that locks a key reads it next), and the
+    // number of the audit record its commit most likely writes is drawn there too: one round trip.
+    return this.store.unitOfWork(keys, () => work(), { prefetch: prefetchable(keys), reserveNumbers: AUDIT_RECORDS_EXPECTED });
   }
+}
+
+/** Audit records a unit of work's commit usually writes (one per request, one per change outside one). */
+const AUDIT_RECORDS_EXPECTED = 1;
+
+/** The keys of `keys` a unit may read with its BEGIN: the store's own keys, at most as many as it reads
+ *  there (less room for the request's own key, its device's and its lane's head). A read is only a hint:
+ *  a key left out is read when asked for. */
+function prefetchable(keys: readonly string[]): string[] {
+  return [...new Set(keys)].filter(isStorableKey).slice(0, PREFETCH_KEYS_MAX - 4);
 }
 
 /** A request as one unit of work holding its idempotency key, read with the unit's BEGIN. */
@@ -89,6 +101,6 @@ export class PostgresRequests implements RequestScope {
   constructor(private readonly store: PostgresStore) {}
 
   run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = []): Promise<T> {
-    return this.store.unitOfWork([key], () => work(), { prefetch: [key, ...readKeys] });
+    return this.store.unitOfWork([key], () => work(), { prefetch: prefetchable([key, ...readKeys]), reserveNumbers: AUDIT_RECORDS_EXPECTED });
   }
 }

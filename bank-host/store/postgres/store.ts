@@ -48,6 +48,9 @@ export interface UnitOfWorkOptions {
   /** Keys the work will read, read with the unit's BEGIN and locks in the same round trip (after the locks
    *  are held); `get` and `getMany` inside the unit answer them without asking PostgreSQL again. */
   readonly prefetch?: readonly string[];
+  /** Numbers `unit.numbers` will draw, drawn with the BEGIN in the same round trip (a request's audit
+   *  record's position); more are drawn when asked for, and ones not used leave a gap, as a rollback does. */
+  readonly reserveNumbers?: number;
 }
 
 export interface PostgresStoreStats {
@@ -164,7 +167,7 @@ export class PostgresStore implements KeyValueStore {
    *  nothing was applied (or, for STORE_OUTCOME_UNKNOWN, when a retry with the same request id is safe). */
   async unitOfWork<T>(locks: LockRequest, work: (unit: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     if (this.currentUnit() !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'a unit of work cannot start another: it would wait on its own locks or lanes');
-    let opening = this.laneKey === undefined ? openingStatement(locks, options.prefetch) : undefined;
+    let opening = this.laneKey === undefined ? openingStatement(locks, options.prefetch, options.reserveNumbers) : undefined;
     const lane = await this.counted(this.pool.acquire());
     let unit: UnitOfWork | undefined;
     try {
@@ -172,7 +175,7 @@ export class PostgresStore implements KeyValueStore {
         const laneKey = this.laneKey!(lane.id);
         const exclusive = Array.isArray(locks) ? (locks as readonly string[]) : (locks as { exclusive: readonly string[] }).exclusive;
         const shared = Array.isArray(locks) ? [] : ((locks as { shared?: readonly string[] }).shared ?? []);
-        opening = openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey]);
+        opening = openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey], options.reserveNumbers);
       }
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
@@ -210,7 +213,7 @@ export class PostgresStore implements KeyValueStore {
     try {
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
-      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [] }));
+      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [], locked: [], reserve: 0 }));
       const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
       try {
         return await this.current.run(unit, work);

@@ -15,7 +15,7 @@ import { NUMBERS_SEQUENCE } from './schema.js';
 export const NUMBERS_PER_CALL_MAX = 10_000;
 
 /** A lock key that is also a key the store could hold (lock keys are mostly the keys of what they guard). */
-function isStorableKey(key: string): boolean {
+export function isStorableKey(key: string): boolean {
   try {
     checkKey(key);
     return true;
@@ -74,22 +74,42 @@ export function lockStatement(request: LockRequest): string | undefined {
   return `SELECT ${calls.join(', ')}`;
 }
 
-/** BEGIN, the lock statement and the prefetched keys' read, as one simple-protocol message (one write on
- *  each side, one answer), so starting a unit costs one round trip; PostgreSQL runs the statements in
- *  order, so it reads the keys once the locks are held. Made (and checked) before a lane is taken. */
+/** Numbers a unit may draw with its BEGIN. */
+export const RESERVED_NUMBERS_MAX = 16;
+
+/** The statement that draws `count` numbers from the store's sequence. */
+function numbersText(count: number): string {
+  // Count is a checked integer: safe to write into the statement.
+  return `SELECT nextval('${NUMBERS_SEQUENCE}')::text AS n FROM generate_series(1, ${count})`;
+}
+
+/** BEGIN, the lock statement, the prefetched keys' read and the reserved numbers' draw, as one
+ *  simple-protocol message (one write on each side, one answer), so starting a unit costs one round trip;
+ *  PostgreSQL runs the statements in order, so it reads the keys and draws the numbers once the locks are
+ *  held. Made (and checked) before a lane is taken. */
 export interface OpeningStatement {
   readonly text: string;
   readonly prefetch: readonly string[];
+  /** Every key the opening locks (either way). */
+  readonly locked: readonly string[];
+  readonly reserve: number;
 }
 
-export function openingStatement(locks: LockRequest, prefetch: readonly string[] = []): OpeningStatement {
+export function openingStatement(locks: LockRequest, prefetch: readonly string[] = [], reserve = 0): OpeningStatement {
   if (prefetch.length > PREFETCH_KEYS_MAX) throw new RangeError(`a unit of work prefetches at most ${PREFETCH_KEYS_MAX} keys, got ${prefetch.length}`);
+  if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve > RESERVED_NUMBERS_MAX) throw new RangeError(`a unit of work reserves 0 to ${RESERVED_NUMBERS_MAX} numbers, got ${reserve}`);
   for (const key of prefetch) checkKey(key);
   const statements = ['BEGIN'];
   const lock = lockStatement(locks);
   if (lock !== undefined) statements.push(lock);
   if (prefetch.length > 0) statements.push(prefetchText(prefetch));
-  return { text: statements.join('; '), prefetch };
+  if (reserve > 0) statements.push(numbersText(reserve));
+  return { text: statements.join('; '), prefetch, locked: [...lockKeys(locks)], reserve };
+}
+
+/** The numbers a numbers statement drew, increasing. */
+function drawn(result: pg.QueryResult): number[] {
+  return (result.rows as { n: string }[]).map((row) => Number(row.n)).sort((a, b) => a - b);
 }
 
 export type UnitState = 'open' | 'committed' | 'rolled-back' | 'failed';
@@ -124,9 +144,16 @@ export class UnitOfWork {
       this.state = 'failed';
       throw storeErrorFrom(error, 'statement', `starting a unit of work on ${this.lane.id}`);
     }
-    if (prefetch.length === 0) return;
-    this.takeIn(prefetch, lastResult(results));
+    for (const key of opening.locked) this.lockedKeys.add(key);
+    const answers = Array.isArray(results) ? results : [results];
+    if (opening.reserve > 0) this.reserved = drawn(answers[answers.length - 1]!);
+    if (prefetch.length > 0) this.takeIn(prefetch, answers[answers.length - (opening.reserve > 0 ? 2 : 1)]!);
   }
+
+  /** Keys this unit holds a lock on. */
+  private readonly lockedKeys = new Set<string>();
+  /** Numbers drawn with the BEGIN and not yet handed out, increasing. */
+  private reserved: number[] = [];
 
   /** Remembers what a prefetch read: each key's value, undefined for an absent one. */
   private takeIn(keys: readonly string[], result: pg.QueryResult): void {
@@ -141,7 +168,8 @@ export class UnitOfWork {
   }
 
   /** What the unit read with its BEGIN, and each key it locked since as read under that lock: the value
-   *  (undefined for an absent key). */
+   *  (undefined for an absent key). A key read but not locked is read again with each lock the unit takes
+   *  (see lock), so what work reads after taking a lock is never older than that lock. */
   readonly known = new Map<string, unknown>();
 
   /** Writes the batch and commits, as one simple-protocol message (the write statement and COMMIT: one
@@ -195,9 +223,15 @@ export class UnitOfWork {
     if (statement === undefined) return;
     // The keys are read in the same message, once their locks are held: work that locks a key reads it
     // next (an account, a hold), and under its lock no other unit can change it before this one commits.
-    // A key the unit read before (with its BEGIN, unlocked) is read again: what counts is its value now.
-    const keys = [...new Set(lockKeys(locks))].filter(isStorableKey);
+    // A key the unit read before (with its BEGIN, unlocked) is read again: what counts is its value now. So
+    // is every other key it knows without holding its lock: the new lock may be what guards it, and work
+    // reading it after the lock must see what a read after the lock would.
+    const newlyLocked = [...new Set(lockKeys(locks))];
+    const unlockedKnown = [...this.known.keys()].filter((key) => !this.lockedKeys.has(key) && !newlyLocked.includes(key));
+    for (const key of newlyLocked) this.lockedKeys.add(key);
+    const keys = [...newlyLocked.filter(isStorableKey), ...unlockedKnown];
     const prefetch = keys.length > 0 && keys.length <= PREFETCH_KEYS_MAX ? keys : [];
+    if (prefetch.length === 0) for (const key of unlockedKnown) this.known.delete(key);
     let results: pg.QueryResult | pg.QueryResult[];
     try {
       results = (await this.client.query(prefetch.length > 0 ? `${statement}; ${prefetchText(prefetch)}` : statement)) as unknown as pg.QueryResult | pg.QueryResult[];
@@ -212,14 +246,16 @@ export class UnitOfWork {
   async numbers(count: number): Promise<number[]> {
     this.requireOpen('draw numbers');
     if (!Number.isSafeInteger(count) || count < 1 || count > NUMBERS_PER_CALL_MAX) throw new RangeError(`numbers draws 1 to ${NUMBERS_PER_CALL_MAX}, got ${count}`);
-    let rows: { n: string }[];
+    // The ones drawn with the BEGIN first: drawn earlier, they are below any drawn now.
+    const taken = this.reserved.splice(0, count);
+    if (taken.length === count) return taken;
+    let result: pg.QueryResult;
     try {
-      // Count is a checked integer: safe to write into the statement.
-      rows = (await this.client.query<{ n: string }>(`SELECT nextval('${NUMBERS_SEQUENCE}')::text AS n FROM generate_series(1, ${count})`)).rows;
+      result = await this.client.query(numbersText(count - taken.length));
     } catch (error) {
       throw this.failedStatement(error, `drawing numbers on ${this.lane.id}`);
     }
-    return rows.map((row) => Number(row.n)).sort((a, b) => a - b);
+    return [...taken, ...drawn(result)];
   }
 
   /** Writes a batch inside the open unit without committing it (a copy larger than one batch, committed at
