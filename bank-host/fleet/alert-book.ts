@@ -2,15 +2,19 @@
 // memory. Each alert is raised once and cleared once: the stored record says it is raised, and each
 // change is written with its audit record (`alert.raise` / `alert.clear`, naming the kiosk, the kind and
 // the subject, never free text from the kiosk) in one synced batch. Changes are made one reconciliation
-// at a time, so two reports of one kiosk never raise its alert twice.
+// at a time, so two reports of one kiosk never raise its alert twice. Where several hosts share the store
+// (PostgreSQL), a reconciliation holds the store's lock on the book and reads the alerts it decides from
+// the store first, so hosts take turns and each starts from what the others wrote.
 import type { AuditedCommitter, AuditEvent } from '../audit/event.js';
-import type { BatchOp, KeyValueStore } from '../store/host-store.js';
+import type { BatchOp, KeyValueStore, StoreLocks } from '../store/host-store.js';
 import { ALERT_SEVERITY, type AlertCondition, alertName } from './alert-rules.js';
 import type { AlertView } from './views.js';
 
 export const ALERT_PREFIX = 'alert:';
 export const alertPrefix = (deviceId: string): string => `${ALERT_PREFIX}${deviceId}:`;
 export const alertKey = (deviceId: string, name: string): string => `${alertPrefix(deviceId)}${name}`;
+/** The lock every host's reconciliation holds on a shared store. */
+export const ALERT_BOOK_LOCK = 'lock:alert-book';
 
 /** The severity order the console and the CLI list alerts in. */
 const SEVERITY_RANK = { critical: 0, warning: 1 } as const;
@@ -32,15 +36,31 @@ export class AlertBook {
   private constructor(
     private readonly db: KeyValueStore,
     private readonly committer: AuditedCommitter,
+    /** The store's locks when other hosts write the book too; undefined when this process is its only writer. */
+    private readonly shared: StoreLocks | undefined,
   ) {}
 
-  static async load(db: KeyValueStore, committer: AuditedCommitter): Promise<AlertBook> {
-    const book = new AlertBook(db, committer);
-    for await (const [key, alert] of db.entries<AlertView>(ALERT_PREFIX)) {
-      const deviceId = key.slice(ALERT_PREFIX.length, key.indexOf(':', ALERT_PREFIX.length));
-      book.remember(deviceId, key.slice(alertPrefix(deviceId).length), alert);
-    }
+  static async load(db: KeyValueStore, committer: AuditedCommitter, shared?: StoreLocks): Promise<AlertBook> {
+    const book = new AlertBook(db, committer, shared);
+    await book.reload(undefined);
     return book;
+  }
+
+  /** Reads the alerts of `deviceIds` (every kiosk's when undefined) from the store again. */
+  private async reload(deviceIds: readonly string[] | undefined): Promise<void> {
+    const read = new Map<string, Map<string, AlertView>>();
+    const prefixes = deviceIds === undefined ? [ALERT_PREFIX] : deviceIds.map(alertPrefix);
+    for (const prefix of prefixes) {
+      for await (const [key, alert] of this.db.entries<AlertView>(prefix)) {
+        const deviceId = key.slice(ALERT_PREFIX.length, key.indexOf(':', ALERT_PREFIX.length));
+        let alerts = read.get(deviceId);
+        if (alerts === undefined) read.set(deviceId, (alerts = new Map()));
+        alerts.set(key.slice(alertPrefix(deviceId).length), alert);
+      }
+    }
+    if (deviceIds === undefined) this.byDevice.clear();
+    else for (const deviceId of deviceIds) this.byDevice.delete(deviceId);
+    for (const [deviceId, alerts] of read) this.byDevice.set(deviceId, alerts);
   }
 
   private remember(deviceId: string, name: string, alert: AlertView): void {
@@ -65,9 +85,18 @@ export class AlertBook {
   /** Brings the alerts of each kiosk in `conditions` to exactly its conditions: raises those not raised,
    *  clears those whose condition is gone, in one batch with their audit records. Runs after every
    *  reconciliation already asked for; `conditions` is called when its turn comes, so it sees the latest
-   *  state. Resolves with what changed once that is durable. */
-  reconcile(conditions: () => ReadonlyMap<string, readonly AlertCondition[]>, nowMs: () => number): Promise<AlertChanges> {
-    const turn = this.writing.then(() => this.reconcileNow(conditions(), nowMs()));
+   *  state. Resolves with what changed once that is durable. `deviceIds` are the kiosks `conditions` will
+   *  name (undefined: it may name any), whose alerts are read from a shared store first. */
+  reconcile(conditions: () => ReadonlyMap<string, readonly AlertCondition[]>, nowMs: () => number, deviceIds?: readonly string[]): Promise<AlertChanges> {
+    const shared = this.shared;
+    const turn = this.writing.then(() =>
+      shared === undefined
+        ? this.reconcileNow(conditions(), nowMs())
+        : shared.withLocks([ALERT_BOOK_LOCK], async () => {
+            await this.reload(deviceIds);
+            return this.reconcileNow(conditions(), nowMs());
+          }),
+    );
     this.writing = turn.catch(() => undefined);
     return turn;
   }

@@ -9,6 +9,7 @@ import { type OperatorServices, runOperatorAction } from '../audit/operator-acti
 import type { DeviceRegistry } from '../devices/registry.js';
 import { KIOSK_STATUS_PREFIX, type StoredKioskStatus } from '../devices/kiosk-status.js';
 import { AdminError, describe } from '../errors.js';
+import type { StoreBackend } from '../store/host-store.js';
 import { AlertBook, type AlertChanges } from './alert-book.js';
 import { type AlertCondition, type LowCashThreshold, cashboxOf, cassettesValueCents, offlineCondition, statusConditions, thresholdInForce } from './alert-rules.js';
 import { RESOLUTION_CHARS_MAX, readBalancing, readLatestBalancing, readUnresolvedBalancings, resolvedBalancingOps, unresolvedBalancingPrefix } from './balancing.js';
@@ -31,6 +32,8 @@ export const fleetThresholdKey = (deviceId: string): string => `${FLEET_THRESHOL
 
 export interface FleetServices extends OperatorServices {
   readonly log: Logger;
+  /** The store's backend: on PostgreSQL other hosts store reports and alerts too (absent: LevelDB). */
+  readonly backend?: StoreBackend;
 }
 
 /** What the fleet needs of the device registry: who is enrolled and not revoked. */
@@ -66,10 +69,28 @@ export class Fleet {
   }
 
   static async load(services: FleetServices, devices: FleetDevices): Promise<Fleet> {
-    const fleet = new Fleet(services, devices, await AlertBook.load(services.db, services.committer));
-    for await (const [, stored] of services.db.entries<StoredKioskStatus>(KIOSK_STATUS_PREFIX)) fleet.entry(stored.deviceId).status = stored;
-    for await (const [key, threshold] of services.db.entries<LowCashThreshold>(FLEET_THRESHOLD_PREFIX)) fleet.entry(key.slice(FLEET_THRESHOLD_PREFIX.length)).threshold = threshold;
+    const shared = services.backend === 'postgresql';
+    const fleet = new Fleet(services, devices, await AlertBook.load(services.db, services.committer, shared ? services.locks : undefined));
+    await fleet.readReports();
     return fleet;
+  }
+
+  /** The store shared with other hosts: reports, thresholds and alerts change there without this host. */
+  private get shared(): boolean {
+    return this.services.backend === 'postgresql';
+  }
+
+  /** Every kiosk's last report and threshold, from the store: at load, and on a shared store before each
+   *  evaluation of the whole fleet (a kiosk connected to another host reports there). */
+  private async readReports(): Promise<void> {
+    const thresholds = new Map<string, LowCashThreshold>();
+    for await (const [key, threshold] of this.services.db.entries<LowCashThreshold>(FLEET_THRESHOLD_PREFIX)) thresholds.set(key.slice(FLEET_THRESHOLD_PREFIX.length), threshold);
+    for await (const [, stored] of this.services.db.entries<StoredKioskStatus>(KIOSK_STATUS_PREFIX)) {
+      const entry = this.entry(stored.deviceId);
+      if (entry.status === undefined || entry.status.reportedMs <= stored.reportedMs) entry.status = stored;
+    }
+    for (const [deviceId, entry] of this.kiosks) if (!thresholds.has(deviceId)) delete entry.threshold;
+    for (const [deviceId, threshold] of thresholds) this.entry(deviceId).threshold = threshold;
   }
 
   private entry(deviceId: string): KioskEntry {
@@ -162,7 +183,8 @@ export class Fleet {
     return this.lastScan?.totals;
   }
 
-  private reconcileAll(): Promise<AlertChanges> {
+  private async reconcileAll(): Promise<AlertChanges> {
+    if (this.shared) await this.readReports();
     return this.alerts.reconcile(() => {
       const nowMs = this.services.now();
       const conditions = new Map<string, AlertCondition[]>();
@@ -172,7 +194,7 @@ export class Fleet {
   }
 
   private reconcile(deviceIds: readonly string[]): Promise<AlertChanges> {
-    return this.alerts.reconcile(() => new Map(deviceIds.map((id) => [id, this.conditionsOf(id, this.services.now())])), this.services.now);
+    return this.alerts.reconcile(() => new Map(deviceIds.map((id) => [id, this.conditionsOf(id, this.services.now())])), this.services.now, deviceIds);
   }
 
   private conditionsOf(deviceId: string, nowMs: number): AlertCondition[] {

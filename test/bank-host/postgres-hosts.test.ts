@@ -13,6 +13,7 @@ import { readAccount } from '../../bank-host/ledger/accounts.js';
 import { createHarness, type Harness } from '../helpers/dispatcher-harness.js';
 import { clusterStartMs, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
 import { CLUSTER_START_TIMEOUT_MS } from '../helpers/postgres-cluster.js';
+import { testKioskStatus } from '../helpers/kiosk-cash.js';
 
 process.env.BANK_HOST_STORE = 'postgresql';
 const PASSWORD = 'correct horse battery';
@@ -106,3 +107,44 @@ test('the daily withdrawal limit is one limit across hosts', async (t) => {
   t.is(codes.filter((c) => c === 'DAILY_LIMIT_EXCEEDED').length, 5, codes.join(' '));
   t.like(await checkLedger(a.services.db), { ok: true });
 });
+
+test("the fleet is one across hosts: a kiosk reporting to the other host is not offline here, and each alert is raised and cleared once whichever host evaluates", async (t) => {
+  const [a, b] = await twoHosts(t, { kioskOfflineAfterMs: 60_000 });
+  const setClock = (ms: number) => {
+    a.clock.nowMs = ms;
+    b.clock.nowMs = ms;
+  };
+  const startMs = a.clock.nowMs;
+  await a.connect('kiosk-x');
+  const atB = await b.attach('kiosk-x');
+  await b.ok(atB, 'kiosk.status', testKioskStatus());
+  const fleetA = a.services.fleet!;
+  const fleetB = b.services.fleet!;
+  await fleetA.checkNow();
+  t.is(fleetA.stateOf('kiosk-x'), 'in-service', 'host A read the report host B stored');
+
+  // Two minutes on, the kiosk still reports, to host B only, and its notes run low.
+  setClock(startMs + 120_000);
+  const low = testKioskStatus({ cassettes: [{ denominationCents: 2_000, count: 10 }, { denominationCents: 5_000, count: 2_000 }] });
+  await b.ok(atB, 'kiosk.status', low);
+  await fleetB.checkNow();
+  t.deepEqual(fleetB.view('kiosk-x').alerts.map((alert) => alert.kind), ['low-cash']);
+  await fleetA.checkNow();
+  t.is(fleetA.stateOf('kiosk-x'), 'in-service', 'not offline: its reports reach the store through host B');
+  t.deepEqual(fleetA.view('kiosk-x').alerts.map((alert) => alert.kind), ['low-cash'], "host A sees host B's alert, and raises no offline one");
+
+  // Refilled: host A clears the alert; host B, evaluating next, finds it cleared.
+  setClock(startMs + 150_000);
+  await b.ok(atB, 'kiosk.status', testKioskStatus());
+  await fleetA.checkNow();
+  await fleetB.checkNow();
+  t.deepEqual(fleetA.view('kiosk-x').alerts, []);
+  t.deepEqual(fleetB.view('kiosk-x').alerts, []);
+  const seen = [...a.events, ...b.events].filter((event) => event.action === 'alert.raise' || event.action === 'alert.clear');
+  t.deepEqual(
+    seen.map((event) => `${event.action} ${String(event.detail?.kind)}`).sort(),
+    ['alert.clear low-cash', 'alert.raise low-cash'],
+    'raised once and cleared once across both hosts',
+  );
+});
+
