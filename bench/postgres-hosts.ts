@@ -6,15 +6,16 @@
 // the host processes' CPU per money transaction; afterwards the ledger check and the audit verify across
 // every host's lanes.
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHostKeys } from '../bank-host/keys.js';
 import { SETTING_CENTS_MAX, postgresStoreConfigSchema } from '../bank-host/config.js';
 import type { ChannelClient } from '../protocol/client.js';
 import type { PostgresCluster } from '../test/helpers/postgres-cluster.js';
+import pg from 'pg';
 import { BankHostChild } from '../test/reliability/bank-host-child.js';
 import { connectKiosk, ledgerLoad, type LoadResult } from './ledger-load.js';
+import { postgresCpuMicros, processesCpuMicros } from './process-cpu.js';
 
 /** Limits high enough that the load measures the ledger, not the daily limits; deposits available at once,
  *  so the withdrawals always have money to act on (as in `npm run bench`). */
@@ -26,12 +27,15 @@ const HOST_CONFIG = {
   depositHoldMs: 0,
 } as const;
 const PASSWORD_CREDENTIAL = 'postgres-password';
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface HostsLoad extends LoadResult {
   processes: number;
   /** The host processes' CPU (user + system, all their threads) per money transaction. */
   hostCpuMicros: number;
+  /** PostgreSQL's CPU (every process of the three nodes) per money transaction. */
+  databaseCpuMicros: number;
+  /** WAL the primary wrote per money transaction (what each standby receives and replays). */
+  walBytes: number;
 }
 
 export interface HostsBench {
@@ -88,10 +92,15 @@ export async function startHosts(cluster: PostgresCluster, maxProcesses: number,
           );
           const accountIds = sessions.map((session) => session.accounts[0]!.accountId);
           await ledgerLoad(clients, accountIds, warmUpS);
-          const cpuBefore = hostsCpuMicros(hosts.slice(0, processes));
+          const pids = hosts.slice(0, processes).map((h) => h.pid);
+          const cpuBefore = processesCpuMicros(pids);
+          const databaseBefore = postgresCpuMicros();
+          const walBefore = await walPosition(cluster);
           const load = await ledgerLoad(clients, accountIds, seconds);
-          const cpu = hostsCpuMicros(hosts.slice(0, processes)) - cpuBefore;
-          return { ...load, processes, hostCpuMicros: cpu / load.moneyTransactions };
+          const database = postgresCpuMicros() - databaseBefore;
+          const cpu = processesCpuMicros(pids) - cpuBefore;
+          const wal = (await walPosition(cluster)) - walBefore;
+          return { ...load, processes, hostCpuMicros: cpu / load.moneyTransactions, databaseCpuMicros: database / load.moneyTransactions, walBytes: wal / load.moneyTransactions };
         } finally {
           for (const client of clients) client.close();
         }
@@ -115,14 +124,14 @@ export async function startHosts(cluster: PostgresCluster, maxProcesses: number,
   }
 }
 
-/** User + system CPU of these processes so far, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
-function hostsCpuMicros(hosts: readonly BankHostChild[]): number {
-  let ticks = 0;
-  for (const host of hosts) {
-    const stat = readFileSync(`/proc/${host.pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after its end.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+/** The primary's WAL position, in bytes from the start. */
+export async function walPosition(cluster: PostgresCluster): Promise<number> {
+  const client = new pg.Client(await cluster.connectionConfig(cluster.superuser));
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ b: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS b`);
+    return Number(rows[0]!.b);
+  } finally {
+    await client.end();
   }
-  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
 }

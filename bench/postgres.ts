@@ -18,7 +18,8 @@ import { PostgresStore } from '../bank-host/store/postgres/index.js';
 import { PostgresCluster, type ClusterNode } from '../test/helpers/postgres-cluster.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import type { RunResult, WorkerCommand, WorkerConfig } from './postgres-worker.js';
-import { startHosts, type HostsLoad } from './postgres-hosts.js';
+import { startHosts, walPosition, type HostsLoad } from './postgres-hosts.js';
+import { endedChildrenCpuMicros, postgresCpuMicros } from './process-cpu.js';
 import { percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_PG_SECONDS ?? 10);
@@ -93,18 +94,39 @@ function workerConfig(cluster: PostgresCluster, hostId: string, clients: number,
   return { hostId, addresses, ...cluster.app, clients, poolSize: clients };
 }
 
-/** pgbench's TPC-B with CLIENTS clients for SECONDS; its tps without connection time. */
-function pgbench(cluster: PostgresCluster, primary: ClusterNode): number {
+interface PgbenchRun {
+  /** Transactions per second, without connection time. */
+  tps: number;
+  /** PostgreSQL's CPU (every process of the three nodes) per transaction, connections included. */
+  databaseCpuMicros: number;
+  /** pgbench's own CPU per transaction. */
+  clientCpuMicros: number;
+  /** WAL the primary wrote per transaction. */
+  walBytes: number;
+}
+
+/** pgbench's TPC-B with CLIENTS clients for SECONDS. */
+async function pgbench(cluster: PostgresCluster, primary: ClusterNode): Promise<PgbenchRun> {
+  const walBefore = await walPosition(cluster);
+  const databaseBefore = postgresCpuMicros();
+  const clientBefore = endedChildrenCpuMicros();
   const run = cluster.runClientProgram('pgbench', ['-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, os.availableParallelism())), '-T', String(SECONDS), 'pgbench'], { node: primary, timeoutMs: PGBENCH_TIMEOUT_MS });
+  const client = endedChildrenCpuMicros() - clientBefore;
+  const database = postgresCpuMicros() - databaseBefore;
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout);
-  if (run.status !== 0 || !tps) throw new Error(`pgbench failed (${run.status}): ${run.stderr}\n${run.stdout}`);
-  return Number(tps[1]);
+  const processed = /number of transactions actually processed: (\d+)/.exec(run.stdout);
+  if (run.status !== 0 || !tps || !processed) throw new Error(`pgbench failed (${run.status}): ${run.stderr}\n${run.stdout}`);
+  const transactions = Number(processed[1]);
+  const wal = (await walPosition(cluster)) - walBefore;
+  return { tps: Number(tps[1]), databaseCpuMicros: database / transactions, clientCpuMicros: client / transactions, walBytes: wal / transactions };
 }
 
 interface LoadSummary {
   tps: number;
   /** The host processes' CPU (user + system) per money transaction. */
   hostCpuMicros: number;
+  /** PostgreSQL's CPU (every process of the three nodes) per money transaction. */
+  databaseCpuMicros: number;
   p50: number;
   p99: number;
   failures: Record<string, number>;
@@ -121,14 +143,16 @@ async function moneyLoad(cluster: PostgresCluster, processes: number): Promise<L
     const warmUntilMs = Date.now() + WARM_UP_MS;
     await Promise.all(workers.map((w) => w.call<RunResult>({ type: 'run', phase: `warm-up-${processes}`, untilMs: warmUntilMs, keepSuccesses: false })));
     const untilMs = Date.now() + SECONDS * 1000;
+    const databaseBefore = postgresCpuMicros();
     const results = await Promise.all(workers.map((w) => w.call<RunResult>({ type: 'run', phase: `load-${processes}`, untilMs, keepSuccesses: false })));
+    const database = postgresCpuMicros() - databaseBefore;
     const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
     const failures: Record<string, number> = {};
     for (const r of results) for (const [code, n] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + n;
     const elapsedS = Math.max(...results.map((r) => r.elapsedMs)) / 1000;
     const transactions = results.reduce((n, r) => n + r.transactions, 0);
     const cpuMicros = results.reduce((n, r) => n + r.cpuMicros.user + r.cpuMicros.system, 0);
-    return { tps: transactions / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures, hostCpuMicros: cpuMicros / transactions };
+    return { tps: transactions / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures, hostCpuMicros: cpuMicros / transactions, databaseCpuMicros: database / transactions };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
@@ -227,7 +251,7 @@ async function main(): Promise<void> {
     stop();
 
     stop = progress(`pgbench TPC-B, ${CLIENTS} clients (before the money load)`);
-    const before = pgbench(cluster, primary);
+    const before = await pgbench(cluster, primary);
     stop();
     const loads = new Map<number, LoadSummary>();
     for (const processes of PROCESS_COUNTS) {
@@ -253,22 +277,25 @@ async function main(): Promise<void> {
       await hosts.stop();
     }
     stop = progress(`pgbench TPC-B, ${CLIENTS} clients (after the money load)`);
-    const after = pgbench(cluster, primary);
+    const after = await pgbench(cluster, primary);
     stop();
-    const yardstick = (before + after) / 2;
-    rows.push([`pgbench TPC-B tps, ${CLIENTS} clients (before / after)`, `${fmt(before)} / ${fmt(after)} (yardstick: their mean, ${fmt(yardstick)})`]);
+    const yardstick = (before.tps + after.tps) / 2;
+    rows.push([
+      `pgbench TPC-B tps, ${CLIENTS} clients (before / after)`,
+      `${fmt(before.tps)} / ${fmt(after.tps)} (yardstick: their mean, ${fmt(yardstick)}); PostgreSQL CPU ${fmt(before.databaseCpuMicros)} / ${fmt(after.databaseCpuMicros)} µs/transaction, pgbench's own ${fmt(before.clientCpuMicros)} / ${fmt(after.clientCpuMicros)}; WAL ${fmt(before.walBytes)} / ${fmt(after.walBytes)} bytes/transaction`,
+    ]);
     for (const [processes, load] of loads) {
       const ratio = load.tps / yardstick;
       rows.push([
         `store only (PostgresStore, no channel), ${CLIENTS} clients from ${processes} process${processes > 1 ? 'es' : ''}: money transactions/s`,
-        `${fmt(load.tps)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms, host CPU ${fmt(load.hostCpuMicros)} µs/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
+        `${fmt(load.tps)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms, host CPU ${fmt(load.hostCpuMicros)} µs/transaction, PostgreSQL CPU ${fmt(load.databaseCpuMicros)}${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
       ]);
     }
     for (const load of hostLoads) {
       const ratio = load.perSecond / yardstick;
       rows.push([
         `money transactions/s, ${CLIENTS} kiosks, ${load.processes} bank-host process${load.processes > 1 ? 'es' : ''}`,
-        `${fmt(load.perSecond)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms per request, host CPU ${fmt(load.hostCpuMicros)} µs/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
+        `${fmt(load.perSecond)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms per request, ${fmt(load.requests / load.moneyTransactions, 2)} requests/transaction, host CPU ${fmt(load.hostCpuMicros)} µs/transaction, PostgreSQL CPU ${fmt(load.databaseCpuMicros)}, WAL ${fmt(load.walBytes)} bytes/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
       ]);
     }
     rows.push([
