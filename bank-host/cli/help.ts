@@ -16,12 +16,24 @@ Run \`bank-host COMMAND --help\` for a command's options.`;
 }
 
 export const INIT_HELP = `Usage: bank-host init --data DIR --keys DIR [--demo]
+       bank-host init --data DIR --keys DIR --store postgresql://USER@HOST[:PORT][,HOST[:PORT]…]/DATABASE
+                      [--host-id ID] [--password-credential NAME] [--demo]
 
 Creates an empty database in DIR and fresh host keys (owner-only files) in the key folder.
 Refuses to overwrite existing keys.
-  --data DIR   the data folder to create
-  --keys DIR   the key folder to create (master, PIN verification and audit keys)
-  --demo       also write ${HOST_CONFIG_FILE} with kiosk registration enabled`;
+  --data DIR                  the data folder to create
+  --keys DIR                  the key folder to create (master, PIN verification and audit keys)
+  --demo                      also write ${HOST_CONFIG_FILE} with kiosk registration enabled
+
+With --store, a host whose ledger is on PostgreSQL (docs/scale-out.md): DIR gets only ${HOST_CONFIG_FILE} naming
+the store, and init connects (creating the store's tables on an empty database). The key folder must hold
+the role's password first (one line, owner-only); for the bank's first host init creates the keys beside
+it, every other host is given a copy of the first host's keys (they share one ledger and one audit log).
+Nothing is left behind when it fails.
+  --store URL                 the cluster's nodes (the primary is found among them), the application's
+                              role and its database; no password in it
+  --host-id ID                this host's id, unique among the bank's hosts (default: the machine's name)
+  --password-credential NAME  the file in the key folder holding the role's password (default: postgres-password)`;
 
 export const SERVE_HELP = `Usage: bank-host serve --data DIR --keys DIR [--listen HOST:PORT] [--admin-socket PATH]
 
