@@ -303,13 +303,13 @@ function deviceConsole(controller: KioskController, credentials: DemoCredentials
       if (!jack) return say('this kiosk has no simulated headset jack');
       if (jack.plugged) jack.unplug();
       else jack.plug();
-      say(jack.plugged ? 'headset plugged in: speech mode (press PIN pad keys with `key`, e.g. `key 2 enter`; `key 9` blanks the screen)' : 'headset unplugged: speech mode off');
+      say(jack.plugged ? 'headset plugged in: speech mode (press PIN pad keys with `key`, e.g. `key 2 enter`; `key 9` blanks the screen, `key F1`/`key F2` quieter/louder)' : 'headset unplugged: speech mode off');
     } else if (command.startsWith('key ')) {
       const pad = controller.devices.pinPad;
       const keys = command.slice(4).split(/\s+/).filter((k) => k !== '');
       const unknown = keys.find((k) => !isPinPadKeyLabel(k));
       if (!(pad instanceof PinEntry)) return say('this kiosk has a hardware PIN pad: press its keys');
-      if (unknown !== undefined || keys.length === 0) return say(`PIN pad keys: 0-9 enter cancel clear correct (not "${unknown ?? ''}")`);
+      if (unknown !== undefined || keys.length === 0) return say(`PIN pad keys: 0-9 enter cancel clear correct F1 F2 (not "${unknown ?? ''}")`);
       for (const key of keys) if (isPinPadKeyLabel(key)) pressPinPadKey(pad, key);
     } else if (command === 'help' || command === '') {
       say('swipe: swipe the demo card · insert $20: a note into the acceptor (during a deposit) · counterfeit · fault jam · clear · headset: plug a headset in or out (speech mode) · key 2 enter: PIN pad keys · Ctrl-C: stop the demo');

@@ -1,7 +1,8 @@
 // A laptop keyboard as the demo's headset jack and PIN pad, for `npm start` in Electron's development
 // window (never a packaged kiosk: kiosk/main/main.ts asks for it only then): F9 plugs the simulated
 // headset in and out; in speech mode, with the on-screen PIN pad's collector, the digits, Enter, Escape
-// (Cancel), Backspace (Correct) and Delete (Clear) are the PIN pad's keys.
+// (Cancel), Backspace (Correct), Delete (Clear) and F1, F2 (the first two function keys: the volume) are
+// the PIN pad's keys.
 import { PinEntry } from '../../devices/pin-pad/pin-entry.js';
 import { pinPadKeyForKeyboard, pressPinPadKey } from '../../devices/pin-pad/key-names.js';
 import type { SpeechController } from './speech-guide.js';

@@ -19,6 +19,19 @@ export const ALSA_DEVICE_PATTERN = /^[A-Za-z0-9_:,=.-]{1,64}$/;
 
 export const ESPEAK_INSTALL = 'apt-get install -y --no-install-recommends espeak-ng';
 
+/** The customer's volume steps (ADA 2010 §707.5.1: a volume control for the speech), each one espeak-ng's
+ *  amplitude (`-a`, 0-200, its default 100): about 3 dB apart, from quiet to the loudest espeak-ng makes
+ *  without clipping its voices. A visit starts at the middle step. */
+export const SPEECH_VOLUME_AMPLITUDES = [50, 71, 100, 141, 200] as const;
+export const SPEECH_VOLUME_STEPS = SPEECH_VOLUME_AMPLITUDES.length;
+export const SPEECH_VOLUME_DEFAULT = 3;
+
+/** espeak-ng's amplitude for a volume step (1 to SPEECH_VOLUME_STEPS). */
+export function speechAmplitude(step: number): number {
+  if (!Number.isInteger(step) || step < 1 || step > SPEECH_VOLUME_STEPS) throw new RangeError(`a volume step is 1 to ${SPEECH_VOLUME_STEPS}, got ${step}`);
+  return SPEECH_VOLUME_AMPLITUDES[step - 1]!;
+}
+
 export class SpeechError extends KioskError<'SPEECH_UNAVAILABLE'> {
   constructor(message: string) {
     super('SPEECH_UNAVAILABLE', message);
@@ -41,7 +54,8 @@ export interface Utterance {
 
 /** What speaks: espeak-ng on the kiosk, the same with WAV files in the tests. */
 export interface SpeechVoice {
-  speak(text: string, language: Language): Utterance;
+  /** `volume`: the customer's step, 1 to SPEECH_VOLUME_STEPS (default SPEECH_VOLUME_DEFAULT). */
+  speak(text: string, language: Language, volume?: number): Utterance;
 }
 
 export interface EspeakVoiceOptions {
@@ -72,12 +86,13 @@ export class EspeakVoice implements SpeechVoice {
     if (options.device !== undefined && !ALSA_DEVICE_PATTERN.test(options.device)) throw new RangeError(`a sound device is an ALSA PCM name matching ${ALSA_DEVICE_PATTERN}`);
   }
 
-  speak(text: string, language: Language): Utterance {
+  speak(text: string, language: Language, volume: number = SPEECH_VOLUME_DEFAULT): Utterance {
     const voice = ESPEAK_VOICES[language];
     if (!voice) throw new RangeError(`no voice for language ${String(language)}`);
+    const amplitude = speechAmplitude(volume);
     const sequence = ++this.sequence;
     const wavFile = this.options.wavFileFor?.(sequence, language);
-    const args = ['-v', voice, '-s', String(this.options.wordsPerMinute ?? SPEECH_WORDS_PER_MINUTE), '-b', '1', ...(wavFile ? ['-w', wavFile] : this.options.device ? ['-d', this.options.device] : []), '--stdin'];
+    const args = ['-v', voice, '-s', String(this.options.wordsPerMinute ?? SPEECH_WORDS_PER_MINUTE), '-a', String(amplitude), '-b', '1', ...(wavFile ? ['-w', wavFile] : this.options.device ? ['-d', this.options.device] : []), '--stdin'];
     const binary = this.options.binary ?? 'espeak-ng';
     let child: ChildProcess | undefined;
     let stopped = false;

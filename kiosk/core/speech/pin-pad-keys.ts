@@ -9,15 +9,22 @@ export type SpeechKey =
   /** "Correct" on an EPP's keys: removes the last digit typed (an EPP in clear-text mode has no Clear). */
   | { readonly kind: 'correct' }
   | { readonly kind: 'clear' }
-  | { readonly kind: 'cancel' };
+  | { readonly kind: 'cancel' }
+  /** The speech's volume a step down (F1) or up (F2). */
+  | { readonly kind: 'volume'; readonly change: -1 | 1 };
+
+/** The function keys speech mode uses: the first two, quieter and louder. */
+export const VOLUME_DOWN_KEY = 'F1';
+export const VOLUME_UP_KEY = 'F2';
 
 /** Calls `listener` with each key pressed outside PIN entry; returns the function that stops listening.
- *  The function keys (F1-F8) are not used by speech mode. */
+ *  Of the function keys (F1-F8) speech mode uses F1 and F2, for the volume. */
 export function watchPinPadKeys(pinPad: PinPad, listener: (key: SpeechKey) => void): () => void {
   return pinPad.on('clear-key', (event) => {
     const key = event.key;
     if (/^[0-9]$/.test(key)) listener({ kind: 'digit', digit: Number(key) });
     else if (key === 'enter' || key === 'cancel' || key === 'correct') listener({ kind: key });
+    else if (key === VOLUME_DOWN_KEY || key === VOLUME_UP_KEY) listener({ kind: 'volume', change: key === VOLUME_UP_KEY ? 1 : -1 });
   });
 }
 

@@ -7,13 +7,14 @@
 //   Cancel  go back (to the menu, or out of a step; on the menu and before sign-in: end the visit)
 //   Correct remove the last digit typed, or forget the choice (a pad in clear-text mode has no Clear)
 //   0       say the screen again;  9: blank the screen, or show it again
+//   F1, F2  the voice a step quieter, or louder (each visit starts at the middle step)
 // While an amount is typed every digit is a digit. During PIN entry the keys belong to the PIN.
 import { EventEmitter } from 'node:events';
 import { describe } from '../../common/errors.js';
 import type { Logger } from '../../../protocol/log.js';
 import type { KioskController } from '../kiosk.js';
 import type { KioskSnapshot, Language, Screen, SpeechView } from '../ui-contract.js';
-import type { SpeechVoice, Utterance } from './espeak-voice.js';
+import { SPEECH_VOLUME_DEFAULT, SPEECH_VOLUME_STEPS, type SpeechVoice, type Utterance } from './espeak-voice.js';
 import type { HeadsetJack } from './headset-jack.js';
 import { keysInClear, watchPinPadKeys, type SpeechKey } from './pin-pad-keys.js';
 import { SPOKEN_CHOICES_MAX, spokenScreen, spokenText, type SpeechAction, type SpeechLocal, type SpokenScreen } from './spoken-screens.js';
@@ -50,6 +51,8 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   private local: SpeechLocal = {};
   private pending: Pending | undefined;
   private digits = '';
+  /** The customer's volume step; back to the middle one for each headset plugged in and each new visit. */
+  private volumeStep = SPEECH_VOLUME_DEFAULT;
   private utterance: Utterance | undefined;
   private heard: { screen: Screen; language: Language; lines: readonly string[]; idleWarning: boolean } | undefined;
   private lastFailure: string | undefined;
@@ -63,6 +66,11 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   /** Speech mode as the UI sees it (undefined: off). */
   get view(): SpeechView | undefined {
     return this.active ? { active: true, screenBlanked: this.blanked } : undefined;
+  }
+
+  /** The volume step speech is said at (1 to SPEECH_VOLUME_STEPS). */
+  get volume(): number {
+    return this.volumeStep;
   }
 
   /** The utterance playing (or last played), for the tests. */
@@ -96,6 +104,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     if (plugged === this.active) return;
     this.active = plugged;
     this.blanked = false;
+    this.volumeStep = SPEECH_VOLUME_DEFAULT;
     this.forgetScreen();
     this.keysInClear(plugged && !PIN_SCREENS.has(this.options.controller.snapshot().screen));
     if (plugged) {
@@ -126,9 +135,12 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
       // would otherwise leave the pad in clear.
       this.keysInClear(!PIN_SCREENS.has(snap.screen));
       // A new customer sees the screen, whatever the last one asked.
-      if (snap.screen === 'welcome' && this.blanked) {
-        this.blanked = false;
-        this.emit('change', this.view);
+      if (snap.screen === 'welcome') {
+        this.volumeStep = SPEECH_VOLUME_DEFAULT;
+        if (this.blanked) {
+          this.blanked = false;
+          this.emit('change', this.view);
+        }
       }
       this.speakScreen(snap);
       return;
@@ -162,7 +174,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   /** Stops what is being said and says `text`. */
   private say(text: string, language: Language): void {
     this.utterance?.stop();
-    const utterance = this.options.voice.speak(text, language);
+    const utterance = this.options.voice.speak(text, language, this.volumeStep);
     this.utterance = utterance;
     this.emit('spoken', utterance);
     void utterance.ended.then((end) => {
@@ -184,6 +196,15 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     if (PIN_SCREENS.has(snap.screen)) return;
     const words = spokenWords(snap.language);
     const screen = this.screenOf(snap);
+    if (key.kind === 'volume') {
+      // Any screen but the PIN's (above): the new step is said at its own loudness. Not a choice, and it
+      // keeps what is typed or chosen; the idle clock starts again as for any key.
+      this.touch();
+      const step = this.volumeStep + key.change;
+      if (step < 1 || step > SPEECH_VOLUME_STEPS) return this.say(key.change > 0 ? words.loudest : words.quietest, snap.language);
+      this.volumeStep = step;
+      return this.say(words.volume(step, SPEECH_VOLUME_STEPS), snap.language);
+    }
     if (snap.idleWarning) {
       // Any key is "more time"; Cancel ends the visit, as on the warning's buttons.
       if (key.kind === 'cancel') this.run({ kind: 'finish' });

@@ -6,7 +6,7 @@ import type { Language } from '../ui-contract.js';
 
 const en = {
   bank: 'Northbank',
-  keyHelp: 'Press the number of your choice, then Enter. 0 repeats, 9 blanks or shows the screen, and Cancel goes back.',
+  keyHelp: 'Press the number of your choice, then Enter. 0 repeats, 9 blanks or shows the screen, and Cancel goes back. F1 and F2, the first two keys beside the screen, make the voice quieter or louder.',
   choice: (n: number, label: string) => `For ${label}, press ${n}.`,
   chosen: (label: string) => `${label}. Press Enter to confirm.`,
   noChoice: (n: number) => `There is no choice ${n}.`,
@@ -14,6 +14,9 @@ const en = {
   cleared: 'Choice cleared.',
   blanked: 'The screen is now blank for your privacy. Press 9 to show it again.',
   shown: 'The screen is showing again.',
+  volume: (step: number, steps: number) => `Volume ${step} of ${steps}.`,
+  loudest: 'This is the loudest.',
+  quietest: 'This is the quietest.',
   speechOn: 'Speech mode is on.',
   working: 'Please wait.',
   idleWarning: 'Are you still there? Your session will end soon. Press any key for more time, or Cancel to end.',
@@ -89,7 +92,7 @@ export type SpokenWords = typeof en;
 
 const fr: SpokenWords = {
   bank: 'Northbank',
-  keyHelp: 'Appuyez sur le numéro de votre choix, puis sur Entrée. 0 répète, 9 éteint ou rallume l’écran, et Annuler revient en arrière.',
+  keyHelp: 'Appuyez sur le numéro de votre choix, puis sur Entrée. 0 répète, 9 éteint ou rallume l’écran, et Annuler revient en arrière. F1 et F2, les deux premières touches à côté de l’écran, baissent ou montent la voix.',
   choice: (n, label) => `Pour ${label}, appuyez sur ${n}.`,
   chosen: (label) => `${label}. Appuyez sur Entrée pour confirmer.`,
   noChoice: (n) => `Il n'y a pas de choix ${n}.`,
@@ -97,6 +100,9 @@ const fr: SpokenWords = {
   cleared: 'Choix effacé.',
   blanked: "L'écran est maintenant éteint pour votre confidentialité. Appuyez sur 9 pour le rallumer.",
   shown: "L'écran est rallumé.",
+  volume: (step, steps) => `Volume ${step} sur ${steps}.`,
+  loudest: "C'est le plus fort.",
+  quietest: "C'est le plus faible.",
   speechOn: 'Le mode vocal est activé.',
   working: 'Veuillez patienter.',
   idleWarning: 'Êtes-vous toujours là? Votre session prendra bientôt fin. Appuyez sur une touche pour avoir plus de temps, ou sur Annuler pour terminer.',

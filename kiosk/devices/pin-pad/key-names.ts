@@ -3,8 +3,9 @@
 // from the laptop's keyboard. Never used with a hardware PIN pad: its keys come from the device.
 import type { PinEntry } from './pin-entry.js';
 
-/** `correct` is the key a PIN pad labels Correct (removes the last digit). */
-export const PIN_PAD_KEY_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'enter', 'cancel', 'clear', 'correct'] as const;
+/** `correct` is the key a PIN pad labels Correct (removes the last digit); F1 and F2 are its first two
+ *  function keys (speech mode's volume). */
+export const PIN_PAD_KEY_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'enter', 'cancel', 'clear', 'correct', 'F1', 'F2'] as const;
 export type PinPadKeyLabel = (typeof PIN_PAD_KEY_NAMES)[number];
 
 export function isPinPadKeyLabel(name: string): name is PinPadKeyLabel {
@@ -16,6 +17,9 @@ export function isPinPadKeyLabel(name: string): name is PinPadKeyLabel {
 export function pressPinPadKey(pad: PinEntry, key: PinPadKeyLabel): void {
   if (!pad.isArmed) return pad.pressClearKey(key === 'clear' ? 'correct' : key);
   switch (key) {
+    case 'F1':
+    case 'F2':
+      return; // a function key is never a PIN's
     case 'enter':
       return pad.pressEnter();
     case 'cancel':
@@ -30,8 +34,8 @@ export function pressPinPadKey(pad: PinEntry, key: PinPadKeyLabel): void {
 }
 
 /** A laptop key (KeyboardEvent.key, as Electron's `before-input-event` gives it) as a PIN pad key:
- *  digits, Enter, Escape for Cancel, Backspace for Correct, Delete for Clear. */
+ *  digits, Enter, Escape for Cancel, Backspace for Correct, Delete for Clear, F1 and F2 for themselves. */
 export function pinPadKeyForKeyboard(key: string): PinPadKeyLabel | undefined {
   if (/^[0-9]$/.test(key)) return key as PinPadKeyLabel;
-  return ({ Enter: 'enter', Escape: 'cancel', Backspace: 'correct', Delete: 'clear' } as Record<string, PinPadKeyLabel>)[key];
+  return ({ Enter: 'enter', Escape: 'cancel', Backspace: 'correct', Delete: 'clear', F1: 'F1', F2: 'F2' } as Record<string, PinPadKeyLabel>)[key];
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { silentLogger } from '../../../protocol/log.js';
-import { EspeakVoice, type Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
+import { EspeakVoice, SPEECH_VOLUME_STEPS, speechAmplitude, type Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
 import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
 import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
 import { startKioskRig } from '../core/kiosk-rig.js';
@@ -27,6 +27,25 @@ test('espeak-ng speaks English and French: a WAV of speech, measured by sox', as
     const wav = await measureWav(utterance.wavFile!);
     t.true(wav.seconds > 1 && wav.seconds < 30, `${language}: ${wav.seconds} s of speech`);
     t.true(wav.rms > 0.01, `${language}: RMS amplitude ${wav.rms}`);
+  }
+});
+
+test('the volume steps: each one is louder than the one below it (RMS by sox); a step outside them is refused', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'speech-volume-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const voice = new EspeakVoice({ wavFileFor: (n) => path.join(dir, `${n}.wav`) });
+  const rms: number[] = [];
+  for (let step = 1; step <= SPEECH_VOLUME_STEPS; step++) {
+    const utterance = voice.speak('Please take your cash.', 'en', step);
+    t.deepEqual(await utterance.ended, { kind: 'finished' });
+    rms.push((await measureWav(utterance.wavFile!)).rms);
+  }
+  for (let i = 1; i < rms.length; i++) t.true(rms[i]! > rms[i - 1]! * 1.2, `step ${i + 1} is louder than step ${i}: ${rms.join(', ')}`);
+  t.true(rms.at(-1)! > rms[0]! * 3, `the loudest is well above the quietest: ${rms.join(', ')}`);
+  t.deepEqual(await voice.speak('Please take your cash.', 'en').ended, { kind: 'finished' }, 'the default is a step');
+  for (const bad of [0, SPEECH_VOLUME_STEPS + 1, 2.5, Number.NaN]) {
+    t.throws(() => voice.speak('x', 'en', bad), { instanceOf: RangeError });
+    t.throws(() => speechAmplitude(bad), { instanceOf: RangeError, message: /a volume step is 1 to 5/ });
   }
 });
 

@@ -9,6 +9,8 @@ import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-v
 import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
 import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
 import { demoKeyboard } from '../../../kiosk/core/speech/demo-keyboard.js';
+import { PinEntry } from '../../../kiosk/devices/pin-pad/pin-entry.js';
+import { pressPinPadKey, type PinPadKeyLabel } from '../../../kiosk/devices/pin-pad/key-names.js';
 import { createSpeech } from '../../../kiosk/core/speech/speech-setup.js';
 import type { KioskSnapshot, Language } from '../../../kiosk/core/ui-contract.js';
 import { parseKioskConfig } from '../../../kiosk/core/config.js';
@@ -17,9 +19,9 @@ import { eventually } from '../../helpers/host.js';
 
 /** Records each utterance; `stopped` counts the ones cut short by the next. */
 class RecordingVoice implements SpeechVoice {
-  readonly said: { text: string; language: Language; stopped: boolean }[] = [];
-  speak(text: string, language: Language): Utterance {
-    const entry = { text, language, stopped: false };
+  readonly said: { text: string; language: Language; volume: number | undefined; stopped: boolean }[] = [];
+  speak(text: string, language: Language, volume?: number): Utterance {
+    const entry = { text, language, volume, stopped: false };
     this.said.push(entry);
     return { text, language, ended: Promise.resolve({ kind: 'finished' }), stop: () => void (entry.stopped = true) };
   }
@@ -163,6 +165,8 @@ test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in spee
   t.false(keys('2'), 'no key is taken before speech mode');
   t.true(keys('F9'));
   t.true(speech.simulatedJack!.plugged);
+  t.true(keys('F2'), 'F2 is the PIN pad\'s F2');
+  t.is(voice.last, 'Volume 4 of 5.');
   t.true(keys('2'));
   t.is(voice.last, 'French. Press Enter to confirm.');
   t.true(keys('Enter'));
@@ -266,12 +270,77 @@ test('with an encrypting PIN pad (its simulator behind a pty, the real driver): 
   await rig.waitFor((s) => s.screen === 'menu');
   t.true(await eventually(() => epp.state === 'clear-text', 10_000), 'clear-text mode again after the PIN');
   t.false(voice.said.some((u) => u.text.includes(card.pin)), 'the PIN is never spoken');
+  // The pad's F2 (its byte 'b' on the wire, through the real driver) is a step louder.
+  epp.press('F2');
+  t.true(await eventually(() => voice.last === 'Volume 4 sur 5.', 10_000), voice.last);
+  t.is(voice.said.at(-1)!.volume, 4);
   epp.press('1', 'enter');
   await rig.waitFor((s) => s.screen === 'withdraw');
   t.true(await eventually(() => voice.last.includes('Pour 60 dollars, appuyez sur 3.'), 10_000), voice.last);
   epp.press('3', 'enter');
   const after = await rig.waitFor((s) => s.screen === 'another-transaction');
   t.deepEqual(after.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+});
+
+test('F1 and F2 step the volume, said at the new loudness; at either end it says so; each headset and each visit starts at the middle', async (t) => {
+  const rig = await startKioskRig({ pinPad: 'on-screen' });
+  t.teardown(() => rig.close());
+  await rig.waitFor((s) => s.screen === 'welcome');
+  const jack = new SimulatedHeadsetJack();
+  const voice = new RecordingVoice();
+  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
+  guide.start();
+  t.teardown(() => guide.stop());
+  const pad = rig.kiosk.devices.pinPad as PinEntry;
+  const press = (...keys: PinPadKeyLabel[]) => keys.forEach((key) => pressPinPadKey(pad, key));
+  const heard = () => ({ text: voice.last, volume: voice.said.at(-1)!.volume });
+
+  jack.plug();
+  t.regex(voice.last, /F1 and F2, the first two keys beside the screen, make the voice quieter or louder\./, 'the key help names them');
+  t.is(voice.said.at(-1)!.volume, 3);
+  press('F2');
+  t.deepEqual(heard(), { text: 'Volume 4 of 5.', volume: 4 });
+  press('F2');
+  t.deepEqual(heard(), { text: 'Volume 5 of 5.', volume: 5 });
+  press('F2');
+  t.deepEqual(heard(), { text: 'This is the loudest.', volume: 5 });
+  press('0');
+  t.regex(voice.last, /^Welcome to Northbank/);
+  t.is(voice.said.at(-1)!.volume, 5, 'the screen is said again at the chosen volume');
+  press('F1', 'F1', 'F1', 'F1');
+  t.deepEqual(heard(), { text: 'Volume 1 of 5.', volume: 1 });
+  press('F1');
+  t.deepEqual(heard(), { text: 'This is the quietest.', volume: 1 });
+  t.is(guide.volume, 1);
+
+  // In French, and a choice in progress is kept.
+  press('2');
+  t.is(voice.last, 'French. Press Enter to confirm.');
+  press('F2');
+  t.deepEqual(heard(), { text: 'Volume 2 of 5.', volume: 2 });
+  press('enter');
+  await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
+  press('F2');
+  t.deepEqual(heard(), { text: 'Volume 3 sur 5.', volume: 3 });
+  press('F2');
+  t.is(guide.volume, 4);
+
+  // The next customer's visit starts at the middle step, and so does a headset plugged in again.
+  press('cancel');
+  await rig.waitFor((s) => s.screen === 'welcome');
+  t.true(await eventually(() => voice.last.includes('Welcome to Northbank'), 10_000));
+  t.is(voice.said.at(-1)!.volume, 3);
+  press('F1');
+  t.is(guide.volume, 2);
+  jack.unplug();
+  jack.plug();
+  t.is(guide.volume, 3);
+  t.is(voice.said.at(-1)!.volume, 3);
+
+  // F3 is no key of speech mode: nothing is said.
+  const before = voice.said.length;
+  pad.pressClearKey('F3');
+  t.is(voice.said.length, before);
 });
 
 test('on the PIN screen a key the pad reports outside PIN entry is neither acted on nor said', async (t) => {
