@@ -15,6 +15,9 @@ import { MAX_CASSETTES, MAX_NOTES_PER_CASSETTE } from '../devices/dispenser/mess
 export const IDLE_TIMEOUT_MS_MIN = 10_000;
 export const IDLE_TIMEOUT_MS_MAX = 600_000;
 export const IDLE_WARNING_MS_MIN = 5_000;
+/** Speech mode's inactivity timeouts by default: twice the screen's. */
+export const SPEECH_IDLE_MS_DEFAULT = 120_000;
+export const SPEECH_IDLE_WARNING_MS_DEFAULT = 30_000;
 export const GOODBYE_SCREEN_MS_MAX = 60_000;
 export const FAST_CASH_AMOUNTS_MAX = 8;
 /** The notes a Canadian kiosk's acceptor takes unless its configuration says otherwise. */
@@ -70,8 +73,13 @@ const speech = z
     /** The ALSA device speech plays on: the card with the headset jack (default: the system's default). */
     device: z.string().regex(/^[A-Za-z0-9_:,=.-]{1,64}$/, "an ALSA PCM name such as 'plughw:CARD=Headphones'").optional(),
     wordsPerMinute: z.number().int().min(80).max(450).default(160),
+    /** In speech mode the inactivity timeouts are these instead of `timeouts`' (a listener needs longer:
+     *  each screen is heard before it is answered). */
+    idleMs: z.number().int().min(IDLE_TIMEOUT_MS_MIN).max(IDLE_TIMEOUT_MS_MAX).default(SPEECH_IDLE_MS_DEFAULT),
+    idleWarningMs: z.number().int().min(IDLE_WARNING_MS_MIN).max(IDLE_TIMEOUT_MS_MAX).default(SPEECH_IDLE_WARNING_MS_DEFAULT),
   })
-  .strict();
+  .strict()
+  .refine((value) => value.idleWarningMs < value.idleMs, { path: ['idleWarningMs'], message: 'must be shorter than speech.idleMs' });
 
 /** A receipt line is 32 to 48 characters wide. */
 export const RECEIPT_BANK_NAME_CHARS_MAX = 32;

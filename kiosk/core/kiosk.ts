@@ -16,7 +16,7 @@ import type { KioskStatus } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import { KioskCommandError } from './command-checks.js';
-import { hostEndpoints, loadKioskConfig, loadKShared, type KioskConfig, type Language } from './config.js';
+import { hostEndpoints, loadKioskConfig, loadKShared, SPEECH_IDLE_MS_DEFAULT, SPEECH_IDLE_WARNING_MS_DEFAULT, type KioskConfig, type Language } from './config.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import type { FlowContext } from './flows/context.js';
@@ -445,6 +445,18 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   /** Customer activity (any touch): restarts the inactivity timer. */
   touch(): void {
     this.session.touch();
+  }
+
+  /** Speech mode's longer inactivity timeouts (kiosk.json's `speech.idleMs`, `speech.idleWarningMs`, or
+   *  their defaults) while `on`; the screen's own again when not. */
+  extendTime(on: boolean): void {
+    const speech = this.config.speech;
+    this.session.extendTime(on ? { idleMs: speech?.idleMs ?? SPEECH_IDLE_MS_DEFAULT, idleWarningMs: speech?.idleWarningMs ?? SPEECH_IDLE_WARNING_MS_DEFAULT } : undefined);
+  }
+
+  /** The inactivity timeouts in force. */
+  get idleTimeouts(): { readonly idleMs: number; readonly idleWarningMs: number } {
+    return this.session.idleTimeouts;
   }
 
   // --- plumbing shared by the parts ----------------------------------------------------------------

@@ -74,6 +74,8 @@ export class CustomerSession {
   view: SessionView | undefined;
   private warnTimer: unknown;
   private endTimer: unknown;
+  /** Longer inactivity timeouts while they are asked for (speech mode: a listener needs more time). */
+  private extendedTimeouts: Pick<SessionTimeouts, 'idleMs' | 'idleWarningMs'> | undefined;
   private goodbyeTimer: unknown;
 
   constructor(
@@ -87,7 +89,20 @@ export class CustomerSession {
 
   /** The seconds between the inactivity warning and the end of the session (the warning's countdown). */
   get idleWarningSeconds(): number {
-    return Math.ceil(this.timeouts.idleWarningMs / 1_000);
+    return Math.ceil(this.idleTimeouts.idleWarningMs / 1_000);
+  }
+
+  /** The inactivity timeouts in force: the extended ones while asked for, else the kiosk's. */
+  get idleTimeouts(): Pick<SessionTimeouts, 'idleMs' | 'idleWarningMs'> {
+    const { idleMs, idleWarningMs } = this.extendedTimeouts ?? this.timeouts;
+    return { idleMs, idleWarningMs };
+  }
+
+  /** Uses `timeouts` for inactivity from now on (undefined: the kiosk's own again); a timer running starts
+   *  again with them, as if the customer had just acted. */
+  extendTime(timeouts: Pick<SessionTimeouts, 'idleMs' | 'idleWarningMs'> | undefined): void {
+    this.extendedTimeouts = timeouts;
+    if (this.warnTimer !== undefined || this.endTimer !== undefined || this.idleWarning) this.touch();
   }
 
   /** A customer is at the kiosk (anything but welcome, goodbye and out-of-service). */
@@ -122,11 +137,12 @@ export class CustomerSession {
     const wasWarned = this.idleWarning;
     this.idleWarning = false;
     if (IDLE_TIMED.has(this.screen)) {
+      const { idleMs, idleWarningMs } = this.idleTimeouts;
       this.warnTimer = this.clock.setTimeout(() => {
         this.idleWarning = true;
         this.events.onChange();
-      }, this.timeouts.idleMs - this.timeouts.idleWarningMs);
-      this.endTimer = this.clock.setTimeout(() => this.events.onIdleEnd(), this.timeouts.idleMs);
+      }, idleMs - idleWarningMs);
+      this.endTimer = this.clock.setTimeout(() => this.events.onIdleEnd(), idleMs);
     }
     if (wasWarned) this.events.onChange();
   }

@@ -30,7 +30,7 @@ const PIN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(['pin', 'pin-change']);
 /** The controller as speech mode uses it: its snapshots and the commands of the screen's buttons. */
 export type SpeechController = Pick<
   KioskController,
-  'snapshot' | 'on' | 'off' | 'devices' | 'chooseLanguage' | 'beginCardSignIn' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'history' | 'transfer' | 'chooseReceipt' | 'anotherTransaction' | 'cancel' | 'touch'
+  'snapshot' | 'on' | 'off' | 'devices' | 'extendTime' | 'chooseLanguage' | 'beginCardSignIn' | 'selectMenu' | 'withdraw' | 'beginDeposit' | 'depositDone' | 'depositCancel' | 'history' | 'transfer' | 'chooseReceipt' | 'anotherTransaction' | 'cancel' | 'touch'
 >;
 
 export interface SpeechGuideOptions {
@@ -106,6 +106,8 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
     this.blanked = false;
     this.volumeStep = SPEECH_VOLUME_DEFAULT;
     this.forgetScreen();
+    // A listener hears each screen before answering it: longer inactivity timeouts while speech is on.
+    this.options.controller.extendTime(plugged);
     this.keysInClear(plugged && !PIN_SCREENS.has(this.options.controller.snapshot().screen));
     if (plugged) {
       this.options.log.info('speech mode on: headset plugged in');

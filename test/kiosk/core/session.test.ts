@@ -78,6 +78,39 @@ test('inactivity warns, touch restarts the timer, then the session is ended', (t
   t.is(calls.idleEnd, 1);
 });
 
+test('extended time: the warning and the end come at the extended timeouts while asked for, and at the kiosk\'s again after', (t) => {
+  const clock = new ManualClock();
+  const { session, calls } = newSession(clock);
+  session.go('welcome');
+  session.go('identify');
+  clock.advance(5_000);
+  // Asked for mid-screen: the running timers start again with the longer timeouts.
+  session.extendTime({ idleMs: 90_000, idleWarningMs: 30_000 });
+  t.deepEqual(session.idleTimeouts, { idleMs: 90_000, idleWarningMs: 30_000 });
+  clock.advance(59_999);
+  t.false(session.idleWarning, 'not warned at the kiosk\'s 20 s, nor before 60 s');
+  clock.advance(1);
+  t.true(session.idleWarning);
+  t.is(session.idleWarningSeconds, 30);
+  clock.advance(29_999);
+  t.is(calls.idleEnd, 0);
+  clock.advance(1);
+  t.is(calls.idleEnd, 1);
+  // Back to the kiosk's own: the next screen's timers are 20 s and 30 s again, and so are running ones.
+  session.go('goodbye');
+  session.go('welcome');
+  session.go('identify');
+  session.extendTime(undefined);
+  t.deepEqual(session.idleTimeouts, { idleMs: 30_000, idleWarningMs: 10_000 });
+  clock.advance(20_000);
+  t.true(session.idleWarning);
+  t.is(session.idleWarningSeconds, 10);
+  // On a screen without a timer nothing starts.
+  session.go('working');
+  session.extendTime({ idleMs: 90_000, idleWarningMs: 30_000 });
+  t.is(clock.pending, 0);
+});
+
 test('ending a session drops the customer, the view and the PIN count, and goodbye times out', (t) => {
   const clock = new ManualClock();
   const { session, calls } = newSession(clock);

@@ -105,6 +105,26 @@ test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel g
   t.true(await eventually(() => voice.last.includes('Thank you. Goodbye!'), 10_000));
 });
 
+test("speech mode's longer inactivity timeouts: in force while the headset is in, the screen's own once it is out", async (t) => {
+  const screens = { idleMs: 60_000, idleWarningMs: 15_000 };
+  const { rig, jack } = await speakingKiosk(t);
+  t.deepEqual(rig.kiosk.idleTimeouts, screens);
+  jack.plug();
+  t.deepEqual(rig.kiosk.idleTimeouts, { idleMs: 120_000, idleWarningMs: 30_000 }, 'the defaults');
+  jack.unplug();
+  t.deepEqual(rig.kiosk.idleTimeouts, screens);
+  // kiosk.json's own.
+  const configured = await startKioskRig({ config: { speech: { jack: { kind: 'simulated' }, idleMs: 180_000, idleWarningMs: 45_000 } } });
+  t.teardown(() => configured.close());
+  await configured.waitFor((s) => s.screen === 'welcome');
+  const configuredJack = new SimulatedHeadsetJack();
+  const guide = new SpeechGuide({ controller: configured.kiosk, jack: configuredJack, voice: new RecordingVoice(), log: silentLogger });
+  guide.start();
+  t.teardown(() => guide.stop());
+  configuredJack.plug();
+  t.deepEqual(configured.kiosk.idleTimeouts, { idleMs: 180_000, idleWarningMs: 45_000 });
+});
+
 test("the screen blanked for privacy is in the UI's snapshots and pushes; unplugging shows it again", async (t) => {
   const { rig, guide, jack } = await speakingKiosk(t);
   const handlers = createUiHandlers(rig.kiosk, undefined, guide);
@@ -133,11 +153,13 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     cassettes: [{ denominationCents: 2_000, count: 10 }],
     demoPinEntry: { identityFile: 'epp-identity.json' },
   };
-  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160 });
-  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0' } }).speech, {
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160, idleMs: 120_000, idleWarningMs: 30_000 });
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0', idleMs: 300_000, idleWarningMs: 60_000 } }).speech, {
     jack: { kind: 'simulated' },
     wordsPerMinute: 200,
     device: 'plughw:CARD=Headphones,DEV=0',
+    idleMs: 300_000,
+    idleWarningMs: 60_000,
   });
   t.is(parseKioskConfig(base).speech, undefined);
   for (const [speech, field] of [
@@ -147,6 +169,9 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     [{ jack: { kind: 'simulated' }, wordsPerMinute: 1_000 }, /speech\.wordsPerMinute/],
     [{ jack: { kind: 'simulated' }, voice: 'en' }, /speech/],
     [{ jack: { kind: 'simulated' }, device: 'hw:0 -w /tmp/x' }, /speech\.device/],
+    [{ jack: { kind: 'simulated' }, idleMs: 5_000 }, /speech\.idleMs/],
+    [{ jack: { kind: 'simulated' }, idleMs: 30_000 }, /speech\.idleWarningMs: must be shorter than speech\.idleMs/],
+    [{ jack: { kind: 'simulated' }, idleWarningMs: 2.5 }, /speech\.idleWarningMs/],
   ] as const) {
     t.throws(() => parseKioskConfig({ ...base, speech }), { message: field }, JSON.stringify(speech));
   }
@@ -174,7 +199,7 @@ test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in spee
   t.false(keys('a'), 'other keys reach the page');
   t.true(keys('F9'));
   t.false(speech.simulatedJack!.plugged);
-  t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
+  t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160, idleMs: 120_000, idleWarningMs: 30_000 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
 });
 
 test('a deposit and a transfer by keys: the account, the notes counted aloud, Done; then from, to, the amount, confirmed', async (t) => {
