@@ -76,10 +76,13 @@ export interface UsbExtras {
   readonly touchscreens: readonly UsbId[];
 }
 
-/** The packaged udev rules' serial adapters (FTDI FT232R on the dispenser, Prolific PL2303 on the printer). */
+/** The packaged udev rules' serial adapters (FTDI FT232R on the dispenser, Prolific PL2303 on the printer,
+ *  Silicon Labs CP2102 on the encrypting PIN pad, WCH CH340 on the note acceptor). */
 export const DEFAULT_SERIAL_ADAPTERS: readonly UsbId[] = [
   { vendorId: 0x0403, productId: 0x6001 },
   { vendorId: 0x067b, productId: 0x2303 },
+  { vendorId: 0x10c4, productId: 0xea60 },
+  { vendorId: 0x1a86, productId: 0x7523 },
 ];
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
@@ -142,11 +145,13 @@ export function usbExtrasOf(rulesText: string): UsbExtras {
 }
 
 /** The extras for this run: what the technician gave, else what the root's rules already allow, else the
- *  packaged serial adapters (when the dispenser and printer are serial devices). */
+ *  packaged serial adapters (when any device is on a serial port: the dispenser, the printer, an encrypting
+ *  PIN pad, a note acceptor). */
 export async function usbExtrasFor(root: string, config: KioskConfig, given: Partial<UsbExtras>): Promise<UsbExtras> {
   const existing = await readFile(inRoot(root, LOCKDOWN_PATHS.usbguardRules), 'utf8').catch(() => undefined);
   const kept = existing === undefined ? undefined : usbExtrasOf(existing);
-  const serialDevices = config.devices.dispenser.kind === 'serial' || config.devices.printer.kind === 'serial';
+  const { dispenser, printer, pinPad, noteAcceptor } = config.devices;
+  const serialDevices = dispenser.kind === 'serial' || printer.kind === 'serial' || pinPad.kind === 'epp' || noteAcceptor?.kind === 'serial';
   return {
     serialAdapters: given.serialAdapters ?? kept?.serialAdapters ?? (serialDevices ? DEFAULT_SERIAL_ADAPTERS : []),
     touchscreens: given.touchscreens ?? kept?.touchscreens ?? [],

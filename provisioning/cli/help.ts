@@ -36,9 +36,10 @@ graphical.target as the default target. Safe to run again. Shows the key's check
                        languages, journalDir); default: what the root's kiosk.json has, else the packaged
                        hardware (the devices 70-atm-kiosk.rules names, one $20 cassette)
   --udev-rules FILE    the site's own udev rules, written to /etc/udev/rules.d/70-atm-kiosk.rules
-  --serial-adapter VID:PID  a USB serial adapter of the kiosk (dispenser, printer), e.g. 0403:6001; repeat
-                       for each. Replaces the list USBGuard allows; default: what the root allows already,
-                       else the packaged adapters (0403:6001 and 067b:2303)
+  --serial-adapter VID:PID  a USB serial adapter of the kiosk (dispenser, printer, PIN pad, note acceptor),
+                       e.g. 0403:6001; repeat for each. Replaces the list USBGuard allows; default: what the
+                       root allows already, else the packaged adapters (0403:6001, 067b:2303, 10c4:ea60
+                       and 1a86:7523)
   --touchscreen VID:PID  a USB touchscreen of the kiosk; repeat for each (default: as for --serial-adapter,
                        else none)
   --restrict-network   let the kiosk reach only its bank hosts (needs every --host as an IP address): a drop-in

@@ -203,6 +203,21 @@ test('a root from before sealing: check flags the clear key, enroll stages it an
   t.is(check.code, 0, check.out);
 });
 
+test('an encrypting PIN pad is a serial device too: with the dispenser and printer simulated, USBGuard still allows the packaged adapters', async (t) => {
+  const root = path.join(scratch, 'root-epp-only');
+  await mkdir(path.join(root, 'etc'), { recursive: true });
+  const settings = path.join(scratch, 'epp-only.json');
+  await writeFile(settings, JSON.stringify({ devices: { cardReader: { kind: 'hid', vendorId: 0x0801, productId: 0x0001 }, pinPad: { kind: 'epp', path: '/dev/atm/pin-pad' }, dispenser: { kind: 'simulated' }, printer: { kind: 'simulated' } }, cassettes: [{ denominationCents: 2000, count: 0 }] }));
+  const run = await provision('enroll', '--device-id', 'kiosk-epp-only-1', '--host', '127.0.0.1:7443', '--root', root, '--key-file', await keyFile('kiosk-epp-only-1', 1, randomBytes(32)), '--settings', settings);
+  t.is(run.code, 0, run.err);
+  const allowed = (await readFile(path.join(root, 'etc/usbguard/rules.conf'), 'utf8')).split('\n').filter((l) => l.includes('serial adapter'));
+  t.deepEqual(
+    allowed.map((l) => /allow id ([0-9a-f:]+) /.exec(l)?.[1]),
+    ['0403:6001', '067b:2303', '10c4:ea60', '1a86:7523'],
+    'the EPP\'s adapter (10c4:ea60, /dev/atm/pin-pad in the packaged udev rules) among them',
+  );
+});
+
 test("a kiosk.json device named by its hidraw path is refused: USBGuard could not allow it", async (t) => {
   const root = path.join(scratch, 'root-hidpath');
   await mkdir(path.join(root, 'etc'), { recursive: true });

@@ -26,6 +26,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KEY_FILES } from '../../bank-host/keys.js';
+import { DEFAULT_SITE_SETTINGS } from '../../provisioning/cli/main.js';
+import { DEFAULT_SERIAL_ADAPTERS, formatUsbId } from '../../provisioning/lockdown.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const systemdDir = path.join(repoRoot, 'systemd');
@@ -578,6 +580,8 @@ const SIMULATED: readonly SimulatedDevice[] = [
   { label: 'PIN pad', vendorId: '04d9', productId: '1203', kind: 'hid-keyboard' },
   { label: 'dispenser', vendorId: '0403', productId: '6001', kind: 'usb-serial' },
   { label: 'printer', vendorId: '067b', productId: '2303', kind: 'usb-serial' },
+  { label: 'encrypting PIN pad', vendorId: '10c4', productId: 'ea60', kind: 'usb-serial' },
+  { label: 'note acceptor', vendorId: '1a86', productId: '7523', kind: 'usb-serial' },
   { label: 'technician keyboard', vendorId: '046d', productId: 'c31c', kind: 'hid-keyboard' },
 ];
 
@@ -604,14 +608,25 @@ test('udev leaves an ordinary keyboard to the compositor and root, so the rules 
   t.is(event.properties.get('ID_INPUT_KEYBOARD'), '1');
 });
 
-test('udev gives the dispenser and printer serial ports to atm-kiosk (0660) under /dev/atm/dispenser and /dev/atm/printer', async (t) => {
+test('udev gives the serial devices to atm-kiosk (0660) under /dev/atm/: dispenser, printer, pin-pad (the default kiosk.json\'s EPP) and note-acceptor', async (t) => {
   const udev = await udevApply(t, readFileSync(path.join(systemdDir, UDEV_RULES), 'utf8'), SIMULATED);
-  for (const [label, link] of [['dispenser', '/dev/atm/dispenser'], ['printer', '/dev/atm/printer']] as const) {
+  const links = [
+    ['dispenser', '/dev/atm/dispenser'],
+    ['printer', '/dev/atm/printer'],
+    ['encrypting PIN pad', DEFAULT_SITE_SETTINGS.devices.pinPad.kind === 'epp' ? DEFAULT_SITE_SETTINGS.devices.pinPad.path : 'not an EPP'],
+    ['note acceptor', '/dev/atm/note-acceptor'],
+  ] as const;
+  for (const [label, link] of links) {
     const tty = udev.of(label, 'tty');
     t.true(tty.fromOurRules.includes(`GROUP ${ATM_KIOSK_GID}`), `${label}: ${tty.fromOurRules.join(', ')}`);
     t.true(tty.fromOurRules.includes('MODE 0660'), `${label}: ${tty.fromOurRules.join(', ')}`);
-    t.true((tty.properties.get('DEVLINKS') ?? '').split(' ').includes(link), `${label}: DEVLINKS=${tty.properties.get('DEVLINKS')}`);
+    const devlinks = (tty.properties.get('DEVLINKS') ?? '').split(' ');
+    t.true(devlinks.includes(link), `${label}: DEVLINKS=${tty.properties.get('DEVLINKS')}`);
+    t.is(devlinks.filter((l) => l.startsWith('/dev/atm/')).length, 1, `${label}: one name only`);
   }
+  // Every serial adapter the rules name is one USBGuard allows by default, and the other way round.
+  const named = [...readFileSync(path.join(systemdDir, UDEV_RULES), 'utf8').matchAll(/SUBSYSTEM=="tty".*ATTRS\{idVendor\}=="([0-9a-f]{4})", ATTRS\{idProduct\}=="([0-9a-f]{4})"/g)].map((m) => `${m[1]}:${m[2]}`);
+  t.deepEqual(named.sort(), DEFAULT_SERIAL_ADAPTERS.map(formatUsbId).sort());
 });
 
 test('the udev simulation can tell: a rule with the wrong product id assigns nothing to that device', async (t) => {

@@ -82,6 +82,8 @@ const KIOSK_DEVICES: readonly UsbDevice[] = [
   { name: 'card reader (HID, no boot protocol)', id: '0801:0001', interfaces: ['03:00:00'] },
   { name: 'dispenser adapter, FTDI FT232R', id: '0403:6001', interfaces: ['ff:ff:ff'] },
   { name: 'printer adapter, Prolific PL2303', id: '067b:2303', interfaces: ['ff:00:00'] },
+  { name: 'encrypting PIN pad adapter, Silicon Labs CP2102', id: '10c4:ea60', interfaces: ['ff:00:00'] },
+  { name: 'note acceptor adapter, WCH CH340', id: '1a86:7523', interfaces: ['ff:01:02'] },
   { name: 'touchscreen (HID)', id: '0eef:0001', interfaces: ['03:00:00'] },
 ];
 
@@ -99,6 +101,7 @@ const HOSTILE_DEVICES: readonly UsbDevice[] = [
   { name: 'keyboard that copies the FTDI adapter id', id: '0403:6001', interfaces: ['03:01:01'] },
   { name: 'FTDI adapter id with a hidden keyboard interface', id: '0403:6001', interfaces: ['ff:ff:ff', '03:01:01'] },
   { name: 'keyboard that copies the printer adapter id', id: '067b:2303', interfaces: ['03:01:01', 'ff:00:00'] },
+  { name: 'keyboard that copies the PIN pad adapter id', id: '10c4:ea60', interfaces: ['03:01:01'] },
   { name: 'hub with a built-in keyboard', id: '05e3:0608', interfaces: ['09:00:00', '03:01:01'] },
   { name: 'memory stick that copies the card reader id', id: '0801:0001', interfaces: ['08:06:50'] },
   { name: 'card reader id with a storage interface', id: '0801:0001', interfaces: ['03:00:00', '08:06:50'] },
