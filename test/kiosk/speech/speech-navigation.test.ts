@@ -14,7 +14,7 @@ import { pressPinPadKey, type PinPadKeyLabel } from '../../../kiosk/devices/pin-
 import { createSpeech } from '../../../kiosk/core/speech/speech-setup.js';
 import type { KioskSnapshot, Language } from '../../../kiosk/core/ui-contract.js';
 import { parseKioskConfig } from '../../../kiosk/core/config.js';
-import { startKioskRig, type KioskRig } from '../core/kiosk-rig.js';
+import { startKioskRig, type KioskRig, type KioskRigOptions } from '../core/kiosk-rig.js';
 import { eventually } from '../../helpers/host.js';
 
 /** Records each utterance; `stopped` counts the ones cut short by the next. */
@@ -30,8 +30,8 @@ class RecordingVoice implements SpeechVoice {
   }
 }
 
-async function speakingKiosk(t: { teardown(fn: () => unknown): void }): Promise<{ rig: KioskRig; guide: SpeechGuide; jack: SimulatedHeadsetJack; voice: RecordingVoice }> {
-  const rig = await startKioskRig();
+async function speakingKiosk(t: { teardown(fn: () => unknown): void }, options?: KioskRigOptions): Promise<{ rig: KioskRig; guide: SpeechGuide; jack: SimulatedHeadsetJack; voice: RecordingVoice }> {
+  const rig = await startKioskRig(options);
   t.teardown(() => rig.close());
   await rig.waitFor((s) => s.screen === 'welcome');
   const jack = new SimulatedHeadsetJack();
@@ -114,15 +114,9 @@ test("speech mode's longer inactivity timeouts: in force while the headset is in
   jack.unplug();
   t.deepEqual(rig.kiosk.idleTimeouts, screens);
   // kiosk.json's own.
-  const configured = await startKioskRig({ config: { speech: { jack: { kind: 'simulated' }, idleMs: 180_000, idleWarningMs: 45_000 } } });
-  t.teardown(() => configured.close());
-  await configured.waitFor((s) => s.screen === 'welcome');
-  const configuredJack = new SimulatedHeadsetJack();
-  const guide = new SpeechGuide({ controller: configured.kiosk, jack: configuredJack, voice: new RecordingVoice(), log: silentLogger });
-  guide.start();
-  t.teardown(() => guide.stop());
-  configuredJack.plug();
-  t.deepEqual(configured.kiosk.idleTimeouts, { idleMs: 180_000, idleWarningMs: 45_000 });
+  const configured = await speakingKiosk(t, { config: { speech: { jack: { kind: 'simulated' }, idleMs: 180_000, idleWarningMs: 45_000 } } });
+  configured.jack.plug();
+  t.deepEqual(configured.rig.kiosk.idleTimeouts, { idleMs: 180_000, idleWarningMs: 45_000 });
 });
 
 test("the screen blanked for privacy is in the UI's snapshots and pushes; unplugging shows it again", async (t) => {
@@ -271,14 +265,7 @@ test('an amount refused for a limit is said with the limit, and the next amount 
 });
 
 test('with an encrypting PIN pad (its simulator behind a pty, the real driver): the PIN stays in the pad, the menus come as clear keys', async (t) => {
-  const rig = await startKioskRig({ pinPad: 'epp-simulated' });
-  t.teardown(() => rig.close());
-  await rig.waitFor((s) => s.screen === 'welcome');
-  const jack = new SimulatedHeadsetJack();
-  const voice = new RecordingVoice();
-  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
-  guide.start();
-  t.teardown(() => guide.stop());
+  const { rig, jack, voice } = await speakingKiosk(t, { pinPad: 'epp-simulated' });
   const epp = rig.eppSimulator!;
   const card = await rig.customer('gita', 50_000);
   jack.plug();
@@ -308,14 +295,7 @@ test('with an encrypting PIN pad (its simulator behind a pty, the real driver): 
 });
 
 test('F1 and F2 step the volume, said at the new loudness; at either end it says so; each headset and each visit starts at the middle', async (t) => {
-  const rig = await startKioskRig({ pinPad: 'on-screen' });
-  t.teardown(() => rig.close());
-  await rig.waitFor((s) => s.screen === 'welcome');
-  const jack = new SimulatedHeadsetJack();
-  const voice = new RecordingVoice();
-  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
-  guide.start();
-  t.teardown(() => guide.stop());
+  const { rig, guide, jack, voice } = await speakingKiosk(t, { pinPad: 'on-screen' });
   const pad = rig.kiosk.devices.pinPad as PinEntry;
   const press = (...keys: PinPadKeyLabel[]) => keys.forEach((key) => pressPinPadKey(pad, key));
   const heard = () => ({ text: voice.last, volume: voice.said.at(-1)!.volume });
