@@ -80,11 +80,19 @@ export interface Capture {
   readonly rgb: Buffer;
 }
 
-/** What is on the whole X screen now, as the person in front of it sees it. */
+/** Captures xwd may take when windows come and go under it (see captureScreen). */
+const CAPTURE_ATTEMPTS = 5;
+
+/** What is on the whole X screen now, as the person in front of it sees it. xwd -root asks for the
+ *  attributes of every window on the screen; one destroyed meanwhile (a browser replacing its window as it
+ *  starts) fails the capture with BadWindow, so that failure is taken again, a few times. */
 export function captureScreen(display: string): Capture {
-  const r = spawnSync('xwd', ['-root', '-silent'], { env: { ...process.env, DISPLAY: display }, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`xwd failed (${r.status}): ${r.stderr.toString('utf8')}`);
-  return parseXwd(r.stdout);
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync('xwd', ['-root', '-silent'], { env: { ...process.env, DISPLAY: display }, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status === 0) return parseXwd(r.stdout);
+    const why = r.stderr.toString('utf8');
+    if (!/BadWindow/.test(why) || attempt >= CAPTURE_ATTEMPTS) throw new Error(`xwd failed (${r.status}${attempt > 1 ? `, attempt ${attempt}` : ''}): ${why}`);
+  }
 }
 
 /** Reads an X Window Dump (XWD version 7, ZPixmap, 32 bits a pixel: what xwd writes for a 24-bit
