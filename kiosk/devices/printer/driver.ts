@@ -24,8 +24,10 @@ import {
 import type { PrinterAvailability, PrinterStatus, ReceiptPrinter } from './types.js';
 
 export const DEFAULT_PRINTER_LIMITS = {
-  /** A real-time status answer comes within a few ms even while printing. */
-  statusTimeoutMs: 500,
+  /** A real-time status answer comes within a few ms even while printing; the bound is for the kiosk's own
+   *  event loop, which on a busy machine may read it late (at 500 ms a loaded test run offered no receipt for
+   *  over 45 s). A dead printer is still noticed at the next check. */
+  statusTimeoutMs: 2_000,
   /** Characters per line: Font A on 80 mm paper prints 48; 42 leaves a margin and fits 72 mm models. */
   widthChars: 42,
   /** Lines after wrapping; a receipt longer than this is a bug upstream, not a receipt. */
