@@ -83,13 +83,11 @@ async function initPostgres(values: Record<string, unknown>, dataDir: string, ke
       created.push(...Object.values(KEY_FILES).map((file) => path.join(keysDir, file)));
       await createHostKeys(keysDir);
     }
-    const config = defaultHostConfig({ store: settings, ...(values.demo === true && { registrationEnabled: true }) });
     const written = { store: settings, ...(values.demo === true && { registrationEnabled: true }) };
     await writeFile(configFile, JSON.stringify(written, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     created.push(configFile);
-    const paths = { dataDir, keysDir };
     const keys = await loadHostKeys(keysDir);
-    const opened = await openHostStore(paths, config, keys, createLogger({ level: 'error', write: io.err }), Date.now);
+    const opened = await openHostStore({ dataDir, keysDir }, defaultHostConfig(written), keys, createLogger({ level: 'error', write: io.err }), Date.now);
     try {
       if (opened.auditRefusal !== undefined) {
         throw new KeyError(`the database's audit log was written with other keys: copy the key folder of the bank's first host to ${keysDir} (every host of a bank shares its keys)`);

@@ -98,11 +98,11 @@ export class CustomerSession {
     return { idleMs, idleWarningMs };
   }
 
-  /** Uses `timeouts` for inactivity from now on (undefined: the kiosk's own again); a timer running starts
-   *  again with them, as if the customer had just acted. */
+  /** Uses `timeouts` for inactivity from now on (undefined: the kiosk's own again); on a timed screen the
+   *  timers start again with them, as if the customer had just acted. */
   extendTime(timeouts: Pick<SessionTimeouts, 'idleMs' | 'idleWarningMs'> | undefined): void {
     this.extendedTimeouts = timeouts;
-    if (this.warnTimer !== undefined || this.endTimer !== undefined || this.idleWarning) this.touch();
+    this.touch();
   }
 
   /** A customer is at the kiosk (anything but welcome, goodbye and out-of-service). */
