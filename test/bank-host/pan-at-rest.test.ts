@@ -32,6 +32,9 @@ const scryptCost = { log2N: 10, r: 8, p: 1 };
 const operations = createBankingOperations({ scryptCost });
 const PASSWORD = 'correct horse battery';
 const DAY = new Date().toISOString().slice(0, 10);
+/** The hosts' clock: real time, but never past the day the legacy records are written for, so a run that
+ *  crosses midnight still finds the card's total of "today" (it once failed at 00:00 UTC). */
+const hostNow = (): number => Math.min(Date.now(), Date.parse(`${DAY}T23:59:59.999Z`));
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -164,7 +167,7 @@ function expectSetup(condition: boolean, what: string): void {
 }
 
 async function legacyStore(t: { teardown: (fn: () => Promise<void>) => void }) {
-  let h = await startTestHost({ operations, config: { cardDailyWithdrawalLimitCents: 100_000 } });
+  let h = await startTestHost({ operations, config: { cardDailyWithdrawalLimitCents: 100_000 }, now: hostNow });
   t.teardown(() => h.close());
   const c = await customerWithCard(h, 'pan-legacy', 'kiosk-pan-legacy');
   const signIn = cardSignIn(h, c);
@@ -182,7 +185,7 @@ async function legacyStore(t: { teardown: (fn: () => Promise<void>) => void }) {
     signIn,
     folder: path.dirname(h.dataDir),
     reopen: async () => {
-      h = await startTestHost({ operations, config: { cardDailyWithdrawalLimitCents: 100_000 }, dir: path.dirname(h.dataDir) });
+      h = await startTestHost({ operations, config: { cardDailyWithdrawalLimitCents: 100_000 }, dir: path.dirname(h.dataDir), now: hostNow });
       return h;
     },
   };
@@ -228,7 +231,7 @@ test('a migration cut off part way leaves a store that opens and finishes it', a
   const db = await Database.open(path.join(paths.dataDir, 'db'));
   const committer = new GroupCommitter<AuditEvent>(db);
   let batches = 0;
-  const cut = await migrateStore(db, committer, keys.master, Date.now(), {
+  const cut = await migrateStore(db, committer, keys.master, hostNow(), {
     batchRecords: 1,
     afterBatch: () => {
       if (++batches === 2) throw new Error('power lost');

@@ -126,7 +126,8 @@ test('customer add reads the password from standard input, or from a prompt that
   socat.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString()));
   const exited = new Promise<number | null>((resolve, reject) => {
     socat.on('error', (error) => reject(new Error(`socat is needed for this test (test/debian-packages.txt): ${error.message}`)));
-    socat.on('exit', (code) => resolve(code));
+    // 'close', not 'exit': the last output ("added customer dave") may arrive after the exit.
+    socat.on('close', (code) => resolve(code));
   });
   const started = Date.now();
   while (!screen.includes('Password for the new customer:') && Date.now() - started < STARTUP_BOUND_MS) await new Promise((r) => setTimeout(r, 20));
