@@ -303,9 +303,14 @@ export function toEntry(seq: number, p: AuditPlaintext): AuditEntry {
 
 /** Detail names that can only hold a secret; such a fact is dropped whatever its value. */
 const SECRET_DETAIL_NAMES = /^(pin|pin_?block|password|passphrase|secret|k_?shared|key|pan)$/i;
-/** A run of 12-19 digits may be a PAN: only its last four digits are kept. */
-const PAN_LIKE = /\d{12,19}/g;
+/** A run of 12-19 digits may be a PAN: only its last four digits are kept. The host's own ids (`auth_`,
+ *  `dep_`, `pst_`… and 16-32 hex digits with at least one letter among them) are matched whole first and
+ *  kept: one in thirty of them holds a run of 12 or more decimal digits by chance, and masked it would no
+ *  longer name what it names (an operator's `hold.resolve` record its authorization). An "id" whose hex is
+ *  all digits is a number like any other, and masked. */
+const PAN_LIKE = /\b[a-z]{2,5}_(?=[0-9a-f]*[a-f])[0-9a-f]{16,32}\b|\d{12,19}/g;
 const PAN_LIKE_MIN_DIGITS = 12;
+const maskPanLike = (match: string): string => (/^\d/.test(match) ? `••••${match.slice(-4)}` : match);
 
 /** The last line of defence: whatever a caller put in an event, a record never holds a PIN, password, key
  *  or PAN beyond its last four digits. Callers are expected not to try; this catches the ones that do. */
@@ -314,7 +319,7 @@ function redacted(detail: Readonly<Record<string, string | number | boolean>>): 
   for (const [name, value] of Object.entries(detail)) {
     if (SECRET_DETAIL_NAMES.test(name)) continue;
     // Shorter strings cannot hold a PAN-like run; most details (last four digits, ids) skip the regex.
-    safe[name] = typeof value === 'string' && value.length >= PAN_LIKE_MIN_DIGITS ? value.replace(PAN_LIKE, (digits) => `••••${digits.slice(-4)}`) : value;
+    safe[name] = typeof value === 'string' && value.length >= PAN_LIKE_MIN_DIGITS ? value.replace(PAN_LIKE, maskPanLike) : value;
   }
   return safe;
 }

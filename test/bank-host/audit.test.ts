@@ -336,6 +336,27 @@ test('a record never holds a PIN, password, key or full PAN, even when a caller 
   t.deepEqual(plain.x, { note: 'card ••••1111 used', pinTriesFailed: 2, keyVersion: 3 });
 });
 
+test("the host's own ids are kept whole in a record, though their hex digits can hold a PAN-length run of decimal digits", (t) => {
+  // auth_ec7bbc4c989953619629059d: 15 decimal digits in a row, as one id in thirty has by chance.
+  const authorizationId = 'auth_ec7bbc4c989953619629059d';
+  const plain = toPlaintext(
+    {
+      action: 'hold.resolve',
+      outcome: 'ok',
+      detail: { authorizationId, depositId: 'dep_123456789012345678901a2b', note: `hold ${authorizationId} for card 4111111111111111`, allDigits: 'acc_4111111111111111', glued: 'x4111111111111111' },
+    },
+    START_MS,
+  );
+  t.deepEqual(plain.x, {
+    authorizationId,
+    depositId: 'dep_123456789012345678901a2b',
+    note: `hold ${authorizationId} for card ••••1111`,
+    // An "id" of decimal digits only is a number like any other; so is a run glued to a word.
+    allDigits: 'acc_••••1111',
+    glued: 'x••••1111',
+  });
+});
+
 test('the fast chain MAC is exactly HMAC-SHA256 over previous tag, sequence number and sealed bytes', (t) => {
   const key = randomBytes(32);
   const mac = new ChainMac(key);
