@@ -61,6 +61,15 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
   private readonly listeners = new Set<(availability: PrinterAvailability, reason: string) => void>();
   /** Bytes the printer sent when no status was asked for, or that were not status bytes. */
   unexpectedBytes = 0;
+  /** Status answers that came after their request had timed out (and were not taken for a later one's). */
+  lateAnswers = 0;
+  /** Status requests sent whose answer has not come. The printer answers each in order, one byte each, so
+   *  while more than one is owed, a byte that comes is an earlier request's (one that timed out), not the
+   *  current one's: taken as the current answer it would shift every later answer by one (a printer near
+   *  the end of its paper would then read as offline for good). */
+  private answersOwed = 0;
+  private lastRequestAtMs = 0;
+  private allAnswered: Deferred<void> | undefined;
 
   constructor(private readonly options: SerialReceiptPrinterOptions) {
     this.limits = { ...DEFAULT_PRINTER_LIMITS, ...options.limits };
@@ -79,6 +88,8 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
 
   async open(): Promise<void> {
     if (this.link?.isOpen) return;
+    // Nothing owed on a new line: answers to the old one's requests went with it.
+    this.answersOwed = 0;
     this.link = await SerialLink.open(
       { path: this.options.path, baudRate: this.baudRate, writeTimeoutMs: this.limits.writeMarginMs, closeTimeoutMs: this.limits.closeTimeoutMs },
       {
@@ -143,10 +154,18 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
   }
 
   private async request(kind: StatusRequestKind): Promise<number> {
+    if (this.answersOwed > 0) await this.awaitLateAnswers();
     const wait = { reply: createDeferred<number>(), skipped: 0 };
     this.statusWait = wait;
     try {
-      await this.write(statusRequest(kind));
+      this.answersOwed += 1;
+      this.lastRequestAtMs = Date.now();
+      try {
+        await this.write(statusRequest(kind));
+      } catch (error) {
+        this.answersOwed = 0;
+        throw error;
+      }
       const answer = await waitAtMost(wait.reply.promise, this.limits.statusTimeoutMs);
       if (answer.timedOut || answer.value < 0) {
         this.setAvailability('unavailable', 'no status answer');
@@ -158,15 +177,35 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
     }
   }
 
+  /** Before a request, the answers still owed to requests that timed out: waited for (at most the status
+   *  timeout), so that none of them is taken for the new request's; one that does not come was lost. */
+  private async awaitLateAnswers(): Promise<void> {
+    // Twice the timeout after the last request: an answer that late is lost, not late.
+    const waitMs = this.lastRequestAtMs + 2 * this.limits.statusTimeoutMs - Date.now();
+    if (waitMs > 0) {
+      this.allAnswered = createDeferred<void>();
+      await waitAtMost(this.allAnswered.promise, waitMs);
+      this.allAnswered = undefined;
+    }
+    this.answersOwed = 0;
+  }
+
   private onBytes(bytes: Uint8Array): void {
     for (const byte of bytes) {
       const wait = this.statusWait;
-      if (!wait || wait.reply.settled) {
-        this.unexpectedBytes += 1;
+      if (isStatusByte(byte) && this.answersOwed > 0) {
+        this.answersOwed -= 1;
+        if (this.answersOwed === 0) this.allAnswered?.resolve();
+        if (this.answersOwed > 0 || !wait || wait.reply.settled) {
+          // An earlier request's answer, come after it timed out.
+          this.lateAnswers += 1;
+          continue;
+        }
+        wait.reply.resolve(byte);
         continue;
       }
-      if (isStatusByte(byte)) {
-        wait.reply.resolve(byte);
+      if (!wait || wait.reply.settled) {
+        this.unexpectedBytes += 1;
         continue;
       }
       // Line noise or a stray automatic-status byte: skip it and keep waiting, within a bound.

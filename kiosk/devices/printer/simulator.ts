@@ -26,6 +26,8 @@ export interface PrinterSimulatorOptions {
 }
 
 const STATUS_BASE = 0x12;
+/** Between two answers sent late. */
+const LATE_ANSWER_GAP_MS = 10;
 
 export class PrinterSimulator {
   private link: SerialLink | undefined;
@@ -35,6 +37,10 @@ export class PrinterSimulator {
   private paper: PaperState = 'ok';
   private coverOpen = false;
   private silentUntilMs = 0;
+  /** Answers held until then (a printer busy with its mechanism), sent in order when it comes. */
+  private lateUntilMs = 0;
+  private readonly lateAnswers: number[] = [];
+  private lateTimer: NodeJS.Timeout | undefined;
   /** Receipts cut so far, each as its printed lines (trailing feed lines removed). */
   readonly receipts: string[][] = [];
   /** Lines printed since the last cut. */
@@ -64,6 +70,7 @@ export class PrinterSimulator {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.lateTimer);
     const link = this.link;
     this.link = undefined;
     await link?.close();
@@ -80,6 +87,12 @@ export class PrinterSimulator {
   /** Answer no status requests for this long (text is still printed). */
   goSilent(durationMs: number): void {
     this.silentUntilMs = Date.now() + durationMs;
+  }
+
+  /** Answer status requests late: those asked within `durationMs` are answered when it ends, in order,
+   *  as a printer answers that was busy (the bytes come, but after the driver stopped waiting). */
+  answerLate(durationMs: number): void {
+    this.lateUntilMs = Date.now() + durationMs;
   }
 
   get unknownCommands(): number {
@@ -150,7 +163,25 @@ export class PrinterSimulator {
       default:
         return; // Real printers ignore DLE EOT with an undefined n.
     }
-    this.link?.write(Uint8Array.of(byte)).catch((error: unknown) => {
+    const delayMs = this.lateUntilMs - Date.now();
+    if (delayMs > 0 || this.lateAnswers.length > 0) {
+      // Behind the ones held: a serial line answers in order.
+      this.lateAnswers.push(byte);
+      this.lateTimer ??= setTimeout(() => this.sendLateAnswer(), Math.max(0, delayMs));
+      return;
+    }
+    this.send(Uint8Array.of(byte));
+  }
+
+  /** The held answers one by one, a few ms apart, as a printer catching up answers each request. */
+  private sendLateAnswer(): void {
+    const byte = this.lateAnswers.shift();
+    this.lateTimer = byte === undefined || this.lateAnswers.length === 0 ? undefined : setTimeout(() => this.sendLateAnswer(), LATE_ANSWER_GAP_MS);
+    if (byte !== undefined) this.send(Uint8Array.of(byte));
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.link?.write(bytes).catch((error: unknown) => {
       this.writeErrors.push(describe(error));
     });
   }

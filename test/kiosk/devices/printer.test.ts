@@ -96,3 +96,26 @@ test('a receipt that is not an array of strings, or too long, is refused', async
   const notStrings = await t.throwsAsync(printer.print([1 as unknown as string]));
   t.true(isDeviceError(notStrings, 'BAD_ARGUMENT'));
 });
+
+test('an answer that comes after its request timed out is not taken for the next request: paper near its end stays online', async (t) => {
+  const { sim, printer } = await rig(t);
+  sim.setPaper('near-end');
+  // The printer answers late: the driver gives up on the first request, and the bytes come during the next.
+  sim.answerLate(250);
+  const error = await t.throwsAsync(printer.status());
+  t.true(isDeviceError(error, 'PRINTER_NO_RESPONSE'), String(error));
+  // Each status is two requests (printer, paper); taken one answer behind, the paper byte would read as
+  // "offline" from then on.
+  for (let i = 0; i < 3; i++) t.deepEqual(await printer.status(), { online: true, paper: 'near-end' });
+  t.is(printer.availability, 'available');
+  t.is(printer.lateAnswers, 1);
+});
+
+test('an answer that never comes is given up for lost: the next status is read', async (t) => {
+  const { sim, printer } = await rig(t);
+  sim.goSilent(200);
+  await t.throwsAsync(printer.status());
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  t.deepEqual(await printer.status(), { online: true, paper: 'ok' });
+  t.is(printer.lateAnswers, 0);
+});
