@@ -10,6 +10,7 @@ import { cardIdOf } from '../customers/card-protection.js';
 import { panLast4 } from '../customers/records.js';
 import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
+import { CommitGuardError, type CommitGuard } from '../store/host-store.js';
 import type { ConnectionState, HostServices, OperationHandler, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
@@ -131,7 +132,8 @@ export class Dispatcher {
   }
 
   /** On a store shared by several hosts, inside the request's unit: the device's record as stored must
-   *  still name the connection's key (what this host holds in memory may be a second old). */
+   *  still name the connection's key (what this host holds in memory may be a second old). The same
+   *  condition as currentKeyGuard's. */
   private async requireStoredKeyCurrent(connection: ConnectionState): Promise<void> {
     const stored = await this.deps.services.db.get<DeviceRecord>(DEVICE_KEY_PREFIX + connection.deviceId);
     if (stored === undefined || stored.status !== 'active' || (connection.keyVersion !== undefined && stored.keyVersion !== connection.keyVersion)) throw new StaleKeyRefusal();
@@ -205,19 +207,22 @@ export class Dispatcher {
       // In the same turn as the change is handed to the committer: a revocation handed over before it is in
       // the same batch or an earlier one, so once `revoke` returns no change of this connection is applied.
       this.requireCurrentKey(connection);
-      const write = () =>
+      const write = (guard?: CommitGuard) =>
         services.committer.commit({
           ops: [...change.ops, ...(keep ? idempotencyOps(connection.deviceId, requestId, idem) : [])],
           ...(change.events ? { events: change.events } : {}),
+          ...(guard && { guard }),
         });
       if (services.requests === undefined) return write();
       // On a store shared by several hosts, the same promise across them: the device's record, locked
-      // (a revocation or rotation on any host locks it too) and read again, must still name the connection's
-      // key when the change is committed in the same unit.
-      await services.locks.withLocks([DEVICE_KEY_PREFIX + connection.deviceId], async () => {
-        await this.requireStoredKeyCurrent(connection);
-        await write();
-      });
+      // (a revocation or rotation on any host locks it too) and read again as the change commits, must
+      // still name the connection's key (the guard travels in the commit's own message: no round trip).
+      try {
+        await write(currentKeyGuard(connection));
+      } catch (error) {
+        if (error instanceof CommitGuardError) throw new StaleKeyRefusal();
+        throw error;
+      }
     };
 
     // Session checks come after the idempotency lookup: a completed request's answer stands even if the
@@ -332,4 +337,13 @@ function toStored(error: ProtocolError): StoredOutcome {
 
 function toResponse(requestId: string, outcome: StoredOutcome): ResponseEnvelope {
   return outcome.ok ? resultResponse(requestId, outcome.result) : errorResponse(requestId, new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.retryable));
+}
+
+/** The device's record, as a change of the connection commits, must still be active on the connection's
+ *  key version: the condition requireStoredKeyCurrent checks, as a commit guard. */
+function currentKeyGuard(connection: ConnectionState): CommitGuard {
+  return {
+    key: DEVICE_KEY_PREFIX + connection.deviceId,
+    holds: { status: 'active', ...(connection.keyVersion !== undefined && { keyVersion: connection.keyVersion }) },
+  };
 }

@@ -58,6 +58,7 @@ export class GroupCommitter<E> implements StoreCommitter<E> {
   /** Resolves once `change` is durable on disk, together with what its events became. */
   commit(change: Change<E>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the database is closing; the change was not applied'));
+    if (change.guard !== undefined) return Promise.reject(new TypeError('a guarded commit needs a store shared by several hosts (PostgreSQL); one LevelDB process needs none'));
     if (change.ops.length === 0 && (change.events?.length ?? 0) === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ change, resolve, reject });

@@ -14,6 +14,27 @@ export type BatchOp =
 export interface Change<E> {
   readonly ops: readonly BatchOp[];
   readonly events?: readonly E[];
+  /** Commit only if the record at `guard.key` still holds what it must (see CommitGuard). */
+  readonly guard?: CommitGuard;
+}
+
+/** A condition a change commits under, on a store shared by several hosts: the JSON record at `key`, locked
+ *  as the change commits (in the commit's own message on PostgreSQL, so it costs no round trip), must hold
+ *  every field of `holds` with that value; otherwise nothing of the change is written and the commit fails
+ *  with a CommitGuardError. LevelDB's committer (one process per store) refuses a guard: there the process's
+ *  memory is the truth and needs no check against the store. */
+export interface CommitGuard {
+  readonly key: string;
+  readonly holds: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A guarded change was not committed: its guard's record no longer held what it must. Nothing was
+ *  written. */
+export class CommitGuardError extends Error {
+  constructor(readonly key: string) {
+    super(`the record ${key} no longer holds what the change was committed under; nothing was applied`);
+    this.name = 'CommitGuardError';
+  }
 }
 
 

@@ -14,6 +14,9 @@ import { createHarness, type Harness } from '../helpers/dispatcher-harness.js';
 import { clusterStartMs, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
 import { CLUSTER_START_TIMEOUT_MS } from '../helpers/postgres-cluster.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
+import { eventually } from '../helpers/host.js';
+import { accountKey } from '../../bank-host/ledger/records.js';
+import pg from 'pg';
 
 process.env.BANK_HOST_STORE = 'postgresql';
 const PASSWORD = 'correct horse battery';
@@ -96,6 +99,56 @@ test('a device revoked on one host is refused at the other at once, before that 
   await a.revoke('kiosk-a');
   t.is(code(await b.call(atB, 'withdraw.authorize', { accountId, amountCents: 10_000 })), 'DISCONNECTED');
   t.is((await readAccount(a.services.db, accountId))?.heldCents, 10_000, 'nothing applied after the revocation');
+});
+
+/** Units of work on the cluster's primary waiting for an advisory lock another holds. */
+async function lockWaiters(): Promise<number> {
+  const shared = await sharedCluster();
+  for (const address of shared.addresses) {
+    const client = new pg.Client({ host: address.host, port: address.port, user: shared.superuser.user, password: shared.superuser.password, database: shared.superuser.database });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ standby: boolean; waiting: number }>(`SELECT pg_is_in_recovery() AS standby, (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND NOT granted) AS waiting`);
+      if (rows[0]!.standby === false) return rows[0]!.waiting;
+    } catch {
+      // A node that does not answer is not the primary.
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+  return 0;
+}
+
+test('a device revoked on one host while the other runs its request: the change is refused as it commits, and nothing is applied', async (t) => {
+  const a = await createHarness({ config: LIMITS });
+  t.teardown(() => a.close());
+  // B waits for a lock below: long enough for the revocation on a loaded machine (2 s by default).
+  const store = a.store.backend === 'postgresql' ? { ...a.store, lockTimeoutMs: 30_000, queryTimeoutMs: 40_000 } : a.store;
+  const b = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId: 'host-b' } });
+  t.teardown(() => b.close());
+  const { accountId } = await aliceOnBoth(a, b, 50_000);
+  const atB = await b.attach('kiosk-a');
+  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
+  // Host A holds the account's lock, so B's request passes its first check of the device (still active) and
+  // then waits for the account inside its unit of work...
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const holder = a.services.locks.withLocks([accountKey(accountId)], async () => {
+    holding();
+    await released;
+  });
+  await held;
+  const request = b.call(atB, 'withdraw.authorize', { accountId, amountCents: 10_000 });
+  t.true(await eventually(async () => (await lockWaiters()) > 0, 20_000), "B's request waits for the account's lock");
+  // ...while A revokes the device (its lock is the device record's, which B's unit does not hold yet).
+  await a.revoke('kiosk-a');
+  release();
+  await holder;
+  // B's change commits under the device record's lock, read again there: revoked, so nothing is written.
+  t.is(code(await request), 'DISCONNECTED');
+  t.is((await readAccount(a.services.db, accountId))?.heldCents, 0, 'nothing applied after the revocation');
 });
 
 test('the daily withdrawal limit is one limit across hosts', async (t) => {

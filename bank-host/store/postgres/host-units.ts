@@ -56,7 +56,7 @@ export class PostgresCommitter<E> implements StoreCommitter<E> {
       const head = unit.known.get(this.sink.laneKey(unit.laneId));
       ops = [...change.ops, ...(await this.sink.prepare(unit, head, events, this.now()))];
     }
-    await this.store.commit(ops);
+    await this.store.commit(ops, change.guard);
     this.stats.batches++;
     this.stats.changes++;
     if (events.length > 0) for (const listener of this.listeners) listener(events);

@@ -87,6 +87,15 @@ export function lastResult(results: pg.QueryResult | pg.QueryResult[]): pg.Query
   return Array.isArray(results) ? results[results.length - 1]! : results;
 }
 
+/** A commit guard's check as SQL text: one row when the record at `key` is JSON holding every field of
+ *  `holds`, none otherwise, and then PostgreSQL fails the statement with division_by_zero (SQLSTATE 22012,
+ *  GUARD_FAILED_SQLSTATE), which aborts the transaction: the write and the COMMIT after it in the same
+ *  message are not applied. Plain SQL, no function to install; no other statement of the store divides. */
+export function guardText(key: string, holds: Readonly<Record<string, string | number | boolean>>): string {
+  return `SELECT 1 / count(*) AS guard FROM ${KV_TABLE} WHERE k = ${quoteLiteral(key)} AND json AND convert_from(v, 'UTF8')::jsonb @> ${quoteLiteral(JSON.stringify(holds))}::jsonb`;
+}
+export const GUARD_FAILED_SQLSTATE = '22012';
+
 /** The read a unit of work sends with its BEGIN and locks, as SQL text (keys escaped by escapeLiteral). */
 export function prefetchText(keys: readonly string[]): string {
   return `SELECT k, v, json FROM ${KV_TABLE} WHERE k IN (${keys.map(quoteLiteral).join(', ')})`;

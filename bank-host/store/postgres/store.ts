@@ -12,7 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import type { BatchOp } from '../database.js';
-import type { KeyValueStore } from '../host-store.js';
+import type { CommitGuard, KeyValueStore } from '../host-store.js';
 import { PostgresStoreError, hasSqlState, storeErrorFrom, type PostgresStoreErrorCode } from './errors.js';
 import { LanePool, type Lane, type LanePoolOptions } from './lanes.js';
 import { addressText } from './primary.js';
@@ -234,13 +234,14 @@ export class PostgresStore implements KeyValueStore {
   /** Inside a unit of work: writes the batch and commits the unit. Outside: writes the batch atomically as
    *  one statement (its own transaction). Either way it resolves once the change is durable on the primary
    *  and its synchronous standby. */
-  async commit(ops: readonly BatchOp[]): Promise<void> {
+  async commit(ops: readonly BatchOp[], guard?: CommitGuard): Promise<void> {
     const unit = this.current.getStore();
     if (unit !== undefined) {
       if (unit.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `commit inside a unit of work that is ${unit.state}`);
-      await this.counted(unit.commit(ops));
+      await this.counted(unit.commit(ops, guard));
       return;
     }
+    if (guard !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'a guarded commit runs inside a unit of work (its lock is the unit\'s)');
     const write = writeText(encodeBatch(ops));
     if (write === undefined) return;
     const lane = await this.counted(this.pool.acquire());

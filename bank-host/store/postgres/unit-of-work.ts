@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { BatchOp } from '../database.js';
+import { CommitGuardError, type CommitGuard } from '../host-store.js';
 import { PostgresStoreError, hasSqlState, storeErrorFrom } from './errors.js';
 import type { Lane } from './lanes.js';
 import { checkKey, decodeValue, encodeBatch } from './rows.js';
-import { lastResult, prefetchText, writeText } from './queries.js';
+import { GUARD_FAILED_SQLSTATE, guardText, lastResult, prefetchText, writeText } from './queries.js';
 import { NUMBERS_SEQUENCE } from './schema.js';
 
 /** Numbers one `numbers` call draws. */
@@ -174,8 +175,10 @@ export class UnitOfWork {
 
   /** Writes the batch and commits, as one simple-protocol message (the write statement and COMMIT: one
    *  write on each side, one answer). Resolves only when PostgreSQL has acknowledged the COMMIT, which with
-   *  synchronous_commit=on and a synchronous standby means the standby has it too. */
-  async commit(ops: readonly BatchOp[]): Promise<void> {
+   *  synchronous_commit=on and a synchronous standby means the standby has it too. With a guard, the same
+   *  message first takes the guard key's lock and checks its record (guardText): a record that no longer
+   *  holds what it must fails the message before the write, and the commit with CommitGuardError. */
+  async commit(ops: readonly BatchOp[], guard?: CommitGuard): Promise<void> {
     if (this.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `a unit of work commits once; this one is ${this.state}`);
     const batch = encodeBatch(ops);
     if (this.lane.client !== this.client) {
@@ -185,14 +188,22 @@ export class UnitOfWork {
       throw new PostgresStoreError('STORE_UNAVAILABLE', `the connection of ${this.lane.id} was lost before the commit was sent; nothing was applied`);
     }
     this.lane.syncWaitCancelled = false;
+    const statements: string[] = [];
+    if (guard !== undefined) {
+      if (!this.lockedKeys.has(guard.key)) statements.push(lockStatement([guard.key])!);
+      statements.push(guardText(guard.key, guard.holds));
+    }
     const write = writeText(batch);
+    if (write !== undefined) statements.push(write);
+    statements.push('COMMIT');
     let results: pg.QueryResult | pg.QueryResult[];
     try {
-      results = (await this.client.query(write === undefined ? 'COMMIT' : `${write}; COMMIT`)) as unknown as pg.QueryResult | pg.QueryResult[];
+      results = (await this.client.query(statements.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
     } catch (error) {
       this.state = 'failed';
       // An error answer means the message's statements stopped there and nothing was applied (the
       // transaction is aborted and is rolled back next); a lost connection leaves the COMMIT's fate unknown.
+      if (guard !== undefined && (error as { code?: unknown }).code === GUARD_FAILED_SQLSTATE) throw new CommitGuardError(guard.key);
       if (hasSqlState(error)) throw storeErrorFrom(error, 'statement', `writing the batch of ${this.lane.id}`);
       this.broken = true;
       throw storeErrorFrom(error, 'commit', `committing on ${this.lane.id}`);
