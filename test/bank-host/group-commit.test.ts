@@ -131,3 +131,11 @@ test('a committer that is closing refuses new changes and lands the queued ones'
   await closing;
   t.is(await db.get('acct:queued'), 1);
 });
+
+test('a guarded change is refused on LevelDB, and nothing of it is written', async (t) => {
+  const { db, calls } = await controlledDatabase(t);
+  const committer = new GroupCommitter(db);
+  await t.throwsAsync(committer.commit({ ...put('acct:guarded', 1), guard: { key: 'dev:kiosk-1', holds: { status: 'active' } } }), { instanceOf: TypeError, message: /shared by several hosts/ });
+  t.is(calls.length, 0);
+  t.is(await db.get('acct:guarded'), undefined);
+});
