@@ -38,7 +38,10 @@ export class DeviceSupervisor {
   private stock: CassetteStock[];
   private printerStatus: PrinterStatus | undefined;
   private devices: KioskDevices | undefined;
-  private checking = false;
+  /** The check in flight, if any: one at a time, and the kiosk's stop waits for it. */
+  private running: Promise<void> | undefined;
+  /** The kiosk is stopping: no check starts, and one in flight opens nothing more. */
+  private stopped = false;
   /** The acceptor answered and knows every configured note (reset when it stops answering). */
   private acceptorVerified = false;
 
@@ -78,10 +81,25 @@ export class DeviceSupervisor {
   }
 
   /** Opens what is closed and asks each serial device for its status. */
-  async check(): Promise<void> {
-    if (this.checking || !this.devices || !this.deps.mayCheck()) return;
-    this.checking = true;
-    const { dispenser, printer } = this.devices;
+  check(): Promise<void> {
+    if (this.running !== undefined || this.stopped || !this.devices || !this.deps.mayCheck()) return Promise.resolve();
+    const running = this.checkDevices(this.devices).finally(() => {
+      this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  /** Stops checking: waits for a check in flight (its device calls are bounded by the drivers' timeouts),
+   *  which opens nothing once stopping. Before the kiosk closes the devices: a check still running after
+   *  the close would open a port again, and hold it (and its lock) after the kiosk stopped. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async checkDevices(devices: KioskDevices): Promise<void> {
+    const { dispenser, printer } = devices;
     try {
       try {
         if (dispenser.availability === 'closed') await dispenser.open();
@@ -99,6 +117,7 @@ export class DeviceSupervisor {
       } catch (error) {
         this.problems.set('dispenser', describe(error));
       }
+      if (this.stopped) return;
       try {
         if (printer.availability === 'closed') await printer.open();
         this.printerStatus = await printer.status();
@@ -107,10 +126,9 @@ export class DeviceSupervisor {
         this.printerStatus = undefined;
         this.problems.set('printer', describe(error));
       }
-      if (this.devices.noteAcceptor) await this.checkAcceptor(this.devices.noteAcceptor);
+      if (devices.noteAcceptor && !this.stopped) await this.checkAcceptor(devices.noteAcceptor);
     } finally {
-      this.checking = false;
-      this.deps.onChange();
+      if (!this.stopped) this.deps.onChange();
     }
   }
 

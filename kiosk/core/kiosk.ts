@@ -330,6 +330,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.session.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     this.client?.close();
+    // A device check in flight ends before the devices close (it would open them again).
+    await this.supervisor.stop();
     const devices = this.kioskDevices;
     if (devices) {
       await devices.cardReader.stop();

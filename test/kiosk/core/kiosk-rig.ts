@@ -44,6 +44,8 @@ export interface KioskRig {
   /** The note acceptor's simulator (the kiosk's acceptor is the real driver on its pty). */
   readonly acceptor: NoteAcceptorSimulator;
   readonly journalDir: string;
+  /** The kiosk's ends of the serial lines (the simulators hold the other ends). */
+  readonly linePaths: { readonly dispenser: string; readonly printer: string; readonly noteAcceptor: string };
   readonly cardReader: SimulatedCardReader;
   readonly pinPad: SimulatedPinPad;
   /** The EPP simulator behind the kiosk's pty when the rig runs `pinPad: 'epp-simulated'`. */
@@ -178,6 +180,7 @@ export async function startKioskRig(options: KioskRigOptions = {}): Promise<Kios
     printer,
     acceptor,
     journalDir,
+    linePaths: { dispenser: pairs[0]!.hostPath, printer: pairs[1]!.hostPath, noteAcceptor: pairs[2]!.hostPath },
     get cardReader() {
       return kiosk.devices.cardReader as SimulatedCardReader;
     },
