@@ -101,14 +101,15 @@ test('a device revoked on one host is refused at the other at once, before that 
   t.is((await readAccount(a.services.db, accountId))?.heldCents, 10_000, 'nothing applied after the revocation');
 });
 
-/** Units of work on the cluster's primary waiting for an advisory lock another holds. */
-async function lockWaiters(): Promise<number> {
+/** Units of work of `database` on the cluster's primary waiting for an advisory lock another holds (the
+ *  other tests of this file run at the same time, each on a database of its own). */
+async function lockWaiters(database: string): Promise<number> {
   const shared = await sharedCluster();
   for (const address of shared.addresses) {
     const client = new pg.Client({ host: address.host, port: address.port, user: shared.superuser.user, password: shared.superuser.password, database: shared.superuser.database });
     try {
       await client.connect();
-      const { rows } = await client.query<{ standby: boolean; waiting: number }>(`SELECT pg_is_in_recovery() AS standby, (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND NOT granted) AS waiting`);
+      const { rows } = await client.query<{ standby: boolean; waiting: number }>(`SELECT pg_is_in_recovery() AS standby, (SELECT count(*)::int FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = $1) AS waiting`, [database]);
       if (rows[0]!.standby === false) return rows[0]!.waiting;
     } catch {
       // A node that does not answer is not the primary.
@@ -140,8 +141,10 @@ test('a device revoked on one host while the other runs its request: the change 
     await released;
   });
   await held;
+  const database = (a.store.backend === 'postgresql' && a.store.database) || '';
+  t.not(database, '', 'the harness names its database');
   const request = b.call(atB, 'withdraw.authorize', { accountId, amountCents: 10_000 });
-  t.true(await eventually(async () => (await lockWaiters()) > 0, 20_000), "B's request waits for the account's lock");
+  t.true(await eventually(async () => (await lockWaiters(database)) > 0, 20_000), "B's request waits for the account's lock");
   // ...while A revokes the device (its lock is the device record's, which B's unit does not hold yet).
   await a.revoke('kiosk-a');
   release();
