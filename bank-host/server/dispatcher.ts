@@ -10,7 +10,7 @@ import { cardIdOf } from '../customers/card-protection.js';
 import { panLast4 } from '../customers/records.js';
 import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
-import { CommitGuardError, type CommitGuard } from '../store/host-store.js';
+import { CommitGuardError, guardHolds, type CommitGuard } from '../store/host-store.js';
 import type { ConnectionState, HostServices, OperationHandler, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
@@ -132,11 +132,11 @@ export class Dispatcher {
   }
 
   /** On a store shared by several hosts, inside the request's unit: the device's record as stored must
-   *  still name the connection's key (what this host holds in memory may be a second old). The same
-   *  condition as currentKeyGuard's. */
+   *  still name the connection's key (what this host holds in memory may be a second old): the condition
+   *  its change commits under (currentKeyGuard), checked here on the record read with the unit's BEGIN. */
   private async requireStoredKeyCurrent(connection: ConnectionState): Promise<void> {
-    const stored = await this.deps.services.db.get<DeviceRecord>(DEVICE_KEY_PREFIX + connection.deviceId);
-    if (stored === undefined || stored.status !== 'active' || (connection.keyVersion !== undefined && stored.keyVersion !== connection.keyVersion)) throw new StaleKeyRefusal();
+    const guard = currentKeyGuard(connection);
+    if (!guardHolds(await this.deps.services.db.get<DeviceRecord>(guard.key), guard)) throw new StaleKeyRefusal();
   }
 
   private requireCurrentKey(connection: ConnectionState): void {

@@ -28,6 +28,12 @@ export interface CommitGuard {
   readonly holds: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** Whether a record read in hand holds what `guard` asks (the store's check, on a value already read). */
+export function guardHolds(record: unknown, guard: CommitGuard): boolean {
+  if (record === null || typeof record !== 'object') return false;
+  return Object.entries(guard.holds).every(([name, value]) => (record as Record<string, unknown>)[name] === value);
+}
+
 /** A guarded change was not committed: its guard's record no longer held what it must. Nothing was
  *  written. */
 export class CommitGuardError extends Error {

@@ -203,7 +203,7 @@ export class UnitOfWork {
       this.state = 'failed';
       // An error answer means the message's statements stopped there and nothing was applied (the
       // transaction is aborted and is rolled back next); a lost connection leaves the COMMIT's fate unknown.
-      if (guard !== undefined && (error as { code?: unknown }).code === GUARD_FAILED_SQLSTATE) throw new CommitGuardError(guard.key);
+      if (guard !== undefined && hasSqlState(error) && (error as pg.DatabaseError).code === GUARD_FAILED_SQLSTATE) throw new CommitGuardError(guard.key);
       if (hasSqlState(error)) throw storeErrorFrom(error, 'statement', `writing the batch of ${this.lane.id}`);
       this.broken = true;
       throw storeErrorFrom(error, 'commit', `committing on ${this.lane.id}`);

@@ -177,10 +177,10 @@ export class SerialReceiptPrinter implements ReceiptPrinter {
     }
   }
 
-  /** Before a request, the answers still owed to requests that timed out: waited for (at most the status
-   *  timeout), so that none of them is taken for the new request's; one that does not come was lost. */
+  /** Before a request, the answers still owed to requests that timed out: waited for (until twice the
+   *  status timeout after the last request), so that none of them is taken for the new request's; one that
+   *  has not come by then was lost. */
   private async awaitLateAnswers(): Promise<void> {
-    // Twice the timeout after the last request: an answer that late is lost, not late.
     const waitMs = this.lastRequestAtMs + 2 * this.limits.statusTimeoutMs - Date.now();
     if (waitMs > 0) {
       this.allAnswered = createDeferred<void>();
