@@ -126,8 +126,16 @@ export async function requestInFlight(h: TestHost, command: KeyCommand, deviceId
     const withLocks = services.locks.withLocks.bind(services.locks);
     services.locks.withLocks = (keys, work) => (asked.push([...keys]), withLocks(keys, work));
     let letGo!: () => void;
-    const held = withLocks([accountKey(accountId)], () => new Promise<void>((resolve) => (letGo = resolve)));
+    let holding!: () => void;
+    const holds = new Promise<void>((resolve) => (holding = resolve));
+    const held = withLocks([accountKey(accountId)], () => {
+      holding();
+      return new Promise<void>((resolve) => (letGo = resolve));
+    });
     try {
+      // On PostgreSQL the lock is taken by a unit of work of its own, a round trip later: the commit must not
+      // get to the account first (it would be applied before the command runs, as nothing stopped it).
+      await Promise.race([holds, held]);
       const commit = client.request('deposit.commit', { depositId, notes: notesFor(700) }, { requestId: newRequestId(), timeoutMs: SETTLE_MS });
       if (!(await eventually(() => asked.some((keys) => keys.includes(depositKey(depositId))), SETTLE_MS))) throw new Error('the commit never reached its locks');
       const head = await auditHead(h);
