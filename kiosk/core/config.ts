@@ -18,6 +18,12 @@ export const IDLE_WARNING_MS_MIN = 5_000;
 /** Speech mode's inactivity timeouts by default: twice the screen's. */
 export const SPEECH_IDLE_MS_DEFAULT = 120_000;
 export const SPEECH_IDLE_WARNING_MS_DEFAULT = 30_000;
+/** Speech mode's time to take presented notes before they are retracted, by default: twice the screen's
+ *  (CASH_TAKE_TIMEOUT_MS). A listener hears "take your cash" before finding the presenter's slot by touch. */
+export const SPEECH_CASH_TAKE_MS_DEFAULT = 60_000;
+/** The bounds of speech mode's time to take the notes. */
+export const SPEECH_CASH_TAKE_MS_MIN = 1_000;
+export const SPEECH_CASH_TAKE_MS_MAX = 180_000;
 export const GOODBYE_SCREEN_MS_MAX = 60_000;
 export const FAST_CASH_AMOUNTS_MAX = 8;
 /** The notes a Canadian kiosk's acceptor takes unless its configuration says otherwise. */
@@ -77,6 +83,9 @@ const speech = z
      *  each screen is heard before it is answered). */
     idleMs: z.number().int().min(IDLE_TIMEOUT_MS_MIN).max(IDLE_TIMEOUT_MS_MAX).default(SPEECH_IDLE_MS_DEFAULT),
     idleWarningMs: z.number().int().min(IDLE_WARNING_MS_MIN).max(IDLE_TIMEOUT_MS_MAX).default(SPEECH_IDLE_WARNING_MS_DEFAULT),
+    /** In speech mode presented notes wait this long for the customer before they are retracted, instead
+     *  of the screen's 30 s. */
+    cashTakeMs: z.number().int().min(SPEECH_CASH_TAKE_MS_MIN).max(SPEECH_CASH_TAKE_MS_MAX).default(SPEECH_CASH_TAKE_MS_DEFAULT),
   })
   .strict()
   .refine((value) => value.idleWarningMs < value.idleMs, { path: ['idleWarningMs'], message: 'must be shorter than speech.idleMs' });

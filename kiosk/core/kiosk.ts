@@ -16,7 +16,7 @@ import type { KioskStatus } from '../../protocol/messages.js';
 import { describe } from '../common/errors.js';
 import { PinEntry } from '../devices/pin-pad/pin-entry.js';
 import { KioskCommandError } from './command-checks.js';
-import { hostEndpoints, loadKioskConfig, loadKShared, SPEECH_IDLE_MS_DEFAULT, SPEECH_IDLE_WARNING_MS_DEFAULT, type KioskConfig, type Language } from './config.js';
+import { hostEndpoints, loadKioskConfig, loadKShared, SPEECH_CASH_TAKE_MS_DEFAULT, SPEECH_IDLE_MS_DEFAULT, SPEECH_IDLE_WARNING_MS_DEFAULT, type KioskConfig, type Language } from './config.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import { createKioskDevices, type CreatedDevices, type KioskDevices } from './devices.js';
 import type { FlowContext } from './flows/context.js';
@@ -94,6 +94,8 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
   private readonly supervisor: DeviceSupervisor;
   private readonly recovery: RecoveryScheduler;
   private readonly money: MoneyDeps;
+  /** Speech mode asked for longer times (extendTime). */
+  private timeExtended = false;
   private readonly flows: FlowContext;
   private readonly signIn: SignInFlow;
   private readonly pinChange: PinChangeFlow;
@@ -149,6 +151,7 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
       noteAcceptorCents: this.config.noteAcceptorCents,
       withdrawalDeadlines: options.withdrawalDeadlines,
       depositDeadlines: options.depositDeadlines,
+      speechCashTakeMs: () => (this.timeExtended ? (this.config.speech?.cashTakeMs ?? SPEECH_CASH_TAKE_MS_DEFAULT) : undefined),
       onWithdrawalStep: options.onWithdrawalStep,
       onDepositStep: options.onDepositStep,
     });
@@ -449,10 +452,12 @@ export class KioskController extends EventEmitter<{ state: [KioskSnapshot]; timi
     this.session.touch();
   }
 
-  /** Speech mode's longer inactivity timeouts (kiosk.json's `speech.idleMs`, `speech.idleWarningMs`, or
-   *  their defaults) while `on`; the screen's own again when not. */
+  /** Speech mode's longer times while `on`, the screen's own again when not: the inactivity timeouts
+   *  (kiosk.json's `speech.idleMs`, `speech.idleWarningMs`) and the time to take presented notes
+   *  (`speech.cashTakeMs`), or their defaults. */
   extendTime(on: boolean): void {
     const speech = this.config.speech;
+    this.timeExtended = on;
     this.session.extendTime(on ? { idleMs: speech?.idleMs ?? SPEECH_IDLE_MS_DEFAULT, idleWarningMs: speech?.idleWarningMs ?? SPEECH_IDLE_WARNING_MS_DEFAULT } : undefined);
   }
 

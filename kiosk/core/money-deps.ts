@@ -23,6 +23,8 @@ export interface MoneyDepsSources {
   readonly noteAcceptorCents: readonly number[];
   readonly withdrawalDeadlines?: Partial<WithdrawalDeadlines> | undefined;
   readonly depositDeadlines?: Partial<DepositDeadlines> | undefined;
+  /** Speech mode's time to take presented notes while speech mode is on; undefined otherwise. */
+  readonly speechCashTakeMs: () => number | undefined;
   /** Test hooks: called at each step of a withdrawal or a deposit (power-loss tests stop the kiosk there). */
   readonly onWithdrawalStep?: ((point: WithdrawalCrashPoint) => void) | undefined;
   readonly onDepositStep?: ((point: DepositCrashPoint) => void) | undefined;
@@ -40,6 +42,7 @@ export class MoneyDeps {
       log: from.log.child({ component: 'withdrawal' }),
       now: from.now,
       deadlines: from.withdrawalDeadlines,
+      speechCashTakeMs: from.speechCashTakeMs,
       onSettledByOperator: (record) => {
         from.service().noteSettledByOperator(
           `settled-by-operator: withdrawal ${record.authorizationId ?? record.withdrawalId}, ${formatCents(record.dispensedCents ?? 0)} dispensed; recorded at the host as an exception`,

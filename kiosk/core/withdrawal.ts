@@ -69,6 +69,10 @@ export interface WithdrawalDeps {
   readonly onPresented?: ((record: WithdrawalRecord, deadlineMs: number) => void) | undefined;
   /** Overrides of the retry budgets (tests shorten them); the named constants above otherwise. */
   readonly deadlines?: Partial<WithdrawalDeadlines> | undefined;
+  /** Asked as the notes are presented: a longer time to take them while the kiosk is in speech mode
+   *  (undefined: `deadlines`' or CASH_TAKE_TIMEOUT_MS). Asked then, not when the withdrawal starts, so a
+   *  headset plugged in while the notes are counted still gives the listener its time. */
+  readonly speechCashTakeMs?: (() => number | undefined) | undefined;
 }
 
 export interface WithdrawalDeadlines {
@@ -190,7 +194,7 @@ export async function advanceWithdrawal(deps: WithdrawalDeps, start: WithdrawalR
       onPresented: (deadlineMs) => deps.onPresented?.(record, deadlineMs),
       onStep: (point) => deps.onStep?.(point),
       now: deps.now,
-      takeTimeoutMs: deps.deadlines?.cashTakeTimeoutMs ?? CASH_TAKE_TIMEOUT_MS,
+      takeTimeoutMs: deps.speechCashTakeMs?.() ?? deps.deadlines?.cashTakeTimeoutMs ?? CASH_TAKE_TIMEOUT_MS,
       log: deps.log,
     };
     const presented = await settlePresentation(presenter, record, mode);

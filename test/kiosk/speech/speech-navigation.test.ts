@@ -9,6 +9,7 @@ import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-v
 import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
 import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
 import { demoKeyboard } from '../../../kiosk/core/speech/demo-keyboard.js';
+import { COMMAND } from '../../../kiosk/devices/dispenser/messages.js';
 import { PinEntry } from '../../../kiosk/devices/pin-pad/pin-entry.js';
 import { pressPinPadKey, type PinPadKeyLabel } from '../../../kiosk/devices/pin-pad/key-names.js';
 import { createSpeech } from '../../../kiosk/core/speech/speech-setup.js';
@@ -75,6 +76,44 @@ test('another amount typed on the digits, corrected, confirmed twice: the withdr
   const after = await rig.waitFor((s) => s.screen === 'another-transaction');
   t.deepEqual(after.view, { kind: 'withdrawal', amountCents: 12_000, dispensedCents: 12_000, short: false });
   t.true(await eventually(() => voice.last.includes('Would you like another transaction?'), 10_000));
+});
+
+test('with the headset in, presented notes wait speech mode\'s longer time before they are taken back; unplugged, the screen\'s', async (t) => {
+  const SCREEN_TAKE_MS = 1_500;
+  const { rig, jack, voice } = await speakingKiosk(t, {
+    dispenserTakeNotesAfterMs: null,
+    kioskOptions: { withdrawalDeadlines: { cashTakeTimeoutMs: SCREEN_TAKE_MS } },
+    config: { speech: { jack: { kind: 'simulated' }, cashTakeMs: 8_000 } },
+  });
+  const card = await rig.customer('hana', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('For 60 dollars, press 3.'), 10_000), voice.last);
+  rig.pinPad.press('3', 'enter');
+  const presented = await rig.waitFor((s) => s.screen === 'take-cash');
+  t.like(presented.view, { kind: 'take-cash', dispensedCents: 6_000 });
+  t.true(presented.view?.kind === 'take-cash' && presented.view.secondsToTake > 2, 'the countdown is speech mode\'s, not the screen\'s 2 s');
+  t.true(await eventually(() => voice.last.includes('Please take your cash.'), 10_000), voice.last);
+  // Well past the screen's time: the notes are still there for the listener.
+  await new Promise((resolve) => setTimeout(resolve, 2 * SCREEN_TAKE_MS));
+  t.is(rig.dispenser.receivedCount(COMMAND.RETRACT), 0, 'not taken back at the screen\'s time');
+  t.is(rig.dispenser.presentedNotes, 3);
+  t.true(rig.dispenser.takeNotes(), 'the listener finds the notes and takes them');
+  const after = await rig.waitFor((s) => s.screen === 'another-transaction');
+  t.deepEqual(after.view, { kind: 'withdrawal', amountCents: 6_000, dispensedCents: 6_000, short: false });
+
+  // The headset out: the next notes get the screen's time, and are taken back after it.
+  jack.unplug();
+  await rig.kiosk.anotherTransaction(true);
+  await rig.kiosk.selectMenu('withdraw');
+  const screenPresented = rig.waitFor((s) => s.screen === 'take-cash');
+  const withdrawal = rig.kiosk.withdraw(4_000);
+  t.like((await screenPresented).view, { kind: 'take-cash', dispensedCents: 4_000, secondsToTake: 2 });
+  await withdrawal;
+  t.deepEqual(rig.lastGoodbye()?.notice, { code: 'CASH_RETRACTED', amountCents: 4_000 });
+  t.is(rig.dispenser.receivedCount(COMMAND.RETRACT), 1);
 });
 
 test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel goes back to the menu and then ends the visit', async (t) => {
@@ -147,13 +186,14 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     cassettes: [{ denominationCents: 2_000, count: 10 }],
     demoPinEntry: { identityFile: 'epp-identity.json' },
   };
-  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160, idleMs: 120_000, idleWarningMs: 30_000 });
-  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0', idleMs: 300_000, idleWarningMs: 60_000 } }).speech, {
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'alsa', card: 'Headphones' } } }).speech, { jack: { kind: 'alsa', card: 'Headphones', control: 'Headphone Jack' }, wordsPerMinute: 160, idleMs: 120_000, idleWarningMs: 30_000, cashTakeMs: 60_000 });
+  t.deepEqual(parseKioskConfig({ ...base, speech: { jack: { kind: 'simulated' }, wordsPerMinute: 200, device: 'plughw:CARD=Headphones,DEV=0', idleMs: 300_000, idleWarningMs: 60_000, cashTakeMs: 90_000 } }).speech, {
     jack: { kind: 'simulated' },
     wordsPerMinute: 200,
     device: 'plughw:CARD=Headphones,DEV=0',
     idleMs: 300_000,
     idleWarningMs: 60_000,
+    cashTakeMs: 90_000,
   });
   t.is(parseKioskConfig(base).speech, undefined);
   for (const [speech, field] of [
@@ -166,6 +206,9 @@ test("kiosk.json's speech section: an ALSA jack or a simulated one; anything tha
     [{ jack: { kind: 'simulated' }, idleMs: 5_000 }, /speech\.idleMs/],
     [{ jack: { kind: 'simulated' }, idleMs: 30_000 }, /speech\.idleWarningMs: must be shorter than speech\.idleMs/],
     [{ jack: { kind: 'simulated' }, idleWarningMs: 2.5 }, /speech\.idleWarningMs/],
+    [{ jack: { kind: 'simulated' }, cashTakeMs: 500 }, /speech\.cashTakeMs/],
+    [{ jack: { kind: 'simulated' }, cashTakeMs: 600_000 }, /speech\.cashTakeMs/],
+    [{ jack: { kind: 'simulated' }, cashTakeMs: '60s' }, /speech\.cashTakeMs/],
   ] as const) {
     t.throws(() => parseKioskConfig({ ...base, speech }), { message: field }, JSON.stringify(speech));
   }
@@ -193,7 +236,7 @@ test("the demo's laptop keyboard: F9 plugs the simulated headset in, and in spee
   t.false(keys('a'), 'other keys reach the page');
   t.true(keys('F9'));
   t.false(speech.simulatedJack!.plugged);
-  t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160, idleMs: 120_000, idleWarningMs: 30_000 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
+  t.is(demoKeyboard(createSpeech({ ...config, speech: { jack: { kind: 'alsa', card: '0', control: 'Headphone Jack' }, wordsPerMinute: 160, idleMs: 120_000, idleWarningMs: 30_000, cashTakeMs: 60_000 } }, rig.kiosk, silentLogger, voice), rig.kiosk), undefined, 'only with a simulated jack');
 });
 
 test('a deposit and a transfer by keys: the account, the notes counted aloud, Done; then from, to, the amount, confirmed', async (t) => {
