@@ -310,6 +310,9 @@ export class BankHost {
   /** Graceful stop: refuse new connections, let in-flight requests finish (bounded), close the database. */
   close(graceMs = 5_000): Promise<void> {
     this.closing ??= (async () => {
+      // New requests are refused from the first moment: what runs below may take a while on a loaded host,
+      // and a stopping host must not start money work it would then cut short.
+      this.channel.stopAccepting();
       clearInterval(this.sweepTimer);
       clearInterval(this.holdCheckTimer);
       clearInterval(this.depositSweepTimer);

@@ -118,10 +118,20 @@ export class ChannelServer {
     return this.byDevice.get(deviceId)?.size ?? 0;
   }
 
+  /** Refuses new connections and new requests from now on (SHUTTING_DOWN, retryable); requests already
+   *  running go on. The first step of a graceful stop, taken before anything else of the host stops. */
+  stopAccepting(): void {
+    if (this.listenerClosed !== undefined) return;
+    this.accepting = false;
+    this.listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private listenerClosed: Promise<void> | undefined;
+
   /** Stops accepting, lets in-flight requests answer (bounded by `graceMs`), then closes every connection. */
   async close(graceMs = 5_000): Promise<void> {
-    this.accepting = false;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.stopAccepting();
+    const closed = this.listenerClosed!;
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && this.totalPending() > 0) await new Promise((r) => setTimeout(r, 20));
     for (const raw of this.rawSockets) raw.destroy();

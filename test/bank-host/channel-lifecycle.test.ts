@@ -97,3 +97,36 @@ test('shutdown answers the request in flight, refuses new ones as SHUTTING_DOWN,
     await h.close();
   }
 });
+
+test('a stopping host refuses new requests from the first moment, while its background work is still finishing', async (t) => {
+  const h = await startTestHost();
+  try {
+    const client = await h.connectedClient('kiosk-stopping');
+    t.truthy(await client.request('ping', {}));
+    // The fleet's evaluation in flight (on PostgreSQL it may wait for another host's lock) holds the stop.
+    const fleet = h.host.state.services.fleet!;
+    const stopMonitoring = fleet.stopMonitoring.bind(fleet);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let stopping = false;
+    fleet.stopMonitoring = async () => {
+      stopping = true;
+      await released;
+      await stopMonitoring();
+    };
+    const closed = h.host.close(5_000);
+    try {
+      t.true(await eventually(() => stopping));
+      const answer = await client.request('ping', {}).then(
+        () => 'answered',
+        (error: unknown) => (error instanceof ProtocolError ? error.code : String(error)),
+      );
+      t.is(answer, 'SHUTTING_DOWN', 'no new work is started by a host that is stopping');
+    } finally {
+      release();
+    }
+    await closed;
+  } finally {
+    await h.close();
+  }
+});
