@@ -23,7 +23,9 @@ export interface PinKeyKeeperDeps {
 
 export class PinKeyKeeper {
   private running: Promise<void> | undefined;
-  private again: string | null | undefined;
+  /** The run after the one in progress, for the latest check value asked meanwhile: every caller who
+   *  asked during a run waits for it, not for the run that began before they asked. */
+  private next: Promise<void> | undefined;
   private hostKcv: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private watched: PinPad | undefined;
@@ -32,22 +34,24 @@ export class PinKeyKeeper {
   constructor(private readonly deps: PinKeyKeeperDeps) {}
 
   /** The host's current PEK has check value `hostKcv` (undefined: the host has none for this kiosk). Loads it
-   *  into the pad when the pad holds another. One at a time; resolves when done or failed; never rejects. */
+   *  into the pad when the pad holds another. One run at a time; resolves when a run that began after this
+   *  call is done or failed (a run already in progress may have read the pad before the host's key
+   *  changed); never rejects. */
   refresh(hostKcv: string | undefined): Promise<void> {
     if (this.stopped || hostKcv === undefined) return Promise.resolve();
     this.hostKcv = hostKcv;
     this.watchPad();
     if (this.running) {
-      this.again = hostKcv;
-      return this.running;
+      // `running` settles after its own clean-up, so the next run starts with none in progress; it loads
+      // the latest value asked (this.hostKcv), whichever caller asked last.
+      this.next ??= this.running.then(() => {
+        this.next = undefined;
+        return this.refresh(this.hostKcv);
+      });
+      return this.next;
     }
     this.running = this.refreshOnce(hostKcv).finally(() => {
       this.running = undefined;
-      if (this.again !== undefined && this.again !== null) {
-        const next = this.again;
-        this.again = undefined;
-        void this.refresh(next);
-      }
     });
     return this.running;
   }

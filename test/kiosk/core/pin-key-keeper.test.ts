@@ -46,6 +46,26 @@ test('the pad gets the host PEK named in the status answer, and the next one aft
   t.deepEqual(await pad.pinKeyStatus(), { kcv: second!, version: 2 });
 });
 
+// A run already in progress (a retry, a status answer before the rotation) may have read the pad before the
+// host's key changed: a caller who names the new key waits for a run of its own. A loaded CI run caught the
+// keeper answering with the older run: the pad still held version 1 when the caller went on.
+test('a refresh asked while another runs waits for a run that began after it, and the pad holds the new key', async (t) => {
+  const { host, pad, keeper, hostKcv } = await setup(t);
+  t.true(await eventually(async () => (await pad.pinKeyStatus().catch(() => 'not open')) === undefined, 10_000));
+  const first = await hostKcv();
+  await keeper.refresh(first);
+  await host.host.state.registry.rotatePinKey('kiosk-keeper');
+  const second = await hostKcv();
+  // The older run: it finds the pad holding `first` and has nothing to do.
+  const older = keeper.refresh(first);
+  await keeper.refresh(second);
+  t.deepEqual(await pad.pinKeyStatus(), { kcv: second!, version: 2 });
+  await older;
+  // Both callers' runs are over: nothing is left running or queued.
+  await keeper.refresh(second);
+  t.deepEqual(await pad.pinKeyStatus(), { kcv: second!, version: 2 });
+});
+
 test('a pad that loses its key (zeroized) gets it again by itself', async (t) => {
   const { simulator, pad, keeper, hostKcv } = await setup(t);
   t.true(await eventually(async () => (await pad.pinKeyStatus().catch(() => 'not open')) === undefined, 10_000));
