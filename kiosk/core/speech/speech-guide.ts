@@ -24,6 +24,10 @@ import { spokenMoney, spokenWords } from './spoken-words.js';
 export const TYPED_AMOUNT_DIGITS_MAX = 6;
 export const REPEAT_DIGIT = 0;
 export const BLANK_DIGIT = 9;
+/** While presented notes wait (take-cash), a reminder is said at each multiple of this much time left
+ *  below the time given (60 s: at 45, 30 and 15 s left): a listener who has not found the presenter yet
+ *  hears that the time runs, at a pace that leaves room between reminders to search and to repeat (0). */
+export const TAKE_CASH_REMINDER_EVERY_MS = 15_000;
 /** Screens where the PIN pad takes a PIN: its keys are never in clear there, nor acted on or said. */
 const PIN_SCREENS: ReadonlySet<Screen> = new Set<Screen>(['pin', 'pin-change']);
 
@@ -38,6 +42,15 @@ export interface SpeechGuideOptions {
   readonly jack: HeadsetJack;
   readonly voice: SpeechVoice;
   readonly log: Logger;
+  /** For tests, to run in seconds: the take-cash reminders' interval (default TAKE_CASH_REMINDER_EVERY_MS;
+   *  whole seconds, as the reminder says them). */
+  readonly takeCashReminderEveryMs?: number;
+}
+
+/** The next take-cash reminder: the time left it is said at, and its timer (cleared with the screen). */
+interface TakeCashReminder {
+  leftMs: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Pending {
@@ -56,11 +69,20 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   private utterance: Utterance | undefined;
   private heard: { screen: Screen; language: Language; lines: readonly string[]; idleWarning: boolean } | undefined;
   private lastFailure: string | undefined;
+  /** When presented notes go back: the first take-cash snapshot seen (or spoken) plus its `secondsToTake`;
+   *  kept while the screen stays, with or without the headset. */
+  private takeCashDeadlineMs: number | undefined;
+  private reminder: TakeCashReminder | undefined;
+  private readonly reminderEveryMs: number;
   private readonly unsubscribes: (() => void)[] = [];
   private readonly onState = (snapshot: KioskSnapshot) => this.stateChanged(snapshot);
 
   constructor(private readonly options: SpeechGuideOptions) {
     super();
+    this.reminderEveryMs = options.takeCashReminderEveryMs ?? TAKE_CASH_REMINDER_EVERY_MS;
+    if (!(Number.isSafeInteger(this.reminderEveryMs) && this.reminderEveryMs >= 1_000 && this.reminderEveryMs % 1_000 === 0)) {
+      throw new RangeError(`the take-cash reminders' interval is a whole number of seconds, got ${this.reminderEveryMs} ms`);
+    }
   }
 
   /** Speech mode as the UI sees it (undefined: off). */
@@ -94,6 +116,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   stop(): void {
     this.options.jack.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    this.stopReminders();
     this.utterance?.stop();
     this.active = false;
   }
@@ -129,6 +152,9 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   }
 
   private stateChanged(snap: KioskSnapshot): void {
+    // Seen even with the headset out: plugged in while the notes wait, the listener hears the time left.
+    if (snap.screen !== 'take-cash') this.takeCashDeadlineMs = undefined;
+    else if (snap.view?.kind === 'take-cash') this.takeCashDeadlineMs ??= Date.now() + snap.view.secondsToTake * 1_000;
     if (!this.active) return;
     const heard = this.heard;
     if (!heard || heard.screen !== snap.screen || heard.language !== snap.language) {
@@ -163,14 +189,59 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
   private speakScreen(snap: KioskSnapshot, prefix?: string): void {
     const screen = this.screenOf(snap);
     this.heard = { screen: snap.screen, language: snap.language, lines: screen.lines, idleWarning: snap.idleWarning };
-    const text = snap.idleWarning ? spokenWords(snap.language).idleWarning : spokenText(screen, snap.language);
+    // Take-cash is said with the seconds left now (0 repeats it as the time runs); what is remembered as
+    // heard stays the snapshot's, so a later snapshot of the same screen does not say the time again.
+    const secondsLeft = this.takeCashSecondsLeft(snap);
+    const said = secondsLeft === undefined ? screen : spokenScreen({ snap, local: this.local, takeCashSecondsLeft: secondsLeft });
+    const text = snap.idleWarning ? spokenWords(snap.language).idleWarning : spokenText(said, snap.language);
     this.say(prefix ? `${prefix} ${text}` : text, snap.language);
+    if (secondsLeft !== undefined) this.remindToTakeCash();
   }
 
   private forgetScreen(): void {
     this.local = {};
     this.pending = undefined;
     this.digits = '';
+    this.stopReminders();
+  }
+
+  // --- the cash waiting in the presenter -----------------------------------------------------------
+
+  /** On take-cash, the whole seconds left before the notes go back (at least 1, at most the time given). */
+  private takeCashSecondsLeft(snap: KioskSnapshot): number | undefined {
+    if (snap.screen !== 'take-cash' || snap.view?.kind !== 'take-cash') return undefined;
+    // A guide started while the notes wait counts from now.
+    const deadlineMs = (this.takeCashDeadlineMs ??= Date.now() + snap.view.secondsToTake * 1_000);
+    return Math.min(snap.view.secondsToTake, Math.max(1, Math.ceil((deadlineMs - Date.now()) / 1_000)));
+  }
+
+  /** Arms the reminders (once for the screen): the next at the largest multiple of the interval below
+   *  the time left, then one interval after another, down to the last above 0. */
+  private remindToTakeCash(): void {
+    const deadlineMs = this.takeCashDeadlineMs;
+    if (this.reminder || deadlineMs === undefined) return;
+    const everyMs = this.reminderEveryMs;
+    const reminder: TakeCashReminder = { leftMs: (Math.ceil((deadlineMs - Date.now()) / everyMs) - 1) * everyMs, timer: undefined };
+    this.reminder = reminder;
+    const next = (): void => {
+      reminder.timer = undefined;
+      if (reminder.leftMs <= 0) return;
+      reminder.timer = setTimeout(() => {
+        const snap = this.options.controller.snapshot();
+        // The timer is cleared with the screen; this only guards a change it was not told of.
+        if (!this.active || snap.screen !== 'take-cash') return this.stopReminders();
+        const words = spokenWords(snap.language);
+        this.say(words.takeCashReminder(words.seconds(reminder.leftMs / 1_000)), snap.language);
+        reminder.leftMs -= everyMs;
+        next();
+      }, Math.max(0, deadlineMs - reminder.leftMs - Date.now()));
+    };
+    next();
+  }
+
+  private stopReminders(): void {
+    clearTimeout(this.reminder?.timer);
+    this.reminder = undefined;
   }
 
   /** Stops what is being said and says `text`. */

@@ -65,6 +65,9 @@ export interface SpokenScreen {
 export interface ScreenSpeechInput {
   readonly snap: KioskSnapshot;
   readonly local: SpeechLocal;
+  /** On take-cash: the seconds left now, when the screen is said again (default: the snapshot's
+   *  `secondsToTake`, the time given as the notes were presented). */
+  readonly takeCashSecondsLeft?: number;
 }
 
 type Builder = (input: ScreenSpeechInput, words: SpokenWords, language: Language) => SpokenScreen;
@@ -303,11 +306,18 @@ const SCREEN_SPEECH: Readonly<Record<Screen, Builder>> = {
   transfer,
   receipt,
   goodbye: ({ snap }, words, language) => ({ lines: [...noticeLines(snap, language), words.goodbye], choices: [] }),
-  // A technician's replenishment is done on the touch screen; speech says so and what went wrong, if anything.
-  'take-cash': ({ snap }, words, language) => ({
-    lines: [...noticeLines(snap, language), words.takeCash(spokenMoney(snap.view?.kind === 'take-cash' ? snap.view.dispensedCents : 0, language))],
-    choices: [],
-  }),
+  // Where the notes are and how long they wait: a listener finds the presenter by touch.
+  'take-cash': ({ snap, takeCashSecondsLeft }, words, language) => {
+    const view = snap.view?.kind === 'take-cash' ? snap.view : undefined;
+    return {
+      lines: [
+        ...noticeLines(snap, language),
+        words.takeCash(spokenMoney(view?.dispensedCents ?? 0, language)),
+        ...(view ? [words.takeCashWithin(words.seconds(takeCashSecondsLeft ?? view.secondsToTake))] : []),
+      ],
+      choices: [],
+    };
+  },
   'another-transaction': ({ snap }, words, language) => ({
     lines: [...noticeLines(snap, language), words.anotherQuestion],
     choices: [
@@ -321,6 +331,7 @@ const SCREEN_SPEECH: Readonly<Record<Screen, Builder>> = {
     lines: [...noticeLines(snap, language), words.pinChangeSteps[snap.pinChangeStep ?? 'old'], words.pinDigits(snap.pinDigits)],
     choices: [],
   }),
+  // A technician's replenishment is done on the touch screen; speech says so and what went wrong, if anything.
   supervisor: ({ snap }, words, language) => ({ lines: [...noticeLines(snap, language), words.supervisorMode], choices: [] }),
   'supervisor-count': ({ snap }, words, language) => ({ lines: [...noticeLines(snap, language), words.supervisorMode], choices: [] }),
 };

@@ -67,6 +67,11 @@ const en = {
   transferTo: (from: string) => `Transfer from ${from}. To which account?`,
   confirmTransfer: (amount: string, from: string, to: string) => `Transfer ${amount} from ${from} to ${to}? Press Enter to confirm, or Cancel.`,
   takeCash: (amount: string) => `Please take your cash. ${amount} has been dispensed.`,
+  // A sentence of its own after takeCash (which the receipt screen says too), so the sentences already
+  // said stay as they were.
+  takeCashWithin: (seconds: string) => `It is in the slot below the screen. You have ${seconds}; after that it goes back into the machine, and you are not charged for it.`,
+  takeCashReminder: (seconds: string) => `Please take your cash: ${seconds} left.`,
+  seconds: (n: number) => (n === 1 ? '1 second' : `${n} seconds`),
   anotherQuestion: 'Would you like another transaction?',
   anotherYes: 'another transaction',
   anotherNo: 'no, finish',
@@ -153,6 +158,9 @@ const fr: SpokenWords = {
   transferTo: (from) => `Virement du ${from}. Vers quel compte?`,
   confirmTransfer: (amount, from, to) => `Virer ${amount} du ${from} au ${to}? Appuyez sur Entrée pour confirmer, ou sur Annuler.`,
   takeCash: (amount) => `Veuillez prendre vos billets. ${amount} ont été distribués.`,
+  takeCashWithin: (seconds) => `Ils sont dans la fente sous l'écran. Vous avez ${seconds} pour les prendre : après ce délai, ils retournent dans le guichet et ne vous sont pas facturés.`,
+  takeCashReminder: (seconds) => `Veuillez prendre vos billets : il reste ${seconds}.`,
+  seconds: (n) => (n <= 1 ? `${n} seconde` : `${n} secondes`),
   anotherQuestion: 'Voulez-vous faire une autre opération?',
   anotherYes: 'une autre opération',
   anotherNo: 'non, terminer',

@@ -7,7 +7,8 @@ import { silentLogger } from '../../../protocol/log.js';
 import { createUiHandlers } from '../../../kiosk/bridge/handlers.js';
 import type { SpeechVoice, Utterance } from '../../../kiosk/core/speech/espeak-voice.js';
 import { SimulatedHeadsetJack } from '../../../kiosk/core/speech/headset-jack.js';
-import { SpeechGuide } from '../../../kiosk/core/speech/speech-guide.js';
+import { SpeechGuide, type SpeechGuideOptions } from '../../../kiosk/core/speech/speech-guide.js';
+import { spokenWords } from '../../../kiosk/core/speech/spoken-words.js';
 import { demoKeyboard } from '../../../kiosk/core/speech/demo-keyboard.js';
 import { COMMAND } from '../../../kiosk/devices/dispenser/messages.js';
 import { PinEntry } from '../../../kiosk/devices/pin-pad/pin-entry.js';
@@ -31,13 +32,17 @@ class RecordingVoice implements SpeechVoice {
   }
 }
 
-async function speakingKiosk(t: { teardown(fn: () => unknown): void }, options?: KioskRigOptions): Promise<{ rig: KioskRig; guide: SpeechGuide; jack: SimulatedHeadsetJack; voice: RecordingVoice }> {
+async function speakingKiosk(
+  t: { teardown(fn: () => unknown): void },
+  options?: KioskRigOptions,
+  guideOptions?: Pick<SpeechGuideOptions, 'takeCashReminderEveryMs'>,
+): Promise<{ rig: KioskRig; guide: SpeechGuide; jack: SimulatedHeadsetJack; voice: RecordingVoice }> {
   const rig = await startKioskRig(options);
   t.teardown(() => rig.close());
   await rig.waitFor((s) => s.screen === 'welcome');
   const jack = new SimulatedHeadsetJack();
   const voice = new RecordingVoice();
-  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger });
+  const guide = new SpeechGuide({ controller: rig.kiosk, jack, voice, log: silentLogger, ...guideOptions });
   guide.start();
   t.teardown(() => guide.stop());
   return { rig, guide, jack, voice };
@@ -114,6 +119,112 @@ test('with the headset in, presented notes wait speech mode\'s longer time befor
   await withdrawal;
   t.deepEqual(rig.lastGoodbye()?.notice, { code: 'CASH_RETRACTED', amountCents: 4_000 });
   t.is(rig.dispenser.receivedCount(COMMAND.RETRACT), 1);
+});
+
+/** Short times for the take-cash tests: the notes wait 7 s in speech mode, reminders at 6 and 3 s left. */
+const TEST_CASH_TAKE_MS = 7_000;
+const TEST_REMINDER_EVERY_MS = 3_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** A kiosk whose simulated customer never takes the notes by itself, with the short take-cash times. */
+function notTakingKiosk(t: { teardown(fn: () => unknown): void }) {
+  return speakingKiosk(t, { dispenserTakeNotesAfterMs: null, config: { speech: { jack: { kind: 'simulated' }, cashTakeMs: TEST_CASH_TAKE_MS } } }, { takeCashReminderEveryMs: TEST_REMINDER_EVERY_MS });
+}
+
+/** From the spoken menu (English): 1 for cash, 3 for 60 dollars, confirmed; resolves once the notes wait. */
+async function withdraw60ByKeys(rig: KioskRig, voice: RecordingVoice): Promise<void> {
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  if (!(await eventually(() => voice.last.includes('For 60 dollars, press 3.'), 10_000))) throw new Error(`the withdraw screen was not spoken; last said: ${voice.last}`);
+  rig.pinPad.press('3', 'enter');
+  await rig.waitFor((s) => s.screen === 'take-cash');
+}
+
+const TAKE_CASH_EN = 'Please take your cash. 60 dollars has been dispensed. It is in the slot below the screen. You have 7 seconds; after that it goes back into the machine, and you are not charged for it.';
+const REMINDER_6_EN = 'Please take your cash: 6 seconds left.';
+const REMINDER_3_EN = 'Please take your cash: 3 seconds left.';
+
+test('with the headset in and the notes not taken: take-cash says where the cash is and its seconds, reminds at each 3 s left below them in order, and 0 says the seconds left now', async (t) => {
+  const { rig, jack, voice } = await notTakingKiosk(t);
+  const card = await rig.customer('ines', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  await withdraw60ByKeys(rig, voice);
+  t.true(await eventually(() => voice.said.some((u) => u.text.startsWith('Please take your cash.')), 10_000), voice.last);
+  const first = voice.said.findIndex((u) => u.text.startsWith('Please take your cash.'));
+  t.is(voice.said[first]!.text, TAKE_CASH_EN, 'the first thing said on take-cash: the amount, where, and the seconds');
+
+  t.true(await eventually(() => voice.said.some((u) => u.text === REMINDER_6_EN), 10_000), voice.last);
+  const afterReminder = voice.said.length;
+  rig.pinPad.press('0');
+  t.true(await eventually(() => voice.said.slice(afterReminder).some((u) => u.text.startsWith('Please take your cash. 60 dollars')), 10_000), voice.last);
+  const repeated = voice.said.slice(afterReminder).find((u) => u.text.startsWith('Please take your cash. 60 dollars'))!.text;
+  const secondsLeft = Number(/You have (\d+) seconds?;/.exec(repeated)?.[1]);
+  t.true(secondsLeft >= 1 && secondsLeft <= 6, `0 says the seconds left now, not the 7 given: "${repeated}"`);
+
+  // Not taken: the notes go back at the deadline, after both reminders.
+  t.true(await eventually(() => rig.lastGoodbye()?.notice?.code === 'CASH_RETRACTED', 15_000), 'the notes were taken back');
+  const texts = voice.said.map((u) => u.text);
+  t.deepEqual(texts.filter((text) => text.startsWith('Please take your cash:')), [REMINDER_6_EN, REMINDER_3_EN], 'each reminder once, the 6 s one first');
+  const goodbye = texts.findIndex((text) => text.startsWith('You did not take your cash in time'));
+  t.true(first < texts.indexOf(REMINDER_6_EN) && texts.indexOf(REMINDER_3_EN) < goodbye, texts.join(' | '));
+});
+
+test('the cash taken after the first reminder: no reminder is said after it, even past the next one\'s time', async (t) => {
+  const { rig, jack, voice } = await notTakingKiosk(t);
+  const card = await rig.customer('jules', 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  await withdraw60ByKeys(rig, voice);
+  const presentedAtMs = Date.now();
+  t.true(await eventually(() => voice.said.some((u) => u.text === REMINDER_6_EN), 10_000), voice.last);
+  t.true(rig.dispenser.takeNotes(), 'the listener takes the notes');
+  await rig.waitFor((s) => s.screen === 'another-transaction');
+  const saidWhenTaken = voice.said.length;
+  // Past the 3 s reminder's time and the notes' deadline.
+  await sleep(presentedAtMs + TEST_CASH_TAKE_MS + 1_000 - Date.now());
+  t.deepEqual(voice.said.slice(saidWhenTaken).filter((u) => u.text.startsWith('Please take your cash')).map((u) => u.text), [], 'no reminder after the cash was taken');
+  t.is(rig.dispenser.receivedCount(COMMAND.RETRACT), 0);
+});
+
+test('in French, take-cash and its reminder are said in French; the headset unplugged, nothing more is said, past the deadline', async (t) => {
+  const { rig, jack, voice } = await notTakingKiosk(t);
+  const card = await rig.customer('karim', 50_000);
+  jack.plug();
+  rig.pinPad.press('2');
+  t.is(voice.last, 'French. Press Enter to confirm.');
+  rig.pinPad.press('enter');
+  await rig.waitFor((s) => s.screen === 'identify' && s.language === 'fr');
+  rig.swipe(card);
+  await rig.waitFor((s) => s.screen === 'pin');
+  rig.typePin(card.pin, 'enter');
+  await rig.waitFor((s) => s.screen === 'menu');
+  t.true(await eventually(() => voice.last.includes('Que voulez-vous faire?'), 10_000), voice.last);
+  rig.pinPad.press('1', 'enter');
+  await rig.waitFor((s) => s.screen === 'withdraw');
+  t.true(await eventually(() => voice.last.includes('Pour 60 dollars, appuyez sur 3.'), 10_000), voice.last);
+  rig.pinPad.press('3', 'enter');
+  await rig.waitFor((s) => s.screen === 'take-cash');
+  t.true(await eventually(() => voice.said.some((u) => u.text.startsWith('Veuillez prendre vos billets.')), 10_000), voice.last);
+  t.is(
+    voice.said.find((u) => u.text.startsWith('Veuillez prendre vos billets.'))!.text,
+    "Veuillez prendre vos billets. 60 dollars ont été distribués. Ils sont dans la fente sous l'écran. Vous avez 7 secondes pour les prendre : après ce délai, ils retournent dans le guichet et ne vous sont pas facturés.",
+  );
+  t.true(await eventually(() => voice.last === 'Veuillez prendre vos billets : il reste 6 secondes.', 10_000), voice.last);
+  jack.unplug();
+  const saidWhenUnplugged = voice.said.length;
+  // The notes go back at their deadline (chosen as they were presented), past the 3 s reminder's time.
+  t.true(await eventually(() => rig.lastGoodbye()?.notice?.code === 'CASH_RETRACTED', 15_000), 'the notes were taken back');
+  t.deepEqual(voice.said.slice(saidWhenUnplugged).map((u) => u.text), [], 'nothing said once the headset is out');
+});
+
+test('the take-cash seconds are said in the singular and the plural, in both languages', (t) => {
+  const en = spokenWords('en');
+  const fr = spokenWords('fr');
+  t.is(en.takeCashReminder(en.seconds(1)), 'Please take your cash: 1 second left.');
+  t.is(en.takeCashReminder(en.seconds(15)), 'Please take your cash: 15 seconds left.');
+  t.is(fr.takeCashReminder(fr.seconds(1)), 'Veuillez prendre vos billets : il reste 1 seconde.');
+  t.is(fr.takeCashReminder(fr.seconds(15)), 'Veuillez prendre vos billets : il reste 15 secondes.');
 });
 
 test('0 repeats, a missing choice is said so, Clear forgets the choice, Cancel goes back to the menu and then ends the visit', async (t) => {
