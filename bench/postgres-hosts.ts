@@ -27,6 +27,8 @@ const HOST_CONFIG = {
   depositHoldMs: 0,
 } as const;
 const PASSWORD_CREDENTIAL = 'postgres-password';
+/** Where BENCH_PROFILE=1 leaves the hosts' CPU profiles (one .cpuprofile per host process). */
+const BENCH_PROFILE_DIR = '/tmp/bench-prof';
 
 export interface HostsLoad extends LoadResult {
   processes: number;
@@ -74,7 +76,9 @@ export async function startHosts(cluster: PostgresCluster, maxProcesses: number,
     for (let i = 0; i < maxProcesses; i++) {
       const dir = path.join(root, `host-${i}`);
       await cp(keys, path.join(dir, 'keys'), { recursive: true });
-      hosts.push(await BankHostChild.start({ dir, fresh: false, config: { ...HOST_CONFIG, registrationEnabled: false, store: store(`bench-h${i}`) } }));
+      // BENCH_PROFILE=1: each host writes a CPU profile when it stops (as `npm run bench`'s LevelDB host does).
+      const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_PROFILE_DIR}`] : [];
+      hosts.push(await BankHostChild.start({ dir, fresh: false, config: { ...HOST_CONFIG, registrationEnabled: false, store: store(`bench-h${i}`) } }, profile));
     }
     const deviceIds = Array.from({ length: kiosks }, (_, i) => `bench-kiosk-${i}`);
     const setup = await hosts[0]!.setup(

@@ -42,9 +42,10 @@ export class BankHostChild {
     });
   }
 
-  static async start(params: HostProcessParams): Promise<BankHostChild> {
+  /** `nodeOptions`: more of Node's own options for the host process (the benchmark's `--cpu-prof`). */
+  static async start(params: HostProcessParams, nodeOptions: readonly string[] = []): Promise<BankHostChild> {
     const child = fork(ENTRY, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...nodeOptions],
       env: { ...process.env, [HOST_PROCESS_PARAMS_ENV]: JSON.stringify(params) },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
