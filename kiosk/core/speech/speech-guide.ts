@@ -153,8 +153,7 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
 
   private stateChanged(snap: KioskSnapshot): void {
     // Seen even with the headset out: plugged in while the notes wait, the listener hears the time left.
-    if (snap.screen !== 'take-cash') this.takeCashDeadlineMs = undefined;
-    else if (snap.view?.kind === 'take-cash') this.takeCashDeadlineMs ??= Date.now() + snap.view.secondsToTake * 1_000;
+    this.noteTakeCash(snap);
     if (!this.active) return;
     const heard = this.heard;
     if (!heard || heard.screen !== snap.screen || heard.language !== snap.language) {
@@ -209,10 +208,17 @@ export class SpeechGuide extends EventEmitter<{ change: [SpeechView | undefined]
 
   /** On take-cash, the whole seconds left before the notes go back (at least 1, at most the time given). */
   private takeCashSecondsLeft(snap: KioskSnapshot): number | undefined {
-    if (snap.screen !== 'take-cash' || snap.view?.kind !== 'take-cash') return undefined;
     // A guide started while the notes wait counts from now.
-    const deadlineMs = (this.takeCashDeadlineMs ??= Date.now() + snap.view.secondsToTake * 1_000);
+    const deadlineMs = this.noteTakeCash(snap);
+    if (deadlineMs === undefined || snap.view?.kind !== 'take-cash') return undefined;
     return Math.min(snap.view.secondsToTake, Math.max(1, Math.ceil((deadlineMs - Date.now()) / 1_000)));
+  }
+
+  /** The notes' deadline, set by the first take-cash snapshot seen and forgotten off that screen. */
+  private noteTakeCash(snap: KioskSnapshot): number | undefined {
+    if (snap.screen !== 'take-cash') this.takeCashDeadlineMs = undefined;
+    else if (snap.view?.kind === 'take-cash') this.takeCashDeadlineMs ??= Date.now() + snap.view.secondsToTake * 1_000;
+    return this.takeCashDeadlineMs;
   }
 
   /** Arms the reminders (once for the screen): the next at the largest multiple of the interval below
