@@ -113,6 +113,7 @@ export interface RequestFacts {
   readonly deviceId: string;
   readonly session: CustomerSession | undefined;
   readonly nowMs: number;
+  readonly config: HostServices['config'];
 }
 
 /** The keys a handler will read, known from the request alone: on a store shared by several hosts they are
@@ -120,8 +121,15 @@ export interface RequestFacts {
  *  a key left out is read when asked for, one named and not read costs a row. */
 export type ReadHint<T extends MessageType> = (request: RequestFacts, body: RequestBody<T>) => readonly string[];
 
+/** The keys a handler will lock (with `withLocks`), known from the request alone: on a store shared by
+ *  several hosts they are locked, and read under their locks, with the request's BEGIN, so the handler's
+ *  `withLocks` finds them held and costs no round trip. Name exactly what the handler locks: a key left out
+ *  is locked when asked for, in a second step; a key named and not locked is held for nothing. */
+export type LockHint<T extends MessageType> = ReadHint<T>;
+
 export type OperationHandler<T extends MessageType> = ((ctx: RequestContext<T>, body: RequestBody<T>) => Promise<ResultOf<T>>) & {
   readonly reads?: ReadHint<T>;
+  readonly locks?: LockHint<T>;
 };
 
 export type OperationTable = { readonly [T in MessageType]?: OperationHandler<T> };

@@ -12,7 +12,7 @@ import { availableCents, invariant } from '../ledger/invariants.js';
 import { newPostingId, planMove } from '../ledger/journal.js';
 import { type HoldRecord, accountKey, holdKey } from '../ledger/records.js';
 import { type Settlement, planAuthorization, settleAuthorization } from '../ledger/withdrawals.js';
-import type { OperationTable, RequestFacts } from './context.js';
+import type { CustomerSession, OperationTable, RequestFacts } from './context.js';
 import { type OperationRun, type Work, operation } from './run.js';
 import { accountAsSeen, dailyWithdrawalLimitKeys, readDailyLimits, requireReachableAccount, sessionReads } from './session.js';
 
@@ -32,9 +32,8 @@ const authorizeWithdrawal: Work<'withdraw.authorize'> = async (run, { accountId,
   validateWithdrawalCents(amountCents, config);
   requirePayable(amountCents, (await readKioskStatus(db, connection.deviceId))?.status.cassettes);
   await requireReachableAccount(run.services, session, accountId, nowMs);
-  // The daily totals are shared by every account the customer (and the card) reaches: lock them too.
-  const limitKeys = dailyWithdrawalLimitKeys(config, session, nowMs);
-  return locks.withLocks([accountKey(accountId), ...limitKeys.map((limit) => limit.key)], async () => {
+  const { limitKeys, keys } = authorizationLocks(config, session, accountId, nowMs);
+  return locks.withLocks(keys, async () => {
     const read = await readAccount(db, accountId);
     invariant(read !== undefined, `account ${accountId} vanished`);
     // Deposit holds whose period ended are released in this batch, so the customer can spend them now.
@@ -55,6 +54,16 @@ const authorizeWithdrawal: Work<'withdraw.authorize'> = async (run, { accountId,
     );
   });
 };
+
+/** What an authorization locks: the account, and the daily totals, which are shared by every account the
+ *  customer (and the card) reaches. */
+function authorizationLocks(config: RequestFacts['config'], session: CustomerSession, accountId: string, nowMs: number) {
+  const limitKeys = dailyWithdrawalLimitKeys(config, session, nowMs);
+  return { limitKeys, keys: [accountKey(accountId), ...limitKeys.map((limit) => limit.key)] };
+}
+
+/** What a transfer locks: both accounts. */
+const transferLocks = (fromAccountId: string, toAccountId: string) => [accountKey(fromAccountId), accountKey(toAccountId)];
 
 /** Completion and reversal need no session (the kiosk may have rebooted since it dispensed) but must
  *  come from the device that authorized. */
@@ -141,7 +150,7 @@ const transfer: Work<'transfer'> = async (run, { fromAccountId, toAccountId, amo
   if (fromAccountId === toAccountId) throw new ProtocolError('SAME_ACCOUNT');
   await requireReachableAccount(run.services, session, fromAccountId, nowMs);
   await requireReachableAccount(run.services, session, toAccountId, nowMs);
-  return locks.withLocks([accountKey(fromAccountId), accountKey(toAccountId)], async () => {
+  return locks.withLocks(transferLocks(fromAccountId, toAccountId), async () => {
     const [read, to] = await Promise.all([readAccount(db, fromAccountId), readAccount(db, toAccountId)]);
     invariant(read !== undefined && to !== undefined, 'a transfer account vanished');
     const released = await releaseDueDepositHolds(db, read, nowMs);
@@ -169,10 +178,18 @@ const transfer: Work<'transfer'> = async (run, { fromAccountId, toAccountId, amo
 const holdReads = (_request: RequestFacts, { authorizationId }: { authorizationId: string }) => [holdKey(authorizationId)];
 
 export const moneyOperations: OperationTable = {
-  balance: operation(balance),
-  'withdraw.authorize': operation(authorizeWithdrawal, ({ deviceId, session }, { accountId }) => [kioskStatusKey(deviceId), ...sessionReads(session), accountKey(accountId)]),
+  balance: operation(balance, ({ session }, { accountId }) => [...sessionReads(session), accountKey(accountId)]),
+  'withdraw.authorize': operation(
+    authorizeWithdrawal,
+    ({ deviceId, session }) => [kioskStatusKey(deviceId), ...sessionReads(session)],
+    ({ session, config, nowMs }, { accountId }) => (session === undefined ? [] : authorizationLocks(config, session, accountId, nowMs).keys),
+  ),
   'withdraw.complete': operation(completeWithdrawal, holdReads),
   'withdraw.reverse': operation(reverseWithdrawal, holdReads),
   history: operation(history),
-  transfer: operation(transfer, ({ session }, { fromAccountId, toAccountId }) => [...sessionReads(session), accountKey(fromAccountId), accountKey(toAccountId)]),
+  transfer: operation(
+    transfer,
+    ({ session }) => sessionReads(session),
+    ({ session }, { fromAccountId, toAccountId }) => (session === undefined ? [] : transferLocks(fromAccountId, toAccountId)),
+  ),
 };

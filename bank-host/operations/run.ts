@@ -6,7 +6,7 @@ import type { MessageType, RequestBody, ResultOf } from '../../protocol/messages
 import type { AuditEvent } from '../audit/event.js';
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
-import type { CustomerSession, OperationHandler, ReadHint, RequestContext } from './context.js';
+import type { CustomerSession, LockHint, OperationHandler, ReadHint, RequestContext } from './context.js';
 
 /** One request's run: collects the audit facts as the handler learns them and makes sure `finish` is
  *  called exactly once, with a matching audit event. */
@@ -90,8 +90,9 @@ export class OperationRun<T extends MessageType> {
 export type Work<T extends MessageType> = (run: OperationRun<T>, body: RequestBody<T>) => Promise<ResultOf<T>>;
 
 /** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action.
- *  `reads` names what `work` will read, when the request alone tells (ReadHint). */
-export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>): OperationHandler<T> {
+ *  `reads` names what `work` will read, and `locks` what it will lock, when the request alone tells (ReadHint,
+ *  LockHint). */
+export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>, locks?: LockHint<T>): OperationHandler<T> {
   const handler = async (ctx: RequestContext<T>, body: RequestBody<T>): Promise<ResultOf<T>> => {
     const run = new OperationRun(ctx);
     try {
@@ -101,5 +102,5 @@ export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint
       throw error;
     }
   };
-  return reads === undefined ? handler : Object.assign(handler, { reads });
+  return Object.assign(handler, { ...(reads && { reads }), ...(locks && { locks }) });
 }

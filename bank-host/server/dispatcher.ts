@@ -87,10 +87,12 @@ export class Dispatcher {
       }
       // No await between the check above and this: the copy is the only one in flight from here.
       // On PostgreSQL the copy runs as one unit of work holding the request's idempotency key, so copies
-      // on other hosts take turns with it too (store/host-store.ts, RequestScope).
+      // on other hosts take turns with it too (store/host-store.ts, RequestScope). A type answered without
+      // a record runs in one as well: its reads come with the unit's BEGIN and its audit record with the
+      // unit's commit, two round trips where reads and a unit of their own took six (a balance).
       const requests = this.deps.services.requests;
       const work =
-        requests === undefined || UNRECORDED_TYPES.has(type)
+        requests === undefined
           ? this.runOnce(connection, type, requestId, body, nowMs, envelope.ts)
           : requests.run(
               idempotencyKey(connection.deviceId, requestId),
@@ -102,8 +104,9 @@ export class Dispatcher {
               },
               // The device's record, read with the unit's BEGIN for the check above (unlocked: a revocation
               // does not wait for requests; the record is locked and read again when the change commits),
-              // and what the handler says it will read.
-              [DEVICE_KEY_PREFIX + connection.deviceId, ...this.readHint(connection, type, body, nowMs)],
+              // and what the handler says it will read; and the keys it says it will lock, locked there.
+              [DEVICE_KEY_PREFIX + connection.deviceId, ...this.hint('reads', connection, type, body, nowMs)],
+              this.hint('locks', connection, type, body, nowMs),
             );
       this.inFlight.set(flightKey, work);
       try {
@@ -119,13 +122,13 @@ export class Dispatcher {
     }
   }
 
-  /** The keys the request's handler will read, as it says (OperationHandler.reads); none when it does not
-   *  say or its hint fails: a hint never fails a request. */
-  private readHint(connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): readonly string[] {
-    const reads = (this.deps.operations[type] as OperationHandler<MessageType> | undefined)?.reads;
-    if (reads === undefined) return [];
+  /** The keys the request's handler will read or lock, as it says (OperationHandler.reads, .locks); none
+   *  when it does not say or its hint fails: a hint never fails a request. */
+  private hint(which: 'reads' | 'locks', connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): readonly string[] {
+    const hint = (this.deps.operations[type] as OperationHandler<MessageType> | undefined)?.[which];
+    if (hint === undefined) return [];
     try {
-      return reads({ deviceId: connection.deviceId, session: connection.session, nowMs }, body as RequestBody<MessageType>);
+      return hint({ deviceId: connection.deviceId, session: connection.session, nowMs, config: this.deps.services.config }, body as RequestBody<MessageType>);
     } catch {
       return [];
     }

@@ -103,8 +103,10 @@ export interface StoreCommitter<E> {
  *  process). */
 export interface RequestScope {
   /** `readKeys` are read with the unit's BEGIN, without a lock (the request's device record, which the
-   *  dispatcher checks first): reads of them in `work` are answered without asking the store again. */
-  run<T>(key: string, work: () => Promise<T>, readKeys?: readonly string[]): Promise<T>;
+   *  dispatcher checks first): reads of them in `work` are answered without asking the store again.
+   *  `lockKeys` are locked with the BEGIN too (with `key`, in the one global order) and read under their
+   *  locks: `withLocks` of them in `work` finds them held. */
+  run<T>(key: string, work: () => Promise<T>, readKeys?: readonly string[], lockKeys?: readonly string[]): Promise<T>;
 }
 
 export type StoreBackend = 'leveldb' | 'postgresql';

@@ -11,6 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { Database, type BatchOp } from '../../bank-host/store/database.js';
 import { PostgresStore, PostgresStoreError, SCAN_PAGE_ROWS, type PostgresStoreOptions } from '../../bank-host/store/postgres/index.js';
+import { lockId } from '../../bank-host/store/postgres/unit-of-work.js';
 import { CLUSTER_START_TIMEOUT_MS, PostgresCluster } from '../helpers/postgres-cluster.js';
 
 let cluster: PostgresCluster;
@@ -399,6 +400,38 @@ test.serial('numbers reserved with the BEGIN are handed out first, in no round t
   const next = await store.unitOfWork([], (unit) => unit.numbers(1));
   t.true(next[0]! > reserved[1]! + 3);
   await t.throwsAsync(store.unitOfWork([], async () => 1, { reserveNumbers: 17 }), { instanceOf: RangeError });
+  t.is(store.connections.busy, 0);
+});
+
+test.serial('a lock the unit already holds costs no round trip and keeps what it read under it; a key held shared and asked exclusively is locked again, exclusively', async (t) => {
+  const database = await newDatabase();
+  const store = await openStore(t, { database });
+  const otherHost = await openStore(t, { database, hostId: 'host-b', lockTimeoutMs: 200, queryTimeoutMs: 10_000 });
+  await store.commit([put('acct:1', { balanceCents: 1 }), put('dev:d', { keyVersion: 1 })]);
+  await store.unitOfWork(
+    { exclusive: ['idem:z', 'acct:1'], shared: ['dev:d'] },
+    async (unit) => {
+      const sent: string[] = [];
+      const query = unit.client.query.bind(unit.client);
+      (unit.client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+        sent.push(String(text));
+        return (query as (...a: unknown[]) => unknown)(text, ...rest);
+      };
+      await unit.lock(['acct:1', 'idem:z']);
+      await unit.lock({ exclusive: [], shared: ['dev:d', 'acct:1'] });
+      t.deepEqual(sent, [], 'held with the BEGIN: nothing sent');
+      t.deepEqual(await store.get('acct:1'), { balanceCents: 1 }, 'read under its lock with the BEGIN');
+      t.deepEqual(sent, []);
+      await unit.lock(['dev:d', 'acct:1']);
+      t.is(sent.length, 1);
+      t.true(sent[0]!.includes(`pg_advisory_xact_lock(${lockId('dev:d').toString()})`), 'dev:d locked exclusively now');
+      t.false(sent[0]!.includes(lockId('acct:1').toString()), 'acct:1 not locked again');
+      // Exclusive now: even a shared lock of another host waits for this unit (and gives up at its bound).
+      const waited = await t.throwsAsync(otherHost.unitOfWork({ exclusive: [], shared: ['dev:d'] }, async () => {}), { instanceOf: PostgresStoreError });
+      t.is(waited?.code, 'STORE_BUSY');
+    },
+    { prefetch: ['acct:1'] },
+  );
   t.is(store.connections.busy, 0);
 });
 

@@ -42,7 +42,8 @@ export class PostgresCommitter<E> implements StoreCommitter<E> {
     if (this.closed) return Promise.reject(new PostgresStoreError('STORE_CLOSED', 'the store is closing; the change was not applied'));
     if (change.ops.length === 0 && (change.events?.length ?? 0) === 0) return Promise.resolve();
     const unit = this.store.currentUnit();
-    const done = unit !== undefined ? this.commitIn(unit, change) : this.store.unitOfWork([], (own) => this.commitIn(own, change));
+    // A unit of its own draws its audit record's number with its BEGIN, as a request's does.
+    const done = unit !== undefined ? this.commitIn(unit, change) : this.store.unitOfWork([], (own) => this.commitIn(own, change), { reserveNumbers: AUDIT_RECORDS_EXPECTED });
     this.inFlight.add(done);
     const forget = () => this.inFlight.delete(done);
     done.then(forget, forget);
@@ -96,11 +97,16 @@ function prefetchable(keys: readonly string[]): string[] {
   return [...new Set(keys)].filter(isStorableKey).slice(0, PREFETCH_KEYS_MAX - 4);
 }
 
-/** A request as one unit of work holding its idempotency key, read with the unit's BEGIN. */
+/** Keys a request's lock hint may name; a longer hint is not taken (its handler locks them itself). */
+const LOCK_HINT_KEYS_MAX = 16;
+
+/** A request as one unit of work holding its idempotency key, read with the unit's BEGIN, and the keys its
+ *  handler says it will lock. */
 export class PostgresRequests implements RequestScope {
   constructor(private readonly store: PostgresStore) {}
 
-  run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = []): Promise<T> {
-    return this.store.unitOfWork([key], () => work(), { prefetch: prefetchable([key, ...readKeys]), reserveNumbers: AUDIT_RECORDS_EXPECTED });
+  run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = [], lockKeys: readonly string[] = []): Promise<T> {
+    const locked = lockKeys.length <= LOCK_HINT_KEYS_MAX ? lockKeys : [];
+    return this.store.unitOfWork([key, ...locked], () => work(), { prefetch: prefetchable([key, ...locked, ...readKeys]), reserveNumbers: AUDIT_RECORDS_EXPECTED });
   }
 }

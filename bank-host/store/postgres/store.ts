@@ -213,7 +213,7 @@ export class PostgresStore implements KeyValueStore {
     try {
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
-      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [], locked: [], reserve: 0 }));
+      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [], locked: [], exclusive: [], reserve: 0 }));
       const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
       try {
         return await this.current.run(unit, work);

@@ -93,6 +93,8 @@ export interface OpeningStatement {
   readonly prefetch: readonly string[];
   /** Every key the opening locks (either way). */
   readonly locked: readonly string[];
+  /** The keys of those it locks exclusively. */
+  readonly exclusive: readonly string[];
   readonly reserve: number;
 }
 
@@ -105,7 +107,8 @@ export function openingStatement(locks: LockRequest, prefetch: readonly string[]
   if (lock !== undefined) statements.push(lock);
   if (prefetch.length > 0) statements.push(prefetchText(prefetch));
   if (reserve > 0) statements.push(numbersText(reserve));
-  return { text: statements.join('; '), prefetch, locked: [...lockKeys(locks)], reserve };
+  const keys = lockKeys(locks);
+  return { text: statements.join('; '), prefetch, locked: [...keys], exclusive: keys.exclusive, reserve };
 }
 
 /** The numbers a numbers statement drew, increasing. */
@@ -146,13 +149,16 @@ export class UnitOfWork {
       throw storeErrorFrom(error, 'statement', `starting a unit of work on ${this.lane.id}`);
     }
     for (const key of opening.locked) this.lockedKeys.add(key);
+    for (const key of opening.exclusive) this.exclusiveKeys.add(key);
     const answers = Array.isArray(results) ? results : [results];
     if (opening.reserve > 0) this.reserved = drawn(answers[answers.length - 1]!);
     if (prefetch.length > 0) this.takeIn(prefetch, answers[answers.length - (opening.reserve > 0 ? 2 : 1)]!);
   }
 
-  /** Keys this unit holds a lock on. */
+  /** Keys this unit holds a lock on (either way). */
   private readonly lockedKeys = new Set<string>();
+  /** The keys of those it holds exclusively. */
+  private readonly exclusiveKeys = new Set<string>();
   /** Numbers drawn with the BEGIN and not yet handed out, increasing. */
   private reserved: number[] = [];
 
@@ -226,12 +232,19 @@ export class UnitOfWork {
 
   /** Takes more locks inside the open unit (after the ones it began with), in ascending id order. Locks
    *  taken in two steps can wait on each other across units; PostgreSQL detects such a deadlock and aborts
-   *  one unit (STORE_CONFLICT, retryable). The host takes only a request's own idempotency key and its
-   *  lane's audit head in the first step, which no other unit waits for while holding account locks. */
+   *  one unit (STORE_CONFLICT, retryable). The host's first step is a request's own idempotency key, its
+   *  lane's audit head and what its handler named from the request alone (an authorization's account and
+   *  daily totals), all in the one global order; its later steps add what the request's records name (a
+   *  hold's account), and the commit the device's record, which no unit holds while it waits for accounts. */
   async lock(locks: LockRequest): Promise<void> {
     this.requireOpen('take locks');
-    const statement = lockStatement(locks);
+    // Keys the unit holds already (its BEGIN took them: a request's lock hint) are not locked again: when it
+    // holds every one, nothing new is guarded and what it read under them stands, so no round trip.
+    const { exclusive, shared } = lockKeys(locks);
+    const wanted: LockRequest = { exclusive: exclusive.filter((key) => !this.exclusiveKeys.has(key)), shared: shared.filter((key) => !this.lockedKeys.has(key)) };
+    const statement = lockStatement(wanted);
     if (statement === undefined) return;
+    locks = wanted;
     // The keys are read in the same message, once their locks are held: work that locks a key reads it
     // next (an account, a hold), and under its lock no other unit can change it before this one commits.
     // A key the unit read before (with its BEGIN, unlocked) is read again: what counts is its value now. So
@@ -240,6 +253,7 @@ export class UnitOfWork {
     const newlyLocked = [...new Set(lockKeys(locks))];
     const unlockedKnown = [...this.known.keys()].filter((key) => !this.lockedKeys.has(key) && !newlyLocked.includes(key));
     for (const key of newlyLocked) this.lockedKeys.add(key);
+    for (const key of lockKeys(locks).exclusive) this.exclusiveKeys.add(key);
     const keys = [...newlyLocked.filter(isStorableKey), ...unlockedKnown];
     const prefetch = keys.length > 0 && keys.length <= PREFETCH_KEYS_MAX ? keys : [];
     if (prefetch.length === 0) for (const key of unlockedKnown) this.known.delete(key);
