@@ -196,6 +196,12 @@ export interface SettleOptions {
   readonly onOperatorSettled?: (hold: HoldRecord) => Promise<never>;
 }
 
+/** What a settlement of `hold` locks: the hold, the customer's account, the kiosk's cash account and the
+ *  daily totals the hold counts against (all fixed when it was authorized). */
+export function settlementLockKeys(hold: HoldRecord): string[] {
+  return [holdKey(hold.authorizationId), accountKey(hold.accountId), accountKey(cashAccountId(hold.deviceId)), ...holdDailyKeys(hold)];
+}
+
 /** Reads the hold, takes the locks of everything a settlement touches, plans it and hands the plan to
  *  `write` while the locks are still held (the caller writes the plan's ops in its one batch). Throws
  *  UNKNOWN_AUTHORIZATION, AUTHORIZATION_SETTLED or BAD_AMOUNT without writing anything. */
@@ -212,8 +218,7 @@ export async function settleAuthorization<R>(
   if (first === undefined || (options.deviceId !== undefined && first.deviceId !== options.deviceId)) {
     throw new ProtocolError('UNKNOWN_AUTHORIZATION');
   }
-  const lockKeys = [holdKey(authorizationId), accountKey(first.accountId), accountKey(cashAccountId(first.deviceId)), ...holdDailyKeys(first)];
-  return locks.withLocks(lockKeys, async () => {
+  return locks.withLocks(settlementLockKeys(first), async () => {
     // Re-read under the lock: a concurrent settlement may have landed since the first read.
     const hold = await readHold(db, authorizationId);
     invariant(hold !== undefined, `hold ${authorizationId} disappeared`);

@@ -114,6 +114,9 @@ export interface RequestFacts {
   readonly session: CustomerSession | undefined;
   readonly nowMs: number;
   readonly config: HostServices['config'];
+  /** A record this host wrote lately (one whose prefix a handler `recalls`), as it wrote it: for naming
+   *  locks, never for reading (another host may have changed it since). */
+  recall<R>(key: string): R | undefined;
 }
 
 /** The keys a handler will read, known from the request alone: on a store shared by several hosts they are
@@ -130,6 +133,9 @@ export type LockHint<T extends MessageType> = ReadHint<T>;
 export type OperationHandler<T extends MessageType> = ((ctx: RequestContext<T>, body: RequestBody<T>) => Promise<ResultOf<T>>) & {
   readonly reads?: ReadHint<T>;
   readonly locks?: LockHint<T>;
+  /** Key prefixes of records the lock hint recalls (RequestFacts.recall): the host remembers what its
+   *  requests write under them. */
+  readonly recalls?: readonly string[];
 };
 
 export type OperationTable = { readonly [T in MessageType]?: OperationHandler<T> };

@@ -19,7 +19,7 @@ import {
 import { exceptionIdFor, exceptionOps } from '../ledger/exceptions.js';
 import { invariant } from '../ledger/invariants.js';
 import { newCashAccount } from '../ledger/journal.js';
-import { type DepositRecord, accountKey, cashboxAccountId, dailyDepositKey, depositKey } from '../ledger/records.js';
+import { DEPOSIT_PREFIX, type DepositRecord, accountKey, cashboxAccountId, dailyDepositKey, depositKey } from '../ledger/records.js';
 import type { OperationTable } from './context.js';
 import { type Work, operation } from './run.js';
 import { accountAsSeen, requireReachableAccount, sessionReads } from './session.js';
@@ -51,6 +51,12 @@ function committedResult(deposit: DepositRecord, account: ResultOf<'deposit.comm
   };
 }
 
+/** What a deposit's commit locks: the deposit, the customer's account, the kiosk's cashbox account and the
+ *  customer's deposits of the day. */
+function depositCommitLockKeys(deposit: DepositRecord, nowMs: number): string[] {
+  return [depositKey(deposit.depositId), accountKey(deposit.accountId), accountKey(cashboxAccountId(deposit.deviceId)), dailyDepositKey(deposit.customerId, nowMs)];
+}
+
 const commitDeposit: Work<'deposit.commit'> = async (run, { depositId, notes }) => {
   const { db, locks, config } = run.services;
   const { nowMs, connection } = run.ctx;
@@ -63,8 +69,7 @@ const commitDeposit: Work<'deposit.commit'> = async (run, { depositId, notes }) 
   // Checked before any lock: a bad list changes nothing.
   run.amountCents = sumNotes(notes, first.denominationsCents);
   const cashboxId = cashboxAccountId(first.deviceId);
-  const dailyKey = dailyDepositKey(first.customerId, nowMs);
-  return locks.withLocks([depositKey(depositId), accountKey(first.accountId), accountKey(cashboxId), dailyKey], async () => {
+  return locks.withLocks(depositCommitLockKeys(first, nowMs), async () => {
     const deposit = await readDeposit(db, depositId);
     invariant(deposit !== undefined, `deposit ${depositId} disappeared`);
     if (deposit.status !== 'open') {
@@ -114,5 +119,14 @@ export const depositOperations: OperationTable = {
   'deposit.open': operation(openDeposit, ({ deviceId, session, nowMs }, { accountId }) =>
     session === undefined ? [] : [...sessionReads(session), accountKey(accountId), kioskStatusKey(deviceId), dailyDepositKey(session.customerId, nowMs)],
   ),
-  'deposit.commit': operation(commitDeposit, (_request, { depositId }) => [depositKey(depositId)]),
+  'deposit.commit': operation(
+    commitDeposit,
+    (_request, { depositId }) => [depositKey(depositId)],
+    // The deposit as this host opened it, when it did (a kiosk usually commits where it opened).
+    ({ recall, deviceId, nowMs }, { depositId }) => {
+      const opened = recall<DepositRecord>(depositKey(depositId));
+      return opened === undefined || opened.deviceId !== deviceId ? [] : depositCommitLockKeys(opened, nowMs);
+    },
+    [DEPOSIT_PREFIX],
+  ),
 };

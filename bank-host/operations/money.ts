@@ -10,8 +10,8 @@ import { exceptionIdFor, exceptionOps } from '../ledger/exceptions.js';
 import { readHistory } from '../ledger/history.js';
 import { availableCents, invariant } from '../ledger/invariants.js';
 import { newPostingId, planMove } from '../ledger/journal.js';
-import { type HoldRecord, accountKey, holdKey } from '../ledger/records.js';
-import { type Settlement, planAuthorization, settleAuthorization } from '../ledger/withdrawals.js';
+import { HOLD_PREFIX, type HoldRecord, accountKey, holdKey } from '../ledger/records.js';
+import { type Settlement, planAuthorization, settleAuthorization, settlementLockKeys } from '../ledger/withdrawals.js';
 import type { CustomerSession, OperationTable, RequestFacts } from './context.js';
 import { type OperationRun, type Work, operation } from './run.js';
 import { accountAsSeen, dailyWithdrawalLimitKeys, readDailyLimits, requireReachableAccount, sessionReads } from './session.js';
@@ -177,6 +177,13 @@ const transfer: Work<'transfer'> = async (run, { fromAccountId, toAccountId, amo
 /** A settlement reads its hold first. */
 const holdReads = (_request: RequestFacts, { authorizationId }: { authorizationId: string }) => [holdKey(authorizationId)];
 
+/** And locks what the hold names, known before it runs when this host authorized it (a kiosk usually
+ *  settles where it authorized). */
+const holdLocks = ({ recall, deviceId }: RequestFacts, { authorizationId }: { authorizationId: string }) => {
+  const hold = recall<HoldRecord>(holdKey(authorizationId));
+  return hold === undefined || hold.deviceId !== deviceId ? [] : settlementLockKeys(hold);
+};
+
 export const moneyOperations: OperationTable = {
   balance: operation(balance, ({ session }, { accountId }) => [...sessionReads(session), accountKey(accountId)]),
   'withdraw.authorize': operation(
@@ -184,8 +191,8 @@ export const moneyOperations: OperationTable = {
     ({ deviceId, session }) => [kioskStatusKey(deviceId), ...sessionReads(session)],
     ({ session, config, nowMs }, { accountId }) => (session === undefined ? [] : authorizationLocks(config, session, accountId, nowMs).keys),
   ),
-  'withdraw.complete': operation(completeWithdrawal, holdReads),
-  'withdraw.reverse': operation(reverseWithdrawal, holdReads),
+  'withdraw.complete': operation(completeWithdrawal, holdReads, holdLocks, [HOLD_PREFIX]),
+  'withdraw.reverse': operation(reverseWithdrawal, holdReads, holdLocks, [HOLD_PREFIX]),
   history: operation(history),
   transfer: operation(
     transfer,

@@ -91,8 +91,8 @@ export type Work<T extends MessageType> = (run: OperationRun<T>, body: RequestBo
 
 /** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action.
  *  `reads` names what `work` will read, and `locks` what it will lock, when the request alone tells (ReadHint,
- *  LockHint). */
-export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>, locks?: LockHint<T>): OperationHandler<T> {
+ *  LockHint); `recalls`, the prefixes of the records `locks` recalls. */
+export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>, locks?: LockHint<T>, recalls?: readonly string[]): OperationHandler<T> {
   const handler = async (ctx: RequestContext<T>, body: RequestBody<T>): Promise<ResultOf<T>> => {
     const run = new OperationRun(ctx);
     try {
@@ -102,5 +102,5 @@ export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint
       throw error;
     }
   };
-  return Object.assign(handler, { ...(reads && { reads }), ...(locks && { locks }) });
+  return Object.assign(handler, { ...(reads && { reads }), ...(locks && { locks }), ...(recalls && { recalls }) });
 }

@@ -11,6 +11,7 @@ import { panLast4 } from '../customers/records.js';
 import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
 import { CommitGuardError, guardHolds, type CommitGuard } from '../store/host-store.js';
+import { RecentRecords } from './recent-records.js';
 import type { ConnectionState, HostServices, OperationHandler, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
 import {
   bodyHash,
@@ -54,7 +55,13 @@ export class Dispatcher {
   /** Requests being processed, by device and id, so a retry racing its original waits for it. */
   private readonly inFlight = new Map<string, Promise<ResponseEnvelope>>();
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  /** Records this host's requests wrote lately, for lock hints (only on a store with request scopes). */
+  private readonly recent: RecentRecords;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    const recalled = Object.values(deps.operations).flatMap((handler) => (handler as OperationHandler<MessageType> | undefined)?.recalls ?? []);
+    this.recent = new RecentRecords(deps.services.requests === undefined ? [] : [...new Set(recalled)]);
+  }
 
   async dispatch(connection: ConnectionState, document: unknown): Promise<ResponseEnvelope> {
     let requestId = requestIdOf(document) ?? '';
@@ -128,7 +135,8 @@ export class Dispatcher {
     const hint = (this.deps.operations[type] as OperationHandler<MessageType> | undefined)?.[which];
     if (hint === undefined) return [];
     try {
-      return hint({ deviceId: connection.deviceId, session: connection.session, nowMs, config: this.deps.services.config }, body as RequestBody<MessageType>);
+      const facts = { deviceId: connection.deviceId, session: connection.session, nowMs, config: this.deps.services.config, recall: <R>(key: string) => this.recent.recall<R>(key) };
+      return hint(facts, body as RequestBody<MessageType>);
     } catch {
       return [];
     }
@@ -226,6 +234,7 @@ export class Dispatcher {
         if (error instanceof CommitGuardError) throw new StaleKeyRefusal();
         throw error;
       }
+      this.recent.remember(change.ops);
     };
 
     // Session checks come after the idempotency lookup: a completed request's answer stands even if the

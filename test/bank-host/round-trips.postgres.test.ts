@@ -8,6 +8,7 @@ import { openAccount } from '../../bank-host/customers/admin.js';
 import { lockId } from '../../bank-host/store/postgres/unit-of-work.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { createHarness } from '../helpers/dispatcher-harness.js';
+import { notesFor } from '../helpers/kiosk-cash.js';
 
 /** The statement messages this process sends to PostgreSQL while `work` runs, but the keep-alive of a unit
  *  that ran long (a loaded machine), which is not the request's. */
@@ -49,8 +50,9 @@ test.serial('a balance is one unit of work: its reads come with the BEGIN and it
   }
 });
 
-test.serial('an authorization locks its account and daily total with the BEGIN; its completion, which learns them from the hold, locks them next', async (t) => {
+test.serial('an authorization locks its account and daily total with the BEGIN; so does its completion at the same host, which remembers the hold; at another host the completion locks them next', async (t) => {
   const h = await createHarness();
+  const b = await createHarness({ sameStoreAs: { keysDir: h.keysDir, store: h.store, hostId: 'host-b' } });
   try {
     const connection = await h.connect('kiosk-01');
     const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
@@ -64,10 +66,33 @@ test.serial('an authorization locks its account and daily total with the BEGIN; 
     t.true(authorize[0]!.startsWith('BEGIN') && locks(authorize[0]!, `acct:${accountId}`), 'the account is locked with the BEGIN');
     t.true(authorize[1]!.endsWith('COMMIT'));
     const complete = await sentDuring(() => h.ok(connection, 'withdraw.complete', { authorizationId, dispensedCents: 2_000 }));
-    t.is(complete.length, 3, `sent:\n${complete.join('\n')}`);
-    t.false(locks(complete[0]!, `acct:${accountId}`));
-    t.true(locks(complete[1]!, `acct:${accountId}`), 'locked once the hold named it');
-    t.like(await h.ok(connection, 'balance', { accountId }), { balanceCents: 8_000, availableCents: 8_000 });
+    t.is(complete.length, 2, `sent:\n${complete.join('\n')}`);
+    t.true(locks(complete[0]!, `acct:${accountId}`) && locks(complete[0]!, `hold:${authorizationId}`), 'locked with the BEGIN, from the hold this host wrote');
+    // Authorized at host A, completed at host B (the kiosk reconnected there): B never saw the hold.
+    const second = await h.ok(connection, 'withdraw.authorize', { accountId, amountCents: 4_000 });
+    const atB = await b.attach('kiosk-01');
+    const elsewhere = await sentDuring(() => b.ok(atB, 'withdraw.complete', { authorizationId: second.authorizationId, dispensedCents: 4_000 }));
+    t.is(elsewhere.length, 3, `sent:\n${elsewhere.join('\n')}`);
+    t.false(locks(elsewhere[0]!, `acct:${accountId}`));
+    t.true(locks(elsewhere[1]!, `acct:${accountId}`), 'locked once the hold named it');
+    t.like(await h.ok(connection, 'balance', { accountId }), { balanceCents: 4_000, availableCents: 4_000 });
+  } finally {
+    await b.close();
+    await h.close();
+  }
+});
+
+test.serial('a deposit committed at the host that opened it locks its account, cashbox and day with the BEGIN', async (t) => {
+  const h = await createHarness();
+  try {
+    const connection = await h.connect('kiosk-01');
+    const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
+    const accountId = info.accounts[0]!.accountId;
+    const { depositId } = await h.ok(connection, 'deposit.open', { accountId });
+    const commit = await sentDuring(() => h.ok(connection, 'deposit.commit', { depositId, notes: notesFor(4_000) }));
+    t.is(commit.length, 2, `sent:\n${commit.join('\n')}`);
+    t.true(locks(commit[0]!, `acct:${accountId}`) && locks(commit[0]!, 'acct:cashbox-kiosk-01'));
+    t.like(await h.ok(connection, 'balance', { accountId }), { balanceCents: 4_000 });
   } finally {
     await h.close();
   }

@@ -121,10 +121,18 @@ export async function requestInFlight(h: TestHost, command: KeyCommand, deviceId
     const accountId = session.accounts[0]!.accountId;
     const { depositId } = await client.request('deposit.open', { accountId });
 
-    // The test holds the account's lock; the commit queues behind it inside the host.
+    // The test holds the account's lock; the commit queues behind it inside the host: at its handler's
+    // withLocks, or, on PostgreSQL, at its unit's BEGIN, which takes the locks the handler names beforehand
+    // (its lock hint: this host opened the deposit).
     const asked: string[][] = [];
     const withLocks = services.locks.withLocks.bind(services.locks);
     services.locks.withLocks = (keys, work) => (asked.push([...keys]), withLocks(keys, work));
+    const requests = services.requests;
+    const run = requests?.run;
+    if (requests !== undefined) {
+      const bound = requests.run.bind(requests);
+      requests.run = (key, work, readKeys, lockKeys) => (asked.push([...(lockKeys ?? [])]), bound(key, work, readKeys, lockKeys));
+    }
     let letGo!: () => void;
     let holding!: () => void;
     const holds = new Promise<void>((resolve) => (holding = resolve));
@@ -155,6 +163,7 @@ export async function requestInFlight(h: TestHost, command: KeyCommand, deviceId
       return { accepted: details.length, details, refused: 1 - answered, problems: [] };
     } finally {
       services.locks.withLocks = withLocks;
+      if (requests !== undefined) requests.run = run!;
       letGo?.();
     }
   } finally {
