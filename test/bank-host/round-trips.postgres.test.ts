@@ -7,7 +7,8 @@ import pg from 'pg';
 import { openAccount } from '../../bank-host/customers/admin.js';
 import { lockId } from '../../bank-host/store/postgres/unit-of-work.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import { createHarness } from '../helpers/dispatcher-harness.js';
+import type { ConnectionState } from '../../bank-host/operations/context.js';
+import { type Harness, createHarness } from '../helpers/dispatcher-harness.js';
 import { notesFor } from '../helpers/kiosk-cash.js';
 
 /** The statement messages this process sends to PostgreSQL while `work` runs, but the keep-alive of a unit
@@ -29,14 +30,19 @@ async function sentDuring(work: () => Promise<unknown>): Promise<string[]> {
   return sent;
 }
 
+/** Alice, registered at kiosk-01 of `h`: her connection and account. */
+async function alice(h: Harness): Promise<{ connection: ConnectionState; accountId: string }> {
+  const connection = await h.connect('kiosk-01');
+  const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
+  return { connection, accountId: info.accounts[0]!.accountId };
+}
+
 const locks = (text: string, key: string) => text.includes(`pg_advisory_xact_lock(${lockId(key).toString()})`);
 
 test.serial('a balance is one unit of work: its reads come with the BEGIN and its audit record with the commit', async (t) => {
   const h = await createHarness();
   try {
-    const connection = await h.connect('kiosk-01');
-    const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
-    const accountId = info.accounts[0]!.accountId;
+    const { connection, accountId } = await alice(h);
     let answer: unknown;
     const sent = await sentDuring(async () => {
       answer = await h.ok(connection, 'balance', { accountId });
@@ -54,9 +60,7 @@ test.serial('an authorization locks its account and daily total with the BEGIN; 
   const h = await createHarness();
   const b = await createHarness({ sameStoreAs: { keysDir: h.keysDir, store: h.store, hostId: 'host-b' } });
   try {
-    const connection = await h.connect('kiosk-01');
-    const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
-    const accountId = info.accounts[0]!.accountId;
+    const { connection, accountId } = await alice(h);
     await h.deposit(connection, accountId, 10_000);
     let authorizationId = '';
     const authorize = await sentDuring(async () => {
@@ -85,9 +89,7 @@ test.serial('an authorization locks its account and daily total with the BEGIN; 
 test.serial('a deposit committed at the host that opened it locks its account, cashbox and day with the BEGIN', async (t) => {
   const h = await createHarness();
   try {
-    const connection = await h.connect('kiosk-01');
-    const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
-    const accountId = info.accounts[0]!.accountId;
+    const { connection, accountId } = await alice(h);
     const { depositId } = await h.ok(connection, 'deposit.open', { accountId });
     const commit = await sentDuring(() => h.ok(connection, 'deposit.commit', { depositId, notes: notesFor(4_000) }));
     t.is(commit.length, 2, `sent:\n${commit.join('\n')}`);
@@ -101,9 +103,7 @@ test.serial('a deposit committed at the host that opened it locks its account, c
 test.serial('a transfer locks both accounts with the BEGIN; one refused for an account of another customer changes nothing', async (t) => {
   const h = await createHarness();
   try {
-    const connection = await h.connect('kiosk-01');
-    const info = await h.ok(connection, 'register', { username: 'alice', password: 'correct horse battery' });
-    const from = info.accounts[0]!.accountId;
+    const { connection, accountId: from } = await alice(h);
     const savings = (await openAccount(h.services, 'alice', 'savings')).accountId;
     await h.deposit(connection, from, 5_000);
     const moved = await sentDuring(() => h.ok(connection, 'transfer', { fromAccountId: from, toAccountId: savings, amountCents: 1_000 }));
