@@ -26,6 +26,7 @@ import { expiredIdempotencyOps } from './server/idempotency.js';
 import { listHolds } from './ledger/operator.js';
 import { DEPOSIT_HOLD_SWEEP_BATCH, sweepDueDepositHolds } from './ledger/deposit-operator.js';
 import { openHostStore, requireDatabase } from './host-store.js';
+import { PostgresStore } from './store/postgres/index.js';
 
 export { DATABASE_FOLDER } from './host-store.js';
 /** How often expired idempotency records are swept. */
@@ -165,7 +166,8 @@ export class BankHost {
       services.committer.commit({ ops: [], events: [event] }).catch((error) => services.log.error('could not record event', { action: event.action, error: describe(error) }));
     };
     let channelStats: ChannelServer['stats'] | undefined;
-    const metrics = new HostMetrics({ channel: () => channelStats, commits: () => services.committer.stats, fleet });
+    const postgres = services.db instanceof PostgresStore ? services.db : undefined;
+    const metrics = new HostMetrics({ channel: () => channelStats, commits: () => services.committer.stats, fleet, ...(postgres && { postgres }) });
     const dispatcher = new MeteredDispatcher(hostDispatcherDeps(state, options.operations), metrics);
     const channel = new ChannelServer(registry, dispatcher, services.log, recordSecurityEvent, options.limits, options.refusalSummaryIntervalMs);
     channelStats = channel.stats;

@@ -12,6 +12,7 @@ import type { ConnectionState } from '../operations/context.js';
 import type { ChannelStats } from '../server/channel-server.js';
 import { Dispatcher, type DispatcherDeps } from '../server/dispatcher.js';
 import type { GroupCommitStats } from '../store/group-commit.js';
+import type { PostgresStore } from '../store/postgres/index.js';
 
 /** A scrape takes its own pass over the ledger's open items (one pass at a time however many scrape): a
  *  scrape every 15 s costs about what the host's own 30 s pass does, and its figures are never stale. */
@@ -24,6 +25,8 @@ export interface MetricSources {
   readonly channel: () => ChannelStats | undefined;
   readonly commits: () => GroupCommitStats;
   readonly fleet: Fleet;
+  /** The PostgreSQL store, when the host keeps its state there (no store metrics on LevelDB). */
+  readonly postgres?: Pick<PostgresStore, 'stats' | 'connections'>;
 }
 
 export class HostMetrics {
@@ -85,6 +88,48 @@ export class HostMetrics {
     new Counter({ name: 'bankhost_group_commit_batches_total', help: 'Synced LevelDB batches written by the group committer', registers, collect() { this.reset(); this.inc(sources.commits().batches); } });
     new Counter({ name: 'bankhost_group_commit_changes_total', help: 'Changes (requests, operator actions) written in those batches', registers, collect() { this.reset(); this.inc(sources.commits().changes); } });
     new Gauge({ name: 'bankhost_group_commit_batch_changes_max', help: 'The most changes one synced batch has carried since the host started', registers, collect() { this.set(sources.commits().maxChangesInBatch); } });
+
+    const postgres = sources.postgres;
+    if (postgres !== undefined) {
+      const storeCounter = (name: string, help: string, read: () => number) => new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      new Counter({
+        name: 'bankhost_store_units_total',
+        help: 'Units of work (a request, an operator action) on PostgreSQL, by how they ended: committed, rolled_back (changed nothing) or failed',
+        labelNames: ['outcome'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ outcome: 'committed' }, postgres.stats.unitsCommitted);
+          this.inc({ outcome: 'rolled_back' }, postgres.stats.unitsRolledBack);
+          this.inc({ outcome: 'failed' }, postgres.stats.unitsFailed);
+        },
+      });
+      new Counter({
+        name: 'bankhost_store_failures_total',
+        help: 'Store failures by code (STORE_UNAVAILABLE while the primary is lost, STORE_BUSY when connections or locks ran out, ...)',
+        labelNames: ['code'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [code, count] of Object.entries(postgres.stats.failures)) this.inc({ code }, count ?? 0);
+        },
+      });
+      storeCounter('bankhost_store_lock_steps_total', 'Lock statements sent after a unit\'s BEGIN: settlements at a host that did not write their hold or deposit, among others', () => postgres.stats.lockSteps);
+      storeCounter('bankhost_store_connects_total', 'Connections the store opened to PostgreSQL (each lane once, and again after a failure or a failover)', () => postgres.connections.connects);
+      storeCounter('bankhost_store_primary_changes_total', 'Primaries the store has found, the first at start included: each later one is a failover it followed', () => postgres.connections.primaryChanges);
+      new Gauge({
+        name: 'bankhost_store_connections',
+        help: 'The store\'s connections (lanes) to PostgreSQL, by state: busy (in a unit of work or a read) or idle',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const { size, busy } = postgres.connections;
+          this.set({ state: 'busy' }, busy);
+          this.set({ state: 'idle' }, size - busy);
+        },
+      });
+      new Gauge({ name: 'bankhost_store_waiting', help: 'Callers waiting for a free connection to PostgreSQL', registers, collect() { this.set(postgres.connections.waiting); } });
+    }
 
     const fleet = sources.fleet;
     const holdGauge = (name: string, help: string, read: (t: NonNullable<ReturnType<Fleet['holdTotals']>>) => number) =>

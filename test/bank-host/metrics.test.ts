@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
 import { clientDeposit, startTestHost, type TestHost } from '../helpers/host.js';
+import { testBackend } from '../helpers/store-backend.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 
@@ -107,6 +108,26 @@ test('/metrics is Prometheus text format by promtool, and its counters and gauge
   t.is(after.values.get('bankhost_kiosk_cashbox_notes{kiosk="kiosk-m1"}'), 0);
   t.is(after.values.get('bankhost_alerts{kind="out-of-service",severity="critical"}'), 1);
   t.true((after.values.get('process_cpu_seconds_total') ?? 0) > 0, "the process's own metrics too");
+
+  if (testBackend() === 'postgresql') {
+    // The store's own figures. A deposit and a withdrawal settled at the host that opened and authorized
+    // them take every lock with their units' BEGINs: no lock step.
+    t.is(after.values.get('bankhost_store_primary_changes_total'), 1, 'the primary found at start, no failover');
+    t.is(after.values.get('bankhost_store_waiting'), 0);
+    t.true((after.values.get('bankhost_store_connections{state="idle"}') ?? 0) >= 1);
+    t.true((after.values.get('bankhost_store_connects_total') ?? 0) >= 1);
+    await clientDeposit(kiosk, accountId, 2_000);
+    const again = await kiosk.request('withdraw.authorize', { accountId, amountCents: 2_000 });
+    await kiosk.request('withdraw.complete', { authorizationId: again.authorizationId, dispensedCents: 2_000 });
+    const settled = await scrape(h, token);
+    const since = (key: string) => (settled.values.get(key) ?? 0) - (after.values.get(key) ?? 0);
+    t.true(since('bankhost_store_units_total{outcome="committed"}') >= 4);
+    t.is(since('bankhost_store_units_total{outcome="failed"}'), 0);
+    t.is(since('bankhost_store_lock_steps_total'), 0);
+    t.false([...settled.values.keys()].some((key) => key.startsWith('bankhost_store_failures_total')), 'no store failure');
+  } else {
+    t.false([...after.values.keys()].some((key) => key.startsWith('bankhost_store_')), 'no store metrics on LevelDB');
+  }
   kiosk.close();
 });
 

@@ -58,12 +58,15 @@ export interface PostgresStoreStats {
   unitsRolledBack: number;
   unitsFailed: number;
   commitsAlone: number;
+  /** Lock statements units of work sent after their BEGIN: a request whose locks its handler could not name
+   *  beforehand (a settlement at a host that did not authorize it, say). */
+  lockSteps: number;
   /** Failures by store error code (units of work, lone commits and reads). */
   failures: Partial<Record<PostgresStoreErrorCode, number>>;
 }
 
 export class PostgresStore implements KeyValueStore {
-  readonly stats: PostgresStoreStats = { unitsCommitted: 0, unitsRolledBack: 0, unitsFailed: 0, commitsAlone: 0, failures: {} };
+  readonly stats: PostgresStoreStats = { unitsCommitted: 0, unitsRolledBack: 0, unitsFailed: 0, commitsAlone: 0, lockSteps: 0, failures: {} };
   private readonly current = new AsyncLocalStorage<UnitOfWork>();
 
   private constructor(
@@ -197,7 +200,10 @@ export class PostgresStore implements KeyValueStore {
       if (error instanceof PostgresStoreError) this.pool.failed(lane, error);
       throw error;
     } finally {
-      if (unit !== undefined) unit.released = true;
+      if (unit !== undefined) {
+        unit.released = true;
+        this.stats.lockSteps += unit.lockSteps;
+      }
       this.pool.release(lane, { broken: unit?.broken ?? false });
     }
   }

@@ -124,6 +124,8 @@ export class UnitOfWork {
   released = false;
   /** The connection cannot be trusted after this unit (a failure left it in an unknown state). */
   broken = false;
+  /** Lock statements sent after the BEGIN (locks its opening did not take). */
+  lockSteps = 0;
 
   constructor(
     readonly lane: Lane,
@@ -245,6 +247,7 @@ export class UnitOfWork {
     const statement = lockStatement(wanted);
     if (statement === undefined) return;
     locks = wanted;
+    this.lockSteps++;
     // The keys are read in the same message, once their locks are held: work that locks a key reads it
     // next (an account, a hold), and under its lock no other unit can change it before this one commits.
     // A key the unit read before (with its BEGIN, unlocked) is read again: what counts is its value now. So
