@@ -15,7 +15,7 @@ import type { PostgresCluster } from '../test/helpers/postgres-cluster.js';
 import pg from 'pg';
 import { BankHostChild } from '../test/reliability/bank-host-child.js';
 import { connectKiosk, ledgerLoad, type LoadResult } from './ledger-load.js';
-import { postgresCpuMicros, processesCpuMicros } from './process-cpu.js';
+import { postgresCpuMicros, processesCpuMicros, profileNodeOptions } from './process-cpu.js';
 
 /** Limits high enough that the load measures the ledger, not the daily limits; deposits available at once,
  *  so the withdrawals always have money to act on (as in `npm run bench`). */
@@ -27,8 +27,6 @@ const HOST_CONFIG = {
   depositHoldMs: 0,
 } as const;
 const PASSWORD_CREDENTIAL = 'postgres-password';
-/** Where BENCH_PROFILE=1 leaves the hosts' CPU profiles (one .cpuprofile per host process). */
-const BENCH_PROFILE_DIR = '/tmp/bench-prof';
 
 export interface HostsLoad extends LoadResult {
   processes: number;
@@ -77,8 +75,7 @@ export async function startHosts(cluster: PostgresCluster, maxProcesses: number,
       const dir = path.join(root, `host-${i}`);
       await cp(keys, path.join(dir, 'keys'), { recursive: true });
       // BENCH_PROFILE=1: each host writes a CPU profile when it stops (as `npm run bench`'s LevelDB host does).
-      const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_PROFILE_DIR}`] : [];
-      hosts.push(await BankHostChild.start({ dir, fresh: false, config: { ...HOST_CONFIG, registrationEnabled: false, store: store(`bench-h${i}`) } }, profile));
+      hosts.push(await BankHostChild.start({ dir, fresh: false, config: { ...HOST_CONFIG, registrationEnabled: false, store: store(`bench-h${i}`) } }, profileNodeOptions()));
     }
     const deviceIds = Array.from({ length: kiosks }, (_, i) => `bench-kiosk-${i}`);
     const setup = await hosts[0]!.setup(

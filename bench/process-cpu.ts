@@ -4,6 +4,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** Node options for a bench host process: with BENCH_PROFILE=1 it writes a CPU profile to /tmp/bench-prof
+ *  when it stops. */
+export function profileNodeOptions(): string[] {
+  return process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [];
+}
+
 interface ProcStat {
   command: string;
   parent: number;

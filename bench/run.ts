@@ -14,6 +14,7 @@ import { ChannelClient } from '../protocol/client.js';
 import { FLEET_KIOSKS, HEARTBEAT_SECONDS, heartbeatCost } from './fleet-heartbeats.js';
 import { connectKiosk, ledgerLoad as ledgerLoadFor, signInWithCards, type CardKiosk as Kiosk, type LoadResult } from './ledger-load.js';
 import { median, percentile } from './stats.js';
+import { profileNodeOptions } from './process-cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
@@ -36,7 +37,7 @@ class HostProcess {
     });
   }
   static async start(): Promise<HostProcess> {
-    const child = fork(new URL('./host-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(new URL('./host-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx', ...profileNodeOptions()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`bench host exited with ${code}`)));

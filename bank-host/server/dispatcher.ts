@@ -12,7 +12,7 @@ import { DEVICE_KEY_PREFIX, type DeviceRecord } from '../devices/registry.js';
 import { describe } from '../errors.js';
 import { CommitGuardError, guardHolds, type CommitGuard } from '../store/host-store.js';
 import { RecentRecords } from './recent-records.js';
-import type { ConnectionState, HostServices, OperationHandler, OperationTable, Outcome, PinKeySource, RequestContext } from '../operations/context.js';
+import type { ConnectionState, HostServices, OperationHandler, OperationTable, Outcome, PinKeySource, ReadHint, RequestContext, RequestFacts } from '../operations/context.js';
 import {
   bodyHash,
   idempotencyKey,
@@ -57,6 +57,7 @@ export class Dispatcher {
 
   /** Records this host's requests wrote lately, for lock hints (only on a store with request scopes). */
   private readonly recent: RecentRecords;
+  private readonly recall = <R>(key: string): R | undefined => this.recent.recall<R>(key);
 
   constructor(private readonly deps: DispatcherDeps) {
     const recalled = Object.values(deps.operations).flatMap((handler) => (handler as OperationHandler<MessageType> | undefined)?.recalls ?? []);
@@ -98,6 +99,7 @@ export class Dispatcher {
       // a record runs in one as well: its reads come with the unit's BEGIN and its audit record with the
       // unit's commit, two round trips where reads and a unit of their own took six (a balance).
       const requests = this.deps.services.requests;
+      const hints = requests === undefined ? undefined : this.hints(connection, type, body, nowMs);
       const work =
         requests === undefined
           ? this.runOnce(connection, type, requestId, body, nowMs, envelope.ts)
@@ -112,8 +114,8 @@ export class Dispatcher {
               // The device's record, read with the unit's BEGIN for the check above (unlocked: a revocation
               // does not wait for requests; the record is locked and read again when the change commits),
               // and what the handler says it will read; and the keys it says it will lock, locked there.
-              [DEVICE_KEY_PREFIX + connection.deviceId, ...this.hint('reads', connection, type, body, nowMs)],
-              this.hint('locks', connection, type, body, nowMs),
+              [DEVICE_KEY_PREFIX + connection.deviceId, ...hints!.reads],
+              hints!.locks,
             );
       this.inFlight.set(flightKey, work);
       try {
@@ -131,15 +133,18 @@ export class Dispatcher {
 
   /** The keys the request's handler will read or lock, as it says (OperationHandler.reads, .locks); none
    *  when it does not say or its hint fails: a hint never fails a request. */
-  private hint(which: 'reads' | 'locks', connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): readonly string[] {
-    const hint = (this.deps.operations[type] as OperationHandler<MessageType> | undefined)?.[which];
-    if (hint === undefined) return [];
-    try {
-      const facts = { deviceId: connection.deviceId, session: connection.session, nowMs, config: this.deps.services.config, recall: <R>(key: string) => this.recent.recall<R>(key) };
-      return hint(facts, body as RequestBody<MessageType>);
-    } catch {
-      return [];
-    }
+  private hints(connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): { reads: readonly string[]; locks: readonly string[] } {
+    const handler = this.deps.operations[type] as OperationHandler<MessageType> | undefined;
+    const facts: RequestFacts = { deviceId: connection.deviceId, session: connection.session, nowMs, config: this.deps.services.config, recall: this.recall };
+    const hint = (named: ReadHint<MessageType> | undefined): readonly string[] => {
+      if (named === undefined) return [];
+      try {
+        return named(facts, body as RequestBody<MessageType>);
+      } catch {
+        return [];
+      }
+    };
+    return { reads: hint(handler?.reads), locks: hint(handler?.locks) };
   }
 
   /** On a store shared by several hosts, inside the request's unit: the device's record as stored must

@@ -242,21 +242,21 @@ export class UnitOfWork {
     this.requireOpen('take locks');
     // Keys the unit holds already (its BEGIN took them: a request's lock hint) are not locked again: when it
     // holds every one, nothing new is guarded and what it read under them stands, so no round trip.
-    const { exclusive, shared } = lockKeys(locks);
-    const wanted: LockRequest = { exclusive: exclusive.filter((key) => !this.exclusiveKeys.has(key)), shared: shared.filter((key) => !this.lockedKeys.has(key)) };
-    const statement = lockStatement(wanted);
+    const requested = lockKeys(locks);
+    const exclusive = requested.exclusive.filter((key) => !this.exclusiveKeys.has(key));
+    const shared = requested.shared.filter((key) => !this.lockedKeys.has(key));
+    const statement = lockStatement({ exclusive, shared });
     if (statement === undefined) return;
-    locks = wanted;
     this.lockSteps++;
     // The keys are read in the same message, once their locks are held: work that locks a key reads it
     // next (an account, a hold), and under its lock no other unit can change it before this one commits.
     // A key the unit read before (with its BEGIN, unlocked) is read again: what counts is its value now. So
     // is every other key it knows without holding its lock: the new lock may be what guards it, and work
     // reading it after the lock must see what a read after the lock would.
-    const newlyLocked = [...new Set(lockKeys(locks))];
+    const newlyLocked = [...new Set([...exclusive, ...shared])];
     const unlockedKnown = [...this.known.keys()].filter((key) => !this.lockedKeys.has(key) && !newlyLocked.includes(key));
     for (const key of newlyLocked) this.lockedKeys.add(key);
-    for (const key of lockKeys(locks).exclusive) this.exclusiveKeys.add(key);
+    for (const key of exclusive) this.exclusiveKeys.add(key);
     const keys = [...newlyLocked.filter(isStorableKey), ...unlockedKnown];
     const prefetch = keys.length > 0 && keys.length <= PREFETCH_KEYS_MAX ? keys : [];
     if (prefetch.length === 0) for (const key of unlockedKnown) this.known.delete(key);

@@ -140,16 +140,23 @@ async function withdraw60ByKeys(rig: KioskRig, voice: RecordingVoice): Promise<v
   await rig.waitFor((s) => s.screen === 'take-cash');
 }
 
+/** A not-taking kiosk where `customer`, headset in, signed in and withdrew 60 dollars by keys: the notes wait. */
+async function notesWaitingFor(t: { teardown(fn: () => unknown): void }, customer: string) {
+  const kiosk = await notTakingKiosk(t);
+  const { rig, jack, voice } = kiosk;
+  const card = await rig.customer(customer, 50_000);
+  jack.plug();
+  await signInByKeys(rig, voice, card);
+  await withdraw60ByKeys(rig, voice);
+  return kiosk;
+}
+
 const TAKE_CASH_EN = 'Please take your cash. 60 dollars has been dispensed. It is in the slot below the screen. You have 7 seconds; after that it goes back into the machine, and you are not charged for it.';
 const REMINDER_6_EN = 'Please take your cash: 6 seconds left.';
 const REMINDER_3_EN = 'Please take your cash: 3 seconds left.';
 
 test('with the headset in and the notes not taken: take-cash says where the cash is and its seconds, reminds at each 3 s left below them in order, and 0 says the seconds left now', async (t) => {
-  const { rig, jack, voice } = await notTakingKiosk(t);
-  const card = await rig.customer('ines', 50_000);
-  jack.plug();
-  await signInByKeys(rig, voice, card);
-  await withdraw60ByKeys(rig, voice);
+  const { rig, voice } = await notesWaitingFor(t, 'ines');
   t.true(await eventually(() => voice.said.some((u) => u.text.startsWith('Please take your cash.')), 10_000), voice.last);
   const first = voice.said.findIndex((u) => u.text.startsWith('Please take your cash.'));
   t.is(voice.said[first]!.text, TAKE_CASH_EN, 'the first thing said on take-cash: the amount, where, and the seconds');
@@ -171,11 +178,7 @@ test('with the headset in and the notes not taken: take-cash says where the cash
 });
 
 test('the cash taken after the first reminder: no reminder is said after it, even past the next one\'s time', async (t) => {
-  const { rig, jack, voice } = await notTakingKiosk(t);
-  const card = await rig.customer('jules', 50_000);
-  jack.plug();
-  await signInByKeys(rig, voice, card);
-  await withdraw60ByKeys(rig, voice);
+  const { rig, voice } = await notesWaitingFor(t, 'jules');
   const presentedAtMs = Date.now();
   t.true(await eventually(() => voice.said.some((u) => u.text === REMINDER_6_EN), 10_000), voice.last);
   t.true(rig.dispenser.takeNotes(), 'the listener takes the notes');
