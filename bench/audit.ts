@@ -28,12 +28,12 @@ import { Database } from '../bank-host/store/database.js';
 import { GroupCommitter } from '../bank-host/store/group-commit.js';
 import { KeyedLocks } from '../bank-host/store/locks.js';
 import { notesFor, testKioskStatus } from '../test/helpers/kiosk-cash.js';
-import { median } from './stats.js';
+import { median, benchSetting } from './stats.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
-const ROUNDS = Number(process.env.BENCH_AUDIT_STRESS_ROUNDS ?? 4);
-const AUDIT_RECORDS = Number(process.env.BENCH_AUDIT_RECORDS ?? 1_000_000);
+const SECONDS = benchSetting('BENCH_SECONDS', 3, 1, 3_600);
+const KIOSKS = benchSetting('BENCH_KIOSKS', 64, 1, 4_096);
+const ROUNDS = benchSetting('BENCH_AUDIT_STRESS_ROUNDS', 4, 1, 1_000);
+const AUDIT_RECORDS = benchSetting('BENCH_AUDIT_RECORDS', 1_000_000, 1, 100_000_000);
 /** Events per batch when building the verify log: large batches, so building is not fsync-bound. */
 const BUILD_BATCH_RECORDS = 5_000;
 const CHEAP_SCRYPT = { log2N: 10, r: 8, p: 1 };

@@ -9,9 +9,10 @@
 import { ChannelClient } from '../protocol/client.js';
 import type { KioskStatus } from '../protocol/messages.js';
 import { testKioskStatus } from '../test/helpers/kiosk-cash.js';
+import { benchSetting } from './stats.js';
 
-export const FLEET_KIOSKS = Number(process.env.BENCH_FLEET_KIOSKS ?? 1_000);
-export const HEARTBEAT_SECONDS = Number(process.env.BENCH_HEARTBEAT_SECONDS ?? 30);
+export const FLEET_KIOSKS = benchSetting('BENCH_FLEET_KIOSKS', 1_000, 1, 100_000);
+export const HEARTBEAT_SECONDS = benchSetting('BENCH_HEARTBEAT_SECONDS', 30, 1, 3_600);
 /** The kiosk's heartbeat (operations/kiosk-status.ts answers it as heartbeatMs). */
 const HEARTBEAT_MS = 30_000;
 /** Handshakes in flight while the fleet connects. */

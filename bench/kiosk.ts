@@ -11,10 +11,10 @@ import { hostOperations } from '../bank-host/operations/table.js';
 import type { KioskTiming } from '../kiosk/core/kiosk.js';
 import { PASSWORD, startKioskRig } from '../test/kiosk/core/kiosk-rig.js';
 import { buildRenderer, closeChromium, firstScreenMark, startUiRig } from '../test/kiosk/ui/browser-rig.js';
-import { percentile } from './stats.js';
+import { percentile, benchSetting } from './stats.js';
 
-const LOADS = Number(process.env.BENCH_RENDERER_LOADS ?? 20);
-const ROUNDS = Number(process.env.BENCH_KIOSK_ROUNDS ?? 10);
+const LOADS = benchSetting('BENCH_RENDERER_LOADS', 20, 1, 10_000);
+const ROUNDS = benchSetting('BENCH_KIOSK_ROUNDS', 10, 1, 10_000);
 const THROTTLE_RATE = 4;
 
 function summary(values: number[]): string {

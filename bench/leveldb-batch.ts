@@ -17,10 +17,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
-import { median } from './stats.js';
+import { median, benchSetting } from './stats.js';
 
-const ROUNDS = Number(process.env.BENCH_BATCH_ROUNDS ?? 5);
-const BATCHES = Number(process.env.BENCH_BATCHES ?? 300);
+const ROUNDS = benchSetting('BENCH_BATCH_ROUNDS', 5, 1, 1_000);
+const BATCHES = benchSetting('BENCH_BATCHES', 300, 1, 1_000_000);
 const WARMUP_BATCHES = 100;
 const CHANGES_PER_BATCH = 24;
 

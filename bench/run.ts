@@ -13,14 +13,19 @@ import { clientTlsOptions } from '../protocol/channel.js';
 import { ChannelClient } from '../protocol/client.js';
 import { FLEET_KIOSKS, HEARTBEAT_SECONDS, heartbeatCost } from './fleet-heartbeats.js';
 import { connectKiosk, ledgerLoad as ledgerLoadFor, signInWithCards, type CardKiosk as Kiosk, type LoadResult } from './ledger-load.js';
-import { median, percentile } from './stats.js';
+import { median, percentile, benchSetting } from './stats.js';
 import { profileNodeOptions } from './process-cpu.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const KIOSKS = Number(process.env.BENCH_KIOSKS ?? 64);
+const SECONDS = benchSetting('BENCH_SECONDS', 5, 1, 3_600);
+const KIOSKS = benchSetting('BENCH_KIOSKS', 64, 1, 4_096);
 /** `ledger` runs only the ledger load (for profiling it). */
-const ONLY = process.env.BENCH_ONLY;
-const AUDIT_ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 8);
+const ONLY = process.env.BENCH_ONLY || undefined;
+const ONLY_CHOICES = ['ledger', 'audit', 'kiosk', 'fleet', 'postgres'];
+if (ONLY !== undefined && !ONLY_CHOICES.includes(ONLY)) {
+  console.error(`bench: BENCH_ONLY must be one of ${ONLY_CHOICES.join(', ')}, got ${JSON.stringify(ONLY)}`);
+  process.exit(2);
+}
+const AUDIT_ROUNDS = benchSetting('BENCH_AUDIT_ROUNDS', 8, 1, 1_000);
 const AUDIT_COST_TARGET_PERCENT = 15;
 
 
