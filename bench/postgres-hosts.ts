@@ -36,6 +36,9 @@ export interface HostsLoad extends LoadResult {
   databaseCpuMicros: number;
   /** WAL the primary wrote per money transaction (what each standby receives and replays). */
   walBytes: number;
+  /** The kiosks' CPU (this process: their TLS, JSON and timers) per money transaction: the load generator's
+   *  share of the same two cores, as pgbench's own is for its transactions. */
+  kioskCpuMicros: number;
 }
 
 export interface HostsBench {
@@ -97,11 +100,21 @@ export async function startHosts(cluster: PostgresCluster, maxProcesses: number,
           const cpuBefore = processesCpuMicros(pids);
           const databaseBefore = postgresCpuMicros();
           const walBefore = await walPosition(cluster);
+          const kiosksBefore = process.cpuUsage();
           const load = await ledgerLoad(clients, accountIds, seconds);
+          const kiosksUsage = process.cpuUsage(kiosksBefore);
           const database = postgresCpuMicros() - databaseBefore;
           const cpu = processesCpuMicros(pids) - cpuBefore;
           const wal = (await walPosition(cluster)) - walBefore;
-          return { ...load, processes, hostCpuMicros: cpu / load.moneyTransactions, databaseCpuMicros: database / load.moneyTransactions, walBytes: wal / load.moneyTransactions };
+          const perTransaction = (n: number) => n / load.moneyTransactions;
+          return {
+            ...load,
+            processes,
+            hostCpuMicros: perTransaction(cpu),
+            databaseCpuMicros: perTransaction(database),
+            walBytes: perTransaction(wal),
+            kioskCpuMicros: perTransaction(kiosksUsage.user + kiosksUsage.system),
+          };
         } finally {
           for (const client of clients) client.close();
         }

@@ -9,9 +9,12 @@
 //   - the primary lost under load from two hosts (killed; then killed with its network gone silent, as a
 //     dead machine is): how long until units of work succeed again, and that none acknowledged was lost;
 //   - a host lost while it holds a unit of work's locks (its process killed; its machine gone): how long
-//     until another host gets those locks.
+//     until another host gets those locks;
+//   - `bank-host migrate` of a LevelDB host's folder after BENCH_PG_MIGRATE_SECONDS of the money load
+//     (bench/postgres-migrate.ts): keys per second and the command's peak memory.
 // Parameters: BENCH_PG_SECONDS (10) per timed phase, BENCH_PG_CLIENTS (16), BENCH_PG_SCALE (pgbench's scale
-// factor, = clients unless said: TPC-B is meant to be run with no more clients than branches).
+// factor, = clients unless said: TPC-B is meant to be run with no more clients than branches),
+// BENCH_PG_MIGRATE_SECONDS (20; 0 leaves the migration out).
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { PostgresStore } from '../bank-host/store/postgres/index.js';
@@ -19,12 +22,14 @@ import { PostgresCluster, type ClusterNode } from '../test/helpers/postgres-clus
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import type { RunResult, WorkerCommand, WorkerConfig } from './postgres-worker.js';
 import { startHosts, walPosition, type HostsLoad } from './postgres-hosts.js';
+import { migrationBench } from './postgres-migrate.js';
 import { endedChildrenCpuMicros, postgresCpuMicros } from './process-cpu.js';
-import { percentile } from './stats.js';
+import { percentile, benchSetting } from './stats.js';
 
-const SECONDS = Number(process.env.BENCH_PG_SECONDS ?? 10);
-const CLIENTS = Number(process.env.BENCH_PG_CLIENTS ?? 16);
-const SCALE = Number(process.env.BENCH_PG_SCALE ?? CLIENTS);
+const SECONDS = benchSetting('BENCH_PG_SECONDS', 10, 1, 3_600);
+const CLIENTS = benchSetting('BENCH_PG_CLIENTS', 16, 1, 128);
+const SCALE = benchSetting('BENCH_PG_SCALE', CLIENTS, 1, 10_000);
+const MIGRATE_SECONDS = benchSetting('BENCH_PG_MIGRATE_SECONDS', 20, 0, 3_600);
 const PROCESS_COUNTS = [1, 2, 4] as const;
 /** Each host process runs the load unmeasured this long first. */
 const WARM_UP_MS = 3_000;
@@ -295,7 +300,7 @@ async function main(): Promise<void> {
       const ratio = load.perSecond / yardstick;
       rows.push([
         `money transactions/s, ${CLIENTS} kiosks, ${load.processes} bank-host process${load.processes > 1 ? 'es' : ''}`,
-        `${fmt(load.perSecond)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms per request, ${fmt(load.requests / load.moneyTransactions, 2)} requests/transaction, host CPU ${fmt(load.hostCpuMicros)} µs/transaction, PostgreSQL CPU ${fmt(load.databaseCpuMicros)}, WAL ${fmt(load.walBytes)} bytes/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
+        `${fmt(load.perSecond)} = ${fmt(ratio, 2)}× pgbench ${ratio >= TARGET_RATIO ? 'OK' : 'UNDER TARGET'} (p50 ${fmt(load.p50, 1)} ms, p99 ${fmt(load.p99, 1)} ms per request, ${fmt(load.requests / load.moneyTransactions, 2)} requests/transaction, host CPU ${fmt(load.hostCpuMicros)} µs/transaction, PostgreSQL CPU ${fmt(load.databaseCpuMicros)}, the kiosks' own ${fmt(load.kioskCpuMicros)}, WAL ${fmt(load.walBytes)} bytes/transaction${Object.keys(load.failures).length > 0 ? `, failures ${JSON.stringify(load.failures)}` : ''})`,
       ]);
     }
     rows.push([
@@ -325,6 +330,16 @@ async function main(): Promise<void> {
       const ms = await hostLost(cluster, machineLoss);
       stop();
       rows.push([`host ${machineLoss ? 'machine lost' : 'process killed'} holding a lock: another host has it after`, `${fmt(ms)} ms (the store's share of the ${TARGET_HOST_LOST_MS / 1000} s target)`]);
+    }
+
+    if (MIGRATE_SECONDS > 0) {
+      stop = progress(`a LevelDB host under ${CLIENTS} kiosks' money load for ${MIGRATE_SECONDS} s, then bank-host migrate of its folder`);
+      const migration = await migrationBench(cluster, CLIENTS, MIGRATE_SECONDS);
+      stop();
+      rows.push([
+        'bank-host migrate (LevelDB folder → PostgreSQL, checked and verified, one transaction)',
+        `${fmt(migration.keys)} keys (${fmt(migration.auditRecords)} audit records, from ${fmt(migration.sourceTransactions)} money transactions) in ${fmt(migration.elapsedS, 1)} s = ${fmt(migration.keysPerSecond)} keys/s; peak memory ${fmt(migration.peakRssBytes / 2 ** 20)} MiB; ${migration.progressLines} progress lines`,
+      ]);
     }
   } finally {
     stop = progress('stopping the cluster');
