@@ -96,16 +96,33 @@ export function checkClusterTools(): void {
   if (missing.length > 0) throw new Error(`the PostgreSQL cluster needs ${missing.join(', ')}; install them with: ${CLUSTER_PACKAGES_INSTALL}`);
 }
 
+/** A free loopback port for a daemon of the cluster to listen on. Chosen below the kernel's ephemeral range:
+ *  a port from that range (what listen(0) gives) is free only until the next outgoing connection, of this
+ *  or any process, takes it as its source port, and the daemon binds it a while later (Patroni then failed
+ *  with "Address already in use"). Below the range only another listener can take it; a random pick makes
+ *  two clusters starting at once unlikely to choose the same one. */
 async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [ephemeralStart] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const high = Math.min(ephemeralStart ?? 32_768, 65_536);
+  const low = Math.min(10_000, high - 1_000);
+  for (let attempt = 0; attempt < FREE_PORT_TRIES; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    // Not one this process gave out already (its daemon may not listen on it yet).
+    if (portsGiven.has(port)) continue;
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    portsGiven.add(port);
+    return port;
+  }
+  throw new Error(`no free loopback port below ${high} after ${FREE_PORT_TRIES} tries`);
 }
+const FREE_PORT_TRIES = 100;
+const portsGiven = new Set<number>();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
