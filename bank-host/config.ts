@@ -45,6 +45,12 @@ export const postgresStoreConfigSchema = z
      *  process on the cluster; default the machine's name. */
     hostId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
     poolSize: z.number().int().min(1).max(128).optional(),
+    /** The most units of work (requests) one transaction carries when they wait for lanes: the group commit
+     *  (store/postgres/commit-group.ts); 1 turns it off. */
+    groupCommitUnits: z.number().int().min(1).max(32).optional(),
+    /** Connections of `poolSize` that requests run on at once while the group commit is on (more wait to
+     *  join a group); the rest serve reads and password sign-ins. */
+    groupCommitLanes: z.number().int().min(1).max(128).optional(),
     connectTimeoutMs: z.number().int().min(500).max(60_000).optional(),
     queryTimeoutMs: z.number().int().min(1_000).max(120_000).optional(),
     lockTimeoutMs: z.number().int().min(100).max(60_000).optional(),

@@ -113,6 +113,8 @@ export async function postgresStoreOptions(paths: StorePaths, settings: Postgres
     hostId: settings.hostId ?? defaultHostId(),
     laneKey: laneHeadKey,
     ...(settings.poolSize !== undefined && { poolSize: settings.poolSize }),
+    ...(settings.groupCommitUnits !== undefined && { groupCommitUnits: settings.groupCommitUnits }),
+    ...(settings.groupCommitLanes !== undefined && { groupCommitLanes: settings.groupCommitLanes }),
     ...(settings.connectTimeoutMs !== undefined && { connectTimeoutMs: settings.connectTimeoutMs }),
     ...(settings.queryTimeoutMs !== undefined && { queryTimeoutMs: settings.queryTimeoutMs }),
     ...(settings.lockTimeoutMs !== undefined && { lockTimeoutMs: settings.lockTimeoutMs }),

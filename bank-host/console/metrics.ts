@@ -115,6 +115,8 @@ export class HostMetrics {
         },
       });
       storeCounter('bankhost_store_lock_steps_total', 'Lock statements sent after a unit\'s BEGIN: settlements at a host that did not write their hold or deposit, among others', () => postgres.stats.lockSteps);
+      storeCounter('bankhost_store_group_commits_total', 'COMMITs that carried the staged writes of earlier units of work with their own (the group commit, when units wait for connections)', () => postgres.stats.groupCommits);
+      storeCounter('bankhost_store_units_grouped_total', 'Units of work whose writes were staged and committed by a later unit\'s COMMIT', () => postgres.stats.unitsGrouped);
       storeCounter('bankhost_store_connects_total', 'Connections the store opened to PostgreSQL (each lane once, and again after a failure or a failover)', () => postgres.connections.connects);
       storeCounter('bankhost_store_primary_changes_total', 'Primaries the store has found, the first at start included: each later one is a failover it followed', () => postgres.connections.primaryChanges);
       new Gauge({

@@ -136,6 +136,9 @@ export type OperationHandler<T extends MessageType> = ((ctx: RequestContext<T>, 
   /** Key prefixes of records the lock hint recalls (RequestFacts.recall): the host remembers what its
    *  requests write under them. */
   readonly recalls?: readonly string[];
+  /** Its work spends long on the CPU inside the request's unit of work (a password's scrypt): on PostgreSQL it
+   *  never joins a group commit, whose other requests would wait for it (RequestScopeOptions.alone). */
+  readonly slow?: true;
 };
 
 export type OperationTable = { readonly [T in MessageType]?: OperationHandler<T> };

@@ -92,6 +92,11 @@ export type Work<T extends MessageType> = (run: OperationRun<T>, body: RequestBo
 /** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action.
  *  `reads` names what `work` will read, and `locks` what it will lock, when the request alone tells (ReadHint,
  *  LockHint); `recalls`, the prefixes of the records `locks` recalls. */
+/** `handler`, marked as spending long on the CPU inside its unit of work (OperationHandler.slow). */
+export function slow<T extends MessageType>(handler: OperationHandler<T>): OperationHandler<T> {
+  return Object.assign(handler, { slow: true as const });
+}
+
 export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>, locks?: LockHint<T>, recalls?: readonly string[]): OperationHandler<T> {
   const handler = async (ctx: RequestContext<T>, body: RequestBody<T>): Promise<ResultOf<T>> => {
     const run = new OperationRun(ctx);

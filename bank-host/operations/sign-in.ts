@@ -12,7 +12,7 @@ import { type CardRecord, cardKey, panLast4, passwordFailureKey, usernameKey } f
 import { invariant } from '../ledger/invariants.js';
 import type { BatchOp } from '../store/database.js';
 import type { OperationTable } from './context.js';
-import { type OperationRun, type Work, operation } from './run.js';
+import { type OperationRun, type Work, operation, slow } from './run.js';
 import { isSupervisorCard, readTechnician } from '../customers/technicians.js';
 import { describeSession, describeSupervisorSession, newSession, newSupervisorSession } from './session.js';
 
@@ -181,8 +181,9 @@ const signOut: Work<'signout'> = async (run) => {
 
 export function createSignInOperations(cost: ScryptCost): OperationTable {
   return {
-    register: operation(register(cost)),
-    'signin.password': operation(signInWithPassword(cost)),
+    // scrypt inside the unit: never in another request's group commit.
+    register: slow(operation(register(cost))),
+    'signin.password': slow(operation(signInWithPassword(cost))),
     'signin.card': operation(signInWithCard),
     signout: operation(signOut),
     'pin.change': operation(changePin),

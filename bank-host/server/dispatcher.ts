@@ -116,6 +116,7 @@ export class Dispatcher {
               // and what the handler says it will read; and the keys it says it will lock, locked there.
               [DEVICE_KEY_PREFIX + connection.deviceId, ...hints!.reads],
               hints!.locks,
+              { alone: hints!.slow },
             );
       this.inFlight.set(flightKey, work);
       try {
@@ -133,7 +134,7 @@ export class Dispatcher {
 
   /** The keys the request's handler will read or lock, as it says (OperationHandler.reads, .locks); none
    *  when it does not say or its hint fails: a hint never fails a request. */
-  private hints(connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): { reads: readonly string[]; locks: readonly string[] } {
+  private hints(connection: ConnectionState, type: MessageType, body: unknown, nowMs: number): { reads: readonly string[]; locks: readonly string[]; slow: boolean } {
     const handler = this.deps.operations[type] as OperationHandler<MessageType> | undefined;
     const facts: RequestFacts = { deviceId: connection.deviceId, session: connection.session, nowMs, config: this.deps.services.config, recall: this.recall };
     const hint = (named: ReadHint<MessageType> | undefined): readonly string[] => {
@@ -144,7 +145,7 @@ export class Dispatcher {
         return [];
       }
     };
-    return { reads: hint(handler?.reads), locks: hint(handler?.locks) };
+    return { reads: hint(handler?.reads), locks: hint(handler?.locks), slow: handler?.slow === true };
   }
 
   /** On a store shared by several hosts, inside the request's unit: the device's record as stored must

@@ -105,8 +105,13 @@ export interface RequestScope {
   /** `readKeys` are read with the unit's BEGIN, without a lock (the request's device record, which the
    *  dispatcher checks first): reads of them in `work` are answered without asking the store again.
    *  `lockKeys` are locked with the BEGIN too (with `key`, in the one global order) and read under their
-   *  locks: `withLocks` of them in `work` finds them held. */
-  run<T>(key: string, work: () => Promise<T>, readKeys?: readonly string[], lockKeys?: readonly string[]): Promise<T>;
+   *  locks: `withLocks` of them in `work` finds them held. `alone`: work that runs long inside its unit (a
+   *  password's scrypt) never joins the group commit of other requests, which would wait for it. */
+  run<T>(key: string, work: () => Promise<T>, readKeys?: readonly string[], lockKeys?: readonly string[], options?: RequestScopeOptions): Promise<T>;
+}
+
+export interface RequestScopeOptions {
+  readonly alone?: boolean;
 }
 
 export type StoreBackend = 'leveldb' | 'postgresql';

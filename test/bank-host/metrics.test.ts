@@ -124,6 +124,7 @@ test('/metrics is Prometheus text format by promtool, and its counters and gauge
     t.true(since('bankhost_store_units_total{outcome="committed"}') >= 4);
     t.is(since('bankhost_store_units_total{outcome="failed"}'), 0);
     t.is(since('bankhost_store_lock_steps_total'), 0);
+    for (const name of ['bankhost_store_group_commits_total', 'bankhost_store_units_grouped_total']) t.not(settled.values.get(name), undefined, `${name} is exported`);
     t.false([...settled.values.keys()].some((key) => key.startsWith('bankhost_store_failures_total')), 'no store failure');
   } else {
     t.false([...after.values.keys()].some((key) => key.startsWith('bankhost_store_')), 'no store metrics on LevelDB');

@@ -34,6 +34,11 @@ test('a store setting out of its bounds or half given is refused', (t) => {
   refused({ ...good, hostId: 'a/b' });
   refused({ ...good, poolSize: 0 });
   refused({ ...good, poolSize: 129 });
+  refused({ ...good, groupCommitUnits: 0 });
+  refused({ ...good, groupCommitUnits: 33 });
+  refused({ ...good, groupCommitUnits: 2.5 });
+  refused({ ...good, groupCommitLanes: 0 });
+  refused({ ...good, groupCommitLanes: 129 });
   refused({ ...good, idleInTransactionTimeoutMs: 999 });
   refused({ ...good, lockTimeoutMs: 60_001 });
   refused({ ...good, connectionString: 'postgresql://atm_app@db1/atm' });

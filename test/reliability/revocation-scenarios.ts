@@ -131,7 +131,7 @@ export async function requestInFlight(h: TestHost, command: KeyCommand, deviceId
     const run = requests?.run;
     if (requests !== undefined) {
       const bound = requests.run.bind(requests);
-      requests.run = (key, work, readKeys, lockKeys) => (asked.push([...(lockKeys ?? [])]), bound(key, work, readKeys, lockKeys));
+      requests.run = (key, work, readKeys, lockKeys, options) => (asked.push([...(lockKeys ?? [])]), bound(key, work, readKeys, lockKeys, options));
     }
     let letGo!: () => void;
     let holding!: () => void;

@@ -5,7 +5,7 @@
 // Outside a request, `withLocks` and `commit` run units of their own.
 import type { BatchOp } from '../database.js';
 import type { Change, GroupCommitStats } from '../group-commit.js';
-import type { RequestScope, StoreCommitter, StoreLocks } from '../host-store.js';
+import type { RequestScope, RequestScopeOptions, StoreCommitter, StoreLocks } from '../host-store.js';
 import { PostgresStoreError } from './errors.js';
 import type { PostgresStore } from './store.js';
 import { PREFETCH_KEYS_MAX, isStorableKey, type UnitOfWork } from './unit-of-work.js';
@@ -105,8 +105,8 @@ const LOCK_HINT_KEYS_MAX = 16;
 export class PostgresRequests implements RequestScope {
   constructor(private readonly store: PostgresStore) {}
 
-  run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = [], lockKeys: readonly string[] = []): Promise<T> {
+  run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = [], lockKeys: readonly string[] = [], options: RequestScopeOptions = {}): Promise<T> {
     const locked = lockKeys.length <= LOCK_HINT_KEYS_MAX ? lockKeys : [];
-    return this.store.unitOfWork([key, ...locked], () => work(), { prefetch: prefetchable([key, ...locked, ...readKeys]), reserveNumbers: AUDIT_RECORDS_EXPECTED });
+    return this.store.unitOfWork([key, ...locked], () => work(), { prefetch: prefetchable([key, ...locked, ...readKeys]), reserveNumbers: AUDIT_RECORDS_EXPECTED, joinsGroups: options.alone !== true });
   }
 }

@@ -47,6 +47,10 @@ export interface LanePoolOptions {
   readonly queryTimeoutMs?: number;
   readonly lockTimeoutMs?: number;
   readonly idleInTransactionTimeoutMs?: number;
+  /** Lanes callers that may join a group (units of work: `acquire(true)`) hold at once; more of them wait,
+   *  to be handed a lane whose group they join (the store's group commit). Others may take any free lane.
+   *  Default: the pool's size (no bound of its own). */
+  readonly joinableLanes?: number;
 }
 
 export class Lane {
@@ -58,6 +62,8 @@ export class Lane {
   syncWaitCancelled = false;
   /** Connections this lane has opened. */
   connects = 0;
+  /** Held by a caller that may join a group (counted in the pool's joinable lanes). */
+  joinable = false;
 
   constructor(
     readonly index: number,
@@ -67,6 +73,8 @@ export class Lane {
 }
 
 interface Waiter {
+  /** A unit of work, which may be given a lane whose transaction is open (its group's). */
+  readonly joinable: boolean;
   readonly resolve: (lane: Lane) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
@@ -86,6 +94,7 @@ export class LanePool {
   readonly queryTimeoutMs: number;
   readonly lockTimeoutMs: number;
   readonly idleInTransactionTimeoutMs: number;
+  readonly joinableLanes: number;
   readonly finder: PrimaryFinder;
   private readonly lanes: Lane[];
   private readonly free: Lane[];
@@ -102,6 +111,7 @@ export class LanePool {
     this.lockTimeoutMs = bounded('lockTimeoutMs', options.lockTimeoutMs, LOCK_TIMEOUT_MS_DEFAULT, 1, 600_000);
     this.queryTimeoutMs = bounded('queryTimeoutMs', options.queryTimeoutMs, QUERY_TIMEOUT_MS_DEFAULT, 1, 600_000);
     this.idleInTransactionTimeoutMs = bounded('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs, IDLE_IN_TRANSACTION_TIMEOUT_MS_DEFAULT, 1, 600_000);
+    this.joinableLanes = Math.min(bounded('joinableLanes', options.joinableLanes, this.size, 1, POOL_SIZE_MAX), this.size);
     if (this.queryTimeoutMs <= this.lockTimeoutMs) throw new RangeError(`queryTimeoutMs (${this.queryTimeoutMs}) must be above lockTimeoutMs (${this.lockTimeoutMs})`);
     this.lanes = Array.from({ length: this.size }, (_, i) => new Lane(i, `${options.hostId}/${i}`));
     this.free = [...this.lanes].reverse();
@@ -117,6 +127,20 @@ export class LanePool {
     return this.waiters.length;
   }
 
+  /** Waiters that may join an open transaction. */
+  get joinableWaiting(): number {
+    return this.joinable;
+  }
+  private joinable = 0;
+  /** Lanes held by callers that may join a group. */
+  private joinableBusy = 0;
+
+  private take(lane: Lane, joinable: boolean): Lane {
+    lane.joinable = joinable;
+    if (joinable) this.joinableBusy++;
+    return lane;
+  }
+
   /** Connections opened by all lanes since the pool was made. */
   get connects(): number {
     return this.lanes.reduce((n, lane) => n + lane.connects, 0);
@@ -127,34 +151,60 @@ export class LanePool {
     return { user, password, database, application_name: hostId, keepAlive: true };
   }
 
-  /** A free lane, waiting (bounded) for one. The caller must `release` it. */
-  acquire(): Promise<Lane> {
+  /** A free lane, waiting (bounded) for one. The caller must `release` it. A `joinable` caller (a unit of
+   *  work) may be handed a lane in use whose transaction stays open for it (handOff). */
+  acquire(joinable = false): Promise<Lane> {
     if (this.closed) return Promise.reject(new PostgresStoreError('STORE_CLOSED', 'the store is closed'));
-    const lane = this.free.pop();
-    if (lane !== undefined) return Promise.resolve(lane);
+    if (!joinable || this.joinableBusy < this.joinableLanes) {
+      const lane = this.free.pop();
+      if (lane !== undefined) return Promise.resolve(this.take(lane, joinable));
+    }
     if (this.waiters.length >= this.waitersMax) {
       return Promise.reject(new PostgresStoreError('STORE_BUSY', `all ${this.size} connections are in use and ${this.waiters.length} callers already wait (at most ${this.waitersMax})`));
     }
     return new Promise<Lane>((resolve, reject) => {
       const waiter: Waiter = {
+        joinable,
         resolve,
         reject,
         timer: setTimeout(() => {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          if (joinable) this.joinable--;
           reject(new PostgresStoreError('STORE_BUSY', `no connection was free within ${this.acquireTimeoutMs} ms (${this.size} in use)`));
         }, this.acquireTimeoutMs),
       };
       this.waiters.push(waiter);
+      if (joinable) this.joinable++;
     });
+  }
+
+  /** Gives `lane`, still in use, to the first waiting unit of work (its transaction open, its group on it);
+   *  false when none waits. */
+  handOff(lane: Lane): boolean {
+    if (this.joinable === 0 || this.closed) return false;
+    const index = this.waiters.findIndex((waiter) => waiter.joinable);
+    const waiter = this.waiters.splice(index, 1)[0]!;
+    this.joinable--;
+    clearTimeout(waiter.timer);
+    waiter.resolve(lane);
+    return true;
   }
 
   /** Gives a lane back; a lane whose connection can no longer be trusted is closed first. */
   release(lane: Lane, options: { broken: boolean }): void {
     if (options.broken) this.disconnect(lane);
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) {
+    if (lane.joinable) {
+      lane.joinable = false;
+      this.joinableBusy--;
+    }
+    // The first waiter that may take it: one that may join a group only while fewer than joinableLanes
+    // lanes are held by such callers (the others wait to be handed a group's lane).
+    const index = this.waiters.findIndex((waiter) => !waiter.joinable || this.joinableBusy < this.joinableLanes);
+    if (index >= 0) {
+      const waiter = this.waiters.splice(index, 1)[0]!;
+      if (waiter.joinable) this.joinable--;
       clearTimeout(waiter.timer);
-      waiter.resolve(lane);
+      waiter.resolve(this.take(lane, waiter.joinable));
       return;
     }
     this.free.push(lane);
@@ -213,11 +263,16 @@ export class LanePool {
     if (isConnectionFailure(error) && lane.address !== undefined) this.finder.lost(lane.address);
   }
 
+  /** Called whenever a lane's connection is closed or lost, before the lane connects again: what its
+   *  transaction held is gone (the store's group commit learns it here). */
+  onDisconnect: ((lane: Lane) => void) | undefined;
+
   private disconnect(lane: Lane): void {
     const client = lane.client;
     lane.client = undefined;
     lane.address = undefined;
     if (client === undefined) return;
+    this.onDisconnect?.(lane);
     // end() waits for queries in flight; a failed connection has none worth waiting for.
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     client.end().catch(() => {});
@@ -233,6 +288,7 @@ export class LanePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.joinable = 0;
     for (const waiter of this.waiters.splice(0)) {
       clearTimeout(waiter.timer);
       waiter.reject(new PostgresStoreError('STORE_CLOSED', 'the store closed while waiting for a connection'));

@@ -7,19 +7,21 @@
 // anywhere inside it read through the unit's own connection; `commit(ops)` inside it writes the batch and
 // commits (releasing the locks). `commit(ops)` outside any unit writes the batch as its own transaction.
 //
-// Durability is PostgreSQL's: a COMMIT is acknowledged once the synchronous standby has its WAL, and
-// PostgreSQL groups the WAL flushes of concurrent commits itself, so there is no group committer here.
+// Durability is PostgreSQL's: a COMMIT is acknowledged once the synchronous standby has its WAL. When units
+// wait for a lane, several of them share one transaction and its COMMIT (commit-group.ts): a unit's commit
+// resolves only with that COMMIT.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import type { BatchOp } from '../database.js';
 import type { CommitGuard, KeyValueStore } from '../host-store.js';
+import { GROUP_COMMIT_LANES_DEFAULT, GROUP_COMMIT_UNITS_DEFAULT, GroupCommits, checkGroupCommitUnits, type GroupCommitStats } from './commit-group.js';
 import { PostgresStoreError, hasSqlState, storeErrorFrom, type PostgresStoreErrorCode } from './errors.js';
 import { LanePool, type Lane, type LanePoolOptions } from './lanes.js';
 import { addressText } from './primary.js';
 import { SCAN_PAGE_ROWS, selectMany, selectOne, selectPage, writeText, type ScanRange } from './queries.js';
 import { checkKey, encodeBatch } from './rows.js';
 import { ensureSchema, type SchemaFacts } from './schema.js';
-import { UnitOfWork, openingStatement, type LockRequest } from './unit-of-work.js';
+import { LockNotFree, UnitOfWork, openingStatement, type LockRequest } from './unit-of-work.js';
 
 /** Keys one getMany reads in one statement. */
 export const GET_MANY_KEYS_MAX = 10_000;
@@ -35,6 +37,12 @@ export interface PostgresStoreOptions extends LanePoolOptions {
    *  head of what the lane writes in sequence (the host's audit chain of that lane). Lanes of one host never
    *  contend for it; two processes given the same host id take turns on it instead of forking a chain. */
   readonly laneKey?: (laneId: string) => string;
+  /** The most units of work one transaction carries when units wait for lanes (commit-group.ts); 1 turns
+   *  the group commit off. */
+  readonly groupCommitUnits?: number;
+  /** Lanes units of work run on at once while the group commit is on; more units wait to join a group there
+   *  (reads, lone commits and work marked `joinsGroups: false` may use the pool's other lanes). */
+  readonly groupCommitLanes?: number;
 }
 
 export interface EntriesOptions {
@@ -51,9 +59,12 @@ export interface UnitOfWorkOptions {
   /** Numbers `unit.numbers` will draw, drawn with the BEGIN in the same round trip (a request's audit
    *  record's position); more are drawn when asked for, and ones not used leave a gap, as a rollback does. */
   readonly reserveNumbers?: number;
+  /** May be handed a lane whose transaction a group of staged units keeps open (commit-group.ts); false for
+   *  work that runs long inside its unit, which the group's units would wait for. Default true. */
+  readonly joinsGroups?: boolean;
 }
 
-export interface PostgresStoreStats {
+export interface PostgresStoreStats extends GroupCommitStats {
   unitsCommitted: number;
   unitsRolledBack: number;
   unitsFailed: number;
@@ -66,7 +77,7 @@ export interface PostgresStoreStats {
 }
 
 export class PostgresStore implements KeyValueStore {
-  readonly stats: PostgresStoreStats = { unitsCommitted: 0, unitsRolledBack: 0, unitsFailed: 0, commitsAlone: 0, lockSteps: 0, failures: {} };
+  readonly stats: PostgresStoreStats = { unitsCommitted: 0, unitsRolledBack: 0, unitsFailed: 0, commitsAlone: 0, lockSteps: 0, failures: {}, unitsGrouped: 0, groupCommits: 0, groupLocksNotFree: 0 };
   private readonly current = new AsyncLocalStorage<UnitOfWork>();
 
   private constructor(
@@ -74,11 +85,23 @@ export class PostgresStore implements KeyValueStore {
     /** What the store found when it opened. */
     readonly schema: SchemaFacts,
     private readonly laneKey: ((laneId: string) => string) | undefined,
-  ) {}
+    groupCommitUnits: number,
+  ) {
+    this.groups = new GroupCommits(pool, groupCommitUnits, this.stats, (error) => this.count(error));
+  }
+
+  private readonly groups: GroupCommits;
+
+  /** Units of work one transaction carries at most (commit-group.ts). */
+  get groupCommitUnits(): number {
+    return this.groups.maxUnits;
+  }
 
   /** Connects to the primary among `options.addresses`, creates the schema if needed and checks it. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new LanePool(options);
+    const groupCommitUnits = options.groupCommitUnits ?? GROUP_COMMIT_UNITS_DEFAULT;
+    checkGroupCommitUnits(groupCommitUnits);
+    const pool = new LanePool({ ...options, ...(groupCommitUnits > 1 && { joinableLanes: options.groupCommitLanes ?? GROUP_COMMIT_LANES_DEFAULT }) });
     try {
       const schema = await withLane(pool, (client) => ensureSchema(client), 'creating the schema');
       const synchronous = schema.synchronousStandbyNames.trim() !== '' && ['on', 'remote_apply'].includes(schema.synchronousCommit);
@@ -89,7 +112,7 @@ export class PostgresStore implements KeyValueStore {
             'an acknowledged transaction could be lost with it; turn on Patroni\'s synchronous_mode',
         );
       }
-      return new PostgresStore(pool, schema, options.laneKey);
+      return new PostgresStore(pool, schema, options.laneKey, groupCommitUnits);
     } catch (error) {
       await pool.close();
       throw error;
@@ -170,19 +193,33 @@ export class PostgresStore implements KeyValueStore {
    *  nothing was applied (or, for STORE_OUTCOME_UNKNOWN, when a retry with the same request id is safe). */
   async unitOfWork<T>(locks: LockRequest, work: (unit: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     if (this.currentUnit() !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'a unit of work cannot start another: it would wait on its own locks or lanes');
-    let opening = this.laneKey === undefined ? openingStatement(locks, options.prefetch, options.reserveNumbers) : undefined;
-    const lane = await this.counted(this.pool.acquire());
+    // Made (and checked) before a lane is taken when it does not depend on the lane.
+    const plain = this.laneKey === undefined ? openingStatement(locks, options.prefetch, options.reserveNumbers) : undefined;
+    const opening = (laneId: string, joins: boolean) => {
+      if (plain !== undefined && !joins) return plain;
+      if (this.laneKey === undefined) return openingStatement(locks, options.prefetch, options.reserveNumbers, joins);
+      const laneKey = this.laneKey(laneId);
+      const exclusive = Array.isArray(locks) ? (locks as readonly string[]) : (locks as { exclusive: readonly string[] }).exclusive;
+      const shared = Array.isArray(locks) ? [] : ((locks as { shared?: readonly string[] }).shared ?? []);
+      return openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey], options.reserveNumbers, joins);
+    };
+    const lane = await this.counted(this.pool.acquire(this.groupCommitUnits > 1 && options.joinsGroups !== false));
     let unit: UnitOfWork | undefined;
     try {
-      if (opening === undefined) {
-        const laneKey = this.laneKey!(lane.id);
-        const exclusive = Array.isArray(locks) ? (locks as readonly string[]) : (locks as { exclusive: readonly string[] }).exclusive;
-        const shared = Array.isArray(locks) ? [] : ((locks as { shared?: readonly string[] }).shared ?? []);
-        opening = openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey], options.reserveNumbers);
-      }
       const client = await this.counted(this.pool.connected(lane));
-      unit = new UnitOfWork(lane, client);
-      await this.counted(unit.begin(opening));
+      // A lane handed on with its transaction open: this unit joins the group staged there.
+      unit = new UnitOfWork(lane, client, this.groups.joins(lane));
+      try {
+        await this.counted(unit.begin(opening(lane.id, unit.joined)));
+      } catch (error) {
+        if (!(error instanceof LockNotFree)) throw error;
+        // Taken by another transaction (or another host): the group commits what it staged, and this unit
+        // begins on its own, waiting for its locks as any unit does.
+        const failure = await this.groups.endForLock(unit);
+        if (failure !== undefined) throw failure;
+        unit = new UnitOfWork(lane, client, false);
+        await this.counted(unit.begin(opening(lane.id, false)));
+      }
       const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
       let result: T;
       try {
@@ -204,7 +241,8 @@ export class PostgresStore implements KeyValueStore {
         unit.released = true;
         this.stats.lockSteps += unit.lockSteps;
       }
-      this.pool.release(lane, { broken: unit?.broken ?? false });
+      // A unit whose lane went on to the next one of its group gives nothing back: that unit will.
+      if (unit?.handedOn !== true && !(await this.groups.passOn(lane, unit))) this.pool.release(lane, { broken: unit?.broken ?? false });
     }
   }
 
@@ -219,7 +257,7 @@ export class PostgresStore implements KeyValueStore {
     try {
       const client = await this.counted(this.pool.connected(lane));
       unit = new UnitOfWork(lane, client);
-      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [], locked: [], exclusive: [], reserve: 0 }));
+      await this.counted(unit.begin({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', prefetch: [], locked: [], exclusive: [], reserve: 0, joins: false, locks: false }));
       const keepAlive = keepUnitAlive(unit, this.pool.idleInTransactionTimeoutMs);
       try {
         return await this.current.run(unit, work);
@@ -244,7 +282,10 @@ export class PostgresStore implements KeyValueStore {
     const unit = this.current.getStore();
     if (unit !== undefined) {
       if (unit.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `commit inside a unit of work that is ${unit.state}`);
-      await this.counted(unit.commit(ops, guard));
+      // Units wait for lanes: this one's writes may wait in the open transaction for the COMMIT of a unit
+      // after it, its lane going on to that unit (commit-group.ts).
+      if (this.groups.mayStage(unit.lane)) await this.counted(this.groups.stage(unit, ops, guard));
+      else await this.counted(this.groups.commitLast(unit, ops, guard));
       return;
     }
     if (guard !== undefined) throw new PostgresStoreError('STORE_REFUSED', 'a guarded commit runs inside a unit of work (its lock is the unit\'s)');
@@ -407,3 +448,4 @@ async function withLane<R>(pool: LanePool, query: (client: pg.Client) => Promise
     pool.release(lane, { broken });
   }
 }
+

@@ -12,6 +12,18 @@ import { checkKey, decodeValue, encodeBatch } from './rows.js';
 import { GUARD_FAILED_SQLSTATE, guardText, lastResult, prefetchText, writeText } from './queries.js';
 import { NUMBERS_SEQUENCE } from './schema.js';
 
+/** The savepoint a unit that joins a group's open transaction begins with (commit-group.ts): released
+ *  when it stages its writes, rolled back to when it fails. */
+export const MEMBER_SAVEPOINT = 'unit';
+
+/** A unit joining a group's transaction found one of its locks held (by another transaction): its group
+ *  commits and it begins again on its own (commit-group.ts). */
+export class LockNotFree extends Error {
+  constructor() {
+    super('a lock of the unit is held by another transaction');
+  }
+}
+
 /** Numbers one `numbers` call draws. */
 export const NUMBERS_PER_CALL_MAX = 10_000;
 
@@ -60,8 +72,11 @@ function lockKeys(request: LockRequest): { exclusive: readonly string[]; shared:
 }
 
 /** The one statement that takes a unit's locks, in ascending id order; undefined when there are none.
- *  PostgreSQL evaluates a select list from left to right, so the locks are taken in that order. */
-export function lockStatement(request: LockRequest): string | undefined {
+ *  PostgreSQL evaluates a select list from left to right, so the locks are taken in that order. With
+ *  `ifFree`, a unit joining a group's transaction: each lock is taken only if it is free now, and the one
+ *  column `free` says whether all were (a lock taken before one that was not is released with the unit's
+ *  savepoint). */
+export function lockStatement(request: LockRequest, ifFree = false): string | undefined {
   const { exclusive, shared } = lockKeys(request);
   const modes = new Map<bigint, 'shared' | 'exclusive'>();
   for (const key of shared) modes.set(lockId(key), 'shared');
@@ -71,8 +86,8 @@ export function lockStatement(request: LockRequest): string | undefined {
   const calls = [...modes.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     // The ids are numbers we made, not input: safe to write into the statement.
-    .map(([id, mode]) => `pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${id.toString()})`);
-  return `SELECT ${calls.join(', ')}`;
+    .map(([id, mode]) => `pg_${ifFree ? 'try_' : ''}advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${id.toString()})`);
+  return ifFree ? `SELECT ${calls.join(' AND ')} AS free` : `SELECT ${calls.join(', ')}`;
 }
 
 /** Numbers a unit may draw with its BEGIN. */
@@ -96,19 +111,23 @@ export interface OpeningStatement {
   /** The keys of those it locks exclusively. */
   readonly exclusive: readonly string[];
   readonly reserve: number;
+  /** Opens a unit in a group's open transaction (commit-group.ts): a savepoint, and locks only if free. */
+  readonly joins: boolean;
+  /** Whether the lock statement is its second (its answer says whether the locks were free). */
+  readonly locks: boolean;
 }
 
-export function openingStatement(locks: LockRequest, prefetch: readonly string[] = [], reserve = 0): OpeningStatement {
+export function openingStatement(locks: LockRequest, prefetch: readonly string[] = [], reserve = 0, joins = false): OpeningStatement {
   if (prefetch.length > PREFETCH_KEYS_MAX) throw new RangeError(`a unit of work prefetches at most ${PREFETCH_KEYS_MAX} keys, got ${prefetch.length}`);
   if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve > RESERVED_NUMBERS_MAX) throw new RangeError(`a unit of work reserves 0 to ${RESERVED_NUMBERS_MAX} numbers, got ${reserve}`);
   for (const key of prefetch) checkKey(key);
-  const statements = ['BEGIN'];
-  const lock = lockStatement(locks);
+  const statements = [joins ? `SAVEPOINT ${MEMBER_SAVEPOINT}` : 'BEGIN'];
+  const lock = lockStatement(locks, joins);
   if (lock !== undefined) statements.push(lock);
   if (prefetch.length > 0) statements.push(prefetchText(prefetch));
   if (reserve > 0) statements.push(numbersText(reserve));
   const keys = lockKeys(locks);
-  return { text: statements.join('; '), prefetch, locked: [...keys], exclusive: keys.exclusive, reserve };
+  return { text: statements.join('; '), prefetch, locked: [...keys], exclusive: keys.exclusive, reserve, joins, locks: lock !== undefined };
 }
 
 /** The numbers a numbers statement drew, increasing. */
@@ -116,7 +135,8 @@ function drawn(result: pg.QueryResult): number[] {
   return (result.rows as { n: string }[]).map((row) => Number(row.n)).sort((a, b) => a - b);
 }
 
-export type UnitState = 'open' | 'committed' | 'rolled-back' | 'failed';
+/** `staged`: its writes are in its lane's open transaction, waiting for its group's COMMIT. */
+export type UnitState = 'open' | 'staged' | 'committed' | 'rolled-back' | 'failed';
 
 export class UnitOfWork {
   state: UnitState = 'open';
@@ -126,11 +146,17 @@ export class UnitOfWork {
   broken = false;
   /** Lock statements sent after the BEGIN (locks its opening did not take). */
   lockSteps = 0;
+  /** Its lane went on to another unit while this one waits for their group's COMMIT. */
+  handedOn = false;
+  /** A message of this unit held a COMMIT whose answer was lost with the connection. */
+  commitInDoubt = false;
 
   constructor(
     readonly lane: Lane,
     /** The lane's connection, in a transaction while the unit is open. */
     readonly client: pg.Client,
+    /** Began in a group's open transaction, under a savepoint (commit-group.ts). */
+    readonly joined = false,
   ) {}
 
   /** The lane this unit runs on: `<hostId>/<index>`. One lane runs one transaction at a time, so a chain
@@ -150,9 +176,10 @@ export class UnitOfWork {
       this.state = 'failed';
       throw storeErrorFrom(error, 'statement', `starting a unit of work on ${this.lane.id}`);
     }
+    const answers = Array.isArray(results) ? results : [results];
+    if (opening.joins && opening.locks && (answers[1]?.rows[0] as { free?: boolean } | undefined)?.free !== true) throw new LockNotFree();
     for (const key of opening.locked) this.lockedKeys.add(key);
     for (const key of opening.exclusive) this.exclusiveKeys.add(key);
-    const answers = Array.isArray(results) ? results : [results];
     if (opening.reserve > 0) this.reserved = drawn(answers[answers.length - 1]!);
     if (prefetch.length > 0) this.takeIn(prefetch, answers[answers.length - (opening.reserve > 0 ? 2 : 1)]!);
   }
@@ -185,8 +212,19 @@ export class UnitOfWork {
    *  write on each side, one answer). Resolves only when PostgreSQL has acknowledged the COMMIT, which with
    *  synchronous_commit=on and a synchronous standby means the standby has it too. With a guard, the same
    *  message first takes the guard key's lock and checks its record (guardText): a record that no longer
-   *  holds what it must fails the message before the write, and the commit with CommitGuardError. */
-  async commit(ops: readonly BatchOp[], guard?: CommitGuard): Promise<void> {
+   *  holds what it must fails the message before the write, and the commit with CommitGuardError. In a
+   *  group's transaction the COMMIT covers the staged units before this one too (commit-group.ts). */
+  commit(ops: readonly BatchOp[], guard?: CommitGuard): Promise<void> {
+    return this.send(ops, guard, 'commit');
+  }
+
+  /** As commit, but the transaction stays open: the writes wait there for the COMMIT of a unit after this
+   *  one on the lane (commit-group.ts). A joined unit's savepoint is released with them. */
+  stage(ops: readonly BatchOp[], guard?: CommitGuard): Promise<void> {
+    return this.send(ops, guard, 'stage');
+  }
+
+  private async send(ops: readonly BatchOp[], guard: CommitGuard | undefined, end: 'commit' | 'stage'): Promise<void> {
     if (this.state !== 'open') throw new PostgresStoreError('STORE_REFUSED', `a unit of work commits once; this one is ${this.state}`);
     const batch = encodeBatch(ops);
     if (this.lane.client !== this.client) {
@@ -195,28 +233,39 @@ export class UnitOfWork {
       this.broken = true;
       throw new PostgresStoreError('STORE_UNAVAILABLE', `the connection of ${this.lane.id} was lost before the commit was sent; nothing was applied`);
     }
-    this.lane.syncWaitCancelled = false;
+    if (end === 'commit') this.lane.syncWaitCancelled = false;
     const statements: string[] = [];
     if (guard !== undefined) {
-      if (!this.lockedKeys.has(guard.key)) statements.push(lockStatement([guard.key])!);
+      // Shared: what the guard protects (a device's record) is changed under its exclusive lock (a revocation,
+      // a rotation), which waits for commits that check it and makes later ones see the change; commits
+      // that only check it do not wait for each other (nor, in a group, hold each other up: commit-group.ts).
+      if (!this.lockedKeys.has(guard.key)) statements.push(lockStatement({ exclusive: [], shared: [guard.key] })!);
       statements.push(guardText(guard.key, guard.holds));
     }
     const write = writeText(batch);
     if (write !== undefined) statements.push(write);
-    statements.push('COMMIT');
-    let results: pg.QueryResult | pg.QueryResult[];
+    if (end === 'commit') statements.push('COMMIT');
+    else if (this.joined) statements.push(`RELEASE SAVEPOINT ${MEMBER_SAVEPOINT}`);
+    let results: pg.QueryResult | pg.QueryResult[] | undefined;
     try {
-      results = (await this.client.query(statements.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+      if (statements.length > 0) results = (await this.client.query(statements.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
     } catch (error) {
       this.state = 'failed';
       // An error answer means the message's statements stopped there and nothing was applied (the
-      // transaction is aborted and is rolled back next); a lost connection leaves the COMMIT's fate unknown.
+      // transaction, or a joined unit's savepoint, is aborted and is rolled back next); a lost connection
+      // leaves a COMMIT's fate unknown, and anything staged lost.
       if (guard !== undefined && hasSqlState(error) && (error as pg.DatabaseError).code === GUARD_FAILED_SQLSTATE) throw new CommitGuardError(guard.key);
       if (hasSqlState(error)) throw storeErrorFrom(error, 'statement', `writing the batch of ${this.lane.id}`);
       this.broken = true;
+      if (end === 'stage') throw storeErrorFrom(error, 'statement', `staging the batch of ${this.lane.id}`);
+      this.commitInDoubt = true;
       throw storeErrorFrom(error, 'commit', `committing on ${this.lane.id}`);
     }
-    if (lastResult(results).command !== 'COMMIT') {
+    if (end === 'stage') {
+      this.state = 'staged';
+      return;
+    }
+    if (lastResult(results!).command !== 'COMMIT') {
       // An earlier statement of this unit failed (and its error was caught by the work): PostgreSQL answered
       // the COMMIT with a rollback.
       this.state = 'rolled-back';
@@ -227,6 +276,7 @@ export class UnitOfWork {
       // with the primary. Not acknowledged; the retry (same request id) finds it or applies it.
       this.state = 'failed';
       this.broken = true;
+      this.commitInDoubt = true;
       throw new PostgresStoreError('STORE_OUTCOME_UNKNOWN', `the commit on ${this.lane.id} was not confirmed by the synchronous standby`);
     }
     this.state = 'committed';
@@ -322,12 +372,14 @@ export class UnitOfWork {
     return storeErrorFrom(error, 'statement', what);
   }
 
-  /** Ends a unit that did not commit (read-only, or its work failed). */
+  /** Ends a unit that did not commit (read-only, or its work failed); a joined one, its own part. */
   async rollback(): Promise<void> {
-    if (this.state === 'committed' || this.state === 'rolled-back' || this.broken) return;
+    // A unit whose lane went on to the next of its group has nothing of its own left to end there.
+    if (this.state === 'committed' || this.state === 'rolled-back' || this.state === 'staged' || this.broken || this.handedOn) return;
     if (this.state === 'open') this.state = 'rolled-back';
     try {
-      await this.client.query('ROLLBACK');
+      // A joined unit rolls back its own work only: the units staged before it in the transaction stay.
+      await this.client.query(this.joined ? `ROLLBACK TO SAVEPOINT ${MEMBER_SAVEPOINT}; RELEASE SAVEPOINT ${MEMBER_SAVEPOINT}` : 'ROLLBACK');
     } catch {
       // The connection failed: PostgreSQL rolls the transaction back itself when the session ends.
       this.broken = true;
