@@ -8,6 +8,7 @@ import pg from 'pg';
 import { CommitGuardError } from '../../bank-host/store/host-store.js';
 import { PostgresStore, PostgresStoreError, type PostgresStoreOptions } from '../../bank-host/store/postgres/index.js';
 import type { BatchOp } from '../../bank-host/store/database.js';
+import { PostgresLocks } from '../../bank-host/store/postgres/host-units.js';
 import { KV_TABLE } from '../../bank-host/store/postgres/schema.js';
 import type { RequestScopeOptions } from '../../bank-host/store/host-store.js';
 import { createHarness } from '../helpers/dispatcher-harness.js';
@@ -252,10 +253,14 @@ test.serial('work that runs long inside its unit (a password’s scrypt) never j
   await until('b waits to join a group', () => store.connections.waiting === 1);
   // The slow unit takes the other lane at once, while a holds the one for joinable units and b waits.
   await store.unitOfWork(['slow'], async (u) => ((joined.slow = u.joined), store.commit([put('slow', 1)])), { joinsGroups: false });
+  // So does work outside a request (an operator's command, a sweep): withLocks runs it in a unit that never joins.
+  await new PostgresLocks(store).withLocks(['op'], async () => {
+    joined.op = store.currentUnit()!.joined;
+  });
   t.is(store.connections.waiting, 1, 'b still waits for a’s lane');
   go.resolve();
   await Promise.all([first, b]);
-  t.deepEqual(joined, { slow: false, b: true }, 'b joined a’s group; the slow unit ran on a lane of its own');
+  t.deepEqual(joined, { slow: false, op: false, b: true }, 'b joined a’s group; the slow unit and the work outside a request ran on a lane of their own');
   t.like(store.stats, { groupCommits: 1, unitsGrouped: 1 });
 
   // The real dispatcher asks for that of a password's sign-in and registration, and of nothing else here.

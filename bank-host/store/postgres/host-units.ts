@@ -82,8 +82,10 @@ export class PostgresLocks implements StoreLocks {
       return work();
     }
     // The keys are read with the BEGIN, under their locks (work that locks a key reads it next), and the
-    // number of the audit record its commit most likely writes is drawn there too: one round trip.
-    return this.store.unitOfWork(keys, () => work(), { prefetch: prefetchable(keys), reserveNumbers: AUDIT_RECORDS_EXPECTED });
+    // number of the audit record its commit most likely writes is drawn there too: one round trip. Work
+    // outside a request (an operator's command, a sweep, the fleet's alert book) may read much under its
+    // locks: it never joins requests' group commits, which would wait for it (commit-group.ts).
+    return this.store.unitOfWork(keys, () => work(), { prefetch: prefetchable(keys), reserveNumbers: AUDIT_RECORDS_EXPECTED, joinsGroups: false });
   }
 }
 
