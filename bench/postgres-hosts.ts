@@ -51,7 +51,7 @@ export interface HostsBench {
 
 /** Starts `maxProcesses` host processes on a new database of `cluster` and enrolls `kiosks` kiosks, each
  *  with a customer who signs in by password. */
-export async function startHosts(cluster: PostgresCluster, maxProcesses: number, kiosks: number, poolSize: number, groupCommitUnits?: number): Promise<HostsBench> {
+export async function startHosts(cluster: PostgresCluster, maxProcesses: number, kiosks: number, poolSize: number): Promise<HostsBench> {
   const database = `hosts_bench_${process.pid}`;
   const credentials = await cluster.createDatabase(database);
   const root = await mkdtemp(path.join(os.tmpdir(), 'bench-hosts-'));
@@ -73,7 +73,6 @@ export async function startHosts(cluster: PostgresCluster, maxProcesses: number,
         passwordCredential: PASSWORD_CREDENTIAL,
         hostId,
         poolSize,
-        ...(groupCommitUnits !== undefined && { groupCommitUnits }),
       });
     for (let i = 0; i < maxProcesses; i++) {
       const dir = path.join(root, `host-${i}`);

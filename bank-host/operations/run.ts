@@ -89,14 +89,14 @@ export class OperationRun<T extends MessageType> {
 
 export type Work<T extends MessageType> = (run: OperationRun<T>, body: RequestBody<T>) => Promise<ResultOf<T>>;
 
-/** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action.
- *  `reads` names what `work` will read, and `locks` what it will lock, when the request alone tells (ReadHint,
- *  LockHint); `recalls`, the prefixes of the records `locks` recalls. */
 /** `handler`, marked as spending long on the CPU inside its unit of work (OperationHandler.slow). */
 export function slow<T extends MessageType>(handler: OperationHandler<T>): OperationHandler<T> {
   return Object.assign(handler, { slow: true as const });
 }
 
+/** A ProtocolError thrown before the handler finished changed nothing: record it as a failed action.
+ *  `reads` names what `work` will read, and `locks` what it will lock, when the request alone tells (ReadHint,
+ *  LockHint); `recalls`, the prefixes of the records `locks` recalls. */
 export function operation<T extends MessageType>(work: Work<T>, reads?: ReadHint<T>, locks?: LockHint<T>, recalls?: readonly string[]): OperationHandler<T> {
   const handler = async (ctx: RequestContext<T>, body: RequestBody<T>): Promise<ResultOf<T>> => {
     const run = new OperationRun(ctx);

@@ -77,13 +77,12 @@ export class GroupCommits {
 
   constructor(
     private readonly pool: LanePool,
-    /** Units per transaction at most (1: no group commit). */
+    /** Units per transaction at most (1: no group commit), as checked when the store opened. */
     readonly maxUnits: number,
     private readonly stats: GroupCommitStats,
     /** Counts a failure in the store's stats. */
     private readonly count: (error: PostgresStoreError) => PostgresStoreError,
   ) {
-    checkGroupCommitUnits(maxUnits);
     // A connection closed or lost takes its open transaction with it: its staged units learn it at once.
     pool.onDisconnect = (lane) => {
       const group = this.groups.get(lane);

@@ -21,7 +21,7 @@ import { addressText } from './primary.js';
 import { SCAN_PAGE_ROWS, selectMany, selectOne, selectPage, writeText, type ScanRange } from './queries.js';
 import { checkKey, encodeBatch } from './rows.js';
 import { ensureSchema, type SchemaFacts } from './schema.js';
-import { LockNotFree, UnitOfWork, openingStatement, type LockRequest } from './unit-of-work.js';
+import { LockNotFree, UnitOfWork, lockKeys, openingStatement, type LockRequest } from './unit-of-work.js';
 
 /** Keys one getMany reads in one statement. */
 export const GET_MANY_KEYS_MAX = 10_000;
@@ -199,8 +199,7 @@ export class PostgresStore implements KeyValueStore {
       if (plain !== undefined && !joins) return plain;
       if (this.laneKey === undefined) return openingStatement(locks, options.prefetch, options.reserveNumbers, joins);
       const laneKey = this.laneKey(laneId);
-      const exclusive = Array.isArray(locks) ? (locks as readonly string[]) : (locks as { exclusive: readonly string[] }).exclusive;
-      const shared = Array.isArray(locks) ? [] : ((locks as { shared?: readonly string[] }).shared ?? []);
+      const { exclusive, shared } = lockKeys(locks);
       return openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey], options.reserveNumbers, joins);
     };
     const lane = await this.counted(this.pool.acquire(this.groupCommitUnits > 1 && options.joinsGroups !== false));
@@ -448,4 +447,3 @@ async function withLane<R>(pool: LanePool, query: (client: pg.Client) => Promise
     pool.release(lane, { broken });
   }
 }
-

@@ -65,7 +65,7 @@ const LOCK_ID_CACHE_MAX = 100_000;
 const lockIds = new Map<string, bigint>();
 
 /** A lock request's keys, each way. */
-function lockKeys(request: LockRequest): { exclusive: readonly string[]; shared: readonly string[] } & Iterable<string> {
+export function lockKeys(request: LockRequest): { exclusive: readonly string[]; shared: readonly string[] } & Iterable<string> {
   const exclusive = Array.isArray(request) ? (request as readonly string[]) : (request as { exclusive: readonly string[] }).exclusive;
   const shared = Array.isArray(request) ? [] : ((request as { shared?: readonly string[] }).shared ?? []);
   return { exclusive, shared, [Symbol.iterator]: () => [...exclusive, ...shared][Symbol.iterator]() };
