@@ -34,6 +34,10 @@ test('a store setting out of its bounds or half given is refused', (t) => {
   refused({ ...good, hostId: 'a/b' });
   refused({ ...good, poolSize: 0 });
   refused({ ...good, poolSize: 129 });
+  // host.json is strict (an unknown name is refused too): the edges of the group commit's bounds are taken.
+  for (const edge of [{ groupCommitUnits: 1 }, { groupCommitUnits: 32 }, { groupCommitLanes: 1 }, { groupCommitLanes: 128 }]) {
+    t.true(hostConfigSchema.safeParse({ store: { ...good, ...edge } }).success, JSON.stringify(edge));
+  }
   refused({ ...good, groupCommitUnits: 0 });
   refused({ ...good, groupCommitUnits: 33 });
   refused({ ...good, groupCommitUnits: 2.5 });
@@ -76,6 +80,10 @@ test('the password comes from the credential file: owner-only unless systemd han
   t.notRegex(open!.message, /s3cret/);
   const options = await postgresStoreOptions({ dataDir: dir, keysDir: dir, keysFromCredentials: true }, settings);
   t.like(options, { password: 's3cret-pass', user: 'atm_app', database: 'atm', hostId: 'host-a', idleInTransactionTimeoutMs: 1_000 });
+  t.false('groupCommitUnits' in options || 'groupCommitLanes' in options, "unset, the store's own defaults apply");
+  const grouped = hostConfigSchema.parse({ store: { ...good, groupCommitUnits: 4, groupCommitLanes: 2 } }).store;
+  if (grouped.backend !== 'postgresql') throw new Error('expected the postgresql setting');
+  t.like(await postgresStoreOptions({ dataDir: dir, keysDir: dir, keysFromCredentials: true }, grouped), { groupCommitUnits: 4, groupCommitLanes: 2 });
   await writeFile(file, 'two\nlines\n');
   await chmod(file, 0o600);
   const twoLines = await t.throwsAsync(postgresStoreOptions({ dataDir: dir, keysDir: dir }, settings));
