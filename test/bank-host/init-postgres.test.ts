@@ -6,7 +6,6 @@ import test from 'ava';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { main } from '../../bank-host/cli/main.js';
 import type { Io } from '../../bank-host/cli/io.js';
 import { addCustomer } from '../../bank-host/customers/admin.js';
@@ -14,7 +13,7 @@ import { usernameKey } from '../../bank-host/customers/records.js';
 import { openHostState } from '../../bank-host/host.js';
 import { createLogger } from '../../protocol/log.js';
 import { CLUSTER_START_TIMEOUT_MS } from '../helpers/postgres-cluster.js';
-import { clusterStartMs, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
+import { clusterStartMs, primaryClient, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
 import { SCENARIO_SCRYPT_COST } from '../reliability/revocation-scenarios.js';
 
 const KEY_FILES = ['master.key', 'pin-verify.key', 'audit-enc.key', 'audit-mac.key', 'audit-sign.key'];
@@ -122,9 +121,7 @@ test('the first host makes the keys and the tables, a second serves with a copy,
   t.like(config.store, { backend: 'postgresql', connectionString: url, hostId: 'host-a', passwordCredential: 'postgres-password' });
   t.notRegex(JSON.stringify(config), new RegExp(database.password));
 
-  // Any node answers the catalogue (a standby has it too).
-  const client = new pg.Client({ host: cluster.addresses[0]!.host, port: cluster.addresses[0]!.port, user: database.user, password: database.password, database: database.database });
-  await client.connect();
+  const client = await primaryClient(cluster, database, database.database);
   try {
     const tables = await client.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1`);
     t.deepEqual(tables.rows.map((r) => r.relname), ['kv', 'kv_schema']);

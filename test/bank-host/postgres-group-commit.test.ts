@@ -13,7 +13,7 @@ import { KV_TABLE } from '../../bank-host/store/postgres/schema.js';
 import type { RequestScopeOptions } from '../../bank-host/store/host-store.js';
 import { createHarness } from '../helpers/dispatcher-harness.js';
 import { CLUSTER_START_TIMEOUT_MS } from '../helpers/postgres-cluster.js';
-import { sharedCluster, stopSharedCluster, type SharedCluster } from '../helpers/store-backend.js';
+import { primaryClient, sharedCluster, stopSharedCluster, type SharedCluster } from '../helpers/store-backend.js';
 
 let cluster: SharedCluster;
 let databases = 0;
@@ -62,18 +62,9 @@ async function openStore(t: { teardown: (fn: () => Promise<void>) => void }, dat
 
 /** A connection of its own, outside the store: what any other session (another host) sees. */
 async function outside(t: { teardown: (fn: () => Promise<void>) => void }, database: string, superuser = false): Promise<pg.Client> {
-  const role = superuser ? cluster.superuser : cluster.app;
-  for (const address of cluster.addresses) {
-    const client = new pg.Client({ ...address, user: role.user, password: role.password, database, connectionTimeoutMillis: 10_000 });
-    await client.connect();
-    if ((await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby) {
-      await client.end();
-      continue;
-    }
-    t.teardown(() => client.end());
-    return client;
-  }
-  throw new Error('no primary among the nodes');
+  const client = await primaryClient(cluster, superuser ? cluster.superuser : cluster.app, database);
+  t.teardown(() => client.end());
+  return client;
 }
 
 async function visible(client: pg.Client, keys: readonly string[]): Promise<string[]> {

@@ -102,6 +102,25 @@ async function createDatabaseOn(info: Omit<SharedCluster, 'createDatabase'>, nam
   throw new Error(`no primary took CREATE DATABASE ${name}: ${last instanceof Error ? last.message : String(last)}`);
 }
 
+/** A connection as `role` to `database` on the run's primary. Not any node: a standby may not have replayed
+ *  the database's creation yet (the synchronous standby has it durable, not necessarily applied), and then
+ *  refuses the connection ("database does not exist"); a node that refuses is passed over. */
+export async function primaryClient(started: SharedCluster, role: Credentials, database: string): Promise<pg.Client> {
+  const answers: string[] = [];
+  for (const address of started.addresses) {
+    const client = new pg.Client({ ...address, user: role.user, password: role.password, database, connectionTimeoutMillis: 10_000 });
+    try {
+      await client.connect();
+      if (!(await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby) return client;
+      answers.push(`${address.host}:${address.port} standby`);
+    } catch (error) {
+      answers.push(`${address.host}:${address.port} ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await client.end().catch(() => {});
+  }
+  throw new Error(`no primary among the nodes: ${answers.join('; ')}`);
+}
+
 /** Nothing to stop: the daemon stops the run's cluster when the run ends. */
 export async function stopSharedCluster(): Promise<void> {}
 
