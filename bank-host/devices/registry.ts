@@ -228,8 +228,11 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
    *  happened or nothing changed. The kiosk loads it at its next `pinkey.fetch`. With `replaceEpp` the
    *  enrolled PIN pad is forgotten too: the next one to ask (with a trusted certificate) is enrolled. */
   async rotatePinKey(deviceId: string, actor = 'operator', options: { readonly replaceEpp?: boolean } = {}): Promise<DeviceSummary> {
-    return this.locks.withLocks([deviceId], () =>
+    return this.locks.withLocks([this.lockKey(deviceId)], () =>
       this.audited('device.rotate-pin-key', deviceId, actor, async () => {
+        // The record as stored, not as this host last saw it: another host may have revoked the device (or
+        // rotated its keys) a moment ago, and writing the one in memory would undo that.
+        await this.current(deviceId);
         const record = this.require(deviceId);
         if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked`);
         const { epp: _, ...rest } = record;
@@ -247,7 +250,8 @@ export class DeviceRegistry extends EventEmitter<{ revoked: [deviceId: string]; 
   /** Pins the EPP `certificate` (already verified under a trusted vendor CA) to the device, the first
    *  time; afterwards only the same EPP is accepted (EPP_MISMATCH) until an operator replaces it. */
   async enrollEpp(deviceId: string, epp: { readonly vendor: string; readonly serial: string; readonly publicKey: string }): Promise<void> {
-    return this.locks.withLocks([deviceId], async () => {
+    return this.locks.withLocks([this.lockKey(deviceId)], async () => {
+      await this.current(deviceId);
       const record = this.require(deviceId);
       if (record.status !== 'active') throw new DeviceRegistryError('DEVICE_REVOKED', `device ${deviceId} is revoked`);
       if (record.epp) {

@@ -120,6 +120,19 @@ async function lockWaiters(database: string): Promise<number> {
   return 0;
 }
 
+test("a PIN key rotated at one host just after the other revoked the device is refused, and the device stays revoked everywhere", async (t) => {
+  const [a, b] = await twoHosts(t, LIMITS);
+  await a.connect('kiosk-a');
+  await b.attach('kiosk-a');
+  // Revoked at A; B has not refreshed its registry, so it still holds the device as active in memory.
+  await a.revoke('kiosk-a');
+  await t.throwsAsync(b.rotatePinKey('kiosk-a'), { message: /revoked/ });
+  const stored = await a.services.db.get<{ status: string }>('dev:kiosk-a');
+  t.is(stored?.status, 'revoked', 'the rotation did not write back the record B had in memory');
+  const atB = await b.attach('kiosk-a');
+  t.is(code(await b.call(atB, 'balance', { accountId: 'acc_none' })), 'DISCONNECTED');
+});
+
 test('a device revoked on one host while the other runs its request: the change is refused as it commits, and nothing is applied', async (t) => {
   const a = await createHarness({ config: LIMITS });
   t.teardown(() => a.close());

@@ -56,6 +56,8 @@ export interface Harness {
   stop(): Promise<void>;
   /** Revokes a device through this host's registry (as `bank-host device revoke` does). */
   revoke(deviceId: string): Promise<void>;
+  /** Gives a device a new PIN key through this host's registry (as `bank-host device rotate-pin-key` does). */
+  rotatePinKey(deviceId: string): Promise<void>;
   /** Opens a deposit and commits `cents` of notes (test/helpers/kiosk-cash.ts). */
   deposit(connection: ConnectionState, accountId: string, cents: number): Promise<ResultOf<'deposit.commit'>>;
   /** Sends one request; the answer is the result, or the ProtocolError the host answered. `requestId`
@@ -142,6 +144,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     store,
     async revoke(deviceId) {
       await registry.revoke(deviceId);
+    },
+    async rotatePinKey(deviceId) {
+      await registry.rotatePinKey(deviceId);
     },
     async attach(deviceId) {
       await registry.refresh();
