@@ -111,12 +111,15 @@ export class Dispatcher {
                 await this.requireStoredKeyCurrent(connection);
                 return this.runOnce(connection, type, requestId, body, nowMs, envelope.ts);
               },
-              // The device's record, read with the unit's BEGIN for the check above (unlocked: a revocation
-              // does not wait for requests; the record is locked and read again when the change commits),
-              // and what the handler says it will read; and the keys it says it will lock, locked there.
+              // The device's record, read with the unit's BEGIN for the check above, and what the handler
+              // says it will read; and the keys it says it will lock, locked there. The device's record is
+              // locked there too (shared, after the others), so the check above stands until the change
+              // commits: a revocation on any host waits for this request, and its commit sends no check of
+              // its own. Not a slow request's (a password's scrypt): a revocation would wait for it, so its
+              // record is locked and read again in its commit's message instead (currentKeyGuard).
               [DEVICE_KEY_PREFIX + connection.deviceId, ...hints!.reads],
               hints!.locks,
-              { alone: hints!.slow },
+              { alone: hints!.slow, ...(!hints!.slow && { guardKey: DEVICE_KEY_PREFIX + connection.deviceId }) },
             );
       this.inFlight.set(flightKey, work);
       try {
@@ -232,8 +235,8 @@ export class Dispatcher {
         });
       if (services.requests === undefined) return write();
       // On a store shared by several hosts, the same promise across them: the device's record, locked
-      // (a revocation or rotation on any host locks it too) and read again as the change commits, must
-      // still name the connection's key (the guard travels in the commit's own message: no round trip).
+      // (a revocation or rotation on any host locks it too) since the request's BEGIN or as the change
+      // commits, must still name the connection's key (no round trip either way).
       try {
         await write(currentKeyGuard(connection));
       } catch (error) {

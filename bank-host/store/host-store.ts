@@ -112,6 +112,12 @@ export interface RequestScope {
 
 export interface RequestScopeOptions {
   readonly alone?: boolean;
+  /** The key of the record the request's change commits under (its CommitGuard's: the device's record).
+   *  Locked shared with the BEGIN, after the request's other locks (so never held while it waits for
+   *  them), and read there: the commit then checks what was read instead of reading it again in its
+   *  message. The record's writers lock it exclusively, so a revocation waits for the requests of the
+   *  device that are running (not for ones still waiting for their locks) and every later one sees it. */
+  readonly guardKey?: string;
 }
 
 export type StoreBackend = 'leveldb' | 'postgresql';

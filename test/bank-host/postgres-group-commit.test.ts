@@ -232,7 +232,7 @@ test.serial('a connection lost under a group acknowledges nothing of it, and the
   t.deepEqual(await visible(other, ['a']), ['a']);
 });
 
-test.serial('work that runs long inside its unit (a password’s scrypt) never joins a group, nor waits behind the lanes units of work are bounded to; the dispatcher marks it so', async (t) => {
+test.serial('work that runs long inside its unit (a password’s scrypt) never joins a group, nor waits behind the lanes units of work are bounded to; the dispatcher marks it so, and locks the device’s record from the BEGIN only for the others', async (t) => {
   const database = (await cluster.createDatabase(`group_${++databases}`)).database;
   // Two connections; units of work that may join groups run on one of them at a time.
   const store = await openStore(t, database, { poolSize: 2, groupCommitLanes: 1 });
@@ -254,26 +254,30 @@ test.serial('work that runs long inside its unit (a password’s scrypt) never j
   t.deepEqual(joined, { slow: false, op: false, b: true }, 'b joined a’s group; the slow unit and the work outside a request ran on a lane of their own');
   t.like(store.stats, { groupCommits: 1, unitsGrouped: 1 });
 
-  // The real dispatcher asks for that of a password's sign-in and registration, and of nothing else here.
+  // The real dispatcher asks for that of a password's sign-in and registration, and of nothing else here;
+  // the others hold their device's record (shared) from their BEGIN, so their commits check it without a
+  // statement, while a slow one, which a revocation would wait for, does not (its commit checks it).
   const h = await createHarness();
   t.teardown(() => h.close());
-  const asked: boolean[] = [];
+  const asked: RequestScopeOptions[] = [];
   const requests = h.services.requests!;
   const run = requests.run.bind(requests);
-  requests.run = (key, work, readKeys, lockKeys, options?: RequestScopeOptions) => (asked.push(options?.alone === true), run(key, work, readKeys, lockKeys, options));
+  requests.run = (key, work, readKeys, lockKeys, options?: RequestScopeOptions) => (asked.push(options ?? {}), run(key, work, readKeys, lockKeys, options));
   const kiosk = await h.connect('kiosk-01');
-  /** Whether the request `send` makes ran alone. */
-  const alone = async (send: () => Promise<unknown>) => {
+  /** How the request `send` makes ran. */
+  const scope = async (send: () => Promise<unknown>) => {
     const before = asked.length;
     await send();
     t.is(asked.length, before + 1, 'one request scope per request');
     return asked.at(-1);
   };
+  const slowly = { alone: true };
+  const guarded = { alone: false, guardKey: 'dev:kiosk-01' };
   let accountId = '';
-  t.true(await alone(async () => (accountId = (await h.ok(kiosk, 'register', { username: 'alice', password: 'correct horse battery' })).accounts[0]!.accountId)));
-  t.false(await alone(() => h.ok(kiosk, 'balance', { accountId })));
-  t.false(await alone(() => h.ok(kiosk, 'signout', {})));
-  t.true(await alone(() => h.ok(kiosk, 'signin.password', { username: 'alice', password: 'correct horse battery' })));
+  t.deepEqual(await scope(async () => (accountId = (await h.ok(kiosk, 'register', { username: 'alice', password: 'correct horse battery' })).accounts[0]!.accountId)), slowly);
+  t.deepEqual(await scope(() => h.ok(kiosk, 'balance', { accountId })), guarded);
+  t.deepEqual(await scope(() => h.ok(kiosk, 'signout', {})), guarded);
+  t.deepEqual(await scope(() => h.ok(kiosk, 'signin.password', { username: 'alice', password: 'correct horse battery' })), slowly);
 });
 
 test('groupCommitUnits outside 1-32 is refused before anything connects', async (t) => {

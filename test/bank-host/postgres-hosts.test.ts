@@ -167,6 +167,49 @@ test('a device revoked on one host while the other runs its request: the change 
   t.is((await readAccount(a.services.db, accountId))?.heldCents, 0, 'nothing applied after the revocation');
 });
 
+test("a revocation waits for the device's request running at the other host: that request is applied before it, and the device's next one is refused", async (t) => {
+  const a = await createHarness({ config: LIMITS });
+  t.teardown(() => a.close());
+  // B's request and the revocation wait for locks below: long enough on a loaded machine (2 s by default).
+  const store = a.store.backend === 'postgresql' ? { ...a.store, lockTimeoutMs: 30_000, queryTimeoutMs: 40_000 } : a.store;
+  const b = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId: 'host-b' } });
+  t.teardown(() => b.close());
+  // The operator's host, where the revocation is made.
+  const operator = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId: 'host-op' } });
+  t.teardown(() => operator.close());
+  const { accountId, atA } = await aliceOnBoth(a, b, 50_000);
+  const { authorizationId } = await a.ok(atA, 'withdraw.authorize', { accountId, amountCents: 10_000 });
+  // The kiosk completes at host B, which did not see the hold: its request begins (the device's record
+  // locked and read, still active), reads the hold, and then waits for the hold's account, which A holds.
+  const atB = await b.attach('kiosk-a');
+  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const holder = a.services.locks.withLocks([accountKey(accountId)], async () => {
+    holding();
+    await released;
+  });
+  await held;
+  const database = (a.store.backend === 'postgresql' && a.store.database) || '';
+  t.not(database, '', 'the harness names its database');
+  const completion = b.call(atB, 'withdraw.complete', { authorizationId, dispensedCents: 10_000 });
+  t.true(await eventually(async () => (await lockWaiters(database)) === 1, 20_000), "B's request waits for the account's lock");
+  let revoked = false;
+  const revocation = operator.revoke('kiosk-a').then(() => (revoked = true));
+  t.true(await eventually(async () => (await lockWaiters(database)) === 2, 20_000), 'the revocation waits for the device record, which the running request holds');
+  t.false(revoked, 'not revoked while the request runs');
+  release();
+  await holder;
+  t.is(code(await completion), 'ok', 'the request that ran before the revocation is applied');
+  await revocation;
+  const account = await readAccount(a.services.db, accountId);
+  t.like(account, { balanceCents: 40_000, heldCents: 0 });
+  t.is(code(await b.call(atB, 'balance', { accountId })), 'DISCONNECTED', 'refused once the revocation returned');
+  t.like(await checkLedger(a.services.db), { ok: true });
+});
+
 test('the daily withdrawal limit is one limit across hosts', async (t) => {
   const [a, b] = await twoHosts(t, { maxWithdrawalCents: 100_000, dailyWithdrawalLimitCents: 100_000, cardDailyWithdrawalLimitCents: 100_000 });
   const { accountId, atA, atB } = await aliceOnBoth(a, b, 500_000);

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { Database, type BatchOp } from '../../bank-host/store/database.js';
 import { PostgresStore, PostgresStoreError, SCAN_PAGE_ROWS, type PostgresStoreOptions } from '../../bank-host/store/postgres/index.js';
 import { lockId } from '../../bank-host/store/postgres/unit-of-work.js';
+import { CommitGuardError } from '../../bank-host/store/host-store.js';
 import { CLUSTER_START_TIMEOUT_MS, PostgresCluster } from '../helpers/postgres-cluster.js';
 
 let cluster: PostgresCluster;
@@ -306,6 +307,68 @@ test.serial('shared locks admit each other and keep exclusive holders out', asyn
   await Promise.all([...readers, writer]);
   t.true(writerRan);
   t.is(maxInside, 3, 'the shared holders were inside at once');
+});
+
+test.serial('a lock asked for last is not held while the unit waits for its others; a guard on it is checked on the record read under it, with no statement of its own', async (t) => {
+  const store = await openStore(t, { lockTimeoutMs: 30_000, queryTimeoutMs: 40_000 });
+  // The guard's key sorts before the other key in the global order: taken in that order, a unit waiting for
+  // the other key would hold the guard's lock while it waits.
+  const guardKey = 'dev:kiosk-g';
+  let otherKey = '';
+  for (let i = 0; otherKey === '' || lockId(otherKey) <= lockId(guardKey); i++) otherKey = `acct:other-${i}`;
+  await store.commit([put(guardKey, { status: 'active', keyVersion: 1 })]);
+  const guard = { key: guardKey, holds: { status: 'active', keyVersion: 1 } };
+
+  // Held: a unit holds the write's lock, so the guarded unit below waits for it in its BEGIN.
+  const release = deferred();
+  const held = deferred();
+  const holder = store.unitOfWork([otherKey], async () => {
+    held.resolve();
+    await release.promise;
+  });
+  await held.promise;
+  let sent: string[] = [];
+  /** What the unit sends while `work` runs. */
+  const spying = async (unit: { client: pg.Client }, work: () => Promise<void>) => {
+    const query = unit.client.query;
+    (unit.client as { query: unknown }).query = (text: string) => (sent.push(text), (query as (text: string) => Promise<unknown>).call(unit.client, text));
+    try {
+      await work();
+    } finally {
+      unit.client.query = query;
+    }
+  };
+  const guarded = store.unitOfWork(
+    { exclusive: [otherKey], sharedLast: [guardKey] },
+    async (unit) => {
+      t.deepEqual(unit.known.get(guardKey), { status: 'revoked', keyVersion: 1 }, 'read under the lock, after the change below');
+      await spying(unit, () => store.commit([put(otherKey, 'written')], guard));
+    },
+    { prefetch: [guardKey] },
+  );
+  await sleep(300);
+  // The record's writer (a revocation) takes the guard's lock exclusively: not held by the waiting unit.
+  await store.unitOfWork([guardKey], () => store.commit([put(guardKey, { status: 'revoked', keyVersion: 1 })]));
+  release.resolve();
+  await holder;
+  await t.throwsAsync(guarded, { instanceOf: CommitGuardError });
+  t.deepEqual(sent, [], 'nothing sent for the commit: refused on what was read');
+  t.is(await store.get(otherKey), undefined, 'nothing written');
+
+  // Holding: the record cannot change under the unit, and its commit sends the write and COMMIT alone.
+  await store.commit([put(guardKey, { status: 'active', keyVersion: 1 })]);
+  sent = [];
+  await store.unitOfWork(
+    { exclusive: [otherKey], sharedLast: [guardKey] },
+    async (unit) => {
+      await spying(unit, () => store.commit([put(otherKey, 'written')], guard));
+    },
+    { prefetch: [guardKey] },
+  );
+  t.is(sent.length, 1, sent.join(' | '));
+  t.false(/advisory|guard/.test(sent[0]!), sent[0]);
+  t.is(await store.get(otherKey), 'written');
+  t.is(store.connections.busy, 0);
 });
 
 test.serial('prefetched keys are answered inside the unit from its BEGIN, absent ones too, frozen like cached records', async (t) => {

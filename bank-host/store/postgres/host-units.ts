@@ -102,13 +102,18 @@ function prefetchable(keys: readonly string[]): string[] {
 /** Keys a request's lock hint may name; a longer hint is not taken (its handler locks them itself). */
 const LOCK_HINT_KEYS_MAX = 16;
 
-/** A request as one unit of work holding its idempotency key, read with the unit's BEGIN, and the keys its
- *  handler says it will lock. */
+/** A request as one unit of work holding its idempotency key, read with the unit's BEGIN, the keys its
+ *  handler says it will lock, and (shared, last) the record its change commits under. */
 export class PostgresRequests implements RequestScope {
   constructor(private readonly store: PostgresStore) {}
 
   run<T>(key: string, work: () => Promise<T>, readKeys: readonly string[] = [], lockKeys: readonly string[] = [], options: RequestScopeOptions = {}): Promise<T> {
     const locked = lockKeys.length <= LOCK_HINT_KEYS_MAX ? lockKeys : [];
-    return this.store.unitOfWork([key, ...locked], () => work(), { prefetch: prefetchable([key, ...locked, ...readKeys]), reserveNumbers: AUDIT_RECORDS_EXPECTED, joinsGroups: options.alone !== true });
+    const guarded = options.guardKey === undefined ? [] : [options.guardKey];
+    return this.store.unitOfWork({ exclusive: [key, ...locked], sharedLast: guarded }, () => work(), {
+      prefetch: prefetchable([key, ...locked, ...guarded, ...readKeys]),
+      reserveNumbers: AUDIT_RECORDS_EXPECTED,
+      joinsGroups: options.alone !== true,
+    });
   }
 }

@@ -199,8 +199,8 @@ export class PostgresStore implements KeyValueStore {
       if (plain !== undefined && !joins) return plain;
       if (this.laneKey === undefined) return openingStatement(locks, options.prefetch, options.reserveNumbers, joins);
       const laneKey = this.laneKey(laneId);
-      const { exclusive, shared } = lockKeys(locks);
-      return openingStatement({ exclusive: [...exclusive, laneKey], shared }, [...(options.prefetch ?? []), laneKey], options.reserveNumbers, joins);
+      const { exclusive, shared, sharedLast } = lockKeys(locks);
+      return openingStatement({ exclusive: [...exclusive, laneKey], shared, sharedLast }, [...(options.prefetch ?? []), laneKey], options.reserveNumbers, joins);
     };
     const lane = await this.counted(this.pool.acquire(this.groupCommitUnits > 1 && options.joinsGroups !== false));
     let unit: UnitOfWork | undefined;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { BatchOp } from '../database.js';
-import { CommitGuardError, type CommitGuard } from '../host-store.js';
+import { CommitGuardError, guardHolds, type CommitGuard } from '../host-store.js';
 import { PostgresStoreError, hasSqlState, storeErrorFrom } from './errors.js';
 import type { Lane } from './lanes.js';
 import { checkKey, decodeValue, encodeBatch } from './rows.js';
@@ -44,8 +44,13 @@ export const LOCKS_PER_UNIT_MAX = 64;
 
 /** Keys a unit of work locks: exclusive ones (the default) serialize every unit of work naming the key; a
  *  shared one admits other shared holders and waits only for exclusive ones. A key named both ways is
- *  locked exclusively. */
-export type LockRequest = readonly string[] | { readonly exclusive: readonly string[]; readonly shared?: readonly string[] };
+ *  locked exclusively. `sharedLast`: shared locks taken after all the others, outside the global order, so
+ *  a unit never holds them while it waits for its other locks. Only for keys whose exclusive holders take
+ *  no other lock a unit of work waits for (a device's record: only the registry locks it exclusively, with
+ *  nothing else but its lane), so no cycle can form through them. */
+export type LockRequest =
+  | readonly string[]
+  | { readonly exclusive: readonly string[]; readonly shared?: readonly string[]; readonly sharedLast?: readonly string[] };
 
 /** A lock key's advisory lock id: the first 64 bits of a SHA-256 of the key. Two keys that collide only
  *  serialize units of work that need not be; never the reverse. */
@@ -65,28 +70,34 @@ const LOCK_ID_CACHE_MAX = 100_000;
 const lockIds = new Map<string, bigint>();
 
 /** A lock request's keys, each way. */
-export function lockKeys(request: LockRequest): { exclusive: readonly string[]; shared: readonly string[] } & Iterable<string> {
+export function lockKeys(request: LockRequest): { exclusive: readonly string[]; shared: readonly string[]; sharedLast: readonly string[] } & Iterable<string> {
   const exclusive = Array.isArray(request) ? (request as readonly string[]) : (request as { exclusive: readonly string[] }).exclusive;
   const shared = Array.isArray(request) ? [] : ((request as { shared?: readonly string[] }).shared ?? []);
-  return { exclusive, shared, [Symbol.iterator]: () => [...exclusive, ...shared][Symbol.iterator]() };
+  const sharedLast = Array.isArray(request) ? [] : ((request as { sharedLast?: readonly string[] }).sharedLast ?? []);
+  return { exclusive, shared, sharedLast, [Symbol.iterator]: () => [...exclusive, ...shared, ...sharedLast][Symbol.iterator]() };
 }
 
-/** The one statement that takes a unit's locks, in ascending id order; undefined when there are none.
+/** The one statement that takes a unit's locks, in ascending id order (then the `sharedLast` ones);
+ *  undefined when there are none.
  *  PostgreSQL evaluates a select list from left to right, so the locks are taken in that order. With
  *  `ifFree`, a unit joining a group's transaction: each lock is taken only if it is free now, and the one
  *  column `free` says whether all were (a lock taken before one that was not is released with the unit's
  *  savepoint). */
 export function lockStatement(request: LockRequest, ifFree = false): string | undefined {
-  const { exclusive, shared } = lockKeys(request);
+  const { exclusive, shared, sharedLast } = lockKeys(request);
   const modes = new Map<bigint, 'shared' | 'exclusive'>();
   for (const key of shared) modes.set(lockId(key), 'shared');
   for (const key of exclusive) modes.set(lockId(key), 'exclusive');
-  if (modes.size > LOCKS_PER_UNIT_MAX) throw new RangeError(`a unit of work takes at most ${LOCKS_PER_UNIT_MAX} locks, got ${modes.size}`);
-  if (modes.size === 0) return undefined;
+  // Taken last, in their own order; a key also named above is taken there, as named there.
+  const last = [...new Set(sharedLast.map(lockId))].filter((id) => !modes.has(id));
+  if (modes.size + last.length > LOCKS_PER_UNIT_MAX) throw new RangeError(`a unit of work takes at most ${LOCKS_PER_UNIT_MAX} locks, got ${modes.size + last.length}`);
+  if (modes.size + last.length === 0) return undefined;
+  const call = (id: bigint, mode: 'shared' | 'exclusive') => `pg_${ifFree ? 'try_' : ''}advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${id.toString()})`;
   const calls = [...modes.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     // The ids are numbers we made, not input: safe to write into the statement.
-    .map(([id, mode]) => `pg_${ifFree ? 'try_' : ''}advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${id.toString()})`);
+    .map(([id, mode]) => call(id, mode))
+    .concat(last.map((id) => call(id, 'shared')));
   return ifFree ? `SELECT ${calls.join(' AND ')} AS free` : `SELECT ${calls.join(', ')}`;
 }
 
@@ -212,7 +223,8 @@ export class UnitOfWork {
    *  write on each side, one answer). Resolves only when PostgreSQL has acknowledged the COMMIT, which with
    *  synchronous_commit=on and a synchronous standby means the standby has it too. With a guard, the same
    *  message first takes the guard key's lock and checks its record (guardText): a record that no longer
-   *  holds what it must fails the message before the write, and the commit with CommitGuardError. In a
+   *  holds what it must fails the message before the write, and the commit with CommitGuardError; a unit
+   *  that holds the guard key's lock and read the record under it checks what it read, sending nothing. In a
    *  group's transaction the COMMIT covers the staged units before this one too (commit-group.ts). */
   commit(ops: readonly BatchOp[], guard?: CommitGuard): Promise<void> {
     return this.send(ops, guard, 'commit');
@@ -232,6 +244,16 @@ export class UnitOfWork {
       this.state = 'failed';
       this.broken = true;
       throw new PostgresStoreError('STORE_UNAVAILABLE', `the connection of ${this.lane.id} was lost before the commit was sent; nothing was applied`);
+    }
+    if (guard !== undefined && this.lockedKeys.has(guard.key) && this.known.has(guard.key)) {
+      // The unit holds the guard's lock and read the record under it (a request's BEGIN took it, last:
+      // RequestScopeOptions.guardKey): whoever changes the record takes its lock exclusively, so it is still
+      // what was read. Checked here, nothing sent for it.
+      if (!guardHolds(this.known.get(guard.key), guard)) {
+        this.state = 'failed';
+        throw new CommitGuardError(guard.key);
+      }
+      guard = undefined;
     }
     if (end === 'commit') this.lane.syncWaitCancelled = false;
     const statements: string[] = [];
@@ -294,7 +316,8 @@ export class UnitOfWork {
     // holds every one, nothing new is guarded and what it read under them stands, so no round trip.
     const requested = lockKeys(locks);
     const exclusive = requested.exclusive.filter((key) => !this.exclusiveKeys.has(key));
-    const shared = requested.shared.filter((key) => !this.lockedKeys.has(key));
+    // A lock step comes after the opening: "last" adds nothing to shared there.
+    const shared = [...requested.shared, ...requested.sharedLast].filter((key) => !this.lockedKeys.has(key));
     const statement = lockStatement({ exclusive, shared });
     if (statement === undefined) return;
     this.lockSteps++;
