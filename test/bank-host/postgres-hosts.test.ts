@@ -133,71 +133,78 @@ test("a PIN key rotated at one host just after the other revoked the device is r
   t.is(code(await b.call(atB, 'balance', { accountId: 'acc_none' })), 'DISCONNECTED');
 });
 
-test('a device revoked on one host while the other runs its request: the change is refused as it commits, and nothing is applied', async (t) => {
+/** Host A, and host B on its store with bounds long enough for the waits of a revocation test on a loaded
+ *  machine (the lock timeout is 2 s by default); `more` hosts of the same kind after B. */
+async function hostsWaitingLong(t: { teardown: (fn: () => Promise<void>) => void }, more: string[] = []): Promise<[Harness, Harness, ...Harness[]]> {
   const a = await createHarness({ config: LIMITS });
   t.teardown(() => a.close());
-  // B waits for a lock below: long enough for the revocation on a loaded machine (2 s by default).
   const store = a.store.backend === 'postgresql' ? { ...a.store, lockTimeoutMs: 30_000, queryTimeoutMs: 40_000 } : a.store;
-  const b = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId: 'host-b' } });
-  t.teardown(() => b.close());
-  const { accountId } = await aliceOnBoth(a, b, 50_000);
-  const atB = await b.attach('kiosk-a');
-  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
-  // Host A holds the account's lock, so B's request passes its first check of the device (still active) and
-  // then waits for the account inside its unit of work...
+  const another = async (hostId: string) => {
+    const host = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId } });
+    t.teardown(() => host.close());
+    return host;
+  };
+  const b = await another('host-b');
+  const others: Harness[] = [];
+  for (const hostId of more) others.push(await another(hostId));
+  return [a, b, ...others];
+}
+
+/** `host` holds the account's lock until `release` is called; `holder` ends after that. */
+async function holdAccount(host: Harness, accountId: string): Promise<{ release: () => void; holder: Promise<void> }> {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let holding!: () => void;
   const held = new Promise<void>((resolve) => (holding = resolve));
-  const holder = a.services.locks.withLocks([accountKey(accountId)], async () => {
+  const holder = host.services.locks.withLocks([accountKey(accountId)], async () => {
     holding();
     await released;
   });
   await held;
-  const database = (a.store.backend === 'postgresql' && a.store.database) || '';
+  return { release, holder };
+}
+
+function databaseOf(t: { not: (a: unknown, b: unknown, message: string) => void }, host: Harness): string {
+  const database = (host.store.backend === 'postgresql' && host.store.database) || '';
   t.not(database, '', 'the harness names its database');
+  return database;
+}
+
+test('a device revoked on one host while the other host\'s request waits for its locks: the request is refused, and nothing is applied', async (t) => {
+  const [a, b] = await hostsWaitingLong(t);
+  const { accountId } = await aliceOnBoth(a, b, 50_000);
+  const atB = await b.attach('kiosk-a');
+  await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
+  // Host A holds the account's lock, so B's request (an authorization names its account) waits for it in its
+  // BEGIN, before it takes the device record's lock (last)...
+  const { release, holder } = await holdAccount(a, accountId);
+  const database = databaseOf(t, a);
   const request = b.call(atB, 'withdraw.authorize', { accountId, amountCents: 10_000 });
   t.true(await eventually(async () => (await lockWaiters(database)) > 0, 20_000), "B's request waits for the account's lock");
-  // ...while A revokes the device (its lock is the device record's, which B's unit does not hold yet).
+  // ...so A's revocation does not wait for it.
   await a.revoke('kiosk-a');
   release();
   await holder;
-  // B's change commits under the device record's lock, read again there: revoked, so nothing is written.
+  // B's request then reads the device's record under its lock: revoked, so nothing is written.
   t.is(code(await request), 'DISCONNECTED');
   t.is((await readAccount(a.services.db, accountId))?.heldCents, 0, 'nothing applied after the revocation');
 });
 
 test("a revocation waits for the device's request running at the other host: that request is applied before it, and the device's next one is refused", async (t) => {
-  const a = await createHarness({ config: LIMITS });
-  t.teardown(() => a.close());
-  // B's request and the revocation wait for locks below: long enough on a loaded machine (2 s by default).
-  const store = a.store.backend === 'postgresql' ? { ...a.store, lockTimeoutMs: 30_000, queryTimeoutMs: 40_000 } : a.store;
-  const b = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId: 'host-b' } });
-  t.teardown(() => b.close());
-  // The operator's host, where the revocation is made.
-  const operator = await createHarness({ config: LIMITS, sameStoreAs: { keysDir: a.keysDir, store, hostId: 'host-op' } });
-  t.teardown(() => operator.close());
+  // The third host is the operator's, where the revocation is made.
+  const [a, b, operator] = await hostsWaitingLong(t, ['host-op']);
   const { accountId, atA } = await aliceOnBoth(a, b, 50_000);
   const { authorizationId } = await a.ok(atA, 'withdraw.authorize', { accountId, amountCents: 10_000 });
   // The kiosk completes at host B, which did not see the hold: its request begins (the device's record
   // locked and read, still active), reads the hold, and then waits for the hold's account, which A holds.
   const atB = await b.attach('kiosk-a');
   await b.ok(atB, 'signin.password', { username: 'alice', password: PASSWORD });
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let holding!: () => void;
-  const held = new Promise<void>((resolve) => (holding = resolve));
-  const holder = a.services.locks.withLocks([accountKey(accountId)], async () => {
-    holding();
-    await released;
-  });
-  await held;
-  const database = (a.store.backend === 'postgresql' && a.store.database) || '';
-  t.not(database, '', 'the harness names its database');
+  const { release, holder } = await holdAccount(a, accountId);
+  const database = databaseOf(t, a);
   const completion = b.call(atB, 'withdraw.complete', { authorizationId, dispensedCents: 10_000 });
   t.true(await eventually(async () => (await lockWaiters(database)) === 1, 20_000), "B's request waits for the account's lock");
   let revoked = false;
-  const revocation = operator.revoke('kiosk-a').then(() => (revoked = true));
+  const revocation = operator!.revoke('kiosk-a').then(() => (revoked = true));
   t.true(await eventually(async () => (await lockWaiters(database)) === 2, 20_000), 'the revocation waits for the device record, which the running request holds');
   t.false(revoked, 'not revoked while the request runs');
   release();
