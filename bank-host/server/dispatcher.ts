@@ -100,6 +100,7 @@ export class Dispatcher {
       // unit's commit, two round trips where reads and a unit of their own took six (a balance).
       const requests = this.deps.services.requests;
       const hints = requests === undefined ? undefined : this.hints(connection, type, body, nowMs);
+      const deviceKey = DEVICE_KEY_PREFIX + connection.deviceId;
       const work =
         requests === undefined
           ? this.runOnce(connection, type, requestId, body, nowMs, envelope.ts)
@@ -117,9 +118,9 @@ export class Dispatcher {
               // commits: a revocation on any host waits for this request, and its commit sends no check of
               // its own. Not a slow request's (a password's scrypt): a revocation would wait for it, so its
               // record is locked and read again in its commit's message instead (currentKeyGuard).
-              [DEVICE_KEY_PREFIX + connection.deviceId, ...hints!.reads],
+              [deviceKey, ...hints!.reads],
               hints!.locks,
-              { alone: hints!.slow, ...(!hints!.slow && { guardKey: DEVICE_KEY_PREFIX + connection.deviceId }) },
+              { alone: hints!.slow, ...(!hints!.slow && { guardKey: deviceKey }) },
             );
       this.inFlight.set(flightKey, work);
       try {

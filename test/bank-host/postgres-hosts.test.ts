@@ -11,7 +11,7 @@ import { verifyAuditChain } from '../../bank-host/audit/verify.js';
 import { checkLedger } from '../../bank-host/ledger/check.js';
 import { readAccount } from '../../bank-host/ledger/accounts.js';
 import { createHarness, type Harness } from '../helpers/dispatcher-harness.js';
-import { clusterStartMs, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
+import { clusterStartMs, primaryClient, sharedCluster, stopSharedCluster } from '../helpers/store-backend.js';
 import { CLUSTER_START_TIMEOUT_MS } from '../helpers/postgres-cluster.js';
 import { testKioskStatus } from '../helpers/kiosk-cash.js';
 import { eventually } from '../helpers/host.js';
@@ -105,19 +105,20 @@ test('a device revoked on one host is refused at the other at once, before that 
  *  other tests of this file run at the same time, each on a database of its own). */
 async function lockWaiters(database: string): Promise<number> {
   const shared = await sharedCluster();
-  for (const address of shared.addresses) {
-    const client = new pg.Client({ host: address.host, port: address.port, user: shared.superuser.user, password: shared.superuser.password, database: shared.superuser.database });
-    try {
-      await client.connect();
-      const { rows } = await client.query<{ standby: boolean; waiting: number }>(`SELECT pg_is_in_recovery() AS standby, (SELECT count(*)::int FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = $1) AS waiting`, [database]);
-      if (rows[0]!.standby === false) return rows[0]!.waiting;
-    } catch {
-      // A node that does not answer is not the primary.
-    } finally {
-      await client.end().catch(() => {});
-    }
+  let client: pg.Client;
+  try {
+    client = await primaryClient(shared, shared.superuser, shared.superuser.database);
+  } catch {
+    return 0; // no node answers as the primary now
   }
-  return 0;
+  try {
+    const { rows } = await client.query<{ waiting: number }>(`SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = $1`, [database]);
+    return rows[0]!.waiting;
+  } catch {
+    return 0;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 test("a PIN key rotated at one host just after the other revoked the device is refused, and the device stays revoked everywhere", async (t) => {

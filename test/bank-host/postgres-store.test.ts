@@ -67,6 +67,18 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Records the texts a unit sends on its connection from now on; `stop` gives the connection back its own
+ *  `query` (the connection goes on to later units of the test). */
+function recordSent(unit: { client: pg.Client }): { sent: string[]; stop: () => void } {
+  const sent: string[] = [];
+  const query = unit.client.query;
+  (unit.client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    sent.push(String(text));
+    return (query as (...a: unknown[]) => unknown).call(unit.client, text, ...rest);
+  };
+  return { sent, stop: () => delete (unit.client as { query?: unknown }).query };
+}
+
 async function collect<T>(entries: AsyncGenerator<[string, T]>): Promise<[string, T][]> {
   const out: [string, T][] = [];
   for await (const entry of entries) out.push(entry);
@@ -330,12 +342,12 @@ test.serial('a lock asked for last is not held while the unit waits for its othe
   let sent: string[] = [];
   /** What the unit sends while `work` runs. */
   const spying = async (unit: { client: pg.Client }, work: () => Promise<void>) => {
-    const query = unit.client.query;
-    (unit.client as { query: unknown }).query = (text: string) => (sent.push(text), (query as (text: string) => Promise<unknown>).call(unit.client, text));
+    const recording = recordSent(unit);
+    sent = recording.sent;
     try {
       await work();
     } finally {
-      unit.client.query = query;
+      recording.stop();
     }
   };
   const guarded = store.unitOfWork(
@@ -357,7 +369,6 @@ test.serial('a lock asked for last is not held while the unit waits for its othe
 
   // Holding: the record cannot change under the unit, and its commit sends the write and COMMIT alone.
   await store.commit([put(guardKey, { status: 'active', keyVersion: 1 })]);
-  sent = [];
   await store.unitOfWork(
     { exclusive: [otherKey], sharedLast: [guardKey] },
     async (unit) => {
@@ -441,19 +452,15 @@ test.serial('numbers reserved with the BEGIN are handed out first, in no round t
   await store.unitOfWork(
     [],
     async (unit) => {
-      let sent = 0;
-      const query = unit.client.query.bind(unit.client);
-      (unit.client as { query: unknown }).query = (...args: unknown[]) => {
-        sent++;
-        return (query as (...a: unknown[]) => unknown)(...args);
-      };
+      const { sent, stop } = recordSent(unit);
       reserved = await unit.numbers(2);
-      t.is(sent, 0, 'the reserved numbers came with the BEGIN');
+      t.is(sent.length, 0, 'the reserved numbers came with the BEGIN');
       t.is(reserved.length, 2);
       t.true(reserved[0]! < reserved[1]!);
       const more = await unit.numbers(2);
-      t.is(sent, 1, 'beyond the reserve, numbers are drawn');
+      t.is(sent.length, 1, 'beyond the reserve, numbers are drawn');
       t.true(more[0]! > reserved[1]! && more[0]! < more[1]!);
+      stop();
       await store.commit([put('k:1', 1)]);
     },
     { reserveNumbers: 2 },
@@ -474,12 +481,7 @@ test.serial('a lock the unit already holds costs no round trip and keeps what it
   await store.unitOfWork(
     { exclusive: ['idem:z', 'acct:1'], shared: ['dev:d'] },
     async (unit) => {
-      const sent: string[] = [];
-      const query = unit.client.query.bind(unit.client);
-      (unit.client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
-        sent.push(String(text));
-        return (query as (...a: unknown[]) => unknown)(text, ...rest);
-      };
+      const { sent, stop } = recordSent(unit);
       await unit.lock(['acct:1', 'idem:z']);
       await unit.lock({ exclusive: [], shared: ['dev:d', 'acct:1'] });
       t.deepEqual(sent, [], 'held with the BEGIN: nothing sent');
@@ -492,6 +494,7 @@ test.serial('a lock the unit already holds costs no round trip and keeps what it
       // Exclusive now: even a shared lock of another host waits for this unit (and gives up at its bound).
       const waited = await t.throwsAsync(otherHost.unitOfWork({ exclusive: [], shared: ['dev:d'] }, async () => {}), { instanceOf: PostgresStoreError });
       t.is(waited?.code, 'STORE_BUSY');
+      stop();
     },
     { prefetch: ['acct:1'] },
   );

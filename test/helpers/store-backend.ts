@@ -84,28 +84,21 @@ function readJson<T>(file: string): T | undefined {
 /** CREATE DATABASE on whichever node is the primary (a standby refuses it as read-only). */
 async function createDatabaseOn(info: Omit<SharedCluster, 'createDatabase'>, name: string): Promise<Credentials> {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`);
-  let last: unknown;
-  for (const address of info.addresses) {
-    const client = new pg.Client({ ...address, user: info.superuser.user, password: info.superuser.password, database: 'postgres', connectionTimeoutMillis: 10_000 });
-    try {
-      await client.connect();
-      const { rows } = await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
-      if (rows[0]!.standby) continue;
-      await client.query(`CREATE DATABASE ${name} OWNER ${info.app.user} ENCODING 'UTF8' TEMPLATE template0`);
-      return { ...info.app, database: name };
-    } catch (error) {
-      last = error;
-    } finally {
-      await client.end().catch(() => {});
-    }
+  const client = await primaryClient(info, info.superuser, 'postgres');
+  try {
+    await client.query(`CREATE DATABASE ${name} OWNER ${info.app.user} ENCODING 'UTF8' TEMPLATE template0`);
+    return { ...info.app, database: name };
+  } catch (error) {
+    throw new Error(`the primary did not take CREATE DATABASE ${name}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await client.end().catch(() => {});
   }
-  throw new Error(`no primary took CREATE DATABASE ${name}: ${last instanceof Error ? last.message : String(last)}`);
 }
 
 /** A connection as `role` to `database` on the run's primary. Not any node: a standby may not have replayed
  *  the database's creation yet (the synchronous standby has it durable, not necessarily applied), and then
  *  refuses the connection ("database does not exist"); a node that refuses is passed over. */
-export async function primaryClient(started: SharedCluster, role: Credentials, database: string): Promise<pg.Client> {
+export async function primaryClient(started: Pick<SharedCluster, 'addresses'>, role: Credentials, database: string): Promise<pg.Client> {
   const answers: string[] = [];
   for (const address of started.addresses) {
     const client = new pg.Client({ ...address, user: role.user, password: role.password, database, connectionTimeoutMillis: 10_000 });
